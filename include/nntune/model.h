@@ -1,0 +1,127 @@
+/* nntune: multilayer perceptron models: architecture, prediction, evaluation
+ * and model files. */
+#ifndef NNTUNE_MODEL_H
+#define NNTUNE_MODEL_H
+
+#include "common.h"
+#include "data.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NNT_MAX_HIDDEN 64
+
+typedef enum nnt_activation {
+    NNT_ACT_RELU = 0,
+    NNT_ACT_LEAKY_RELU, /* f(x) = x > 0 ? x : slope*x */
+    NNT_ACT_ELU,        /* f(x) = x > 0 ? x : alpha*(exp(x)-1) */
+    NNT_ACT_TANH,
+    NNT_ACT_SIGMOID,
+    NNT_ACT_IDENTITY,
+    NNT_ACT_SOFTMAX     /* output layer only */
+} nnt_activation;
+
+typedef enum nnt_loss {
+    NNT_LOSS_AUTO = 0,          /* from the task */
+    NNT_LOSS_CROSS_ENTROPY,     /* softmax output, multiclass */
+    NNT_LOSS_BINARY_CROSS_ENTROPY, /* sigmoid output(s), binary / multi-label */
+    NNT_LOSS_SQUARED_ERROR,     /* identity output, regression */
+    NNT_LOSS_RECONSTRUCTION_CE  /* sigmoid output vs inputs in [0,1] (autoencoder) */
+} nnt_loss;
+
+/* Parses/prints names: "relu", "leaky_relu", "elu", "tanh", "sigmoid",
+ * "identity", "softmax". Parse returns -1 for an unknown name. */
+NNT_API int nnt_activation_from_name(const char *name);
+NNT_API const char *nnt_activation_name(nnt_activation a);
+
+typedef struct nnt_model_options {
+    int inputs;                    /* required: features per row */
+    int outputs;                   /* required: classes, 1 for binary/regression */
+    int n_hidden;                  /* 0 = linear / logistic model */
+    int hidden[NNT_MAX_HIDDEN];    /* width of each hidden layer */
+    nnt_activation activation;     /* hidden layers; default relu */
+    nnt_loss loss;                 /* decides the output activation; default CE */
+    float input_dropout;           /* dropout on the inputs; default 0 */
+    float dropout[NNT_MAX_HIDDEN]; /* inverted dropout after each hidden layer */
+    float leaky_slope;             /* default 0.01 */
+    float elu_alpha;               /* default 1.0 */
+} nnt_model_options;
+
+NNT_API nnt_model_options nnt_model_options_default(void);
+
+typedef struct nnt_model nnt_model;
+
+/* Creates a model with freshly initialised weights (He for the relu family,
+ * Xavier/Glorot otherwise; biases 0) from seed. Checks the options (widths > 0,
+ * n_hidden <= NNT_MAX_HIDDEN, dropout in [0,1), ...): NNT_ERR_ARG naming the
+ * offending field. On failure *out = NULL. */
+NNT_API int nnt_model_create(const nnt_model_options *opt, uint64_t seed, nnt_model **out,
+                             nnt_error *err);
+NNT_API void nnt_model_free(nnt_model *m); /* NULL is a no-op */
+NNT_API int nnt_model_clone(const nnt_model *m, nnt_model **out, nnt_error *err);
+
+NNT_API const nnt_model_options *nnt_model_get_options(const nnt_model *m);
+NNT_API size_t nnt_model_num_params(const nnt_model *m);
+/* The flat parameter buffer: for each layer l, W_l (out x in, row-major) then
+ * b_l (out). Writable so tests can set weights by hand. */
+NNT_API float *nnt_model_params(nnt_model *m);
+
+/* ---- Metadata carried in the model file --------------------------------- */
+/* The task, the feature scaling fitted on the training rows, feature names,
+ * target name and class names. The trainer fills these; setters copy. */
+NNT_API nnt_task nnt_model_task(const nnt_model *m);
+NNT_API int nnt_model_set_metadata_from(nnt_model *m, const nnt_dataset *train_ds,
+                                        nnt_task task, const nnt_scaler *scaler,
+                                        nnt_error *err);
+NNT_API const nnt_scaler *nnt_model_scaler(const nnt_model *m);
+NNT_API int nnt_model_num_classes(const nnt_model *m);
+NNT_API const char *nnt_model_class_name(const nnt_model *m, int c);
+NNT_API const char *nnt_model_feature_name(const nnt_model *m, size_t j);
+NNT_API const char *nnt_model_target_name(const nnt_model *m);
+
+/* ---- Prediction --------------------------------------------------------- */
+/* Forward pass on n rows of already-scaled inputs x (n x inputs). out gets
+ * n x outputs values: probabilities (softmax / sigmoid) or values (identity).
+ * Allocates a temporary workspace; dropout is off. */
+NNT_API int nnt_model_forward(const nnt_model *m, const float *x, size_t n, float *out,
+                              nnt_error *err);
+/* Like forward, on the rows of a data set, applying the model's scaler
+ * (rows NULL: all rows). The data set's feature count must match. */
+NNT_API int nnt_model_predict(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
+                              size_t n, float *out, nnt_error *err);
+
+/* ---- Evaluation --------------------------------------------------------- */
+typedef struct nnt_metrics {
+    double loss;     /* mean loss per sample (no weight decay term) */
+    double accuracy; /* classification; NAN otherwise */
+    double rmse, mae, r2; /* regression; NAN otherwise */
+} nnt_metrics;
+
+typedef struct nnt_eval {
+    nnt_metrics metrics;
+    size_t n;
+    int n_classes;
+    uint64_t *confusion; /* n_classes x n_classes, [true][predicted]; NULL for regression */
+} nnt_eval;
+
+/* Evaluates on rows of ds (NULL: all). Classification sets must have been
+ * remapped to the model's classes (nnt_dataset_remap_classes) or have the same
+ * class list. */
+NNT_API int nnt_model_evaluate(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
+                               size_t n, nnt_eval *out, nnt_error *err);
+NNT_API void nnt_eval_free(nnt_eval *e);
+
+/* ---- Model files -------------------------------------------------------- */
+/* Writes a versioned binary model file (magic, version, architecture, scaler,
+ * names, weights, CRC-32). Atomic: a temporary file in the same directory is
+ * renamed over path, so a failure never leaves a half-written model. */
+NNT_API int nnt_model_save(const nnt_model *m, const char *path, nnt_error *err);
+/* Loads and validates a model file: wrong magic, unsupported version,
+ * truncation, bad checksum or inconsistent sizes are errors naming the file. */
+NNT_API int nnt_model_load(const char *path, nnt_model **out, nnt_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

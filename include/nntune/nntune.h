@@ -1,0 +1,9 @@
+/* nntune: umbrella header. */
+#ifndef NNTUNE_H
+#define NNTUNE_H
+#include "common.h"
+#include "rng.h"
+#include "data.h"
+#include "model.h"
+#include "train.h"
+#endif

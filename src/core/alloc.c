@@ -1,0 +1,43 @@
+#include "core/alloc.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Failure-injection countdown for tests; negative = off. Only tests set it. */
+static long fail_countdown = -1;
+
+void nnt_alloc_fail_after(long n) { fail_countdown = n; }
+
+static int should_fail(void)
+{
+    if (fail_countdown < 0) return 0;
+    if (fail_countdown == 0) return 1;
+    fail_countdown--;
+    return 0;
+}
+
+void *nnt_malloc(size_t n) { return should_fail() ? NULL : malloc(n ? n : 1); }
+
+void *nnt_calloc(size_t count, size_t size)
+{
+    return should_fail() ? NULL : calloc(count ? count : 1, size ? size : 1);
+}
+
+void *nnt_realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n ? n : 1); }
+
+void nnt_free(void *p) { free(p); }
+
+char *nnt_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = nnt_malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+void *nnt_malloc_array(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) return NULL;
+    return nnt_malloc(count * size);
+}

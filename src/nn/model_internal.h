@@ -1,0 +1,74 @@
+/* Internal layout of a model and the engine interface between the model
+ * (forward/backward, src/nn/model.c, src/nn/engine.c) and its users (trainer,
+ * evaluation, model files). Not a public header. */
+#ifndef NNT_NN_MODEL_INTERNAL_H
+#define NNT_NN_MODEL_INTERNAL_H
+
+#include "nntune/model.h"
+#include "nntune/rng.h"
+
+#define NNT_MAX_LAYERS (NNT_MAX_HIDDEN + 1)
+
+struct nnt_model {
+    nnt_model_options opt;
+    int n_layers;                     /* n_hidden + 1 weight layers */
+    int sizes[NNT_MAX_LAYERS + 1];    /* sizes[0] = inputs ... sizes[n_layers] = outputs */
+    size_t w_off[NNT_MAX_LAYERS];     /* offset of W_l (sizes[l+1] x sizes[l]) in params */
+    size_t b_off[NNT_MAX_LAYERS];     /* offset of b_l (sizes[l+1]) in params */
+    size_t n_params;
+    float *params;
+    nnt_activation out_act;           /* derived from opt.loss */
+
+    /* Metadata (model files, prediction). */
+    nnt_task task;
+    nnt_scaler scaler;                /* kind NONE with features 0 when unset */
+    size_t n_features;                /* names below; 0 when unset */
+    char **feature_names;
+    char *target_name;                /* may be NULL */
+    int n_classes;
+    char **class_names;               /* n_classes entries, may be NULL when 0 */
+};
+
+/* Output activation implied by a loss. */
+nnt_activation nnt_loss_output_activation(nnt_loss loss);
+
+/* Scratch for forward/backward on batches of up to max_batch rows, allocated
+ * once. act[0] is the input batch (max_batch x sizes[0]); act[l] the output of
+ * layer l (post-activation; act[n_layers] holds probabilities or values). */
+typedef struct nnt_workspace {
+    int max_batch;
+    int n_layers;
+    float *act[NNT_MAX_LAYERS + 1];
+    float *mask[NNT_MAX_LAYERS];  /* dropout multipliers (0 or 1/(1-p)) per layer input; NULL when p = 0 */
+    float *delta;                 /* max_batch x max width: dL/d(pre-activation) of current layer */
+    float *delta_prev;            /* ping-pong partner */
+    float *grad;                  /* n_params, same layout as params */
+} nnt_workspace;
+
+int nnt_workspace_init(nnt_workspace *ws, const nnt_model *m, int max_batch, nnt_error *err);
+void nnt_workspace_free(nnt_workspace *ws);
+
+/* Forward pass of n <= max_batch rows already copied into ws->act[0].
+ * training != 0 applies inverted dropout with masks drawn from rng. */
+void nnt_forward(const nnt_model *m, nnt_workspace *ws, int n, int training, nnt_rng *rng);
+
+/* Mean loss over the n rows of the current forward pass, and writes
+ * dL/d(output pre-activation) / n into ws->delta (fused softmax-CE and
+ * sigmoid-BCE for stability). labels: n class indices (CROSS_ENTROPY);
+ * targets: n x outputs values (other losses). */
+double nnt_loss_delta(const nnt_model *m, nnt_workspace *ws, int n, const int32_t *labels,
+                      const float *targets);
+
+/* Same loss value without touching gradients (evaluation). */
+double nnt_loss_value(const nnt_model *m, const nnt_workspace *ws, int n, const int32_t *labels,
+                      const float *targets);
+
+/* Backward pass: from ws->delta (set by nnt_loss_delta) fills ws->grad with the
+ * gradient of the mean loss w.r.t. params (no weight decay). Uses the masks of
+ * the last training forward pass. */
+void nnt_backward(const nnt_model *m, nnt_workspace *ws, int n);
+
+/* Xavier/He initialisation of all weights from rng, biases 0. */
+void nnt_model_init_weights(nnt_model *m, nnt_rng *rng);
+
+#endif

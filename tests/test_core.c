@@ -1,0 +1,94 @@
+/* Core: status table, error messages, RNG determinism and ranges. */
+#include "testutil.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "nntune/nntune.h"
+
+static void test_strerror(void **state)
+{
+    (void)state;
+    assert_string_equal(nnt_strerror(NNT_OK), "success");
+    assert_string_equal(nnt_strerror(NNT_ERR_FORMAT), "malformed input data");
+    assert_string_equal(nnt_strerror(12345), "unknown status");
+    assert_true(NNT_PRUNED > 0 && NNT_ERR_NOMEM < 0);
+}
+
+static void test_fail_message(void **state)
+{
+    (void)state;
+    nnt_error e;
+    nnt_error_clear(&e);
+    assert_int_equal(nnt_fail(&e, NNT_ERR_ARG, "key '%s': expected %d", "lr", 3), NNT_ERR_ARG);
+    assert_int_equal(e.code, NNT_ERR_ARG);
+    assert_string_equal(e.message, "key 'lr': expected 3");
+    assert_int_equal(nnt_fail(NULL, NNT_ERR_IO, "x"), NNT_ERR_IO);
+}
+
+static void test_rng_reproducible_and_in_range(void **state)
+{
+    (void)state;
+    nnt_rng a, b;
+    nnt_rng_seed(&a, 42);
+    nnt_rng_seed(&b, 42);
+    double sum = 0;
+    for (int i = 0; i < 100000; i++) {
+        uint64_t x = nnt_rng_u64(&a);
+        assert_true(x == nnt_rng_u64(&b));
+        double u = nnt_rng_uniform(&a);
+        (void)nnt_rng_uniform(&b);
+        assert_true(u >= 0.0 && u < 1.0);
+        sum += u;
+    }
+    assert_true(fabs(sum / 100000 - 0.5) < 0.01);
+    assert_true(nnt_seed_derive(1, 0) != nnt_seed_derive(1, 1));
+    assert_true(nnt_seed_derive(1, 7) == nnt_seed_derive(1, 7));
+}
+
+static void test_rng_normal_moments(void **state)
+{
+    (void)state;
+    nnt_rng r;
+    nnt_rng_seed(&r, 7);
+    double s = 0, s2 = 0;
+    int n = 200000;
+    for (int i = 0; i < n; i++) {
+        double z = nnt_rng_normal(&r);
+        s += z;
+        s2 += z * z;
+    }
+    assert_true(fabs(s / n) < 0.01);
+    assert_true(fabs(s2 / n - 1.0) < 0.02);
+}
+
+static void test_shuffle_is_permutation(void **state)
+{
+    (void)state;
+    nnt_rng r;
+    nnt_rng_seed(&r, 3);
+    uint32_t a[100];
+    int seen[100] = {0};
+    for (int i = 0; i < 100; i++) a[i] = (uint32_t)i;
+    nnt_rng_shuffle_u32(&r, a, 100);
+    int moved = 0;
+    for (int i = 0; i < 100; i++) {
+        seen[a[i]]++;
+        moved += a[i] != (uint32_t)i;
+    }
+    for (int i = 0; i < 100; i++) assert_int_equal(seen[i], 1);
+    assert_true(moved > 80);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_fail_message),
+        cmocka_unit_test(test_rng_reproducible_and_in_range),
+        cmocka_unit_test(test_rng_normal_moments),
+        cmocka_unit_test(test_shuffle_is_permutation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

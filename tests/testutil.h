@@ -1,0 +1,27 @@
+/* Shared helpers for the test executables (cmocka). */
+#ifndef NNT_TESTS_TESTUTIL_H
+#define NNT_TESTS_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* A fresh temporary directory for this test process (removed at exit). */
+const char *tu_tmpdir(void);
+/* Path inside tu_tmpdir(); returns a static buffer rotated over 8 slots. */
+const char *tu_path(const char *name);
+/* Writes text to a file in tu_tmpdir() and returns its path. */
+const char *tu_write(const char *name, const char *text);
+/* Runs a shell command, captures stdout+stderr into *output (malloc'd, may be
+ * NULL), returns the exit status (or -1). */
+int tu_run(const char *cmd, char **output);
+/* 1 when NNT_TEST_QUICK is set (sanitizer builds: smaller workloads). */
+int tu_quick(void);
+/* Asserts that haystack contains needle, printing both otherwise. */
+#define tu_assert_contains(haystack, needle) \
+    tu_assert_contains_(haystack, needle, __FILE__, __LINE__)
+void tu_assert_contains_(const char *haystack, const char *needle, const char *file, int line);
+
+#endif

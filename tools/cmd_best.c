@@ -1,0 +1,9 @@
+/* Placeholder until this command is written. */
+#include <stdio.h>
+#include "commands.h"
+int cmd_best(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    fprintf(stderr, "nntune best: not implemented yet\n");
+    return EXIT_RUNTIME;
+}
