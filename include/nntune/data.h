@@ -32,8 +32,8 @@ typedef struct nnt_dataset nnt_dataset;
 /* ---- CSV ---------------------------------------------------------------- */
 typedef struct nnt_csv_options {
     const char *target;  /* target column name; NULL: the last column */
-    nnt_task task;       /* AUTO: a numeric target is regression, text or a
-                            request for classification makes classes */
+    nnt_task task;       /* AUTO: integers or any text make classes, other
+                            numbers regression; see nnt_dataset_load_csv */
     char delimiter;      /* default ',' */
     int target_optional; /* 1: a file without the target column loads with no
                             labels (prediction input); default 0 */
@@ -41,11 +41,27 @@ typedef struct nnt_csv_options {
 
 NNT_API nnt_csv_options nnt_csv_options_default(void);
 
-/* Loads a CSV file with a header row. Quoted fields, CRLF line ends and blank
- * trailing lines are accepted. Feature columns must be numeric. On failure
- * returns a negative code, *out = NULL, and err names the file, line and column
- * (e.g. "iris.csv:17: column 'petal_width': expected a number, got 'abc'").
- * Peak memory stays within about twice the parsed float data. */
+/* Loads a CSV file with a header row. Quoted fields ("" escapes a quote; a
+ * quoted field may hold delimiters and line ends), CRLF line ends, a UTF-8 BOM
+ * and blank lines are accepted; spaces around unquoted fields are trimmed.
+ * Feature columns must be numeric and finite. Empty fields, "NA", "N/A", "?"
+ * and "nan" (any case) are missing values, which are errors.
+ *
+ * Target: with task AUTO a column of integers, or one with any text, becomes
+ * classes; numbers with a fraction make regression. CLASSIFY and BINARY force
+ * classes (BINARY needs exactly 2), REGRESS requires numbers. Class order:
+ * numeric when every value is an integer (names are then the canonical
+ * integers, "2.0" -> "2"), else byte-wise string order. AUTOENCODE loads like
+ * AUTO.
+ *
+ * On failure returns a negative code, *out = NULL, and err names the file, line
+ * and column (e.g. "iris.csv:17: column 'petal_width': expected a number, got
+ * 'abc'"): NNT_ERR_IO for a file that cannot be opened or read,
+ * NNT_ERR_NOT_FOUND for a named target column that is not in the header (and
+ * target_optional is 0), NNT_ERR_FORMAT for everything wrong inside the file.
+ * The file is read twice, streaming; peak memory stays within about the
+ * parsed float data plus one read buffer (1 MiB, grown to the longest
+ * record). */
 NNT_API int nnt_dataset_load_csv(const char *path, const nnt_csv_options *opt,
                                  nnt_dataset **out, nnt_error *err);
 
@@ -93,8 +109,11 @@ NNT_API const float *nnt_dataset_x(const nnt_dataset *ds);         /* rows x fea
 NNT_API const int32_t *nnt_dataset_labels(const nnt_dataset *ds);  /* NULL if none */
 NNT_API const float *nnt_dataset_targets(const nnt_dataset *ds);   /* NULL if none */
 NNT_API int nnt_dataset_has_target(const nnt_dataset *ds);
-NNT_API nnt_task nnt_dataset_task(const nnt_dataset *ds); /* CLASSIFY or REGRESS */
+/* CLASSIFY or REGRESS; AUTO when the data set has no target. */
+NNT_API nnt_task nnt_dataset_task(const nnt_dataset *ds);
 NNT_API int nnt_dataset_num_classes(const nnt_dataset *ds); /* 0 for regression */
+/* Names are owned by ds; out-of-range indices give NULL. The target name is
+ * NULL for a data set without a target unless a CSV target was named. */
 NNT_API const char *nnt_dataset_class_name(const nnt_dataset *ds, int c);
 NNT_API const char *nnt_dataset_feature_name(const nnt_dataset *ds, size_t j);
 NNT_API const char *nnt_dataset_target_name(const nnt_dataset *ds);
@@ -102,7 +121,9 @@ NNT_API nnt_feature_kind nnt_dataset_kind(const nnt_dataset *ds);
 
 /* Re-expresses ds's labels in the class order `names` (n names), so that a
  * validation or test file uses the training set's class indices. A class in ds
- * that is not among names is an NNT_ERR_FORMAT naming it. */
+ * that is not among names is an NNT_ERR_FORMAT naming it; a regression set is
+ * an NNT_ERR_ARG; a set without a target is left as it is. On failure ds is
+ * unchanged. */
 NNT_API int nnt_dataset_remap_classes(nnt_dataset *ds, const char *const *names, int n,
                                       nnt_error *err);
 
@@ -114,10 +135,16 @@ typedef struct nnt_split {
 
 /* Random hold-out split with valid_fraction of the rows (in (0,1)) going to
  * validation; stratified by class when ds is a classification set and
- * stratify is non-zero. Seeded: same seed, same split. */
+ * stratify is non-zero (each class gives round(fraction * its rows)). Both
+ * sides get at least one row; index sets are in ascending order. Seeded: same
+ * seed, same split. Bad fraction or fewer than 2 rows: NNT_ERR_ARG, *out
+ * zeroed. */
 NNT_API int nnt_split_holdout(const nnt_dataset *ds, double valid_fraction, uint64_t seed,
                               int stratify, nnt_split *out, nnt_error *err);
-/* Fold `fold` of k (0 <= fold < k, k >= 2): that fold validates, the rest train. */
+/* Fold `fold` of k (0 <= fold < k, k >= 2, at least k rows): that fold
+ * validates, the rest train. The same seed gives the same folds for every
+ * `fold`, so the k validation sets partition the rows; stratified folds deal
+ * each class's shuffled rows round-robin. */
 NNT_API int nnt_split_kfold(const nnt_dataset *ds, int k, int fold, uint64_t seed,
                             int stratify, nnt_split *out, nnt_error *err);
 /* All rows train, no validation rows. */
@@ -139,8 +166,11 @@ typedef struct nnt_scaler {
     float *mul;   /* features values */
 } nnt_scaler;
 
-/* Fits the scaler on the given rows only (rows NULL: all rows). Constant
- * columns get mul = 1. */
+/* Fits the scaler on the given rows only (rows NULL: all rows). STANDARD:
+ * shift = mean, mul = 1/std (population, computed in double); constant
+ * columns get mul = 1. PIXELS: shift 0, mul 1/255. NONE: shift 0, mul 1.
+ * AUTO resolves by the data set's kind and out->kind holds the result. The
+ * caller frees out with nnt_scaler_free; on failure out is zeroed. */
 NNT_API int nnt_scaler_fit(const nnt_dataset *ds, const uint32_t *rows, size_t n_rows,
                            nnt_scaling kind, nnt_scaler *out, nnt_error *err);
 /* dst[j] = (src[j] - shift[j]) * mul[j] for one row. Can't fail. */
