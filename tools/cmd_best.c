@@ -1,9 +1,101 @@
-/* Placeholder until this command is written. */
+/* nntune best: the best trial of a study and where its model is. */
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
-#include "commands.h"
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_common.h"
+#include "study_common.h"
+
+#define CMD "best"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: nntune best STORAGE [--study NAME] [--json]\n"
+"\n"
+"Prints the best complete trial of a study (default: the most recent study in\n"
+"STORAGE): its number, value, parameters, and where its model is.\n"
+"\n"
+"  --study NAME     the study\n"
+"  --json           one JSON object\n"
+"  -h, --help       this help\n"
+"\n"
+"Exit status: 0 found, 1 no complete trial or a storage error, 2 usage error.\n");
+}
+
 int cmd_best(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "nntune best: not implemented yet\n");
-    return EXIT_RUNTIME;
+    static const struct option opts[] = {
+        {"study", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *study = NULL;
+    int json = 0, c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': study = optarg; break;
+        case 'j': json = 1; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: return cli_getopt_error(CMD, c, argv);
+        }
+    }
+    if (optind >= argc) return cli_usage_error(CMD, "missing STORAGE");
+    const char *path = argv[optind++];
+    if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+
+    nnt_storage st;
+    nnt_study_record rec;
+    nnt_trial_record *t = NULL;
+    size_t n = 0;
+    int rc = sc_open_read(CMD, path, study, &st, &rec, &t, &n);
+    if (rc != EXIT_OK) return rc;
+    int b = sc_best(t, n, rec.maximize);
+    if (b < 0) {
+        cli_error(CMD, "study '%s' has no complete trial yet (%zu trials)", rec.name, n);
+        rc = EXIT_RUNTIME;
+    } else {
+        const nnt_trial_record *r = &t[b];
+        int exists = r->model_path && access(r->model_path, R_OK) == 0;
+        if (json) {
+            json_object *o = json_object_new_object();
+            json_object_object_add(o, "study", json_object_new_string(rec.name));
+            json_object_object_add(o, "trial", json_object_new_int(r->number));
+            json_object_object_add(o, "metric", json_object_new_string(rec.metric));
+            json_object_object_add(o, "value", cli_json_num(r->value));
+            json_object_object_add(o, "value_spread", cli_json_num(r->value_spread));
+            json_object_object_add(o, "epochs", json_object_new_int(r->epochs));
+            json_object_object_add(o, "duration", cli_json_num(r->duration));
+            json_object_object_add(o, "seed", json_object_new_uint64(r->seed));
+            json_object_object_add(o, "params", r->params ? json_tokener_parse(r->params) : NULL);
+            json_object_object_add(o, "model", r->model_path ? json_object_new_string(r->model_path) : NULL);
+            json_object_object_add(o, "model_exists", json_object_new_boolean(exists));
+            printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+            json_object_put(o);
+        } else {
+            char v[32], s[32], d[32];
+            printf("study:   %s (%zu trials)\n", rec.name, n);
+            printf("best:    trial %d\n", r->number);
+            printf("%-8s %s", rec.metric, sc_fmt_value(v, sizeof v, r->value));
+            if (isfinite(r->value_spread)) printf(" (sd %s over folds)", sc_fmt_value(s, sizeof s, r->value_spread));
+            printf("\n");
+            printf("params:  %s\n", r->params ? r->params : "{}");
+            printf("epochs:  %d in %s, seed %llu\n", r->epochs,
+                   cli_fmt_duration(r->duration, d, sizeof d), (unsigned long long)r->seed);
+            if (r->model_path)
+                printf("model:   %s%s\n", r->model_path, exists ? "" : " (missing)");
+            else
+                printf("model:   not saved\n");
+        }
+    }
+    nnt_trial_records_free(t, n);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(&st);
+    return rc;
 }

@@ -1,9 +1,197 @@
-/* Placeholder until this command is written. */
-#include <stdio.h>
-#include "commands.h"
+/* nntune predict: apply a saved model to data and write predictions as CSV. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+
+static const char *const CMD = "predict";
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: nntune predict --model FILE --data FILE [OPTIONS]\n"
+"\n"
+"Writes one CSV row of predictions per input row. Classification:\n"
+"  prediction,p_<class1>,p_<class2>,...   (predicted class and probabilities)\n"
+"Regression: a single 'prediction' column. A CSV input may lack the target\n"
+"column; its feature columns must match the training data.\n"
+"\n"
+"  -m, --model FILE    model file written by 'nntune train'\n"
+"  -d, --data FILE     input: CSV, IDX images, or 'fashion-mnist' (its test set)\n"
+"      --labels FILE   IDX label file (makes --data an IDX image file)\n"
+"  -o, --out FILE      write the CSV here (atomically) instead of stdout\n"
+"  -h, --help          show this help\n"
+"\n"
+"Exit status: 0 success, 1 data or runtime error, 2 usage error.\n");
+}
+
+static const struct option long_opts[] = {
+    {"model", required_argument, NULL, 'm'},
+    {"data", required_argument, NULL, 'd'},
+    {"labels", required_argument, NULL, 'L'},
+    {"out", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* CSV header cell: prefix + name, quoted as a whole when needed. */
+static void header_cell(FILE *f, const char *prefix, const char *name)
+{
+    size_t n = strlen(prefix) + strlen(name) + 1;
+    char *s = malloc(n);
+    if (!s) {
+        fputs(prefix, f);
+        return;
+    }
+    snprintf(s, n, "%s%s", prefix, name);
+    cli_csv_field(f, s);
+    free(s);
+}
+
+static void write_header(FILE *f, const nnt_model *m, nnt_task task, int outputs)
+{
+    int k = nnt_model_num_classes(m);
+    char idx[32];
+    if (task == NNT_TASK_CLASSIFY || task == NNT_TASK_BINARY) {
+        int classes = task == NNT_TASK_BINARY ? 2 : outputs;
+        fputs("prediction", f);
+        for (int c = 0; c < classes; c++) {
+            snprintf(idx, sizeof idx, "%d", c);
+            fputc(',', f);
+            header_cell(f, "p_", c < k ? nnt_model_class_name(m, c) : idx);
+        }
+    } else if (task == NNT_TASK_AUTOENCODE) {
+        for (int j = 0; j < outputs; j++) {
+            const char *name = nnt_model_feature_name(m, (size_t)j);
+            snprintf(idx, sizeof idx, "x%d", j);
+            if (j) fputc(',', f);
+            header_cell(f, "r_", name ? name : idx);
+        }
+    } else if (outputs == 1) {
+        fputs("prediction", f);
+    } else {
+        for (int j = 0; j < outputs; j++) fprintf(f, "%sprediction_%d", j ? "," : "", j);
+    }
+    fputc('\n', f);
+}
+
+static void write_row(FILE *f, const nnt_model *m, nnt_task task, int outputs, const float *y)
+{
+    int k = nnt_model_num_classes(m);
+    if (task == NNT_TASK_CLASSIFY || task == NNT_TASK_BINARY) {
+        float probs2[2];
+        const float *p = y;
+        int classes = outputs;
+        if (task == NNT_TASK_BINARY) {
+            probs2[0] = 1.0f - y[0];
+            probs2[1] = y[0];
+            p = probs2;
+            classes = 2;
+        }
+        int best = 0;
+        for (int c = 1; c < classes; c++)
+            if (p[c] > p[best]) best = c;
+        if (best < k) cli_csv_field(f, nnt_model_class_name(m, best));
+        else fprintf(f, "%d", best);
+        for (int c = 0; c < classes; c++) fprintf(f, ",%.6g", p[c]);
+    } else {
+        for (int j = 0; j < outputs; j++) fprintf(f, "%s%.9g", j ? "," : "", y[j]);
+    }
+    fputc('\n', f);
+}
+
 int cmd_predict(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "nntune predict: not implemented yet\n");
-    return EXIT_RUNTIME;
+    const char *model_path = NULL, *data = NULL, *labels = NULL, *out_path = NULL;
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":m:d:o:h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'h': usage(stdout); return EXIT_OK;
+        case 'm': model_path = optarg; break;
+        case 'd': data = optarg; break;
+        case 'L': labels = optarg; break;
+        case 'o': out_path = optarg; break;
+        default: return cli_getopt_error(CMD, c, argv);
+        }
+    }
+    if (cli_no_operands(CMD, argc, argv) != EXIT_OK) return EXIT_USAGE;
+    if (!model_path) return cli_usage_error(CMD, "--model is required");
+    if (!data) return cli_usage_error(CMD, "--data is required");
+
+    nnt_error err;
+    nnt_error_clear(&err);
+    nnt_model *m = NULL;
+    nnt_dataset *ds = NULL, *builtin_test = NULL;
+    float *y = NULL;
+    uint32_t *rows = NULL;
+    cli_out out = {0};
+    int rc = nnt_model_load(model_path, &m, &err);
+    if (rc < 0) return cli_lib_error(CMD, rc, &err);
+    rc = EXIT_RUNTIME;
+
+    nnt_task task = nnt_model_task(m);
+    const nnt_model_options *mo = nnt_model_get_options(m);
+    if (task == NNT_TASK_AUTO) /* a model without metadata: go by its loss */
+        task = mo->loss == NNT_LOSS_SQUARED_ERROR ? NNT_TASK_REGRESS
+             : mo->loss == NNT_LOSS_BINARY_CROSS_ENTROPY ? NNT_TASK_BINARY
+             : mo->loss == NNT_LOSS_RECONSTRUCTION_CE ? NNT_TASK_AUTOENCODE
+                                                      : NNT_TASK_CLASSIFY;
+
+    cli_data_opts d = {data, labels, nnt_model_target_name(m), task, 1};
+    if (cli_load_data(CMD, &d, &ds, &builtin_test) != EXIT_OK) goto done;
+    if (builtin_test) { /* predict on the built-in's test part */
+        nnt_dataset_free(ds);
+        ds = builtin_test;
+        builtin_test = NULL;
+    }
+    size_t nf = nnt_dataset_features(ds);
+    if (nf != (size_t)mo->inputs) {
+        cli_error(CMD, "'%s' has %zu feature columns but model '%s' expects %d", data, nf,
+                  model_path, mo->inputs);
+        goto done;
+    }
+    for (size_t j = 0; j < nf; j++) {
+        const char *want = nnt_model_feature_name(m, j), *got = nnt_dataset_feature_name(ds, j);
+        if (want && got && strcmp(want, got) != 0) {
+            cli_warn(CMD, "column %zu of '%s' is '%s' but the model was trained on '%s'", j + 1,
+                     data, got, want);
+            break;
+        }
+    }
+
+    int outputs = mo->outputs;
+    const size_t chunk = 1024;
+    size_t n = nnt_dataset_rows(ds);
+    y = malloc(sizeof *y * chunk * (size_t)outputs);
+    rows = malloc(sizeof *rows * chunk);
+    if (!y || !rows) {
+        cli_error(CMD, "out of memory");
+        goto done;
+    }
+    if (cli_out_open(CMD, &out, out_path) != EXIT_OK) goto done;
+    write_header(out.f, m, task, outputs);
+    for (size_t start = 0; start < n; start += chunk) {
+        size_t k = n - start < chunk ? n - start : chunk;
+        for (size_t i = 0; i < k; i++) rows[i] = (uint32_t)(start + i);
+        int prc = nnt_model_predict(m, ds, rows, k, y, &err);
+        if (prc < 0) {
+            cli_lib_error(CMD, prc, &err);
+            cli_out_abort(&out);
+            goto done;
+        }
+        for (size_t i = 0; i < k; i++) write_row(out.f, m, task, outputs, y + i * (size_t)outputs);
+    }
+    rc = cli_out_commit(CMD, &out);
+
+done:
+    if (rc != EXIT_OK) cli_out_abort(&out);
+    free(rows);
+    free(y);
+    nnt_dataset_free(builtin_test);
+    nnt_dataset_free(ds);
+    nnt_model_free(m);
+    return rc;
 }

@@ -1,9 +1,152 @@
-/* Placeholder until this command is written. */
+/* nntune trials: list the trials of a study. */
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
-#include "commands.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "study_common.h"
+
+#define CMD "trials"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: nntune trials STORAGE [--study NAME] [--sort] [--format table|csv|json]\n"
+"\n"
+"Lists the trials of a study (default: the most recent study in STORAGE).\n"
+"Works while the study runs.\n"
+"\n"
+"  --study NAME     the study to list\n"
+"  --sort           best first (complete trials by value, then pruned, then the rest)\n"
+"                   instead of by trial number\n"
+"  --format F       table (default), csv or json\n"
+"  -h, --help       this help\n");
+}
+
+static void csv_num(FILE *f, double v)
+{
+    if (isfinite(v)) fprintf(f, "%.17g", v);
+}
+
 int cmd_trials(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "nntune trials: not implemented yet\n");
-    return EXIT_RUNTIME;
+    static const struct option opts[] = {
+        {"study", required_argument, NULL, 's'},
+        {"sort", no_argument, NULL, 'S'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *study = NULL, *format = "table";
+    int sort = 0, c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': study = optarg; break;
+        case 'S': sort = 1; break;
+        case 'f':
+            if (strcmp(optarg, "table") && strcmp(optarg, "csv") && strcmp(optarg, "json"))
+                return cli_usage_error(CMD, "--format: expected table, csv or json, got '%s'", optarg);
+            format = optarg;
+            break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: return cli_getopt_error(CMD, c, argv);
+        }
+    }
+    if (optind >= argc) return cli_usage_error(CMD, "missing STORAGE");
+    const char *path = argv[optind++];
+    if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+
+    nnt_storage st;
+    nnt_study_record rec;
+    nnt_trial_record *t = NULL;
+    size_t n = 0;
+    int rc = sc_open_read(CMD, path, study, &st, &rec, &t, &n);
+    if (rc != EXIT_OK) return rc;
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) {
+        cli_error(CMD, "out of memory");
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    if (sort) sc_rank(t, n, rec.maximize, order);
+    else
+        for (size_t i = 0; i < n; i++) order[i] = i;
+
+    if (!strcmp(format, "csv")) {
+        printf("number,state,value,value_spread,epochs,duration,seed,started,finished,interrupted,"
+               "retry_of,model,params,error\n");
+        for (size_t k = 0; k < n; k++) {
+            const nnt_trial_record *r = &t[order[k]];
+            printf("%d,%s,", r->number, nnt_trial_state_name(r->state));
+            csv_num(stdout, r->value);
+            putchar(',');
+            csv_num(stdout, r->value_spread);
+            printf(",%d,", r->epochs);
+            csv_num(stdout, r->duration);
+            printf(",%llu,", (unsigned long long)r->seed);
+            csv_num(stdout, r->started);
+            putchar(',');
+            csv_num(stdout, r->finished);
+            printf(",%d,", r->interrupted);
+            if (r->retry_of >= 0) printf("%d", r->retry_of);
+            putchar(',');
+            cli_csv_field(stdout, r->model_path ? r->model_path : "");
+            putchar(',');
+            cli_csv_field(stdout, r->params ? r->params : "");
+            putchar(',');
+            cli_csv_field(stdout, r->error ? r->error : "");
+            putchar('\n');
+        }
+    } else if (!strcmp(format, "json")) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "study", json_object_new_string(rec.name));
+        json_object_object_add(o, "metric", json_object_new_string(rec.metric));
+        json_object_object_add(o, "direction",
+                               json_object_new_string(rec.maximize ? "maximize" : "minimize"));
+        json_object *a = json_object_new_array();
+        for (size_t k = 0; k < n; k++) {
+            const nnt_trial_record *r = &t[order[k]];
+            json_object *j = json_object_new_object();
+            json_object_object_add(j, "number", json_object_new_int(r->number));
+            json_object_object_add(j, "state", json_object_new_string(nnt_trial_state_name(r->state)));
+            json_object_object_add(j, "value", cli_json_num(r->value));
+            json_object_object_add(j, "value_spread", cli_json_num(r->value_spread));
+            json_object_object_add(j, "epochs", json_object_new_int(r->epochs));
+            json_object_object_add(j, "duration", cli_json_num(r->duration));
+            json_object_object_add(j, "seed", json_object_new_uint64(r->seed));
+            json_object_object_add(j, "params", r->params ? json_tokener_parse(r->params) : NULL);
+            if (r->error) json_object_object_add(j, "error", json_object_new_string(r->error));
+            if (r->interrupted) json_object_object_add(j, "interrupted", json_object_new_boolean(1));
+            if (r->retry_of >= 0) json_object_object_add(j, "retry_of", json_object_new_int(r->retry_of));
+            if (r->model_path) json_object_object_add(j, "model", json_object_new_string(r->model_path));
+            json_object_array_add(a, j);
+        }
+        json_object_object_add(o, "trials", a);
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+    } else {
+        printf("study '%s': %zu trials (%s, %s is better)\n", rec.name, n, rec.metric,
+               rec.maximize ? "higher" : "lower");
+        printf("%-6s  %-8s  %-10s  %-8s  %-6s  %-8s  %s\n", "trial", "state", rec.metric, "spread",
+               "epochs", "time", "params / error");
+        for (size_t k = 0; k < n; k++) {
+            const nnt_trial_record *r = &t[order[k]];
+            char v[32], s[32], d[32];
+            printf("%-6d  %-8s  %-10s  %-8s  %-6d  %-8s  %s%s%s\n", r->number,
+                   nnt_trial_state_name(r->state), sc_fmt_value(v, sizeof v, r->value),
+                   sc_fmt_value(s, sizeof s, r->value_spread), r->epochs,
+                   isfinite(r->duration) ? cli_fmt_duration(r->duration, d, sizeof d) : "-",
+                   r->params ? r->params : "", r->error ? "  " : "", r->error ? r->error : "");
+        }
+    }
+done:
+    free(order);
+    nnt_trial_records_free(t, n);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(&st);
+    return rc;
 }

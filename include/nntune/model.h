@@ -35,6 +35,12 @@ typedef enum nnt_loss {
 NNT_API int nnt_activation_from_name(const char *name);
 NNT_API const char *nnt_activation_name(nnt_activation a);
 
+/* Parses/prints loss names: "auto", "cross_entropy", "binary_cross_entropy",
+ * "squared_error", "reconstruction_ce". Parse returns -1 for an unknown name;
+ * print returns "unknown" for a value outside the enum. */
+NNT_API int nnt_loss_from_name(const char *name);
+NNT_API const char *nnt_loss_name(nnt_loss l);
+
 typedef struct nnt_model_options {
     int inputs;                    /* required: features per row */
     int outputs;                   /* required: classes, 1 for binary/regression */

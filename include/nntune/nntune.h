@@ -6,4 +6,7 @@
 #include "data.h"
 #include "model.h"
 #include "train.h"
+#include "tune.h"
+#include "store.h"
+#include "study.h"
 #endif

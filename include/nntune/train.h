@@ -21,8 +21,9 @@ typedef enum nnt_optimizer {
 
 typedef enum nnt_schedule {
     NNT_SCHED_CONSTANT = 0,
-    NNT_SCHED_STEP,   /* lr * gamma^(floor(epoch / step_epochs)) */
-    NNT_SCHED_COSINE  /* cosine from lr to lr*min_lr_fraction over max_epochs */
+    NNT_SCHED_STEP,   /* lr * gamma^floor((epoch-1) / step_epochs), epoch 1-based */
+    NNT_SCHED_COSINE  /* cosine from lr (epoch 1) towards lr*min_lr_fraction, reached
+                         just after epoch max_epochs: (1+cos(pi*(epoch-1)/max_epochs))/2 */
 } nnt_schedule;
 
 typedef enum nnt_metric {
@@ -38,7 +39,7 @@ NNT_API int nnt_optimizer_from_name(const char *name);  /* "sgd","momentum","nes
 NNT_API const char *nnt_optimizer_name(nnt_optimizer o);
 NNT_API int nnt_schedule_from_name(const char *name);   /* "constant","step","cosine"; -1 */
 NNT_API const char *nnt_schedule_name(nnt_schedule s);
-NNT_API int nnt_metric_from_name(const char *name);     /* "loss","accuracy","rmse","mae","r2"; -1 */
+NNT_API int nnt_metric_from_name(const char *name);     /* "auto","loss","accuracy","rmse","mae","r2"; -1 */
 NNT_API const char *nnt_metric_name(nnt_metric m);
 /* 1 if larger is better for the metric (accuracy, r2), else 0. */
 NNT_API int nnt_metric_maximize(nnt_metric m);
@@ -79,7 +80,7 @@ typedef struct nnt_train_options {
     double step_gamma;        /* step schedule factor; default 0.5 */
     int step_epochs;          /* step schedule period; default 10 */
     double min_lr_fraction;   /* cosine floor; default 0 */
-    int warmup_epochs;        /* linear warm-up over these epochs; default 0 */
+    int warmup_epochs;        /* linear warm-up over these epochs (per batch); default 0 */
     int max_epochs;           /* default 100 */
     int early_stopping;       /* default 1 (needs validation rows) */
     int patience;             /* epochs without improvement; default 10 */
@@ -88,7 +89,7 @@ typedef struct nnt_train_options {
     int restore_best;         /* restore the best epoch's weights; default 1 */
     double time_limit_s;      /* wall-clock limit, 0 = none */
     int pretrain_epochs;      /* greedy layer-wise autoencoder pretraining per hidden layer; default 0 */
-    double pretrain_lr;       /* default: lr */
+    double pretrain_lr;       /* 0 (default): lr */
     nnt_task task;            /* AUTO: from the data set */
     nnt_scaling scaling;      /* AUTO: from the data set's feature kind */
     uint64_t seed;            /* init, shuffle and dropout streams derive from it; default 1 */
@@ -126,13 +127,37 @@ typedef struct nnt_train_result {
 } nnt_train_result;
 
 /* Trains a model from scratch. model options `inputs` and `outputs` of 0 are
- * filled from the data and task. Fits the scaler on the training rows and
+ * filled from the data and task (mopt NULL: nnt_model_options_default(); topt
+ * NULL: nnt_train_options_default()). Fits the scaler on the training rows and
  * stores it with names in the model. Allocates all scratch once; the training
  * step never allocates. Returns NNT_OK, or a positive status (NNT_DIVERGED,
  * NNT_TIMEOUT, NNT_PRUNED) with *out holding the best weights so far (may be
  * NULL if divergence came before any completed epoch), or a negative error
  * with *out = NULL. Same seed, data and options: bit-identical weights (with
- * threads <= 1). result may be NULL. */
+ * threads <= 1). result may be NULL. err gets a message for positive statuses
+ * too.
+ *
+ * Choices the options leave open:
+ * - task AUTO: the data set's task (CLASSIFY or REGRESS; a set without target
+ *   is AUTOENCODE). Two classes stay CLASSIFY (2-way softmax); BINARY (one
+ *   sigmoid output + BCE) is used when asked for.
+ * - loss AUTO: CLASSIFY cross-entropy, BINARY binary CE, REGRESS squared error
+ *   on the raw (unscaled) target, AUTOENCODE reconstruction CE on the scaled
+ *   inputs when scaling is PIXELS (targets in [0,1]) and squared error
+ *   otherwise. A loss that does not fit the task is NNT_ERR_ARG.
+ * - Options are checked first: NNT_ERR_ARG names the option ("lr: ...").
+ * - Warm-up is per batch, multiplying the epoch's scheduled rate (see
+ *   src/nn/schedule.h); history/progress `lr` is the last batch's rate.
+ * - Early stopping counts epochs whose monitored validation metric did not
+ *   improve by more than min_delta; it stops after `patience` of them. Without
+ *   validation rows nothing stops early and the latest epoch is the best.
+ * - The time limit is checked after every batch; a run that hits it inside an
+ *   epoch drops that partial epoch (restore_best) and returns NNT_TIMEOUT.
+ * - Divergence: a non-finite batch or validation loss ends the run with
+ *   NNT_DIVERGED and the best epoch's weights (always restored).
+ * - threads > 0 sets the process-wide BLAS thread count and leaves it set.
+ * - Pretraining (pretrain_epochs > 0): see src/nn/pretrain.h; it uses the
+ *   training rows only and its events have pretraining = 1. */
 NNT_API int nnt_train(const nnt_train_data *data, const nnt_model_options *mopt,
                       const nnt_train_options *topt, nnt_model **out,
                       nnt_train_result *result, nnt_error *err);

@@ -1,5 +1,11 @@
 #include "kernels/gemm.h"
 
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
 #include "nntune/train.h"
 
 #if defined(NNT_BLAS_BLIS)
@@ -7,6 +13,164 @@
 #else
 #include <cblas.h>
 #endif
+
+/* ==== CPU features and kernel classification (pure) ======================== */
+
+nnt_cpu_features nnt_cpu_detect(void)
+{
+    nnt_cpu_features f = {0, 0, 0};
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    f.avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    f.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    f.amd = __builtin_cpu_is("amd");
+#endif
+    return f;
+}
+
+/* Kernel sets without AVX2+FMA GEMM kernels: OpenBLAS cores (dynamic.c's
+ * names) and BLIS sub-configurations; the lists overlap, matching ignores
+ * case. Haswell, Zen, SkylakeX, Cooperlake, SapphireRapids (OpenBLAS) and
+ * haswell, zen, zen2, zen3, skx (BLIS) are the AVX2-class ones. */
+static const char *const pre_avx2_kernels[] = {
+    "Generic",  "Unknown",     "Katmai",    "Coppermine", "Northwood",
+    "Prescott", "Banias",      "Atom",      "Core2",      "Penryn",
+    "Dunnington", "Nehalem",   "Athlon",    "Opteron",    "Opteron_SSE3",
+    "Barcelona", "Nano",       "Sandybridge", "Bobcat",   "Bulldozer",
+    "Piledriver", "Steamroller", "Excavator", "knc",      "reference",
+};
+
+int nnt_blas_kernel_name_is_generic(const char *kernel, const nnt_cpu_features *cpu)
+{
+    if (!cpu->avx2_fma) return 0;
+    if (kernel == NULL || kernel[0] == '\0') return 1;
+    for (size_t i = 0; i < sizeof pre_avx2_kernels / sizeof pre_avx2_kernels[0]; i++)
+        if (strcasecmp(kernel, pre_avx2_kernels[i]) == 0) return 1;
+    return 0;
+}
+
+const char *nnt_blis_pick_arch(const char *detected, const nnt_cpu_features *cpu)
+{
+    if (!nnt_blas_kernel_name_is_generic(detected, cpu)) return detected;
+    if (cpu->avx512) return "skx";
+    return cpu->amd ? "zen3" : "haswell";
+}
+
+/* ==== Backend state ==========================================================
+ * The kernel choice and the report string are facts about the process (CPU
+ * and loaded BLAS) computed once; after that they are read-only. */
+
+#define INFO_MAX 128
+
+#if defined(NNT_BLAS_BLIS)
+
+typedef struct blis_choice {
+    cntx_t *cntx;         /* forced context, or NULL for BLIS's own choice */
+    const char *arch;     /* sub-configuration in use */
+    const char *detected; /* what BLIS detected */
+    char info[INFO_MAX];
+} blis_choice;
+
+static blis_choice g_blis;
+static pthread_once_t g_blis_once = PTHREAD_ONCE_INIT;
+
+static void blis_choose(void)
+{
+    bli_init();
+    const char *detected = bli_arch_string(bli_arch_query_id());
+    nnt_cpu_features cpu = nnt_cpu_detect();
+    const char *want = nnt_blis_pick_arch(detected, &cpu);
+    g_blis.detected = detected;
+    g_blis.arch = detected;
+    g_blis.cntx = NULL;
+#if defined(NNT_BLIS_STATIC)
+    /* BLIS_ARCH_TYPE aborts in Debian's BLIS 0.9.0 for every value (the arch
+     * id is queried before the gks registers its contexts), and the context
+     * lookup is not exported from libblis.so; linked statically, the lookup
+     * is reachable and bli_sgemm_ex takes the context directly.
+     * NNT_BLIS_ARCH=<name> stands in for BLIS_ARCH_TYPE (benchmarks, tests);
+     * naming kernels the CPU cannot run is the caller's fault (SIGILL). */
+    const char *env = getenv("NNT_BLIS_ARCH");
+    if (env != NULL && env[0] != '\0') want = env;
+    if (strcmp(want, detected) != 0) {
+        for (int id = 0; id < (int)BLIS_NUM_ARCHS; id++) {
+            if (strcmp(bli_arch_string((arch_t)id), want) != 0) continue;
+            cntx_t **slot = bli_gks_lookup_id((arch_t)id);
+            if (slot != NULL && slot[BLIS_NAT] != NULL) {
+                g_blis.cntx = slot[BLIS_NAT];
+                g_blis.arch = bli_arch_string((arch_t)id);
+            }
+            break;
+        }
+    }
+#else
+    (void)want;
+#endif
+    if (g_blis.arch != detected)
+        snprintf(g_blis.info, sizeof g_blis.info, "BLIS %s arch=%s (forced; detected %s)",
+                 bli_info_get_version_str(), g_blis.arch, detected);
+    else
+        snprintf(g_blis.info, sizeof g_blis.info, "BLIS %s arch=%s", bli_info_get_version_str(),
+                 detected);
+}
+
+static const blis_choice *blis_get(void)
+{
+    pthread_once(&g_blis_once, blis_choose);
+    return &g_blis;
+}
+
+void nnt_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+               const float *a, int lda, const float *b, int ldb, float beta,
+               float *c, int ldc)
+{
+    const blis_choice *ch = blis_get();
+    /* Row-major: row stride = leading dimension, column stride 1; BLIS
+     * transposes the stored operand. */
+    bli_sgemm_ex(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                 trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, m, n, k, &alpha, (float *)a,
+                 lda, 1, (float *)b, ldb, 1, &beta, c, ldc, 1, ch->cntx, NULL);
+}
+
+int nnt_blas_set_threads(int n)
+{
+    int prev = (int)bli_thread_get_num_threads();
+    bli_thread_set_num_threads(n);
+    return prev;
+}
+
+const char *nnt_blas_info(void)
+{
+    return blis_get()->info;
+}
+
+const char *nnt_blas_kernel_name(void)
+{
+    return blis_get()->arch;
+}
+
+#else /* OpenBLAS */
+
+static char g_info[INFO_MAX];
+static pthread_once_t g_info_once = PTHREAD_ONCE_INIT;
+
+static void openblas_describe(void)
+{
+    /* openblas_get_config() starts "OpenBLAS 0.3.21 ...": keep the first two
+     * words as name and version. */
+    const char *cfg = openblas_get_config();
+    int len = 0, words = 0;
+    while (cfg != NULL && cfg[len] != '\0') {
+        if (cfg[len] == ' ' && ++words == 2) break;
+        len++;
+    }
+    if (len == 0 || len > 40) {
+        cfg = "OpenBLAS";
+        len = 8;
+    }
+    snprintf(g_info, sizeof g_info, "%.*s core=%s", len, cfg, openblas_get_corename());
+}
 
 void nnt_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
                const float *a, int lda, const float *b, int ldb, float beta,
@@ -19,22 +183,27 @@ void nnt_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
 
 int nnt_blas_set_threads(int n)
 {
-#if defined(NNT_BLAS_BLIS)
-    int prev = (int)bli_thread_get_num_threads();
-    bli_thread_set_num_threads(n);
-    return prev;
-#else
     int prev = openblas_get_num_threads();
     openblas_set_num_threads(n);
     return prev;
-#endif
 }
 
 const char *nnt_blas_info(void)
 {
-#if defined(NNT_BLAS_BLIS)
-    return bli_arch_string(bli_arch_query_id());
-#else
-    return openblas_get_corename();
+    pthread_once(&g_info_once, openblas_describe);
+    return g_info;
+}
+
+const char *nnt_blas_kernel_name(void)
+{
+    const char *name = openblas_get_corename();
+    return name != NULL ? name : "unknown";
+}
+
 #endif
+
+int nnt_blas_kernel_is_generic(void)
+{
+    nnt_cpu_features cpu = nnt_cpu_detect();
+    return nnt_blas_kernel_name_is_generic(nnt_blas_kernel_name(), &cpu);
 }

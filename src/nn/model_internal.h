@@ -29,8 +29,16 @@ struct nnt_model {
     char **class_names;               /* n_classes entries, may be NULL when 0 */
 };
 
-/* Output activation implied by a loss. */
+/* Output activation implied by a loss (AUTO: softmax, as cross-entropy). */
 nnt_activation nnt_loss_output_activation(nnt_loss loss);
+
+/* Metadata ownership: every string, name array and scaler array hanging off a
+ * model is allocated with src/core/alloc.h (nnt_malloc / nnt_strdup; the scaler
+ * through nnt_scaler_copy) and released by nnt_model_free. Code that fills the
+ * fields directly (the model-file loader) must allocate the same way. The
+ * stored opt.loss is never AUTO: create resolves AUTO to CROSS_ENTROPY, and the
+ * task defaults to the one the loss implies (CE: CLASSIFY, BCE: BINARY, squared
+ * error: REGRESS, reconstruction CE: AUTOENCODE). */
 
 /* Scratch for forward/backward on batches of up to max_batch rows, allocated
  * once. act[0] is the input batch (max_batch x sizes[0]); act[l] the output of
@@ -43,19 +51,32 @@ typedef struct nnt_workspace {
     float *delta;                 /* max_batch x max width: dL/d(pre-activation) of current layer */
     float *delta_prev;            /* ping-pong partner */
     float *grad;                  /* n_params, same layout as params */
+    float *logits;                /* max_batch x outputs: output pre-activation z, kept so
+                                     the losses are computed from logits (exact, stable) */
+    int masks_live;               /* 1 when the last forward pass drew dropout masks */
 } nnt_workspace;
 
 int nnt_workspace_init(nnt_workspace *ws, const nnt_model *m, int max_batch, nnt_error *err);
 void nnt_workspace_free(nnt_workspace *ws);
 
 /* Forward pass of n <= max_batch rows already copied into ws->act[0].
- * training != 0 applies inverted dropout with masks drawn from rng. */
+ * training != 0 applies inverted dropout with masks drawn from rng (rng may be
+ * NULL when the model has no dropout). Input dropout is applied to ws->act[0]
+ * in place, so copy the batch in again before the next forward pass. The
+ * output layer's pre-activation is kept in ws->logits. */
 void nnt_forward(const nnt_model *m, nnt_workspace *ws, int n, int training, nnt_rng *rng);
 
 /* Mean loss over the n rows of the current forward pass, and writes
  * dL/d(output pre-activation) / n into ws->delta (fused softmax-CE and
  * sigmoid-BCE for stability). labels: n class indices (CROSS_ENTROPY);
- * targets: n x outputs values (other losses). */
+ * targets: n x outputs values (other losses). BINARY_CROSS_ENTROPY with one
+ * output also accepts targets NULL and labels in {0, 1}.
+ * Per-row losses, all computed from the logits in ws->logits:
+ *   CROSS_ENTROPY        logsumexp(z) - z[label]
+ *   BINARY_CROSS_ENTROPY sum_j log(1+exp(-|z_j|)) + max(z_j,0) - z_j*t_j  (summed
+ *   RECONSTRUCTION_CE    over outputs, targets in [0,1])
+ *   SQUARED_ERROR        0.5 * sum_j (y_j - t_j)^2
+ * and the result is their mean over the n rows (0 when n == 0). */
 double nnt_loss_delta(const nnt_model *m, nnt_workspace *ws, int n, const int32_t *labels,
                       const float *targets);
 
@@ -64,11 +85,17 @@ double nnt_loss_value(const nnt_model *m, const nnt_workspace *ws, int n, const 
                       const float *targets);
 
 /* Backward pass: from ws->delta (set by nnt_loss_delta) fills ws->grad with the
- * gradient of the mean loss w.r.t. params (no weight decay). Uses the masks of
- * the last training forward pass. */
+ * gradient of the mean loss w.r.t. params (no weight decay; n == 0 gives
+ * zeros). Uses the dropout masks of the last forward pass when that pass was a
+ * training one (ws->masks_live). ws->delta and ws->delta_prev are scratch
+ * afterwards. */
 void nnt_backward(const nnt_model *m, nnt_workspace *ws, int n);
 
-/* Xavier/He initialisation of all weights from rng, biases 0. */
+/* Xavier/He initialisation of all weights from rng, biases 0: hidden layers
+ * He-normal (std sqrt(2/fan_in)) for relu, leaky_relu and elu, Glorot-uniform
+ * (limit sqrt(6/(fan_in+fan_out))) otherwise; the output layer (softmax,
+ * sigmoid, identity) is always Glorot-uniform. Draws layer by layer, W
+ * row-major, so the same seed gives the same weights. */
 void nnt_model_init_weights(nnt_model *m, nnt_rng *rng);
 
 #endif

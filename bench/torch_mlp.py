@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""PyTorch peer of bench_train: the same 784-256-128-10 relu MLP, Adam lr 0.01,
+CrossEntropyLoss, one thread, default settings, plain tensor slicing over a
+shuffled index (no DataLoader). Times whole epochs (at least --seconds) after a
+warm-up, per batch size, and prints one line per batch size:
+
+    batch N samples_per_s X
+
+which bench_train --torch FILE reads to print the nntune/PyTorch ratio.
+Exit status 3 when torch cannot be imported (bench/run.sh then skips it).
+"""
+import argparse
+import gzip
+import os
+import struct
+import sys
+import time
+
+try:
+    import numpy as np
+    import torch
+except ImportError as e:  # python3-torch not installed
+    print(f"torch_mlp: cannot import torch ({e})", file=sys.stderr)
+    sys.exit(3)
+
+
+def load_idx(path):
+    with gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    ndim = magic & 0xFF
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_data(synthetic):
+    """Fashion-MNIST train set scaled to [0,1] when installed, else uniform
+    pixels labelled by a random linear teacher (as bench_train does)."""
+    root = os.path.join(os.environ.get("NNTUNE_DATASETS_DIR", "/usr/share/datasets"),
+                        "fashion-mnist")
+    images = os.path.join(root, "train-images-idx3-ubyte.gz")
+    labels = os.path.join(root, "train-labels-idx1-ubyte.gz")
+    if not synthetic and os.path.exists(images) and os.path.exists(labels):
+        x = load_idx(images).reshape(-1, 784).astype(np.float32) / 255.0
+        y = load_idx(labels).astype(np.int64)
+        return torch.from_numpy(x), torch.from_numpy(y), "Fashion-MNIST train"
+    g = torch.Generator().manual_seed(12345)
+    x = torch.rand(60000, 784, generator=g)
+    teacher = torch.randn(784, 10, generator=g)
+    y = ((x - 0.5) @ teacher).argmax(dim=1)
+    return x, y, "synthetic"
+
+
+def bench(x, y, batch, seconds):
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 256), torch.nn.ReLU(),
+        torch.nn.Linear(256, 128), torch.nn.ReLU(),
+        torch.nn.Linear(128, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    n = x.shape[0]
+
+    def epoch(max_steps=None):
+        order = torch.randperm(n)
+        steps = samples = 0
+        for start in range(0, n, batch):
+            if max_steps is not None and steps >= max_steps:
+                break
+            idx = order[start:start + batch]
+            xb, yb = x[idx], y[idx]
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            steps += 1
+            samples += idx.shape[0]
+        return samples
+
+    epoch(max_steps=30000 // batch + 20)  # warm-up
+    t0 = time.perf_counter()
+    samples = 0
+    while True:
+        samples += epoch()
+        dt = time.perf_counter() - t0
+        if dt >= seconds:
+            return samples / dt
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--batch", type=int, action="append")
+    ap.add_argument("--synthetic", action="store_true")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--ftz", action="store_true", help="torch.set_flush_denormal(True)")
+    ap.add_argument("--cpu-time", action="store_true", help="accepted for bench/run.sh; ignored")
+    a = ap.parse_args()
+    if a.quick:
+        a.seconds = 0.3
+    torch.set_num_threads(1)
+    if a.ftz:
+        torch.set_flush_denormal(True)
+    x, y, source = load_data(a.synthetic)
+    print(f"# torch {torch.__version__}, 1 thread, data: {source}", flush=True)
+    for b in a.batch or [32, 128, 512]:
+        print(f"batch {b} samples_per_s {bench(x, y, b, a.seconds):.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+/* nntune: hyperparameter studies.
+ *
+ * A study tries parameter sets (trials) from a search space on one data set,
+ * keeps every trial in a storage (store.h) and the best model on disk. A
+ * coordinator owns the sampler, the (future) pruner, the storage and the
+ * budget; workers ask it for trials, report every epoch and tell it the
+ * result. Today the workers are threads of this process; the message set
+ * (ask / report / tell) is kept narrow so that other transports can replace
+ * them.
+ *
+ * Determinism: trial n trains with seed nnt_seed_derive(study seed, n); the
+ * sampler proposes trials in number order, so the same study seed gives the
+ * same parameter sequence for grid, random and sobol whatever the number of
+ * jobs, and with one job bit-identical metrics.
+ *
+ * The study file format is documented in docs/study-file.md, the storage
+ * schema in docs/storage.md. */
+#ifndef NNTUNE_STUDY_H
+#define NNTUNE_STUDY_H
+
+#include "common.h"
+#include "data.h"
+#include "model.h"
+#include "store.h"
+#include "train.h"
+#include "tune.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Events (progress of a running study) --------------------------------- */
+typedef enum nnt_study_event_kind {
+    NNT_EVENT_STUDY_START = 0, /* after resume bookkeeping, before any trial */
+    NNT_EVENT_TRIAL_START,
+    NNT_EVENT_EPOCH,           /* one epoch of one fold of a running trial */
+    NNT_EVENT_TRIAL_END,
+    NNT_EVENT_STUDY_END
+} nnt_study_event_kind;
+
+typedef struct nnt_study_event {
+    nnt_study_event_kind kind;
+    int worker;            /* 0..jobs-1; -1 for study events */
+    /* trial events */
+    int number;            /* trial number; -1 for study events */
+    const char *params;    /* JSON object */
+    int retry_of;          /* the interrupted trial this one reruns, or -1 */
+    int fold, n_folds;     /* epoch events: fold (0-based) of n_folds (1 = hold-out) */
+    int epoch, max_epochs; /* epoch events */
+    double epoch_value;    /* epoch events: objective metric of this epoch */
+    nnt_trial_state state; /* TRIAL_END */
+    double value;          /* TRIAL_END: objective metric (NAN: none) */
+    double value_spread;   /* TRIAL_END: std over folds (NAN: none) */
+    const char *error;     /* TRIAL_END: failure reason, else NULL */
+    double duration;       /* TRIAL_END: seconds */
+    int epochs;            /* TRIAL_END: epochs reached */
+    int is_best;           /* TRIAL_END: new best of the study */
+    /* study progress, in every event */
+    int n_done;            /* finished trials that count against the budget */
+    int n_running;
+    int max_trials;        /* 0: no trial budget */
+    double elapsed_s;      /* since nnt_study_run started */
+    double max_seconds;    /* 0: no time budget */
+    int best_number;       /* -1: none yet */
+    double best_value;
+    const char *metric;    /* objective metric name */
+    int maximize;
+} nnt_study_event;
+
+/* Events are delivered one at a time (serialised by the coordinator), from
+ * worker threads. The callback must be quick and must not call into the study. */
+typedef void (*nnt_study_event_fn)(const nnt_study_event *e, void *userdata);
+
+/* Pruning hook: called after every epoch report of fold 0 with the history of
+ * all trials (value oriented so that lower is better). Return NNT_PRUNED to
+ * stop the trial (recorded as pruned with its best value so far), 0 to go on.
+ * Pruners come in a later issue; NULL means never prune. */
+typedef int (*nnt_prune_fn)(void *ctx, const nnt_history *hist, int number, int epoch,
+                            double value_oriented);
+
+/* ---- Options -------------------------------------------------------------- */
+typedef struct nnt_study_options {
+    const char *name;          /* study name in the storage; default "default" */
+    const char *sampler;       /* "grid", "random" (default), "sobol" */
+    uint64_t seed;             /* study seed; default 1 */
+    int seed_set;              /* 0: on resume, keep the stored seed */
+    int jobs;                  /* worker threads; 0 = number of online cores */
+    int max_trials;            /* trial budget; 0 = none (a grid stops when done) */
+    double max_seconds;        /* time budget; 0 = none */
+    nnt_metric metric;         /* objective; AUTO: accuracy (classification) / rmse */
+    int direction;             /* 0: the metric's natural one; 1 maximise; -1 minimise */
+    int cv_folds;              /* >= 2: k-fold cross-validation per trial; 0/1: hold-out */
+    double valid_fraction;     /* hold-out fraction when no validation set; default 0.2 */
+    size_t max_rows;           /* tune on a seeded subsample of this many rows; 0 = all */
+    double trial_time_limit_s; /* per trial (per fold under k-fold); 0 = none */
+    const char *model_out;     /* where each new best model is saved; NULL: not saved
+                                  (kept in memory for the test evaluation) */
+    int force;                 /* resume even if the definition changed (stores the new one) */
+    const char *data_desc;     /* JSON object describing the data (stored, compared) or NULL */
+    nnt_model_options base_model; /* options not in the space */
+    nnt_train_options base_train;
+    nnt_study_event_fn on_event;
+    void *userdata;
+    nnt_prune_fn prune;
+    void *prune_ctx;
+} nnt_study_options;
+
+/* Defaults as documented above; base options from nnt_*_options_default(). */
+NNT_API nnt_study_options nnt_study_options_default(void);
+
+/* What a study tunes on. All borrowed and read-only for the study's life. */
+typedef struct nnt_study_data {
+    const nnt_dataset *train; /* required: rows to train (and validate) on */
+    const nnt_dataset *valid; /* optional fixed validation set (train's class order) */
+    const nnt_dataset *test;  /* optional: the best model is evaluated on it */
+} nnt_study_data;
+
+typedef struct nnt_study nnt_study;
+
+/* Prepares a study: checks options, space (copied) and data, opens or creates
+ * study `opt->name` in storage (locked for this process; trials left
+ * 'running' by a dead process become failed "interrupted"), and loads its
+ * trials. A stored definition that differs from this one is an NNT_ERR_ARG
+ * naming the first difference, unless opt->force. No trial runs here. The
+ * storage is borrowed and must outlive the study. On failure *out = NULL. */
+NNT_API int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
+                             const nnt_study_data *data, nnt_storage *storage,
+                             nnt_study **out, nnt_error *err);
+
+/* Runs trials until the budget is spent, the grid is exhausted or
+ * nnt_study_stop is called, then evaluates the best model on the test set.
+ * Trials that fail are recorded and the study goes on. Returns NNT_OK, or a
+ * negative code when the storage fails (the study stops; what was written
+ * stays). */
+NNT_API int nnt_study_run(nnt_study *s, nnt_error *err);
+
+/* Asks a running study to stop: no new trial starts, running trials stop at
+ * their next epoch and are recorded as failed "interrupted" (rerun on
+ * resume). Async-signal-safe; can be called from any thread. */
+NNT_API void nnt_study_stop(nnt_study *s);
+
+typedef struct nnt_study_summary {
+    int n_trials;                 /* stored trials, all states */
+    int n_complete, n_pruned, n_failed, n_running;
+    int n_done;                   /* counting against the budget */
+    int best_number;              /* -1: no complete trial */
+    double best_value;
+    double best_spread;
+    const char *best_params;      /* owned by the study */
+    const char *model_path;       /* where the best model is; NULL if unknown */
+    int has_test;                 /* test metrics below are valid */
+    nnt_metrics test;
+    size_t n_test;
+    const char *metric;
+    int maximize;
+    uint64_t seed;                /* the study seed in use */
+    int resumed;                  /* 1: the study existed before create */
+    int stopped;                  /* 1: nnt_study_stop ended the run */
+} nnt_study_summary;
+
+/* Fills a summary of the current state. Can't fail. */
+NNT_API void nnt_study_get_summary(const nnt_study *s, nnt_study_summary *out);
+
+NNT_API void nnt_study_free(nnt_study *s); /* NULL is a no-op; closes nothing it borrowed */
+
+/* ---- Study files ---------------------------------------------------------- */
+/* A parsed study file (docs/study-file.md). Strings are NULL when the key is
+ * absent; numbers 0 when absent unless noted. */
+typedef struct nnt_study_file {
+    char *data, *labels, *target;  /* data: path or built-in name */
+    nnt_task task;                 /* AUTO when absent */
+    char *valid, *valid_labels;
+    double valid_fraction;
+    char *test, *test_labels;
+    char *metric, *direction;      /* objective */
+    char *space_json;              /* the "space" object as JSON text */
+    char *sampler;
+    int trials;
+    double time_s;
+    int jobs;
+    uint64_t seed;
+    int seed_set;
+    int cv_folds;
+    double trial_time_limit_s;
+    char *storage, *study_name, *model_out;
+    long max_rows;
+    /* Base training options ("options" keys that are parameter names):
+     * n_base pairs of name and value text, in file order. */
+    int n_base;
+    char **base_names, **base_values;
+} nnt_study_file;
+
+/* Parses study-file JSON text. source names the file in messages. Every
+ * error names the key path and what was expected ("study.budget.trials:
+ * expected a positive integer"); unknown keys are errors. On failure *out is
+ * zeroed. */
+NNT_API int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_file *out,
+                                 nnt_error *err);
+/* Reads and parses a study file. */
+NNT_API int nnt_study_file_load(const char *path, nnt_study_file *out, nnt_error *err);
+NNT_API void nnt_study_file_free(nnt_study_file *f); /* zeroes f; NULL ok */
+
+/* Sets one base training/model option from a parameter name and a value text
+ * ("epochs", "30"; "optimizer", "sgd"), with the same names and checks as the
+ * search space. path prefixes messages. */
+NNT_API int nnt_study_set_base_option(nnt_model_options *mopt, nnt_train_options *topt,
+                                      const char *name, const char *value, const char *path,
+                                      nnt_error *err);
+
+/* Parses a duration "90", "90s", "10m", "1.5h" into seconds (> 0). */
+NNT_API int nnt_parse_duration(const char *text, double *seconds);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

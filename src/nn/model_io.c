@@ -1,0 +1,733 @@
+/* Model files: a versioned little-endian binary record of a model's
+ * architecture, metadata and weights, protected by a CRC-32.
+ *
+ * Layout (version 1), all integers little-endian:
+ *   "NNTM"            magic, 4 bytes
+ *   u32 version       = 1
+ *   u64 file_size     total bytes including the trailing CRC; lets a loader
+ *                     tell truncation from corruption before parsing anything
+ *   options           u32 inputs, u32 outputs, u32 n_hidden, u32 hidden[n_hidden],
+ *                     u32 activation, u32 loss, f32 input_dropout,
+ *                     f32 dropout[n_hidden], f32 leaky_slope, f32 elu_alpha
+ *   u32 task
+ *   scaler            u32 kind, u64 features, f32 shift[features], f32 mul[features]
+ *   u64 n_features    then n_features strings (feature names)
+ *   u8 has_target     then one string when 1 (target name)
+ *   u32 n_classes     then n_classes strings (class names)
+ *   u64 n_params      then n_params f32 weights
+ *   u32 crc32         zlib crc32 of every byte before it
+ * A string is a u32 byte length followed by that many bytes of UTF-8 (no NUL).
+ * Fields are written one by one, never as raw structs, so the format does not
+ * depend on padding, enum sizes or the host's byte order. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "nn/model_internal.h"
+
+#define MODEL_MAGIC "NNTM"
+#define MODEL_VERSION 1u
+#define HEADER_BYTES 16u
+/* Sanity bounds that reject absurd counts in a damaged or hostile file
+ * before anything is allocated from them. */
+#define MAX_WIDTH (1u << 24)
+#define MAX_STRING (1u << 20)
+#define MAX_CLASSES (1u << 20)
+
+/* ---- Writing ------------------------------------------------------------ */
+
+typedef struct wbuf {
+    unsigned char *p;
+    size_t len, cap;
+    int failed; /* sticky: an allocation failed */
+} wbuf;
+
+static void wb_put(wbuf *b, const void *src, size_t n)
+{
+    if (b->failed || n == 0) return;
+    if (n > SIZE_MAX - b->len) {
+        b->failed = 1;
+        return;
+    }
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n) cap = cap > SIZE_MAX / 2 ? b->len + n : cap * 2;
+        unsigned char *q = nnt_realloc(b->p, cap);
+        if (!q) {
+            b->failed = 1;
+            return;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, src, n);
+    b->len += n;
+}
+
+static void wb_u8(wbuf *b, unsigned v)
+{
+    unsigned char c = (unsigned char)v;
+    wb_put(b, &c, 1);
+}
+
+static void wb_u32(wbuf *b, uint32_t v)
+{
+    unsigned char c[4];
+    for (int i = 0; i < 4; i++) c[i] = (unsigned char)(v >> (8 * i));
+    wb_put(b, c, 4);
+}
+
+static void wb_u64(wbuf *b, uint64_t v)
+{
+    unsigned char c[8];
+    for (int i = 0; i < 8; i++) c[i] = (unsigned char)(v >> (8 * i));
+    wb_put(b, c, 8);
+}
+
+static void wb_f32(wbuf *b, float f)
+{
+    uint32_t v;
+    memcpy(&v, &f, 4);
+    wb_u32(b, v);
+}
+
+static void wb_str(wbuf *b, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    wb_u32(b, (uint32_t)n);
+    wb_put(b, s, n);
+}
+
+static void le_u64_at(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* zlib's crc32 takes a uInt length; feed large buffers in pieces. */
+static uint32_t crc_of(const unsigned char *p, size_t n)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+    while (n > 0) {
+        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        crc = crc32(crc, p, chunk);
+        p += chunk;
+        n -= chunk;
+    }
+    return (uint32_t)crc;
+}
+
+static int serialise(const nnt_model *m, wbuf *b)
+{
+    const nnt_model_options *o = &m->opt;
+    wb_put(b, MODEL_MAGIC, 4);
+    wb_u32(b, MODEL_VERSION);
+    wb_u64(b, 0); /* file size, patched below */
+
+    wb_u32(b, (uint32_t)o->inputs);
+    wb_u32(b, (uint32_t)o->outputs);
+    wb_u32(b, (uint32_t)o->n_hidden);
+    for (int i = 0; i < o->n_hidden; i++) wb_u32(b, (uint32_t)o->hidden[i]);
+    wb_u32(b, (uint32_t)o->activation);
+    wb_u32(b, (uint32_t)o->loss);
+    wb_f32(b, o->input_dropout);
+    for (int i = 0; i < o->n_hidden; i++) wb_f32(b, o->dropout[i]);
+    wb_f32(b, o->leaky_slope);
+    wb_f32(b, o->elu_alpha);
+
+    wb_u32(b, (uint32_t)m->task);
+
+    size_t sf = (m->scaler.shift && m->scaler.mul) ? m->scaler.features : 0;
+    wb_u32(b, (uint32_t)m->scaler.kind);
+    wb_u64(b, sf);
+    for (size_t j = 0; j < sf; j++) wb_f32(b, m->scaler.shift[j]);
+    for (size_t j = 0; j < sf; j++) wb_f32(b, m->scaler.mul[j]);
+
+    size_t nf = m->feature_names ? m->n_features : 0;
+    wb_u64(b, nf);
+    for (size_t j = 0; j < nf; j++) wb_str(b, m->feature_names[j]);
+
+    wb_u8(b, m->target_name != NULL);
+    if (m->target_name) wb_str(b, m->target_name);
+
+    int nc = m->class_names ? m->n_classes : 0;
+    wb_u32(b, (uint32_t)nc);
+    for (int c = 0; c < nc; c++) wb_str(b, m->class_names[c]);
+
+    wb_u64(b, m->n_params);
+    for (size_t i = 0; i < m->n_params; i++) wb_f32(b, m->params[i]);
+
+    if (b->failed) return NNT_ERR_NOMEM;
+    le_u64_at(b->p + 8, (uint64_t)b->len + 4);
+    uint32_t crc = crc_of(b->p, b->len);
+    wb_u32(b, crc);
+    return b->failed ? NNT_ERR_NOMEM : NNT_OK;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* fsync of the directory makes the rename itself durable; failures are not
+ * fatal (some file systems refuse fsync on directories). */
+static void sync_parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = NULL;
+    if (!slash) dir = nnt_strdup(".");
+    else if (slash == path) dir = nnt_strdup("/");
+    else {
+        dir = nnt_malloc((size_t)(slash - path) + 1);
+        if (dir) {
+            memcpy(dir, path, (size_t)(slash - path));
+            dir[slash - path] = '\0';
+        }
+    }
+    if (!dir) return;
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    nnt_free(dir);
+}
+
+int nnt_model_save(const nnt_model *m, const char *path, nnt_error *err)
+{
+    if (!m || !path || !*path)
+        return nnt_fail(err, NNT_ERR_ARG, "nnt_model_save: model and path are required");
+
+    /* Refuse what the loader would reject, so every saved file loads. */
+    size_t nf = m->feature_names ? m->n_features : 0;
+    for (size_t j = 0; j < nf; j++)
+        if (m->feature_names[j] && strlen(m->feature_names[j]) > MAX_STRING)
+            return nnt_fail(err, NNT_ERR_ARG, "model file '%s': feature name %zu is longer than %u bytes",
+                            path, j + 1, MAX_STRING);
+    if (m->target_name && strlen(m->target_name) > MAX_STRING)
+        return nnt_fail(err, NNT_ERR_ARG, "model file '%s': target name is longer than %u bytes", path,
+                        MAX_STRING);
+    if (m->class_names && (m->n_classes < 0 || (uint32_t)m->n_classes > MAX_CLASSES))
+        return nnt_fail(err, NNT_ERR_ARG, "model file '%s': %d classes (at most %u)", path,
+                        m->n_classes, MAX_CLASSES);
+    for (int c = 0; m->class_names && c < m->n_classes; c++)
+        if (m->class_names[c] && strlen(m->class_names[c]) > MAX_STRING)
+            return nnt_fail(err, NNT_ERR_ARG, "model file '%s': class name %d is longer than %u bytes",
+                            path, c + 1, MAX_STRING);
+
+    wbuf b = {0};
+    int rc = serialise(m, &b);
+    if (rc != NNT_OK) {
+        nnt_free(b.p);
+        return nnt_fail(err, rc, "model file '%s': out of memory while serialising", path);
+    }
+
+    size_t plen = strlen(path);
+    char *tmp = nnt_malloc(plen + sizeof ".tmpXXXXXX");
+    if (!tmp) {
+        nnt_free(b.p);
+        return nnt_fail(err, NNT_ERR_NOMEM, "model file '%s': out of memory", path);
+    }
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmpXXXXXX", sizeof ".tmpXXXXXX");
+
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = nnt_fail(err, NNT_ERR_IO, "cannot write model file '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    /* mkstemp creates 0600; keep the mode of a file we replace, else 0644. */
+    struct stat st;
+    mode_t mode = (stat(path, &st) == 0) ? (st.st_mode & 07777) : 0644;
+    (void)fchmod(fd, mode);
+
+    if (write_all(fd, b.p, b.len) != 0 || fsync(fd) != 0) {
+        rc = nnt_fail(err, NNT_ERR_IO, "cannot write model file '%s': %s", path, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        goto out;
+    }
+    if (close(fd) != 0) {
+        rc = nnt_fail(err, NNT_ERR_IO, "cannot write model file '%s': %s", path, strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    if (rename(tmp, path) != 0) {
+        rc = nnt_fail(err, NNT_ERR_IO, "cannot write model file '%s': %s", path, strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    sync_parent_dir(path);
+    rc = NNT_OK;
+out:
+    nnt_free(tmp);
+    nnt_free(b.p);
+    return rc;
+}
+
+/* ---- Reading ------------------------------------------------------------ */
+
+typedef struct rbuf {
+    const unsigned char *p;
+    size_t len, pos;
+    int overrun; /* sticky: a read went past the end */
+} rbuf;
+
+static const unsigned char *rb_take(rbuf *r, size_t n)
+{
+    if (r->overrun || n > r->len - r->pos) {
+        r->overrun = 1;
+        return NULL;
+    }
+    const unsigned char *q = r->p + r->pos;
+    r->pos += n;
+    return q;
+}
+
+static uint32_t get_u32(const unsigned char *q)
+{
+    return (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+}
+
+static uint64_t get_u64(const unsigned char *q)
+{
+    return (uint64_t)get_u32(q) | (uint64_t)get_u32(q + 4) << 32;
+}
+
+static uint32_t rb_u32(rbuf *r)
+{
+    const unsigned char *q = rb_take(r, 4);
+    return q ? get_u32(q) : 0;
+}
+
+static uint64_t rb_u64(rbuf *r)
+{
+    const unsigned char *q = rb_take(r, 8);
+    return q ? get_u64(q) : 0;
+}
+
+static unsigned rb_u8(rbuf *r)
+{
+    const unsigned char *q = rb_take(r, 1);
+    return q ? q[0] : 0;
+}
+
+static float rb_f32(rbuf *r)
+{
+    uint32_t v = rb_u32(r);
+    float f;
+    memcpy(&f, &v, 4);
+    return f;
+}
+
+/* Parse state shared by the steps of nnt_model_load, so that one cleanup
+ * path frees whatever was built. */
+typedef struct load_state {
+    const char *path;
+    nnt_error *err;
+    rbuf r;
+    unsigned char *data;
+    nnt_model_options opt;
+    uint32_t task;
+    uint32_t scaler_kind;
+    uint64_t scaler_n;
+    float *shift, *mul;
+    uint64_t n_names;
+    char **names;
+    char *target;
+    uint32_t n_classes;
+    char **classes;
+    uint64_t n_params;
+    size_t params_pos; /* offset of the weights in data */
+} load_state;
+
+static int corrupt(load_state *s, const char *what)
+{
+    return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': %s", s->path, what);
+}
+
+static int overrun(load_state *s, size_t at)
+{
+    return nnt_fail(s->err, NNT_ERR_CORRUPT,
+                    "model file '%s': record runs past the end of the data at byte %zu", s->path,
+                    at);
+}
+
+/* Reads a string into a fresh NUL-terminated copy. */
+static int read_str(load_state *s, char **out, const char *what)
+{
+    size_t at = s->r.pos;
+    uint32_t n = rb_u32(&s->r);
+    if (s->r.overrun) return overrun(s, at);
+    if (n > MAX_STRING || n > s->r.len - s->r.pos) {
+        return nnt_fail(s->err, NNT_ERR_CORRUPT,
+                        "model file '%s': %s at byte %zu has an impossible length %u", s->path,
+                        what, at, n);
+    }
+    const unsigned char *q = rb_take(&s->r, n);
+    if (memchr(q, 0, n))
+        return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': %s at byte %zu contains a NUL byte",
+                        s->path, what, at);
+    char *c = nnt_malloc((size_t)n + 1);
+    if (!c) return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
+    memcpy(c, q, n);
+    c[n] = '\0';
+    *out = c;
+    return NNT_OK;
+}
+
+static void free_strs(char **v, size_t n)
+{
+    if (!v) return;
+    for (size_t i = 0; i < n; i++) nnt_free(v[i]);
+    nnt_free(v);
+}
+
+static int read_strs(load_state *s, uint64_t n, char ***out, const char *what)
+{
+    /* Each string needs at least its 4-byte length: a count the remaining
+     * bytes cannot hold is damage, not a reason to allocate. */
+    if (n > (s->r.len - s->r.pos) / 4)
+        return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': absurd %s count %llu", s->path,
+                        what, (unsigned long long)n);
+    if (n == 0) return NNT_OK;
+    char **v = nnt_calloc((size_t)n, sizeof *v);
+    if (!v) return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
+    *out = v;
+    for (uint64_t i = 0; i < n; i++) {
+        int rc = read_str(s, &v[i], what);
+        if (rc != NNT_OK) return rc;
+    }
+    return NNT_OK;
+}
+
+static int check_header(load_state *s, const unsigned char *h, size_t size)
+{
+    /* A file shorter than the magic is "truncated" only if what is there
+     * could be the start of a model file. */
+    size_t m = size < 4 ? size : 4;
+    if (memcmp(h, MODEL_MAGIC, m) != 0) {
+        return nnt_fail(s->err, NNT_ERR_CORRUPT, "'%s' is not an nntune model file (bad magic)",
+                        s->path);
+    }
+    if (size < 8)
+        return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s' is truncated at byte %zu", s->path,
+                        size);
+    uint32_t version = get_u32(h + 4);
+    if (version != MODEL_VERSION) {
+        return nnt_fail(s->err, NNT_ERR_UNSUPPORTED,
+                        "model file '%s' has format version %u; this build of nntune reads version %u",
+                        s->path, version, MODEL_VERSION);
+    }
+    if (size < HEADER_BYTES)
+        return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s' is truncated at byte %zu", s->path,
+                        size);
+    uint64_t declared = get_u64(h + 8);
+    if (declared > size) {
+        return nnt_fail(s->err, NNT_ERR_CORRUPT,
+                        "model file '%s' is truncated at byte %zu (expected %llu bytes)", s->path,
+                        size, (unsigned long long)declared);
+    }
+    if (declared < size) {
+        return nnt_fail(s->err, NNT_ERR_CORRUPT,
+                        "model file '%s': checksum mismatch: file is corrupted (%zu bytes, header says %llu)",
+                        s->path, size, (unsigned long long)declared);
+    }
+    if (size < HEADER_BYTES + 4)
+        return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s' is truncated at byte %zu", s->path,
+                        size);
+    return NNT_OK;
+}
+
+static int read_file(load_state *s)
+{
+    int fd = open(s->path, O_RDONLY);
+    if (fd < 0)
+        return nnt_fail(s->err, NNT_ERR_IO, "cannot open model file '%s': %s", s->path,
+                        strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return nnt_fail(s->err, NNT_ERR_IO, "cannot read model file '%s': %s", s->path,
+                        strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return nnt_fail(s->err, NNT_ERR_IO, "cannot read model file '%s': not a regular file",
+                        s->path);
+    }
+    size_t size = (size_t)st.st_size;
+
+    unsigned char h[HEADER_BYTES];
+    size_t got = 0;
+    while (got < sizeof h && got < size) {
+        ssize_t n = read(fd, h + got, sizeof h - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    if (got < (size < sizeof h ? size : sizeof h)) {
+        close(fd);
+        return nnt_fail(s->err, NNT_ERR_IO, "cannot read model file '%s': %s", s->path,
+                        strerror(errno));
+    }
+    int rc = check_header(s, h, size);
+    if (rc != NNT_OK) {
+        close(fd);
+        return rc;
+    }
+
+    /* The size is now known to match the header, so this allocation is
+     * bounded by a file that really exists. */
+    s->data = nnt_malloc(size);
+    if (!s->data) {
+        close(fd);
+        return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory (%zu bytes)",
+                        s->path, size);
+    }
+    memcpy(s->data, h, HEADER_BYTES);
+    got = HEADER_BYTES;
+    while (got < size) {
+        ssize_t n = read(fd, s->data + got, size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            return nnt_fail(s->err, NNT_ERR_IO, "cannot read model file '%s': %s", s->path,
+                            strerror(e));
+        }
+        if (n == 0) break; /* shrank while we read */
+        got += (size_t)n;
+    }
+    close(fd);
+    if (got < size)
+        return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s' is truncated at byte %zu", s->path,
+                        got);
+
+    uint32_t stored = get_u32(s->data + size - 4);
+    if (crc_of(s->data, size - 4) != stored)
+        return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': checksum mismatch: file is corrupted",
+                        s->path);
+    s->r.p = s->data;
+    s->r.len = size - 4; /* the CRC is not part of the record */
+    s->r.pos = HEADER_BYTES;
+    return NNT_OK;
+}
+
+static int parse_options(load_state *s)
+{
+    rbuf *r = &s->r;
+    nnt_model_options *o = &s->opt;
+    *o = nnt_model_options_default();
+    size_t at = r->pos;
+    uint32_t inputs = rb_u32(r), outputs = rb_u32(r), n_hidden = rb_u32(r);
+    if (r->overrun) return overrun(s, at);
+    if (inputs < 1 || inputs > MAX_WIDTH || outputs < 1 || outputs > MAX_WIDTH) {
+        return nnt_fail(s->err, NNT_ERR_CORRUPT,
+                        "model file '%s': absurd layer sizes (inputs %u, outputs %u)", s->path,
+                        inputs, outputs);
+    }
+    if (n_hidden > NNT_MAX_HIDDEN) {
+        return nnt_fail(s->err, NNT_ERR_CORRUPT,
+                        "model file '%s': %u hidden layers (at most %d supported)", s->path,
+                        n_hidden, NNT_MAX_HIDDEN);
+    }
+    o->inputs = (int)inputs;
+    o->outputs = (int)outputs;
+    o->n_hidden = (int)n_hidden;
+    for (uint32_t i = 0; i < n_hidden; i++) {
+        uint32_t w = rb_u32(r);
+        if (!r->overrun && (w < 1 || w > MAX_WIDTH))
+            return nnt_fail(s->err, NNT_ERR_CORRUPT,
+                            "model file '%s': hidden layer %u has an absurd width %u", s->path,
+                            i + 1, w);
+        o->hidden[i] = (int)w;
+    }
+    uint32_t act = rb_u32(r), loss = rb_u32(r);
+    if (r->overrun) return overrun(s, at);
+    if (act > NNT_ACT_SOFTMAX) return corrupt(s, "unknown hidden activation");
+    if (loss > NNT_LOSS_RECONSTRUCTION_CE) return corrupt(s, "unknown loss");
+    o->activation = (nnt_activation)act;
+    o->loss = (nnt_loss)loss;
+    o->input_dropout = rb_f32(r);
+    for (uint32_t i = 0; i < n_hidden; i++) o->dropout[i] = rb_f32(r);
+    o->leaky_slope = rb_f32(r);
+    o->elu_alpha = rb_f32(r);
+    if (r->overrun) return overrun(s, at);
+    return NNT_OK;
+}
+
+static int parse_metadata(load_state *s)
+{
+    rbuf *r = &s->r;
+    size_t at = r->pos;
+    s->task = rb_u32(r);
+    s->scaler_kind = rb_u32(r);
+    s->scaler_n = rb_u64(r);
+    if (r->overrun) return overrun(s, at);
+    if (s->task > NNT_TASK_AUTOENCODE) return corrupt(s, "unknown task");
+    if (s->scaler_kind > NNT_SCALE_PIXELS) return corrupt(s, "unknown scaling kind");
+    if (s->scaler_n != 0 && s->scaler_n != (uint64_t)s->opt.inputs) {
+        return nnt_fail(s->err, NNT_ERR_CORRUPT,
+                        "model file '%s': scaler has %llu features but the model has %d inputs",
+                        s->path, (unsigned long long)s->scaler_n, s->opt.inputs);
+    }
+    if (s->scaler_n) {
+        size_t n = (size_t)s->scaler_n;
+        if (n > (r->len - r->pos) / 8) return overrun(s, r->pos);
+        s->shift = nnt_malloc_array(n, sizeof(float));
+        s->mul = nnt_malloc_array(n, sizeof(float));
+        if (!s->shift || !s->mul)
+            return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
+        for (size_t j = 0; j < n; j++) s->shift[j] = rb_f32(r);
+        for (size_t j = 0; j < n; j++) s->mul[j] = rb_f32(r);
+    }
+
+    at = r->pos;
+    s->n_names = rb_u64(r);
+    if (r->overrun) return overrun(s, at);
+    if (s->n_names != 0 && s->n_names != (uint64_t)s->opt.inputs) {
+        return nnt_fail(s->err, NNT_ERR_CORRUPT,
+                        "model file '%s': %llu feature names but the model has %d inputs", s->path,
+                        (unsigned long long)s->n_names, s->opt.inputs);
+    }
+    int rc = read_strs(s, s->n_names, &s->names, "feature name");
+    if (rc != NNT_OK) return rc;
+
+    at = r->pos;
+    unsigned has_target = rb_u8(r);
+    if (r->overrun) return overrun(s, at);
+    if (has_target > 1) return corrupt(s, "bad target-name flag");
+    if (has_target) {
+        rc = read_str(s, &s->target, "target name");
+        if (rc != NNT_OK) return rc;
+    }
+
+    at = r->pos;
+    s->n_classes = rb_u32(r);
+    if (r->overrun) return overrun(s, at);
+    if (s->n_classes > MAX_CLASSES) {
+        return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': absurd class count %u", s->path,
+                        s->n_classes);
+    }
+    if (s->n_classes) {
+        /* Classifiers index class names by output unit, so the counts must
+         * agree; other tasks may carry the training set's classes unused. */
+        int ok;
+        switch (s->task) {
+        case NNT_TASK_CLASSIFY: ok = s->n_classes == (uint32_t)s->opt.outputs; break;
+        case NNT_TASK_BINARY: ok = s->n_classes == 2 && s->opt.outputs == 1; break;
+        case NNT_TASK_AUTO: ok = s->n_classes == (uint32_t)s->opt.outputs ||
+                                 (s->n_classes == 2 && s->opt.outputs == 1);
+            break;
+        default: ok = 1;
+        }
+        if (!ok) {
+            return nnt_fail(s->err, NNT_ERR_CORRUPT,
+                            "model file '%s': %u class names do not fit %d outputs for this task",
+                            s->path, s->n_classes, s->opt.outputs);
+        }
+    }
+    rc = read_strs(s, s->n_classes, &s->classes, "class name");
+    if (rc != NNT_OK) return rc;
+
+    at = r->pos;
+    s->n_params = rb_u64(r);
+    if (r->overrun) return overrun(s, at);
+    s->params_pos = r->pos;
+    if (s->n_params > (r->len - r->pos) / 4 || (r->len - r->pos) != s->n_params * 4) {
+        return nnt_fail(s->err, NNT_ERR_CORRUPT,
+                        "model file '%s': weight count %llu does not match the %zu bytes of weights",
+                        s->path, (unsigned long long)s->n_params, r->len - r->pos);
+    }
+    return NNT_OK;
+}
+
+static void load_state_free(load_state *s)
+{
+    nnt_free(s->data);
+    nnt_free(s->shift);
+    nnt_free(s->mul);
+    free_strs(s->names, (size_t)s->n_names);
+    nnt_free(s->target);
+    free_strs(s->classes, s->n_classes);
+}
+
+int nnt_model_load(const char *path, nnt_model **out, nnt_error *err)
+{
+    if (out) *out = NULL;
+    if (!path || !out) return nnt_fail(err, NNT_ERR_ARG, "nnt_model_load: path and out are required");
+
+    load_state s;
+    memset(&s, 0, sizeof s);
+    s.path = path;
+    s.err = err;
+    nnt_model *m = NULL;
+
+    int rc = read_file(&s);
+    if (rc == NNT_OK) rc = parse_options(&s);
+    if (rc == NNT_OK) rc = parse_metadata(&s);
+    if (rc != NNT_OK) goto fail;
+
+    nnt_error cerr;
+    nnt_error_clear(&cerr);
+    rc = nnt_model_create(&s.opt, 0, &m, &cerr);
+    if (rc != NNT_OK) {
+        rc = nnt_fail(err, rc == NNT_ERR_NOMEM ? rc : NNT_ERR_CORRUPT,
+                      "model file '%s': invalid architecture: %s", path, cerr.message);
+        goto fail;
+    }
+    if (m->n_params != s.n_params) {
+        rc = nnt_fail(err, NNT_ERR_CORRUPT,
+                      "model file '%s': %llu weights stored but the architecture needs %zu", path,
+                      (unsigned long long)s.n_params, m->n_params);
+        goto fail;
+    }
+    const unsigned char *q = s.data + s.params_pos;
+    for (size_t i = 0; i < m->n_params; i++) {
+        uint32_t v = get_u32(q + 4 * i);
+        memcpy(&m->params[i], &v, 4);
+    }
+
+    /* Hand the parsed metadata over to the model (it frees it from here on). */
+    nnt_scaler_free(&m->scaler);
+    m->scaler.kind = (nnt_scaling)s.scaler_kind;
+    m->scaler.features = (size_t)s.scaler_n;
+    m->scaler.shift = s.shift;
+    m->scaler.mul = s.mul;
+    s.shift = s.mul = NULL;
+    m->task = (nnt_task)s.task;
+    m->n_features = (size_t)s.n_names;
+    m->feature_names = s.names;
+    s.names = NULL;
+    m->target_name = s.target;
+    s.target = NULL;
+    m->n_classes = (int)s.n_classes;
+    m->class_names = s.classes;
+    s.classes = NULL;
+
+    load_state_free(&s);
+    *out = m;
+    return NNT_OK;
+
+fail:
+    nnt_model_free(m);
+    load_state_free(&s);
+    return rc;
+}

@@ -1,0 +1,66 @@
+/* Names of optimisers, schedules and metrics, and reading a metric out of a
+ * metrics struct. */
+#include <math.h>
+#include <string.h>
+
+#include "nntune/train.h"
+
+static const char *const optimizer_names[] = {"sgd", "momentum", "nesterov", "adam", "adamw"};
+static const char *const schedule_names[] = {"constant", "step", "cosine"};
+static const char *const metric_names[] = {"auto", "loss", "accuracy", "rmse", "mae", "r2"};
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static int find_name(const char *const *names, int n, const char *name, int first)
+{
+    if (!name) return -1;
+    for (int i = first; i < n; i++)
+        if (strcmp(names[i], name) == 0) return i;
+    return -1;
+}
+
+int nnt_optimizer_from_name(const char *name)
+{
+    return find_name(optimizer_names, COUNT(optimizer_names), name, 0);
+}
+
+const char *nnt_optimizer_name(nnt_optimizer o)
+{
+    return (int)o >= 0 && (int)o < COUNT(optimizer_names) ? optimizer_names[o] : "unknown";
+}
+
+int nnt_schedule_from_name(const char *name)
+{
+    return find_name(schedule_names, COUNT(schedule_names), name, 0);
+}
+
+const char *nnt_schedule_name(nnt_schedule s)
+{
+    return (int)s >= 0 && (int)s < COUNT(schedule_names) ? schedule_names[s] : "unknown";
+}
+
+/* "auto" parses too so that a printed default round-trips. */
+int nnt_metric_from_name(const char *name)
+{
+    return find_name(metric_names, COUNT(metric_names), name, 0);
+}
+
+const char *nnt_metric_name(nnt_metric m)
+{
+    return (int)m >= 0 && (int)m < COUNT(metric_names) ? metric_names[m] : "unknown";
+}
+
+int nnt_metric_maximize(nnt_metric m) { return m == NNT_METRIC_ACCURACY || m == NNT_METRIC_R2; }
+
+double nnt_metrics_get(const nnt_metrics *m, nnt_metric which)
+{
+    switch (which) {
+    case NNT_METRIC_AUTO: return isnan(m->accuracy) ? m->loss : m->accuracy;
+    case NNT_METRIC_LOSS: return m->loss;
+    case NNT_METRIC_ACCURACY: return m->accuracy;
+    case NNT_METRIC_RMSE: return m->rmse;
+    case NNT_METRIC_MAE: return m->mae;
+    case NNT_METRIC_R2: return m->r2;
+    }
+    return NAN;
+}

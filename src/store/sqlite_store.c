@@ -1,0 +1,689 @@
+/* SQLite storage back end: the only code that includes sqlite3.h.
+ *
+ * One connection per handle, statements prepared once and reset after each
+ * use, WAL journal with synchronous=NORMAL (a committed transaction survives
+ * a killed process; only a power loss can lose the last commits), a busy
+ * timeout for the rare second writer. Every write call is one statement or
+ * one explicit transaction, so a kill -9 at any moment leaves the database at
+ * a state-change boundary.
+ *
+ * A running study is locked with an open-file-description lock on byte
+ * <study id> of "<database>.lock": the kernel drops it when the process dies,
+ * so a later runner knows that trials still marked 'running' are orphans.
+ * Schema: docs/storage.md. */
+#define _GNU_SOURCE /* F_OFD_SETLK */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "nntune/store.h"
+
+#define NNT_SCHEMA_VERSION 1
+
+static const char *const schema_sql =
+    "CREATE TABLE IF NOT EXISTS meta("
+    "  key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');"
+    "CREATE TABLE IF NOT EXISTS studies("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  definition TEXT NOT NULL,"
+    "  seed INTEGER NOT NULL,"
+    "  metric TEXT NOT NULL,"
+    "  direction TEXT NOT NULL CHECK(direction IN ('maximize', 'minimize')),"
+    "  created REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS trials("
+    "  id INTEGER PRIMARY KEY,"
+    "  study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,"
+    "  number INTEGER NOT NULL,"
+    "  state TEXT NOT NULL CHECK(state IN ('running', 'complete', 'pruned', 'failed')),"
+    "  params TEXT NOT NULL,"
+    "  value REAL,"
+    "  value_spread REAL,"
+    "  seed INTEGER NOT NULL,"
+    "  started REAL NOT NULL,"
+    "  finished REAL,"
+    "  duration REAL,"
+    "  error TEXT,"
+    "  epochs INTEGER NOT NULL DEFAULT 0,"
+    "  interrupted INTEGER NOT NULL DEFAULT 0,"
+    "  retry_of INTEGER,"
+    "  UNIQUE(study_id, number));"
+    "CREATE INDEX IF NOT EXISTS trials_by_state ON trials(study_id, state);"
+    "CREATE TABLE IF NOT EXISTS trial_epochs("
+    "  trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,"
+    "  fold INTEGER NOT NULL,"
+    "  epoch INTEGER NOT NULL,"
+    "  train_loss REAL, train_accuracy REAL, train_rmse REAL, train_mae REAL, train_r2 REAL,"
+    "  valid_loss REAL, valid_accuracy REAL, valid_rmse REAL, valid_mae REAL, valid_r2 REAL,"
+    "  lr REAL,"
+    "  elapsed REAL,"
+    "  PRIMARY KEY(trial_id, fold, epoch));"
+    "CREATE TABLE IF NOT EXISTS artifacts("
+    "  id INTEGER PRIMARY KEY,"
+    "  trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  info TEXT,"
+    "  created REAL NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS artifacts_by_trial ON artifacts(trial_id, kind);";
+
+/* Statements prepared once per connection. */
+enum {
+    ST_STUDY_FIND,
+    ST_STUDY_INSERT,
+    ST_STUDY_LIST,
+    ST_STUDY_REDEFINE,
+    ST_STUDY_COUNT,
+    ST_RECOVER,
+    ST_TRIAL_START,
+    ST_TRIAL_EPOCH,
+    ST_TRIAL_FINISH,
+    ST_ARTIFACT_ADD,
+    ST_TRIALS_LOAD,
+    ST_EPOCHS_LOAD,
+    ST_COUNT_
+};
+
+static const char *const stmt_sql[ST_COUNT_] = {
+    [ST_STUDY_FIND] = "SELECT id, name, definition, seed, metric, direction, created,"
+                      " (SELECT count(*) FROM trials t WHERE t.study_id = s.id)"
+                      " FROM studies s WHERE name = ?1",
+    [ST_STUDY_INSERT] = "INSERT INTO studies(name, definition, seed, metric, direction, created)"
+                        " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_STUDY_LIST] = "SELECT id, name, definition, seed, metric, direction, created,"
+                      " (SELECT count(*) FROM trials t WHERE t.study_id = s.id)"
+                      " FROM studies s ORDER BY created, id",
+    [ST_STUDY_REDEFINE] = "UPDATE studies SET definition = ?2, seed = ?3 WHERE id = ?1",
+    [ST_STUDY_COUNT] = "SELECT count(*) FROM studies",
+    [ST_RECOVER] = "UPDATE trials SET state = 'failed', error = 'interrupted', interrupted = 1,"
+                   " epochs = (SELECT coalesce(max(epoch), 0) FROM trial_epochs e"
+                   "  WHERE e.trial_id = trials.id)"
+                   " WHERE study_id = ?1 AND state = 'running'",
+    [ST_TRIAL_START] = "INSERT INTO trials(study_id, number, state, params, seed, started, retry_of)"
+                       " VALUES(?1, ?2, 'running', ?3, ?4, ?5, ?6)",
+    [ST_TRIAL_EPOCH] =
+        "INSERT INTO trial_epochs(trial_id, fold, epoch,"
+        " train_loss, train_accuracy, train_rmse, train_mae, train_r2,"
+        " valid_loss, valid_accuracy, valid_rmse, valid_mae, valid_r2, lr, elapsed)"
+        " VALUES((SELECT id FROM trials WHERE study_id = ?1 AND number = ?2), ?3, ?4,"
+        " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    [ST_TRIAL_FINISH] = "UPDATE trials SET state = ?3, value = ?4, value_spread = ?5,"
+                        " finished = ?6, duration = ?7, error = ?8, epochs = ?9, interrupted = ?10"
+                        " WHERE study_id = ?1 AND number = ?2",
+    [ST_ARTIFACT_ADD] = "INSERT INTO artifacts(trial_id, kind, path, info, created)"
+                        " VALUES((SELECT id FROM trials WHERE study_id = ?1 AND number = ?2),"
+                        " ?3, ?4, ?5, ?6)",
+    [ST_TRIALS_LOAD] =
+        "SELECT number, state, params, value, value_spread, seed, started, finished, duration,"
+        " error, epochs, interrupted, retry_of,"
+        " (SELECT path FROM artifacts a WHERE a.trial_id = t.id AND a.kind = 'model'"
+        "  ORDER BY a.id DESC LIMIT 1)"
+        " FROM trials t WHERE study_id = ?1 ORDER BY number",
+    [ST_EPOCHS_LOAD] =
+        "SELECT fold, epoch, train_loss, train_accuracy, train_rmse, train_mae, train_r2,"
+        " valid_loss, valid_accuracy, valid_rmse, valid_mae, valid_r2, lr, elapsed"
+        " FROM trial_epochs WHERE trial_id ="
+        " (SELECT id FROM trials WHERE study_id = ?1 AND number = ?2) ORDER BY fold, epoch",
+};
+
+typedef struct sq_store {
+    sqlite3 *db;
+    char *path;
+    int readonly;
+    int lock_fd; /* -1 until a study is opened exclusively */
+    sqlite3_stmt *st[ST_COUNT_];
+} sq_store;
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static double now_unix(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + tv.tv_usec * 1e-6;
+}
+
+static int sq_fail(sq_store *s, nnt_error *err, const char *what)
+{
+    return nnt_fail(err, NNT_ERR_STORAGE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static sqlite3_stmt *stmt(sq_store *s, int which)
+{
+    sqlite3_stmt *st = s->st[which];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static void bind_real(sqlite3_stmt *st, int i, double v)
+{
+    if (isfinite(v)) sqlite3_bind_double(st, i, v);
+    else sqlite3_bind_null(st, i);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *t)
+{
+    if (t) sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(st, i);
+}
+
+static double col_real(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+/* Copies a text column (NULL stays NULL). Sets *oom on allocation failure. */
+static char *col_text(sqlite3_stmt *st, int i, int *oom)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (!t) return NULL;
+    char *c = nnt_strdup((const char *)t);
+    if (!c) *oom = 1;
+    return c;
+}
+
+/* Runs a prepared write statement to completion; resets it. */
+static int step_done(sq_store *s, sqlite3_stmt *st, nnt_error *err, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        int r = sq_fail(s, err, what);
+        sqlite3_reset(st);
+        return r;
+    }
+    sqlite3_reset(st);
+    return NNT_OK;
+}
+
+static int read_study_row(sqlite3_stmt *st, nnt_study_record *r)
+{
+    int oom = 0;
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    r->name = col_text(st, 1, &oom);
+    r->definition = col_text(st, 2, &oom);
+    r->seed = (uint64_t)sqlite3_column_int64(st, 3);
+    r->metric = col_text(st, 4, &oom);
+    const unsigned char *dir = sqlite3_column_text(st, 5);
+    r->maximize = dir && !strcmp((const char *)dir, "maximize");
+    r->created = col_real(st, 6);
+    r->n_trials = sqlite3_column_int(st, 7);
+    if (oom) {
+        nnt_study_record_free(r);
+        return NNT_ERR_NOMEM;
+    }
+    return NNT_OK;
+}
+
+/* ---- study lock --------------------------------------------------------- */
+
+static int lock_study(sq_store *s, int64_t study, const char *name, nnt_error *err)
+{
+    if (s->lock_fd < 0) {
+        size_t n = strlen(s->path) + 6;
+        char *lp = nnt_malloc(n);
+        if (!lp) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+        snprintf(lp, n, "%s.lock", s->path);
+        s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        int e = errno;
+        if (s->lock_fd < 0) {
+            int r = nnt_fail(err, NNT_ERR_IO, "%s: cannot open lock file: %s", lp, strerror(e));
+            nnt_free(lp);
+            return r;
+        }
+        nnt_free(lp);
+    }
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)study;
+    fl.l_len = 1;
+#ifdef F_OFD_SETLK
+    int rc = fcntl(s->lock_fd, F_OFD_SETLK, &fl);
+#else
+    int rc = fcntl(s->lock_fd, F_SETLK, &fl);
+#endif
+    if (rc != 0) {
+        if (errno == EAGAIN || errno == EACCES)
+            return nnt_fail(err, NNT_ERR_STORAGE,
+                            "%s: study '%s' is being run by another process (lock %s.lock)",
+                            s->path, name, s->path);
+        return nnt_fail(err, NNT_ERR_IO, "%s.lock: cannot lock: %s", s->path, strerror(errno));
+    }
+    return NNT_OK;
+}
+
+/* ---- plug-in functions -------------------------------------------------- */
+
+static int sq_study_open(void *ctx, const nnt_study_open_request *req, nnt_study_record *out,
+                         int *created, nnt_error *err)
+{
+    sq_store *s = ctx;
+    memset(out, 0, sizeof *out);
+    if (created) *created = 0;
+    if (!req || !req->name || !req->name[0])
+        return nnt_fail(err, NNT_ERR_ARG, "study_open: a study name is required");
+    if ((req->create || req->exclusive || req->recover) && s->readonly)
+        return nnt_fail(err, NNT_ERR_ARG, "%s: opened read-only", s->path);
+
+    sqlite3_stmt *st = stmt(s, ST_STUDY_FIND);
+    sqlite3_bind_text(st, 1, req->name, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        if (!req->create)
+            return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s: no study named '%s'", s->path, req->name);
+        sqlite3_stmt *ins = stmt(s, ST_STUDY_INSERT);
+        bind_text(ins, 1, req->name);
+        bind_text(ins, 2, req->definition ? req->definition : "{}");
+        sqlite3_bind_int64(ins, 3, (sqlite3_int64)req->seed);
+        bind_text(ins, 4, req->metric ? req->metric : "");
+        bind_text(ins, 5, req->maximize ? "maximize" : "minimize");
+        sqlite3_bind_double(ins, 6, now_unix());
+        int r = step_done(s, ins, err, "cannot create study");
+        /* A concurrent runner may have created it meanwhile: fall through to
+         * the lookup, which then finds theirs. */
+        if (r < 0 && sqlite3_extended_errcode(s->db) != SQLITE_CONSTRAINT_UNIQUE) return r;
+        if (r == NNT_OK && created) *created = 1;
+        st = stmt(s, ST_STUDY_FIND);
+        sqlite3_bind_text(st, 1, req->name, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+    }
+    if (rc != SQLITE_ROW) {
+        int r = sq_fail(s, err, "cannot read study");
+        sqlite3_reset(st);
+        return r;
+    }
+    int r = read_study_row(st, out);
+    sqlite3_reset(st);
+    if (r < 0) return nnt_fail(err, r, "out of memory");
+
+    if (req->exclusive) {
+        r = lock_study(s, out->id, req->name, err);
+        if (r < 0) {
+            nnt_study_record_free(out);
+            return r;
+        }
+    }
+    if (req->recover) {
+        if (!req->exclusive) {
+            nnt_study_record_free(out);
+            return nnt_fail(err, NNT_ERR_ARG, "study_open: recover needs exclusive");
+        }
+        sqlite3_stmt *rec = stmt(s, ST_RECOVER);
+        sqlite3_bind_int64(rec, 1, out->id);
+        r = step_done(s, rec, err, "cannot mark interrupted trials");
+        if (r < 0) {
+            nnt_study_record_free(out);
+            return r;
+        }
+    }
+    return NNT_OK;
+}
+
+static int sq_study_list(void *ctx, nnt_study_record **out, size_t *n, nnt_error *err)
+{
+    sq_store *s = ctx;
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0, len = 0;
+    nnt_study_record *a = NULL;
+    sqlite3_stmt *st = stmt(s, ST_STUDY_LIST);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            size_t nc = cap ? cap * 2 : 8;
+            nnt_study_record *na = nnt_realloc(a, nc * sizeof *na);
+            if (!na) goto oom;
+            a = na;
+            cap = nc;
+        }
+        if (read_study_row(st, &a[len]) < 0) goto oom;
+        len++;
+    }
+    if (rc != SQLITE_DONE) {
+        int r = sq_fail(s, err, "cannot list studies");
+        sqlite3_reset(st);
+        nnt_study_records_free(a, len);
+        return r;
+    }
+    sqlite3_reset(st);
+    *out = a;
+    *n = len;
+    return NNT_OK;
+oom:
+    sqlite3_reset(st);
+    nnt_study_records_free(a, len);
+    return nnt_fail(err, NNT_ERR_NOMEM, "out of memory listing studies");
+}
+
+static int sq_study_redefine(void *ctx, int64_t study, const char *definition, uint64_t seed,
+                             nnt_error *err)
+{
+    sq_store *s = ctx;
+    sqlite3_stmt *st = stmt(s, ST_STUDY_REDEFINE);
+    sqlite3_bind_int64(st, 1, study);
+    bind_text(st, 2, definition ? definition : "{}");
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seed);
+    return step_done(s, st, err, "cannot update the study definition");
+}
+
+static int sq_trial_start(void *ctx, int64_t study, int number, const char *params, uint64_t seed,
+                          int retry_of, double started, nnt_error *err)
+{
+    sq_store *s = ctx;
+    sqlite3_stmt *st = stmt(s, ST_TRIAL_START);
+    sqlite3_bind_int64(st, 1, study);
+    sqlite3_bind_int(st, 2, number);
+    bind_text(st, 3, params ? params : "{}");
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)seed);
+    sqlite3_bind_double(st, 5, started);
+    if (retry_of >= 0) sqlite3_bind_int(st, 6, retry_of);
+    else sqlite3_bind_null(st, 6);
+    return step_done(s, st, err, "cannot insert trial");
+}
+
+static int sq_trial_epoch(void *ctx, int64_t study, int number, const nnt_epoch_row *row,
+                          nnt_error *err)
+{
+    sq_store *s = ctx;
+    sqlite3_stmt *st = stmt(s, ST_TRIAL_EPOCH);
+    sqlite3_bind_int64(st, 1, study);
+    sqlite3_bind_int(st, 2, number);
+    sqlite3_bind_int(st, 3, row->fold);
+    sqlite3_bind_int(st, 4, row->epoch);
+    const nnt_metrics *m[2] = {&row->train, &row->valid};
+    for (int k = 0; k < 2; k++) {
+        bind_real(st, 5 + 5 * k, m[k]->loss);
+        bind_real(st, 6 + 5 * k, m[k]->accuracy);
+        bind_real(st, 7 + 5 * k, m[k]->rmse);
+        bind_real(st, 8 + 5 * k, m[k]->mae);
+        bind_real(st, 9 + 5 * k, m[k]->r2);
+    }
+    bind_real(st, 15, row->lr);
+    bind_real(st, 16, row->elapsed_s);
+    return step_done(s, st, err, "cannot insert epoch");
+}
+
+static int sq_trial_finish(void *ctx, int64_t study, const nnt_trial_record *rec, nnt_error *err)
+{
+    sq_store *s = ctx;
+    sqlite3_stmt *st = stmt(s, ST_TRIAL_FINISH);
+    sqlite3_bind_int64(st, 1, study);
+    sqlite3_bind_int(st, 2, rec->number);
+    bind_text(st, 3, nnt_trial_state_name(rec->state));
+    bind_real(st, 4, rec->value);
+    bind_real(st, 5, rec->value_spread);
+    bind_real(st, 6, rec->finished);
+    bind_real(st, 7, rec->duration);
+    bind_text(st, 8, rec->error);
+    sqlite3_bind_int(st, 9, rec->epochs);
+    sqlite3_bind_int(st, 10, rec->interrupted ? 1 : 0);
+    int r = step_done(s, st, err, "cannot update trial");
+    if (r == NNT_OK && sqlite3_changes(s->db) != 1)
+        return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s: no trial %d in study %lld", s->path,
+                        rec->number, (long long)study);
+    return r;
+}
+
+static int sq_artifact_add(void *ctx, int64_t study, int number, const char *kind,
+                           const char *path, const char *info_json, nnt_error *err)
+{
+    sq_store *s = ctx;
+    sqlite3_stmt *st = stmt(s, ST_ARTIFACT_ADD);
+    sqlite3_bind_int64(st, 1, study);
+    sqlite3_bind_int(st, 2, number);
+    bind_text(st, 3, kind ? kind : "model");
+    bind_text(st, 4, path ? path : "");
+    bind_text(st, 5, info_json);
+    sqlite3_bind_double(st, 6, now_unix());
+    return step_done(s, st, err, "cannot record artifact");
+}
+
+static int sq_trials_load(void *ctx, int64_t study, nnt_trial_record **out, size_t *n,
+                          nnt_error *err)
+{
+    sq_store *s = ctx;
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0, len = 0;
+    nnt_trial_record *a = NULL;
+    sqlite3_stmt *st = stmt(s, ST_TRIALS_LOAD);
+    sqlite3_bind_int64(st, 1, study);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            nnt_trial_record *na = nnt_realloc(a, nc * sizeof *na);
+            if (!na) goto oom;
+            a = na;
+            cap = nc;
+        }
+        nnt_trial_record *r = &a[len];
+        memset(r, 0, sizeof *r);
+        len++;
+        int oom = 0;
+        r->number = sqlite3_column_int(st, 0);
+        const unsigned char *state = sqlite3_column_text(st, 1);
+        int sv = nnt_trial_state_from_name(state ? (const char *)state : "");
+        r->state = sv < 0 ? NNT_TRIAL_FAILED : (nnt_trial_state)sv;
+        r->params = col_text(st, 2, &oom);
+        r->value = col_real(st, 3);
+        r->value_spread = col_real(st, 4);
+        r->seed = (uint64_t)sqlite3_column_int64(st, 5);
+        r->started = col_real(st, 6);
+        r->finished = col_real(st, 7);
+        r->duration = col_real(st, 8);
+        r->error = col_text(st, 9, &oom);
+        r->epochs = sqlite3_column_int(st, 10);
+        r->interrupted = sqlite3_column_int(st, 11);
+        r->retry_of = sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 12);
+        r->model_path = col_text(st, 13, &oom);
+        if (oom) goto oom;
+    }
+    if (rc != SQLITE_DONE) {
+        int r = sq_fail(s, err, "cannot read trials");
+        sqlite3_reset(st);
+        nnt_trial_records_free(a, len);
+        return r;
+    }
+    sqlite3_reset(st);
+    *out = a;
+    *n = len;
+    return NNT_OK;
+oom:
+    sqlite3_reset(st);
+    nnt_trial_records_free(a, len);
+    return nnt_fail(err, NNT_ERR_NOMEM, "out of memory reading trials");
+}
+
+static int sq_epochs_load(void *ctx, int64_t study, int number, nnt_epoch_row **out, size_t *n,
+                          nnt_error *err)
+{
+    sq_store *s = ctx;
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0, len = 0;
+    nnt_epoch_row *a = NULL;
+    sqlite3_stmt *st = stmt(s, ST_EPOCHS_LOAD);
+    sqlite3_bind_int64(st, 1, study);
+    sqlite3_bind_int(st, 2, number);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            size_t nc = cap ? cap * 2 : 32;
+            nnt_epoch_row *na = nnt_realloc(a, nc * sizeof *na);
+            if (!na) {
+                sqlite3_reset(st);
+                nnt_free(a);
+                return nnt_fail(err, NNT_ERR_NOMEM, "out of memory reading epochs");
+            }
+            a = na;
+            cap = nc;
+        }
+        nnt_epoch_row *r = &a[len++];
+        r->fold = sqlite3_column_int(st, 0);
+        r->epoch = sqlite3_column_int(st, 1);
+        nnt_metrics *m[2] = {&r->train, &r->valid};
+        for (int k = 0; k < 2; k++) {
+            m[k]->loss = col_real(st, 2 + 5 * k);
+            m[k]->accuracy = col_real(st, 3 + 5 * k);
+            m[k]->rmse = col_real(st, 4 + 5 * k);
+            m[k]->mae = col_real(st, 5 + 5 * k);
+            m[k]->r2 = col_real(st, 6 + 5 * k);
+        }
+        r->lr = col_real(st, 12);
+        r->elapsed_s = col_real(st, 13);
+    }
+    if (rc != SQLITE_DONE) {
+        int r = sq_fail(s, err, "cannot read epochs");
+        sqlite3_reset(st);
+        nnt_free(a);
+        return r;
+    }
+    sqlite3_reset(st);
+    *out = a;
+    *n = len;
+    return NNT_OK;
+}
+
+static void sq_close(void *ctx)
+{
+    sq_store *s = ctx;
+    if (!s) return;
+    for (int i = 0; i < ST_COUNT_; i++) sqlite3_finalize(s->st[i]);
+    if (s->db) sqlite3_close(s->db);
+    if (s->lock_fd >= 0) close(s->lock_fd); /* releases the study locks */
+    nnt_free(s->path);
+    nnt_free(s);
+}
+
+/* ---- open --------------------------------------------------------------- */
+
+nnt_storage_options nnt_storage_options_default(void)
+{
+    nnt_storage_options o;
+    memset(&o, 0, sizeof o);
+    o.busy_timeout_ms = 10000;
+    return o;
+}
+
+static int check_schema(sq_store *s, nnt_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return nnt_fail(err, NNT_ERR_STORAGE, "%s: not an nntune storage (no meta table): %s",
+                        s->path, sqlite3_errmsg(s->db));
+    int rc = sqlite3_step(st);
+    int version = rc == SQLITE_ROW ? atoi((const char *)sqlite3_column_text(st, 0)) : 0;
+    sqlite3_finalize(st);
+    if (version < 1)
+        return nnt_fail(err, NNT_ERR_STORAGE, "%s: no schema_version in table meta", s->path);
+    if (version > NNT_SCHEMA_VERSION)
+        return nnt_fail(err, NNT_ERR_UNSUPPORTED,
+                        "%s: schema version %d is newer than this nntune understands (%d)",
+                        s->path, version, NNT_SCHEMA_VERSION);
+    return NNT_OK;
+}
+
+int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_storage *out,
+                     nnt_error *err)
+{
+    if (!out) return nnt_fail(err, NNT_ERR_ARG, "nnt_storage_open: out is NULL");
+    memset(out, 0, sizeof *out);
+    if (!path || !path[0]) return nnt_fail(err, NNT_ERR_ARG, "storage: empty path");
+    nnt_storage_options o = opt ? *opt : nnt_storage_options_default();
+    if (o.busy_timeout_ms <= 0) o.busy_timeout_ms = 10000;
+
+    sq_store *s = nnt_calloc(1, sizeof *s);
+    if (!s) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+    s->lock_fd = -1;
+    s->readonly = o.readonly;
+    s->path = nnt_strdup(path);
+    if (!s->path) {
+        nnt_free(s);
+        return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+    }
+    int flags = (o.readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    int r;
+    if (rc != SQLITE_OK) {
+        r = nnt_fail(err, o.readonly && access(path, F_OK) != 0 ? NNT_ERR_NOT_FOUND : NNT_ERR_STORAGE,
+                     "%s: cannot open storage: %s", path,
+                     s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, o.busy_timeout_ms);
+    sqlite3_extended_result_codes(s->db, 1);
+    if (!o.readonly) {
+        /* journal_mode returns a row: run it through exec, then check. */
+        sqlite3_stmt *st = NULL;
+        const char *mode = NULL;
+        if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            mode = (const char *)sqlite3_column_text(st, 0);
+        int wal = mode && !strcmp(mode, "wal");
+        sqlite3_finalize(st);
+        if (!wal) {
+            r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot switch to WAL mode: %s", path,
+                         sqlite3_errmsg(s->db));
+            goto fail;
+        }
+        char *emsg = NULL;
+        if (sqlite3_exec(s->db,
+                         "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                         "BEGIN IMMEDIATE;",
+                         NULL, NULL, &emsg) != SQLITE_OK ||
+            sqlite3_exec(s->db, schema_sql, NULL, NULL, &emsg) != SQLITE_OK) {
+            r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot create the schema: %s", path,
+                         emsg ? emsg : sqlite3_errmsg(s->db));
+            sqlite3_free(emsg);
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            goto fail;
+        }
+        if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, &emsg) != SQLITE_OK) {
+            r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot create the schema: %s", path,
+                         emsg ? emsg : sqlite3_errmsg(s->db));
+            sqlite3_free(emsg);
+            goto fail;
+        }
+    }
+    if ((r = check_schema(s, err)) < 0) goto fail;
+    for (int i = 0; i < ST_COUNT_; i++) {
+        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+                               NULL) != SQLITE_OK) {
+            r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot prepare statement %d: %s", path, i,
+                         sqlite3_errmsg(s->db));
+            goto fail;
+        }
+    }
+    out->name = "sqlite";
+    out->ctx = s;
+    out->study_open = sq_study_open;
+    out->study_list = sq_study_list;
+    out->study_redefine = sq_study_redefine;
+    out->trial_start = sq_trial_start;
+    out->trial_epoch = sq_trial_epoch;
+    out->trial_finish = sq_trial_finish;
+    out->artifact_add = sq_artifact_add;
+    out->trials_load = sq_trials_load;
+    out->epochs_load = sq_epochs_load;
+    out->close = sq_close;
+    return NNT_OK;
+fail:
+    sq_close(s);
+    return r;
+}

@@ -1,0 +1,957 @@
+/* The study coordinator: owns the space, the sampler, the pruning hook, the
+ * storage handle and the budget, and hands trials to workers through the
+ * ask / report / tell seam of study_internal.h. Every coordinator call runs
+ * under one mutex, which also serialises storage writes (one writer) and the
+ * event callback.
+ *
+ * Trial numbers are given out in order, and parameters are proposed in that
+ * order from the history as it stands (running trials included), so the
+ * parameter sequence does not depend on how many workers there are. */
+#include <json-c/json.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "tune/study_internal.h"
+
+/* Seeds derived from the study seed for things that are not trials. */
+#define SPLIT_SEED_INDEX 0x5917u
+
+typedef struct slot {
+    int number;
+    nnt_trial_state state;
+    int interrupted;
+    int retry_of;
+    int retried; /* a rerun of this interrupted trial has been handed out */
+    uint64_t seed;
+    double *x;
+    uint8_t *active;
+    double value;    /* raw metric, NAN: none */
+    double oriented; /* lower is better, NAN: none */
+    double spread;
+    int epochs;
+    double *inter;   /* fold-0 epoch values, oriented */
+    int n_inter, cap_inter;
+    char *params;
+    char *model_path;
+} slot;
+
+struct nnt_study {
+    /* configuration */
+    nnt_study_options opt;
+    char *name, *sampler_name, *model_out;
+    nnt_space *space;
+    int nspace;
+    nnt_sampler sampler;
+    nnt_storage *storage;
+    int64_t study_id;
+    nnt_study_data data;
+    nnt_objective obj;
+    nnt_metric metric;
+    int maximize;
+    uint64_t seed;
+    int resumed;
+
+    /* state, under mu */
+    pthread_mutex_t mu;
+    slot **slots;
+    int n_slots, cap_slots;
+    int *retry;        /* slot indices of interrupted trials to rerun, in order */
+    int n_retry;
+    int next_number;
+    int n_done, n_running;
+    int *worker_slot;  /* current slot per worker */
+    int n_workers;
+    int best;          /* slot index, -1 */
+    nnt_model *best_model;
+    nnt_trial_view *views;
+    int cap_views;
+    double t_start, deadline;
+    int fatal;
+    nnt_error fatal_err;
+    int has_test;
+    nnt_metrics test;
+    size_t n_test;
+    atomic_int stop;
+};
+
+static double unix_now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + tv.tv_usec * 1e-6;
+}
+
+static double orient(const nnt_study *s, double v)
+{
+    return isfinite(v) ? (s->maximize ? -v : v) : NAN;
+}
+
+static void slot_free(slot *sl)
+{
+    if (!sl) return;
+    nnt_free(sl->x);
+    nnt_free(sl->active);
+    nnt_free(sl->inter);
+    nnt_free(sl->params);
+    nnt_free(sl->model_path);
+    nnt_free(sl);
+}
+
+static slot *slot_new(int nspace)
+{
+    slot *sl = nnt_calloc(1, sizeof *sl);
+    if (!sl) return NULL;
+    sl->x = nnt_calloc((size_t)(nspace > 0 ? nspace : 1), sizeof *sl->x);
+    sl->active = nnt_calloc((size_t)(nspace > 0 ? nspace : 1), 1);
+    if (!sl->x || !sl->active) {
+        slot_free(sl);
+        return NULL;
+    }
+    sl->retry_of = -1;
+    sl->value = sl->oriented = sl->spread = NAN;
+    return sl;
+}
+
+static int slot_push(nnt_study *s, slot *sl)
+{
+    if (s->n_slots == s->cap_slots) {
+        int nc = s->cap_slots ? s->cap_slots * 2 : 64;
+        slot **ns = nnt_realloc(s->slots, (size_t)nc * sizeof *ns);
+        if (!ns) return NNT_ERR_NOMEM;
+        s->slots = ns;
+        s->cap_slots = nc;
+    }
+    s->slots[s->n_slots++] = sl;
+    return NNT_OK;
+}
+
+/* Whether a trial (oriented value, number) beats the best slot. Ties go to
+ * the lower trial number, so the best does not depend on finishing order. */
+static int better(const nnt_study *s, double a_oriented, int number, int best_idx)
+{
+    if (!isfinite(a_oriented)) return 0;
+    if (best_idx < 0) return 1;
+    const slot *b = s->slots[best_idx];
+    return a_oriented < b->oriented || (a_oriented == b->oriented && number < b->number);
+}
+
+/* The history as the sampler and pruner see it. Views point into the slots,
+ * which stay put (the slot array holds pointers). */
+static int build_history(nnt_study *s, nnt_history *h)
+{
+    if (s->n_slots > s->cap_views) {
+        int nc = s->n_slots * 2;
+        nnt_trial_view *nv = nnt_realloc(s->views, (size_t)nc * sizeof *nv);
+        if (!nv) return NNT_ERR_NOMEM;
+        s->views = nv;
+        s->cap_views = nc;
+    }
+    for (int i = 0; i < s->n_slots; i++) {
+        const slot *sl = s->slots[i];
+        nnt_trial_view *v = &s->views[i];
+        memset(v, 0, sizeof *v);
+        v->number = sl->number;
+        v->state = sl->state;
+        v->x = sl->x;
+        v->active = sl->active;
+        v->value = sl->oriented;
+        v->epochs = sl->n_inter;
+        v->intermediate = sl->inter;
+        v->retry = sl->interrupted;
+    }
+    h->trials = s->views;
+    h->n = s->n_slots;
+    return NNT_OK;
+}
+
+static void set_fatal(nnt_study *s, const nnt_error *e, int code)
+{
+    if (s->fatal) return;
+    s->fatal = code < 0 ? code : NNT_ERR_INTERNAL;
+    if (e && e->message[0]) s->fatal_err = *e;
+    else nnt_fail(&s->fatal_err, s->fatal, "%s", nnt_strerror(s->fatal));
+    s->fatal_err.code = s->fatal;
+    atomic_store(&s->stop, 1);
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+static void event_init(const nnt_study *s, nnt_study_event *e, nnt_study_event_kind kind,
+                       int worker, const slot *sl)
+{
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->worker = worker;
+    e->number = sl ? sl->number : -1;
+    e->params = sl ? sl->params : NULL;
+    e->retry_of = sl ? sl->retry_of : -1;
+    e->value = e->value_spread = e->epoch_value = NAN;
+    e->n_done = s->n_done;
+    e->n_running = s->n_running;
+    e->max_trials = s->opt.max_trials;
+    e->elapsed_s = s->t_start > 0 ? nnt_mono_now() - s->t_start : 0;
+    e->max_seconds = s->opt.max_seconds;
+    e->best_number = s->best >= 0 ? s->slots[s->best]->number : -1;
+    e->best_value = s->best >= 0 ? s->slots[s->best]->value : NAN;
+    e->metric = nnt_metric_name(s->metric);
+    e->maximize = s->maximize;
+    e->n_folds = s->obj.n_folds;
+}
+
+static void emit(const nnt_study *s, const nnt_study_event *e)
+{
+    if (s->opt.on_event) s->opt.on_event(e, s->opt.userdata);
+}
+
+/* ---- the three messages ------------------------------------------------- */
+
+static int co_ask(void *ctx, int worker, nnt_trial_task *t)
+{
+    nnt_study *s = ctx;
+    int result = NNT_ERR_NOT_FOUND;
+    pthread_mutex_lock(&s->mu);
+    if (atomic_load(&s->stop) || s->fatal) goto out;
+    if (s->deadline > 0 && nnt_mono_now() >= s->deadline) goto out;
+    if (s->opt.max_trials > 0 && s->n_done + s->n_running >= s->opt.max_trials) goto out;
+
+    slot *sl = slot_new(s->nspace);
+    if (!sl) {
+        set_fatal(s, NULL, NNT_ERR_NOMEM);
+        goto out;
+    }
+    nnt_error err;
+    nnt_error_clear(&err);
+    if (s->n_retry > 0) {
+        /* Interrupted trials rerun first, with their parameters and seed. */
+        slot *src = s->slots[s->retry[0]];
+        memmove(s->retry, s->retry + 1, (size_t)(s->n_retry - 1) * sizeof *s->retry);
+        s->n_retry--;
+        memcpy(sl->x, src->x, (size_t)s->nspace * sizeof *sl->x);
+        memcpy(sl->active, src->active, (size_t)s->nspace);
+        sl->seed = src->seed;
+        sl->retry_of = src->number;
+        sl->params = nnt_strdup(src->params ? src->params : "{}");
+        src->retried = 1;
+    } else {
+        nnt_history h;
+        int r = build_history(s, &h);
+        if (r == NNT_OK) {
+            sl->seed = nnt_seed_derive(s->seed, (uint64_t)s->next_number);
+            r = s->sampler.propose(s->sampler.ctx, s->space, &h, s->next_number, sl->seed, sl->x,
+                                   sl->active, &err);
+        }
+        if (r == NNT_ERR_NOT_FOUND) { /* the sampler is done (grid exhausted) */
+            slot_free(sl);
+            goto out;
+        }
+        if (r < 0) {
+            slot_free(sl);
+            set_fatal(s, &err, r);
+            goto out;
+        }
+        sl->params = nnt_space_params_json(s->space, sl->x, sl->active);
+    }
+    if (!sl->params) {
+        slot_free(sl);
+        set_fatal(s, NULL, NNT_ERR_NOMEM);
+        goto out;
+    }
+    sl->number = s->next_number;
+    sl->state = NNT_TRIAL_RUNNING;
+    int r = s->storage->trial_start(s->storage->ctx, s->study_id, sl->number, sl->params, sl->seed,
+                                    sl->retry_of, unix_now(), &err);
+    if (r == NNT_OK) r = slot_push(s, sl);
+    if (r < 0) {
+        slot_free(sl);
+        set_fatal(s, &err, r);
+        goto out;
+    }
+    s->next_number++;
+    s->n_running++;
+    s->worker_slot[worker] = s->n_slots - 1;
+
+    t->number = sl->number;
+    t->seed = sl->seed;
+    t->retry_of = sl->retry_of;
+    memcpy(t->x, sl->x, (size_t)s->nspace * sizeof *t->x);
+    memcpy(t->active, sl->active, (size_t)s->nspace);
+    t->params = nnt_strdup(sl->params);
+    t->deadline = s->deadline;
+    nnt_study_event e;
+    event_init(s, &e, NNT_EVENT_TRIAL_START, worker, sl);
+    emit(s, &e);
+    result = NNT_OK;
+out:
+    pthread_mutex_unlock(&s->mu);
+    return result;
+}
+
+static int co_report(void *ctx, int worker, const nnt_trial_report *rp)
+{
+    nnt_study *s = ctx;
+    int answer = NNT_REPORT_CONTINUE;
+    pthread_mutex_lock(&s->mu);
+    slot *sl = s->slots[s->worker_slot[worker]];
+    const nnt_progress *p = rp->progress;
+    nnt_epoch_row row;
+    memset(&row, 0, sizeof row);
+    row.fold = rp->fold;
+    row.epoch = p->epoch;
+    row.train = p->train;
+    if (p->has_valid) row.valid = p->valid;
+    else row.valid.loss = row.valid.accuracy = row.valid.rmse = row.valid.mae = row.valid.r2 = NAN;
+    row.lr = p->lr;
+    row.elapsed_s = p->elapsed_s;
+    nnt_error err;
+    nnt_error_clear(&err);
+    int r = s->storage->trial_epoch(s->storage->ctx, s->study_id, sl->number, &row, &err);
+    if (r < 0) set_fatal(s, &err, r);
+    if (rp->fold == 0) {
+        if (sl->n_inter == sl->cap_inter) {
+            int nc = sl->cap_inter ? sl->cap_inter * 2 : 16;
+            double *ni = nnt_realloc(sl->inter, (size_t)nc * sizeof *ni);
+            if (ni) {
+                sl->inter = ni;
+                sl->cap_inter = nc;
+            }
+        }
+        if (sl->n_inter < sl->cap_inter) sl->inter[sl->n_inter++] = orient(s, rp->value);
+    }
+    if (p->epoch > sl->epochs) sl->epochs = p->epoch;
+
+    if (atomic_load(&s->stop) || s->fatal ||
+        (s->deadline > 0 && nnt_mono_now() >= s->deadline)) {
+        answer = NNT_REPORT_ABORT;
+    } else if (s->opt.prune && rp->fold == 0) {
+        nnt_history h;
+        if (build_history(s, &h) == NNT_OK &&
+            s->opt.prune(s->opt.prune_ctx, &h, sl->number, p->epoch, orient(s, rp->value)) ==
+                NNT_PRUNED)
+            answer = NNT_REPORT_PRUNE;
+    }
+    nnt_study_event e;
+    event_init(s, &e, NNT_EVENT_EPOCH, worker, sl);
+    e.fold = rp->fold;
+    e.epoch = p->epoch;
+    e.max_epochs = p->max_epochs;
+    e.epoch_value = rp->value;
+    emit(s, &e);
+    pthread_mutex_unlock(&s->mu);
+    return answer;
+}
+
+static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
+{
+    nnt_study *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    int idx = s->worker_slot[worker];
+    slot *sl = s->slots[idx];
+    sl->state = o->state;
+    sl->interrupted = o->interrupted;
+    sl->epochs = o->epochs;
+    if (o->state == NNT_TRIAL_COMPLETE || o->state == NNT_TRIAL_PRUNED) {
+        sl->value = o->value;
+        sl->oriented = orient(s, o->value);
+        sl->spread = o->value_spread;
+    }
+    if (o->interrupted && s->deadline > 0 && nnt_mono_now() >= s->deadline)
+        snprintf(o->error, sizeof o->error, "interrupted (study time budget)");
+
+    nnt_trial_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.number = sl->number;
+    rec.state = sl->state;
+    rec.value = sl->value;
+    rec.value_spread = sl->spread;
+    rec.finished = unix_now();
+    rec.duration = o->duration;
+    rec.error = o->error[0] ? o->error : NULL;
+    rec.epochs = o->epochs;
+    rec.interrupted = o->interrupted;
+    nnt_error err;
+    nnt_error_clear(&err);
+    int r = s->storage->trial_finish(s->storage->ctx, s->study_id, &rec, &err);
+    if (r < 0) set_fatal(s, &err, r);
+
+    int is_best = 0;
+    if (r == NNT_OK && sl->state == NNT_TRIAL_COMPLETE && better(s, sl->oriented, sl->number, s->best)) {
+        is_best = 1;
+        if (o->model && s->model_out) {
+            /* Saved as it is found (atomically), so a killed study still
+             * leaves its best model behind. */
+            r = nnt_model_save(o->model, s->model_out, &err);
+            if (r == NNT_OK)
+                r = s->storage->artifact_add(s->storage->ctx, s->study_id, sl->number, "model",
+                                             s->model_out, NULL, &err);
+            if (r < 0) set_fatal(s, &err, r);
+            else sl->model_path = nnt_strdup(s->model_out);
+        }
+        s->best = idx;
+        nnt_model_free(s->best_model);
+        s->best_model = o->model;
+        o->model = NULL;
+    }
+    nnt_model_free(o->model);
+    o->model = NULL;
+    s->n_running--;
+    if (!sl->interrupted) s->n_done++;
+
+    nnt_study_event e;
+    event_init(s, &e, NNT_EVENT_TRIAL_END, worker, sl);
+    e.state = sl->state;
+    e.value = sl->value;
+    e.value_spread = sl->spread;
+    e.error = o->error[0] ? o->error : NULL;
+    e.duration = o->duration;
+    e.epochs = o->epochs;
+    e.is_best = is_best;
+    emit(s, &e);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- definition ------------------------------------------------------------ */
+
+static json_object *num_list(const double *v, int n)
+{
+    json_object *a = json_object_new_array();
+    for (int i = 0; i < n; i++) json_object_array_add(a, json_object_new_double(v[i]));
+    return a;
+}
+
+/* The stored description of what the study searches and how it scores; a
+ * resume must match it. Budgets, jobs and paths are not part of it. */
+static char *build_definition(const nnt_study *s)
+{
+    const nnt_study_options *o = &s->opt;
+    json_object *d = json_object_new_object();
+    json_object_object_add(d, "version", json_object_new_int(1));
+    json_object_object_add(d, "sampler", json_object_new_string(s->sampler_name));
+    json_object_object_add(d, "metric", json_object_new_string(nnt_metric_name(s->metric)));
+    json_object_object_add(d, "direction",
+                           json_object_new_string(s->maximize ? "maximize" : "minimize"));
+    json_object_object_add(d, "cv_folds", json_object_new_int(s->obj.n_folds));
+    json_object_object_add(d, "validation",
+                           json_object_new_string(s->obj.use_valid_set ? "separate set"
+                                                                       : "from data"));
+    if (!s->obj.use_valid_set && s->obj.n_folds == 1)
+        json_object_object_add(d, "valid_fraction", json_object_new_double(o->valid_fraction));
+    json_object_object_add(d, "max_rows", json_object_new_int64((int64_t)o->max_rows));
+    json_object_object_add(d, "trial_time_limit", json_object_new_double(o->trial_time_limit_s));
+
+    char *sp = nnt_space_to_json(s->space);
+    json_object *spo = sp ? json_tokener_parse(sp) : NULL;
+    nnt_free(sp);
+    json_object_object_add(d, "space", spo ? spo : json_object_new_null());
+
+    const nnt_model_options *m = &o->base_model;
+    const nnt_train_options *t = &o->base_train;
+    json_object *b = json_object_new_object();
+    int nh = m->n_hidden < 0 ? 0 : m->n_hidden > NNT_MAX_HIDDEN ? NNT_MAX_HIDDEN : m->n_hidden;
+    double hv[NNT_MAX_HIDDEN], dv[NNT_MAX_HIDDEN];
+    for (int i = 0; i < nh; i++) {
+        hv[i] = m->hidden[i];
+        dv[i] = m->dropout[i];
+    }
+    json_object_object_add(b, "hidden", num_list(hv, nh));
+    json_object_object_add(b, "dropout", num_list(dv, nh));
+    json_object_object_add(b, "input_dropout", json_object_new_double(m->input_dropout));
+    json_object_object_add(b, "activation", json_object_new_string(nnt_activation_name(m->activation)));
+    json_object_object_add(b, "loss", json_object_new_int(m->loss));
+    json_object_object_add(b, "optimizer", json_object_new_string(nnt_optimizer_name(t->optimizer)));
+    json_object_object_add(b, "lr", json_object_new_double(t->lr));
+    json_object_object_add(b, "momentum", json_object_new_double(t->momentum));
+    json_object_object_add(b, "weight_decay", json_object_new_double(t->weight_decay));
+    json_object_object_add(b, "batch_size", json_object_new_int(t->batch_size));
+    json_object_object_add(b, "scale_lr", json_object_new_int(t->scale_lr_with_batch));
+    json_object_object_add(b, "schedule", json_object_new_string(nnt_schedule_name(t->schedule)));
+    json_object_object_add(b, "warmup_epochs", json_object_new_int(t->warmup_epochs));
+    json_object_object_add(b, "epochs", json_object_new_int(t->max_epochs));
+    json_object_object_add(b, "early_stopping", json_object_new_int(t->early_stopping));
+    json_object_object_add(b, "patience", json_object_new_int(t->patience));
+    json_object_object_add(b, "min_delta", json_object_new_double(t->min_delta));
+    json_object_object_add(b, "pretrain_epochs", json_object_new_int(t->pretrain_epochs));
+    json_object_object_add(b, "task", json_object_new_int(t->task));
+    json_object_object_add(b, "scaling", json_object_new_int(t->scaling));
+    json_object_object_add(d, "base", b);
+
+    json_object *dd = o->data_desc ? json_tokener_parse(o->data_desc) : NULL;
+    json_object_object_add(d, "data", dd ? dd : json_object_new_null());
+
+    const char *txt = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
+    char *out = txt ? nnt_strdup(txt) : NULL;
+    json_object_put(d);
+    return out;
+}
+
+/* Names the first top-level key whose value differs (into buf). */
+static const char *first_difference(const char *a, const char *b, char *buf, size_t n)
+{
+    json_object *ja = json_tokener_parse(a), *jb = json_tokener_parse(b);
+    snprintf(buf, n, "the definition");
+    if (ja && jb && json_object_is_type(ja, json_type_object)) {
+        json_object_object_foreach(jb, key, vb) {
+            json_object *va = NULL;
+            int has = json_object_object_get_ex(ja, key, &va);
+            const char *sa = has ? json_object_to_json_string_ext(va, JSON_C_TO_STRING_PLAIN) : "(none)";
+            const char *sb = json_object_to_json_string_ext(vb, JSON_C_TO_STRING_PLAIN);
+            if (strcmp(sa, sb)) {
+                snprintf(buf, n, "%s (stored %.200s, now %.200s)", key, sa, sb);
+                break;
+            }
+        }
+    }
+    json_object_put(ja);
+    json_object_put(jb);
+    return buf;
+}
+
+/* ---- create ----------------------------------------------------------------- */
+
+nnt_study_options nnt_study_options_default(void)
+{
+    nnt_study_options o;
+    memset(&o, 0, sizeof o);
+    o.name = "default";
+    o.sampler = "random";
+    o.seed = 1;
+    o.valid_fraction = 0.2;
+    o.base_model = nnt_model_options_default();
+    o.base_train = nnt_train_options_default();
+    return o;
+}
+
+static int check_metric(const nnt_dataset *ds, nnt_metric m, nnt_error *err)
+{
+    int cls = nnt_dataset_task(ds) == NNT_TASK_CLASSIFY;
+    if (cls && (m == NNT_METRIC_RMSE || m == NNT_METRIC_MAE || m == NNT_METRIC_R2))
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "objective.metric: '%s' is a regression metric but the data set has "
+                        "classes (use accuracy or loss)",
+                        nnt_metric_name(m));
+    if (!cls && m == NNT_METRIC_ACCURACY)
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "objective.metric: 'accuracy' needs classes but the target is numeric "
+                        "(use rmse, mae, r2 or loss)");
+    return NNT_OK;
+}
+
+/* Loads the stored trials into slots; collects interrupted trials to rerun. */
+static int load_history(nnt_study *s, nnt_error *err)
+{
+    nnt_trial_record *recs = NULL;
+    size_t n = 0;
+    int r = s->storage->trials_load(s->storage->ctx, s->study_id, &recs, &n, err);
+    if (r < 0) return r;
+    for (size_t i = 0; i < n && r == NNT_OK; i++) {
+        const nnt_trial_record *tr = &recs[i];
+        slot *sl = slot_new(s->nspace);
+        if (!sl) {
+            r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+            break;
+        }
+        sl->number = tr->number;
+        sl->state = tr->state;
+        sl->interrupted = tr->interrupted;
+        sl->retry_of = tr->retry_of;
+        sl->seed = tr->seed;
+        sl->epochs = tr->epochs;
+        sl->params = nnt_strdup(tr->params ? tr->params : "{}");
+        if (tr->model_path) sl->model_path = nnt_strdup(tr->model_path);
+        if (tr->state == NNT_TRIAL_COMPLETE || tr->state == NNT_TRIAL_PRUNED) {
+            sl->value = tr->value;
+            sl->oriented = orient(s, tr->value);
+            sl->spread = tr->value_spread;
+        }
+        nnt_error perr;
+        if (nnt_space_params_from_json(s->space, sl->params, sl->x, sl->active, &perr) < 0) {
+            /* Only after --force with another space: the old trial stays on
+             * record but its parameters do not map onto this space. */
+            for (int k = 0; k < s->nspace; k++) {
+                sl->x[k] = NAN;
+                sl->active[k] = 0;
+            }
+        }
+        /* Fold-0 validation curve, for pruners. */
+        nnt_epoch_row *rows = NULL;
+        size_t nr = 0;
+        if (s->storage->epochs_load(s->storage->ctx, s->study_id, tr->number, &rows, &nr, err) ==
+                NNT_OK &&
+            nr > 0) {
+            sl->inter = nnt_malloc(nr * sizeof *sl->inter);
+            if (sl->inter) {
+                sl->cap_inter = (int)nr;
+                for (size_t k = 0; k < nr; k++)
+                    if (rows[k].fold == 0)
+                        sl->inter[sl->n_inter++] = orient(s, nnt_metrics_get(&rows[k].valid, s->metric));
+            }
+        }
+        nnt_epoch_rows_free(rows);
+        nnt_error_clear(err);
+        if (slot_push(s, sl) < 0) {
+            slot_free(sl);
+            r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+            break;
+        }
+        if (tr->number >= s->next_number) s->next_number = tr->number + 1;
+        if (sl->state != NNT_TRIAL_RUNNING && !sl->interrupted) s->n_done++;
+        if (better(s, sl->state == NNT_TRIAL_COMPLETE ? sl->oriented : NAN, sl->number, s->best))
+            s->best = s->n_slots - 1;
+    }
+    nnt_trial_records_free(recs, n);
+    if (r < 0) return r;
+    /* Which interrupted trials still need a rerun: those no later trial reran. */
+    s->retry = nnt_calloc((size_t)(s->n_slots > 0 ? s->n_slots : 1), sizeof *s->retry);
+    if (!s->retry) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < s->n_slots; i++) {
+        slot *sl = s->slots[i];
+        if (sl->retry_of < 0) continue;
+        for (int j = 0; j < s->n_slots; j++)
+            if (s->slots[j]->number == sl->retry_of) s->slots[j]->retried = 1;
+    }
+    for (int i = 0; i < s->n_slots; i++)
+        if (s->slots[i]->interrupted && !s->slots[i]->retried) s->retry[s->n_retry++] = i;
+    return NNT_OK;
+}
+
+int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
+                     const nnt_study_data *data, nnt_storage *storage, nnt_study **out,
+                     nnt_error *err)
+{
+    *out = NULL;
+    if (!opt || !space || !data || !storage || !storage->ctx)
+        return nnt_fail(err, NNT_ERR_ARG, "nnt_study_create: missing argument");
+    if (!data->train) return nnt_fail(err, NNT_ERR_ARG, "study: no training data");
+    if (!nnt_dataset_has_target(data->train))
+        return nnt_fail(err, NNT_ERR_ARG, "study: the training data has no target column");
+    if (opt->max_trials < 0) return nnt_fail(err, NNT_ERR_ARG, "budget.trials: expected a positive integer");
+    if (opt->max_seconds < 0 || !isfinite(opt->max_seconds))
+        return nnt_fail(err, NNT_ERR_ARG, "budget.time: expected a positive duration");
+    if (opt->cv_folds < 0 || opt->cv_folds > 64)
+        return nnt_fail(err, NNT_ERR_ARG, "options.cv_folds: expected 0 or 2..64, got %d",
+                        opt->cv_folds);
+    if (opt->cv_folds >= 2 && data->valid)
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "options.cv_folds: cross-validation needs no separate validation set");
+    if (!(opt->valid_fraction > 0 && opt->valid_fraction < 1))
+        return nnt_fail(err, NNT_ERR_ARG, "valid_fraction: expected a number in (0, 1), got %g",
+                        opt->valid_fraction);
+    if (opt->trial_time_limit_s < 0)
+        return nnt_fail(err, NNT_ERR_ARG, "options.trial_time_limit: expected seconds >= 0");
+    if (opt->jobs < 0) return nnt_fail(err, NNT_ERR_ARG, "options.jobs: expected a positive integer");
+
+    nnt_study *s = nnt_calloc(1, sizeof *s);
+    if (!s) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+    pthread_mutex_init(&s->mu, NULL);
+    atomic_init(&s->stop, 0);
+    s->best = -1;
+    s->opt = *opt;
+    s->storage = storage;
+    s->data = *data;
+    int r = NNT_OK;
+    s->name = nnt_strdup(opt->name && opt->name[0] ? opt->name : "default");
+    s->sampler_name = nnt_strdup(opt->sampler && opt->sampler[0] ? opt->sampler : "random");
+    s->model_out = opt->model_out ? nnt_strdup(opt->model_out) : NULL;
+    s->space = nnt_space_clone(space);
+    if (!s->name || !s->sampler_name || (opt->model_out && !s->model_out) || !s->space) {
+        r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    s->opt.name = s->name;
+    s->opt.sampler = s->sampler_name;
+    s->opt.model_out = s->model_out;
+    s->opt.data_desc = NULL; /* only read during create */
+    s->nspace = nnt_space_size(s->space);
+    if ((r = nnt_space_validate(s->space, err)) < 0) goto fail;
+    if (strcmp(s->sampler_name, "grid") && opt->max_trials == 0 && opt->max_seconds == 0) {
+        r = nnt_fail(err, NNT_ERR_ARG,
+                     "budget: a %s search needs a trial budget (--trials) or a time budget "
+                     "(--time)",
+                     s->sampler_name);
+        goto fail;
+    }
+
+    s->metric = opt->metric;
+    if (s->metric == NNT_METRIC_AUTO)
+        s->metric = nnt_dataset_task(data->train) == NNT_TASK_CLASSIFY ? NNT_METRIC_ACCURACY
+                                                                        : NNT_METRIC_RMSE;
+    if ((r = check_metric(data->train, s->metric, err)) < 0) goto fail;
+    s->maximize = nnt_metric_maximize(s->metric);
+    if (opt->direction != 0 && (opt->direction > 0) != s->maximize) {
+        r = nnt_fail(err, NNT_ERR_ARG, "objective.direction: %s must be %s",
+                     nnt_metric_name(s->metric), s->maximize ? "maximized" : "minimized");
+        goto fail;
+    }
+
+    /* Open (or create) the study; the seed may come from storage. */
+    nnt_study_record rec;
+    int created = 0;
+    {
+        nnt_study_open_request req;
+        memset(&req, 0, sizeof req);
+        req.name = s->name;
+        req.seed = opt->seed;
+        req.metric = nnt_metric_name(s->metric);
+        req.maximize = s->maximize;
+        req.create = 1;
+        req.exclusive = 1;
+        req.recover = 1;
+        req.definition = "{}"; /* replaced below once the splits exist */
+        r = storage->study_open(storage->ctx, &req, &rec, &created, err);
+        if (r < 0) goto fail;
+    }
+    s->study_id = rec.id;
+    s->resumed = !created;
+    s->seed = opt->seed;
+    if (!created && !opt->seed_set) s->seed = rec.seed;
+
+    {
+        nnt_objective_setup su;
+        memset(&su, 0, sizeof su);
+        su.data = *data;
+        su.space = s->space;
+        su.base_model = opt->base_model;
+        su.base_train = opt->base_train;
+        su.metric = s->metric;
+        su.maximize = s->maximize;
+        su.cv_folds = opt->cv_folds;
+        su.valid_fraction = opt->valid_fraction;
+        su.max_rows = opt->max_rows;
+        su.split_seed = nnt_seed_derive(s->seed, SPLIT_SEED_INDEX);
+        su.trial_time_limit_s = opt->trial_time_limit_s;
+        r = nnt_objective_init(&s->obj, &su, err);
+    }
+    if (r < 0) {
+        nnt_study_record_free(&rec);
+        goto fail;
+    }
+
+    s->opt.data_desc = opt->data_desc;
+    char *def = build_definition(s);
+    s->opt.data_desc = NULL;
+    if (!def) {
+        nnt_study_record_free(&rec);
+        r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    /* A study row with the placeholder definition was created by a process
+     * that died before storing the real one: adopt it as new. */
+    int blank = !rec.definition || !strcmp(rec.definition, "{}");
+    int differs = !created && !blank &&
+                  (strcmp(rec.definition, def) != 0 || rec.seed != s->seed);
+    if (created || blank || (differs && opt->force)) {
+        r = storage->study_redefine(storage->ctx, s->study_id, def, s->seed, err);
+    } else if (differs) {
+        char buf[600];
+        if (rec.seed != s->seed)
+            snprintf(buf, sizeof buf, "seed (stored %llu, now %llu)",
+                     (unsigned long long)rec.seed, (unsigned long long)s->seed);
+        else
+            first_difference(rec.definition ? rec.definition : "{}", def, buf, sizeof buf);
+        r = nnt_fail(err, NNT_ERR_ARG,
+                     "study '%s' exists with a different %s; resume it with the same settings, "
+                     "pass --force to replace its definition, or choose another --study name",
+                     s->name, buf);
+    } else if (strcmp(rec.metric ? rec.metric : "", nnt_metric_name(s->metric)) != 0) {
+        r = nnt_fail(err, NNT_ERR_ARG, "study '%s' was created with metric %s", s->name,
+                     rec.metric ? rec.metric : "?");
+    }
+    nnt_free(def);
+    nnt_study_record_free(&rec);
+    if (r < 0) goto fail;
+
+    if ((r = nnt_sampler_create_seeded(s->sampler_name, s->space, s->seed, &s->sampler, err)) < 0)
+        goto fail;
+    if ((r = load_history(s, err)) < 0) goto fail;
+    *out = s;
+    return NNT_OK;
+fail:
+    nnt_study_free(s);
+    return r;
+}
+
+/* ---- run -------------------------------------------------------------------- */
+
+typedef struct worker_arg {
+    nnt_study *s;
+    const nnt_coordinator_ops *ops;
+    int id;
+} worker_arg;
+
+static void *worker_main(void *p)
+{
+    worker_arg *a = p;
+    nnt_worker_loop(&a->s->obj, a->ops, a->id, a->s->nspace);
+    return NULL;
+}
+
+static int evaluate_best(nnt_study *s, nnt_error *err)
+{
+    if (!s->data.test || s->best < 0) return NNT_OK;
+    slot *b = s->slots[s->best];
+    nnt_model *loaded = NULL;
+    const nnt_model *m = s->best_model;
+    if (!m) {
+        if (!b->model_path) return NNT_OK; /* best from an earlier run, model not kept */
+        int r = nnt_model_load(b->model_path, &loaded, err);
+        if (r < 0) return r;
+        m = loaded;
+    }
+    nnt_eval ev;
+    memset(&ev, 0, sizeof ev);
+    int r = nnt_model_evaluate(m, s->data.test, NULL, nnt_dataset_rows(s->data.test), &ev, err);
+    nnt_model_free(loaded);
+    if (r < 0) return r;
+    s->has_test = 1;
+    s->test = ev.metrics;
+    s->n_test = ev.n;
+    nnt_eval_free(&ev);
+
+    json_object *info = json_object_new_object();
+    json_object_object_add(info, "rows", json_object_new_int64((int64_t)s->n_test));
+    const nnt_metric ms[] = {NNT_METRIC_LOSS, NNT_METRIC_ACCURACY, NNT_METRIC_RMSE,
+                             NNT_METRIC_MAE, NNT_METRIC_R2};
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        double v = nnt_metrics_get(&s->test, ms[i]);
+        if (isfinite(v)) json_object_object_add(info, nnt_metric_name(ms[i]), json_object_new_double(v));
+    }
+    r = s->storage->artifact_add(s->storage->ctx, s->study_id, b->number, "test",
+                                 b->model_path ? b->model_path : "",
+                                 json_object_to_json_string_ext(info, JSON_C_TO_STRING_PLAIN), err);
+    json_object_put(info);
+    return r;
+}
+
+int nnt_study_run(nnt_study *s, nnt_error *err)
+{
+    if (!s) return nnt_fail(err, NNT_ERR_ARG, "nnt_study_run: no study");
+    int jobs = s->opt.jobs;
+    if (jobs <= 0) {
+        long nc = sysconf(_SC_NPROCESSORS_ONLN);
+        jobs = nc > 0 ? (int)nc : 1;
+    }
+    if (s->opt.max_trials > 0) {
+        int left = s->opt.max_trials - s->n_done;
+        if (left < 1) left = 1;
+        if (jobs > left) jobs = left;
+    }
+    if (jobs > 256) jobs = 256;
+    s->worker_slot = nnt_calloc((size_t)jobs, sizeof *s->worker_slot);
+    if (!s->worker_slot) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+    s->n_workers = jobs;
+
+    /* Trials run side by side, so each one's BLAS gets one thread. */
+    int prev_threads = nnt_blas_set_threads(1);
+    s->t_start = nnt_mono_now();
+    s->deadline = s->opt.max_seconds > 0 ? s->t_start + s->opt.max_seconds : 0;
+
+    nnt_coordinator_ops ops = {s, co_ask, co_report, co_tell};
+    pthread_mutex_lock(&s->mu);
+    nnt_study_event e;
+    event_init(s, &e, NNT_EVENT_STUDY_START, -1, NULL);
+    emit(s, &e);
+    pthread_mutex_unlock(&s->mu);
+
+    if (jobs == 1) {
+        nnt_worker_loop(&s->obj, &ops, 0, s->nspace);
+    } else {
+        pthread_t *th = nnt_calloc((size_t)jobs, sizeof *th);
+        worker_arg *args = nnt_calloc((size_t)jobs, sizeof *args);
+        int started = 0;
+        if (th && args) {
+            for (int i = 0; i < jobs; i++) {
+                args[i].s = s;
+                args[i].ops = &ops;
+                args[i].id = i;
+                if (pthread_create(&th[i], NULL, worker_main, &args[i]) != 0) break;
+                started++;
+            }
+        }
+        if (started == 0) nnt_worker_loop(&s->obj, &ops, 0, s->nspace);
+        for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+        nnt_free(th);
+        nnt_free(args);
+    }
+    if (prev_threads > 0) nnt_blas_set_threads(prev_threads);
+
+    int r = NNT_OK;
+    if (s->fatal) {
+        if (err) *err = s->fatal_err;
+        r = s->fatal;
+    } else {
+        r = evaluate_best(s, err);
+    }
+    pthread_mutex_lock(&s->mu);
+    event_init(s, &e, NNT_EVENT_STUDY_END, -1, NULL);
+    emit(s, &e);
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+void nnt_study_stop(nnt_study *s)
+{
+    if (s) atomic_store(&s->stop, 1);
+}
+
+void nnt_study_get_summary(const nnt_study *s, nnt_study_summary *o)
+{
+    memset(o, 0, sizeof *o);
+    o->best_number = -1;
+    o->best_value = o->best_spread = NAN;
+    if (!s) return;
+    nnt_study *m = (nnt_study *)s; /* the mutex only; state is not changed */
+    pthread_mutex_lock(&m->mu);
+    o->n_trials = s->n_slots;
+    for (int i = 0; i < s->n_slots; i++) {
+        switch (s->slots[i]->state) {
+        case NNT_TRIAL_COMPLETE: o->n_complete++; break;
+        case NNT_TRIAL_PRUNED: o->n_pruned++; break;
+        case NNT_TRIAL_FAILED: o->n_failed++; break;
+        default: o->n_running++; break;
+        }
+    }
+    o->n_done = s->n_done;
+    if (s->best >= 0) {
+        const slot *b = s->slots[s->best];
+        o->best_number = b->number;
+        o->best_value = b->value;
+        o->best_spread = b->spread;
+        o->best_params = b->params;
+        o->model_path = b->model_path;
+    }
+    o->has_test = s->has_test;
+    o->test = s->test;
+    o->n_test = s->n_test;
+    o->metric = nnt_metric_name(s->metric);
+    o->maximize = s->maximize;
+    o->seed = s->seed;
+    o->resumed = s->resumed;
+    o->stopped = atomic_load(&m->stop) && !s->fatal;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void nnt_study_free(nnt_study *s)
+{
+    if (!s) return;
+    for (int i = 0; i < s->n_slots; i++) slot_free(s->slots[i]);
+    nnt_free(s->slots);
+    nnt_free(s->retry);
+    nnt_free(s->worker_slot);
+    nnt_free(s->views);
+    nnt_model_free(s->best_model);
+    if (s->sampler.name) nnt_sampler_free(&s->sampler);
+    nnt_objective_free(&s->obj);
+    nnt_space_free(s->space);
+    nnt_free(s->name);
+    nnt_free(s->sampler_name);
+    nnt_free(s->model_out);
+    pthread_mutex_destroy(&s->mu);
+    nnt_free(s);
+}

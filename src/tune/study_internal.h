@@ -1,0 +1,109 @@
+/* The seam between the study coordinator and its workers, and the objective
+ * a worker evaluates. Not a public header.
+ *
+ * The coordinator (study.c) is reached only through nnt_coordinator_ops: a
+ * worker asks for a trial, reports each epoch and tells the result. Today the
+ * ops are direct calls under a mutex from worker threads; an MPI transport
+ * would implement the same three messages with sends and receives (the model
+ * in a tell travelling as a model file), leaving study.c and the objective
+ * unchanged. */
+#ifndef NNT_TUNE_STUDY_INTERNAL_H
+#define NNT_TUNE_STUDY_INTERNAL_H
+
+#include "nntune/study.h"
+
+/* ---- Messages ------------------------------------------------------------ */
+
+/* ask -> a trial to run. x/active are worker-owned buffers of space size
+ * that the coordinator fills; params is malloc'd by the coordinator and
+ * freed by the worker. */
+typedef struct nnt_trial_task {
+    int number;
+    uint64_t seed;
+    int retry_of;
+    double *x;
+    uint8_t *active;
+    char *params;
+    double deadline; /* monotonic seconds when the study's time budget ends; 0: none */
+} nnt_trial_task;
+
+/* report: one epoch of one fold. */
+typedef struct nnt_trial_report {
+    int number;
+    int fold, n_folds;
+    const nnt_progress *progress;
+    double value; /* the objective metric of this epoch (raw) */
+} nnt_trial_report;
+
+/* Answers to a report. */
+enum { NNT_REPORT_CONTINUE = 0, NNT_REPORT_PRUNE = 1, NNT_REPORT_ABORT = 2 };
+
+/* tell: the result of a trial. The model (NULL if none) passes to the
+ * coordinator. */
+typedef struct nnt_trial_outcome {
+    int number;
+    nnt_trial_state state;
+    double value, value_spread; /* raw metric; NAN: none */
+    int epochs;
+    double duration;
+    int interrupted;            /* stopped by the study (stop request, time budget) */
+    char error[512];            /* failure reason; empty if none */
+    nnt_model *model;
+} nnt_trial_outcome;
+
+typedef struct nnt_coordinator_ops {
+    void *ctx;
+    /* NNT_OK: task filled; NNT_ERR_NOT_FOUND: no more work. */
+    int (*ask)(void *ctx, int worker, nnt_trial_task *task);
+    /* NNT_REPORT_CONTINUE, _PRUNE or _ABORT. */
+    int (*report)(void *ctx, int worker, const nnt_trial_report *r);
+    void (*tell)(void *ctx, int worker, nnt_trial_outcome *o);
+} nnt_coordinator_ops;
+
+/* ---- Objective --------------------------------------------------------- */
+
+typedef struct nnt_objective {
+    nnt_study_data data;
+    const nnt_space *space;
+    nnt_model_options base_model;
+    nnt_train_options base_train;
+    nnt_metric metric;
+    int maximize;
+    int n_folds;             /* 1: one hold-out (or the separate validation set) */
+    int use_valid_set;       /* validate on data.valid (all rows) */
+    nnt_split *splits;       /* n_folds splits (valid rows unused with use_valid_set) */
+    double trial_time_limit_s;
+} nnt_objective;
+
+typedef struct nnt_objective_setup {
+    nnt_study_data data;
+    const nnt_space *space;
+    nnt_model_options base_model;
+    nnt_train_options base_train;
+    nnt_metric metric;
+    int maximize;
+    int cv_folds;
+    double valid_fraction;
+    size_t max_rows;
+    uint64_t split_seed;
+    double trial_time_limit_s;
+} nnt_objective_setup;
+
+/* Builds the splits once (hold-out, k folds, or the separate validation set;
+ * optionally subsampled). */
+int nnt_objective_init(nnt_objective *o, const nnt_objective_setup *setup, nnt_error *err);
+void nnt_objective_free(nnt_objective *o);
+
+/* Trains one trial (every fold), reporting each epoch through ops, and fills
+ * out. Never fails as a call: failures become a failed outcome. */
+void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, int worker,
+                       const nnt_trial_task *task, nnt_trial_outcome *out);
+
+/* Worker loop: ask, run, tell until no more work. */
+void nnt_worker_loop(const nnt_objective *o, const nnt_coordinator_ops *ops, int worker,
+                     int space_size);
+
+/* Monotonic seconds. */
+double nnt_mono_now(void);
+
+#endif

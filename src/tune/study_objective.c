@@ -1,0 +1,295 @@
+/* The objective of a study: one trial = apply the parameters to the base
+ * options, train (on every fold), read the validation metric of the best
+ * epoch. Also the worker loop that runs trials handed out by the
+ * coordinator. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "tune/study_internal.h"
+
+double nnt_mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- splits ------------------------------------------------------------- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Keeps a seeded random `keep` of the n rows, in ascending order (the
+ * gathers stay cache-friendly). */
+static void subsample(uint32_t *rows, size_t *n, size_t keep, uint64_t seed)
+{
+    if (keep >= *n) return;
+    nnt_rng r;
+    nnt_rng_seed(&r, seed);
+    nnt_rng_shuffle_u32(&r, rows, *n);
+    *n = keep;
+    qsort(rows, keep, sizeof *rows, cmp_u32);
+}
+
+int nnt_objective_init(nnt_objective *o, const nnt_objective_setup *su, nnt_error *err)
+{
+    memset(o, 0, sizeof *o);
+    o->data = su->data;
+    o->space = su->space;
+    o->base_model = su->base_model;
+    o->base_train = su->base_train;
+    o->metric = su->metric;
+    o->maximize = su->maximize;
+    o->trial_time_limit_s = su->trial_time_limit_s;
+    const nnt_dataset *ds = su->data.train;
+    int stratify = nnt_dataset_task(ds) == NNT_TASK_CLASSIFY;
+    size_t rows = nnt_dataset_rows(ds);
+
+    o->use_valid_set = su->data.valid != NULL;
+    o->n_folds = (!o->use_valid_set && su->cv_folds >= 2) ? su->cv_folds : 1;
+    o->splits = nnt_calloc((size_t)o->n_folds, sizeof *o->splits);
+    if (!o->splits) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+    int r = NNT_OK;
+    for (int f = 0; f < o->n_folds && r == NNT_OK; f++) {
+        if (o->use_valid_set) r = nnt_split_all(ds, &o->splits[f], err);
+        else if (o->n_folds > 1)
+            r = nnt_split_kfold(ds, o->n_folds, f, su->split_seed, stratify, &o->splits[f], err);
+        else
+            r = nnt_split_holdout(ds, su->valid_fraction, su->split_seed, stratify, &o->splits[f],
+                                  err);
+    }
+    if (r < 0) {
+        nnt_objective_free(o);
+        return r;
+    }
+    if (su->max_rows > 0 && su->max_rows < rows) {
+        /* Shrink train and validation alike so the hold-out fraction stays. */
+        double keep = (double)su->max_rows / (double)rows;
+        for (int f = 0; f < o->n_folds; f++) {
+            nnt_split *sp = &o->splits[f];
+            size_t nt = (size_t)ceil(keep * (double)sp->n_train);
+            subsample(sp->train, &sp->n_train, nt, nnt_seed_derive(su->split_seed, 1000 + f));
+            if (!o->use_valid_set) {
+                size_t nv = (size_t)ceil(keep * (double)sp->n_valid);
+                subsample(sp->valid, &sp->n_valid, nv, nnt_seed_derive(su->split_seed, 2000 + f));
+            }
+        }
+    }
+    for (int f = 0; f < o->n_folds; f++) {
+        if (o->splits[f].n_train == 0 ||
+            (!o->use_valid_set && o->splits[f].n_valid == 0)) {
+            nnt_objective_free(o);
+            return nnt_fail(err, NNT_ERR_ARG,
+                            "data: too few rows (%zu) for a training and a validation part",
+                            rows);
+        }
+    }
+    return NNT_OK;
+}
+
+void nnt_objective_free(nnt_objective *o)
+{
+    if (!o) return;
+    if (o->splits)
+        for (int f = 0; f < o->n_folds; f++) nnt_split_free(&o->splits[f]);
+    nnt_free(o->splits);
+    memset(o, 0, sizeof *o);
+}
+
+/* Copies text into dst (size n), truncating. */
+static void copy_text(char *dst, size_t n, const char *src)
+{
+    size_t l = strlen(src);
+    if (l >= n) l = n - 1;
+    memcpy(dst, src, l);
+    dst[l] = '\0';
+}
+
+/* ---- one trial ----------------------------------------------------------- */
+
+typedef struct fold_ctx {
+    const nnt_coordinator_ops *ops;
+    const nnt_objective *obj;
+    int worker, number, fold;
+    int answer; /* last non-continue answer of the coordinator */
+} fold_ctx;
+
+static int on_progress(const nnt_progress *p, void *userdata)
+{
+    fold_ctx *fc = userdata;
+    if (p->batch != 0 || p->pretraining) return 0;
+    nnt_trial_report r;
+    r.number = fc->number;
+    r.fold = fc->fold;
+    r.n_folds = fc->obj->n_folds;
+    r.progress = p;
+    r.value = p->has_valid ? nnt_metrics_get(&p->valid, fc->obj->metric) : NAN;
+    int a = fc->ops->report(fc->ops->ctx, fc->worker, &r);
+    if (a == NNT_REPORT_CONTINUE) return 0;
+    fc->answer = a;
+    return NNT_PRUNED;
+}
+
+void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, int worker,
+                       const nnt_trial_task *task, nnt_trial_outcome *out)
+{
+    memset(out, 0, sizeof *out);
+    out->number = task->number;
+    out->value = NAN;
+    out->value_spread = NAN;
+    double t0 = nnt_mono_now();
+    nnt_error err;
+    nnt_error_clear(&err);
+
+    nnt_model_options mopt = o->base_model;
+    nnt_train_options topt = o->base_train;
+    int r = nnt_space_apply(o->space, task->x, task->active, &mopt, &topt, &err);
+    if (r < 0) {
+        out->state = NNT_TRIAL_FAILED;
+        copy_text(out->error, sizeof out->error, err.message[0] ? err.message : nnt_strerror(r));
+        out->duration = nnt_mono_now() - t0;
+        return;
+    }
+    topt.seed = task->seed;
+    topt.monitor = o->metric;
+    topt.threads = 0; /* the study set one BLAS thread for the process */
+    topt.report_batches = 0;
+    topt.progress = on_progress;
+
+    double values[64];
+    double sum = 0;
+    int n_folds = o->n_folds;
+    nnt_model *best_model = NULL;
+    double best_fold_value = NAN;
+    nnt_trial_state state = NNT_TRIAL_COMPLETE;
+
+    for (int f = 0; f < n_folds; f++) {
+        fold_ctx fc = {ops, o, worker, task->number, f, NNT_REPORT_CONTINUE};
+        topt.userdata = &fc;
+        double limit = o->trial_time_limit_s;
+        int budget_binding = 0;
+        if (task->deadline > 0) {
+            double left = task->deadline - nnt_mono_now();
+            if (left < 0.001) left = 0.001;
+            if (limit <= 0 || left < limit) {
+                limit = left;
+                budget_binding = 1;
+            }
+        }
+        topt.time_limit_s = limit;
+
+        const nnt_split *sp = &o->splits[f];
+        nnt_train_data td;
+        memset(&td, 0, sizeof td);
+        td.train = o->data.train;
+        td.train_rows = sp->train;
+        td.n_train = sp->n_train;
+        if (o->use_valid_set) {
+            td.valid = o->data.valid;
+        } else {
+            td.valid = o->data.train;
+            td.valid_rows = sp->valid;
+            td.n_valid = sp->n_valid;
+        }
+        nnt_model *model = NULL;
+        nnt_train_result res;
+        memset(&res, 0, sizeof res);
+        nnt_error_clear(&err);
+        r = nnt_train(&td, &mopt, &topt, &model, &res, &err);
+        if (res.epochs_run > out->epochs) out->epochs = res.epochs_run;
+        double v = res.best_epoch > 0 ? nnt_metrics_get(&res.best_valid, o->metric) : NAN;
+        nnt_train_result_free(&res);
+
+        const char *fail = NULL;
+        char buf[64];
+        if (r < 0) {
+            fail = err.message[0] ? err.message : nnt_strerror(r);
+        } else if (r == NNT_DIVERGED) {
+            snprintf(buf, sizeof buf, "diverged (lr=%g)", topt.lr);
+            fail = buf;
+        } else if (r == NNT_TIMEOUT) {
+            if (budget_binding) {
+                fail = "interrupted (study time budget)";
+                out->interrupted = 1;
+            } else {
+                fail = "time limit";
+            }
+        } else if (r == NNT_PRUNED) {
+            if (fc.answer == NNT_REPORT_PRUNE) {
+                state = NNT_TRIAL_PRUNED;
+            } else {
+                fail = "interrupted";
+                out->interrupted = 1;
+            }
+        } else if (!isfinite(v)) {
+            fail = "no finite validation value";
+        }
+        if (fail) {
+            nnt_model_free(model);
+            nnt_model_free(best_model);
+            out->state = NNT_TRIAL_FAILED;
+            size_t at = 0;
+            if (n_folds > 1) at = (size_t)snprintf(out->error, sizeof out->error, "fold %d: ", f + 1);
+            copy_text(out->error + at, sizeof out->error - at, fail);
+            out->duration = nnt_mono_now() - t0;
+            return;
+        }
+        if (f < (int)(sizeof values / sizeof values[0])) values[f] = v;
+        sum += v;
+        /* Under k-fold the trial's model is that of its best fold. */
+        int better = !best_model || (o->maximize ? v > best_fold_value : v < best_fold_value);
+        if (better) {
+            nnt_model_free(best_model);
+            best_model = model;
+            best_fold_value = v;
+        } else {
+            nnt_model_free(model);
+        }
+        if (state == NNT_TRIAL_PRUNED) {
+            n_folds = f + 1; /* a pruned trial stops at the current fold */
+            break;
+        }
+    }
+    out->state = state;
+    out->value = sum / n_folds;
+    if (n_folds > 1) {
+        double ss = 0;
+        for (int f = 0; f < n_folds && f < 64; f++) ss += (values[f] - out->value) * (values[f] - out->value);
+        out->value_spread = sqrt(ss / (n_folds - 1));
+    }
+    out->model = best_model;
+    out->duration = nnt_mono_now() - t0;
+}
+
+/* ---- worker ---------------------------------------------------------------- */
+
+void nnt_worker_loop(const nnt_objective *o, const nnt_coordinator_ops *ops, int worker,
+                     int space_size)
+{
+    nnt_trial_task task;
+    memset(&task, 0, sizeof task);
+    task.x = nnt_calloc((size_t)(space_size > 0 ? space_size : 1), sizeof *task.x);
+    task.active = nnt_calloc((size_t)(space_size > 0 ? space_size : 1), 1);
+    if (!task.x || !task.active) {
+        nnt_free(task.x);
+        nnt_free(task.active);
+        return;
+    }
+    while (ops->ask(ops->ctx, worker, &task) == NNT_OK) {
+        nnt_trial_outcome out;
+        nnt_objective_run(o, ops, worker, &task, &out);
+        nnt_free(task.params);
+        task.params = NULL;
+        ops->tell(ops->ctx, worker, &out);
+    }
+    nnt_free(task.x);
+    nnt_free(task.active);
+}

@@ -1,0 +1,309 @@
+/* Storage (SQLite back end): schema, WAL, trial life cycle, interrupted
+ * trials, several studies in one database, reopening. */
+#include "testutil.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nntune/nntune.h"
+
+static nnt_storage open_rw(const char *path)
+{
+    nnt_storage st;
+    nnt_error err;
+    int r = nnt_storage_open(path, NULL, &st, &err);
+    if (r != NNT_OK) fail_msg("open %s: %s", path, err.message);
+    return st;
+}
+
+static nnt_study_record open_study(nnt_storage *st, const char *name, int exclusive, int recover,
+                                   int *created)
+{
+    nnt_study_open_request req;
+    memset(&req, 0, sizeof req);
+    req.name = name;
+    req.definition = "{\"space\":{}}";
+    req.seed = 42;
+    req.metric = "accuracy";
+    req.maximize = 1;
+    req.create = 1;
+    req.exclusive = exclusive;
+    req.recover = recover;
+    nnt_study_record rec;
+    nnt_error err;
+    int r = st->study_open(st->ctx, &req, &rec, created, &err);
+    if (r != NNT_OK) fail_msg("study_open %s: %s", name, err.message);
+    return rec;
+}
+
+/* One text value of a query run directly with sqlite3. */
+static void query_text(const char *path, const char *sql, char *out, size_t n)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    snprintf(out, n, "%s", t ? (const char *)t : "(null)");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_schema_and_wal(void **state)
+{
+    (void)state;
+    const char *path = tu_path("schema.db");
+    nnt_storage st = open_rw(path);
+    assert_string_equal(st.name, "sqlite");
+    char buf[64];
+    query_text(path, "PRAGMA journal_mode", buf, sizeof buf);
+    assert_string_equal(buf, "wal");
+    query_text(path, "SELECT value FROM meta WHERE key = 'schema_version'", buf, sizeof buf);
+    assert_string_equal(buf, "1");
+    const char *tables[] = {"studies", "trials", "trial_epochs", "artifacts"};
+    for (int i = 0; i < 4; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='%s'",
+                 tables[i]);
+        query_text(path, sql, buf, sizeof buf);
+        assert_string_equal(buf, "1");
+    }
+    nnt_storage_close(&st);
+    assert_null(st.ctx);
+    nnt_storage_close(&st); /* a closed storage is a no-op */
+}
+
+static void test_trial_life_cycle(void **state)
+{
+    (void)state;
+    const char *path = tu_path("cycle.db");
+    nnt_storage st = open_rw(path);
+    int created = 0;
+    nnt_study_record rec = open_study(&st, "s1", 1, 1, &created);
+    assert_int_equal(created, 1);
+    assert_string_equal(rec.name, "s1");
+    assert_true(rec.maximize);
+    assert_true(rec.seed == 42);
+    nnt_error err;
+    assert_int_equal(st.trial_start(st.ctx, rec.id, 0, "{\"lr\": 0.1}", 7, -1, 1000.0, &err), NNT_OK);
+    /* The same number twice is refused. */
+    assert_true(st.trial_start(st.ctx, rec.id, 0, "{}", 7, -1, 1000.0, &err) < 0);
+    for (int e = 1; e <= 3; e++) {
+        nnt_epoch_row row;
+        memset(&row, 0, sizeof row);
+        row.epoch = e;
+        row.train.loss = 1.0 / e;
+        row.train.accuracy = 0.5 + 0.1 * e;
+        row.train.rmse = row.train.mae = row.train.r2 = NAN;
+        row.valid = row.train;
+        row.valid.loss = 2.0 / e;
+        row.lr = 0.1;
+        row.elapsed_s = e;
+        assert_int_equal(st.trial_epoch(st.ctx, rec.id, 0, &row, &err), NNT_OK);
+    }
+    /* A reader sees the running trial. */
+    nnt_trial_record *t = NULL;
+    size_t n = 0;
+    assert_int_equal(st.trials_load(st.ctx, rec.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(t[0].state, NNT_TRIAL_RUNNING);
+    assert_true(isnan(t[0].value));
+    nnt_trial_records_free(t, n);
+
+    nnt_trial_record fin;
+    memset(&fin, 0, sizeof fin);
+    fin.number = 0;
+    fin.state = NNT_TRIAL_COMPLETE;
+    fin.value = 0.8;
+    fin.value_spread = NAN;
+    fin.finished = 1002.5;
+    fin.duration = 2.5;
+    fin.epochs = 3;
+    assert_int_equal(st.trial_finish(st.ctx, rec.id, &fin, &err), NNT_OK);
+    assert_int_equal(st.artifact_add(st.ctx, rec.id, 0, "model", "/tmp/m.nnt", NULL, &err), NNT_OK);
+    fin.number = 9; /* no such trial */
+    assert_int_equal(st.trial_finish(st.ctx, rec.id, &fin, &err), NNT_ERR_NOT_FOUND);
+
+    assert_int_equal(st.trials_load(st.ctx, rec.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(t[0].number, 0);
+    assert_int_equal(t[0].state, NNT_TRIAL_COMPLETE);
+    assert_true(t[0].value == 0.8);
+    assert_true(isnan(t[0].value_spread));
+    assert_true(t[0].seed == 7);
+    assert_true(t[0].duration == 2.5);
+    assert_int_equal(t[0].epochs, 3);
+    assert_int_equal(t[0].retry_of, -1);
+    assert_null(t[0].error);
+    assert_string_equal(t[0].params, "{\"lr\": 0.1}");
+    assert_string_equal(t[0].model_path, "/tmp/m.nnt");
+    nnt_trial_records_free(t, n);
+
+    nnt_epoch_row *rows = NULL;
+    assert_int_equal(st.epochs_load(st.ctx, rec.id, 0, &rows, &n, &err), NNT_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(rows[2].epoch, 3);
+    assert_true(rows[2].valid.loss == 2.0 / 3);
+    assert_true(fabs(rows[1].train.accuracy - 0.7) < 1e-12);
+    assert_true(isnan(rows[1].valid.rmse)); /* NAN goes in as NULL and comes back as NAN */
+    nnt_epoch_rows_free(rows);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(&st);
+}
+
+static void test_interrupted_marking(void **state)
+{
+    (void)state;
+    const char *path = tu_path("interrupt.db");
+    nnt_error err;
+    nnt_storage a = open_rw(path);
+    nnt_study_record ra = open_study(&a, "run", 1, 1, NULL);
+    assert_int_equal(a.trial_start(a.ctx, ra.id, 0, "{}", 1, -1, 5.0, &err), NNT_OK);
+    nnt_epoch_row row;
+    memset(&row, 0, sizeof row);
+    row.epoch = 1;
+    assert_int_equal(a.trial_epoch(a.ctx, ra.id, 0, &row, &err), NNT_OK);
+
+    /* While `a` holds the study, another runner is refused and nothing is
+     * marked; a plain reader is fine. */
+    nnt_storage b = open_rw(path);
+    nnt_study_open_request req;
+    memset(&req, 0, sizeof req);
+    req.name = "run";
+    req.create = 1;
+    req.exclusive = 1;
+    req.recover = 1;
+    nnt_study_record rb;
+    assert_int_equal(b.study_open(b.ctx, &req, &rb, NULL, &err), NNT_ERR_STORAGE);
+    tu_assert_contains(err.message, "being run by another process");
+    nnt_study_record rr;
+    assert_int_equal(nnt_storage_find_study(&b, "run", &rr, &err), NNT_OK);
+    nnt_trial_record *t = NULL;
+    size_t n = 0;
+    assert_int_equal(b.trials_load(b.ctx, rr.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(t[0].state, NNT_TRIAL_RUNNING);
+    nnt_trial_records_free(t, n);
+
+    /* The runner goes away (its lock with it): the next runner recovers. */
+    nnt_study_record_free(&ra);
+    nnt_storage_close(&a);
+    assert_int_equal(b.study_open(b.ctx, &req, &rb, NULL, &err), NNT_OK);
+    assert_int_equal(b.trials_load(b.ctx, rb.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(t[0].state, NNT_TRIAL_FAILED);
+    assert_int_equal(t[0].interrupted, 1);
+    assert_int_equal(t[0].epochs, 1); /* epochs reached before the death */
+    assert_string_equal(t[0].error, "interrupted");
+    nnt_trial_records_free(t, n);
+    nnt_study_record_free(&rb);
+    nnt_study_record_free(&rr);
+    nnt_storage_close(&b);
+}
+
+static void test_two_studies_and_reopen(void **state)
+{
+    (void)state;
+    const char *path = tu_path("two.db");
+    nnt_error err;
+    nnt_storage st = open_rw(path);
+    int created;
+    nnt_study_record s1 = open_study(&st, "alpha", 1, 1, &created);
+    nnt_study_record s2 = open_study(&st, "beta", 1, 1, &created);
+    assert_int_equal(created, 1);
+    assert_true(s1.id != s2.id);
+    assert_int_equal(st.trial_start(st.ctx, s1.id, 0, "{\"a\":1}", 1, -1, 1, &err), NNT_OK);
+    assert_int_equal(st.trial_start(st.ctx, s2.id, 0, "{\"b\":1}", 2, -1, 1, &err), NNT_OK);
+    assert_int_equal(st.trial_start(st.ctx, s2.id, 1, "{\"b\":2}", 3, 0, 1, &err), NNT_OK);
+    assert_int_equal(st.study_redefine(st.ctx, s2.id, "{\"v\":2}", 99, &err), NNT_OK);
+    nnt_study_record_free(&s1);
+    nnt_study_record_free(&s2);
+    nnt_storage_close(&st);
+
+    nnt_storage_options ro = nnt_storage_options_default();
+    ro.readonly = 1;
+    assert_int_equal(nnt_storage_open(path, &ro, &st, &err), NNT_OK);
+    nnt_study_record *all = NULL;
+    size_t n = 0;
+    assert_int_equal(st.study_list(st.ctx, &all, &n, &err), NNT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(all[0].name, "alpha");
+    assert_int_equal(all[0].n_trials, 1);
+    assert_string_equal(all[1].name, "beta");
+    assert_int_equal(all[1].n_trials, 2);
+    assert_string_equal(all[1].definition, "{\"v\":2}");
+    assert_true(all[1].seed == 99);
+    nnt_study_records_free(all, n);
+    nnt_study_record latest;
+    assert_int_equal(nnt_storage_find_study(&st, NULL, &latest, &err), NNT_OK);
+    assert_string_equal(latest.name, "beta");
+    nnt_trial_record *t = NULL;
+    assert_int_equal(st.trials_load(st.ctx, latest.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(t[1].retry_of, 0);
+    assert_string_equal(t[1].params, "{\"b\":2}");
+    nnt_trial_records_free(t, n);
+    nnt_study_record_free(&latest);
+    nnt_study_record none;
+    assert_int_equal(nnt_storage_find_study(&st, "gamma", &none, &err), NNT_ERR_NOT_FOUND);
+    tu_assert_contains(err.message, "gamma");
+    /* Read-only handles cannot create or lock. */
+    nnt_study_open_request req;
+    memset(&req, 0, sizeof req);
+    req.name = "gamma";
+    req.create = 1;
+    assert_int_equal(st.study_open(st.ctx, &req, &none, NULL, &err), NNT_ERR_ARG);
+    nnt_storage_close(&st);
+}
+
+static void test_open_errors(void **state)
+{
+    (void)state;
+    nnt_error err;
+    nnt_storage st;
+    nnt_storage_options ro = nnt_storage_options_default();
+    ro.readonly = 1;
+    assert_int_equal(nnt_storage_open(tu_path("missing.db"), &ro, &st, &err), NNT_ERR_NOT_FOUND);
+    tu_assert_contains(err.message, "missing.db");
+    assert_null(st.ctx);
+
+    /* Not a database. */
+    const char *junk = tu_write("junk.db", "this is not sqlite, just some text that is long enough");
+    assert_true(nnt_storage_open(junk, NULL, &st, &err) < 0);
+    tu_assert_contains(err.message, "junk.db");
+
+    /* A newer schema is refused. */
+    const char *path = tu_path("future.db");
+    st = open_rw(path);
+    nnt_storage_close(&st);
+    char buf[8];
+    query_text(path, "UPDATE meta SET value = '99' WHERE key = 'schema_version' RETURNING value", buf,
+               sizeof buf);
+    assert_int_equal(nnt_storage_open(path, NULL, &st, &err), NNT_ERR_UNSUPPORTED);
+    tu_assert_contains(err.message, "schema version 99");
+}
+
+static void test_state_names(void **state)
+{
+    (void)state;
+    for (int s = 0; s < 4; s++)
+        assert_int_equal(nnt_trial_state_from_name(nnt_trial_state_name((nnt_trial_state)s)), s);
+    assert_string_equal(nnt_trial_state_name(NNT_TRIAL_PRUNED), "pruned");
+    assert_int_equal(nnt_trial_state_from_name("bogus"), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_schema_and_wal),
+        cmocka_unit_test(test_trial_life_cycle),
+        cmocka_unit_test(test_interrupted_marking),
+        cmocka_unit_test(test_two_studies_and_reopen),
+        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_state_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

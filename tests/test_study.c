@@ -1,0 +1,618 @@
+/* Studies: determinism across jobs, failure isolation, budgets, k-fold
+ * values, best model files, resume of interrupted trials, definitions,
+ * study files. A tiny synthetic data set keeps every study to a fraction of
+ * a second. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nntune/nntune.h"
+
+/* ---- fixtures ---------------------------------------------------------------- */
+
+#define ROWS 150
+#define FEATS 4
+
+static nnt_dataset *make_blobs(uint64_t seed, size_t rows)
+{
+    float *x = malloc(rows * FEATS * sizeof *x);
+    int32_t *y = malloc(rows * sizeof *y);
+    nnt_rng r;
+    nnt_rng_seed(&r, seed);
+    for (size_t i = 0; i < rows; i++) {
+        int c = (int)(i % 3);
+        y[i] = c;
+        for (int j = 0; j < FEATS; j++)
+            x[i * FEATS + j] = (float)(nnt_rng_normal(&r) * 1.2 + (j == c ? 2.5 : 0.0));
+    }
+    const char *names[] = {"a", "b", "c"};
+    nnt_dataset_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.rows = rows;
+    spec.features = FEATS;
+    spec.x = x;
+    spec.labels = y;
+    spec.n_classes = 3;
+    spec.class_names = names;
+    nnt_dataset *ds = NULL;
+    nnt_error err;
+    if (nnt_dataset_from_arrays(&spec, &ds, &err) != NNT_OK) fail_msg("dataset: %s", err.message);
+    free(x);
+    free(y);
+    return ds;
+}
+
+static nnt_space *space_of(const char *const *specs, int n)
+{
+    nnt_space *sp = nnt_space_new();
+    nnt_error err;
+    for (int i = 0; i < n; i++) {
+        char name[64];
+        const char *eq = strchr(specs[i], '=');
+        snprintf(name, sizeof name, "%.*s", (int)(eq - specs[i]), specs[i]);
+        if (nnt_space_set_spec(sp, name, eq + 1, &err) != NNT_OK)
+            fail_msg("%s: %s", specs[i], err.message);
+    }
+    return sp;
+}
+
+static nnt_study_options base_options(const char *sampler, int trials, int jobs)
+{
+    nnt_study_options o = nnt_study_options_default();
+    o.sampler = sampler;
+    o.max_trials = trials;
+    o.jobs = jobs;
+    o.seed = 11;
+    o.seed_set = 1;
+    o.base_train.max_epochs = 8;
+    o.base_train.patience = 3;
+    o.base_model.n_hidden = 1;
+    o.base_model.hidden[0] = 8;
+    return o;
+}
+
+typedef struct run_out {
+    nnt_trial_record *t;
+    size_t n;
+    nnt_study_summary sum; /* strings invalid after the run */
+    int best_number;
+    char model_path[512];
+    int rc;
+    char msg[NNT_ERRMSG_MAX];
+} run_out;
+
+/* Runs (or resumes) a study in db and reads its trials back. */
+static run_out run_study(const char *db, const nnt_study_options *o, const nnt_space *sp,
+                         const nnt_study_data *data)
+{
+    run_out out;
+    memset(&out, 0, sizeof out);
+    nnt_storage st;
+    nnt_error err;
+    nnt_error_clear(&err);
+    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    nnt_study *s = NULL;
+    out.rc = nnt_study_create(o, sp, data, &st, &s, &err);
+    if (out.rc == NNT_OK) out.rc = nnt_study_run(s, &err);
+    snprintf(out.msg, sizeof out.msg, "%s", err.message);
+    if (s) {
+        nnt_study_get_summary(s, &out.sum);
+        out.best_number = out.sum.best_number;
+        if (out.sum.model_path) snprintf(out.model_path, sizeof out.model_path, "%s", out.sum.model_path);
+        nnt_study_free(s);
+    }
+    nnt_study_record rec;
+    if (nnt_storage_find_study(&st, o->name, &rec, &err) == NNT_OK) {
+        assert_int_equal(st.trials_load(st.ctx, rec.id, &out.t, &out.n, &err), NNT_OK);
+        nnt_study_record_free(&rec);
+    }
+    nnt_storage_close(&st);
+    return out;
+}
+
+static void run_free(run_out *r) { nnt_trial_records_free(r->t, r->n); }
+
+static int count_state(const run_out *r, nnt_trial_state s)
+{
+    int n = 0;
+    for (size_t i = 0; i < r->n; i++) n += r->t[i].state == s;
+    return n;
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+static void test_jobs_give_same_trials(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_blobs(1, ROWS);
+    const char *specs[] = {"lr=0.003:0.3:log", "neurons=4,8,16", "activation=relu,tanh"};
+    nnt_space *sp = space_of(specs, 3);
+    nnt_study_data data = {ds, NULL, NULL};
+    int trials = tu_quick() ? 4 : 8;
+    const char *samplers[] = {"random", "sobol", "grid"};
+    for (int k = 0; k < 3; k++) {
+        nnt_study_options o = base_options(samplers[k], trials, 1);
+        char db1[64], db1b[64], db2[64];
+        snprintf(db1, sizeof db1, "jobs1-%s.db", samplers[k]);
+        snprintf(db1b, sizeof db1b, "jobs1b-%s.db", samplers[k]);
+        snprintf(db2, sizeof db2, "jobs2-%s.db", samplers[k]);
+        run_out a = run_study(tu_path(db1), &o, sp, &data);
+        run_out b = run_study(tu_path(db1b), &o, sp, &data);
+        o.jobs = 2;
+        run_out c = run_study(tu_path(db2), &o, sp, &data);
+        assert_int_equal(a.rc, NNT_OK);
+        assert_int_equal(c.rc, NNT_OK);
+        assert_int_equal(a.n, (size_t)trials);
+        assert_int_equal(b.n, a.n);
+        assert_int_equal(c.n, a.n);
+        for (size_t i = 0; i < a.n; i++) {
+            assert_int_equal(a.t[i].number, (int)i);
+            assert_int_equal(c.t[i].number, (int)i);
+            assert_int_equal(a.t[i].state, NNT_TRIAL_COMPLETE);
+            /* Same parameters and seeds whatever the number of jobs. */
+            assert_string_equal(a.t[i].params, c.t[i].params);
+            assert_true(a.t[i].seed == c.t[i].seed);
+            assert_true(a.t[i].seed == nnt_seed_derive(11, i));
+            /* One job twice: bit-identical values and epochs. */
+            assert_true(a.t[i].value == b.t[i].value);
+            assert_int_equal(a.t[i].epochs, b.t[i].epochs);
+            /* Training a trial does not depend on what runs beside it. */
+            assert_true(a.t[i].value == c.t[i].value);
+        }
+        /* Grid cells are all different. */
+        if (k == 2)
+            for (size_t i = 0; i < a.n; i++)
+                for (size_t j = i + 1; j < a.n; j++) assert_string_not_equal(a.t[i].params, a.t[j].params);
+        assert_int_equal(a.best_number, c.best_number);
+        run_free(&a);
+        run_free(&b);
+        run_free(&c);
+    }
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+}
+
+static void test_grid_exhausts(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_blobs(2, ROWS);
+    const char *specs[] = {"lr=0.01:0.1:log:points=3", "activation=relu,tanh"};
+    nnt_space *sp = space_of(specs, 2);
+    nnt_study_data data = {ds, NULL, NULL};
+    nnt_study_options o = base_options("grid", 0, 2); /* no budget: the grid decides */
+    run_out a = run_study(tu_path("grid.db"), &o, sp, &data);
+    assert_int_equal(a.rc, NNT_OK);
+    assert_int_equal(a.n, nnt_grid_size(sp));
+    assert_int_equal(a.n, 6);
+    assert_int_equal(count_state(&a, NNT_TRIAL_COMPLETE), 6);
+    /* Resuming a finished grid runs nothing more. */
+    run_out b = run_study(tu_path("grid.db"), &o, sp, &data);
+    assert_int_equal(b.rc, NNT_OK);
+    assert_int_equal(b.n, 6);
+    assert_true(b.sum.resumed);
+    run_free(&a);
+    run_free(&b);
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+}
+
+static void test_diverging_trial_fails_study_goes_on(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_blobs(3, ROWS);
+    const char *specs[] = {"lr=0.05,1e12", "optimizer=sgd"};
+    nnt_space *sp = space_of(specs, 2);
+    nnt_study_data data = {ds, NULL, NULL};
+    nnt_study_options o = base_options("grid", 0, 2);
+    o.base_train.early_stopping = 0;
+    run_out a = run_study(tu_path("diverge.db"), &o, sp, &data);
+    assert_int_equal(a.rc, NNT_OK);
+    assert_int_equal(a.n, 2);
+    int failed = -1, complete = -1;
+    for (size_t i = 0; i < a.n; i++) {
+        if (a.t[i].state == NNT_TRIAL_FAILED) failed = (int)i;
+        if (a.t[i].state == NNT_TRIAL_COMPLETE) complete = (int)i;
+    }
+    assert_true(failed >= 0 && complete >= 0);
+    tu_assert_contains(a.t[failed].error, "diverged (lr=1e+12)");
+    assert_true(isnan(a.t[failed].value));
+    assert_int_equal(a.t[failed].interrupted, 0);
+    assert_int_equal(a.best_number, a.t[complete].number);
+    run_free(&a);
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+}
+
+static void test_time_limit_fails_trial(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_blobs(4, ROWS);
+    const char *specs[] = {"lr=0.01"};
+    nnt_space *sp = space_of(specs, 1);
+    nnt_study_data data = {ds, NULL, NULL};
+    nnt_study_options o = base_options("random", 2, 1);
+    o.trial_time_limit_s = 1e-9;
+    run_out a = run_study(tu_path("limit.db"), &o, sp, &data);
+    assert_int_equal(a.rc, NNT_OK);
+    assert_int_equal(a.n, 2);
+    for (size_t i = 0; i < a.n; i++) {
+        assert_int_equal(a.t[i].state, NNT_TRIAL_FAILED);
+        assert_string_equal(a.t[i].error, "time limit");
+    }
+    assert_int_equal(a.best_number, -1);
+    run_free(&a);
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+}
+
+static void test_budget_and_extension(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_blobs(5, ROWS);
+    const char *specs[] = {"lr=0.003:0.3:log"};
+    nnt_space *sp = space_of(specs, 1);
+    nnt_study_data data = {ds, NULL, NULL};
+    nnt_study_options o = base_options("random", 5, 2);
+    run_out a = run_study(tu_path("budget.db"), &o, sp, &data);
+    assert_int_equal(a.rc, NNT_OK);
+    assert_int_equal(a.n, 5);
+    /* Same budget again: nothing to do. */
+    run_out b = run_study(tu_path("budget.db"), &o, sp, &data);
+    assert_int_equal(b.n, 5);
+    /* A larger budget continues the numbering. */
+    o.max_trials = 7;
+    run_out c = run_study(tu_path("budget.db"), &o, sp, &data);
+    assert_int_equal(c.rc, NNT_OK);
+    assert_int_equal(c.n, 7);
+    for (size_t i = 0; i < 5; i++) {
+        assert_string_equal(a.t[i].params, c.t[i].params);
+        assert_true(a.t[i].value == c.t[i].value);
+    }
+    assert_int_equal(c.t[6].number, 6);
+    /* A random study without any budget is refused before any trial. */
+    o.max_trials = 0;
+    run_out d = run_study(tu_path("nobudget.db"), &o, sp, &data);
+    assert_int_equal(d.rc, NNT_ERR_ARG);
+    tu_assert_contains(d.msg, "budget");
+    assert_int_equal(d.n, 0);
+    run_free(&a);
+    run_free(&b);
+    run_free(&c);
+    run_free(&d);
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+}
+
+static void test_kfold_value_is_mean(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_blobs(6, ROWS);
+    const char *specs[] = {"lr=0.02,0.2"};
+    nnt_space *sp = space_of(specs, 1);
+    nnt_study_data data = {ds, NULL, NULL};
+    nnt_study_options o = base_options("grid", 0, 2);
+    o.cv_folds = 3;
+    o.base_train.early_stopping = 0;
+    const char *db = tu_path("kfold.db");
+    run_out a = run_study(db, &o, sp, &data);
+    assert_int_equal(a.rc, NNT_OK);
+    assert_int_equal(a.n, 2);
+    nnt_storage st;
+    nnt_error err;
+    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    nnt_study_record rec;
+    assert_int_equal(nnt_storage_find_study(&st, "default", &rec, &err), NNT_OK);
+    for (size_t i = 0; i < a.n; i++) {
+        assert_int_equal(a.t[i].state, NNT_TRIAL_COMPLETE);
+        nnt_epoch_row *rows = NULL;
+        size_t n = 0;
+        assert_int_equal(st.epochs_load(st.ctx, rec.id, a.t[i].number, &rows, &n, &err), NNT_OK);
+        assert_int_equal(n, 3 * 8); /* 3 folds x 8 epochs */
+        /* Each fold's value is its best epoch's validation accuracy. */
+        double best[3] = {-1, -1, -1};
+        for (size_t k = 0; k < n; k++)
+            if (rows[k].valid.accuracy > best[rows[k].fold]) best[rows[k].fold] = rows[k].valid.accuracy;
+        double mean = (best[0] + best[1] + best[2]) / 3;
+        double var = 0;
+        for (int f = 0; f < 3; f++) var += (best[f] - mean) * (best[f] - mean);
+        assert_true(fabs(a.t[i].value - mean) < 1e-12);
+        assert_true(fabs(a.t[i].value_spread - sqrt(var / 2)) < 1e-12);
+        nnt_epoch_rows_free(rows);
+    }
+    nnt_study_record_free(&rec);
+    nnt_storage_close(&st);
+    run_free(&a);
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+}
+
+static void test_best_model_saved_and_tested(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_blobs(7, ROWS);
+    nnt_dataset *test = make_blobs(70, 90);
+    const char *specs[] = {"lr=0.003:0.3:log"};
+    nnt_space *sp = space_of(specs, 1);
+    nnt_study_data data = {ds, NULL, test};
+    nnt_study_options o = base_options("random", 4, 2);
+    const char *model = tu_path("best.nnt");
+    o.model_out = model;
+    run_out a = run_study(tu_path("best.db"), &o, sp, &data);
+    assert_int_equal(a.rc, NNT_OK);
+    assert_true(a.best_number >= 0);
+    assert_string_equal(a.model_path, model);
+    /* The best is the highest accuracy, ties to the lowest number. */
+    for (size_t i = 0; i < a.n; i++) {
+        if ((int)i == a.best_number) continue;
+        assert_true(a.t[i].value < a.t[a.best_number].value ||
+                    (a.t[i].value == a.t[a.best_number].value && (int)i > a.best_number));
+    }
+    assert_string_equal(a.t[a.best_number].model_path, model);
+    nnt_model *m = NULL;
+    nnt_error err;
+    assert_int_equal(nnt_model_load(model, &m, &err), NNT_OK);
+    nnt_eval ev;
+    assert_int_equal(nnt_model_evaluate(m, test, NULL, nnt_dataset_rows(test), &ev, &err), NNT_OK);
+    assert_true(a.sum.has_test);
+    assert_true(ev.metrics.accuracy == a.sum.test.accuracy);
+    assert_int_equal(a.sum.n_test, 90);
+    assert_true(ev.metrics.accuracy > 0.6); /* the blobs are separable enough */
+    nnt_eval_free(&ev);
+    nnt_model_free(m);
+    run_free(&a);
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+    nnt_dataset_free(test);
+}
+
+static void test_interrupted_trial_reruns(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_blobs(8, ROWS);
+    const char *specs[] = {"lr=0.003:0.3:log:points=4"};
+    nnt_space *sp = space_of(specs, 1);
+    nnt_study_data data = {ds, NULL, NULL};
+    const char *db = tu_path("resume.db");
+    nnt_study_options o = base_options("grid", 2, 1);
+    run_out a = run_study(db, &o, sp, &data);
+    assert_int_equal(a.n, 2);
+    o.max_trials = 0;
+    run_out full = run_study(tu_path("resume-ref.db"), &o, sp, &data);
+    assert_int_equal(full.n, 4);
+    o.max_trials = 2;
+
+    /* Pretend a process died while running trial 2 (cell 3 of the grid). */
+    nnt_storage st;
+    nnt_error err;
+    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    nnt_study_record rec;
+    assert_int_equal(nnt_storage_find_study(&st, "default", &rec, &err), NNT_OK);
+    assert_int_equal(st.trial_start(st.ctx, rec.id, 2, full.t[2].params, 123, -1, 1.0, &err), NNT_OK);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(&st);
+
+    o.max_trials = 0; /* finish the grid */
+    run_out b = run_study(db, &o, sp, &data);
+    assert_int_equal(b.rc, NNT_OK);
+    assert_int_equal(b.n, 5);
+    assert_int_equal(b.t[2].state, NNT_TRIAL_FAILED);
+    assert_int_equal(b.t[2].interrupted, 1);
+    assert_string_equal(b.t[2].error, "interrupted");
+    /* The rerun keeps parameters and seed, under a new number. */
+    assert_int_equal(b.t[3].retry_of, 2);
+    assert_string_equal(b.t[3].params, full.t[2].params);
+    assert_true(b.t[3].seed == 123);
+    assert_int_equal(b.t[3].state, NNT_TRIAL_COMPLETE);
+    /* Completed trials are untouched; the grid is complete (4 cells). */
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(a.t[i].params, b.t[i].params);
+        assert_true(a.t[i].value == b.t[i].value);
+    }
+    assert_int_equal(count_state(&b, NNT_TRIAL_COMPLETE), 4);
+    assert_string_equal(b.t[4].params, full.t[3].params);
+    run_free(&full);
+    run_free(&a);
+    run_free(&b);
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+}
+
+static void test_definition_mismatch(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_blobs(9, ROWS);
+    const char *s1[] = {"lr=0.01,0.1"};
+    const char *s2[] = {"lr=0.01,0.2"};
+    nnt_space *sp1 = space_of(s1, 1), *sp2 = space_of(s2, 1);
+    nnt_study_data data = {ds, NULL, NULL};
+    const char *db = tu_path("def.db");
+    nnt_study_options o = base_options("grid", 0, 1);
+    run_out a = run_study(db, &o, sp1, &data);
+    assert_int_equal(a.rc, NNT_OK);
+    run_out b = run_study(db, &o, sp2, &data);
+    assert_int_equal(b.rc, NNT_ERR_ARG);
+    tu_assert_contains(b.msg, "different space");
+    assert_int_equal(b.n, 2);
+    /* Another seed is a different study too. */
+    o.seed = 12;
+    run_out c = run_study(db, &o, sp1, &data);
+    assert_int_equal(c.rc, NNT_ERR_ARG);
+    tu_assert_contains(c.msg, "seed");
+    /* Without an explicit seed the stored one is used. */
+    o.seed_set = 0;
+    run_out d = run_study(db, &o, sp1, &data);
+    assert_int_equal(d.rc, NNT_OK);
+    assert_true(d.sum.seed == 11);
+    /* --force replaces the definition and goes on. */
+    o.force = 1;
+    o.seed_set = 1;
+    o.seed = 11;
+    run_out e = run_study(db, &o, sp2, &data);
+    assert_int_equal(e.rc, NNT_OK);
+    assert_int_equal(e.n, 3); /* lr 0.2 was the only new cell */
+    run_free(&a);
+    run_free(&b);
+    run_free(&c);
+    run_free(&d);
+    run_free(&e);
+    nnt_space_free(sp1);
+    nnt_space_free(sp2);
+    nnt_dataset_free(ds);
+}
+
+static void stop_after_first(const nnt_study_event *e, void *ud)
+{
+    nnt_study **s = ud;
+    if (e->kind == NNT_EVENT_TRIAL_END && *s) nnt_study_stop(*s);
+}
+
+static void test_stop_marks_interrupted(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_blobs(10, ROWS);
+    const char *specs[] = {"lr=0.003:0.3:log"};
+    nnt_space *sp = space_of(specs, 1);
+    nnt_study_data data = {ds, NULL, NULL};
+    nnt_study_options o = base_options("random", 10, 2);
+    o.base_train.early_stopping = 0;
+    o.base_train.max_epochs = 30;
+    nnt_study *s = NULL;
+    o.on_event = stop_after_first;
+    o.userdata = &s;
+    nnt_storage st;
+    nnt_error err;
+    assert_int_equal(nnt_storage_open(tu_path("stop.db"), NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_study_create(&o, sp, &data, &st, &s, &err), NNT_OK);
+    assert_int_equal(nnt_study_run(s, &err), NNT_OK);
+    nnt_study_summary sum;
+    nnt_study_get_summary(s, &sum);
+    assert_true(sum.stopped);
+    assert_true(sum.n_trials < 10);
+    assert_int_equal(sum.n_running, 0);
+    /* Every trial is finished on record: complete, or failed as interrupted. */
+    assert_int_equal(sum.n_complete + sum.n_failed, sum.n_trials);
+    assert_int_equal(sum.n_done, sum.n_complete);
+    nnt_study_free(s);
+    nnt_storage_close(&st);
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+}
+
+static void test_study_file(void **state)
+{
+    (void)state;
+    nnt_study_file f;
+    nnt_error err;
+    const char *good =
+        "{\"data\": \"x.csv\", \"target\": \"y\", \"test\": \"t.csv\", \"task\": \"classify\","
+        " \"objective\": {\"metric\": \"loss\", \"direction\": \"minimize\"},"
+        " \"space\": {\"lr\": {\"low\": 0.001, \"high\": 0.1, \"log\": true}},"
+        " \"sampler\": \"sobol\", \"budget\": {\"trials\": 20, \"time\": \"10m\"},"
+        " \"options\": {\"jobs\": 2, \"seed\": 7, \"cv_folds\": 3, \"trial_time_limit\": 30,"
+        "  \"storage\": \"s.db\", \"study_name\": \"n\", \"epochs\": 15, \"optimizer\": \"sgd\","
+        "  \"early_stopping\": false}}";
+    assert_int_equal(nnt_study_file_parse(good, "good.json", &f, &err), NNT_OK);
+    assert_string_equal(f.data, "x.csv");
+    assert_string_equal(f.metric, "loss");
+    assert_string_equal(f.sampler, "sobol");
+    assert_int_equal(f.trials, 20);
+    assert_true(f.time_s == 600);
+    assert_int_equal(f.jobs, 2);
+    assert_true(f.seed == 7 && f.seed_set);
+    assert_int_equal(f.cv_folds, 3);
+    assert_true(f.trial_time_limit_s == 30);
+    assert_int_equal(f.task, NNT_TASK_CLASSIFY);
+    assert_int_equal(f.n_base, 3);
+    assert_non_null(f.space_json);
+    nnt_model_options mo = nnt_model_options_default();
+    nnt_train_options to = nnt_train_options_default();
+    for (int i = 0; i < f.n_base; i++)
+        assert_int_equal(nnt_study_set_base_option(&mo, &to, f.base_names[i], f.base_values[i], "x", &err), NNT_OK);
+    assert_int_equal(to.max_epochs, 15);
+    assert_int_equal(to.optimizer, NNT_OPT_SGD);
+    assert_int_equal(to.early_stopping, 0);
+    nnt_study_file_free(&f);
+
+    static const struct {
+        const char *text, *expect;
+    } bad[] = {
+        {"{\"data\": \"x\", \"bogus\": 1}", "study.bogus: unknown key"},
+        {"{\"budget\": {\"trials\": \"ten\"}}", "study.budget.trials: expected a positive integer"},
+        {"{\"budget\": {\"trials\": 0}}", "study.budget.trials"},
+        {"{\"budget\": {\"time\": \"soon\"}}", "study.budget.time"},
+        {"{\"budget\": {\"rounds\": 3}}", "study.budget.rounds: unknown key"},
+        {"{\"data\": 3}", "study.data: expected a string"},
+        {"{\"sampler\": \"tpe2\"}", "study.sampler"},
+        {"{\"objective\": {\"metric\": \"f1\"}}", "study.objective.metric"},
+        {"{\"objective\": {\"direction\": \"up\"}}", "study.objective.direction"},
+        {"{\"space\": {\"lr\": {\"low\": 0.1, \"high\": 0.01}}}", "study.space.lr"},
+        {"{\"space\": {\"lr\": {\"low\": 0, \"high\": 0.1, \"log\": true}}}", "study.space.lr.low"},
+        {"{\"space\": {\"activation\": {\"choices\": []}}}", "study.space.activation"},
+        {"{\"space\": 5}", "study.space: expected an object"},
+        {"{\"options\": {\"cv_folds\": 1}}", "study.options.cv_folds"},
+        {"{\"options\": {\"epochs\": \"many\"}}", "study.options.epochs"},
+        {"{\"options\": {\"colour\": \"red\"}}", "study.options.colour: unknown key"},
+        {"{\"options\": {\"lr\": \"0.1,0.2\"}}", "study.options.lr: expected a single value"},
+        {"[1, 2]", "study: expected a JSON object"},
+        {"{\"data\": \"x\",\n \"budget\": }", "bad.json:2: invalid JSON"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        nnt_error_clear(&err);
+        int r = nnt_study_file_parse(bad[i].text, "bad.json", &f, &err);
+        if (r >= 0) fail_msg("accepted: %s", bad[i].text);
+        tu_assert_contains(err.message, bad[i].expect);
+        assert_null(f.data);
+    }
+    double s;
+    assert_int_equal(nnt_parse_duration("90", &s), NNT_OK);
+    assert_true(s == 90);
+    assert_int_equal(nnt_parse_duration("1.5h", &s), NNT_OK);
+    assert_true(s == 5400);
+    assert_true(nnt_parse_duration("-3m", &s) < 0);
+    assert_true(nnt_parse_duration("3x", &s) < 0);
+}
+
+static void test_metric_checks(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_blobs(11, ROWS);
+    const char *specs[] = {"lr=0.01"};
+    nnt_space *sp = space_of(specs, 1);
+    nnt_study_data data = {ds, NULL, NULL};
+    nnt_study_options o = base_options("grid", 0, 1);
+    o.metric = NNT_METRIC_RMSE;
+    run_out a = run_study(tu_path("metric.db"), &o, sp, &data);
+    assert_int_equal(a.rc, NNT_ERR_ARG);
+    tu_assert_contains(a.msg, "rmse");
+    o.metric = NNT_METRIC_LOSS;
+    run_out b = run_study(tu_path("metric.db"), &o, sp, &data);
+    assert_int_equal(b.rc, NNT_OK);
+    assert_int_equal(b.n, 1);
+    assert_true(b.t[0].value > 0);
+    run_free(&a);
+    run_free(&b);
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_jobs_give_same_trials),
+        cmocka_unit_test(test_grid_exhausts),
+        cmocka_unit_test(test_diverging_trial_fails_study_goes_on),
+        cmocka_unit_test(test_time_limit_fails_trial),
+        cmocka_unit_test(test_budget_and_extension),
+        cmocka_unit_test(test_kfold_value_is_mean),
+        cmocka_unit_test(test_best_model_saved_and_tested),
+        cmocka_unit_test(test_interrupted_trial_reruns),
+        cmocka_unit_test(test_definition_mismatch),
+        cmocka_unit_test(test_stop_marks_interrupted),
+        cmocka_unit_test(test_study_file),
+        cmocka_unit_test(test_metric_checks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
