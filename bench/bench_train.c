@@ -4,9 +4,10 @@
  * Times the training step only (gather + forward + loss + backward + Adam)
  * through the engine API (src/nn/model_internal.h, src/nn/optim.h): whole
  * epochs over a shuffled index after a warm-up, at least --seconds per batch
- * size. Also replays the step's eight GEMM calls alone, so the time outside
- * the GEMMs (activations, softmax, bias sums, gather, Adam) is measured rather
- * than guessed. A benchmark, not a test: never registered with CTest.
+ * size. Also replays the step's eight GEMM calls alone (interleaved with the
+ * steps, one replay per 8 steps, so both see the same machine load), so the
+ * time outside the GEMMs (activations, softmax, bias sums, gather, Adam) is
+ * measured rather than guessed. A benchmark, not a test: never registered with CTest.
  *
  * Usage: bench_train [--seconds S] [--synthetic] [--batch N]... [--torch FILE]
  *                    [--quick]
@@ -200,45 +201,6 @@ static void trainer_free(trainer *t)
     free(t->order);
 }
 
-/* One epoch; adds phase times when ph != NULL. Returns the mean batch loss. */
-static double run_epoch(trainer *t, const data *d, int batch, long max_steps, double *ph,
-                        long *steps_done, double *samples_done)
-{
-    nnt_rng_shuffle_u32(&t->rng, t->order, N_ROWS);
-    double loss_sum = 0;
-    long steps = 0;
-    for (size_t start = 0; start < N_ROWS && steps < max_steps; start += (size_t)batch) {
-        int n = (int)(N_ROWS - start < (size_t)batch ? N_ROWS - start : (size_t)batch);
-        const uint32_t *rows = t->order + start;
-        double t0 = now_s();
-        float *x0 = t->ws.act[0];
-        for (int i = 0; i < n; i++) {
-            memcpy(x0 + (size_t)i * N_IN, d->x + (size_t)rows[i] * N_IN, sizeof(float) * N_IN);
-            t->labels[i] = d->y[rows[i]];
-        }
-        double t1 = now_s();
-        nnt_forward(t->m, &t->ws, n, 1, &t->rng);
-        double t2 = now_s();
-        loss_sum += nnt_loss_delta(t->m, &t->ws, n, t->labels, NULL);
-        double t3 = now_s();
-        nnt_backward(t->m, &t->ws, n);
-        double t4 = now_s();
-        nnt_optim_step(&t->opt, t->m->params, t->ws.grad, 0.01);
-        double t5 = now_s();
-        if (ph) {
-            ph[PH_GATHER] += t1 - t0;
-            ph[PH_FORWARD] += t2 - t1;
-            ph[PH_LOSS] += t3 - t2;
-            ph[PH_BACKWARD] += t4 - t3;
-            ph[PH_OPTIM] += t5 - t4;
-        }
-        steps++;
-        if (samples_done) *samples_done += n;
-    }
-    if (steps_done) *steps_done += steps;
-    return steps ? loss_sum / (double)steps : 0.0;
-}
-
 /* The step's GEMM calls, in the engine's order and shapes (src/nn/engine.c),
  * on the workspace buffers; shape s alone when only >= 0. */
 static void replay_gemms(trainer *t, int n, int only)
@@ -268,6 +230,62 @@ static void replay_gemms(trainer *t, int n, int only)
     }
 }
 
+/* Accounting of a timed run; NULL for the warm-up. */
+typedef struct tally {
+    double phase_s[N_PHASES];
+    long steps;
+    double samples;
+    double replay_s; /* GEMM-only replays interleaved with the steps, so both */
+    long replays;    /* see the same machine load */
+} tally;
+
+enum { REPLAY_EVERY = 8 }; /* one GEMM-only replay after every 8 full steps */
+
+/* One epoch (at most max_steps steps). Returns the mean batch loss. */
+static double run_epoch(trainer *t, const data *d, int batch, long max_steps, tally *ty)
+{
+    nnt_rng_shuffle_u32(&t->rng, t->order, N_ROWS);
+    double loss_sum = 0;
+    long steps = 0;
+    for (size_t start = 0; start < N_ROWS && steps < max_steps; start += (size_t)batch) {
+        int n = (int)(N_ROWS - start < (size_t)batch ? N_ROWS - start : (size_t)batch);
+        const uint32_t *rows = t->order + start;
+        double t0 = now_s();
+        float *x0 = t->ws.act[0];
+        for (int i = 0; i < n; i++) {
+            memcpy(x0 + (size_t)i * N_IN, d->x + (size_t)rows[i] * N_IN, sizeof(float) * N_IN);
+            t->labels[i] = d->y[rows[i]];
+        }
+        double t1 = now_s();
+        nnt_forward(t->m, &t->ws, n, 1, &t->rng);
+        double t2 = now_s();
+        loss_sum += nnt_loss_delta(t->m, &t->ws, n, t->labels, NULL);
+        double t3 = now_s();
+        nnt_backward(t->m, &t->ws, n);
+        double t4 = now_s();
+        nnt_optim_step(&t->opt, t->m->params, t->ws.grad, 0.01);
+        double t5 = now_s();
+        steps++;
+        if (ty) {
+            ty->phase_s[PH_GATHER] += t1 - t0;
+            ty->phase_s[PH_FORWARD] += t2 - t1;
+            ty->phase_s[PH_LOSS] += t3 - t2;
+            ty->phase_s[PH_BACKWARD] += t4 - t3;
+            ty->phase_s[PH_OPTIM] += t5 - t4;
+            ty->steps++;
+            ty->samples += n;
+            if (n == batch && steps % REPLAY_EVERY == 0) {
+                /* Outputs land in buffers the next step rewrites. */
+                double r0 = now_s();
+                replay_gemms(t, n, -1);
+                ty->replay_s += now_s() - r0;
+                ty->replays++;
+            }
+        }
+    }
+    return steps ? loss_sum / (double)steps : 0.0;
+}
+
 static const char *const shape_name[8] = {
     "fwd  L1 [n x 784]x[784 x 256]^T", "fwd  L2 [n x 256]x[256 x 128]^T",
     "fwd  L3 [n x 128]x[128 x 10]^T",  "dW   L3 [n x 10]^T x [n x 128]",
@@ -291,29 +309,30 @@ static run_result bench_batch(const data *d, int batch, double min_seconds)
 
     /* Warm-up: page in buffers, let the BLAS settle. */
     long warm_steps = 30000 / batch + 20;
-    run_epoch(&t, d, batch, warm_steps, NULL, NULL, NULL);
+    run_epoch(&t, d, batch, warm_steps, NULL);
 
-    double t0 = now_s();
+    tally ty;
+    memset(&ty, 0, sizeof ty);
     int epoch = 0;
+    double timed = 0;
     do {
-        double l = run_epoch(&t, d, batch, 1L << 40, r.phase_s, &r.steps, &r.samples);
+        double l = run_epoch(&t, d, batch, 1L << 40, &ty);
         if (epoch++ == 0) r.first_loss = l;
         r.last_loss = l;
-    } while (now_s() - t0 < min_seconds);
-    r.seconds = now_s() - t0;
+        timed = 0;
+        for (int p = 0; p < N_PHASES; p++) timed += ty.phase_s[p];
+    } while (timed < min_seconds);
+    /* The steps' time is the sum of their phases: replays are left out. */
+    r.seconds = timed;
+    r.steps = ty.steps;
+    r.samples = ty.samples;
+    memcpy(r.phase_s, ty.phase_s, sizeof r.phase_s);
+    r.gemm_only_s_per_step = ty.replays ? ty.replay_s / (double)ty.replays : 0;
     size_t sub = 0, n_state = 2 * t.opt.n;
     for (size_t i = 0; t.opt.state && i < n_state; i++)
         sub += fpclassify(t.opt.state[i]) == FP_SUBNORMAL;
     r.denormal_state_pct = n_state ? 100.0 * (double)sub / (double)n_state : 0;
 
-    /* GEMM-only replay at the full batch size. */
-    long reps = 0;
-    double g0 = now_s(), gt;
-    do {
-        replay_gemms(&t, batch, -1);
-        reps++;
-    } while ((gt = now_s() - g0) < 0.5);
-    r.gemm_only_s_per_step = gt / (double)reps;
     for (int s = 0; s < 8; s++) {
         long k = 0;
         double s0 = now_s(), st;

@@ -15,7 +15,7 @@ out="$build/bench_train.txt"
 torch_out="$build/torch_mlp.txt"
 : >"$torch_out"
 {
-  echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
+  echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(getconf _NPROCESSORS_ONLN) CPUs online"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     /usr/bin/python3 "$here/torch_mlp.py" "$@" | tee "$torch_out"

@@ -565,7 +565,7 @@ static void test_bad_options(void **state)
     o = quiet(5); o.weight_decay = -1; expect_arg(&d, &mo, &o, "weight_decay");
     o = quiet(5); o.optimizer = NNT_OPT_MOMENTUM; o.momentum = 1.0;
     expect_arg(&d, &mo, &o, "momentum");
-    o = quiet(5); o.beta2 = 1.0;       expect_arg(&d, &mo, &o, "beta2");
+    o = quiet(5); o.optimizer = NNT_OPT_ADAM; o.beta2 = 1.0;      expect_arg(&d, &mo, &o, "beta2");
     o = quiet(5); o.schedule = NNT_SCHED_STEP; o.step_epochs = 0;
     expect_arg(&d, &mo, &o, "step_epochs");
     o = quiet(5); o.min_lr_fraction = 2; expect_arg(&d, &mo, &o, "min_lr_fraction");
@@ -609,7 +609,7 @@ static void test_history_and_schedule(void **state)
 {
     (void)state;
     nnt_train_options def = nnt_train_options_default();
-    assert_int_equal(def.optimizer, NNT_OPT_ADAM);
+    assert_int_equal(def.optimizer, NNT_OPT_MOMENTUM);
     assert_float_equal(def.lr, 0.01, 0);
     assert_int_equal(def.batch_size, 32);
     assert_int_equal(def.max_epochs, 100);

@@ -32,13 +32,13 @@ static void usage(FILE *f)
 "\n"
 "Network:\n"
 "      --hidden LIST        hidden layer widths, e.g. 128,64 ('' or 0: none;\n"
-"                           default 64)\n"
+"                           default 128,64)\n"
 "      --activation A       relu|leaky_relu|elu|tanh|sigmoid|identity (default relu)\n"
 "      --dropout P          dropout after each hidden layer, or a list per layer\n"
 "      --input-dropout P    dropout on the inputs (default 0)\n"
 "\n"
 "Training:\n"
-"      --optimizer O        sgd|momentum|nesterov|adam|adamw (default adam)\n"
+"      --optimizer O        sgd|momentum|nesterov|adam|adamw (default momentum)\n"
 "      --lr X               learning rate (default 0.01)\n"
 "      --momentum X         momentum for momentum/nesterov (default 0.9)\n"
 "      --batch N            mini-batch size (default 32)\n"
@@ -258,8 +258,10 @@ static int parse_args(int argc, char **argv, args *a)
     a->out = "model.nnt";
     a->valid_fraction = 0.1;
     a->mopt = nnt_model_options_default();
-    a->mopt.n_hidden = 1;
-    a->mopt.hidden[0] = 64;
+    /* Defaults from practice: two hidden layers of 128 and 64 neurons. */
+    a->mopt.n_hidden = 2;
+    a->mopt.hidden[0] = 128;
+    a->mopt.hidden[1] = 64;
     a->topt = nnt_train_options_default();
     a->topt.threads = 1;
 

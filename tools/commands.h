@@ -12,5 +12,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_trials(int argc, char **argv);
 int cmd_best(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_importance(int argc, char **argv);
 
 #endif

@@ -16,13 +16,15 @@ static const struct {
     {"tune", cmd_tune, "run (or resume) a hyperparameter study"},
     {"trials", cmd_trials, "list the trials of a study"},
     {"best", cmd_best, "show the best trial of a study"},
+    {"importance", cmd_importance, "how much each hyperparameter mattered"},
+    {"report", cmd_report, "write an HTML/Markdown/CSV/JSON report of a study"},
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: nntune COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'nntune COMMAND --help' describes a command's options.\n");
 }
 

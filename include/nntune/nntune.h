@@ -9,4 +9,5 @@
 #include "tune.h"
 #include "store.h"
 #include "study.h"
+#include "report.h"
 #endif

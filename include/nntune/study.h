@@ -68,7 +68,8 @@ typedef struct nnt_study_event {
 } nnt_study_event;
 
 /* Events are delivered one at a time (serialised by the coordinator), from
- * worker threads. The callback must be quick and must not call into the study. */
+ * worker threads. The callback must be quick and must not call into the study,
+ * except nnt_study_stop. */
 typedef void (*nnt_study_event_fn)(const nnt_study_event *e, void *userdata);
 
 /* Pruning hook: called after every epoch report of fold 0 with the history of

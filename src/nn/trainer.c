@@ -24,7 +24,7 @@ nnt_train_options nnt_train_options_default(void)
 {
     nnt_train_options o;
     memset(&o, 0, sizeof o);
-    o.optimizer = NNT_OPT_ADAM;
+    o.optimizer = NNT_OPT_MOMENTUM;
     o.lr = 0.01;
     o.momentum = 0.9;
     o.beta1 = 0.9;

@@ -17,6 +17,10 @@ typedef struct nnt_tpe_options {
     int magic_clip;       /* 1 (default): bandwidths >= range / min(100, 1 + n) */
     int multivariate;     /* 0 (default): one estimator per parameter; 1: joint
                              kernels over the unconditional parameters */
+    int independent;      /* 0 (default): n_candidates whole vectors drawn from
+                             l(x) = prod l_i(x_i), the one with the largest
+                             l(x)/g(x) wins; 1: each parameter picks its own best
+                             of n_candidates draws (Hyperopt, Optuna) */
     int constant_liar;    /* 1 (default): RUNNING trials count as bad observations
                              (the worst value), so that concurrent proposals differ */
     const char *startup;  /* sampler for the startup trials: "sobol" (default, falls
@@ -40,5 +44,11 @@ NNT_API int nnt_sampler_tpe_create(const nnt_space *space, const nnt_tpe_options
  * slots. */
 int tpe_observation_counts(const nnt_sampler *tpe, const nnt_space *space,
                            const nnt_history *hist, int *n_good, int *n_bad, nnt_error *err);
+
+/* For tests: the trial numbers of the good observations for this history
+ * (history order) into numbers (room for max); returns their count (0
+ * before the startup trials are done) or a negative code. */
+int tpe_good_trials(const nnt_sampler *tpe, const nnt_history *hist, int *numbers, int max,
+                    nnt_error *err);
 
 #endif

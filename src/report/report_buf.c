@@ -1,0 +1,241 @@
+/* Text buffer, escapers for XML / Markdown / CSV, number formatting and the
+ * atomic file write of the report module. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "report/report_internal.h"
+
+/* ---- Buffer --------------------------------------------------------------- */
+static int rb_reserve(rbuf *b, size_t extra)
+{
+    if (b->oom) return -1;
+    if (b->len + extra + 1 <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + extra + 1) {
+        if (cap > SIZE_MAX / 2) {
+            b->oom = 1;
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *p = nnt_realloc(b->p, cap);
+    if (!p) {
+        b->oom = 1;
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+void rb_add(rbuf *b, const char *s, size_t n)
+{
+    if (rb_reserve(b, n) != 0) return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void rb_puts(rbuf *b, const char *s) { rb_add(b, s, strlen(s)); }
+
+void rb_printf(rbuf *b, const char *fmt, ...)
+{
+    if (b->oom) return;
+    va_list ap;
+    va_start(ap, fmt);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof small) {
+        rb_add(b, small, (size_t)n);
+        return;
+    }
+    if (rb_reserve(b, (size_t)n) != 0) return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+char *rb_take(rbuf *b, size_t *len)
+{
+    if (rb_reserve(b, 0) != 0) {
+        rb_free(b);
+        return NULL;
+    }
+    char *p = b->p;
+    if (len) *len = b->len;
+    b->p = NULL;
+    b->len = b->cap = 0;
+    return p;
+}
+
+void rb_free(rbuf *b)
+{
+    nnt_free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), 0 if invalid. XML 1.0
+ * allows every scalar value from U+0020 up except U+FFFE and U+FFFF. */
+static int utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80) return 1;
+    int n;
+    unsigned cp;
+    if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; }
+    else return 0;
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    static const unsigned min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    if (cp == 0xFFFE || cp == 0xFFFF) return 0;
+    return n;
+}
+
+static const char REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD */
+
+void rb_xml(rbuf *b, const char *s)
+{
+    if (!s) return;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        switch (c) {
+        case '&': rb_puts(b, "&amp;"); p++; continue;
+        case '<': rb_puts(b, "&lt;"); p++; continue;
+        case '>': rb_puts(b, "&gt;"); p++; continue;
+        case '"': rb_puts(b, "&quot;"); p++; continue;
+        case '\'': rb_puts(b, "&#39;"); p++; continue;
+        default: break;
+        }
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            rb_puts(b, REPLACEMENT);
+            p++;
+            continue;
+        }
+        int n = utf8_len(p);
+        if (n == 0) {
+            rb_puts(b, REPLACEMENT);
+            p++;
+            continue;
+        }
+        rb_add(b, (const char *)p, (size_t)n);
+        p += n;
+    }
+}
+
+void rb_md(rbuf *b, const char *s)
+{
+    if (!s) return;
+    for (const char *p = s; *p; p++) {
+        switch (*p) {
+        case '<': rb_puts(b, "&lt;"); break;
+        case '>': rb_puts(b, "&gt;"); break;
+        case '&': rb_puts(b, "&amp;"); break;
+        case '\n': case '\r': rb_puts(b, " "); break;
+        case '\\': case '`': case '*': case '_': case '[': case ']': case '|': case '#':
+        case '!':
+            rb_add(b, "\\", 1);
+            rb_add(b, p, 1);
+            break;
+        default: rb_add(b, p, 1);
+        }
+    }
+}
+
+void rb_csv(rbuf *b, const char *s)
+{
+    if (!s) return;
+    if (!strpbrk(s, ",\"\r\n")) {
+        rb_puts(b, s);
+        return;
+    }
+    rb_add(b, "\"", 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') rb_add(b, "\"", 1);
+        rb_add(b, p, 1);
+    }
+    rb_add(b, "\"", 1);
+}
+
+/* ---- Numbers ---------------------------------------------------------------- */
+const char *fmt_value(char buf[32], double v)
+{
+    if (!isfinite(v)) snprintf(buf, 32, "-");
+    else if (fabs(v) <= 1e4 && (v == 0 || fabs(v) >= 1e-3)) snprintf(buf, 32, "%.4f", v);
+    else snprintf(buf, 32, "%.4g", v);
+    return buf;
+}
+
+const char *fmt_short(char buf[32], double v)
+{
+    if (!isfinite(v)) snprintf(buf, 32, "-");
+    else snprintf(buf, 32, "%.3g", v == 0 ? 0.0 : v); /* no "-0" */
+    return buf;
+}
+
+const char *fmt_exact(char buf[32], double v)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    return buf;
+}
+
+/* ---- Atomic write ------------------------------------------------------------ */
+int report_write_atomic(const char *path, const char *data, size_t n, nnt_error *err)
+{
+    size_t plen = strlen(path);
+    char *tmp = nnt_malloc(plen + 16);
+    if (!tmp) return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        nnt_free(tmp);
+        return nnt_fail(err, NNT_ERR_IO, "%s: cannot create a temporary file next to it: %s",
+                        path, strerror(e));
+    }
+    struct stat st;
+    /* mkstemp creates 0600; keep the mode of a file we replace, else 0644. */
+    (void)fchmod(fd, stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644);
+    size_t done = 0;
+    int e = 0;
+    while (done < n) {
+        ssize_t w = write(fd, data + done, n - done);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            e = errno;
+            break;
+        }
+        done += (size_t)w;
+    }
+    if (!e && fsync(fd) != 0) e = errno;
+    if (close(fd) != 0 && !e) e = errno;
+    if (!e && rename(tmp, path) != 0) e = errno;
+    if (e) {
+        unlink(tmp);
+        nnt_free(tmp);
+        return nnt_fail(err, NNT_ERR_IO, "%s: cannot write: %s", path, strerror(e));
+    }
+    nnt_free(tmp);
+    return NNT_OK;
+}

@@ -1,0 +1,644 @@
+/* The summary in words (shared by HTML and Markdown), and the Markdown, CSV
+ * and JSON renderers. */
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "report/report_internal.h"
+
+/* Findings listed at most for this many trials each (then "and N more"). */
+#define MAX_LISTED 8
+#define IMPORTANT_SHARE REPORT_IMPORTANT_SHARE
+
+/* ---- Findings --------------------------------------------------------------- */
+static int add_finding(char ***list, int *n, int *cap, rbuf *b)
+{
+    char *s = rb_take(b, NULL);
+    if (!s) return -1;
+    if (*n == *cap) {
+        int nc = *cap ? *cap * 2 : 16;
+        char **nl = nnt_realloc(*list, (size_t)nc * sizeof *nl);
+        if (!nl) {
+            nnt_free(s);
+            return -1;
+        }
+        *list = nl;
+        *cap = nc;
+    }
+    (*list)[(*n)++] = s;
+    return 0;
+}
+
+void report_findings_free(char **f, int n)
+{
+    if (!f) return;
+    for (int i = 0; i < n; i++) nnt_free(f[i]);
+    nnt_free(f);
+}
+
+static const char *pct(char buf[32], double share)
+{
+    snprintf(buf, 32, "%.0f%%", 100 * share);
+    return buf;
+}
+
+/* "0.003 to 0.02" / "32" in a parameter's own terms. */
+static void range_text(rbuf *b, const nnt_report_param *q, double lo, double hi)
+{
+    char x[32], y[32];
+    if (q->kind == NNT_PARAM_INT) {
+        if (lo == hi) rb_printf(b, "%.0f", lo);
+        else rb_printf(b, "%.0f to %.0f", lo, hi);
+    } else {
+        if (lo == hi) rb_puts(b, fmt_short(x, lo));
+        else rb_printf(b, "%s to %s", fmt_short(x, lo), fmt_short(y, hi));
+    }
+}
+
+/* Description of one parameter definition of a space object. */
+static void def_text(rbuf *b, json_object *def)
+{
+    json_object *v;
+    if (json_object_is_type(def, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(def); i++) {
+            if (i) rb_puts(b, ", ");
+            rb_puts(b, json_object_get_string(json_object_array_get_idx(def, i)));
+        }
+    } else if (json_object_is_type(def, json_type_object)) {
+        if (json_object_object_get_ex(def, "choices", &v)) {
+            def_text(b, v);
+        } else if (json_object_object_get_ex(def, "value", &v)) {
+            rb_puts(b, json_object_get_string(v));
+        } else {
+            json_object *lo = NULL, *hi = NULL;
+            json_object_object_get_ex(def, "low", &lo);
+            json_object_object_get_ex(def, "high", &hi);
+            char x[32], y[32];
+            rb_printf(b, "%s to %s", fmt_short(x, json_object_get_double(lo)),
+                      fmt_short(y, json_object_get_double(hi)));
+        }
+    } else {
+        rb_puts(b, json_object_get_string(def));
+    }
+}
+
+static int findings_suggestion(const nnt_report *r, rbuf *b)
+{
+    json_object *file = json_tokener_parse(r->suggested);
+    json_object *orig = r->space_json ? json_tokener_parse(r->space_json) : NULL;
+    json_object *space = NULL;
+    int changed = 0;
+    if (file && orig && json_object_object_get_ex(file, "space", &space)) {
+        rb_puts(b, "Suggested search space for the next study: ");
+        json_object_object_foreach(orig, name, odef)
+        {
+            json_object *ndef;
+            if (!json_object_object_get_ex(space, name, &ndef)) {
+                rb_puts(b, changed++ ? "; " : "");
+                rb_printf(b, "drop %s (never active with the choices kept)", name);
+                continue;
+            }
+            if (!strcmp(json_object_to_json_string(odef), json_object_to_json_string(ndef)))
+                continue;
+            rb_puts(b, changed++ ? "; " : "");
+            json_object *lg;
+            rb_printf(b, "%s ", name);
+            def_text(b, ndef);
+            if (json_object_is_type(ndef, json_type_object) &&
+                json_object_object_get_ex(ndef, "log", &lg) && json_object_get_boolean(lg))
+                rb_puts(b, " on a log scale");
+            rb_puts(b, " (was ");
+            def_text(b, odef);
+            rb_puts(b, ")");
+        }
+        if (!changed && r->sum.importance_note)
+            rb_puts(b, "too few complete trials to narrow it (importance is not known); keep the "
+                       "study's space");
+        else if (!changed)
+            rb_puts(b, "the top trials spread over the whole space; keep it as it is");
+        rb_puts(b, " (nntune report --suggest-space FILE writes it as a study file).");
+    }
+    json_object_put(file);
+    json_object_put(orig);
+    return space != NULL;
+}
+
+char **report_findings(const nnt_report *r, int *n_out)
+{
+    const nnt_report_summary *s = &r->sum;
+    char **list = NULL;
+    int n = 0, cap = 0;
+    rbuf b = {0};
+    char v[32], w[32];
+#define EMIT()                                          \
+    do {                                                \
+        if (b.oom || add_finding(&list, &n, &cap, &b)) \
+            goto oom;                                   \
+    } while (0)
+
+    rb_printf(&b, "%d trials: %d complete, %d pruned, %d failed, %d running.", s->n_trials,
+              s->n_complete, s->n_pruned, s->n_failed, s->n_running);
+    EMIT();
+    if (s->best_number < 0) {
+        rb_puts(&b, "No completed trials yet: there is no best configuration, importance or "
+                    "suggestion to show. Run the study further (it can be resumed) and report again.");
+        EMIT();
+    } else {
+        const rtrial *bt = &r->t[r->ranked[0]];
+        rb_printf(&b, "Best: trial %d with %s %s (%s is better)", s->best_number, s->metric,
+                  fmt_value(v, s->best_value), s->maximize ? "higher" : "lower");
+        if (bt->x_ok) {
+            int first = 1;
+            for (int p = 0; p < r->np; p++) {
+                if (!bt->active[p] || r->info[p].kind == NNT_PARAM_FIXED) continue;
+                rb_puts(&b, first ? ": " : ", ");
+                first = 0;
+                rb_printf(&b, "%s=%s", r->info[p].name, report_param_text(r, bt, p, w));
+            }
+        } else if (s->best_params) {
+            rb_printf(&b, ": %s", s->best_params);
+        }
+        rb_puts(&b, ".");
+        if (s->has_test) rb_printf(&b, " Its test %s is %s.", s->metric, fmt_value(v, s->test_value));
+        EMIT();
+    }
+    if (s->importance_note && s->best_number >= 0) {
+        rb_printf(&b, "%c%s.", s->importance_note[0] == 'i' ? 'I' : s->importance_note[0],
+                  s->importance_note + 1);
+        EMIT();
+    } else if (s->importance_note) {
+        /* no complete trial: the line above says it all */
+    } else if (s->n_params > 0) {
+        int shown = 0;
+        for (int k = 0; k < s->n_params && shown < 3; k++) {
+            const nnt_report_param *q = &s->params[s->importance_order[k]];
+            if (!(q->importance >= IMPORTANT_SHARE)) break;
+            rb_puts(&b, shown ? ", " : "Parameters that mattered most: ");
+            rb_printf(&b, "%s (%s%s)", q->name, pct(v, q->importance),
+                      shown ? "" : " of the variance");
+            shown++;
+        }
+        double rest = NAN;
+        for (int k = shown; k < s->n_params && !isfinite(rest); k++) {
+            const nnt_report_param *q = &s->params[s->importance_order[k]];
+            if (q->kind != NNT_PARAM_FIXED) rest = q->importance;
+        }
+        if (shown) {
+            rb_puts(&b, ".");
+            if (isfinite(rest))
+                rb_printf(&b, " The other searched parameters explain %s or less each.",
+                          pct(w, rest));
+        } else {
+            rb_printf(&b, "No parameter explains %s or more of the variance on its own: "
+                          "interactions or noise dominate.", pct(w, IMPORTANT_SHARE));
+        }
+        EMIT();
+    }
+    /* best regions: important parameters (all of them when importance is unknown) */
+    if (s->best_number >= 0) {
+        for (int k = 0; k < s->n_params; k++) {
+            int p = s->importance_order[k];
+            const nnt_report_param *q = &s->params[p];
+            if (q->kind == NNT_PARAM_FIXED || q->n_top_active == 0) continue;
+            if (!s->importance_note && !(q->importance >= IMPORTANT_SHARE)) continue;
+            rb_printf(&b, "Best region of %s (top %d trials): ", q->name, s->n_top);
+            if (q->kind == NNT_PARAM_CATEGORICAL) {
+                int first = 1;
+                for (int c = 0; c < q->n_choices; c++) {
+                    if (!q->choice_top[c]) continue;
+                    rb_printf(&b, "%s%s (%d of %d)", first ? "" : ", ", q->choices[c],
+                              q->choice_top[c], q->n_top_active);
+                    first = 0;
+                }
+                rb_puts(&b, "; searched ");
+                for (int c = 0; c < q->n_choices; c++)
+                    rb_printf(&b, "%s%s", c ? ", " : "", q->choices[c]);
+            } else {
+                range_text(&b, q, q->top_low, q->top_high);
+                rb_puts(&b, "; searched ");
+                range_text(&b, q, q->low, q->high);
+                if (q->log) rb_puts(&b, ", log scale");
+            }
+            rb_puts(&b, ".");
+            EMIT();
+        }
+    }
+    if (s->n_overfit > 0) {
+        rb_printf(&b, "%d trial%s overfit (validation %s got worse while the training loss kept "
+                      "falling): ",
+                  s->n_overfit, s->n_overfit == 1 ? "" : "s", s->curve_metric);
+        for (int i = 0; i < s->n_overfit && i < MAX_LISTED; i++) {
+            const nnt_report_overfit *o = &s->overfit[i];
+            rb_printf(&b, "%strial %d best at epoch %d of %d (%s %s then %s", i ? "; " : "",
+                      o->number, o->best_epoch, o->last_epoch, s->curve_metric,
+                      fmt_value(v, o->best_valid), fmt_value(w, o->last_valid));
+            rb_printf(&b, ", train-validation gap %s at the end)", fmt_value(v, o->gap));
+        }
+        if (s->n_overfit > MAX_LISTED) rb_printf(&b, "; and %d more", s->n_overfit - MAX_LISTED);
+        rb_puts(&b, ". More regularisation (dropout, weight decay) or early stopping at the best "
+                    "epoch would help them.");
+        EMIT();
+    } else if (s->n_trials > 0) {
+        rb_puts(&b, "No trial overfit (no validation metric got worse while the training loss "
+                    "kept falling).");
+        EMIT();
+    }
+    if (s->n_diverged > 0) {
+        double min_lr = INFINITY, max_ok = -INFINITY;
+        rb_printf(&b, "%d trial%s diverged: ", s->n_diverged, s->n_diverged == 1 ? "" : "s");
+        for (int i = 0; i < s->n_diverged; i++) {
+            const nnt_report_diverged *d = &s->diverged[i];
+            if (d->lr < min_lr) min_lr = d->lr;
+            if (i < MAX_LISTED)
+                rb_printf(&b, "%strial %d (lr %s)", i ? ", " : "", d->number, fmt_short(v, d->lr));
+        }
+        if (s->n_diverged > MAX_LISTED) rb_printf(&b, ", and %d more", s->n_diverged - MAX_LISTED);
+        rb_puts(&b, ".");
+        int plr = r->space ? nnt_space_find(r->space, "lr") : -1;
+        for (int k = 0; plr >= 0 && k < r->n_ranked; k++) {
+            const rtrial *t = &r->t[r->ranked[k]];
+            if (t->x_ok && t->active[plr] && r->info[plr].kind != NNT_PARAM_CATEGORICAL)
+                max_ok = fmax(max_ok, t->x[plr]);
+        }
+        if (isfinite(min_lr)) {
+            rb_printf(&b, " The smallest learning rate that diverged was %s", fmt_short(v, min_lr));
+            if (isfinite(max_ok))
+                rb_printf(&b, "; the largest that completed was %s", fmt_short(w, max_ok));
+            rb_puts(&b, ".");
+        }
+        EMIT();
+    }
+    if (s->multi_objective) {
+        rb_puts(&b, "This study has several objectives; the ranking above uses the first one.");
+        EMIT();
+    }
+    if (s->suggested_space) {
+        if (findings_suggestion(r, &b)) EMIT();
+        else rb_free(&b);
+    }
+#undef EMIT
+    *n_out = n;
+    if (!list) list = nnt_calloc(1, sizeof *list);
+    return list;
+oom:
+    rb_free(&b);
+    report_findings_free(list, n);
+    return NULL;
+}
+
+/* ---- Trial table columns ---------------------------------------------------- */
+typedef struct columns {
+    char **names; /* parameter names: the space's, then others seen in trials */
+    int n, cap;
+} columns;
+
+static void columns_free(columns *c)
+{
+    for (int i = 0; i < c->n; i++) nnt_free(c->names[i]);
+    nnt_free(c->names);
+}
+
+static int columns_add(columns *c, const char *name)
+{
+    for (int i = 0; i < c->n; i++)
+        if (!strcmp(c->names[i], name)) return 0;
+    if (c->n == c->cap) {
+        int nc = c->cap ? 2 * c->cap : 16;
+        char **nn = nnt_realloc(c->names, (size_t)nc * sizeof *nn);
+        if (!nn) return -1;
+        c->names = nn;
+        c->cap = nc;
+    }
+    if (!(c->names[c->n] = nnt_strdup(name))) return -1;
+    c->n++;
+    return 0;
+}
+
+static int columns_build(const nnt_report *r, columns *c)
+{
+    memset(c, 0, sizeof *c);
+    for (int p = 0; p < r->np; p++)
+        if (columns_add(c, r->info[p].name)) return -1;
+    for (int i = 0; i < r->n; i++) {
+        json_object *o = r->t[i].rec->params ? json_tokener_parse(r->t[i].rec->params) : NULL;
+        if (o && json_object_is_type(o, json_type_object)) {
+            json_object_object_foreach(o, key, val)
+            {
+                (void)val;
+                if (columns_add(c, key)) {
+                    json_object_put(o);
+                    return -1;
+                }
+            }
+        }
+        json_object_put(o);
+    }
+    return 0;
+}
+
+/* ---- CSV ---------------------------------------------------------------------- */
+static void csv_num(rbuf *b, double v)
+{
+    char buf[32];
+    if (isfinite(v)) rb_puts(b, fmt_exact(buf, v));
+}
+
+int report_render_csv(const nnt_report *r, rbuf *b)
+{
+    columns c;
+    if (columns_build(r, &c)) {
+        columns_free(&c);
+        return NNT_ERR_NOMEM;
+    }
+    rb_puts(b, "number,state,value,value_spread,epochs,duration,error");
+    for (int i = 0; i < c.n; i++) {
+        rb_puts(b, ",");
+        char *name = nnt_malloc(strlen(c.names[i]) + 8);
+        if (!name) {
+            columns_free(&c);
+            return NNT_ERR_NOMEM;
+        }
+        sprintf(name, "params_%s", c.names[i]);
+        rb_csv(b, name);
+        nnt_free(name);
+    }
+    rb_puts(b, "\n");
+    for (int i = 0; i < r->n; i++) {
+        const nnt_trial_record *t = r->t[i].rec;
+        rb_printf(b, "%d,%s,", t->number, nnt_trial_state_name(t->state));
+        csv_num(b, t->value);
+        rb_puts(b, ",");
+        csv_num(b, t->value_spread);
+        rb_printf(b, ",%d,", t->epochs);
+        csv_num(b, t->duration);
+        rb_puts(b, ",");
+        rb_csv(b, t->error ? t->error : "");
+        json_object *o = t->params ? json_tokener_parse(t->params) : NULL;
+        for (int k = 0; k < c.n; k++) {
+            rb_puts(b, ",");
+            json_object *v;
+            if (o && json_object_object_get_ex(o, c.names[k], &v) && v)
+                rb_csv(b, json_object_get_string(v));
+        }
+        json_object_put(o);
+        rb_puts(b, "\n");
+    }
+    columns_free(&c);
+    return NNT_OK;
+}
+
+/* ---- JSON --------------------------------------------------------------------- */
+static json_object *jnum(double v)
+{
+    char buf[32];
+    return isfinite(v) ? json_object_new_double_s(v, fmt_exact(buf, v)) : NULL;
+}
+
+static json_object *summary_json(const nnt_report *r)
+{
+    const nnt_report_summary *s = &r->sum;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "n_trials", json_object_new_int(s->n_trials));
+    json_object_object_add(o, "n_complete", json_object_new_int(s->n_complete));
+    json_object_object_add(o, "n_pruned", json_object_new_int(s->n_pruned));
+    json_object_object_add(o, "n_failed", json_object_new_int(s->n_failed));
+    json_object_object_add(o, "n_running", json_object_new_int(s->n_running));
+    if (s->best_number >= 0) {
+        json_object *b = json_object_new_object();
+        json_object_object_add(b, "number", json_object_new_int(s->best_number));
+        json_object_object_add(b, "value", jnum(s->best_value));
+        json_object_object_add(b, "params", s->best_params ? json_tokener_parse(s->best_params) : NULL);
+        json_object_object_add(o, "best", b);
+    }
+    json_object *imp = json_object_new_object();
+    for (int k = 0; k < s->n_params; k++) {
+        const nnt_report_param *q = &s->params[s->importance_order[k]];
+        json_object_object_add(imp, q->name, jnum(q->importance));
+    }
+    json_object_object_add(o, "importance", imp);
+    if (s->importance_note)
+        json_object_object_add(o, "importance_note", json_object_new_string(s->importance_note));
+    json_object *reg = json_object_new_object();
+    for (int p = 0; p < s->n_params; p++) {
+        const nnt_report_param *q = &s->params[p];
+        if (q->kind == NNT_PARAM_FIXED || q->n_top_active == 0) continue;
+        if (q->kind == NNT_PARAM_CATEGORICAL) {
+            json_object *a = json_object_new_array();
+            for (int c = 0; c < q->n_choices; c++)
+                if (q->choice_top[c]) json_object_array_add(a, json_object_new_string(q->choices[c]));
+            json_object_object_add(reg, q->name, a);
+        } else {
+            json_object *a = json_object_new_array();
+            json_object_array_add(a, jnum(q->top_low));
+            json_object_array_add(a, jnum(q->top_high));
+            json_object_object_add(reg, q->name, a);
+        }
+    }
+    json_object_object_add(o, "n_top", json_object_new_int(s->n_top));
+    json_object_object_add(o, "best_region", reg);
+    json_object_object_add(o, "curve_metric", json_object_new_string(s->curve_metric));
+    json_object *of = json_object_new_array();
+    for (int i = 0; i < s->n_overfit; i++) {
+        const nnt_report_overfit *x = &s->overfit[i];
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "number", json_object_new_int(x->number));
+        json_object_object_add(j, "best_epoch", json_object_new_int(x->best_epoch));
+        json_object_object_add(j, "last_epoch", json_object_new_int(x->last_epoch));
+        json_object_object_add(j, "best_valid", jnum(x->best_valid));
+        json_object_object_add(j, "last_valid", jnum(x->last_valid));
+        json_object_object_add(j, "gap", jnum(x->gap));
+        json_object_array_add(of, j);
+    }
+    json_object_object_add(o, "overfit", of);
+    json_object *dv = json_object_new_array();
+    for (int i = 0; i < s->n_diverged; i++) {
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "number", json_object_new_int(s->diverged[i].number));
+        json_object_object_add(j, "lr", jnum(s->diverged[i].lr));
+        json_object_object_add(j, "error", json_object_new_string(s->diverged[i].error));
+        json_object_array_add(dv, j);
+    }
+    json_object_object_add(o, "diverged", dv);
+    if (s->suggested_space)
+        json_object_object_add(o, "suggested_study", json_tokener_parse(s->suggested_space));
+    return o;
+}
+
+int report_render_json(const nnt_report *r, rbuf *b)
+{
+    columns c;
+    if (columns_build(r, &c)) {
+        columns_free(&c);
+        return NNT_ERR_NOMEM;
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "study", json_object_new_string(r->study.name));
+    json_object_object_add(o, "metric", json_object_new_string(r->study.metric));
+    json_object_object_add(o, "direction",
+                           json_object_new_string(r->study.maximize ? "maximize" : "minimize"));
+    json_object *cols = json_object_new_array();
+    static const char *const fixed_cols[] = {"number", "state", "value", "value_spread",
+                                             "epochs", "duration", "error"};
+    for (int i = 0; i < 7; i++) json_object_array_add(cols, json_object_new_string(fixed_cols[i]));
+    char name[128];
+    for (int i = 0; i < c.n; i++) {
+        snprintf(name, sizeof name, "params_%s", c.names[i]);
+        json_object_array_add(cols, json_object_new_string(name));
+    }
+    json_object_object_add(o, "columns", cols);
+    json_object *a = json_object_new_array();
+    for (int i = 0; i < r->n; i++) {
+        const nnt_trial_record *t = r->t[i].rec;
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "number", json_object_new_int(t->number));
+        json_object_object_add(j, "state", json_object_new_string(nnt_trial_state_name(t->state)));
+        json_object_object_add(j, "value", jnum(t->value));
+        json_object_object_add(j, "value_spread", jnum(t->value_spread));
+        json_object_object_add(j, "epochs", json_object_new_int(t->epochs));
+        json_object_object_add(j, "duration", jnum(t->duration));
+        json_object_object_add(j, "error", t->error ? json_object_new_string(t->error) : NULL);
+        json_object *p = t->params ? json_tokener_parse(t->params) : NULL;
+        for (int k = 0; k < c.n; k++) {
+            json_object *v = NULL;
+            snprintf(name, sizeof name, "params_%s", c.names[k]);
+            if (p && json_object_object_get_ex(p, c.names[k], &v) && v) v = json_object_get(v);
+            else v = NULL;
+            json_object_object_add(j, name, v);
+        }
+        json_object_put(p);
+        json_object_array_add(a, j);
+    }
+    json_object_object_add(o, "trials", a);
+    json_object_object_add(o, "summary", summary_json(r));
+    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                             JSON_C_TO_STRING_NOSLASHESCAPE);
+    int rc = text ? NNT_OK : NNT_ERR_NOMEM;
+    if (text) {
+        rb_puts(b, text);
+        rb_puts(b, "\n");
+    }
+    json_object_put(o);
+    columns_free(&c);
+    return rc;
+}
+
+/* ---- Markdown ----------------------------------------------------------------- */
+static void md_trial_row(const nnt_report *r, const rtrial *t, rbuf *b, int rank)
+{
+    char v[32];
+    if (rank > 0) rb_printf(b, "| %d ", rank);
+    rb_printf(b, "| %d | %s | %s | %d | ", t->rec->number, nnt_trial_state_name(t->rec->state),
+              fmt_value(v, t->rec->value), t->rec->epochs);
+    if (t->x_ok) {
+        for (int p = 0; p < r->np; p++) {
+            rb_md(b, report_param_text(r, t, p, v));
+            rb_puts(b, " | ");
+        }
+    } else {
+        rb_md(b, t->rec->params ? t->rec->params : "");
+        rb_puts(b, " | ");
+    }
+    if (rank == 0) {
+        rb_md(b, t->rec->error ? t->rec->error : "");
+        rb_puts(b, " |");
+    }
+    rb_puts(b, "\n");
+}
+
+static void md_trial_header(const nnt_report *r, rbuf *b, int ranked)
+{
+    rb_puts(b, ranked ? "| rank | trial | state | " : "| trial | state | ");
+    rb_md(b, r->study.metric);
+    rb_puts(b, " | epochs run | ");
+    int ncol = 4 + (ranked ? 1 : 0);
+    if (r->np > 0) {
+        for (int p = 0; p < r->np; p++) {
+            rb_md(b, r->info[p].name);
+            rb_puts(b, " | ");
+        }
+        ncol += r->np;
+    } else {
+        rb_puts(b, "params | ");
+        ncol++;
+    }
+    if (!ranked) {
+        rb_puts(b, "error |");
+        ncol++;
+    }
+    rb_puts(b, "\n|");
+    for (int i = 0; i < ncol; i++) rb_puts(b, "---|");
+    rb_puts(b, "\n");
+}
+
+int report_render_md(const nnt_report *r, rbuf *b)
+{
+    const nnt_report_summary *s = &r->sum;
+    char v[32];
+    rb_puts(b, "# Study ");
+    rb_md(b, s->study);
+    rb_puts(b, "\n\nObjective: ");
+    rb_md(b, s->metric);
+    rb_printf(b, " (%s). Generated by nntune %s.\n\n## Summary\n\n",
+              s->maximize ? "maximize" : "minimize", nnt_version());
+    int nf = 0;
+    char **f = report_findings(r, &nf);
+    if (!f) return NNT_ERR_NOMEM;
+    for (int i = 0; i < nf; i++) {
+        rb_puts(b, "- ");
+        rb_md(b, f[i]);
+        rb_puts(b, "\n");
+    }
+    report_findings_free(f, nf);
+    if (r->n_ranked > 0) {
+        int k = s->n_top > r->opt.top_k ? s->n_top : r->opt.top_k;
+        if (k > r->n_ranked) k = r->n_ranked;
+        rb_printf(b, "\n## Top %d trials\n\n", k);
+        md_trial_header(r, b, 1);
+        for (int i = 0; i < k; i++) md_trial_row(r, &r->t[r->ranked[i]], b, i + 1);
+    }
+    if (s->n_params > 0 && !s->importance_note) {
+        rb_puts(b, "\n## Hyperparameter importance\n\n| parameter | share of variance |\n|---|---|\n");
+        for (int k = 0; k < s->n_params; k++) {
+            const nnt_report_param *q = &s->params[s->importance_order[k]];
+            rb_puts(b, "| ");
+            rb_md(b, q->name);
+            rb_printf(b, " | %.3f |\n", q->importance);
+        }
+    }
+    if (s->n_overfit > 0) {
+        rb_puts(b, "\n## Overfitting\n\n| trial | best epoch | last epoch | best validation | "
+                   "last validation | train loss at best | train loss at end | gap at end |\n"
+                   "|---|---|---|---|---|---|---|---|\n");
+        for (int i = 0; i < s->n_overfit; i++) {
+            const nnt_report_overfit *o = &s->overfit[i];
+            char a[32], c[32], d[32], e[32];
+            rb_printf(b, "| %d | %d | %d | %s | %s | %s | %s | %s |\n", o->number, o->best_epoch,
+                      o->last_epoch, fmt_value(v, o->best_valid), fmt_value(a, o->last_valid),
+                      fmt_value(c, o->train_loss_best), fmt_value(d, o->train_loss_last),
+                      fmt_value(e, o->gap));
+        }
+    }
+    if (s->n_diverged > 0) {
+        rb_puts(b, "\n## Diverged trials\n\n| trial | lr | error |\n|---|---|---|\n");
+        for (int i = 0; i < s->n_diverged; i++) {
+            rb_printf(b, "| %d | %s | ", s->diverged[i].number, fmt_short(v, s->diverged[i].lr));
+            rb_md(b, s->diverged[i].error);
+            rb_puts(b, " |\n");
+        }
+    }
+    if (s->suggested_space) {
+        rb_puts(b, "\n## Suggested search space\n\nWritten by `nntune report --suggest-space FILE`:\n\n"
+                   "```json\n");
+        rb_puts(b, s->suggested_space); /* JSON of known parameter names: no fence inside */
+        rb_puts(b, "\n```\n");
+    }
+    if (r->n > 0) {
+        rb_printf(b, "\n## All trials (%d)\n\n", r->n);
+        md_trial_header(r, b, 0);
+        for (int i = 0; i < r->n; i++) md_trial_row(r, &r->t[i], b, 0);
+    }
+    return NNT_OK;
+}

@@ -1,0 +1,1184 @@
+/* Tree-structured Parzen Estimator (Bergstra et al. 2011, "Algorithms for
+ * Hyper-Parameter Optimization"), with the bandwidth rules of Hyperopt and
+ * Optuna. docs/tpe-and-pruning.md states every rule; in short:
+ *   - until n_startup_trials trials are finished, the startup sampler (Sobol)
+ *     proposes;
+ *   - finished trials are ranked (complete ones by value, then pruned ones by
+ *     how far they got and the value they reached there, then running ones
+ *     as the constant liar) and the first n_good = min(ceil(gamma n), 25) are
+ *     "good", the rest "bad";
+ *   - per parameter (univariate) or jointly over the unconditional ones
+ *     (multivariate), Parzen mixtures l(x) over the good and g(x) over the bad
+ *     observations where the parameter was active; n_candidates draws from l,
+ *     the one with the largest l(x)/g(x) wins.
+ * Everything is rebuilt from the history at each proposal: propose() keeps no
+ * state, so it is thread-safe and survives resumes. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "nntune/rng.h"
+#include "tune/sampler_internal.h"
+#include "tune/space_internal.h"
+#include "tune/tpe_internal.h"
+
+#define SQRT2PI 2.5066282746310002
+#define SQRT1_2 0.70710678118654752
+#define FORGET_FLAT 25    /* most recent observations at full weight */
+#define FAR_Z 9.0         /* beyond 9 sigma a kernel's mass is < 1e-19 */
+#define FAR_Z2 (FAR_Z * FAR_Z)
+#define SCOTT_SIGMA0 0.2  /* multivariate bandwidth: 0.2 n^(-1/(d+4)) * range */
+
+nnt_tpe_options nnt_tpe_options_default(void)
+{
+    nnt_tpe_options o;
+    memset(&o, 0, sizeof o);
+    o.n_startup_trials = 10;
+    o.n_candidates = 24;
+    o.gamma = 0.1;
+    o.gamma_max = 25;
+    o.prior_weight = 1.0;
+    o.magic_clip = 1;
+    o.multivariate = 0;
+    o.constant_liar = 1;
+    o.startup = "sobol";
+    o.study_seed = 0;
+    return o;
+}
+
+/* ==== Parameter domains ======================================================= */
+
+enum { DIM_CONT = 0, DIM_DISC, DIM_CAT, DIM_FIXED };
+
+/* A parameter as TPE models it: numeric ones in transformed space t = log(v)
+ * or v, on [lo, hi]; discrete ones (ints, steps) over the cells around their
+ * grid points. */
+typedef struct dim_info {
+    int kind;
+    int log;
+    double low, high, st;
+    long kmax;
+    double lo, hi;
+    int K;
+} dim_info;
+
+static double tf(const dim_info *d, double v) { return d->log ? log(v) : v; }
+
+static void dim_init(const space_param *p, dim_info *d)
+{
+    memset(d, 0, sizeof *d);
+    d->log = p->log;
+    d->low = p->low;
+    d->high = p->high;
+    if (p->kind == NNT_PARAM_FIXED) {
+        d->kind = DIM_FIXED;
+        return;
+    }
+    if (p->kind == NNT_PARAM_CATEGORICAL) {
+        d->kind = DIM_CAT;
+        d->K = p->n_choices;
+        return;
+    }
+    d->st = space_effective_step(p);
+    if (d->st > 0) {
+        d->kind = DIM_DISC;
+        d->kmax = space_step_count(p);
+        double a = p->low - 0.5 * d->st, b = p->low + ((double)d->kmax + 0.5) * d->st;
+        if (p->log && a <= 0) a = 0.5 * p->low; /* as space_map_unit does */
+        d->lo = tf(d, a);
+        d->hi = tf(d, b);
+    } else {
+        d->kind = DIM_CONT;
+        d->lo = tf(d, p->low);
+        d->hi = tf(d, p->high);
+    }
+    if (!(d->hi > d->lo)) d->hi = d->lo + 1e-12; /* low == high: a point */
+}
+
+/* The parameter value whose cell holds t (discrete) or t itself mapped back. */
+static double untf(const dim_info *d, double t)
+{
+    double v = d->log ? exp(t) : t;
+    if (d->kind == DIM_DISC) {
+        double k = floor((v - d->low) / d->st + 0.5);
+        if (k < 0) k = 0;
+        if (k > (double)d->kmax) k = (double)d->kmax;
+        v = d->low + k * d->st;
+    }
+    if (v < d->low) v = d->low;
+    if (v > d->high) v = d->high;
+    return v;
+}
+
+/* The cell [a, b] of discrete value v in transformed space, inside [lo, hi]. */
+static void cell(const dim_info *d, double v, double *a, double *b)
+{
+    double x0 = v - 0.5 * d->st, x1 = v + 0.5 * d->st;
+    *a = d->log && x0 <= 0 ? d->lo : tf(d, x0);
+    *b = tf(d, x1);
+    if (*a < d->lo) *a = d->lo;
+    if (*b > d->hi) *b = d->hi;
+    if (*b < *a) *b = *a;
+}
+
+/* e^x for x in [-745, 0] to ~2e-7 relative: x log2(e) = n + f with
+ * |f| <= 1/2, 2^f from its degree-6 Taylor series, 2^n from the exponent
+ * bits. Kernel sums call exp hundreds of thousands of times per proposal;
+ * libm's exactness buys nothing in a density ratio. */
+static inline double fast_exp(double x)
+{
+    if (x < -700) return 0;
+    double t = x * 1.4426950408889634;
+    double n = (t + 6755399441055744.0) - 6755399441055744.0; /* round to nearest */
+    double u = (t - n) * 0.6931471805599453;
+    double p = 1 + u * (1 + u * (0.5 + u * (1.0 / 6 + u * (1.0 / 24 + u * (1.0 / 120 + u * (1.0 / 720))))));
+    union {
+        uint64_t i;
+        double d;
+    } b;
+    b.i = (uint64_t)((int64_t)n + 1023) << 52;
+    return p * b.d;
+}
+
+/* erfc(x) for x >= 0 to 1.5e-7 absolute (Abramowitz & Stegun 7.1.26, from
+ * Hastings 1955). Every mass TPE computes is added to a sum that the prior
+ * component keeps well above 1e-4, so absolute accuracy is what counts. */
+static inline double fast_erfc(double x)
+{
+    double t = 1.0 / (1.0 + 0.3275911 * x);
+    double p = t * (0.254829592 +
+                    t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    return p * fast_exp(-x * x);
+}
+
+/* Phi(zb) - Phi(za), za <= zb, from the tail on each side. */
+static double ncdf_diff(double za, double zb)
+{
+    if (za >= 0) return 0.5 * (fast_erfc(za * SQRT1_2) - fast_erfc(zb * SQRT1_2));
+    if (zb <= 0) return 0.5 * (fast_erfc(-zb * SQRT1_2) - fast_erfc(-za * SQRT1_2));
+    return 1.0 - 0.5 * (fast_erfc(-za * SQRT1_2) + fast_erfc(zb * SQRT1_2));
+}
+
+/* A draw from N(mu, s) truncated to [lo, hi]. mu lies in [lo, hi] and
+ * s <= hi - lo, so each try lands inside with probability > 0.34. */
+static double draw_truncnorm(nnt_rng *r, double mu, double s, double lo, double hi)
+{
+    for (int t = 0; t < 64; t++) {
+        double v = mu + s * nnt_rng_normal(r);
+        if (v >= lo && v <= hi) return v;
+    }
+    return mu < lo ? lo : (mu > hi ? hi : mu);
+}
+
+/* ==== Observations ============================================================ */
+
+typedef struct obs {
+    const nnt_trial_view *v;
+    int group;     /* 0 complete, 1 pruned, 2 running (constant liar) */
+    double key1;   /* complete: value; pruned: -epochs */
+    double key2;   /* pruned: value at its last epoch */
+} obs;
+
+static double nan_worst(double v) { return isnan(v) ? INFINITY : v; }
+
+static int cmp_obs(const obs *a, const obs *b)
+{
+    if (a->group != b->group) return a->group - b->group;
+    if (a->key1 != b->key1) return a->key1 < b->key1 ? -1 : 1;
+    if (a->key2 != b->key2) return a->key2 < b->key2 ? -1 : 1;
+    return (a->v->number > b->v->number) - (a->v->number < b->v->number);
+}
+
+/* Ranks the usable trials of the history into o (room for hist->n): the
+ * first *n_good are good, the rest up to *n_all bad; each part keeps the
+ * history's order (trial-number order in a study), which the forgetting
+ * weights follow. *n_finished counts complete and pruned trials. top has
+ * room for gamma_max entries. Only the good ones need ranking, and there are
+ * at most gamma_max of them: a bounded insertion keeps this O(n) in practice. */
+static void rank_history(const nnt_tpe_options *opt, const nnt_history *hist, obs *o, int *top,
+                         int *n_good, int *n_all, int *n_finished)
+{
+    int m = 0, fin = 0;
+    for (int i = 0; hist && i < hist->n; i++) {
+        const nnt_trial_view *v = &hist->trials[i];
+        if (!v->x || !v->active) continue;
+        obs *b = &o[m];
+        b->v = v;
+        b->key1 = b->key2 = 0;
+        if (v->state == NNT_TRIAL_COMPLETE) {
+            b->group = 0;
+            b->key1 = nan_worst(v->value);
+        } else if (v->state == NNT_TRIAL_PRUNED) {
+            /* Optuna's rule: below every complete trial; among pruned ones,
+             * further is better, then the value reached at the last epoch. */
+            b->group = 1;
+            b->key1 = -(double)v->epochs;
+            b->key2 = v->epochs > 0 && v->intermediate ? nan_worst(v->intermediate[v->epochs - 1])
+                                                       : nan_worst(v->value);
+        } else if (v->state == NNT_TRIAL_RUNNING && opt->constant_liar) {
+            b->group = 2; /* the liar: ranks after every finished trial */
+        } else {
+            continue;
+        }
+        fin += b->group < 2;
+        m++;
+    }
+    int g = (int)ceil(opt->gamma * fin);
+    if (g > opt->gamma_max) g = opt->gamma_max;
+    if (g < 1) g = 1;
+    if (g > fin) g = fin;
+    int nt = 0;
+    for (int i = 0; i < m; i++) {
+        if (nt == g && cmp_obs(&o[i], &o[top[nt - 1]]) >= 0) continue;
+        int k = nt < g ? nt++ : g - 1;
+        while (k > 0 && cmp_obs(&o[i], &o[top[k - 1]]) < 0) {
+            top[k] = top[k - 1];
+            k--;
+        }
+        top[k] = i;
+    }
+    /* Stable partition: good ones first, both parts in history order. */
+    for (int k = 0; k < nt; k++) o[top[k]].group = -1 - o[top[k]].group;
+    obs *tmp = o + m; /* o has room for 2 m */
+    int ng = 0, nb = nt;
+    for (int i = 0; i < m; i++) {
+        if (o[i].group < 0) {
+            o[i].group = -1 - o[i].group;
+            tmp[ng++] = o[i];
+        } else {
+            tmp[nb++] = o[i];
+        }
+    }
+    memcpy(o, tmp, (size_t)m * sizeof *o);
+    *n_good = g;
+    *n_all = m;
+    *n_finished = fin;
+}
+
+static int obs_active(const obs *b, int i)
+{
+    return b->v->active[i] && !isnan(b->v->x[i]);
+}
+
+/* Hyperopt's linear forgetting: the FORGET_FLAT most recent observations
+ * weigh 1, older ones ramp up from 1/m. */
+static void forget_weights(int m, double *w)
+{
+    int ramp = m - FORGET_FLAT;
+    double w0 = 1.0 / m, step = ramp > 1 ? (1.0 - w0) / (double)(ramp - 1) : 0;
+    for (int k = 0; k < m; k++) w[k] = k >= ramp ? 1 : w0 + step * (double)k;
+}
+
+/* ==== Univariate Parzen estimators ============================================ */
+
+/* A truncated Gaussian mixture on [lo, hi]: the observations, sorted by mu,
+ * plus (last) the prior component N((lo+hi)/2, hi-lo). coef = w / (s sqrt(2
+ * pi) Z) for densities, wz = w / Z for cell masses, with Z the mass of the
+ * kernel inside [lo, hi]. s_max is the widest observation kernel: kernels
+ * further than FAR_Z s_max from a point are not even looked at. */
+typedef struct mixture {
+    int m, n; /* components; observations (m - 1) */
+    double s_max;
+    double *mu, *s, *inv_s, *w, *coef, *wz;
+    double *block;
+} mixture;
+
+typedef struct sortpair {
+    double mu, w;
+} sortpair;
+
+/* Quicksort by mu (median of three, insertion sort below 16): qsort's
+ * comparator calls cost more than the rest of a proposal. */
+static void sort_pairs(sortpair *a, int n)
+{
+    while (n > 16) {
+        sortpair t;
+        int mid = n / 2;
+#define SWAP_(i, j) (t = a[i], a[i] = a[j], a[j] = t)
+        if (a[mid].mu < a[0].mu) SWAP_(mid, 0);
+        if (a[n - 1].mu < a[0].mu) SWAP_(n - 1, 0);
+        if (a[n - 1].mu < a[mid].mu) SWAP_(n - 1, mid);
+        double piv = a[mid].mu;
+        int i = 0, j = n - 1;
+        for (;;) {
+            while (a[i].mu < piv) i++;
+            while (a[j].mu > piv) j--;
+            if (i >= j) break;
+            SWAP_(i, j);
+            i++;
+            j--;
+        }
+#undef SWAP_
+        /* [0, j] <= piv <= [j+1, n): recurse on the smaller side. */
+        int nl = j + 1;
+        if (nl < n - nl) {
+            sort_pairs(a, nl);
+            a += nl;
+            n -= nl;
+        } else {
+            sort_pairs(a + nl, n - nl);
+            n = nl;
+        }
+    }
+    for (int i = 1; i < n; i++) {
+        sortpair v = a[i];
+        int j = i - 1;
+        while (j >= 0 && a[j].mu > v.mu) {
+            a[j + 1] = a[j];
+            j--;
+        }
+        a[j + 1] = v;
+    }
+}
+
+/* Sorts n pairs by mu in [lo, hi]: two LSD radix passes on a 20-bit key
+ * (mu's position in [lo, hi]), then an insertion pass that fixes the order
+ * inside a key, in effect linear. tmp has room for n pairs, key for 2 n. */
+static void sort_pairs_radix(sortpair *a, int n, double lo, double hi, sortpair *tmp,
+                             uint32_t *key)
+{
+    if (n < 64) {
+        sort_pairs(a, n);
+        return;
+    }
+    enum { BITS = 10, BUCKETS = 1 << BITS };
+    const double kmax = (double)((1u << (2 * BITS)) - 1);
+    double scale = hi > lo ? kmax / (hi - lo) : 0;
+    for (int i = 0; i < n; i++) {
+        double q = (a[i].mu - lo) * scale;
+        key[i] = q <= 0 ? 0 : (q >= kmax ? (uint32_t)kmax : (uint32_t)q);
+    }
+    uint32_t *ktmp = key + n;
+    int count[BUCKETS];
+    /* Pass 0: a -> tmp by the low digit; pass 1: tmp -> a by the high one. */
+    for (int pass = 0; pass < 2; pass++) {
+        const sortpair *src = pass ? tmp : a;
+        sortpair *dst = pass ? a : tmp;
+        const uint32_t *ks = pass ? ktmp : key;
+        uint32_t *kd = pass ? key : ktmp;
+        int shift = BITS * pass;
+        memset(count, 0, sizeof count);
+        for (int i = 0; i < n; i++) count[(ks[i] >> shift) & (BUCKETS - 1)]++;
+        for (int c = 0, sum = 0; c < BUCKETS; c++) {
+            int t = count[c];
+            count[c] = sum;
+            sum += t;
+        }
+        for (int i = 0; i < n; i++) {
+            int at = count[(ks[i] >> shift) & (BUCKETS - 1)]++;
+            dst[at] = src[i];
+            kd[at] = ks[i];
+        }
+    }
+    for (int i = 1; i < n; i++) {
+        if (!(a[i - 1].mu > a[i].mu)) continue;
+        sortpair v = a[i];
+        int j = i - 1;
+        while (j >= 0 && a[j].mu > v.mu) {
+            a[j + 1] = a[j];
+            j--;
+        }
+        a[j + 1] = v;
+    }
+}
+
+static void mixture_free(mixture *x)
+{
+    nnt_free(x->block);
+    memset(x, 0, sizeof *x);
+}
+
+static inline double max2(double a, double b) { return a > b ? a : b; }
+
+/* Mass of N(mu, 1/inv_s) inside [lo, hi]. */
+static double trunc_mass(double mu, double inv_s, double lo, double hi)
+{
+    double za = (lo - mu) * inv_s, zb = (hi - mu) * inv_s;
+    if (za < -FAR_Z && zb > FAR_Z) return 1;
+    return ncdf_diff(za, zb);
+}
+
+/* Builds the mixture from n observations sp (transformed values and
+ * weights); sp is sorted in place (tmp: n pairs, key: 2 n keys of scratch). */
+static int mixture_build(const nnt_tpe_options *opt, const dim_info *d, sortpair *sp, int n,
+                         sortpair *tmp, uint32_t *key, mixture *x)
+{
+    memset(x, 0, sizeof *x);
+    int m = n + 1;
+    x->block = nnt_malloc_array((size_t)m * 6, sizeof *x->block);
+    if (!x->block) return NNT_ERR_NOMEM;
+    x->m = m;
+    x->n = n;
+    x->mu = x->block;
+    x->s = x->mu + m;
+    x->inv_s = x->s + m;
+    x->w = x->inv_s + m;
+    x->coef = x->w + m;
+    x->wz = x->coef + m;
+    double range = d->hi - d->lo;
+    sort_pairs_radix(sp, n, d->lo, d->hi, tmp, key);
+    double minsig = opt->magic_clip ? range / (n + 1 < 100 ? n + 1 : 100) : 1e-12 * range;
+    double wsum = opt->prior_weight;
+    x->s_max = 0;
+    int nk = 0;
+    for (int k = 0; k < n; k++) {
+        double s;
+        /* Hyperopt's rule: the larger gap to a neighbour; the domain ends
+         * count as neighbours only for a lone observation. */
+        if (n == 1) s = max2(sp[k].mu - d->lo, d->hi - sp[k].mu);
+        else if (k == 0) s = sp[1].mu - sp[0].mu;
+        else if (k == n - 1) s = sp[k].mu - sp[k - 1].mu;
+        else s = max2(sp[k].mu - sp[k - 1].mu, sp[k + 1].mu - sp[k].mu);
+        if (s < minsig) s = minsig;
+        if (s > range) s = range;
+        if (s > x->s_max) x->s_max = s;
+        wsum += sp[k].w;
+        /* Equal kernels (repeated values of a discrete parameter) merge
+         * exactly into one with their summed weight. */
+        if (nk > 0 && x->mu[nk - 1] == sp[k].mu && x->s[nk - 1] == s) {
+            x->w[nk - 1] += sp[k].w;
+            continue;
+        }
+        x->mu[nk] = sp[k].mu;
+        x->s[nk] = s;
+        x->w[nk] = sp[k].w;
+        nk++;
+    }
+    n = nk;
+    x->n = n;
+    x->m = m = n + 1;
+    x->mu[n] = 0.5 * (d->lo + d->hi);
+    x->s[n] = range;
+    x->w[n] = opt->prior_weight;
+    for (int k = 0; k < m; k++) {
+        x->w[k] /= wsum;
+        x->inv_s[k] = 1.0 / x->s[k];
+        x->wz[k] = x->w[k] / trunc_mass(x->mu[k], x->inv_s[k], d->lo, d->hi);
+        x->coef[k] = x->wz[k] * x->inv_s[k] / SQRT2PI;
+    }
+    return NNT_OK;
+}
+
+static double mixture_sample(const mixture *x, const dim_info *d, nnt_rng *r)
+{
+    double u = nnt_rng_uniform(r), c = 0;
+    int k = x->m - 1;
+    for (int j = 0; j < x->m; j++) {
+        c += x->w[j];
+        if (u < c) {
+            k = j;
+            break;
+        }
+    }
+    return draw_truncnorm(r, x->mu[k], x->s[k], d->lo, d->hi);
+}
+
+/* First observation with mu >= v (mu sorted). */
+static int lower_bound(const double *mu, int n, double v)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (mu[mid] < v) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* log density at t. Kernels beyond FAR_Z sigma are skipped: each adds less
+ * than 1e-18 w / s, while the prior component alone keeps the density above
+ * ~0.35 w_prior / range, so the sum moves by less than 1e-12 relatively. */
+static double mixture_logpdf(const mixture *x, double t)
+{
+    int n = x->n;
+    double s = x->coef[n] * exp(-0.5 * (t - x->mu[n]) * (t - x->mu[n]) * x->inv_s[n] * x->inv_s[n]);
+    int k0 = lower_bound(x->mu, n, t - FAR_Z * x->s_max);
+    for (int k = k0; k < n && x->mu[k] <= t + FAR_Z * x->s_max; k++) {
+        double z = (t - x->mu[k]) * x->inv_s[k];
+        double z2 = z * z;
+        if (z2 < FAR_Z2) s += x->coef[k] * fast_exp(-0.5 * z2);
+    }
+    return log(s);
+}
+
+/* Mass of a kernel on [a, b]. A cell narrower than the kernel's sigma uses
+ * Simpson's rule (error < h^5/2400 for a width of h sigmas, well below 1e-3
+ * of the cell's mass where that mass matters): three fast exps cost a
+ * fraction of the two erfc evaluations. */
+static double kernel_mass(double mu, double inv_s, double a, double b)
+{
+    double za = (a - mu) * inv_s, zb = (b - mu) * inv_s;
+    if (za > FAR_Z || zb < -FAR_Z) return 0; /* < 1e-19: as in mixture_logpdf */
+    if (za < -FAR_Z && zb > FAR_Z) return 1;
+    double h = zb - za;
+    if (h <= 1) {
+        double zm = 0.5 * (za + zb);
+        return h / (6 * SQRT2PI) *
+               (fast_exp(-0.5 * za * za) + 4 * fast_exp(-0.5 * zm * zm) + fast_exp(-0.5 * zb * zb));
+    }
+    return ncdf_diff(za, zb);
+}
+
+/* log of the mixture's mass on [a, b]. */
+static double mixture_logmass(const mixture *x, double a, double b)
+{
+    int n = x->n;
+    double s = x->wz[n] * kernel_mass(x->mu[n], x->inv_s[n], a, b);
+    int k0 = lower_bound(x->mu, n, a - FAR_Z * x->s_max);
+    for (int k = k0; k < n && x->mu[k] <= b + FAR_Z * x->s_max; k++)
+        s += x->wz[k] * kernel_mass(x->mu[k], x->inv_s[k], a, b);
+    return log(s);
+}
+
+/* Collects the active observations of parameter i among o[from..to) into
+ * sp (transformed values, forgetting weights). Returns the count. */
+static int collect_numeric(const dim_info *d, const obs *o, int from, int to, int i, sortpair *sp,
+                           double *wbuf)
+{
+    int n = 0;
+    for (int j = from; j < to; j++) {
+        if (!obs_active(&o[j], i)) continue;
+        double v = o[j].v->x[i];
+        if (d->log && !(v > 0)) continue;
+        sp[n++].mu = tf(d, v);
+    }
+    forget_weights(n, wbuf);
+    for (int k = 0; k < n; k++) sp[k].w = wbuf[k];
+    return n;
+}
+
+/* Categorical probabilities: a mixture of one kernel per observation, which
+ * puts (1 + eps) / (1 + K eps) on the observed choice and eps / (1 + K eps)
+ * on each other one, eps = prior_weight / (observations + 1), and the
+ * uniform prior with weight prior_weight (Optuna's kernel; the same as in
+ * the multivariate model). With few good trials this leaves unobserved
+ * choices about twice the mass plain weighted counts would. */
+static void collect_categorical(const nnt_tpe_options *opt, const dim_info *d, const obs *o,
+                                int from, int to, int i, double *p, double *wbuf)
+{
+    int n = 0;
+    for (int j = from; j < to; j++) n += obs_active(&o[j], i);
+    forget_weights(n, wbuf);
+    double eps = opt->prior_weight / (n + 1), norm = 1 + d->K * eps;
+    double wsum = 0;
+    for (int c = 0; c < d->K; c++) p[c] = 0;
+    int k = 0;
+    for (int j = from; j < to; j++) {
+        if (!obs_active(&o[j], i)) continue;
+        int c = (int)o[j].v->x[i];
+        double w = wbuf[k++];
+        if (c < 0 || c >= d->K) continue;
+        p[c] += w;
+        wsum += w;
+    }
+    double total = wsum + opt->prior_weight;
+    for (int c = 0; c < d->K; c++)
+        p[c] = ((p[c] + wsum * eps) / norm + opt->prior_weight / d->K) / total;
+}
+
+static int draw_index(const double *p, int K, nnt_rng *r)
+{
+    double u = nnt_rng_uniform(r), c = 0;
+    for (int k = 0; k < K; k++) {
+        c += p[k];
+        if (u < c) return k;
+    }
+    return K - 1;
+}
+
+/* Scratch for one proposal: sized once from the history. */
+typedef struct scratch {
+    sortpair *sp, *tmp;
+    uint32_t *key;
+    double *wbuf;
+    double *pl, *pg; /* categorical probabilities */
+} scratch;
+
+/* Draws n_candidates values of parameter i from l into cand and their
+ * log l - log g into score. */
+static int candidates_univariate(const nnt_tpe_options *opt, const dim_info *d, int i,
+                                 const obs *o, int n_good, int n_all, scratch *sc, nnt_rng *r,
+                                 double *cand, double *score)
+{
+    int C = opt->n_candidates;
+    if (d->kind == DIM_FIXED) {
+        for (int c = 0; c < C; c++) cand[c] = score[c] = 0;
+        return NNT_OK;
+    }
+    if (d->kind == DIM_CAT) {
+        collect_categorical(opt, d, o, 0, n_good, i, sc->pl, sc->wbuf);
+        collect_categorical(opt, d, o, n_good, n_all, i, sc->pg, sc->wbuf);
+        for (int c = 0; c < C; c++) {
+            int k = draw_index(sc->pl, d->K, r);
+            cand[c] = k;
+            score[c] = log(sc->pl[k]) - log(sc->pg[k]);
+        }
+        return NNT_OK;
+    }
+    mixture l, g;
+    int nl = collect_numeric(d, o, 0, n_good, i, sc->sp, sc->wbuf);
+    int rc = mixture_build(opt, d, sc->sp, nl, sc->tmp, sc->key, &l);
+    if (rc != NNT_OK) return rc;
+    int ng = collect_numeric(d, o, n_good, n_all, i, sc->sp, sc->wbuf);
+    rc = mixture_build(opt, d, sc->sp, ng, sc->tmp, sc->key, &g);
+    if (rc != NNT_OK) {
+        mixture_free(&l);
+        return rc;
+    }
+    for (int c = 0; c < C; c++) {
+        double t = mixture_sample(&l, d, r);
+        double v = untf(d, t);
+        if (d->kind == DIM_DISC) {
+            double a, b;
+            cell(d, v, &a, &b);
+            score[c] = mixture_logmass(&l, a, b) - mixture_logmass(&g, a, b);
+        } else {
+            score[c] = mixture_logpdf(&l, t) - mixture_logpdf(&g, t);
+        }
+        cand[c] = v;
+    }
+    mixture_free(&l);
+    mixture_free(&g);
+    return NNT_OK;
+}
+
+/* ==== Multivariate Parzen estimator =========================================== */
+
+/* Joint kernels over the dims J: component c is an observation (or, last,
+ * the prior) with one kernel per dim: a truncated Gaussian for numeric dims
+ * (bandwidth from Scott's rule, shared by the observation components; the
+ * prior's is the range), and for categorical dims a distribution that puts
+ * (1 + eps) / (1 + K eps) on the observed choice, eps = prior_weight /
+ * components (Optuna's kernel; the prior's is uniform). Densities are
+ * products over dims, evaluated in linear scale: the prior component keeps
+ * the sum far from underflow. Storage is by dim (column t of mu is
+ * mu[t*m .. t*m + m-1]) so that each dim is one tight loop over the
+ * components. */
+typedef struct joint {
+    int m, n, nd;  /* components, observations (m - 1), dims */
+    double *w;     /* m: normalised weights */
+    double *cw;    /* m: w / prod(Z) * prod over continuous dims of inv_s/sqrt(2 pi),
+                      and 1/K per categorical dim for the prior */
+    double *mu;    /* nd x m: transformed value, or choice index */
+    double *s;     /* nd: observation bandwidth */
+    double *inv_s; /* 2 nd: observation, prior */
+    double *cat_on, *cat_off; /* nd */
+    int *cell;     /* nd x m: grid index of a discrete dim's mu when memoised */
+    int *uniq;     /* per memoised dim, the distinct grid indices observed... */
+    int *n_uniq;   /* ...their count (0 for other dims), and where they start */
+    int *uniq_at;
+    double *block;
+} joint;
+
+/* Discrete dims with at most this many grid points compute their kernel
+ * masses once per distinct observed grid point and candidate: the
+ * observation components share one bandwidth, so the mass depends only on
+ * the component's grid point. */
+#define JOINT_MEMO_MAX 1024
+
+static int memoised(const dim_info *d) { return d->kind == DIM_DISC && d->kmax < JOINT_MEMO_MAX; }
+
+static void joint_free(joint *j)
+{
+    nnt_free(j->block);
+    nnt_free(j->cell);
+    nnt_free(j->uniq);
+    nnt_free(j->n_uniq);
+    nnt_free(j->uniq_at);
+    memset(j, 0, sizeof *j);
+}
+
+static int joint_usable(const obs *b, const int *J, int nd)
+{
+    for (int t = 0; t < nd; t++)
+        if (!obs_active(b, J[t])) return 0;
+    return 1;
+}
+
+static int grid_index(const dim_info *d, double v)
+{
+    double kk = floor((v - d->low) / d->st + 0.5);
+    return kk < 0 ? 0 : (kk > (double)d->kmax ? (int)d->kmax : (int)kk);
+}
+
+static int joint_build(const nnt_tpe_options *opt, const dim_info *dims, const int *J, int nd,
+                       const obs *o, int from, int to, double *wbuf, joint *j)
+{
+    memset(j, 0, sizeof *j);
+    int n = 0;
+    for (int q = from; q < to; q++) n += joint_usable(&o[q], J, nd);
+    int m = n + 1;
+    size_t sz = (size_t)m * 2 + (size_t)m * nd + (size_t)nd * 5;
+    j->block = nnt_malloc_array(sz, sizeof *j->block);
+    j->cell = nnt_malloc_array((size_t)m * nd, sizeof *j->cell);
+    j->uniq = nnt_malloc_array((size_t)m * nd, sizeof *j->uniq);
+    j->n_uniq = nnt_calloc((size_t)nd, sizeof *j->n_uniq);
+    j->uniq_at = nnt_calloc((size_t)nd, sizeof *j->uniq_at);
+    if (!j->block || !j->cell || !j->uniq || !j->n_uniq || !j->uniq_at) {
+        joint_free(j);
+        return NNT_ERR_NOMEM;
+    }
+    j->m = m;
+    j->n = n;
+    j->nd = nd;
+    j->w = j->block;
+    j->cw = j->w + m;
+    j->mu = j->cw + m;
+    j->s = j->mu + (size_t)m * nd;
+    j->inv_s = j->s + nd;
+    j->cat_on = j->inv_s + 2 * nd;
+    j->cat_off = j->cat_on + nd;
+    forget_weights(n, wbuf);
+    double wsum = opt->prior_weight;
+    int k = 0;
+    for (int q = from; q < to; q++) {
+        if (!joint_usable(&o[q], J, nd)) continue;
+        for (int t = 0; t < nd; t++) {
+            const dim_info *d = &dims[J[t]];
+            double v = o[q].v->x[J[t]];
+            size_t at = (size_t)t * m + k;
+            j->cell[at] = memoised(d) ? grid_index(d, v) : -1;
+            j->mu[at] = d->kind == DIM_CAT ? v : (d->log && !(v > 0) ? d->lo : tf(d, v));
+        }
+        j->w[k] = wbuf[k];
+        wsum += wbuf[k];
+        k++;
+    }
+    j->w[n] = opt->prior_weight;
+    for (int c = 0; c < m; c++) {
+        j->w[c] /= wsum;
+        j->cw[c] = j->w[c];
+    }
+    double eps = opt->prior_weight / m;
+    int n_u = 0;
+    for (int t = 0; t < nd; t++) {
+        const dim_info *d = &dims[J[t]];
+        double *col = j->mu + (size_t)t * m;
+        j->cell[(size_t)t * m + n] = -1;
+        if (d->kind == DIM_CAT) {
+            j->cat_on[t] = (1 + eps) / (1 + d->K * eps);
+            j->cat_off[t] = eps / (1 + d->K * eps);
+            col[n] = -1; /* the prior: uniform */
+            j->cw[n] /= d->K;
+            continue;
+        }
+        double range = d->hi - d->lo;
+        double s = SCOTT_SIGMA0 * pow((double)(n > 0 ? n : 1), -1.0 / (nd + 4)) * range;
+        double minsig = opt->magic_clip ? range / (n + 1 < 100 ? n + 1 : 100) : 1e-12 * range;
+        if (s < minsig) s = minsig;
+        if (s > range) s = range;
+        j->s[t] = s;
+        j->inv_s[2 * t] = 1.0 / s;
+        j->inv_s[2 * t + 1] = 1.0 / range;
+        col[n] = 0.5 * (d->lo + d->hi);
+        if (memoised(d)) {
+            /* The distinct grid points, each with its truncation mass (the
+             * components of one grid point share it). */
+            double *z = nnt_malloc_array((size_t)d->kmax + 1, sizeof *z);
+            if (!z) {
+                joint_free(j);
+                return NNT_ERR_NOMEM;
+            }
+            for (long q = 0; q <= d->kmax; q++) z[q] = -1;
+            j->uniq_at[t] = n_u;
+            for (int c = 0; c < n; c++) {
+                int q = j->cell[(size_t)t * m + c];
+                if (z[q] < 0) {
+                    z[q] = trunc_mass(col[c], j->inv_s[2 * t], d->lo, d->hi);
+                    j->uniq[n_u++] = q;
+                }
+                j->cw[c] /= z[q];
+            }
+            j->n_uniq[t] = n_u - j->uniq_at[t];
+            j->cw[n] /= trunc_mass(col[n], j->inv_s[2 * t + 1], d->lo, d->hi);
+            nnt_free(z);
+            continue;
+        }
+        for (int c = 0; c < m; c++) {
+            double is = j->inv_s[2 * t + (c == n)];
+            j->cw[c] /= trunc_mass(col[c], is, d->lo, d->hi);
+            if (d->kind == DIM_CONT) j->cw[c] *= is / SQRT2PI;
+        }
+    }
+    return NNT_OK;
+}
+
+/* log of the joint density at candidate y (model coordinates; ya/yb: the
+ * cells of discrete dims). memo has kmax + 1 slots per memoised dim (NULL
+ * for the others); z2 and f have room for the components. */
+static double joint_logpdf(const joint *j, const dim_info *dims, const int *J, const double *y,
+                           const double *ya, const double *yb, double **memo, double *z2,
+                           double *f)
+{
+    int n = j->n, m = j->m, nd = j->nd;
+    for (int c = 0; c < n; c++) {
+        z2[c] = 0;
+        f[c] = j->cw[c];
+    }
+    double z2p = 0, fp = j->cw[n];
+    for (int t = 0; t < nd; t++) {
+        const dim_info *d = &dims[J[t]];
+        const double *col = j->mu + (size_t)t * m;
+        double is = j->inv_s[2 * t], isp = j->inv_s[2 * t + 1], yt = y[t];
+        if (d->kind == DIM_CAT) {
+            double on = j->cat_on[t], off = j->cat_off[t];
+            for (int c = 0; c < n; c++) f[c] *= col[c] == yt ? on : off;
+        } else if (d->kind == DIM_CONT) {
+            for (int c = 0; c < n; c++) {
+                double z = (yt - col[c]) * is;
+                z2[c] += z * z;
+            }
+            double z = (yt - col[n]) * isp;
+            z2p += z * z;
+        } else {
+            if (memo[t]) {
+                const int *u = j->uniq + j->uniq_at[t];
+                for (int q = 0; q < j->n_uniq[t]; q++) {
+                    double mu = tf(d, fmin(d->low + u[q] * d->st, d->high));
+                    memo[t][u[q]] = kernel_mass(mu, is, ya[t], yb[t]);
+                }
+                const int *cl = j->cell + (size_t)t * m;
+                for (int c = 0; c < n; c++) f[c] *= memo[t][cl[c]];
+            } else {
+                for (int c = 0; c < n; c++) f[c] *= kernel_mass(col[c], is, ya[t], yb[t]);
+            }
+            fp *= kernel_mass(col[n], isp, ya[t], yb[t]);
+        }
+    }
+    double sum = fp * fast_exp(-0.5 * z2p);
+    for (int c = 0; c < n; c++)
+        if (z2[c] < 2 * FAR_Z2 && f[c] > 0) sum += f[c] * fast_exp(-0.5 * z2[c]);
+    return log(sum);
+}
+
+static int propose_joint(const nnt_tpe_options *opt, const dim_info *dims, const int *J, int nd,
+                         const obs *o, int n_good, int n_all, scratch *sc, nnt_rng *r,
+                         double *x)
+{
+    joint l, g;
+    int rc = joint_build(opt, dims, J, nd, o, 0, n_good, sc->wbuf, &l);
+    if (rc != NNT_OK) return rc;
+    rc = joint_build(opt, dims, J, nd, o, n_good, n_all, sc->wbuf, &g);
+    if (rc != NNT_OK) {
+        joint_free(&l);
+        return rc;
+    }
+    /* y: candidate in model coordinates; v: parameter values; ya/yb: cells;
+     * best; then per-component scratch and the memo slots. */
+    size_t n_memo = 0;
+    for (int t = 0; t < nd; t++)
+        if (memoised(&dims[J[t]])) n_memo += (size_t)dims[J[t]].kmax + 1;
+    size_t m_max = (size_t)(l.m > g.m ? l.m : g.m);
+    double *buf = nnt_malloc_array((size_t)nd * 5 + 2 * m_max + n_memo + 1, sizeof *buf);
+    double **memo = nnt_calloc((size_t)nd + 1, sizeof *memo);
+    if (!buf || !memo) {
+        nnt_free(buf);
+        nnt_free(memo);
+        joint_free(&l);
+        joint_free(&g);
+        return NNT_ERR_NOMEM;
+    }
+    double *y = buf, *v = y + nd, *ya = v + nd, *yb = ya + nd, *best = yb + nd;
+    double *z2 = best + nd, *f = z2 + m_max, *slots = f + m_max;
+    for (int t = 0; t < nd; t++)
+        if (memoised(&dims[J[t]])) {
+            memo[t] = slots;
+            slots += dims[J[t]].kmax + 1;
+        }
+    double best_score = -INFINITY;
+    for (int c = 0; c < opt->n_candidates; c++) {
+        int k = draw_index(l.w, l.m, r);
+        int prior = k == l.m - 1;
+        for (int t = 0; t < nd; t++) {
+            const dim_info *d = &dims[J[t]];
+            double mu = l.mu[(size_t)t * l.m + k];
+            ya[t] = yb[t] = 0;
+            if (d->kind == DIM_CAT) {
+                /* The kernel's own distribution: observed choice or any other. */
+                if (prior) {
+                    y[t] = (double)nnt_rng_below(r, (uint64_t)d->K);
+                } else if (d->K == 1 || nnt_rng_uniform(r) < l.cat_on[t]) {
+                    y[t] = mu;
+                } else {
+                    int other = (int)nnt_rng_below(r, (uint64_t)(d->K - 1));
+                    y[t] = other >= (int)mu ? other + 1 : other;
+                }
+                v[t] = y[t];
+                continue;
+            }
+            double s = prior ? d->hi - d->lo : l.s[t];
+            double t0 = draw_truncnorm(r, mu, s, d->lo, d->hi);
+            v[t] = untf(d, t0);
+            y[t] = d->kind == DIM_DISC ? tf(d, v[t]) : t0;
+            if (d->kind == DIM_DISC) cell(d, v[t], &ya[t], &yb[t]);
+        }
+        double score = joint_logpdf(&l, dims, J, y, ya, yb, memo, z2, f) -
+                       joint_logpdf(&g, dims, J, y, ya, yb, memo, z2, f);
+        if (c == 0 || score > best_score) {
+            best_score = score;
+            memcpy(best, v, (size_t)nd * sizeof *v);
+        }
+    }
+    for (int t = 0; t < nd; t++) x[J[t]] = best[t];
+    nnt_free(buf);
+    nnt_free(memo);
+    joint_free(&l);
+    joint_free(&g);
+    return NNT_OK;
+}
+
+/* ==== The sampler ============================================================== */
+
+typedef struct tpe_ctx {
+    int n;
+    int *order;
+    int *parent;
+    dim_info *dims;
+    nnt_tpe_options opt;
+    nnt_sampler startup;
+} tpe_ctx;
+
+static void tpe_free(void *vctx)
+{
+    tpe_ctx *c = vctx;
+    if (!c) return;
+    nnt_sampler_free(&c->startup);
+    nnt_free(c->order);
+    nnt_free(c->parent);
+    nnt_free(c->dims);
+    nnt_free(c);
+}
+
+static int tpe_propose(void *vctx, const nnt_space *space, const nnt_history *hist, int number,
+                       uint64_t seed, double *x, uint8_t *active, nnt_error *err)
+{
+    const tpe_ctx *c = vctx;
+    if (!space || space->n != c->n)
+        return nnt_fail(err, NNT_ERR_ARG, "tpe: the space does not match the sampler's");
+    int nh = hist ? hist->n : 0;
+    int n = c->n;
+    obs *o = nnt_malloc_array(2 * (size_t)nh + 1, sizeof *o);
+    int *top = nnt_malloc_array((size_t)c->opt.gamma_max, sizeof *top);
+    if (!o || !top) {
+        nnt_free(o);
+        nnt_free(top);
+        return nnt_fail(err, NNT_ERR_NOMEM, "tpe: out of memory");
+    }
+    int n_good, n_all, n_fin;
+    rank_history(&c->opt, hist, o, top, &n_good, &n_all, &n_fin);
+    nnt_free(top);
+    if (n_fin < c->opt.n_startup_trials || n_fin == 0) {
+        nnt_free(o);
+        return c->startup.propose(c->startup.ctx, space, hist, number, seed, x, active, err);
+    }
+    int maxK = 1;
+    for (int i = 0; i < n; i++)
+        if (c->dims[i].kind == DIM_CAT && c->dims[i].K > maxK) maxK = c->dims[i].K;
+    scratch sc;
+    sc.sp = nnt_malloc_array((size_t)nh + 1, sizeof *sc.sp);
+    sc.tmp = nnt_malloc_array((size_t)nh + 1, sizeof *sc.tmp);
+    sc.key = nnt_malloc_array(2 * (size_t)nh + 2, sizeof *sc.key);
+    sc.wbuf = nnt_malloc_array((size_t)nh + 1, sizeof *sc.wbuf);
+    sc.pl = nnt_malloc_array((size_t)maxK * 2, sizeof *sc.pl);
+    int *J = nnt_malloc_array((size_t)n + 1, sizeof *J);
+    int rc = sc.sp && sc.tmp && sc.key && sc.wbuf && sc.pl && J ? NNT_OK : NNT_ERR_NOMEM;
+    sc.pg = sc.pl ? sc.pl + maxK : NULL;
+    nnt_rng r;
+    nnt_rng_seed(&r, seed);
+    int nd = 0;
+    if (rc == NNT_OK && c->opt.multivariate) {
+        /* Jointly: the parameters every trial has (no condition). The
+         * conditional ones stay univariate, each from the trials where it
+         * was active. */
+        for (int i = 0; i < n; i++)
+            if (c->parent[i] < 0 && c->dims[i].kind != DIM_FIXED) J[nd++] = i;
+        if (nd > 0) rc = propose_joint(&c->opt, c->dims, J, nd, o, n_good, n_all, &sc, &r, x);
+    }
+    double *joint_x = nnt_malloc_array((size_t)nd + 1, sizeof *joint_x);
+    if (!joint_x) rc = NNT_ERR_NOMEM;
+    for (int t = 0; rc == NNT_OK && t < nd; t++) joint_x[t] = x[J[t]];
+    /* The other parameters: n_candidates each, drawn in space order, active
+     * or not, so that a parameter's draws do not depend on which others are
+     * active. cand/score: n x C. */
+    int C = c->opt.n_candidates;
+    double *cand = rc == NNT_OK ? nnt_malloc_array((size_t)n * C + 1, sizeof *cand) : NULL;
+    double *score = rc == NNT_OK ? nnt_malloc_array((size_t)n * C + 1, sizeof *score) : NULL;
+    uint8_t *in_joint = rc == NNT_OK ? nnt_calloc((size_t)n + 1, 1) : NULL;
+    if (rc == NNT_OK && (!cand || !score || !in_joint)) rc = NNT_ERR_NOMEM;
+    for (int t = 0; rc == NNT_OK && t < nd; t++) in_joint[J[t]] = 1;
+    for (int i = 0; rc == NNT_OK && i < n; i++) {
+        if (in_joint[i]) continue;
+        rc = candidates_univariate(&c->opt, &c->dims[i], i, o, n_good, n_all, &sc, &r,
+                                   cand + (size_t)i * C, score + (size_t)i * C);
+    }
+    if (rc == NNT_OK && c->opt.independent) {
+        /* Hyperopt's and Optuna's choice: each parameter its own argmax. */
+        for (int i = 0; i < n; i++) {
+            if (in_joint[i]) continue;
+            int best = 0;
+            for (int k = 1; k < C; k++)
+                if (score[(size_t)i * C + k] > score[(size_t)i * C + best]) best = k;
+            x[i] = cand[(size_t)i * C + best];
+        }
+        space_resolve_order(space, c->order, x, active);
+    } else if (rc == NNT_OK) {
+        /* Candidate k is the vector of every parameter's k-th draw (a draw
+         * from l(x) = prod l_i(x_i)); it scores the sum of log l_i - log g_i
+         * over the parameters active in it (the tree: an inactive parameter
+         * is not part of the configuration), and the best vector wins. */
+        double best_score = -INFINITY;
+        int best = 0;
+        for (int k = 0; k < C; k++) {
+            for (int i = 0; i < n; i++)
+                if (!in_joint[i]) x[i] = cand[(size_t)i * C + k];
+            space_resolve_order(space, c->order, x, active);
+            double sum = 0;
+            for (int i = 0; i < n; i++)
+                if (!in_joint[i] && active[i]) sum += score[(size_t)i * C + k];
+            if (k == 0 || sum > best_score) {
+                best_score = sum;
+                best = k;
+            }
+            /* resolve_order wrote NAN into inactive joint slots: restore. */
+            for (int t = 0; t < nd; t++) x[J[t]] = joint_x[t];
+        }
+        for (int i = 0; i < n; i++)
+            if (!in_joint[i]) x[i] = cand[(size_t)i * C + best];
+        space_resolve_order(space, c->order, x, active);
+    }
+    nnt_free(cand);
+    nnt_free(score);
+    nnt_free(in_joint);
+    nnt_free(joint_x);
+    nnt_free(sc.sp);
+    nnt_free(sc.tmp);
+    nnt_free(sc.key);
+    nnt_free(sc.wbuf);
+    nnt_free(sc.pl);
+    nnt_free(J);
+    nnt_free(o);
+    if (rc != NNT_OK) return nnt_fail(err, rc, "tpe: out of memory");
+    return NNT_OK;
+}
+
+int tpe_observation_counts(const nnt_sampler *tpe, const nnt_space *space,
+                           const nnt_history *hist, int *n_good, int *n_bad, nnt_error *err)
+{
+    if (!tpe || !tpe->ctx || !tpe->name || strcmp(tpe->name, "tpe") != 0)
+        return nnt_fail(err, NNT_ERR_ARG, "tpe: not a TPE sampler");
+    const tpe_ctx *c = tpe->ctx;
+    if (!space || space->n != c->n)
+        return nnt_fail(err, NNT_ERR_ARG, "tpe: the space does not match the sampler's");
+    int nh = hist ? hist->n : 0;
+    obs *o = nnt_malloc_array(2 * (size_t)nh + 1, sizeof *o);
+    int *top = nnt_malloc_array((size_t)c->opt.gamma_max, sizeof *top);
+    if (!o || !top) {
+        nnt_free(o);
+        nnt_free(top);
+        return nnt_fail(err, NNT_ERR_NOMEM, "tpe: out of memory");
+    }
+    int g, all, fin;
+    rank_history(&c->opt, hist, o, top, &g, &all, &fin);
+    nnt_free(top);
+    int on = fin >= c->opt.n_startup_trials && fin > 0;
+    for (int i = 0; i < c->n; i++) {
+        n_good[i] = n_bad[i] = 0;
+        if (!on || c->dims[i].kind == DIM_FIXED) continue;
+        for (int j = 0; j < all; j++) {
+            if (!obs_active(&o[j], i)) continue;
+            if (j < g) n_good[i]++;
+            else n_bad[i]++;
+        }
+    }
+    nnt_free(o);
+    return NNT_OK;
+}
+
+int tpe_good_trials(const nnt_sampler *tpe, const nnt_history *hist, int *numbers, int max,
+                    nnt_error *err)
+{
+    if (!tpe || !tpe->ctx || !tpe->name || strcmp(tpe->name, "tpe") != 0)
+        return nnt_fail(err, NNT_ERR_ARG, "tpe: not a TPE sampler");
+    const tpe_ctx *c = tpe->ctx;
+    int nh = hist ? hist->n : 0;
+    obs *o = nnt_malloc_array(2 * (size_t)nh + 1, sizeof *o);
+    int *top = nnt_malloc_array((size_t)c->opt.gamma_max, sizeof *top);
+    if (!o || !top) {
+        nnt_free(o);
+        nnt_free(top);
+        return nnt_fail(err, NNT_ERR_NOMEM, "tpe: out of memory");
+    }
+    int g, all, fin;
+    rank_history(&c->opt, hist, o, top, &g, &all, &fin);
+    int on = fin >= c->opt.n_startup_trials && fin > 0, k = 0;
+    for (int j = 0; on && j < g && k < max; j++) numbers[k++] = o[j].v->number;
+    nnt_free(o);
+    nnt_free(top);
+    return k;
+}
+
+int nnt_sampler_tpe_create(const nnt_space *space, const nnt_tpe_options *opt, nnt_sampler *out,
+                           nnt_error *err)
+{
+    if (!out) return nnt_fail(err, NNT_ERR_ARG, "tpe: NULL output");
+    memset(out, 0, sizeof *out);
+    if (!space) return nnt_fail(err, NNT_ERR_ARG, "tpe: missing space");
+    nnt_tpe_options o = opt ? *opt : nnt_tpe_options_default();
+    if (o.n_startup_trials < 0)
+        return nnt_fail(err, NNT_ERR_ARG, "tpe: n_startup_trials %d: expected >= 0",
+                        o.n_startup_trials);
+    if (o.n_candidates < 1)
+        return nnt_fail(err, NNT_ERR_ARG, "tpe: n_candidates %d: expected >= 1", o.n_candidates);
+    if (!(o.gamma > 0 && o.gamma <= 1))
+        return nnt_fail(err, NNT_ERR_ARG, "tpe: gamma %g: expected in (0, 1]", o.gamma);
+    if (o.gamma_max < 1)
+        return nnt_fail(err, NNT_ERR_ARG, "tpe: gamma_max %d: expected >= 1", o.gamma_max);
+    if (!(o.prior_weight > 0) || !isfinite(o.prior_weight))
+        return nnt_fail(err, NNT_ERR_ARG, "tpe: prior_weight %g: expected > 0", o.prior_weight);
+    const char *st = o.startup ? o.startup : "sobol";
+    if (strcmp(st, "sobol") != 0 && strcmp(st, "random") != 0)
+        return nnt_fail(err, NNT_ERR_ARG, "tpe: startup sampler \"%s\": expected sobol or random",
+                        st);
+    int rc = nnt_space_validate(space, err);
+    if (rc != NNT_OK) return rc;
+    tpe_ctx *c = nnt_calloc(1, sizeof *c);
+    if (!c) return nnt_fail(err, NNT_ERR_NOMEM, "tpe: out of memory");
+    c->n = space->n;
+    c->opt = o;
+    c->opt.startup = NULL; /* not kept: the caller's string may not outlive us */
+    size_t n1 = (size_t)space->n + 1;
+    c->order = nnt_malloc_array(n1, sizeof *c->order);
+    c->parent = nnt_malloc_array(n1, sizeof *c->parent);
+    c->dims = nnt_malloc_array(n1, sizeof *c->dims);
+    if (!c->order || !c->parent || !c->dims) {
+        tpe_free(c);
+        return nnt_fail(err, NNT_ERR_NOMEM, "tpe: out of memory");
+    }
+    rc = space_order(space, c->order, err);
+    if (rc != NNT_OK) {
+        tpe_free(c);
+        return rc;
+    }
+    int dims = 0;
+    for (int i = 0; i < space->n; i++) {
+        c->parent[i] = space_parent(space, i);
+        dim_init(&space->p[i], &c->dims[i]);
+        dims += space->p[i].kind != NNT_PARAM_FIXED;
+    }
+    if (strcmp(st, "sobol") == 0 && dims <= NNT_SOBOL_MAX_DIM)
+        rc = sampler_sobol_create(space, o.study_seed, &c->startup, err);
+    else
+        rc = sampler_random_create(space, &c->startup, err);
+    if (rc != NNT_OK) {
+        memset(&c->startup, 0, sizeof c->startup);
+        tpe_free(c);
+        return rc;
+    }
+    out->name = "tpe";
+    out->ctx = c;
+    out->propose = tpe_propose;
+    out->free_ctx = tpe_free;
+    return NNT_OK;
+}
