@@ -497,7 +497,7 @@ int main(int argc, char **argv)
         double sps = r.samples / r.seconds;
         double gf = sps * FLOP_PER_SAMPLE / 1e9;
         double frac = gf / ceiling;
-        double target = r.batch >= 512 ? 0.85 : r.batch >= 128 ? 0.80 : r.batch >= 32 ? 0.60 : 0;
+        double target = r.batch == 512 ? 0.85 : r.batch == 128 ? 0.80 : r.batch == 32 ? 0.60 : 0;
         printf("\nbatch %4d: %9.0f samples/s  %6.1f GFLOP/s  %5.1f%% of SGEMM", r.batch, sps, gf,
                100 * frac);
         if (target > 0)

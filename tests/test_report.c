@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "nntune/nntune.h"
 
 #define N_TRIALS 40
@@ -635,6 +636,55 @@ static void test_not_found_and_atomic_save(void **state)
     nnt_report_free(r);
 }
 
+/* Every allocation failure inside load and render is reported as
+ * NNT_ERR_NOMEM (or a storage error), never a crash or a leak (ASan). */
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    const char *path = tu_path("alloc.db");
+    nnt_storage st = open_rw(path);
+    int64_t id = create_study(&st, "alloc", SPACE);
+    nnt_error err;
+    for (int n = 0; n < 6; n++) {
+        char p[256];
+        snprintf(p, sizeof p,
+                 "{\"lr\": %g, \"batch_size\": 32, \"dropout\": 0.1, \"activation\": \"relu\", "
+                 "\"neurons\": 16, \"epochs\": 12}",
+                 0.001 * (n + 1));
+        assert_int_equal(st.trial_start(st.ctx, id, n, p, 1, -1, 1.0, &err), NNT_OK);
+        for (int e = 1; e <= 5; e++)
+            epoch(&st, id, n, e, metrics(1.0 / e, 0.5 + 0.05 * e), metrics(1.0 / e, 0.5 + 0.04 * e), 0.01);
+        finish(&st, id, n, n == 5 ? NNT_TRIAL_FAILED : NNT_TRIAL_COMPLETE, n == 5 ? NAN : 0.7 + 0.01 * n,
+               5, n == 5 ? "diverged (lr=0.006)" : NULL);
+    }
+    nnt_storage_close(&st);
+    nnt_storage_options so = nnt_storage_options_default();
+    so.readonly = 1;
+    assert_int_equal(nnt_storage_open(path, &so, &st, &err), NNT_OK);
+    int done = 0, failures = 0;
+    for (long k = 0; k < 100000 && !done; k += tu_quick() ? 7 : 1) {
+        nnt_report *r = NULL;
+        char *text = NULL;
+        nnt_alloc_fail_after(k);
+        int rc = nnt_report_load(&st, "alloc", NULL, &r, &err);
+        for (int f = 0; rc == NNT_OK && f <= NNT_REPORT_JSON; f++) {
+            rc = nnt_report_render(r, (nnt_report_format)f, &text, NULL, &err);
+            free(text);
+            text = NULL;
+        }
+        nnt_alloc_fail_after(-1);
+        if (rc == NNT_OK) done = 1;
+        else {
+            assert_true(rc == NNT_ERR_NOMEM || rc == NNT_ERR_STORAGE);
+            failures++;
+        }
+        nnt_report_free(r);
+    }
+    assert_true(done);
+    assert_true(failures > 20);
+    nnt_storage_close(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -646,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_empty_study),
         cmocka_unit_test(test_single_trial),
         cmocka_unit_test(test_not_found_and_atomic_save),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -440,6 +440,11 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
         double value = nnt_metrics_get(r->valid ? &rec->valid : &rec->train, r->monitor);
         int is_best = !r->valid || res->best_epoch == 0 ||
                       improves(value, best_value, maximize, o->min_delta);
+        /* Accuracy is coarse on small validation sets: an equal accuracy with a
+         * lower validation loss is a better model, so it counts as the best. */
+        if (!is_best && r->valid && r->monitor == NNT_METRIC_ACCURACY && value == best_value &&
+            rec->valid.loss < res->best_valid.loss)
+            is_best = 1;
         if (is_best) {
             best_value = value;
             since_best = 0;

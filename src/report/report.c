@@ -475,6 +475,12 @@ static int compute_trial_facts(nnt_report *r, nnt_error *err)
 }
 
 /* ---- Suggested space ------------------------------------------------------ */
+/* Fewest trials of a choice before the suggestion may drop it. */
+#define MIN_TRIES 4
+/* Share of the searched range (in its own scale) kept on each side of the
+ * top trials' range, at least. */
+#define MIN_MARGIN 0.1
+
 /* Rounds v to 3 significant digits, down (dir < 0) or up. */
 static double round_sig(double v, int dir)
 {
@@ -508,7 +514,7 @@ static void narrow_numeric(const nnt_report_param *q, const nnt_param_info *in, 
     int lg = in->log && in->low > 0;
     double slo = to_scale(lg, in->low), shi = to_scale(lg, in->high);
     double a = to_scale(lg, q->top_low), b = to_scale(lg, q->top_high);
-    double margin = fmax(0.25 * (b - a), 0.05 * (shi - slo));
+    double margin = fmax(0.25 * (b - a), MIN_MARGIN * (shi - slo));
     double lo = from_scale(lg, fmax(slo, a - margin));
     double hi = from_scale(lg, fmin(shi, b + margin));
     double step = in->step;
@@ -549,14 +555,14 @@ static json_object *narrow_choices(const nnt_report_param *q, json_object *space
     if (!json_object_is_type(list, json_type_array)) return NULL;
     int n = (int)json_object_array_length(list);
     if (n != q->n_choices || q->n_top_active == 0) return NULL;
-    /* a choice "never did well" when it was tried at least twice and no top
-     * trial used it; untried choices stay */
+    /* a choice "never did well" when it was tried MIN_TRIES times or more and
+     * no top trial used it; rarely tried choices stay */
     int kept = 0;
-    for (int c = 0; c < n; c++) kept += q->choice_top[c] > 0 || q->choice_count[c] < 2;
+    for (int c = 0; c < n; c++) kept += q->choice_top[c] > 0 || q->choice_count[c] < MIN_TRIES;
     if (kept == 0 || kept == n) return NULL;
     json_object *nl = json_object_new_array();
     for (int c = 0; c < n; c++)
-        if (q->choice_top[c] > 0 || q->choice_count[c] < 2)
+        if (q->choice_top[c] > 0 || q->choice_count[c] < MIN_TRIES)
             json_object_array_add(nl, json_object_get(json_object_array_get_idx(list, c)));
     if (list == def) json_object_object_add(space, name, nl);
     else json_object_object_add(def, "choices", nl);
