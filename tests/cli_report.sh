@@ -20,6 +20,7 @@ check() { if eval "$1"; then echo "ok: $2"; else fail "$2"; fi; }
 # ---- a tiny real study; its name is markup, which must come out escaped ----
 STUDY='<b>blobs</b> & "co"'
 "$NNT" tune --data "$DATA" --trials 4 --jobs 1 --seed 2 --storage s.db --study "$STUDY" \
+    --sampler random --pruner none \
     --param epochs=6 --param lr=0.001:0.5:log --param batch_size=16,32 \
     --param neurons=4:32:log --param hidden_layers=1 --quiet > tune.out 2>&1
 rc=$?

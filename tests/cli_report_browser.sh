@@ -35,6 +35,7 @@ check() { if eval "$1"; then echo "ok: $2"; else fail "$2"; fi; }
 # A small real study: random search over learning rate, width, batch size
 # and activation, some learning rates high enough to diverge or fail.
 "$NNT" tune --data "$DATA" --trials 12 --jobs 1 --seed 5 --storage b.db --study browser-demo \
+    --sampler random --pruner none \
     --param epochs=15 --param lr=0.001:1:log --param batch_size=8,16,32,64 \
     --param neurons=4:64:log --param hidden_layers=1:2 --param activation=relu,tanh \
     --quiet > tune.out 2>&1

@@ -636,6 +636,75 @@ static void test_not_found_and_atomic_save(void **state)
     nnt_report_free(r);
 }
 
+/* A study with two objectives (accuracy up, parameter count down): the
+ * front, its plot, and the cost columns. */
+static void test_pareto(void **state)
+{
+    (void)state;
+    const char *path = tu_path("pareto.db");
+    nnt_storage st = open_rw(path);
+    nnt_study_open_request req;
+    memset(&req, 0, sizeof req);
+    req.name = "pareto";
+    req.definition = "{\"objectives\": [\"accuracy\", \"params\"], \"space\": {\"lr\": "
+                     "{\"type\": \"float\", \"low\": 0.001, \"high\": 0.1, \"log\": true}}}";
+    req.metric = "accuracy";
+    req.maximize = 1;
+    req.create = 1;
+    nnt_study_record rec;
+    nnt_error err;
+    int created;
+    assert_int_equal(st.study_open(st.ctx, &req, &rec, &created, &err), NNT_OK);
+    /* (accuracy, params): 3 is dominated by 1, 4 by 0; 6 has no cost measured */
+    static const double acc[7] = {0.90, 0.95, 0.85, 0.93, 0.80, 0.97, 0.99};
+    static const double params[7] = {1000, 5000, 800, 6000, 2000, 20000, NAN};
+    for (int n = 0; n < 7; n++) {
+        char p[64];
+        snprintf(p, sizeof p, "{\"lr\": %g}", 0.001 * (n + 1));
+        assert_int_equal(st.trial_start(st.ctx, rec.id, n, p, 1, -1, 1.0, &err), NNT_OK);
+        nnt_trial_record fin;
+        memset(&fin, 0, sizeof fin);
+        fin.number = n;
+        fin.state = NNT_TRIAL_COMPLETE;
+        fin.value = acc[n];
+        fin.value_spread = NAN;
+        fin.duration = fin.finished = 2;
+        fin.n_values = 2;
+        fin.values[0] = acc[n];
+        fin.values[1] = params[n];
+        assert_int_equal(st.trial_finish(st.ctx, rec.id, &fin, &err), NNT_OK);
+    }
+    nnt_study_record_free(&rec);
+    nnt_storage_close(&st);
+
+    nnt_report *r = load(path, "pareto");
+    const nnt_report_summary *s = nnt_report_get_summary(r);
+    assert_true(s->multi_objective);
+    assert_int_equal(s->n_objectives, 2);
+    assert_string_equal(s->objective_names[1], "params");
+    assert_int_equal(s->objective_maximize[0], 1);
+    assert_int_equal(s->objective_maximize[1], 0);
+    assert_int_equal(s->n_pareto, 4);
+    static const int front[4] = {5, 1, 0, 2}; /* best accuracy first */
+    for (int i = 0; i < 4; i++) assert_int_equal(s->pareto[i], front[i]);
+    char *html = render(r, NNT_REPORT_HTML);
+    tu_assert_contains(html, "<section class=\"plot\" id=\"pareto\">");
+    tu_assert_contains(html, "accuracy 0.9500, params 5000");
+    /* history, parallel, slices, importance, pareto drawn; no epochs: curves,
+     * intermediate; no batch_size: batch-lr */
+    check_xml(html, "pareto.html", 5, 3);
+    free(html);
+    char *md = render(r, NNT_REPORT_MD);
+    tu_assert_contains(md, "Pareto front over accuracy and params: 4 trials");
+    free(md);
+    char *csv = render(r, NNT_REPORT_CSV);
+    tu_assert_contains(csv, "number,state,value,value_spread,epochs,duration,error,value_params,params_lr\n");
+    tu_assert_contains(csv, "\n1,complete,0.95,,0,2,,5000,0.002\n");
+    tu_assert_contains(csv, "\n6,complete,0.99,,0,2,,,0.007\n");
+    free(csv);
+    nnt_report_free(r);
+}
+
 /* Every allocation failure inside load and render is reported as
  * NNT_ERR_NOMEM (or a storage error), never a crash or a leak (ASan). */
 static void test_allocation_failures(void **state)
@@ -696,6 +765,7 @@ int main(void)
         cmocka_unit_test(test_empty_study),
         cmocka_unit_test(test_single_trial),
         cmocka_unit_test(test_not_found_and_atomic_save),
+        cmocka_unit_test(test_pareto),
         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

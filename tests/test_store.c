@@ -63,7 +63,7 @@ static void test_schema_and_wal(void **state)
     query_text(path, "PRAGMA journal_mode", buf, sizeof buf);
     assert_string_equal(buf, "wal");
     query_text(path, "SELECT value FROM meta WHERE key = 'schema_version'", buf, sizeof buf);
-    assert_string_equal(buf, "1");
+    assert_string_equal(buf, "2");
     const char *tables[] = {"studies", "trials", "trial_epochs", "artifacts"};
     for (int i = 0; i < 4; i++) {
         char sql[128];
@@ -286,6 +286,116 @@ static void test_open_errors(void **state)
     tu_assert_contains(err.message, "schema version 99");
 }
 
+/* Runs SQL statements directly with sqlite3. */
+static void exec_sql(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+                     SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+/* Objective values of multi-objective trials round-trip (NaN as null), and
+ * a version-1 file (no objective_values column) is read as it is and
+ * migrated to version 2 when opened for writing. */
+static void test_objective_values_and_migration(void **state)
+{
+    (void)state;
+    const char *path = tu_path("values.db");
+    nnt_storage st = open_rw(path);
+    int created = 0;
+    nnt_study_record rec = open_study(&st, "mo", 1, 1, &created);
+    nnt_error err;
+    assert_int_equal(st.trial_start(st.ctx, rec.id, 0, "{}", 1, -1, 1.0, &err), NNT_OK);
+    assert_int_equal(st.trial_start(st.ctx, rec.id, 1, "{}", 2, -1, 1.0, &err), NNT_OK);
+    nnt_trial_record tr;
+    memset(&tr, 0, sizeof tr);
+    tr.number = 0;
+    tr.state = NNT_TRIAL_COMPLETE;
+    tr.value = 0.875;
+    tr.value_spread = NAN;
+    tr.finished = 2.0;
+    tr.duration = 1.0;
+    tr.n_values = 3;
+    tr.values[0] = 0.875;
+    tr.values[1] = 1234;
+    tr.values[2] = NAN;
+    assert_int_equal(st.trial_finish(st.ctx, rec.id, &tr, &err), NNT_OK);
+    tr.number = 1;
+    tr.n_values = 0;
+    assert_int_equal(st.trial_finish(st.ctx, rec.id, &tr, &err), NNT_OK);
+    nnt_trial_record *t = NULL;
+    size_t n = 0;
+    assert_int_equal(st.trials_load(st.ctx, rec.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(t[0].n_values, 3);
+    assert_true(t[0].values[0] == 0.875 && t[0].values[1] == 1234 && isnan(t[0].values[2]));
+    assert_int_equal(t[1].n_values, 0);
+    nnt_trial_records_free(t, n);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(&st);
+
+    /* A version-1 file as the first release wrote it. */
+    const char *old = tu_path("v1.db");
+    unlink(old);
+    exec_sql(old,
+             "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+             "INSERT INTO meta VALUES('schema_version', '1');"
+             "CREATE TABLE studies(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+             " definition TEXT NOT NULL, seed INTEGER NOT NULL, metric TEXT NOT NULL,"
+             " direction TEXT NOT NULL, created REAL NOT NULL);"
+             "CREATE TABLE trials(id INTEGER PRIMARY KEY, study_id INTEGER NOT NULL,"
+             " number INTEGER NOT NULL, state TEXT NOT NULL, params TEXT NOT NULL, value REAL,"
+             " value_spread REAL, seed INTEGER NOT NULL, started REAL NOT NULL, finished REAL,"
+             " duration REAL, error TEXT, epochs INTEGER NOT NULL DEFAULT 0,"
+             " interrupted INTEGER NOT NULL DEFAULT 0, retry_of INTEGER, UNIQUE(study_id, number));"
+             "CREATE TABLE trial_epochs(trial_id INTEGER NOT NULL, fold INTEGER NOT NULL,"
+             " epoch INTEGER NOT NULL, train_loss REAL, train_accuracy REAL, train_rmse REAL,"
+             " train_mae REAL, train_r2 REAL, valid_loss REAL, valid_accuracy REAL, valid_rmse REAL,"
+             " valid_mae REAL, valid_r2 REAL, lr REAL, elapsed REAL, PRIMARY KEY(trial_id, fold, epoch));"
+             "CREATE TABLE artifacts(id INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL,"
+             " kind TEXT NOT NULL, path TEXT NOT NULL, info TEXT, created REAL NOT NULL);"
+             "INSERT INTO studies VALUES(1, 'old', '{}', 5, 'accuracy', 'maximize', 1.0);"
+             "INSERT INTO trials(study_id, number, state, params, value, seed, started)"
+             " VALUES(1, 0, 'complete', '{}', 0.5, 9, 1.0);");
+    nnt_storage_options ro = nnt_storage_options_default();
+    ro.readonly = 1;
+    assert_int_equal(nnt_storage_open(old, &ro, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(&st, "old", &rec, &err), NNT_OK);
+    assert_int_equal(st.trials_load(st.ctx, rec.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(n, 1);
+    assert_true(t[0].value == 0.5);
+    assert_int_equal(t[0].n_values, 0);
+    nnt_trial_records_free(t, n);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(&st);
+    char buf[16];
+    query_text(old, "SELECT value FROM meta WHERE key = 'schema_version'", buf, sizeof buf);
+    assert_string_equal(buf, "1"); /* reading changes nothing */
+
+    st = open_rw(old);
+    query_text(old, "SELECT value FROM meta WHERE key = 'schema_version'", buf, sizeof buf);
+    assert_string_equal(buf, "2");
+    rec = open_study(&st, "old", 1, 1, &created);
+    assert_int_equal(created, 0);
+    assert_int_equal(st.trial_start(st.ctx, rec.id, 1, "{}", 3, -1, 1.0, &err), NNT_OK);
+    tr.number = 1;
+    tr.n_values = 2;
+    tr.values[0] = 0.5;
+    tr.values[1] = 10;
+    assert_int_equal(st.trial_finish(st.ctx, rec.id, &tr, &err), NNT_OK);
+    assert_int_equal(st.trials_load(st.ctx, rec.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(t[0].n_values, 0);
+    assert_int_equal(t[1].n_values, 2);
+    assert_true(t[1].values[1] == 10);
+    nnt_trial_records_free(t, n);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(&st);
+}
+
 static void test_state_names(void **state)
 {
     (void)state;
@@ -303,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_interrupted_marking),
         cmocka_unit_test(test_two_studies_and_reopen),
         cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_objective_values_and_migration),
         cmocka_unit_test(test_state_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

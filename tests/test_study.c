@@ -1,6 +1,7 @@
 /* Studies: determinism across jobs, failure isolation, budgets, k-fold
  * values, best model files, resume of interrupted trials, definitions,
- * study files. A tiny synthetic data set keeps every study to a fraction of
+ * study files, TPE with ASHA pruning and its resume, sampler and pruner
+ * options. A tiny synthetic data set keeps every study to a fraction of
  * a second. */
 #include "testutil.h"
 
@@ -598,6 +599,262 @@ static void test_metric_checks(void **state)
     nnt_dataset_free(ds);
 }
 
+
+/* Best validation accuracy over the fold-0 epochs of a stored trial, and
+ * how many epochs it stored. */
+static double stored_best(const char *db, int number, int *n_epochs)
+{
+    nnt_storage st;
+    nnt_error err;
+    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    nnt_study_record rec;
+    assert_int_equal(nnt_storage_find_study(&st, "default", &rec, &err), NNT_OK);
+    nnt_epoch_row *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(st.epochs_load(st.ctx, rec.id, number, &rows, &n, &err), NNT_OK);
+    double best = -1;
+    for (size_t k = 0; k < n; k++)
+        if (rows[k].valid.accuracy > best) best = rows[k].valid.accuracy;
+    *n_epochs = (int)n;
+    nnt_epoch_rows_free(rows);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(&st);
+    return best;
+}
+
+static void test_tpe_asha_prunes_and_resumes(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_blobs(12, ROWS);
+    const char *specs[] = {"lr=0.0005:0.5:log", "neurons=2:32:log", "activation=relu,tanh"};
+    nnt_space *sp = space_of(specs, 3);
+    nnt_study_data data = {ds, NULL, NULL};
+    int first = tu_quick() ? 8 : 12, total = tu_quick() ? 12 : 20;
+    nnt_study_options o = base_options("tpe", total, 1);
+    o.sampler_options = "{\"n_startup\": 4}";
+    o.pruner = "asha";
+    o.pruner_options = "{\"min_resource\": 1, \"eta\": 3}";
+    o.base_train.max_epochs = 9;
+    o.base_train.early_stopping = 0;
+
+    /* One go. */
+    const char *ref = tu_path("tpe-asha-ref.db");
+    run_out a = run_study(ref, &o, sp, &data);
+    assert_int_equal(a.rc, NNT_OK);
+    assert_int_equal(a.n, (size_t)total);
+    int pruned = count_state(&a, NNT_TRIAL_PRUNED), complete = count_state(&a, NNT_TRIAL_COMPLETE);
+    assert_true(pruned >= 2);
+    assert_true(complete >= 2);
+    assert_int_equal(pruned + complete, total);
+    for (size_t i = 0; i < a.n; i++) {
+        int ne = 0;
+        double best = stored_best(ref, a.t[i].number, &ne);
+        assert_int_equal(ne, a.t[i].epochs);
+        if (a.t[i].state == NNT_TRIAL_PRUNED) {
+            /* Stopped at a rung (epochs 1 and 3 with eta 3 below 9), with
+             * its best value so far. */
+            assert_true(a.t[i].epochs == 1 || a.t[i].epochs == 3);
+            assert_true(a.t[i].value == best);
+        } else {
+            assert_int_equal(a.t[i].epochs, 9);
+        }
+    }
+    /* The first trial is alone at every rung: it always goes on. */
+    assert_int_equal(a.t[0].state, NNT_TRIAL_COMPLETE);
+
+    /* Part of the budget, then a resume: the pruner keeps no state and the
+     * history comes back from storage, so with one job the resumed study
+     * makes exactly the same proposals and decisions. */
+    const char *db = tu_path("tpe-asha.db");
+    o.max_trials = first;
+    run_out b = run_study(db, &o, sp, &data);
+    assert_int_equal(b.rc, NNT_OK);
+    assert_int_equal(b.n, (size_t)first);
+    o.max_trials = total;
+    run_out c = run_study(db, &o, sp, &data);
+    assert_int_equal(c.rc, NNT_OK);
+    assert_true(c.sum.resumed);
+    assert_int_equal(c.n, (size_t)total);
+    for (size_t i = 0; i < c.n; i++) {
+        assert_string_equal(c.t[i].params, a.t[i].params);
+        assert_int_equal(c.t[i].state, a.t[i].state);
+        assert_int_equal(c.t[i].epochs, a.t[i].epochs);
+        assert_true(c.t[i].value == a.t[i].value);
+    }
+    /* TPE took over after the startup trials: proposals differ from what
+     * the Sobol sequence alone would give (the sobol sampler of the same
+     * seed), at least somewhere. */
+    nnt_study_options so = o;
+    so.sampler = "sobol";
+    so.sampler_options = NULL;
+    run_out d = run_study(tu_path("sobol-asha.db"), &so, sp, &data);
+    assert_int_equal(d.rc, NNT_OK);
+    for (int i = 0; i < 4; i++) assert_string_equal(d.t[i].params, a.t[i].params);
+    int differ = 0;
+    for (size_t i = 4; i < a.n; i++) differ += strcmp(d.t[i].params, a.t[i].params) != 0;
+    assert_true(differ > 0);
+    run_free(&a);
+    run_free(&b);
+    run_free(&c);
+    run_free(&d);
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+}
+
+static void test_pruning_with_grid_and_random(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_blobs(13, ROWS);
+    const char *specs[] = {"lr=0.0003:0.3:log:points=9"};
+    nnt_space *sp = space_of(specs, 1);
+    nnt_study_data data = {ds, NULL, NULL};
+    const char *pruners[] = {"median", "asha", "hyperband"};
+    for (int k = 0; k < 3; k++) {
+        nnt_study_options o = base_options("grid", 0, 2);
+        o.pruner = pruners[k];
+        if (k == 0) o.pruner_options = "{\"n_startup\": 2, \"n_warmup_epochs\": 1}";
+        o.base_train.max_epochs = 9;
+        o.base_train.early_stopping = 0;
+        char name[64];
+        snprintf(name, sizeof name, "grid-%s.db", pruners[k]);
+        run_out a = run_study(tu_path(name), &o, sp, &data);
+        assert_int_equal(a.rc, NNT_OK);
+        assert_int_equal(a.n, 9); /* the grid still runs every cell */
+        assert_true(count_state(&a, NNT_TRIAL_PRUNED) >= 1);
+        for (size_t i = 0; i < a.n; i++)
+            if (a.t[i].state == NNT_TRIAL_PRUNED) assert_true(a.t[i].epochs < 9);
+        run_free(&a);
+    }
+    /* A custom hook and a built-in pruner exclude each other. */
+    nnt_study_options o = base_options("random", 2, 1);
+    o.pruner = "asha";
+    o.prune = (nnt_prune_fn)1;
+    run_out b = run_study(tu_path("both.db"), &o, sp, &data);
+    assert_int_equal(b.rc, NNT_ERR_ARG);
+    tu_assert_contains(b.msg, "exclude each other");
+    run_free(&b);
+    /* Bad options stop the study before any trial, naming the key. */
+    o = base_options("tpe", 2, 1);
+    o.sampler_options = "{\"gamma\": 2}";
+    run_out c = run_study(tu_path("badopt.db"), &o, sp, &data);
+    assert_int_equal(c.rc, NNT_ERR_ARG);
+    tu_assert_contains(c.msg, "sampler.gamma: expected a number in (0, 1]");
+    assert_int_equal(c.n, 0);
+    run_free(&c);
+    o = base_options("random", 2, 1);
+    o.pruner = "asha";
+    o.pruner_options = "{\"eta\": 1}";
+    run_out e = run_study(tu_path("badopt2.db"), &o, sp, &data);
+    assert_int_equal(e.rc, NNT_ERR_ARG);
+    tu_assert_contains(e.msg, "pruner.eta: expected an integer >= 2");
+    run_free(&e);
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+}
+
+static void test_plugin_options(void **state)
+{
+    (void)state;
+    nnt_error err;
+    const char *specs[] = {"lr=0.001:0.1:log"};
+    nnt_space *sp = space_of(specs, 1);
+    nnt_sampler smp;
+    assert_int_equal(nnt_study_sampler_create("tpe", "{\"n_startup\": 3, \"multivariate\": true, "
+                                              "\"startup\": \"random\"}", sp, 5, &smp, &err), NNT_OK);
+    assert_string_equal(smp.name, "tpe");
+    nnt_sampler_free(&smp);
+    assert_int_equal(nnt_study_sampler_create("sobol", NULL, sp, 5, &smp, &err), NNT_OK);
+    nnt_sampler_free(&smp);
+    static const struct {
+        const char *name, *opts, *expect;
+    } bad_s[] = {
+        {"tpe", "{\"n_startup\": -1}", "sampler.n_startup: expected an integer >= 0"},
+        {"tpe", "{\"n_startup\": 2.5}", "sampler.n_startup: expected an integer"},
+        {"tpe", "{\"multivariate\": 1}", "sampler.multivariate: expected true or false"},
+        {"tpe", "{\"startup\": \"grid\"}", "sampler.startup: expected \"sobol\" or \"random\""},
+        {"tpe", "{\"bandwidth\": 1}", "sampler.bandwidth: unknown key; expected one of n_startup"},
+        {"random", "{\"n_startup\": 3}", "sampler.n_startup: unknown key"},
+        {"anneal", NULL, "sampler: expected \"grid\", \"random\", \"sobol\" or \"tpe\""},
+        {"tpe", "[1]", "sampler: expected a JSON object"},
+    };
+    for (size_t i = 0; i < sizeof bad_s / sizeof bad_s[0]; i++) {
+        nnt_error_clear(&err);
+        assert_true(nnt_study_sampler_create(bad_s[i].name, bad_s[i].opts, sp, 5, &smp, &err) < 0);
+        tu_assert_contains(err.message, bad_s[i].expect);
+        assert_null(smp.name);
+    }
+    nnt_pruner p;
+    assert_int_equal(nnt_study_pruner_create("hyperband", "{\"min_resource\": 1, \"eta\": 3}", 27, &p, &err),
+                     NNT_OK);
+    assert_string_equal(p.name, "hyperband");
+    nnt_pruner_free(&p);
+    assert_int_equal(nnt_study_pruner_create("none", NULL, 27, &p, &err), NNT_OK);
+    assert_null(p.should_prune);
+    static const struct {
+        const char *name, *opts, *expect;
+    } bad_p[] = {
+        {"asha", "{\"min_resource\": 0}", "pruner.min_resource: expected an integer >= 1"},
+        {"median", "{\"warmup\": 2}", "pruner.warmup: unknown key; expected one of n_startup, n_warmup_epochs"},
+        {"hyperband", "{\"min_resource\": 50}", "pruner.max_resource: expected >= min_resource (50), got 27"},
+        {"none", "{\"eta\": 3}", "pruner.eta: unknown key"},
+        {"fast", NULL, "pruner: expected \"none\", \"median\", \"asha\" or \"hyperband\", got \"fast\""},
+    };
+    for (size_t i = 0; i < sizeof bad_p / sizeof bad_p[0]; i++) {
+        nnt_error_clear(&err);
+        assert_true(nnt_study_pruner_create(bad_p[i].name, bad_p[i].opts, 27, &p, &err) < 0);
+        tu_assert_contains(err.message, bad_p[i].expect);
+        assert_null(p.should_prune);
+    }
+
+    /* The same keys in study files, with the file's key path. */
+    nnt_study_file f;
+    const char *good =
+        "{\"sampler\": {\"name\": \"tpe\", \"n_startup\": 10, \"multivariate\": true},"
+        " \"pruner\": {\"name\": \"asha\", \"min_resource\": 1, \"eta\": 3},"
+        " \"objectives\": [\"accuracy\", \"params\", \"infer_time\"]}";
+    assert_int_equal(nnt_study_file_parse(good, "s.json", &f, &err), NNT_OK);
+    assert_string_equal(f.sampler, "tpe");
+    assert_string_equal(f.sampler_options, "{\"n_startup\":10,\"multivariate\":true}");
+    assert_string_equal(f.pruner, "asha");
+    assert_string_equal(f.pruner_options, "{\"min_resource\":1,\"eta\":3}");
+    assert_string_equal(f.metric, "accuracy");
+    assert_int_equal(f.n_costs, 2);
+    assert_int_equal(f.costs[0], NNT_COST_PARAMS);
+    assert_int_equal(f.costs[1], NNT_COST_INFER_TIME);
+    nnt_study_file_free(&f);
+    assert_int_equal(nnt_study_file_parse("{\"sampler\": \"tpe\", \"pruner\": \"hyperband\"}", "s.json", &f, &err),
+                     NNT_OK);
+    assert_string_equal(f.pruner, "hyperband");
+    assert_null(f.pruner_options);
+    nnt_study_file_free(&f);
+    static const struct {
+        const char *text, *expect;
+    } bad_f[] = {
+        {"{\"sampler\": {\"name\": \"tpe\", \"n_startup\": -1}}", "s.json: study.sampler.n_startup: expected an integer >= 0"},
+        {"{\"sampler\": {\"name\": \"tpe\", \"gamma\": \"x\"}}", "study.sampler.gamma: expected a number"},
+        {"{\"sampler\": {\"name\": \"random\", \"n_startup\": 3}}", "study.sampler.n_startup: unknown key"},
+        {"{\"sampler\": {\"n_startup\": 3}}", "study.sampler.name: missing"},
+        {"{\"sampler\": {\"name\": \"bayes\"}}", "study.sampler.name: expected \"grid\", \"random\", \"sobol\" or \"tpe\""},
+        {"{\"sampler\": 3}", "study.sampler: expected a name or an object"},
+        {"{\"pruner\": \"fast\"}", "study.pruner: expected \"none\", \"median\", \"asha\" or \"hyperband\""},
+        {"{\"pruner\": {\"name\": \"asha\", \"eta\": 1}}", "study.pruner.eta: expected an integer >= 2"},
+        {"{\"pruner\": {\"name\": \"median\", \"warmup\": 2}}", "study.pruner.warmup: unknown key"},
+        {"{\"objectives\": [\"params\"]}", "study.objectives[0]: expected the validation metric first"},
+        {"{\"objectives\": [\"accuracy\", \"flops\"]}", "study.objectives[1]: expected a cost"},
+        {"{\"objectives\": [\"accuracy\", \"params\", \"params\"]}", "study.objectives[2]: \"params\" is given twice"},
+        {"{\"objectives\": \"accuracy\"}", "study.objectives: expected a list"},
+        {"{\"objective\": \"loss\", \"objectives\": [\"accuracy\", \"params\"]}", "study.objectives[0]"},
+        {"{\"objectives\": [\"accuracy\", \"params\"], \"objective\": \"loss\"}", "study.objectives[0]"},
+    };
+    for (size_t i = 0; i < sizeof bad_f / sizeof bad_f[0]; i++) {
+        nnt_error_clear(&err);
+        if (nnt_study_file_parse(bad_f[i].text, "s.json", &f, &err) >= 0) fail_msg("accepted: %s", bad_f[i].text);
+        tu_assert_contains(err.message, bad_f[i].expect);
+        assert_null(f.sampler);
+    }
+    nnt_space_free(sp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -613,6 +870,9 @@ int main(void)
         cmocka_unit_test(test_stop_marks_interrupted),
         cmocka_unit_test(test_study_file),
         cmocka_unit_test(test_metric_checks),
+        cmocka_unit_test(test_tpe_asha_prunes_and_resumes),
+        cmocka_unit_test(test_pruning_with_grid_and_random),
+        cmocka_unit_test(test_plugin_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

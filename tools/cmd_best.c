@@ -17,13 +17,23 @@ static void usage(FILE *f)
 "usage: nntune best STORAGE [--study NAME] [--json]\n"
 "\n"
 "Prints the best complete trial of a study (default: the most recent study in\n"
-"STORAGE): its number, value, parameters, and where its model is.\n"
+"STORAGE): its number, value, parameters, and where its model is. For a\n"
+"multi-objective study (--objective accuracy,params) it also prints the Pareto\n"
+"front: the complete trials that no other trial beats in every objective.\n"
 "\n"
 "  --study NAME     the study\n"
 "  --json           one JSON object\n"
 "  -h, --help       this help\n"
 "\n"
 "Exit status: 0 found, 1 no complete trial or a storage error, 2 usage error.\n");
+}
+
+/* A trial's objective values as a JSON array (in the order of "objectives"). */
+static json_object *values_json(const nnt_trial_record *r)
+{
+    json_object *a = json_object_new_array();
+    for (int j = 0; j < r->n_values; j++) json_object_array_add(a, cli_json_num(r->values[j]));
+    return a;
 }
 
 int cmd_best(int argc, char **argv)
@@ -76,6 +86,28 @@ int cmd_best(int argc, char **argv)
             json_object_object_add(o, "params", r->params ? json_tokener_parse(r->params) : NULL);
             json_object_object_add(o, "model", r->model_path ? json_object_new_string(r->model_path) : NULL);
             json_object_object_add(o, "model_exists", json_object_new_boolean(exists));
+            const char *names[NNT_MAX_OBJECTIVES];
+            int maximize[NNT_MAX_OBJECTIVES];
+            int k = sc_objectives(&rec, names, maximize);
+            if (k > 1) {
+                json_object *obj = json_object_new_array();
+                for (int j = 0; j < k; j++) json_object_array_add(obj, json_object_new_string(names[j]));
+                json_object_object_add(o, "objectives", obj);
+                json_object_object_add(o, "values", values_json(r));
+                size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+                int m = idx ? sc_pareto(&rec, t, n, idx) : 0;
+                json_object *front = json_object_new_array();
+                for (int i = 0; i < m; i++) {
+                    json_object *e = json_object_new_object();
+                    json_object_object_add(e, "trial", json_object_new_int(t[idx[i]].number));
+                    json_object_object_add(e, "values", values_json(&t[idx[i]]));
+                    json_object_object_add(e, "epochs", json_object_new_int(t[idx[i]].epochs));
+                    json_object_object_add(e, "params", t[idx[i]].params ? json_tokener_parse(t[idx[i]].params) : NULL);
+                    json_object_array_add(front, e);
+                }
+                json_object_object_add(o, "pareto_front", front);
+                free(idx);
+            }
             printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
             json_object_put(o);
         } else {
@@ -92,6 +124,12 @@ int cmd_best(int argc, char **argv)
                 printf("model:   %s%s\n", r->model_path, exists ? "" : " (missing)");
             else
                 printf("model:   not saved\n");
+            const char *names[NNT_MAX_OBJECTIVES];
+            int maximize[NNT_MAX_OBJECTIVES];
+            if (sc_objectives(&rec, names, maximize) > 1) {
+                printf("\n");
+                sc_pareto_table(stdout, &rec, t, n);
+            }
         }
     }
     nnt_trial_records_free(t, n);

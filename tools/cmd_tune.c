@@ -5,11 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_common.h"
 #include "study_common.h"
 
 #define CMD "tune"
+/* What `nntune tune` searches with when neither the command line nor the
+ * study file names a sampler (and no grid is implied): chosen by the
+ * Fashion-MNIST benchmark (bench/fmnist_tune.sh, docs/tpe-and-pruning.md). */
+#define DEFAULT_SAMPLER "tpe"
+#define DEFAULT_PRUNER "asha"
 #define MAX_PARAMS 64
 #define MAX_WORKERS 256
 
@@ -38,12 +44,18 @@ static void usage(FILE *f)
 "                             LOW:HIGH[:log][:step=S][:points=N] (range); repeatable.\n"
 "                             Without a study-file space, --param options make the\n"
 "                             whole space; with none, the default space is used\n"
-"  --sampler S                grid|random|sobol (default random; grid with --param\n"
-"                             and no budget)\n"
+"  --sampler S                grid|random|sobol|tpe (default " DEFAULT_SAMPLER "; grid with\n"
+"                             --param and no budget; on resume: the stored one)\n"
+"  --pruner P                 none|median|asha|hyperband: stop unpromising trials\n"
+"                             early (default " DEFAULT_PRUNER " for a " DEFAULT_SAMPLER " search, none for\n"
+"                             grid, random and sobol; on resume: the stored one)\n"
 "  --trials N                 trial budget\n"
 "  --time D                   time budget: 90, 90s, 10m, 2h\n"
 "  --metric M                 accuracy|loss|rmse|mae|r2 (default accuracy for\n"
 "                             classification, rmse for regression)\n"
+"  --objective M,C...         multi-objective: the metric, then costs to minimise:\n"
+"                             params, infer_time (us/sample), train_time (s);\n"
+"                             e.g. accuracy,params. Ends with the Pareto front\n"
 "  --cv K                     K-fold cross-validation per trial\n"
 "  --trial-time-limit D       per-trial wall-clock limit (a trial over it fails)\n"
 "  --seed S                   study seed (default 1; on resume: the stored one)\n"
@@ -230,7 +242,8 @@ static void on_event(const nnt_study_event *e, void *ud)
 enum {
     O_DATA = 256, O_LABELS, O_TARGET, O_TASK, O_VALID, O_VALID_LABELS, O_VALID_FRACTION, O_TEST,
     O_TEST_LABELS, O_MAX_ROWS, O_PARAM, O_SAMPLER, O_TRIALS, O_TIME, O_METRIC, O_CV,
-    O_TRIAL_LIMIT, O_SEED, O_JOBS, O_STORAGE, O_STUDY, O_MODEL_OUT, O_FORCE, O_QUIET, O_JSON
+    O_TRIAL_LIMIT, O_SEED, O_JOBS, O_STORAGE, O_STUDY, O_MODEL_OUT, O_FORCE, O_QUIET, O_JSON,
+    O_PRUNER, O_OBJECTIVE
 };
 
 static const struct option long_opts[] = {
@@ -246,6 +259,8 @@ static const struct option long_opts[] = {
     {"max-rows", required_argument, NULL, O_MAX_ROWS},
     {"param", required_argument, NULL, O_PARAM},
     {"sampler", required_argument, NULL, O_SAMPLER},
+    {"pruner", required_argument, NULL, O_PRUNER},
+    {"objective", required_argument, NULL, O_OBJECTIVE},
     {"trials", required_argument, NULL, O_TRIALS},
     {"time", required_argument, NULL, O_TIME},
     {"metric", required_argument, NULL, O_METRIC},
@@ -273,12 +288,84 @@ typedef struct settings {
     const char *params[MAX_PARAMS];
     int n_params;
     const char *sampler, *metric, *direction, *storage, *study, *model_out;
+    const char *sampler_options, *pruner, *pruner_options;
+    int n_costs, costs_set;
+    nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
+    char metric_buf[32];
     int trials;
     double time_s, trial_limit;
     int cv, jobs, force, quiet, json;
     uint64_t seed;
     int seed_set;
 } settings;
+
+/* The search settings of a study already in the storage (from its stored
+ * definition), adopted on resume for whatever the command line and the
+ * study file leave unsaid, so that a resume needs no flags and a change of
+ * the defaults never makes an old study unresumable. */
+typedef struct stored_search {
+    int found;
+    char *sampler, *sampler_options, *pruner, *pruner_options;
+    int n_costs;
+    nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
+} stored_search;
+
+static char *json_text_dup(json_object *o)
+{
+    return o ? strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) : NULL;
+}
+
+static void read_stored_search(const char *storage_path, const char *study, stored_search *out)
+{
+    memset(out, 0, sizeof *out);
+    if (access(storage_path, F_OK) != 0) return;
+    nnt_storage st;
+    nnt_storage_options so = nnt_storage_options_default();
+    so.readonly = 1;
+    nnt_error err;
+    if (nnt_storage_open(storage_path, &so, &st, &err) < 0) return; /* the real open reports it */
+    nnt_study_record rec;
+    if (nnt_storage_find_study(&st, study, &rec, &err) == NNT_OK) {
+        json_object *d = rec.definition ? json_tokener_parse(rec.definition) : NULL;
+        json_object *v;
+        if (d && json_object_object_get_ex(d, "sampler", &v) && json_object_is_type(v, json_type_string)) {
+            out->found = 1;
+            out->sampler = strdup(json_object_get_string(v));
+            if (json_object_object_get_ex(d, "sampler_options", &v)) out->sampler_options = json_text_dup(v);
+            out->pruner = strdup("none");
+            if (json_object_object_get_ex(d, "pruner", &v) && json_object_is_type(v, json_type_object)) {
+                json_object *nm;
+                if (json_object_object_get_ex(v, "name", &nm)) {
+                    free(out->pruner);
+                    out->pruner = strdup(json_object_get_string(nm));
+                }
+                json_object *opts = json_object_new_object();
+                json_object_object_foreach(v, k, pv) if (strcmp(k, "name")) json_object_object_add(opts, k, json_object_get(pv));
+                if (json_object_object_length(opts) > 0) out->pruner_options = json_text_dup(opts);
+                json_object_put(opts);
+            }
+            if (json_object_object_get_ex(d, "objectives", &v) && json_object_is_type(v, json_type_array)) {
+                size_t n = json_object_array_length(v);
+                for (size_t i = 1; i < n && out->n_costs < NNT_MAX_OBJECTIVES - 1; i++) {
+                    int c = nnt_cost_from_name(json_object_get_string(json_object_array_get_idx(v, i)));
+                    if (c > 0) out->costs[out->n_costs++] = (nnt_cost)c;
+                }
+            }
+        }
+        json_object_put(d);
+        nnt_study_record_free(&rec);
+    }
+    nnt_storage_close(&st);
+}
+
+static void stored_search_free(stored_search *s)
+{
+    free(s->sampler);
+    free(s->sampler_options);
+    free(s->pruner);
+    free(s->pruner_options);
+    memset(s, 0, sizeof *s);
+}
 
 static char *default_model_path(const char *storage, const char *study)
 {
@@ -371,6 +458,12 @@ int cmd_tune(int argc, char **argv)
         s.test_labels = sf.test_labels;
         s.max_rows = sf.max_rows;
         s.sampler = sf.sampler;
+        s.sampler_options = sf.sampler_options;
+        s.pruner = sf.pruner;
+        s.pruner_options = sf.pruner_options;
+        s.n_costs = sf.n_costs;
+        s.costs_set = sf.n_costs > 0;
+        for (int k = 0; k < sf.n_costs; k++) s.costs[k] = sf.costs[k];
         s.metric = sf.metric;
         s.direction = sf.direction;
         s.storage = sf.storage;
@@ -410,10 +503,50 @@ int cmd_tune(int argc, char **argv)
             s.params[s.n_params++] = a;
             break;
         case O_SAMPLER:
-            if (strcmp(a, "grid") && strcmp(a, "random") && strcmp(a, "sobol"))
-                return cli_usage_error(CMD, "--sampler: expected grid, random or sobol, got '%s'", a);
+            if (strcmp(a, "grid") && strcmp(a, "random") && strcmp(a, "sobol") && strcmp(a, "tpe"))
+                return cli_usage_error(CMD, "--sampler: expected grid, random, sobol or tpe, got '%s'", a);
+            /* Options of the study file belong to its sampler only. */
+            if (!s.sampler || strcmp(s.sampler, a)) s.sampler_options = NULL;
             s.sampler = a;
             break;
+        case O_PRUNER:
+            if (strcmp(a, "none") && strcmp(a, "median") && strcmp(a, "asha") && strcmp(a, "hyperband"))
+                return cli_usage_error(CMD, "--pruner: expected none, median, asha or hyperband, got '%s'", a);
+            if (!s.pruner || strcmp(s.pruner, a)) s.pruner_options = NULL;
+            s.pruner = a;
+            break;
+        case O_OBJECTIVE: {
+            /* METRIC[,COST...] */
+            char buf[256];
+            snprintf(buf, sizeof buf, "%s", a);
+            int k = 0;
+            s.n_costs = 0;
+            char *save = NULL;
+            for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), k++) {
+                if (k == 0) {
+                    if (nnt_metric_from_name(tok) < 0 || !strcmp(tok, "auto"))
+                        return cli_usage_error(CMD, "--objective: expected the metric first "
+                                               "(accuracy, loss, rmse, mae or r2), got '%s'", tok);
+                    snprintf(s.metric_buf, sizeof s.metric_buf, "%s", tok);
+                    s.metric = s.metric_buf;
+                    s.direction = NULL;
+                    continue;
+                }
+                int c = nnt_cost_from_name(tok);
+                if (c < 0)
+                    return cli_usage_error(CMD, "--objective: expected costs params, infer_time or "
+                                           "train_time after the metric, got '%s'", tok);
+                if (s.n_costs == NNT_MAX_OBJECTIVES - 1)
+                    return cli_usage_error(CMD, "--objective: at most %d costs", NNT_MAX_OBJECTIVES - 1);
+                for (int j = 0; j < s.n_costs; j++)
+                    if (s.costs[j] == (nnt_cost)c)
+                        return cli_usage_error(CMD, "--objective: '%s' is given twice", tok);
+                s.costs[s.n_costs++] = (nnt_cost)c;
+            }
+            if (k == 0) return cli_usage_error(CMD, "--objective: expected METRIC[,COST...]");
+            s.costs_set = 1;
+            break;
+        }
         case O_TRIALS: bad = cli_parse_int(CMD, "--trials", a, 1, 100000000, &s.trials) < 0; break;
         case O_TIME:
             if (nnt_parse_duration(a, &s.time_s) < 0)
@@ -465,6 +598,8 @@ int cmd_tune(int argc, char **argv)
     memset(&storage, 0, sizeof storage);
     nnt_study *study = NULL;
     char *model_path = NULL, *desc = NULL;
+    stored_search stored;
+    memset(&stored, 0, sizeof stored);
     int r;
     if (sf.space_json) r = nnt_space_from_json(sf.space_json, &space, &err);
     else if (s.n_params > 0) r = (space = nnt_space_new()) ? NNT_OK : NNT_ERR_NOMEM;
@@ -485,7 +620,25 @@ int cmd_tune(int argc, char **argv)
         rc = EXIT_USAGE;
         goto done;
     }
-    if (!s.sampler) s.sampler = (s.n_params > 0 && !sf.space_json && !s.trials && !s.time_s) ? "grid" : "random";
+    read_stored_search(s.storage, s.study, &stored);
+    if (stored.found) {
+        if (!s.sampler) {
+            s.sampler = stored.sampler;
+            s.sampler_options = stored.sampler_options;
+        }
+        if (!s.pruner) {
+            s.pruner = stored.pruner;
+            s.pruner_options = stored.pruner_options;
+        }
+        if (!s.costs_set) {
+            s.n_costs = stored.n_costs;
+            for (int k = 0; k < stored.n_costs; k++) s.costs[k] = stored.costs[k];
+        }
+    }
+    if (!s.sampler)
+        s.sampler = (s.n_params > 0 && !sf.space_json && !s.trials && !s.time_s) ? "grid" : DEFAULT_SAMPLER;
+    /* Pruning suits every search but a grid, which is meant to be exhaustive. */
+    if (!s.pruner) s.pruner = strcmp(s.sampler, "grid") ? DEFAULT_PRUNER : "none";
 
     nnt_study_options so = nnt_study_options_default();
     for (int i = 0; i < sf.n_base; i++) {
@@ -501,6 +654,11 @@ int cmd_tune(int argc, char **argv)
     }
     so.name = s.study;
     so.sampler = s.sampler;
+    so.sampler_options = s.sampler_options;
+    so.pruner = s.pruner;
+    so.pruner_options = s.pruner_options;
+    so.n_costs = s.n_costs;
+    for (int k = 0; k < s.n_costs; k++) so.costs[k] = s.costs[k];
     so.seed = s.seed_set ? s.seed : 1;
     so.seed_set = s.seed_set;
     so.jobs = s.jobs;
@@ -586,8 +744,12 @@ int cmd_tune(int argc, char **argv)
     nnt_study_summary sum;
     nnt_study_get_summary(study, &sum);
     if (view.mode == 1 || view.mode == 2) {
-        printf("study '%s' in %s: %s search, %s, seed %llu%s", s.study, s.storage, s.sampler,
-               sum.metric, (unsigned long long)sum.seed, sum.resumed ? ", resumed" : "");
+        printf("study '%s' in %s: %s search, ", s.study, s.storage, s.sampler);
+        if (strcmp(sum.pruner, "none")) printf("%s pruning, ", sum.pruner);
+        else printf("no pruning, ");
+        printf("%s", sum.metric);
+        for (int k = 0; k < s.n_costs; k++) printf(" + %s", nnt_cost_name(s.costs[k]));
+        printf(", seed %llu%s", (unsigned long long)sum.seed, sum.resumed ? ", resumed" : "");
         if (sum.resumed)
             printf(" (%d trials on record, %d count against the budget)", sum.n_trials, sum.n_done);
         printf("\n");
@@ -612,6 +774,16 @@ int cmd_tune(int argc, char **argv)
         json_object_object_add(o, "complete", json_object_new_int(sum.n_complete));
         json_object_object_add(o, "failed", json_object_new_int(sum.n_failed));
         json_object_object_add(o, "pruned", json_object_new_int(sum.n_pruned));
+        json_object_object_add(o, "sampler", json_object_new_string(s.sampler));
+        json_object_object_add(o, "pruner", json_object_new_string(sum.pruner));
+        if (sum.n_objectives > 1) {
+            int *front = malloc((size_t)(sum.n_pareto > 0 ? sum.n_pareto : 1) * sizeof *front);
+            json_object *a = json_object_new_array();
+            int m = front ? nnt_study_pareto(study, front, sum.n_pareto, &err) : 0;
+            for (int i = 0; i < m && i < sum.n_pareto; i++) json_object_array_add(a, json_object_new_int(front[i]));
+            json_object_object_add(o, "pareto_front", a);
+            free(front);
+        }
         if (sum.best_number >= 0) {
             json_object_object_add(o, "best_trial", json_object_new_int(sum.best_number));
             json_object_object_add(o, "best_value", cli_json_num(sum.best_value));
@@ -630,9 +802,15 @@ int cmd_tune(int argc, char **argv)
             storage.trials_load(storage.ctx, rec.id, &trials, &nt, &err) == NNT_OK) {
             printf("\n");
             sc_leaderboard(stdout, &rec, trials, nt, 5);
+            if (sum.n_objectives > 1) {
+                printf("\n");
+                sc_pareto_table(stdout, &rec, trials, nt);
+            }
         }
         nnt_trial_records_free(trials, nt);
         nnt_study_record_free(&rec);
+        printf("Trials: %d complete, %d pruned, %d failed\n", sum.n_complete, sum.n_pruned,
+               sum.n_failed);
         if (sum.best_number >= 0) {
             char v[32];
             printf("Best: trial %d, %s %s", sum.best_number, sum.metric,
@@ -666,6 +844,7 @@ done:
     nnt_dataset_free(builtin_test);
     free(model_path);
     free(desc);
+    stored_search_free(&stored);
     nnt_study_file_free(&sf);
     return rc;
 }

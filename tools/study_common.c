@@ -102,3 +102,100 @@ void sc_leaderboard(FILE *f, const nnt_study_record *rec, const nnt_trial_record
     if (shown == 0) fprintf(f, "  (no complete trial)\n");
     free(order);
 }
+
+/* ---- multi-objective ---------------------------------------------------------- */
+
+int sc_objectives(const nnt_study_record *rec, const char **names, int *maximize)
+{
+    static const char *const costs[] = {"params", "infer_time", "train_time"};
+    int k = 1;
+    names[0] = rec->metric ? rec->metric : "value";
+    maximize[0] = rec->maximize;
+    json_object *d = rec->definition ? json_tokener_parse(rec->definition) : NULL;
+    json_object *o;
+    if (d && json_object_object_get_ex(d, "objectives", &o) && json_object_is_type(o, json_type_array)) {
+        size_t n = json_object_array_length(o);
+        for (size_t i = 1; i < n && k < NNT_MAX_OBJECTIVES; i++) {
+            const char *t = json_object_get_string(json_object_array_get_idx(o, i));
+            for (size_t c = 0; t && c < sizeof costs / sizeof costs[0]; c++)
+                if (!strcmp(t, costs[c])) {
+                    names[k] = costs[c];
+                    maximize[k++] = 0;
+                }
+        }
+    }
+    json_object_put(d);
+    return k;
+}
+
+int sc_pareto(const nnt_study_record *rec, const nnt_trial_record *t, size_t n, size_t *idx)
+{
+    const char *names[NNT_MAX_OBJECTIVES];
+    int maximize[NNT_MAX_OBJECTIVES];
+    int k = sc_objectives(rec, names, maximize);
+    if (k < 2) return 0;
+    double *pts = malloc((n ? n : 1) * (size_t)k * sizeof *pts);
+    int *map = malloc((n ? n : 1) * sizeof *map);
+    int *front = malloc((n ? n : 1) * sizeof *front);
+    int m = 0, r = NNT_ERR_NOMEM;
+    if (pts && map && front) {
+        for (size_t i = 0; i < n; i++) {
+            if (t[i].state != NNT_TRIAL_COMPLETE || t[i].n_values != k) continue;
+            for (int j = 0; j < k; j++) pts[(size_t)m * k + j] = t[i].values[j];
+            map[m++] = (int)i;
+        }
+        nnt_error err;
+        r = nnt_pareto_front(pts, m, k, maximize, front, &err);
+        if (r > 0) {
+            nnt_pareto_sort(pts, k, maximize, 0, front, r);
+            for (int i = 0; i < r; i++) idx[i] = (size_t)map[front[i]];
+        }
+    }
+    free(pts);
+    free(map);
+    free(front);
+    return r;
+}
+
+const char *sc_fmt_objective(char *buf, size_t n, const char *name, double v)
+{
+    if (!isfinite(v)) snprintf(buf, n, "-");
+    else if (!strcmp(name, "params")) {
+        if (v >= 1e6) snprintf(buf, n, "%.2fM", v / 1e6);
+        else if (v >= 1e4) snprintf(buf, n, "%.1fk", v / 1e3);
+        else snprintf(buf, n, "%.0f", v);
+    } else if (!strcmp(name, "infer_time")) snprintf(buf, n, "%.3g us", v);
+    else if (!strcmp(name, "train_time")) snprintf(buf, n, "%.1f s", v);
+    else sc_fmt_value(buf, n, v);
+    return buf;
+}
+
+int sc_pareto_table(FILE *f, const nnt_study_record *rec, const nnt_trial_record *t, size_t n)
+{
+    const char *names[NNT_MAX_OBJECTIVES];
+    int maximize[NNT_MAX_OBJECTIVES];
+    int k = sc_objectives(rec, names, maximize);
+    if (k < 2) return 0;
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    if (!idx) return 0;
+    int m = sc_pareto(rec, t, n, idx);
+    size_t complete = 0;
+    for (size_t i = 0; i < n; i++) complete += t[i].state == NNT_TRIAL_COMPLETE;
+    fprintf(f, "Pareto front of study '%s' (%d of %zu complete trials; %s %s", rec->name,
+            m > 0 ? m : 0, complete, names[0], maximize[0] ? "higher" : "lower");
+    for (int j = 1; j < k; j++) fprintf(f, ", %s lower", names[j]);
+    fprintf(f, " is better):\n");
+    fprintf(f, "  %-6s  %-10s", "trial", names[0]);
+    for (int j = 1; j < k; j++) fprintf(f, "  %-10s", names[j]);
+    fprintf(f, "  %-6s  %s\n", "epochs", "hyperparameters");
+    for (int i = 0; i < m; i++) {
+        const nnt_trial_record *r = &t[idx[i]];
+        char v[32];
+        fprintf(f, "  %-6d  %-10s", r->number, sc_fmt_value(v, sizeof v, r->values[0]));
+        for (int j = 1; j < k; j++) fprintf(f, "  %-10s", sc_fmt_objective(v, sizeof v, names[j], r->values[j]));
+        fprintf(f, "  %-6d  %s\n", r->epochs, r->params ? r->params : "");
+    }
+    if (m <= 0) fprintf(f, "  (no complete trial with every objective measured)\n");
+    free(idx);
+    return m > 0 ? m : 0;
+}

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "nntune/analysis.h"
 #include "nntune/nntune.h"
 
 /* Opens storage read-only and finds the study (name NULL: the most recent).
@@ -25,5 +26,23 @@ void sc_leaderboard(FILE *f, const nnt_study_record *rec, const nnt_trial_record
 
 /* "%.4f" for values in [-1e4, 1e4] (else %.4g); "-" when not finite. */
 const char *sc_fmt_value(char *buf, size_t n, double v);
+
+/* The objectives of a study, from its stored definition: names[0] is the
+ * metric, then the costs ("params", "infer_time", "train_time"); names point
+ * into static strings or rec. Returns their count (1 for single-objective
+ * studies), at most NNT_MAX_OBJECTIVES. */
+int sc_objectives(const nnt_study_record *rec, const char **names, int *maximize);
+
+/* The Pareto front over the stored COMPLETE trials with all k objective
+ * values: fills idx (indices into t, room for n) in display order (best
+ * metric first; nnt_pareto_sort). Returns its size, or a negative code. */
+int sc_pareto(const nnt_study_record *rec, const nnt_trial_record *t, size_t n, size_t *idx);
+
+/* Prints the Pareto front of a multi-objective study as a table (nothing for
+ * a single-objective one). Returns the number of trials on it. */
+int sc_pareto_table(FILE *f, const nnt_study_record *rec, const nnt_trial_record *t, size_t n);
+
+/* A cost value for tables: "12.3k" parameters, "4.1 us", "12.5 s". */
+const char *sc_fmt_objective(char *buf, size_t n, const char *name, double v);
 
 #endif

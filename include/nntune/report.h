@@ -105,6 +105,12 @@ typedef struct nnt_report_summary {
     int n_diverged;
     const nnt_report_diverged *diverged; /* by trial number */
     int multi_objective;       /* the definition names more than one objective */
+    int n_objectives;          /* 1, or the objectives of a multi-objective study */
+    const char *const *objective_names; /* the metric, then the costs ("params", ...) */
+    const int *objective_maximize;      /* per objective: 1 larger is better */
+    int n_pareto;              /* complete trials on the Pareto front over all
+                                  objectives (multi-objective studies) */
+    const int *pareto;         /* their numbers, best first by the metric */
     const char *suggested_space; /* study-file JSON {"objective":..., "space":
                                     {...}}; NULL without a complete trial */
 } nnt_report_summary;

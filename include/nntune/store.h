@@ -35,6 +35,9 @@ typedef struct nnt_study_record {
     int n_trials;      /* filled by list/find: trials stored */
 } nnt_study_record;
 
+/* Most objectives a study can have: the validation metric plus costs. */
+#define NNT_MAX_OBJECTIVES 4
+
 /* One trial as stored. value is the raw objective metric (not oriented);
  * NAN when the trial has none (running, failed). Strings owned by the record. */
 typedef struct nnt_trial_record {
@@ -52,6 +55,13 @@ typedef struct nnt_trial_record {
     int interrupted;     /* 1: the process running it died (state FAILED) */
     int retry_of;        /* number of the interrupted trial this one reruns, -1 */
     char *model_path;    /* latest model artifact of the trial, NULL if none */
+    /* Multi-objective studies: the values of all objectives, in the order of
+     * the study definition's "objectives" list (values[0] is `value`, then
+     * the costs, e.g. parameter count). n_values is 0 when none were stored
+     * (single-objective studies; trials that did not complete); NAN where
+     * an objective could not be measured. */
+    int n_values;
+    double values[NNT_MAX_OBJECTIVES];
 } nnt_trial_record;
 
 /* One epoch of one trial (one fold under k-fold cross-validation). */
@@ -104,7 +114,8 @@ typedef struct nnt_storage {
     int (*trial_epoch)(void *ctx, int64_t study, int number, const nnt_epoch_row *row,
                        nnt_error *err);
     /* Final state of a trial: state, value, value_spread, finished, duration,
-     * error, epochs and interrupted are taken from rec (matched by number). */
+     * error, epochs, interrupted and the objective values (n_values, values)
+     * are taken from rec (matched by number). */
     int (*trial_finish)(void *ctx, int64_t study, const nnt_trial_record *rec, nnt_error *err);
     /* Records an artifact (kind "model") of a trial: a path and optional JSON
      * info (test metrics). */

@@ -2,8 +2,7 @@
  *
  * A study tries parameter sets (trials) from a search space on one data set,
  * keeps every trial in a storage (store.h) and the best model on disk. A
- * coordinator owns the sampler, the (future) pruner, the storage and the
- * budget; workers ask it for trials, report every epoch and tell it the
+ * coordinator owns the sampler, the pruner, the storage and the budget; workers ask it for trials, report every epoch and tell it the
  * result. Today the workers are threads of this process; the message set
  * (ask / report / tell) is kept narrow so that other transports can replace
  * them.
@@ -11,7 +10,14 @@
  * Determinism: trial n trains with seed nnt_seed_derive(study seed, n); the
  * sampler proposes trials in number order, so the same study seed gives the
  * same parameter sequence for grid, random and sobol whatever the number of
- * jobs, and with one job bit-identical metrics.
+ * jobs, and with one job bit-identical metrics. TPE and pruning read the
+ * history, so with one job they reproduce exactly; with several jobs the
+ * history a proposal or a pruning decision sees depends on timing.
+ *
+ * Multi-objective studies optimise the validation metric together with
+ * costs (parameter count, inference or training time); the metric stays the
+ * primary objective (samplers and pruners see it alone), every objective's
+ * value is stored per trial, and the study keeps the Pareto front.
  *
  * The study file format is documented in docs/study-file.md, the storage
  * schema in docs/storage.md. */
@@ -21,6 +27,7 @@
 #include "common.h"
 #include "data.h"
 #include "model.h"
+#include "prune.h"
 #include "store.h"
 #include "train.h"
 #include "tune.h"
@@ -75,14 +82,30 @@ typedef void (*nnt_study_event_fn)(const nnt_study_event *e, void *userdata);
 /* Pruning hook: called after every epoch report of fold 0 with the history of
  * all trials (value oriented so that lower is better). Return NNT_PRUNED to
  * stop the trial (recorded as pruned with its best value so far), 0 to go on.
- * Pruners come in a later issue; NULL means never prune. */
+ * NULL means never prune. Built-in pruners (prune.h) are chosen by name with
+ * nnt_study_options.pruner instead. */
 typedef int (*nnt_prune_fn)(void *ctx, const nnt_history *hist, int number, int epoch,
                             double value_oriented);
+
+/* ---- Objectives --------------------------------------------------------------- */
+/* Costs a multi-objective study minimises next to its validation metric. */
+typedef enum nnt_cost {
+    NNT_COST_PARAMS = 1, /* "params": trainable parameters of the model */
+    NNT_COST_INFER_TIME, /* "infer_time": microseconds per sample of a forward
+                            pass on (up to 2048 of) the validation rows after
+                            training, median of 5 runs, one thread */
+    NNT_COST_TRAIN_TIME  /* "train_time": seconds the trial trained (all folds) */
+} nnt_cost;
+
+/* "params", "infer_time", "train_time"; "?" for other values. */
+NNT_API const char *nnt_cost_name(nnt_cost c);
+/* Parses a cost name; -1 if unknown. */
+NNT_API int nnt_cost_from_name(const char *name);
 
 /* ---- Options -------------------------------------------------------------- */
 typedef struct nnt_study_options {
     const char *name;          /* study name in the storage; default "default" */
-    const char *sampler;       /* "grid", "random" (default), "sobol" */
+    const char *sampler;       /* "grid", "random" (default), "sobol", "tpe" */
     uint64_t seed;             /* study seed; default 1 */
     int seed_set;              /* 0: on resume, keep the stored seed */
     int jobs;                  /* worker threads; 0 = number of online cores */
@@ -102,8 +125,20 @@ typedef struct nnt_study_options {
     nnt_train_options base_train;
     nnt_study_event_fn on_event;
     void *userdata;
-    nnt_prune_fn prune;
+    nnt_prune_fn prune;        /* a custom pruning hook; NULL: opt.pruner decides */
     void *prune_ctx;
+    /* Sampler options as a JSON object ({"n_startup": 10, "multivariate":
+     * true} for tpe; see nnt_study_sampler_create); NULL: the defaults. */
+    const char *sampler_options;
+    /* Built-in pruner: NULL or "none" (never prune), "median", "asha",
+     * "hyperband"; with pruner_options a JSON object of its options (see
+     * nnt_study_pruner_create). Not together with a custom prune hook. */
+    const char *pruner;
+    const char *pruner_options;
+    /* Secondary objectives (costs, minimised) after the metric; 0: a
+     * single-objective study. */
+    int n_costs;
+    nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
 } nnt_study_options;
 
 /* Defaults as documented above; base options from nnt_*_options_default(). */
@@ -157,12 +192,43 @@ typedef struct nnt_study_summary {
     uint64_t seed;                /* the study seed in use */
     int resumed;                  /* 1: the study existed before create */
     int stopped;                  /* 1: nnt_study_stop ended the run */
+    int n_objectives;             /* 1 + the number of costs */
+    int n_pareto;                 /* trials on the Pareto front (multi-objective) */
+    const char *pruner;           /* "none", "median", "asha", "hyperband", "custom" */
 } nnt_study_summary;
 
 /* Fills a summary of the current state. Can't fail. */
 NNT_API void nnt_study_get_summary(const nnt_study *s, nnt_study_summary *out);
 
+/* Pareto front of a multi-objective study: the numbers of the COMPLETE
+ * trials whose objective values (metric in its direction, costs minimised;
+ * nnt_pareto_front) no other complete trial dominates, ascending, into
+ * numbers (room for max). Returns how many there are (which may exceed max),
+ * 0 for a single-objective study, or NNT_ERR_NOMEM. */
+NNT_API int nnt_study_pareto(const nnt_study *s, int *numbers, int max, nnt_error *err);
+
 NNT_API void nnt_study_free(nnt_study *s); /* NULL is a no-op; closes nothing it borrowed */
+
+/* ---- Samplers and pruners by name and options ----------------------------- */
+/* Creates sampler `name` ("grid", "random", "sobol", "tpe") with options from
+ * a JSON object (NULL or "{}": the defaults). tpe knows n_startup (alias
+ * n_startup_trials), n_candidates, gamma, gamma_max, prior_weight (numbers),
+ * magic_clip, multivariate, independent, constant_liar (booleans) and startup
+ * ("sobol" or "random"); the other samplers take no options. Errors name the
+ * key path, "sampler.n_startup: expected an integer >= 0"; unknown keys are
+ * errors. On failure *out is zeroed. */
+NNT_API int nnt_study_sampler_create(const char *name, const char *options_json,
+                                     const nnt_space *space, uint64_t study_seed,
+                                     nnt_sampler *out, nnt_error *err);
+/* Creates pruner `name` ("none", "median", "asha", "hyperband") with options
+ * from a JSON object (NULL or "{}": the defaults): median takes n_startup
+ * (alias n_startup_trials) and n_warmup_epochs; asha min_resource, eta and
+ * max_resource; hyperband min_resource, max_resource and eta. max_epochs > 0
+ * (the trials' epoch budget) is the default max_resource of asha and
+ * hyperband. Errors name the key path ("pruner.eta: expected an integer
+ * >= 2"); on failure *out is zeroed. */
+NNT_API int nnt_study_pruner_create(const char *name, const char *options_json, int max_epochs,
+                                    nnt_pruner *out, nnt_error *err);
 
 /* ---- Study files ---------------------------------------------------------- */
 /* A parsed study file (docs/study-file.md). Strings are NULL when the key is
@@ -189,6 +255,15 @@ typedef struct nnt_study_file {
      * n_base pairs of name and value text, in file order. */
     int n_base;
     char **base_names, **base_values;
+    /* "sampler": {"name": ..., options...}: the options as a JSON object
+     * without "name" (NULL when the sampler is a plain string). */
+    char *sampler_options;
+    /* "pruner": "asha" or {"name": "asha", "eta": 3, ...}. */
+    char *pruner, *pruner_options;
+    /* "objectives": ["accuracy", "params"]: the metric goes to `metric`,
+     * the costs here. */
+    int n_costs;
+    nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
 } nnt_study_file;
 
 /* Parses study-file JSON text. source names the file in messages. Every

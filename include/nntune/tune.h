@@ -146,8 +146,8 @@ typedef struct nnt_sampler {
     void (*free_ctx)(void *ctx);
 } nnt_sampler;
 
-/* Creates "grid", "random" or "sobol" (more later: "tpe"); same as
- * nnt_sampler_create_seeded with study_seed 0. Validates the space first.
+/* Creates "grid", "random", "sobol" or "tpe" (with default TPE options); same
+ * as nnt_sampler_create_seeded with study_seed 0. Validates the space first.
  * On failure *out is zeroed (name NULL). The sampler keeps no pointer to the
  * space: propose() must be given the same space each time. propose() does not
  * modify ctx, so the same sampler may be asked from several threads.
@@ -156,7 +156,10 @@ typedef struct nnt_sampler {
  *           all cells are taken. Ignores number and seed.
  *   random: independent draws from an nnt_rng seeded with `seed`.
  *   sobol:  point `number` (>= 0) of an Owen-scrambled Sobol sequence whose
- *           scramble comes from study_seed; ignores seed and history. */
+ *           scramble comes from study_seed; ignores seed and history.
+ *   tpe:    Tree-structured Parzen Estimator over the history (complete,
+ *           pruned and, as constant liars, running trials); startup trials
+ *           from the Sobol sequence of study_seed. See nnt_sampler_tpe_create. */
 NNT_API int nnt_sampler_create(const char *name, const nnt_space *space, nnt_sampler *out,
                                nnt_error *err);
 /* As nnt_sampler_create, with the study seed that fixes the Sobol scramble. */
@@ -166,6 +169,42 @@ NNT_API void nnt_sampler_free(nnt_sampler *s);
 /* Number of grid cells of a space (conditional parameters expand only where
  * active); 0 on overflow. */
 NNT_API size_t nnt_grid_size(const nnt_space *space);
+
+/* ---- TPE ------------------------------------------------------------------ */
+/* Options of the Tree-structured Parzen Estimator (docs/tpe-and-pruning.md). */
+typedef struct nnt_tpe_options {
+    int n_startup_trials; /* finished trials (complete + pruned) before TPE takes
+                             over; default 10 */
+    int n_candidates;     /* draws from l(x) per proposal; default 24 */
+    double gamma;         /* good fraction: n_good = min(ceil(gamma*n), gamma_max);
+                             default 0.1 */
+    int gamma_max;        /* default 25 */
+    double prior_weight;  /* weight of the prior component; default 1.0 */
+    int magic_clip;       /* 1 (default): bandwidths >= range / min(100, 1 + n) */
+    int multivariate;     /* 0 (default): one estimator per parameter; 1: joint
+                             kernels over the unconditional parameters */
+    int independent;      /* 0 (default): n_candidates whole vectors drawn from
+                             l(x) = prod l_i(x_i), the one with the largest
+                             l(x)/g(x) wins; 1: each parameter picks its own best
+                             of n_candidates draws (Hyperopt, Optuna) */
+    int constant_liar;    /* 1 (default): RUNNING trials count as bad observations
+                             (the worst value), so that concurrent proposals differ */
+    const char *startup;  /* sampler for the startup trials: "sobol" (default, falls
+                             back to "random" beyond its dimensions) or "random" */
+    uint64_t study_seed;  /* for the Sobol scramble; default 0 */
+} nnt_tpe_options;
+
+/* The defaults listed above. Can't fail. */
+NNT_API nnt_tpe_options nnt_tpe_options_default(void);
+
+/* Creates the TPE sampler (docs/tpe-and-pruning.md). opt NULL means the
+ * defaults. Validates the space and the options (NNT_ERR_ARG naming the
+ * option); on failure *out is zeroed. Like the other samplers, propose() does
+ * not modify ctx (safe from several threads), keeps no pointer to the space
+ * and is deterministic given (space, history, number, seed). Free with
+ * nnt_sampler_free. */
+NNT_API int nnt_sampler_tpe_create(const nnt_space *space, const nnt_tpe_options *opt,
+                                   nnt_sampler *out, nnt_error *err);
 
 #ifdef __cplusplus
 }

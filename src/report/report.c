@@ -78,6 +78,11 @@ void report_hover(const nnt_report *r, const rtrial *t, rbuf *b)
         rb_xml(b, r->study.metric);
         rb_printf(b, " %s", fmt_value(v, t->rec->value));
     }
+    for (int k = 1; k < r->n_objectives && k < t->rec->n_values; k++) {
+        rb_puts(b, ", ");
+        rb_xml(b, r->obj_names[k]);
+        rb_printf(b, " %s", fmt_short(v, t->rec->values[k]));
+    }
     if (t->x_ok) {
         int first = 1;
         for (int p = 0; p < r->np; p++) {
@@ -113,7 +118,7 @@ static void free_params(nnt_report *r)
 void nnt_report_free(nnt_report *r)
 {
     if (!r) return;
-    for (int i = 0; i < r->n; i++) {
+    for (int i = 0; r->t && i < r->n; i++) {
         nnt_free(r->t[i].x);
         nnt_free(r->t[i].active);
         nnt_epoch_rows_free(r->t[i].rows);
@@ -132,6 +137,9 @@ void nnt_report_free(nnt_report *r)
     nnt_free(r->suggested);
     nnt_free(r->space_json);
     nnt_free(r->objective_json);
+    for (int k = 0; k < NNT_MAX_OBJECTIVES; k++) nnt_free(r->obj_names[k]);
+    nnt_free(r->pareto);
+    nnt_free(r->pareto_numbers);
     nnt_free(r);
 }
 
@@ -147,11 +155,26 @@ const nnt_report_summary *nnt_report_get_summary(const nnt_report *r)
 static int read_definition(nnt_report *r, nnt_error *err)
 {
     json_object *def = r->study.definition ? json_tokener_parse(r->study.definition) : NULL;
+    /* "objectives": [metric, cost, ...]; costs are minimised */
     r->n_objectives = 1;
+    r->obj_names[0] = nnt_strdup(r->study.metric ? r->study.metric : "value");
+    r->obj_max[0] = r->study.maximize;
     json_object *o;
     if (def && json_object_object_get_ex(def, "objectives", &o) &&
-        json_object_is_type(o, json_type_array))
-        r->n_objectives = (int)json_object_array_length(o);
+        json_object_is_type(o, json_type_array)) {
+        int n = (int)json_object_array_length(o);
+        for (int k = 1; k < n && k < NNT_MAX_OBJECTIVES; k++) {
+            const char *name = json_object_get_string(json_object_array_get_idx(o, k));
+            r->obj_names[k] = nnt_strdup(name ? name : "?");
+            r->obj_max[k] = metric_up(name);
+            r->n_objectives = k + 1;
+        }
+    }
+    for (int k = 0; k < r->n_objectives; k++)
+        if (!r->obj_names[k]) {
+            json_object_put(def);
+            return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
+        }
     json_object *obj = json_object_new_object();
     if (!obj) {
         json_object_put(def);
@@ -160,7 +183,7 @@ static int read_definition(nnt_report *r, nnt_error *err)
     json_object_object_add(obj, "metric", json_object_new_string(r->study.metric ? r->study.metric : "accuracy"));
     json_object_object_add(obj, "direction",
                            json_object_new_string(r->study.maximize ? "maximize" : "minimize"));
-    r->objective_json = nnt_strdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
+    r->objective_json = nnt_strdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_SPACED));
     json_object_put(obj);
     if (!r->objective_json) {
         json_object_put(def);
@@ -489,7 +512,10 @@ static double round_sig(double v, int dir)
     double s = pow(10, e);
     double q = v / s;
     q = dir < 0 ? floor(q + 1e-9) : ceil(q - 1e-9);
-    return q * s;
+    /* q * s is not the 3-digit decimal exactly; read back its text */
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.3g", q * s);
+    return strtod(buf, NULL);
 }
 
 static double to_scale(int lg, double v) { return lg ? log(v) : v; }
@@ -630,16 +656,77 @@ static int compute_suggestion(nnt_report *r, nnt_error *err)
     nnt_space *check = NULL;
     if (nnt_space_from_json(space_text, &check, NULL) != NNT_OK) space_text = r->space_json;
     nnt_space_free(check);
-    json_object *file = json_object_new_object();
-    json_object_object_add(file, "objective", json_tokener_parse(r->objective_json));
-    json_object_object_add(file, "space", json_tokener_parse(space_text));
+    /* one parameter per line: easy to read and to edit */
+    const int flags = JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE;
+    json_object *final = json_tokener_parse(space_text);
     json_object_put(space);
-    const char *text = json_object_to_json_string_ext(
-        file, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-    r->suggested = text ? nnt_strdup(text) : NULL;
-    json_object_put(file);
+    rbuf b = {0};
+    rb_printf(&b, "{\n  \"objective\": %s,\n  \"space\": {", r->objective_json);
+    int first = 1;
+    json_object_object_foreach(final, name, def)
+    {
+        json_object *key = json_object_new_string(name);
+        rb_printf(&b, "%s\n    %s: %s", first ? "" : ",", json_object_to_json_string_ext(key, flags),
+                  json_object_to_json_string_ext(def, flags));
+        json_object_put(key);
+        first = 0;
+    }
+    rb_puts(&b, "\n  }\n}");
+    json_object_put(final);
+    r->suggested = rb_take(&b, NULL);
     if (!r->suggested) return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     return NNT_OK;
+}
+
+/* ---- Pareto front ---------------------------------------------------------- */
+int report_has_values(const nnt_report *r, const rtrial *t)
+{
+    if (t->rec->n_values < r->n_objectives) return 0;
+    for (int k = 0; k < r->n_objectives; k++)
+        if (!isfinite(t->rec->values[k])) return 0;
+    return 1;
+}
+
+/* The front over the complete trials with every objective measured, from
+ * analysis.h's nnt_pareto_front, listed best first by the metric. */
+static int compute_pareto(nnt_report *r, nnt_error *err)
+{
+    int k = r->n_objectives;
+    if (k < 2 || r->n == 0) return NNT_OK;
+    int *map = nnt_malloc_array((size_t)r->n, sizeof *map);
+    double *pts = nnt_malloc_array((size_t)r->n * (size_t)k, sizeof *pts);
+    int *idx = nnt_malloc_array((size_t)r->n, sizeof *idx);
+    r->pareto = nnt_malloc_array((size_t)r->n, sizeof *r->pareto);
+    r->pareto_numbers = nnt_malloc_array((size_t)r->n, sizeof *r->pareto_numbers);
+    int rc = NNT_OK;
+    if (!map || !pts || !idx || !r->pareto || !r->pareto_numbers) {
+        rc = nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
+        goto done;
+    }
+    int m = 0;
+    for (int i = 0; i < r->n; i++) {
+        const rtrial *t = &r->t[i];
+        if (t->rec->state != NNT_TRIAL_COMPLETE || !report_has_values(r, t)) continue;
+        for (int j = 0; j < k; j++) pts[(size_t)m * k + j] = t->rec->values[j];
+        map[m++] = i;
+    }
+    if (m == 0) goto done;
+    int nf = nnt_pareto_front(pts, m, k, r->obj_max, idx, err);
+    if (nf < 0) {
+        rc = nf;
+        goto done;
+    }
+    nnt_pareto_sort(pts, k, r->obj_max, 0, idx, nf);
+    for (int i = 0; i < nf; i++) {
+        r->pareto[i] = map[idx[i]];
+        r->pareto_numbers[i] = r->t[map[idx[i]]].rec->number;
+    }
+    r->n_pareto = nf;
+done:
+    nnt_free(map);
+    nnt_free(pts);
+    nnt_free(idx);
+    return rc;
 }
 
 /* ---- Entry point -------------------------------------------------------- */
@@ -696,6 +783,7 @@ int nnt_report_load(nnt_storage *storage, const char *study, const nnt_report_op
     if (rc == NNT_OK) rc = compute_importance(r, err);
     if (rc == NNT_OK) rc = compute_trial_facts(r, err);
     if (rc == NNT_OK) rc = compute_suggestion(r, err);
+    if (rc == NNT_OK) rc = compute_pareto(r, err);
     if (rc != NNT_OK) {
         nnt_report_free(r);
         return rc;
@@ -709,6 +797,11 @@ int nnt_report_load(nnt_storage *storage, const char *study, const nnt_report_op
     s->overfit = r->overfit;
     s->diverged = r->diverged;
     s->suggested_space = r->suggested;
+    s->n_objectives = r->n_objectives;
+    s->objective_names = (const char *const *)r->obj_names;
+    s->objective_maximize = r->obj_max;
+    s->n_pareto = r->n_pareto;
+    s->pareto = r->pareto_numbers;
     *out = r;
     return NNT_OK;
 }

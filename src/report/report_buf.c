@@ -186,12 +186,18 @@ const char *fmt_value(char buf[32], double v)
 const char *fmt_short(char buf[32], double v)
 {
     if (!isfinite(v)) snprintf(buf, 32, "-");
+    else if (v == floor(v) && fabs(v) >= 1000 && fabs(v) < 1e9) snprintf(buf, 32, "%.0f", v);
     else snprintf(buf, 32, "%.3g", v == 0 ? 0.0 : v); /* no "-0" */
     return buf;
 }
 
 const char *fmt_exact(char buf[32], double v)
 {
+    /* whole numbers as integers: "5000", not "5e+03" */
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(buf, 32, "%.0f", v == 0 ? 0.0 : v);
+        return buf;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, 32, "%.*g", prec, v);
         if (strtod(buf, NULL) == v) break;

@@ -41,7 +41,8 @@ int report_write_atomic(const char *path, const char *data, size_t n, nnt_error 
 /* ---- Numbers ---------------------------------------------------------------- */
 /* "%.4f" for values in [1e-3, 1e4] (and 0), else "%.4g"; "-" when not finite. */
 const char *fmt_value(char buf[32], double v);
-/* Compact text: "%.3g" ("-" when not finite). */
+/* Compact text: "%.3g", whole numbers up to 1e9 in full ("-" when not
+ * finite). */
 const char *fmt_short(char buf[32], double v);
 /* Shortest text that reads back to the same double. */
 const char *fmt_exact(char buf[32], double v);
@@ -79,6 +80,11 @@ struct nnt_report {
     char *space_json;     /* the stored "space" object, for the suggestion */
     char *objective_json; /* the stored objective ({"metric":..,"direction":..}) */
     int n_objectives;
+    char *obj_names[NNT_MAX_OBJECTIVES];
+    int obj_max[NNT_MAX_OBJECTIVES];
+    int *pareto;          /* indices into t of the front, best first by the metric */
+    int *pareto_numbers;
+    int n_pareto;
     nnt_report_summary sum;
 };
 
@@ -89,6 +95,8 @@ struct nnt_report {
 /* Value of a metric by name ("accuracy", "loss", "rmse", "mae", "r2"); NAN
  * for an unknown name. */
 double report_metric(const nnt_metrics *m, const char *name);
+/* 1 when every objective value of t is stored and finite. */
+int report_has_values(const nnt_report *r, const rtrial *t);
 /* Oriented so that lower is better. */
 double report_orient(const nnt_report *r, double v);
 /* Plain-text sentences of the summary (shared by HTML and Markdown):

@@ -125,12 +125,17 @@ static void axis_cat(axis *a, int n, const char *const *names)
     a->integer = 0;
 }
 
-/* Tick values of a numeric axis (at most max). */
+#define MAX_TICKS 24
+
+/* Tick values of a numeric axis: about max of them (t has MAX_TICKS slots). */
 static int axis_ticks(const axis *a, double *t, int max)
 {
     int n = 0;
     if (a->log && a->integer && a->hi / a->lo <= 8192) {
-        for (double v = pow(2, ceil(log2(a->lo) - 1e-9)); v <= a->hi * (1 + 1e-9) && n < max; v *= 2)
+        int stride = 1;
+        while ((log2(a->hi / a->lo) + 1) / stride > max) stride++;
+        for (double v = pow(2, ceil(log2(a->lo) - 1e-9)); v <= a->hi * (1 + 1e-9) && n < MAX_TICKS;
+             v *= pow(2, stride))
             t[n++] = v;
         if (n >= 2) return n;
         n = 0;
@@ -146,8 +151,8 @@ static int axis_ticks(const axis *a, double *t, int max)
         int n_sub = decades >= 3 ? 1 : 3;
         int stride = 1;
         while ((e1 - e0 + 1) * n_sub / stride > max) stride++;
-        for (double e = e0; e <= e1 && n < max; e += stride)
-            for (int k = 0; k < n_sub && n < max; k++) {
+        for (double e = e0; e <= e1 && n < MAX_TICKS; e += stride)
+            for (int k = 0; k < n_sub && n < MAX_TICKS; k++) {
                 double v = sub[k] * pow(10, e);
                 if (v >= a->lo * (1 - 1e-9) && v <= a->hi * (1 + 1e-9)) t[n++] = v;
             }
@@ -155,15 +160,27 @@ static int axis_ticks(const axis *a, double *t, int max)
         n = 0; /* less than a decade: fall through to linear ticks */
     }
     double span = a->hi - a->lo;
-    double raw = span / 5;
+    double raw = span / (max < 5 ? max : 5);
     double mag = pow(10, floor(log10(raw)));
-    double step = mag;
-    if (raw / mag >= 5) step = 5 * mag;
-    else if (raw / mag >= 2) step = 2 * mag;
+    /* 1, 2, 5 or 10 times a power of ten, whichever is nearest in ratio */
+    double step = mag, q = raw / mag;
+    if (q >= 7.07) step = 10 * mag;
+    else if (q >= 3.16) step = 5 * mag;
+    else if (q >= 1.41) step = 2 * mag;
     if (a->integer && step < 1) step = 1;
-    for (double v = ceil(a->lo / step - 1e-9) * step; v <= a->hi + 1e-9 * span && n < max; v += step)
+    for (double v = ceil(a->lo / step - 1e-9) * step; v <= a->hi + 1e-9 * span && n < MAX_TICKS;
+         v += step)
         t[n++] = fabs(v) < 1e-12 * span ? 0 : v;
     return n;
+}
+
+#define HALO " stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\""
+
+/* Tick marks that fit an axis of this many pixels. */
+static int ticks_for(double pixels, double per_tick, int lo, int hi)
+{
+    int n = (int)(fabs(pixels) / per_tick);
+    return n < lo ? lo : n > hi ? hi : n;
 }
 
 static void text_at(rbuf *b, double x, double y, const char *anchor, const char *extra,
@@ -185,18 +202,18 @@ static void draw_xaxis(rbuf *b, const axis *a, double y, double y_top, const cha
             double x = amap(a, c);
             rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
                       x, y, x, y + 4);
-            text_at(b, x, y + 15, "middle", "", a->cat[c]);
+            text_at(b, x, y + 15, "middle", HALO, a->cat[c]);
         }
     } else {
-        double t[24];
-        int n = axis_ticks(a, t, 12);
+        double t[MAX_TICKS];
+        int n = axis_ticks(a, t, ticks_for(a->p1 - a->p0, 48, 2, 12));
         for (int i = 0; i < n; i++) {
             double x = amap(a, t[i]);
             rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_GRID "\" />",
                       x, y_top, x, y);
             rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
                       x, y, x, y + 4);
-            text_at(b, x, y + 15, "middle", "", fmt_short(buf, t[i]));
+            text_at(b, x, y + 15, "middle", HALO, fmt_short(buf, t[i]));
         }
     }
     if (label) {
@@ -217,11 +234,11 @@ static void draw_yaxis(rbuf *b, const axis *a, double x, double x_right, const c
             double y = amap(a, c);
             rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
                       x - 4, y, x, y);
-            text_at(b, x - 6, y + 4, "end", "", a->cat[c]);
+            text_at(b, x - 6, y + 4, "end", HALO, a->cat[c]);
         }
     } else {
-        double t[24];
-        int n = axis_ticks(a, t, 10);
+        double t[MAX_TICKS];
+        int n = axis_ticks(a, t, ticks_for(a->p0 - a->p1, 26, 2, 10));
         for (int i = 0; i < n; i++) {
             double y = amap(a, t[i]);
             if (x_right > x)
@@ -229,7 +246,7 @@ static void draw_yaxis(rbuf *b, const axis *a, double x, double x_right, const c
                           x, y, x_right, y);
             rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
                       x - 4, y, x, y);
-            text_at(b, x - 6, y + 4, "end", "", fmt_short(buf, t[i]));
+            text_at(b, x - 6, y + 4, "end", HALO, fmt_short(buf, t[i]));
         }
     }
     if (label) {
@@ -455,9 +472,10 @@ int svg_parallel(const nnt_report *r, rbuf *b, const char **note)
         *note = "the search space has no parameter that varies";
         return 0;
     }
-    const int W = 760, H = 360;
-    double left = 70, right = W - 90, top = 50, bottom = H - 40;
     int n_ax = na + 1;
+    /* room for each axis's name and tick labels */
+    const int W = 70 + 100 * (n_ax - 1) + 100 > 760 ? 70 + 100 * (n_ax - 1) + 100 : 760, H = 360;
+    double left = 70, right = W - 100, top = 50, bottom = H - 40;
     axis *ax = nnt_calloc((size_t)n_ax, sizeof *ax);
     double *xs = nnt_calloc((size_t)n_ax, sizeof *xs);
     if (!ax || !xs) {
@@ -850,16 +868,72 @@ int svg_batch_lr(const nnt_report *r, rbuf *b, const char **note)
 }
 
 /* ---- 8. Pareto front -------------------------------------------------------- */
+/* The metric (y) against the first cost (x); with more objectives the front
+ * is still computed over all of them, and the hover text gives every value. */
 int svg_pareto(const nnt_report *r, rbuf *b, const char **note)
 {
-    (void)b;
     if (!r->sum.multi_objective) {
         *note = "single-objective study: there is no Pareto front to show";
         return 0;
     }
-    /* The storage keeps one value per trial; the values of further objectives
-     * are not stored, so a front cannot be drawn from storage yet. */
-    *note = "this study names several objectives, but the storage keeps only the first "
-            "objective's value of each trial, so the Pareto front cannot be drawn";
-    return 0;
+    if (r->n_pareto == 0) {
+        *note = "no complete trial has every objective measured yet";
+        return 0;
+    }
+    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    for (int i = 0; i < r->n; i++) {
+        const rtrial *t = &r->t[i];
+        if (t->rec->state != NNT_TRIAL_COMPLETE || !report_has_values(r, t)) continue;
+        xlo = fmin(xlo, t->rec->values[1]);
+        xhi = fmax(xhi, t->rec->values[1]);
+        ylo = fmin(ylo, t->rec->values[0]);
+        yhi = fmax(yhi, t->rec->values[0]);
+    }
+    const int W = 760, H = 360;
+    axis ax, ay;
+    axis_fit(&ax, xlo, xhi, xlo > 0 && xhi / xlo > 20, 0.06);
+    axis_fit(&ay, ylo, yhi, 0, 0.08);
+    ax.p0 = 70;
+    ax.p1 = W - 20;
+    ay.p0 = H - 66;
+    ay.p1 = 40;
+    svg_open(b, W, H, "Pareto front");
+    char lab[96];
+    snprintf(lab, sizeof lab, "%s (%s is better)", r->obj_names[1],
+             r->obj_max[1] ? "higher" : "lower");
+    draw_xaxis(b, &ax, ay.p0 + 4, ay.p1, lab);
+    snprintf(lab, sizeof lab, "%s (%s is better)", r->obj_names[0],
+             r->obj_max[0] ? "higher" : "lower");
+    draw_yaxis(b, &ay, ax.p0 - 4, ax.p1, lab);
+    if (r->n_objectives == 2) {
+        /* the front as a staircase, in order of the cost */
+        rb_puts(b, "<polyline fill=\"none\" stroke=\"" C_FAILED "\" stroke-width=\"1.2\" "
+                   "stroke-dasharray=\"4 3\" points=\"");
+        for (int i = r->n_pareto - 1; i >= 0; i--) {
+            const nnt_trial_record *t = r->t[r->pareto[i]].rec;
+            double x = amap(&ax, t->values[1]), y = amap(&ay, t->values[0]);
+            if (i < r->n_pareto - 1) /* along at the previous level, then up */
+                rb_printf(b, "%.1f,%.1f ", x, amap(&ay, r->t[r->pareto[i + 1]].rec->values[0]));
+            rb_printf(b, "%.1f,%.1f ", x, y);
+        }
+        rb_puts(b, "\"><title>Pareto front</title></polyline>");
+    }
+    for (int i = 0; i < r->n; i++) {
+        const rtrial *t = &r->t[i];
+        if (t->rec->state != NNT_TRIAL_COMPLETE || !report_has_values(r, t)) continue;
+        int on = 0;
+        for (int j = 0; j < r->n_pareto && !on; j++) on = r->pareto[j] == i;
+        if (on) continue;
+        trial_marker(r, b, t, "circle", amap(&ax, t->rec->values[1]), amap(&ay, t->rec->values[0]),
+                     "#c7c7c7", "#777777");
+    }
+    for (int j = 0; j < r->n_pareto; j++) {
+        const rtrial *t = &r->t[r->pareto[j]];
+        trial_marker(r, b, t, "circle", amap(&ax, t->rec->values[1]), amap(&ay, t->rec->values[0]),
+                     C_FAILED, "#ffffff");
+    }
+    legend_item(b, ax.p0 + 16, 16, "circle", C_FAILED, "#ffffff", "on the Pareto front");
+    legend_item(b, ax.p0 + 180, 16, "circle", "#c7c7c7", "#777777", "dominated");
+    svg_close(b);
+    return 1;
 }

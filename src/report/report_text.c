@@ -272,7 +272,25 @@ char **report_findings(const nnt_report *r, int *n_out)
         EMIT();
     }
     if (s->multi_objective) {
-        rb_puts(&b, "This study has several objectives; the ranking above uses the first one.");
+        rb_printf(&b, "Pareto front over %s", r->obj_names[0]);
+        for (int k = 1; k < r->n_objectives; k++)
+            rb_printf(&b, "%s%s", k + 1 == r->n_objectives ? " and " : ", ", r->obj_names[k]);
+        if (r->n_pareto == 0) {
+            rb_puts(&b, ": no complete trial has every objective measured yet.");
+        } else {
+            rb_printf(&b, ": %d trial%s no other trial beats in every objective: ", r->n_pareto,
+                      r->n_pareto == 1 ? "" : "s");
+            for (int i = 0; i < r->n_pareto && i < MAX_LISTED; i++) {
+                const nnt_trial_record *t = r->t[r->pareto[i]].rec;
+                rb_printf(&b, "%strial %d (", i ? "; " : "", t->number);
+                for (int k = 0; k < r->n_objectives; k++)
+                    rb_printf(&b, "%s%s %s", k ? ", " : "", r->obj_names[k],
+                              k ? fmt_short(v, t->values[k]) : fmt_value(v, t->values[k]));
+                rb_puts(&b, ")");
+            }
+            if (r->n_pareto > MAX_LISTED) rb_printf(&b, "; and %d more", r->n_pareto - MAX_LISTED);
+            rb_puts(&b, ". The ranking above uses the first objective only.");
+        }
         EMIT();
     }
     if (s->suggested_space) {
@@ -354,6 +372,10 @@ int report_render_csv(const nnt_report *r, rbuf *b)
         return NNT_ERR_NOMEM;
     }
     rb_puts(b, "number,state,value,value_spread,epochs,duration,error");
+    for (int k = 1; k < r->n_objectives; k++) {
+        rb_puts(b, ",value_");
+        rb_csv(b, r->obj_names[k]);
+    }
     for (int i = 0; i < c.n; i++) {
         rb_puts(b, ",");
         char *name = nnt_malloc(strlen(c.names[i]) + 8);
@@ -361,7 +383,7 @@ int report_render_csv(const nnt_report *r, rbuf *b)
             columns_free(&c);
             return NNT_ERR_NOMEM;
         }
-        sprintf(name, "params_%s", c.names[i]);
+        snprintf(name, strlen(c.names[i]) + 8, "params_%s", c.names[i]);
         rb_csv(b, name);
         nnt_free(name);
     }
@@ -376,6 +398,10 @@ int report_render_csv(const nnt_report *r, rbuf *b)
         csv_num(b, t->duration);
         rb_puts(b, ",");
         rb_csv(b, t->error ? t->error : "");
+        for (int k = 1; k < r->n_objectives; k++) {
+            rb_puts(b, ",");
+            if (k < t->n_values) csv_num(b, t->values[k]);
+        }
         json_object *o = t->params ? json_tokener_parse(t->params) : NULL;
         for (int k = 0; k < c.n; k++) {
             rb_puts(b, ",");
@@ -464,6 +490,15 @@ static json_object *summary_json(const nnt_report *r)
     json_object_object_add(o, "diverged", dv);
     if (s->suggested_space)
         json_object_object_add(o, "suggested_study", json_tokener_parse(s->suggested_space));
+    if (s->multi_objective) {
+        json_object *names = json_object_new_array(), *front = json_object_new_array();
+        for (int k = 0; k < s->n_objectives; k++)
+            json_object_array_add(names, json_object_new_string(s->objective_names[k]));
+        for (int i = 0; i < s->n_pareto; i++)
+            json_object_array_add(front, json_object_new_int(s->pareto[i]));
+        json_object_object_add(o, "objectives", names);
+        json_object_object_add(o, "pareto_front", front);
+    }
     return o;
 }
 
@@ -483,7 +518,11 @@ int report_render_json(const nnt_report *r, rbuf *b)
     static const char *const fixed_cols[] = {"number", "state", "value", "value_spread",
                                              "epochs", "duration", "error"};
     for (int i = 0; i < 7; i++) json_object_array_add(cols, json_object_new_string(fixed_cols[i]));
-    char name[128];
+    char name[512];
+    for (int k = 1; k < r->n_objectives; k++) {
+        snprintf(name, sizeof name, "value_%s", r->obj_names[k]);
+        json_object_array_add(cols, json_object_new_string(name));
+    }
     for (int i = 0; i < c.n; i++) {
         snprintf(name, sizeof name, "params_%s", c.names[i]);
         json_object_array_add(cols, json_object_new_string(name));
@@ -500,6 +539,10 @@ int report_render_json(const nnt_report *r, rbuf *b)
         json_object_object_add(j, "epochs", json_object_new_int(t->epochs));
         json_object_object_add(j, "duration", jnum(t->duration));
         json_object_object_add(j, "error", t->error ? json_object_new_string(t->error) : NULL);
+        for (int k = 1; k < r->n_objectives; k++) {
+            snprintf(name, sizeof name, "value_%s", r->obj_names[k]);
+            json_object_object_add(j, name, k < t->n_values ? jnum(t->values[k]) : NULL);
+        }
         json_object *p = t->params ? json_tokener_parse(t->params) : NULL;
         for (int k = 0; k < c.n; k++) {
             json_object *v = NULL;

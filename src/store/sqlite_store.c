@@ -14,6 +14,7 @@
 #define _GNU_SOURCE /* F_OFD_SETLK */
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -26,12 +27,14 @@
 #include "core/error.h"
 #include "nntune/store.h"
 
-#define NNT_SCHEMA_VERSION 1
+/* Version 2 added trials.objective_values (multi-objective studies); a
+ * version-1 file is migrated forward when opened for writing. */
+#define NNT_SCHEMA_VERSION 2
 
 static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS meta("
     "  key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '2');"
     "CREATE TABLE IF NOT EXISTS studies("
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL UNIQUE,"
@@ -56,6 +59,7 @@ static const char *const schema_sql =
     "  epochs INTEGER NOT NULL DEFAULT 0,"
     "  interrupted INTEGER NOT NULL DEFAULT 0,"
     "  retry_of INTEGER,"
+    "  objective_values TEXT,"
     "  UNIQUE(study_id, number));"
     "CREATE INDEX IF NOT EXISTS trials_by_state ON trials(study_id, state);"
     "CREATE TABLE IF NOT EXISTS trial_epochs("
@@ -117,7 +121,8 @@ static const char *const stmt_sql[ST_COUNT_] = {
         " VALUES((SELECT id FROM trials WHERE study_id = ?1 AND number = ?2), ?3, ?4,"
         " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [ST_TRIAL_FINISH] = "UPDATE trials SET state = ?3, value = ?4, value_spread = ?5,"
-                        " finished = ?6, duration = ?7, error = ?8, epochs = ?9, interrupted = ?10"
+                        " finished = ?6, duration = ?7, error = ?8, epochs = ?9, interrupted = ?10,"
+                        " objective_values = ?11"
                         " WHERE study_id = ?1 AND number = ?2",
     [ST_ARTIFACT_ADD] = "INSERT INTO artifacts(trial_id, kind, path, info, created)"
                         " VALUES((SELECT id FROM trials WHERE study_id = ?1 AND number = ?2),"
@@ -126,7 +131,8 @@ static const char *const stmt_sql[ST_COUNT_] = {
         "SELECT number, state, params, value, value_spread, seed, started, finished, duration,"
         " error, epochs, interrupted, retry_of,"
         " (SELECT path FROM artifacts a WHERE a.trial_id = t.id AND a.kind = 'model'"
-        "  ORDER BY a.id DESC LIMIT 1)"
+        "  ORDER BY a.id DESC LIMIT 1),"
+        " objective_values"
         " FROM trials t WHERE study_id = ?1 ORDER BY number",
     [ST_EPOCHS_LOAD] =
         "SELECT fold, epoch, train_loss, train_accuracy, train_rmse, train_mae, train_r2,"
@@ -190,6 +196,42 @@ static char *col_text(sqlite3_stmt *st, int i, int *oom)
     char *c = nnt_strdup((const char *)t);
     if (!c) *oom = 1;
     return c;
+}
+
+/* Objective values as a JSON array, null for NaN (malloc'd; NULL on out of
+ * memory). */
+static char *values_to_json(const double *v, int n)
+{
+    if (n > NNT_MAX_OBJECTIVES) n = NNT_MAX_OBJECTIVES;
+    json_object *a = json_object_new_array();
+    if (!a) return NULL;
+    for (int i = 0; i < n; i++)
+        json_object_array_add(a, isfinite(v[i]) ? json_object_new_double(v[i]) : NULL);
+    const char *t = json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN);
+    char *out = t ? nnt_strdup(t) : NULL;
+    json_object_put(a);
+    return out;
+}
+
+/* Reads an objective_values array into r (n_values 0 when absent or not an
+ * array; entries that are not numbers read as NaN). */
+static void values_from_json(const char *text, nnt_trial_record *r)
+{
+    r->n_values = 0;
+    for (int i = 0; i < NNT_MAX_OBJECTIVES; i++) r->values[i] = NAN;
+    if (!text) return;
+    json_object *a = json_tokener_parse(text);
+    if (a && json_object_is_type(a, json_type_array)) {
+        size_t n = json_object_array_length(a);
+        if (n > NNT_MAX_OBJECTIVES) n = NNT_MAX_OBJECTIVES;
+        for (size_t i = 0; i < n; i++) {
+            json_object *e = json_object_array_get_idx(a, i);
+            if (json_object_is_type(e, json_type_double) || json_object_is_type(e, json_type_int))
+                r->values[i] = json_object_get_double(e);
+        }
+        r->n_values = (int)n;
+    }
+    json_object_put(a);
 }
 
 /* Runs a prepared write statement to completion; resets it. */
@@ -430,6 +472,16 @@ static int sq_trial_finish(void *ctx, int64_t study, const nnt_trial_record *rec
     bind_text(st, 8, rec->error);
     sqlite3_bind_int(st, 9, rec->epochs);
     sqlite3_bind_int(st, 10, rec->interrupted ? 1 : 0);
+    char *vals = NULL;
+    if (rec->n_values > 0) {
+        vals = values_to_json(rec->values, rec->n_values);
+        if (!vals) {
+            sqlite3_reset(st);
+            return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+        }
+    }
+    bind_text(st, 11, vals);
+    nnt_free(vals);
     int r = step_done(s, st, err, "cannot update trial");
     if (r == NNT_OK && sqlite3_changes(s->db) != 1)
         return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s: no trial %d in study %lld", s->path,
@@ -490,6 +542,7 @@ static int sq_trials_load(void *ctx, int64_t study, nnt_trial_record **out, size
         r->interrupted = sqlite3_column_int(st, 11);
         r->retry_of = sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 12);
         r->model_path = col_text(st, 13, &oom);
+        values_from_json((const char *)sqlite3_column_text(st, 14), r);
         if (oom) goto oom;
     }
     if (rc != SQLITE_DONE) {
@@ -571,6 +624,37 @@ static void sq_close(void *ctx)
 
 /* ---- open --------------------------------------------------------------- */
 
+static int table_exists(sq_store *s, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    int yes = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        yes = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return yes;
+}
+
+/* text with the first `from` replaced by `to` (malloc'd), NULL on OOM. */
+static char *replace_once(const char *text, const char *from, const char *to)
+{
+    const char *at = strstr(text, from);
+    size_t lt = strlen(text), lf = strlen(from), lo = strlen(to);
+    char *out = nnt_malloc(lt - (at ? lf : 0) + (at ? lo : 0) + 1);
+    if (!out) return NULL;
+    if (!at) {
+        memcpy(out, text, lt + 1);
+        return out;
+    }
+    size_t pre = (size_t)(at - text);
+    memcpy(out, text, pre);
+    memcpy(out + pre, to, lo);
+    memcpy(out + pre + lo, at + lf, lt - pre - lf + 1);
+    return out;
+}
+
 nnt_storage_options nnt_storage_options_default(void)
 {
     nnt_storage_options o;
@@ -579,7 +663,8 @@ nnt_storage_options nnt_storage_options_default(void)
     return o;
 }
 
-static int check_schema(sq_store *s, nnt_error *err)
+/* Reads meta.schema_version into *version; refuses newer versions. */
+static int check_schema(sq_store *s, int *version_out, nnt_error *err)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
@@ -595,6 +680,25 @@ static int check_schema(sq_store *s, nnt_error *err)
         return nnt_fail(err, NNT_ERR_UNSUPPORTED,
                         "%s: schema version %d is newer than this nntune understands (%d)",
                         s->path, version, NNT_SCHEMA_VERSION);
+    *version_out = version;
+    return NNT_OK;
+}
+
+/* Brings a version-1 file to version 2 (adds trials.objective_values), in
+ * the caller's transaction. */
+static int migrate(sq_store *s, int version, nnt_error *err)
+{
+    if (version >= NNT_SCHEMA_VERSION) return NNT_OK;
+    char *emsg = NULL;
+    if (sqlite3_exec(s->db,
+                     "ALTER TABLE trials ADD COLUMN objective_values TEXT;"
+                     "UPDATE meta SET value = '2' WHERE key = 'schema_version';",
+                     NULL, NULL, &emsg) != SQLITE_OK) {
+        int r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot migrate the schema from version %d: %s",
+                         s->path, version, emsg ? emsg : sqlite3_errmsg(s->db));
+        sqlite3_free(emsg);
+        return r;
+    }
     return NNT_OK;
 }
 
@@ -643,14 +747,28 @@ int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_stora
             goto fail;
         }
         char *emsg = NULL;
-        if (sqlite3_exec(s->db,
-                         "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-                         "BEGIN IMMEDIATE;",
-                         NULL, NULL, &emsg) != SQLITE_OK ||
-            sqlite3_exec(s->db, schema_sql, NULL, NULL, &emsg) != SQLITE_OK) {
+        if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; BEGIN IMMEDIATE;",
+                         NULL, NULL, &emsg) != SQLITE_OK) {
             r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot create the schema: %s", path,
                          emsg ? emsg : sqlite3_errmsg(s->db));
             sqlite3_free(emsg);
+            goto fail;
+        }
+        /* An existing version-1 file has a trials table without
+         * objective_values: migrate it before the (IF NOT EXISTS) schema
+         * statements, in the same transaction. */
+        int old = 0;
+        r = NNT_OK;
+        if (table_exists(s, "meta")) {
+            r = check_schema(s, &old, err);
+            if (r == NNT_OK) r = migrate(s, old, err);
+        }
+        if (r == NNT_OK && sqlite3_exec(s->db, schema_sql, NULL, NULL, &emsg) != SQLITE_OK) {
+            r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot create the schema: %s", path,
+                         emsg ? emsg : sqlite3_errmsg(s->db));
+            sqlite3_free(emsg);
+        }
+        if (r < 0) {
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             goto fail;
         }
@@ -661,10 +779,24 @@ int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_stora
             goto fail;
         }
     }
-    if ((r = check_schema(s, err)) < 0) goto fail;
+    int version = 0;
+    if ((r = check_schema(s, &version, err)) < 0) goto fail;
     for (int i = 0; i < ST_COUNT_; i++) {
-        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-                               NULL) != SQLITE_OK) {
+        const char *sql = stmt_sql[i];
+        char *patched = NULL;
+        if (version < 2 && i == ST_TRIALS_LOAD) {
+            /* A version-1 file opened read-only: no objective_values column. */
+            patched = replace_once(sql, " objective_values FROM", " NULL FROM");
+            if (!patched) {
+                r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+            sql = patched;
+        }
+        int prc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+        nnt_free(patched);
+        if (version < 2 && i == ST_TRIAL_FINISH) continue; /* read-only: never used */
+        if (prc != SQLITE_OK) {
             r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot prepare statement %d: %s", path, i,
                          sqlite3_errmsg(s->db));
             goto fail;

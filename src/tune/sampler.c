@@ -15,8 +15,14 @@ int nnt_sampler_create_seeded(const char *name, const nnt_space *space, uint64_t
     if (strcmp(name, "grid") == 0) rc = sampler_grid_create(space, out, err);
     else if (strcmp(name, "random") == 0) rc = sampler_random_create(space, out, err);
     else if (strcmp(name, "sobol") == 0) rc = sampler_sobol_create(space, study_seed, out, err);
-    else
-        return nnt_fail(err, NNT_ERR_ARG, "sampler \"%s\": unknown; expected grid, random or sobol",
+    else if (strcmp(name, "tpe") == 0) {
+        nnt_tpe_options o = nnt_tpe_options_default();
+        o.study_seed = study_seed;
+        rc = nnt_sampler_tpe_create(space, &o, out, err);
+    } else
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "sampler \"%s\": unknown; expected grid, random or sobol (model-free) "
+                        "or tpe (Bayesian)",
                         name);
     if (rc != NNT_OK) memset(out, 0, sizeof *out);
     return rc;

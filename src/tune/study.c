@@ -19,6 +19,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "nntune/analysis.h"
 #include "tune/study_internal.h"
 
 /* Seeds derived from the study seed for things that are not trials. */
@@ -41,15 +42,20 @@ typedef struct slot {
     int n_inter, cap_inter;
     char *params;
     char *model_path;
+    int n_values; /* multi-objective: metric then costs (raw); 0: none */
+    double values[NNT_MAX_OBJECTIVES];
 } slot;
 
 struct nnt_study {
     /* configuration */
     nnt_study_options opt;
     char *name, *sampler_name, *model_out;
+    char *sampler_options, *pruner_name, *pruner_options; /* NULL: defaults / none */
     nnt_space *space;
     int nspace;
     nnt_sampler sampler;
+    nnt_pruner pruner; /* built-in pruner (zeroed: none or a custom hook) */
+    int max_epochs;    /* the trials' epoch budget (pruners' max_resource) */
     nnt_storage *storage;
     int64_t study_id;
     nnt_study_data data;
@@ -362,6 +368,8 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
         sl->oriented = orient(s, o->value);
         sl->spread = o->value_spread;
     }
+    sl->n_values = o->n_values > NNT_MAX_OBJECTIVES ? NNT_MAX_OBJECTIVES : o->n_values;
+    for (int k = 0; k < sl->n_values; k++) sl->values[k] = o->values[k];
     if (o->interrupted && s->deadline > 0 && nnt_mono_now() >= s->deadline)
         snprintf(o->error, sizeof o->error, "interrupted (study time budget)");
 
@@ -376,6 +384,8 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     rec.error = o->error[0] ? o->error : NULL;
     rec.epochs = o->epochs;
     rec.interrupted = o->interrupted;
+    rec.n_values = sl->n_values;
+    for (int k = 0; k < sl->n_values; k++) rec.values[k] = sl->values[k];
     nnt_error err;
     nnt_error_clear(&err);
     int r = s->storage->trial_finish(s->storage->ctx, s->study_id, &rec, &err);
@@ -434,6 +444,29 @@ static char *build_definition(const nnt_study *s)
     json_object *d = json_object_new_object();
     json_object_object_add(d, "version", json_object_new_int(1));
     json_object_object_add(d, "sampler", json_object_new_string(s->sampler_name));
+    /* Keys added with TPE, pruning and costs appear only when used, so that
+     * studies stored before them still resume. */
+    if (s->sampler_options) {
+        json_object *so = json_tokener_parse(s->sampler_options);
+        if (so && json_object_object_length(so) > 0) json_object_object_add(d, "sampler_options", so);
+        else json_object_put(so);
+    }
+    if (s->pruner_name && strcmp(s->pruner_name, "none")) {
+        json_object *po = s->pruner_options ? json_tokener_parse(s->pruner_options) : NULL;
+        if (!po) po = json_object_new_object();
+        json_object *pr = json_object_new_object();
+        json_object_object_add(pr, "name", json_object_new_string(s->pruner_name));
+        json_object_object_foreach(po, pk, pv) json_object_object_add(pr, pk, json_object_get(pv));
+        json_object_put(po);
+        json_object_object_add(d, "pruner", pr);
+    }
+    if (s->obj.n_costs > 0) {
+        json_object *ob = json_object_new_array();
+        json_object_array_add(ob, json_object_new_string(nnt_metric_name(s->metric)));
+        for (int k = 0; k < s->obj.n_costs; k++)
+            json_object_array_add(ob, json_object_new_string(nnt_cost_name(s->obj.costs[k])));
+        json_object_object_add(d, "objectives", ob);
+    }
     json_object_object_add(d, "metric", json_object_new_string(nnt_metric_name(s->metric)));
     json_object_object_add(d, "direction",
                            json_object_new_string(s->maximize ? "maximize" : "minimize"));
@@ -515,6 +548,24 @@ static const char *first_difference(const char *a, const char *b, char *buf, siz
 
 /* ---- create ----------------------------------------------------------------- */
 
+/* The most epochs a trial may train: the largest value of an "epochs"
+ * parameter of the space, else the base option. */
+static int max_epochs_of(const nnt_space *sp, const nnt_train_options *base)
+{
+    int i = nnt_space_find(sp, "epochs");
+    if (i < 0) return base->max_epochs;
+    nnt_param_info info;
+    if (nnt_space_info(sp, i, &info) != NNT_OK) return base->max_epochs;
+    if (info.kind == NNT_PARAM_INT || info.kind == NNT_PARAM_FLOAT) return (int)info.high;
+    double mx = 0;
+    for (int c = 0; c < info.n_choices; c++) {
+        const char *t = nnt_space_choice(sp, i, c);
+        double v = t ? atof(t) : 0;
+        if (v > mx) mx = v;
+    }
+    return mx >= 1 ? (int)mx : base->max_epochs;
+}
+
 nnt_study_options nnt_study_options_default(void)
 {
     nnt_study_options o;
@@ -570,6 +621,8 @@ static int load_history(nnt_study *s, nnt_error *err)
             sl->oriented = orient(s, tr->value);
             sl->spread = tr->value_spread;
         }
+        sl->n_values = tr->n_values > NNT_MAX_OBJECTIVES ? NNT_MAX_OBJECTIVES : tr->n_values;
+        for (int k = 0; k < sl->n_values; k++) sl->values[k] = tr->values[k];
         nnt_error perr;
         if (nnt_space_params_from_json(s->space, sl->params, sl->x, sl->active, &perr) < 0) {
             /* Only after --force with another space: the old trial stays on
@@ -646,6 +699,22 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     if (opt->trial_time_limit_s < 0)
         return nnt_fail(err, NNT_ERR_ARG, "options.trial_time_limit: expected seconds >= 0");
     if (opt->jobs < 0) return nnt_fail(err, NNT_ERR_ARG, "options.jobs: expected a positive integer");
+    if (opt->n_costs < 0 || opt->n_costs > NNT_MAX_OBJECTIVES - 1)
+        return nnt_fail(err, NNT_ERR_ARG, "objectives: expected at most %d costs, got %d",
+                        NNT_MAX_OBJECTIVES - 1, opt->n_costs);
+    for (int k = 0; k < opt->n_costs; k++) {
+        if (!strcmp(nnt_cost_name(opt->costs[k]), "?"))
+            return nnt_fail(err, NNT_ERR_ARG, "objectives[%d]: unknown cost %d", k + 1,
+                            (int)opt->costs[k]);
+        for (int j = 0; j < k; j++)
+            if (opt->costs[j] == opt->costs[k])
+                return nnt_fail(err, NNT_ERR_ARG, "objectives[%d]: %s is given twice", k + 1,
+                                nnt_cost_name(opt->costs[k]));
+    }
+    if (opt->prune && opt->pruner && strcmp(opt->pruner, "none"))
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "pruner: a custom prune hook and the built-in pruner '%s' exclude each other",
+                        opt->pruner);
 
     nnt_study *s = nnt_calloc(1, sizeof *s);
     if (!s) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
@@ -659,17 +728,47 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     s->name = nnt_strdup(opt->name && opt->name[0] ? opt->name : "default");
     s->sampler_name = nnt_strdup(opt->sampler && opt->sampler[0] ? opt->sampler : "random");
     s->model_out = opt->model_out ? nnt_strdup(opt->model_out) : NULL;
+    s->sampler_options = opt->sampler_options ? nnt_strdup(opt->sampler_options) : NULL;
+    s->pruner_name = nnt_strdup(opt->pruner && opt->pruner[0] ? opt->pruner
+                                : opt->prune                  ? "custom"
+                                                              : "none");
+    s->pruner_options = opt->pruner_options ? nnt_strdup(opt->pruner_options) : NULL;
     s->space = nnt_space_clone(space);
-    if (!s->name || !s->sampler_name || (opt->model_out && !s->model_out) || !s->space) {
+    if (!s->name || !s->sampler_name || (opt->model_out && !s->model_out) || !s->space ||
+        (opt->sampler_options && !s->sampler_options) || !s->pruner_name ||
+        (opt->pruner_options && !s->pruner_options)) {
         r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
         goto fail;
     }
     s->opt.name = s->name;
     s->opt.sampler = s->sampler_name;
     s->opt.model_out = s->model_out;
+    s->opt.sampler_options = s->sampler_options;
+    s->opt.pruner = s->pruner_name;
+    s->opt.pruner_options = s->pruner_options;
     s->opt.data_desc = NULL; /* only read during create */
     s->nspace = nnt_space_size(s->space);
     if ((r = nnt_space_validate(s->space, err)) < 0) goto fail;
+    s->max_epochs = max_epochs_of(s->space, &opt->base_train);
+    {
+        /* Sampler and pruner options are checked before any storage work. */
+        nnt_tpe_options tpe;
+        study_pruner_conf pc;
+        if ((r = study_sampler_parse(s->sampler_name, s->sampler_options, "sampler", &tpe, err)) < 0 ||
+            (strcmp(s->pruner_name, "custom") &&
+             (r = study_pruner_parse(s->pruner_name, s->pruner_options, "pruner", s->max_epochs, &pc,
+                                     err)) < 0)) {
+            if (r == NNT_ERR_FORMAT) r = NNT_ERR_ARG;
+            if (err) err->code = r;
+            goto fail;
+        }
+        if (strcmp(s->pruner_name, "custom") && (r = study_pruner_make(&pc, "pruner", &s->pruner, err)) < 0)
+            goto fail;
+        if (s->pruner.should_prune) {
+            s->opt.prune = s->pruner.should_prune;
+            s->opt.prune_ctx = s->pruner.ctx;
+        }
+    }
     if (strcmp(s->sampler_name, "grid") && opt->max_trials == 0 && opt->max_seconds == 0) {
         r = nnt_fail(err, NNT_ERR_ARG,
                      "budget: a %s search needs a trial budget (--trials) or a time budget "
@@ -726,6 +825,8 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
         su.max_rows = opt->max_rows;
         su.split_seed = nnt_seed_derive(s->seed, SPLIT_SEED_INDEX);
         su.trial_time_limit_s = opt->trial_time_limit_s;
+        su.n_costs = opt->n_costs;
+        for (int k = 0; k < opt->n_costs; k++) su.costs[k] = opt->costs[k];
         r = nnt_objective_init(&s->obj, &su, err);
     }
     if (r < 0) {
@@ -767,8 +868,12 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     nnt_study_record_free(&rec);
     if (r < 0) goto fail;
 
-    if ((r = nnt_sampler_create_seeded(s->sampler_name, s->space, s->seed, &s->sampler, err)) < 0)
+    if ((r = nnt_study_sampler_create(s->sampler_name, s->sampler_options, s->space, s->seed,
+                                      &s->sampler, err)) < 0) {
+        if (r == NNT_ERR_FORMAT) r = NNT_ERR_ARG;
+        if (err) err->code = r;
         goto fail;
+    }
     if ((r = load_history(s, err)) < 0) goto fail;
     *out = s;
     return NNT_OK;
@@ -934,7 +1039,48 @@ void nnt_study_get_summary(const nnt_study *s, nnt_study_summary *o)
     o->seed = s->seed;
     o->resumed = s->resumed;
     o->stopped = atomic_load(&m->stop) && !s->fatal;
+    o->n_objectives = 1 + s->obj.n_costs;
+    o->pruner = s->pruner_name;
     pthread_mutex_unlock(&m->mu);
+    if (o->n_objectives > 1) {
+        int np = nnt_study_pareto(s, NULL, 0, NULL);
+        o->n_pareto = np > 0 ? np : 0;
+    }
+}
+
+int nnt_study_pareto(const nnt_study *s, int *numbers, int max, nnt_error *err)
+{
+    if (!s || s->obj.n_costs == 0) return 0;
+    nnt_study *m = (nnt_study *)s; /* the mutex only */
+    int k = 1 + s->obj.n_costs;
+    pthread_mutex_lock(&m->mu);
+    int n = s->n_slots;
+    double *pts = nnt_malloc((size_t)(n > 0 ? n : 1) * (size_t)k * sizeof *pts);
+    int *num = nnt_malloc((size_t)(n > 0 ? n : 1) * sizeof *num);
+    int *idx = nnt_malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
+    int r = NNT_OK, m_pts = 0;
+    if (!pts || !num || !idx) {
+        r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+    } else {
+        for (int i = 0; i < n; i++) {
+            const slot *sl = s->slots[i];
+            if (sl->state != NNT_TRIAL_COMPLETE || sl->n_values != k) continue;
+            for (int j = 0; j < k; j++) pts[(size_t)m_pts * k + j] = sl->values[j];
+            num[m_pts++] = sl->number;
+        }
+    }
+    pthread_mutex_unlock(&m->mu);
+    if (r == NNT_OK) {
+        int maximize[NNT_MAX_OBJECTIVES] = {0};
+        maximize[0] = s->maximize;
+        r = nnt_pareto_front(pts, m_pts, k, maximize, idx, err);
+        /* Slots are in number order, so the front comes out ascending. */
+        for (int i = 0; r > 0 && i < r && i < max; i++) numbers[i] = num[idx[i]];
+    }
+    nnt_free(pts);
+    nnt_free(num);
+    nnt_free(idx);
+    return r;
 }
 
 void nnt_study_free(nnt_study *s)
@@ -947,6 +1093,10 @@ void nnt_study_free(nnt_study *s)
     nnt_free(s->views);
     nnt_model_free(s->best_model);
     if (s->sampler.name) nnt_sampler_free(&s->sampler);
+    nnt_pruner_free(&s->pruner);
+    nnt_free(s->sampler_options);
+    nnt_free(s->pruner_name);
+    nnt_free(s->pruner_options);
     nnt_objective_free(&s->obj);
     nnt_space_free(s->space);
     nnt_free(s->name);

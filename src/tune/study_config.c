@@ -10,7 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "nntune/study.h"
+#include "tune/study_internal.h"
 
 /* ---- durations --------------------------------------------------------------- */
 
@@ -280,7 +280,82 @@ static int parse_options(pctx *c, json_object *o, nnt_study_file *f)
 
 static const char *const top_keys =
     "data, labels, target, task, valid, valid_labels, valid_fraction, test, test_labels, "
-    "objective, space, sampler, budget, options";
+    "objective, objectives, space, sampler, pruner, budget, options";
+
+/* "sampler" / "pruner": a name, or an object with "name" and options. The
+ * options are checked here (so a typo stops the study before any trial) and
+ * kept as JSON text without the name. */
+static int parse_plugin(pctx *c, const char *path, json_object *v, char **name, char **options)
+{
+    nnt_free(*name);
+    nnt_free(*options);
+    *name = *options = NULL;
+    if (json_object_is_type(v, json_type_string)) return get_string(c, path, v, name);
+    if (!json_object_is_type(v, json_type_object))
+        return bad(c, path, "expected a name or an object with \"name\" and options, got %s",
+                   type_word(v));
+    json_object *nm = NULL;
+    if (!json_object_object_get_ex(v, "name", &nm)) {
+        char p[200];
+        snprintf(p, sizeof p, "%s.name", path);
+        return bad(c, p, "missing; expected the %s's name", strrchr(path, '.') + 1);
+    }
+    char p[200];
+    snprintf(p, sizeof p, "%s.name", path);
+    int r = get_string(c, p, nm, name);
+    if (r < 0) return r;
+    json_object *o = json_object_new_object();
+    if (!o) return nnt_fail(c->err, NNT_ERR_NOMEM, "out of memory");
+    json_object_object_foreach(v, key, val) {
+        if (strcmp(key, "name")) json_object_object_add(o, key, json_object_get(val));
+    }
+    *options = nnt_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+    if (!*options) return nnt_fail(c->err, NNT_ERR_NOMEM, "out of memory");
+    return NNT_OK;
+}
+
+/* Wraps a plug-in check's message ("study.sampler.gamma: ...") with the file name. */
+static int plugin_error(pctx *c, int r, const nnt_error *e)
+{
+    return nnt_fail(c->err, r == NNT_ERR_NOMEM ? r : NNT_ERR_FORMAT, "%s: %s", c->src, e->message);
+}
+
+/* "objectives": ["accuracy", "params"]: a metric first, then costs. */
+static int parse_objectives(pctx *c, json_object *v, nnt_study_file *f)
+{
+    const char *path = "study.objectives";
+    if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) < 1)
+        return bad(c, path, "expected a list like [\"accuracy\", \"params\"]", NULL);
+    size_t n = json_object_array_length(v);
+    if (n > NNT_MAX_OBJECTIVES)
+        return bad(c, path, "expected at most 4 objectives (a metric and up to 3 costs)", NULL);
+    f->n_costs = 0;
+    for (size_t i = 0; i < n; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "%s[%zu]", path, i);
+        json_object *e = json_object_array_get_idx(v, i);
+        if (!json_object_is_type(e, json_type_string))
+            return bad(c, p, "expected a string, got %s", type_word(e));
+        const char *t = json_object_get_string(e);
+        if (i == 0) {
+            if (nnt_metric_from_name(t) < 0 || !strcmp(t, "auto"))
+                return bad(c, p, "expected the validation metric first (accuracy, loss, rmse, mae or r2), got \"%s\"", t);
+            if (f->metric && strcmp(f->metric, t))
+                return bad(c, p, "\"%s\" differs from the metric of \"objective\"", t);
+            nnt_free(f->metric);
+            f->metric = nnt_strdup(t);
+            if (!f->metric) return nnt_fail(c->err, NNT_ERR_NOMEM, "out of memory");
+            continue;
+        }
+        int k = nnt_cost_from_name(t);
+        if (k < 0) return bad(c, p, "expected a cost: params, infer_time or train_time, got \"%s\"", t);
+        for (int j = 0; j < f->n_costs; j++)
+            if (f->costs[j] == (nnt_cost)k) return bad(c, p, "\"%s\" is given twice", t);
+        f->costs[f->n_costs++] = (nnt_cost)k;
+    }
+    return NNT_OK;
+}
 
 int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_file *f,
                          nnt_error *err)
@@ -321,10 +396,34 @@ int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_fi
         else if (!strcmp(key, "test")) r = get_string(&c, path, v, &f->test);
         else if (!strcmp(key, "test_labels")) r = get_string(&c, path, v, &f->test_labels);
         else if (!strcmp(key, "sampler")) {
-            r = get_string(&c, path, v, &f->sampler);
-            if (r == NNT_OK && strcmp(f->sampler, "grid") && strcmp(f->sampler, "random") &&
-                strcmp(f->sampler, "sobol"))
-                r = bad(&c, path, "expected \"grid\", \"random\" or \"sobol\", got \"%s\"", f->sampler);
+            r = parse_plugin(&c, path, v, &f->sampler, &f->sampler_options);
+            nnt_tpe_options tpe;
+            nnt_error e;
+            int pr;
+            if (r == NNT_OK &&
+                (pr = study_sampler_parse(f->sampler, f->sampler_options, path, &tpe, &e)) < 0) {
+                /* A bad name is reported at study.sampler(.name). */
+                if (json_object_is_type(v, json_type_object) && !strncmp(e.message, path, strlen(path)) &&
+                    e.message[strlen(path)] == ':')
+                    r = nnt_fail(err, NNT_ERR_FORMAT, "%s: %s.name%s", c.src, path, e.message + strlen(path));
+                else
+                    r = plugin_error(&c, pr, &e);
+            }
+        } else if (!strcmp(key, "pruner")) {
+            r = parse_plugin(&c, path, v, &f->pruner, &f->pruner_options);
+            study_pruner_conf pc;
+            nnt_error e;
+            int pr;
+            if (r == NNT_OK &&
+                (pr = study_pruner_parse(f->pruner, f->pruner_options, path, 0, &pc, &e)) < 0) {
+                if (json_object_is_type(v, json_type_object) && !strncmp(e.message, path, strlen(path)) &&
+                    e.message[strlen(path)] == ':')
+                    r = nnt_fail(err, NNT_ERR_FORMAT, "%s: %s.name%s", c.src, path, e.message + strlen(path));
+                else
+                    r = plugin_error(&c, pr, &e);
+            }
+        } else if (!strcmp(key, "objectives")) {
+            r = parse_objectives(&c, v, f);
         } else if (!strcmp(key, "task")) {
             const char *t = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
             if (t && !strcmp(t, "auto")) f->task = NNT_TASK_AUTO;
@@ -337,6 +436,8 @@ int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_fi
             if (r == NNT_OK && !(f->valid_fraction > 0 && f->valid_fraction < 1))
                 r = bad(&c, path, "expected a number in (0, 1)", NULL);
         } else if (!strcmp(key, "objective")) {
+            /* "objectives", when it came first, already named the metric. */
+            char *earlier = f->metric ? nnt_strdup(f->metric) : NULL;
             if (json_object_is_type(v, json_type_string)) {
                 r = get_string(&c, "study.objective", v, &f->metric);
             } else if ((r = expect_object(&c, path, v)) == NNT_OK) {
@@ -357,6 +458,10 @@ int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_fi
                 r = bad(&c, json_object_is_type(v, json_type_string) ? "study.objective"
                                                                      : "study.objective.metric",
                         "expected accuracy, loss, rmse, mae or r2, got \"%s\"", f->metric);
+            if (r == NNT_OK && earlier && f->metric && strcmp(earlier, f->metric))
+                r = bad(&c, "study.objectives[0]", "\"%s\" differs from the metric of \"objective\"",
+                        earlier);
+            nnt_free(earlier);
         } else if (!strcmp(key, "space")) {
             if ((r = expect_object(&c, path, v)) == NNT_OK) {
                 /* Checked now, so that a bad space stops the study before
@@ -443,6 +548,9 @@ void nnt_study_file_free(nnt_study_file *f)
     nnt_free(f->direction);
     nnt_free(f->space_json);
     nnt_free(f->sampler);
+    nnt_free(f->sampler_options);
+    nnt_free(f->pruner);
+    nnt_free(f->pruner_options);
     nnt_free(f->storage);
     nnt_free(f->study_name);
     nnt_free(f->model_out);

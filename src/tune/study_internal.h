@@ -49,6 +49,8 @@ typedef struct nnt_trial_outcome {
     int interrupted;            /* stopped by the study (stop request, time budget) */
     char error[512];            /* failure reason; empty if none */
     nnt_model *model;
+    int n_values;               /* multi-objective: value then the costs; 0: none */
+    double values[NNT_MAX_OBJECTIVES];
 } nnt_trial_outcome;
 
 typedef struct nnt_coordinator_ops {
@@ -73,6 +75,8 @@ typedef struct nnt_objective {
     int use_valid_set;       /* validate on data.valid (all rows) */
     nnt_split *splits;       /* n_folds splits (valid rows unused with use_valid_set) */
     double trial_time_limit_s;
+    int n_costs;             /* secondary objectives measured on complete trials */
+    nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
 } nnt_objective;
 
 typedef struct nnt_objective_setup {
@@ -87,6 +91,8 @@ typedef struct nnt_objective_setup {
     size_t max_rows;
     uint64_t split_seed;
     double trial_time_limit_s;
+    int n_costs;
+    nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
 } nnt_objective_setup;
 
 /* Builds the splits once (hold-out, k folds, or the separate validation set;
@@ -105,5 +111,27 @@ void nnt_worker_loop(const nnt_objective *o, const nnt_coordinator_ops *ops, int
 
 /* Monotonic seconds. */
 double nnt_mono_now(void);
+
+/* ---- Samplers and pruners from options (study_plugins.c) ------------------ */
+
+/* Checks a sampler name and its options (JSON object text or NULL) into TPE
+ * options (left at the defaults for other samplers); errors name path. */
+int study_sampler_parse(const char *name, const char *options_json, const char *path,
+                        nnt_tpe_options *tpe, nnt_error *err);
+
+typedef struct study_pruner_conf {
+    int kind; /* 0 none, 1 median, 2 asha, 3 hyperband */
+    nnt_median_options median;
+    nnt_asha_options asha;
+    nnt_hyperband_options hyperband;
+} study_pruner_conf;
+
+/* Checks a pruner name and its options; max_epochs > 0 is the default
+ * max_resource of asha and hyperband. */
+int study_pruner_parse(const char *name, const char *options_json, const char *path,
+                       int max_epochs, study_pruner_conf *c, nnt_error *err);
+/* Creates the pruner of a checked configuration (zeroed table for none). */
+int study_pruner_make(const study_pruner_conf *c, const char *path, nnt_pruner *out,
+                      nnt_error *err);
 
 #endif

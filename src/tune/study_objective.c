@@ -49,6 +49,8 @@ int nnt_objective_init(nnt_objective *o, const nnt_objective_setup *su, nnt_erro
     o->metric = su->metric;
     o->maximize = su->maximize;
     o->trial_time_limit_s = su->trial_time_limit_s;
+    o->n_costs = su->n_costs;
+    for (int k = 0; k < su->n_costs && k < NNT_MAX_OBJECTIVES - 1; k++) o->costs[k] = su->costs[k];
     const nnt_dataset *ds = su->data.train;
     int stratify = nnt_dataset_task(ds) == NNT_TASK_CLASSIFY;
     size_t rows = nnt_dataset_rows(ds);
@@ -111,6 +113,66 @@ static void copy_text(char *dst, size_t n, const char *src)
     if (l >= n) l = n - 1;
     memcpy(dst, src, l);
     dst[l] = '\0';
+}
+
+/* ---- costs ---------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Microseconds per sample of a forward pass over (up to 2048 of) the
+ * validation rows of fold 0: the median of 5 timed runs, which discounts a
+ * cold cache or a preempted run. NAN when it cannot be measured. */
+static double infer_time_us(const nnt_objective *o, const nnt_model *m)
+{
+    const nnt_split *sp = &o->splits[0];
+    const nnt_dataset *ds = o->use_valid_set ? o->data.valid : o->data.train;
+    size_t n = o->use_valid_set ? nnt_dataset_rows(ds) : sp->n_valid;
+    if (n > 2048) n = 2048;
+    if (n == 0) return NAN;
+    uint32_t *rows = nnt_malloc(n * sizeof *rows);
+    const nnt_model_options *mo = nnt_model_get_options(m);
+    size_t outs = mo && mo->outputs > 0 ? (size_t)mo->outputs : 1;
+    float *out = nnt_malloc(n * outs * sizeof *out);
+    double t[5], res = NAN;
+    if (rows && out) {
+        for (size_t i = 0; i < n; i++) rows[i] = o->use_valid_set ? (uint32_t)i : sp->valid[i];
+        int ok = 1;
+        for (int k = 0; k < 5 && ok; k++) {
+            nnt_error e;
+            double t0 = nnt_mono_now();
+            ok = nnt_model_predict(m, ds, rows, n, out, &e) == NNT_OK;
+            t[k] = nnt_mono_now() - t0;
+        }
+        if (ok) {
+            qsort(t, 5, sizeof t[0], cmp_double);
+            res = t[2] * 1e6 / (double)n;
+        }
+    }
+    nnt_free(rows);
+    nnt_free(out);
+    return res;
+}
+
+/* The values of every objective of a complete trial: its metric, then the
+ * costs in the study's order. */
+static void measure_costs(const nnt_objective *o, const nnt_model *m, double train_s,
+                          nnt_trial_outcome *out)
+{
+    out->n_values = 1 + o->n_costs;
+    out->values[0] = out->value;
+    for (int k = 0; k < o->n_costs; k++) {
+        double v = NAN;
+        switch (o->costs[k]) {
+        case NNT_COST_PARAMS: v = m ? (double)nnt_model_num_params(m) : NAN; break;
+        case NNT_COST_INFER_TIME: v = m ? infer_time_us(o, m) : NAN; break;
+        case NNT_COST_TRAIN_TIME: v = train_s; break;
+        }
+        out->values[1 + k] = v;
+    }
 }
 
 /* ---- one trial ----------------------------------------------------------- */
@@ -265,8 +327,10 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
         for (int f = 0; f < n_folds && f < 64; f++) ss += (values[f] - out->value) * (values[f] - out->value);
         out->value_spread = sqrt(ss / (n_folds - 1));
     }
-    out->model = best_model;
     out->duration = nnt_mono_now() - t0;
+    if (o->n_costs > 0 && state == NNT_TRIAL_COMPLETE)
+        measure_costs(o, best_model, out->duration, out);
+    out->model = best_model;
 }
 
 /* ---- worker ---------------------------------------------------------------- */
