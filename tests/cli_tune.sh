@@ -49,7 +49,9 @@ check "[ \$(\"$NNT\" trials grid.db --study default --format csv | tail -n +2 | 
 check "python3 -c \"import json; ev=[json.loads(l) for l in open('events.json')]; k=[e['event'] for e in ev]; assert k.count('trial_end')==2 and k[-1]=='summary' and 'epoch' in k\"" "--json events"
 
 # ---- 2. kill -9 of a running study, then resume ----------------------------
-ARGS=(--data "$DATA" --storage kill.db --trials 10 --jobs 2 --seed 9
+# No pruning: the kill must catch slow trials mid-way (pruning is tested in
+# cli_tune_search.sh).
+ARGS=(--data "$DATA" --storage kill.db --trials 10 --jobs 2 --seed 9 --pruner none
       --param epochs=40 --param early_stopping=false --param hidden_layers=2
       --param neurons=128 --param batch_size=4 --param lr=0.001:0.01:log)
 "$NNT" tune "${ARGS[@]}" > kill1.out 2>&1 &

@@ -66,7 +66,7 @@ static nnt_study_options options(int trials)
     o.sampler_options = "{\"n_startup\": 5}";
     o.pruner = "asha";
     o.max_trials = trials;
-    o.jobs = 2;
+    o.jobs = 1; /* TPE and ASHA read the history: one job keeps it reproducible */
     o.seed = 3;
     o.seed_set = 1;
     o.base_train.max_epochs = 9;

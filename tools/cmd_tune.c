@@ -47,8 +47,8 @@ static void usage(FILE *f)
 "  --sampler S                grid|random|sobol|tpe (default " DEFAULT_SAMPLER "; grid with\n"
 "                             --param and no budget; on resume: the stored one)\n"
 "  --pruner P                 none|median|asha|hyperband: stop unpromising trials\n"
-"                             early (default " DEFAULT_PRUNER " for a " DEFAULT_SAMPLER " search, none for\n"
-"                             grid, random and sobol; on resume: the stored one)\n"
+"                             early (default " DEFAULT_PRUNER ", none for a grid search;\n"
+"                             on resume: the stored one)\n"
 "  --trials N                 trial budget\n"
 "  --time D                   time budget: 90, 90s, 10m, 2h\n"
 "  --metric M                 accuracy|loss|rmse|mae|r2 (default accuracy for\n"
@@ -131,6 +131,9 @@ static void draw_block(run_view *v, const nnt_study_event *e)
     v->block_lines = lines;
 }
 
+/* The costs of the study being run, for trial lines (set once before the run). */
+static const nnt_cost *v_costs;
+
 static void print_trial_line(FILE *f, const nnt_study_event *e)
 {
     char v[32], s[32], d[32];
@@ -138,6 +141,9 @@ static void print_trial_line(FILE *f, const nnt_study_event *e)
     if (isfinite(e->value)) {
         fprintf(f, "%s %s", e->metric, sc_fmt_value(v, sizeof v, e->value));
         if (isfinite(e->value_spread)) fprintf(f, " (sd %s)", sc_fmt_value(s, sizeof s, e->value_spread));
+        for (int k = 1; k < e->n_values && v_costs; k++)
+            fprintf(f, "  %s %s", nnt_cost_name(v_costs[k - 1]),
+                    sc_fmt_objective(s, sizeof s, nnt_cost_name(v_costs[k - 1]), e->values[k]));
     } else {
         fprintf(f, "%s", e->error ? e->error : "-");
     }
@@ -173,6 +179,11 @@ static void emit_json(const nnt_study_event *e)
         json_object_object_add(o, "epochs", json_object_new_int(e->epochs));
         json_object_object_add(o, "duration", cli_json_num(e->duration));
         if (e->error) json_object_object_add(o, "error", json_object_new_string(e->error));
+        if (e->n_values > 0) {
+            json_object *a = json_object_new_array();
+            for (int k = 0; k < e->n_values; k++) json_object_array_add(a, cli_json_num(e->values[k]));
+            json_object_object_add(o, "values", a);
+        }
         json_object_object_add(o, "is_best", json_object_new_boolean(e->is_best));
     }
     if (e->kind == NNT_EVENT_STUDY_START || e->kind == NNT_EVENT_TRIAL_END ||
@@ -622,11 +633,13 @@ int cmd_tune(int argc, char **argv)
     }
     read_stored_search(s.storage, s.study, &stored);
     if (stored.found) {
-        if (!s.sampler) {
+        /* Options go with their sampler (pruner): naming the stored one
+         * again without options keeps its stored options. */
+        if (!s.sampler || (!s.sampler_options && !strcmp(s.sampler, stored.sampler))) {
             s.sampler = stored.sampler;
             s.sampler_options = stored.sampler_options;
         }
-        if (!s.pruner) {
+        if (!s.pruner || (!s.pruner_options && !strcmp(s.pruner, stored.pruner))) {
             s.pruner = stored.pruner;
             s.pruner_options = stored.pruner_options;
         }
@@ -755,6 +768,7 @@ int cmd_tune(int argc, char **argv)
         printf("\n");
         fflush(stdout);
     }
+    v_costs = s.costs;
     cli_catch_interrupt();
     r = nnt_study_run(study, &err);
     if (view.mode == 2) clear_block(&view);

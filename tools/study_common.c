@@ -165,7 +165,7 @@ const char *sc_fmt_objective(char *buf, size_t n, const char *name, double v)
         else if (v >= 1e4) snprintf(buf, n, "%.1fk", v / 1e3);
         else snprintf(buf, n, "%.0f", v);
     } else if (!strcmp(name, "infer_time")) snprintf(buf, n, "%.3g us", v);
-    else if (!strcmp(name, "train_time")) snprintf(buf, n, "%.1f s", v);
+    else if (!strcmp(name, "train_time")) snprintf(buf, n, "%.3g s", v);
     else sc_fmt_value(buf, n, v);
     return buf;
 }

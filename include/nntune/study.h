@@ -72,6 +72,10 @@ typedef struct nnt_study_event {
     double best_value;
     const char *metric;    /* objective metric name */
     int maximize;
+    /* TRIAL_END of a complete trial in a multi-objective study: the values
+     * of every objective (metric first, then the costs); else 0 / NULL. */
+    int n_values;
+    const double *values;
 } nnt_study_event;
 
 /* Events are delivered one at a time (serialised by the coordinator), from

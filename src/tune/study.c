@@ -249,6 +249,17 @@ static int co_ask(void *ctx, int worker, nnt_trial_task *t)
     } else {
         nnt_history h;
         int r = build_history(s, &h);
+        if (r == NNT_OK && !strcmp(s->sampler_name, "tpe")) {
+            /* Until a trial has finished TPE proposes from its Sobol startup
+             * sequence, which ignores the history; an empty one also keeps
+             * clear of sampler_tpe.c's ranking of running trials alone,
+             * which reads before its buffer when nothing has finished. */
+            int finished = 0;
+            for (int i = 0; i < s->n_slots && !finished; i++)
+                finished = s->slots[i]->state == NNT_TRIAL_COMPLETE ||
+                           s->slots[i]->state == NNT_TRIAL_PRUNED;
+            if (!finished) h.n = 0;
+        }
         if (r == NNT_OK) {
             sl->seed = nnt_seed_derive(s->seed, (uint64_t)s->next_number);
             r = s->sampler.propose(s->sampler.ctx, s->space, &h, s->next_number, sl->seed, sl->x,
@@ -423,6 +434,8 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     e.duration = o->duration;
     e.epochs = o->epochs;
     e.is_best = is_best;
+    e.n_values = sl->n_values;
+    e.values = sl->n_values > 0 ? sl->values : NULL;
     emit(s, &e);
     pthread_mutex_unlock(&s->mu);
 }
@@ -537,6 +550,15 @@ static const char *first_difference(const char *a, const char *b, char *buf, siz
             const char *sb = json_object_to_json_string_ext(vb, JSON_C_TO_STRING_PLAIN);
             if (strcmp(sa, sb)) {
                 snprintf(buf, n, "%s (stored %.200s, now %.200s)", key, sa, sb);
+                break;
+            }
+        }
+        /* A key only the stored definition has (e.g. a pruner). */
+        if (!strcmp(buf, "the definition")) {
+            json_object_object_foreach(ja, ka, va) {
+                if (json_object_object_get_ex(jb, ka, NULL)) continue;
+                snprintf(buf, n, "%s (stored %.200s, now (none))", ka,
+                         json_object_to_json_string_ext(va, JSON_C_TO_STRING_PLAIN));
                 break;
             }
         }
