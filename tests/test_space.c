@@ -508,7 +508,7 @@ static void test_default_space(void **state)
         nnt_train_options o = nnt_train_options_default();
         if (nnt_space_apply(s, x, a, &m, &o, &e) != NNT_OK) fail_msg("%s", e.message);
         assert_true(m.n_hidden >= 1 && m.n_hidden <= 3);
-        for (int l = 0; l < m.n_hidden; l++) assert_true(m.hidden[l] >= 50 && m.hidden[l] <= 200);
+        for (int l = 0; l < m.n_hidden; l++) assert_true(m.hidden[l] >= 50 && m.hidden[l] <= 512);
         assert_true(o.max_epochs == 30 && o.patience == 5 && o.early_stopping == 1);
         assert_true(o.optimizer == NNT_OPT_ADAM || o.optimizer == NNT_OPT_MOMENTUM);
         if (o.optimizer == NNT_OPT_MOMENTUM) assert_true(o.momentum >= 0.8 && o.momentum <= 0.99);

@@ -416,6 +416,30 @@ static void test_tpe_constant_liar(void **state)
     nnt_space_free(s);
 }
 
+/* The first proposals of a parallel study see only running trials: nothing
+ * has finished, so nothing ranks as good (this once read before a buffer). */
+static void test_tpe_only_running_trials(void **state)
+{
+    (void)state;
+    nnt_space *s = parse_ok(quad_space);
+    for (int startup = 0; startup <= 10; startup += 10) {
+        nnt_tpe_options o = nnt_tpe_options_default();
+        o.n_startup_trials = startup;
+        nnt_sampler tpe = tpe_make(s, &o);
+        static hist_store h;
+        h.n = 0;
+        double x[MAXP];
+        uint8_t a[MAXP];
+        for (int t = 0; t < 3; t++) {
+            propose_ok(&tpe, s, &h, t, nnt_seed_derive(5, (uint64_t)t), x, a);
+            assert_true(x[0] >= 1e-5 && x[0] <= 1);
+            hist_add(&h, x, a, 2, NNT_TRIAL_RUNNING, NAN);
+        }
+        nnt_sampler_free(&tpe);
+    }
+    nnt_space_free(s);
+}
+
 /* ==== TPE against random search ====================================================== */
 
 typedef double (*objective_fn)(const nnt_space *s, const double *x, const uint8_t *a);
@@ -582,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_tpe_ranking_pruned_and_running),
         cmocka_unit_test(test_tpe_conditional_modelled_where_active),
         cmocka_unit_test(test_tpe_constant_liar),
+        cmocka_unit_test(test_tpe_only_running_trials),
         cmocka_unit_test(test_tpe_beats_random_quadratic),
         cmocka_unit_test(test_tpe_beats_random_conditional),
         cmocka_unit_test(test_tpe_out_of_memory),

@@ -8,6 +8,8 @@
 #include "train.h"
 #include "tune.h"
 #include "store.h"
+#include "prune.h"
+#include "analysis.h"
 #include "study.h"
 #include "report.h"
 #endif

@@ -230,7 +230,8 @@ static void rank_history(const nnt_tpe_options *opt, const nnt_history *hist, ob
     if (g < 1) g = 1;
     if (g > fin) g = fin;
     int nt = 0;
-    for (int i = 0; i < m; i++) {
+    /* g is 0 while only running trials are known: nothing is good yet. */
+    for (int i = 0; g > 0 && i < m; i++) {
         if (nt == g && cmp_obs(&o[i], &o[top[nt - 1]]) >= 0) continue;
         int k = nt < g ? nt++ : g - 1;
         while (k > 0 && cmp_obs(&o[i], &o[top[k - 1]]) < 0) {

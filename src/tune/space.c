@@ -719,7 +719,7 @@ long space_grid_values(const space_param *p, double *out, long max_count)
 static const char default_space_json[] =
     "{\n"
     "  \"hidden_layers\": {\"type\": \"int\", \"low\": 1, \"high\": 3},\n"
-    "  \"neurons\": {\"type\": \"int\", \"low\": 50, \"high\": 200, \"log\": true},\n"
+    "  \"neurons\": {\"type\": \"int\", \"low\": 50, \"high\": 512, \"log\": true},\n"
     "  \"activation\": [\"relu\", \"tanh\"],\n"
     "  \"optimizer\": [\"adam\", \"momentum\"],\n"
     "  \"lr\": {\"type\": \"float\", \"low\": 0.0001, \"high\": 0.1, \"log\": true},\n"

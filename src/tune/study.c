@@ -249,17 +249,6 @@ static int co_ask(void *ctx, int worker, nnt_trial_task *t)
     } else {
         nnt_history h;
         int r = build_history(s, &h);
-        if (r == NNT_OK && !strcmp(s->sampler_name, "tpe")) {
-            /* Until a trial has finished TPE proposes from its Sobol startup
-             * sequence, which ignores the history; an empty one also keeps
-             * clear of sampler_tpe.c's ranking of running trials alone,
-             * which reads before its buffer when nothing has finished. */
-            int finished = 0;
-            for (int i = 0; i < s->n_slots && !finished; i++)
-                finished = s->slots[i]->state == NNT_TRIAL_COMPLETE ||
-                           s->slots[i]->state == NNT_TRIAL_PRUNED;
-            if (!finished) h.n = 0;
-        }
         if (r == NNT_OK) {
             sl->seed = nnt_seed_derive(s->seed, (uint64_t)s->next_number);
             r = s->sampler.propose(s->sampler.ctx, s->space, &h, s->next_number, sl->seed, sl->x,
