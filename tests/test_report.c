@@ -553,11 +553,17 @@ static void test_single_trial(void **state)
     epoch(&st, id, 0, 1, metrics(0.9, 0.6), metrics(0.8, 0.7), 0.01);
     epoch(&st, id, 0, 2, metrics(0.5, 0.8), metrics(0.6, 0.8), 0.01);
     finish(&st, id, 0, NNT_TRIAL_COMPLETE, 0.8, 2, NULL);
+    /* the study's test evaluation of the best model, as nnt_study_run stores it */
+    assert_int_equal(st.artifact_add(st.ctx, id, 0, "test", "best.nnt",
+                                     "{\"rows\": 100, \"loss\": 0.5, \"accuracy\": 0.75}", &err),
+                     NNT_OK);
     nnt_storage_close(&st);
 
     nnt_report *r = load(path, NULL);
     const nnt_report_summary *s = nnt_report_get_summary(r);
     assert_int_equal(s->best_number, 0);
+    assert_true(s->has_test);
+    assert_true(s->test_value == 0.75);
     assert_int_equal(s->n_top, 1);
     tu_assert_contains(s->importance_note, "at least 4 complete trials");
     char *html = render(r, NNT_REPORT_HTML);

@@ -89,9 +89,8 @@ typedef struct nnt_report_summary {
     int best_number;           /* -1: no complete trial */
     double best_value;
     const char *best_params;   /* JSON object text; NULL without a best */
-    int has_test;              /* test metrics of the best model are known;
-                                  0 for now: the storage table has no call
-                                  that reads artifacts back */
+    int has_test;              /* the best model was evaluated on a test set
+                                  (its trial record's test_info) */
     double test_value;         /* test value of the objective metric */
     int n_params;              /* parameters of the study's space (0 when the
                                   stored definition has no readable space) */

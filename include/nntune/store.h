@@ -55,6 +55,8 @@ typedef struct nnt_trial_record {
     int interrupted;     /* 1: the process running it died (state FAILED) */
     int retry_of;        /* number of the interrupted trial this one reruns, -1 */
     char *model_path;    /* latest model artifact of the trial, NULL if none */
+    char *test_info;     /* JSON of the latest test evaluation of the trial's model
+                            ({"rows": N, "accuracy": ..., ...}), NULL if none */
     /* Multi-objective studies: the values of all objectives, in the order of
      * the study definition's "objectives" list (values[0] is `value`, then
      * the costs, e.g. parameter count). n_values is 0 when none were stored

@@ -12,6 +12,19 @@
 #include "nntune/analysis.h"
 #include "report/report_internal.h"
 
+/* Reads the objective metric out of a trial's stored test evaluation
+ * ({"rows": N, "accuracy": ..., ...}); 0 when there is none. */
+static int best_test_value(const char *test_info, const char *metric, double *out)
+{
+    if (!test_info || !metric) return 0;
+    json_object *o = json_tokener_parse(test_info), *v = NULL;
+    int ok = o && json_object_object_get_ex(o, metric, &v) &&
+             (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int));
+    if (ok) *out = json_object_get_double(v);
+    json_object_put(o);
+    return ok;
+}
+
 nnt_report_options nnt_report_options_default(void)
 {
     nnt_report_options o;
@@ -773,6 +786,7 @@ int nnt_report_load(nnt_storage *storage, const char *study, const nnt_report_op
             s->best_number = b->rec->number;
             s->best_value = b->rec->value;
             s->best_params = b->rec->params;
+            s->has_test = best_test_value(b->rec->test_info, s->metric, &s->test_value);
         }
         int top = (int)ceil(o.top_fraction * r->n_ranked - 1e-9);
         int floor3 = r->n_ranked < 3 ? r->n_ranked : 3;

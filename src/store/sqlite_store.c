@@ -132,7 +132,9 @@ static const char *const stmt_sql[ST_COUNT_] = {
         " error, epochs, interrupted, retry_of,"
         " (SELECT path FROM artifacts a WHERE a.trial_id = t.id AND a.kind = 'model'"
         "  ORDER BY a.id DESC LIMIT 1),"
-        " objective_values"
+        " objective_values,"
+        " (SELECT info FROM artifacts a WHERE a.trial_id = t.id AND a.kind = 'test'"
+        "  ORDER BY a.id DESC LIMIT 1)"
         " FROM trials t WHERE study_id = ?1 ORDER BY number",
     [ST_EPOCHS_LOAD] =
         "SELECT fold, epoch, train_loss, train_accuracy, train_rmse, train_mae, train_r2,"
@@ -543,6 +545,7 @@ static int sq_trials_load(void *ctx, int64_t study, nnt_trial_record **out, size
         r->retry_of = sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 12);
         r->model_path = col_text(st, 13, &oom);
         values_from_json((const char *)sqlite3_column_text(st, 14), r);
+        r->test_info = col_text(st, 15, &oom);
         if (oom) goto oom;
     }
     if (rc != SQLITE_DONE) {
@@ -786,7 +789,7 @@ int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_stora
         char *patched = NULL;
         if (version < 2 && i == ST_TRIALS_LOAD) {
             /* A version-1 file opened read-only: no objective_values column. */
-            patched = replace_once(sql, " objective_values FROM", " NULL FROM");
+            patched = replace_once(sql, " objective_values,", " NULL,");
             if (!patched) {
                 r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
                 goto fail;

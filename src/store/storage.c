@@ -48,6 +48,7 @@ void nnt_trial_record_free(nnt_trial_record *r)
     nnt_free(r->params);
     nnt_free(r->error);
     nnt_free(r->model_path);
+    nnt_free(r->test_info);
     memset(r, 0, sizeof *r);
 }
 
