@@ -533,3 +533,11 @@ void cli_csv_field(FILE *f, const char *s)
     }
     fputc('"', f);
 }
+
+int cli_one_operand(const char *cmd, int argc, char **argv, const char *name, const char **out)
+{
+    if (optind >= argc) return cli_usage_error(cmd, "missing %s", name);
+    *out = argv[optind++];
+    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    return EXIT_OK;
+}

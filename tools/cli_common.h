@@ -23,6 +23,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  * EXIT_RUNTIME. */
 int cli_lib_error(const char *cmd, int code, const nnt_error *err);
 
+/* The single operand NAME after the options (from getopt's optind): sets *out
+ * and returns EXIT_OK, or prints the usage error (missing or extra operand)
+ * and returns EXIT_USAGE. */
+int cli_one_operand(const char *cmd, int argc, char **argv, const char *name, const char **out);
+
 /* ---- getopt_long -------------------------------------------------------- */
 /* Reports what getopt_long's ':' or '?' return meant (unknown option, missing
  * value) as a usage error; returns EXIT_USAGE. Use with an optstring that

@@ -78,9 +78,9 @@ int cmd_importance(int argc, char **argv)
         default: return cli_getopt_error(CMD, c, argv);
         }
     }
-    if (optind >= argc) return cli_usage_error(CMD, "missing STORAGE");
-    const char *path = argv[optind++];
-    if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    const char *path;
+    int urc = cli_one_operand(CMD, argc, argv, "STORAGE", &path);
+    if (urc != EXIT_OK) return urc;
 
     nnt_storage st;
     nnt_study_record rec;

@@ -78,9 +78,9 @@ int cmd_report(int argc, char **argv)
         default: return cli_getopt_error(CMD, c, argv);
         }
     }
-    if (optind >= argc) return cli_usage_error(CMD, "missing STORAGE");
-    const char *path = argv[optind++];
-    if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    const char *path;
+    int urc = cli_one_operand(CMD, argc, argv, "STORAGE", &path);
+    if (urc != EXIT_OK) return urc;
     if (fmt < 0) fmt = out ? format_from_path(out) : NNT_REPORT_HTML;
     if (!out && fmt == NNT_REPORT_HTML) out = "report.html";
 
