@@ -176,7 +176,7 @@ static nnt_dataset *make_data(size_t rows, size_t feats, int classes, uint64_t s
         for (size_t j = 0; j < feats; j++)
             x[i * feats + j] = (float)(nnt_rng_normal(&r) + ((int)(j % (size_t)classes) == c ? 1.5 : 0));
     }
-    char names[16][8];
+    char names[16][16];
     const char *np[16];
     for (int c = 0; c < classes; c++) {
         snprintf(names[c], sizeof names[c], "c%d", c);
