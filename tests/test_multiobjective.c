@@ -16,34 +16,6 @@
 #define ROWS 150
 #define FEATS 4
 
-static nnt_dataset *make_blobs(uint64_t seed, size_t rows)
-{
-    float *x = malloc(rows * FEATS * sizeof *x);
-    int32_t *y = malloc(rows * sizeof *y);
-    nnt_rng r;
-    nnt_rng_seed(&r, seed);
-    for (size_t i = 0; i < rows; i++) {
-        int c = (int)(i % 3);
-        y[i] = c;
-        for (int j = 0; j < FEATS; j++)
-            x[i * FEATS + j] = (float)(nnt_rng_normal(&r) * 1.2 + (j == c ? 2.5 : 0.0));
-    }
-    const char *names[] = {"a", "b", "c"};
-    nnt_dataset_spec spec;
-    memset(&spec, 0, sizeof spec);
-    spec.rows = rows;
-    spec.features = FEATS;
-    spec.x = x;
-    spec.labels = y;
-    spec.n_classes = 3;
-    spec.class_names = names;
-    nnt_dataset *ds = NULL;
-    nnt_error err;
-    if (nnt_dataset_from_arrays(&spec, &ds, &err) != NNT_OK) fail_msg("dataset: %s", err.message);
-    free(x);
-    free(y);
-    return ds;
-}
 
 static nnt_space *make_space(void)
 {
@@ -160,7 +132,7 @@ static int stored_front(const study_run *r, int k, const int *maximize, int *num
 static void test_accuracy_and_params(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(21, ROWS);
+    nnt_dataset *ds = tu_blobs(21, ROWS);
     nnt_space *sp = make_space();
     nnt_study_data data = {ds, NULL, NULL};
     int trials = tu_quick() ? 14 : 24;
@@ -236,7 +208,7 @@ static void test_accuracy_and_params(void **state)
 static void test_time_costs(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(22, ROWS);
+    nnt_dataset *ds = tu_blobs(22, ROWS);
     nnt_space *sp = make_space();
     nnt_study_data data = {ds, NULL, NULL};
     nnt_study_options o = options(6);

@@ -15,36 +15,7 @@
 /* ---- fixtures ---------------------------------------------------------------- */
 
 #define ROWS 150
-#define FEATS 4
 
-static nnt_dataset *make_blobs(uint64_t seed, size_t rows)
-{
-    float *x = malloc(rows * FEATS * sizeof *x);
-    int32_t *y = malloc(rows * sizeof *y);
-    nnt_rng r;
-    nnt_rng_seed(&r, seed);
-    for (size_t i = 0; i < rows; i++) {
-        int c = (int)(i % 3);
-        y[i] = c;
-        for (int j = 0; j < FEATS; j++)
-            x[i * FEATS + j] = (float)(nnt_rng_normal(&r) * 1.2 + (j == c ? 2.5 : 0.0));
-    }
-    const char *names[] = {"a", "b", "c"};
-    nnt_dataset_spec spec;
-    memset(&spec, 0, sizeof spec);
-    spec.rows = rows;
-    spec.features = FEATS;
-    spec.x = x;
-    spec.labels = y;
-    spec.n_classes = 3;
-    spec.class_names = names;
-    nnt_dataset *ds = NULL;
-    nnt_error err;
-    if (nnt_dataset_from_arrays(&spec, &ds, &err) != NNT_OK) fail_msg("dataset: %s", err.message);
-    free(x);
-    free(y);
-    return ds;
-}
 
 static nnt_space *space_of(const char *const *specs, int n)
 {
@@ -128,7 +99,7 @@ static int count_state(const run_out *r, nnt_trial_state s)
 static void test_jobs_give_same_trials(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(1, ROWS);
+    nnt_dataset *ds = tu_blobs(1, ROWS);
     const char *specs[] = {"lr=0.003:0.3:log", "neurons=4,8,16", "activation=relu,tanh"};
     nnt_space *sp = space_of(specs, 3);
     nnt_study_data data = {ds, NULL, NULL};
@@ -179,7 +150,7 @@ static void test_jobs_give_same_trials(void **state)
 static void test_grid_exhausts(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(2, ROWS);
+    nnt_dataset *ds = tu_blobs(2, ROWS);
     const char *specs[] = {"lr=0.01:0.1:log:points=3", "activation=relu,tanh"};
     nnt_space *sp = space_of(specs, 2);
     nnt_study_data data = {ds, NULL, NULL};
@@ -203,7 +174,7 @@ static void test_grid_exhausts(void **state)
 static void test_diverging_trial_fails_study_goes_on(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(3, ROWS);
+    nnt_dataset *ds = tu_blobs(3, ROWS);
     const char *specs[] = {"lr=0.05,1e12", "optimizer=sgd"};
     nnt_space *sp = space_of(specs, 2);
     nnt_study_data data = {ds, NULL, NULL};
@@ -230,7 +201,7 @@ static void test_diverging_trial_fails_study_goes_on(void **state)
 static void test_time_limit_fails_trial(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(4, ROWS);
+    nnt_dataset *ds = tu_blobs(4, ROWS);
     const char *specs[] = {"lr=0.01"};
     nnt_space *sp = space_of(specs, 1);
     nnt_study_data data = {ds, NULL, NULL};
@@ -252,7 +223,7 @@ static void test_time_limit_fails_trial(void **state)
 static void test_budget_and_extension(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(5, ROWS);
+    nnt_dataset *ds = tu_blobs(5, ROWS);
     const char *specs[] = {"lr=0.003:0.3:log"};
     nnt_space *sp = space_of(specs, 1);
     nnt_study_data data = {ds, NULL, NULL};
@@ -290,7 +261,7 @@ static void test_budget_and_extension(void **state)
 static void test_kfold_value_is_mean(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(6, ROWS);
+    nnt_dataset *ds = tu_blobs(6, ROWS);
     const char *specs[] = {"lr=0.02,0.2"};
     nnt_space *sp = space_of(specs, 1);
     nnt_study_data data = {ds, NULL, NULL};
@@ -333,8 +304,8 @@ static void test_kfold_value_is_mean(void **state)
 static void test_best_model_saved_and_tested(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(7, ROWS);
-    nnt_dataset *test = make_blobs(70, 90);
+    nnt_dataset *ds = tu_blobs(7, ROWS);
+    nnt_dataset *test = tu_blobs(70, 90);
     const char *specs[] = {"lr=0.003:0.3:log"};
     nnt_space *sp = space_of(specs, 1);
     nnt_study_data data = {ds, NULL, test};
@@ -372,7 +343,7 @@ static void test_best_model_saved_and_tested(void **state)
 static void test_interrupted_trial_reruns(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(8, ROWS);
+    nnt_dataset *ds = tu_blobs(8, ROWS);
     const char *specs[] = {"lr=0.003:0.3:log:points=4"};
     nnt_space *sp = space_of(specs, 1);
     nnt_study_data data = {ds, NULL, NULL};
@@ -424,7 +395,7 @@ static void test_interrupted_trial_reruns(void **state)
 static void test_definition_mismatch(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(9, ROWS);
+    nnt_dataset *ds = tu_blobs(9, ROWS);
     const char *s1[] = {"lr=0.01,0.1"};
     const char *s2[] = {"lr=0.01,0.2"};
     nnt_space *sp1 = space_of(s1, 1), *sp2 = space_of(s2, 1);
@@ -473,7 +444,7 @@ static void stop_after_first(const nnt_study_event *e, void *ud)
 static void test_stop_marks_interrupted(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(10, ROWS);
+    nnt_dataset *ds = tu_blobs(10, ROWS);
     const char *specs[] = {"lr=0.003:0.3:log"};
     nnt_space *sp = space_of(specs, 1);
     nnt_study_data data = {ds, NULL, NULL};
@@ -579,7 +550,7 @@ static void test_study_file(void **state)
 static void test_metric_checks(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(11, ROWS);
+    nnt_dataset *ds = tu_blobs(11, ROWS);
     const char *specs[] = {"lr=0.01"};
     nnt_space *sp = space_of(specs, 1);
     nnt_study_data data = {ds, NULL, NULL};
@@ -625,7 +596,7 @@ static double stored_best(const char *db, int number, int *n_epochs)
 static void test_tpe_asha_prunes_and_resumes(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(12, ROWS);
+    nnt_dataset *ds = tu_blobs(12, ROWS);
     const char *specs[] = {"lr=0.0005:0.5:log", "neurons=2:32:log", "activation=relu,tanh"};
     nnt_space *sp = space_of(specs, 3);
     nnt_study_data data = {ds, NULL, NULL};
@@ -712,7 +683,7 @@ static void test_tpe_asha_prunes_and_resumes(void **state)
 static void test_pruning_with_grid_and_random(void **state)
 {
     (void)state;
-    nnt_dataset *ds = make_blobs(13, ROWS);
+    nnt_dataset *ds = tu_blobs(13, ROWS);
     const char *specs[] = {"lr=0.0003:0.3:log:points=9"};
     nnt_space *sp = space_of(specs, 1);
     nnt_study_data data = {ds, NULL, NULL};

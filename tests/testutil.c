@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include "nntune/nntune.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,4 +86,35 @@ void tu_assert_contains_(const char *haystack, const char *needle, const char *f
         fail_msg("%s:%d: expected to find \"%s\" in \"%s\"", file, line, needle,
                  haystack ? haystack : "(null)");
     }
+}
+
+#define TU_BLOB_FEATS 4
+
+struct nnt_dataset *tu_blobs(uint64_t seed, size_t rows)
+{
+    float *x = malloc(rows * TU_BLOB_FEATS * sizeof *x);
+    int32_t *y = malloc(rows * sizeof *y);
+    nnt_rng r;
+    nnt_rng_seed(&r, seed);
+    for (size_t i = 0; i < rows; i++) {
+        int c = (int)(i % 3);
+        y[i] = c;
+        for (int j = 0; j < TU_BLOB_FEATS; j++)
+            x[i * TU_BLOB_FEATS + j] = (float)(nnt_rng_normal(&r) * 1.2 + (j == c ? 2.5 : 0.0));
+    }
+    const char *names[] = {"a", "b", "c"};
+    nnt_dataset_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.rows = rows;
+    spec.features = TU_BLOB_FEATS;
+    spec.x = x;
+    spec.labels = y;
+    spec.n_classes = 3;
+    spec.class_names = names;
+    nnt_dataset *ds = NULL;
+    nnt_error err;
+    if (nnt_dataset_from_arrays(&spec, &ds, &err) != NNT_OK) fail_msg("dataset: %s", err.message);
+    free(x);
+    free(y);
+    return ds;
 }

@@ -24,4 +24,9 @@ int tu_quick(void);
     tu_assert_contains_(haystack, needle, __FILE__, __LINE__)
 void tu_assert_contains_(const char *haystack, const char *needle, const char *file, int line);
 
+/* A 3-class data set of `rows` rows and 4 features (classes "a", "b", "c"):
+ * Gaussian blobs, seeded. Fails the test on error. */
+struct nnt_dataset;
+struct nnt_dataset *tu_blobs(uint64_t seed, size_t rows);
+
 #endif

@@ -952,24 +952,36 @@ static void tpe_free(void *vctx)
     nnt_free(c);
 }
 
+/* The history ranked by rank_history into a fresh observation array (*o,
+ * freed by the caller): n_good first, then the rest. */
+static int ranked_history(const tpe_ctx *c, const nnt_history *hist, obs **o, int *n_good,
+                          int *n_all, int *n_fin, nnt_error *err)
+{
+    int nh = hist ? hist->n : 0;
+    *o = nnt_malloc_array(2 * (size_t)nh + 1, sizeof **o);
+    int *top = nnt_malloc_array((size_t)c->opt.gamma_max, sizeof *top);
+    if (!*o || !top) {
+        nnt_free(*o);
+        nnt_free(top);
+        *o = NULL;
+        return nnt_fail(err, NNT_ERR_NOMEM, "tpe: out of memory");
+    }
+    rank_history(&c->opt, hist, *o, top, n_good, n_all, n_fin);
+    nnt_free(top);
+    return NNT_OK;
+}
+
 static int tpe_propose(void *vctx, const nnt_space *space, const nnt_history *hist, int number,
                        uint64_t seed, double *x, uint8_t *active, nnt_error *err)
 {
     const tpe_ctx *c = vctx;
     if (!space || space->n != c->n)
         return nnt_fail(err, NNT_ERR_ARG, "tpe: the space does not match the sampler's");
-    int nh = hist ? hist->n : 0;
-    int n = c->n;
-    obs *o = nnt_malloc_array(2 * (size_t)nh + 1, sizeof *o);
-    int *top = nnt_malloc_array((size_t)c->opt.gamma_max, sizeof *top);
-    if (!o || !top) {
-        nnt_free(o);
-        nnt_free(top);
-        return nnt_fail(err, NNT_ERR_NOMEM, "tpe: out of memory");
-    }
+    int n = c->n, nh = hist ? hist->n : 0;
+    obs *o;
     int n_good, n_all, n_fin;
-    rank_history(&c->opt, hist, o, top, &n_good, &n_all, &n_fin);
-    nnt_free(top);
+    int rc0 = ranked_history(c, hist, &o, &n_good, &n_all, &n_fin, err);
+    if (rc0 != NNT_OK) return rc0;
     if (n_fin < c->opt.n_startup_trials || n_fin == 0) {
         nnt_free(o);
         return c->startup.propose(c->startup.ctx, space, hist, number, seed, x, active, err);
@@ -1072,17 +1084,10 @@ int tpe_observation_counts(const nnt_sampler *tpe, const nnt_space *space,
     const tpe_ctx *c = tpe->ctx;
     if (!space || space->n != c->n)
         return nnt_fail(err, NNT_ERR_ARG, "tpe: the space does not match the sampler's");
-    int nh = hist ? hist->n : 0;
-    obs *o = nnt_malloc_array(2 * (size_t)nh + 1, sizeof *o);
-    int *top = nnt_malloc_array((size_t)c->opt.gamma_max, sizeof *top);
-    if (!o || !top) {
-        nnt_free(o);
-        nnt_free(top);
-        return nnt_fail(err, NNT_ERR_NOMEM, "tpe: out of memory");
-    }
+    obs *o;
     int g, all, fin;
-    rank_history(&c->opt, hist, o, top, &g, &all, &fin);
-    nnt_free(top);
+    int rc0 = ranked_history(c, hist, &o, &g, &all, &fin, err);
+    if (rc0 != NNT_OK) return rc0;
     int on = fin >= c->opt.n_startup_trials && fin > 0;
     for (int i = 0; i < c->n; i++) {
         n_good[i] = n_bad[i] = 0;
@@ -1103,20 +1108,13 @@ int tpe_good_trials(const nnt_sampler *tpe, const nnt_history *hist, int *number
     if (!tpe || !tpe->ctx || !tpe->name || strcmp(tpe->name, "tpe") != 0)
         return nnt_fail(err, NNT_ERR_ARG, "tpe: not a TPE sampler");
     const tpe_ctx *c = tpe->ctx;
-    int nh = hist ? hist->n : 0;
-    obs *o = nnt_malloc_array(2 * (size_t)nh + 1, sizeof *o);
-    int *top = nnt_malloc_array((size_t)c->opt.gamma_max, sizeof *top);
-    if (!o || !top) {
-        nnt_free(o);
-        nnt_free(top);
-        return nnt_fail(err, NNT_ERR_NOMEM, "tpe: out of memory");
-    }
+    obs *o;
     int g, all, fin;
-    rank_history(&c->opt, hist, o, top, &g, &all, &fin);
+    int rc = ranked_history(c, hist, &o, &g, &all, &fin, err);
+    if (rc != NNT_OK) return rc;
     int on = fin >= c->opt.n_startup_trials && fin > 0, k = 0;
     for (int j = 0; on && j < g && k < max; j++) numbers[k++] = o[j].v->number;
     nnt_free(o);
-    nnt_free(top);
     return k;
 }
 
