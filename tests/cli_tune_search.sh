@@ -112,8 +112,28 @@ printf '%s\n' "{\"data\": \"$DATA\", \"budget\": {\"trials\": 6}, \"space\": {\"
 check "[ $? -eq 0 ] && grep -q 'tpe search, hyperband pruning' good.out" "study file with sampler and pruner options runs"
 check "[ \"\$(sqlite3 file.db \"SELECT json_extract(definition, '\$.pruner.name') || ',' || json_extract(definition, '\$.sampler_options.n_startup') FROM studies\" 2>/dev/null || echo skip)\" = 'hyperband,3' ] || ! command -v sqlite3 > /dev/null" \
     "sampler and pruner options are part of the stored definition"
+# ---- 5. --refit: the best configuration retrained on all rows ---------------
+"$NNT" tune --data "$DATA" --test "$DATA" "${SPACE[@]}" --sampler random --pruner none --trials 3 \
+    --jobs 1 --storage refit.db --refit > refit.out 2>&1
+rc=$?
+check "[ $rc -eq 0 ] && grep -q '^refit: trial [0-9]*.s configuration' refit.out" "--refit announces the refit (rc $rc)"
+check "grep -q '^Refit: trial [0-9]*.s configuration on 240 rows for [0-9]* epochs' refit.out" \
+    "--refit trains on every one of the 240 rows"
+check "grep -q '^Test accuracy of the refit model: ' refit.out && grep -q '^Test accuracy of trial [0-9]*.s own model: ' refit.out" \
+    "the test figure is the refit model's, the trial's own model's next to it"
+"$NNT" best refit.db > refitbest.out 2>&1
+check "grep -q '^refit:   the model is this configuration retrained on 240 rows' refitbest.out && grep -q '^test:    accuracy' refitbest.out" \
+    "nntune best shows the test figure and the refit"
+"$NNT" tune --data "$DATA" "${SPACE[@]}" --trials 2 --jobs 1 --storage refit-json.db --refit --json > refit.json 2>&1
+check "py \"import json; L=[json.loads(l) for l in open('refit.json')]; k=[o['event'] for o in L]; s=L[-1]; assert 'refit_start' in k and 'refit_end' in k and s['refit']['done'] and s['refit']['rows']==240\"" \
+    "--json has refit events and the summary's refit record"
+"$NNT" tune --data "$DATA" --valid "$DATA" "${SPACE[@]}" --trials 2 --storage refit-bad.db --refit > refitbad.out 2>&1
+check "[ $? -eq 2 ] && grep -q 'refit: the study validates on a separate validation set' refitbad.out" \
+    "--refit with --valid is a usage error that says why"
+bad refitkey "{\"data\": \"$DATA\", \"budget\": {\"trials\": 2}, \"options\": {\"refit\": \"yes\"}}" "study.options.refit: expected true or false, got a string"
+
 "$NNT" tune --help > help.out
-check "grep -q -- '--pruner' help.out && grep -q -- '--objective' help.out && grep -q 'tpe' help.out" "tune --help documents --sampler tpe, --pruner, --objective"
+check "grep -q -- '--pruner' help.out && grep -q -- '--objective' help.out && grep -q -- '--refit' help.out && grep -q 'tpe' help.out" "tune --help documents --sampler tpe, --pruner, --objective, --refit"
 
 if [ $fails -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi
 echo "all checks passed"

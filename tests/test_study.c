@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nntune/nntune.h"
+#include "tune/study_internal.h"
 
 /* ---- fixtures ---------------------------------------------------------------- */
 
@@ -485,7 +486,7 @@ static void test_study_file(void **state)
         " \"sampler\": \"sobol\", \"budget\": {\"trials\": 20, \"time\": \"10m\"},"
         " \"options\": {\"jobs\": 2, \"seed\": 7, \"cv_folds\": 3, \"trial_time_limit\": 30,"
         "  \"storage\": \"s.db\", \"study_name\": \"n\", \"epochs\": 15, \"optimizer\": \"sgd\","
-        "  \"early_stopping\": false}}";
+        "  \"early_stopping\": false, \"refit\": true}}";
     assert_int_equal(nnt_study_file_parse(good, "good.json", &f, &err), NNT_OK);
     assert_string_equal(f.data, "x.csv");
     assert_string_equal(f.metric, "loss");
@@ -497,6 +498,7 @@ static void test_study_file(void **state)
     assert_int_equal(f.cv_folds, 3);
     assert_true(f.trial_time_limit_s == 30);
     assert_int_equal(f.task, NNT_TASK_CLASSIFY);
+    assert_int_equal(f.refit, 1);
     assert_int_equal(f.n_base, 3);
     assert_non_null(f.space_json);
     nnt_model_options mo = nnt_model_options_default();
@@ -527,6 +529,7 @@ static void test_study_file(void **state)
         {"{\"options\": {\"cv_folds\": 1}}", "study.options.cv_folds"},
         {"{\"options\": {\"epochs\": \"many\"}}", "study.options.epochs"},
         {"{\"options\": {\"colour\": \"red\"}}", "study.options.colour: unknown key"},
+        {"{\"options\": {\"refit\": 1}}", "study.options.refit: expected true or false, got an integer"},
         {"{\"options\": {\"lr\": \"0.1,0.2\"}}", "study.options.lr: expected a single value"},
         {"[1, 2]", "study: expected a JSON object"},
         {"{\"data\": \"x\",\n \"budget\": }", "bad.json:2: invalid JSON"},
@@ -545,6 +548,143 @@ static void test_study_file(void **state)
     assert_true(s == 5400);
     assert_true(nnt_parse_duration("-3m", &s) < 0);
     assert_true(nnt_parse_duration("3x", &s) < 0);
+}
+
+/* The 1-based epoch at which fold 0's validation accuracy peaked, ties to the
+ * lower validation loss as the trainer's early stopping breaks them, read
+ * back from the storage. */
+static int stored_best_epoch(const char *db, int number)
+{
+    nnt_storage st;
+    nnt_error err;
+    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    nnt_study_record rec;
+    assert_int_equal(nnt_storage_find_study(&st, "default", &rec, &err), NNT_OK);
+    nnt_epoch_row *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(st.epochs_load(st.ctx, rec.id, number, &rows, &n, &err), NNT_OK);
+    int best = 0;
+    double bv = -1, bl = INFINITY;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].fold == 0 && (rows[i].valid.accuracy > bv ||
+                                  (rows[i].valid.accuracy == bv && rows[i].valid.loss < bl))) {
+            bv = rows[i].valid.accuracy;
+            bl = rows[i].valid.loss;
+            best = rows[i].epoch;
+        }
+    nnt_epoch_rows_free(rows);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(&st);
+    return best;
+}
+
+static void test_refit(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = tu_blobs(7, ROWS);
+    nnt_dataset *test = tu_blobs(70, 90);
+    const char *specs[] = {"lr=0.003:0.3:log"};
+    nnt_space *sp = space_of(specs, 1);
+    nnt_study_data data = {ds, NULL, test};
+    nnt_study_options o = base_options("random", 4, 1);
+    o.base_train.max_epochs = 12;
+    o.base_train.patience = 4;
+    o.refit = 1;
+    const char *model = tu_path("refit.nnt");
+    o.model_out = model;
+    run_out a = run_study(tu_path("refit.db"), &o, sp, &data);
+    assert_int_equal(a.rc, NNT_OK);
+    assert_true(a.best_number >= 0);
+    /* Refit on every row (hold-out training + validation part), for the best
+     * trial's best epoch. */
+    assert_int_equal(a.sum.refit, 1);
+    assert_int_equal(a.sum.refit_rows, ROWS);
+    int be = stored_best_epoch(tu_path("refit.db"), a.best_number);
+    assert_true(be >= 1);
+    assert_int_equal(a.sum.refit_epochs, be);
+    /* The saved model is the refit one: what the summary's test metrics were
+     * measured on, and recorded as such with the best trial. */
+    nnt_model *m = NULL;
+    nnt_error err;
+    assert_int_equal(nnt_model_load(model, &m, &err), NNT_OK);
+    nnt_eval ev;
+    assert_int_equal(nnt_model_evaluate(m, test, NULL, nnt_dataset_rows(test), &ev, &err), NNT_OK);
+    assert_true(a.sum.has_test);
+    assert_true(ev.metrics.accuracy == a.sum.test.accuracy);
+    assert_true(ev.metrics.accuracy > 0.6);
+    nnt_eval_free(&ev);
+    assert_non_null(a.t[a.best_number].test_info);
+    tu_assert_contains(a.t[a.best_number].test_info, "\"refit\":{\"trial\":");
+    /* ...with the trial's own model's test figures next to it. */
+    tu_assert_contains(a.t[a.best_number].test_info, "\"trial_test\":{\"rows\":90,");
+
+    /* The same study without refit keeps the trial's own model: different
+     * weights (more rows, another seed), same best trial. */
+    o.refit = 0;
+    o.model_out = tu_path("norefit.nnt");
+    run_out b = run_study(tu_path("norefit.db"), &o, sp, &data);
+    assert_int_equal(b.rc, NNT_OK);
+    assert_int_equal(b.best_number, a.best_number);
+    assert_int_equal(b.sum.refit, 0);
+    nnt_model *mb = NULL;
+    assert_int_equal(nnt_model_load(tu_path("norefit.nnt"), &mb, &err), NNT_OK);
+    size_t np = nnt_model_num_params(m);
+    assert_int_equal(np, nnt_model_num_params(mb));
+    assert_true(memcmp(nnt_model_params(m), nnt_model_params(mb), np * sizeof(float)) != 0);
+    nnt_model_free(mb);
+    run_free(&b);
+
+    /* One job: the refit is reproducible bit for bit. */
+    o.refit = 1;
+    o.model_out = tu_path("refit2.nnt");
+    run_out c = run_study(tu_path("refit2.db"), &o, sp, &data);
+    assert_int_equal(c.rc, NNT_OK);
+    nnt_model *mc = NULL;
+    assert_int_equal(nnt_model_load(tu_path("refit2.nnt"), &mc, &err), NNT_OK);
+    assert_memory_equal(nnt_model_params(m), nnt_model_params(mc), np * sizeof(float));
+    nnt_model_free(mc);
+    nnt_model_free(m);
+    run_free(&c);
+
+    /* A separate validation set leaves nothing to add: refused up front. */
+    nnt_dataset *valid = tu_blobs(71, 40);
+    nnt_study_data with_valid = {ds, valid, test};
+    run_out d = run_study(tu_path("refit3.db"), &o, sp, &with_valid);
+    assert_int_equal(d.rc, NNT_ERR_ARG);
+    tu_assert_contains(d.msg, "refit: the study validates on a separate validation set");
+    run_free(&d);
+    nnt_dataset_free(valid);
+
+    run_free(&a);
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+    nnt_dataset_free(test);
+}
+
+/* The time a refit is reserved: seconds per epoch of the trial, scaled to the
+ * refit's rows, times its epochs, plus 10 %. */
+static void test_refit_estimate(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = tu_blobs(7, 200);
+    nnt_objective obj;
+    nnt_objective_setup su;
+    memset(&su, 0, sizeof su);
+    su.data.train = ds;
+    su.metric = NNT_METRIC_ACCURACY;
+    su.maximize = 1;
+    su.valid_fraction = 0.2;
+    su.split_seed = 3;
+    nnt_error err;
+    assert_int_equal(nnt_objective_init(&obj, &su, &err), NNT_OK);
+    assert_int_equal(nnt_objective_refit_rows(&obj), 200);
+    double scale = 200.0 / (double)obj.splits[0].n_train;
+    /* 20 s for 10 epochs: 2 s/epoch; 5 epochs on 200/160 of the rows. */
+    assert_float_equal(nnt_objective_refit_estimate(&obj, 20.0, 10, 5), 1.1 * 2.0 * scale * 5, 1e-9);
+    assert_true(nnt_objective_refit_estimate(&obj, NAN, 10, 5) == 0);
+    assert_true(nnt_objective_refit_estimate(&obj, 20.0, 0, 5) == 0);
+    nnt_objective_free(&obj);
+    nnt_dataset_free(ds);
 }
 
 static void test_metric_checks(void **state)
@@ -851,6 +991,8 @@ int main(void)
         cmocka_unit_test(test_stop_marks_interrupted),
         cmocka_unit_test(test_study_file),
         cmocka_unit_test(test_metric_checks),
+        cmocka_unit_test(test_refit),
+        cmocka_unit_test(test_refit_estimate),
         cmocka_unit_test(test_tpe_asha_prunes_and_resumes),
         cmocka_unit_test(test_pruning_with_grid_and_random),
         cmocka_unit_test(test_plugin_options),

@@ -36,6 +36,35 @@ static json_object *values_json(const nnt_trial_record *r)
     return a;
 }
 
+/* The stored test evaluation of the best trial's model ({"rows": N,
+ * "accuracy": ..., "refit": {...}}), in words; nothing when there is none. */
+static void print_test(const char *test_info, const char *metric)
+{
+    json_object *o = test_info ? json_tokener_parse(test_info) : NULL, *v, *rf, *tt;
+    if (!o) return;
+    char a[32], d[32];
+    if (json_object_object_get_ex(o, metric, &v)) {
+        printf("test:    %s %s", metric, sc_fmt_value(a, sizeof a, json_object_get_double(v)));
+        if (json_object_object_get_ex(o, "rows", &v)) printf(" (%lld rows)", (long long)json_object_get_int64(v));
+        printf("\n");
+    }
+    if (json_object_object_get_ex(o, "refit", &rf)) {
+        json_object *e = NULL, *rows = NULL, *sec = NULL;
+        json_object_object_get_ex(rf, "epochs", &e);
+        json_object_object_get_ex(rf, "rows", &rows);
+        json_object_object_get_ex(rf, "seconds", &sec);
+        printf("refit:   the model is this configuration retrained on %lld rows for %d epochs (%s)",
+               (long long)json_object_get_int64(rows), json_object_get_int(e),
+               cli_fmt_duration(json_object_get_double(sec), d, sizeof d));
+        if (json_object_object_get_ex(rf, "trial_test", &tt) &&
+            json_object_object_get_ex(tt, metric, &v))
+            printf("; the trial's own model: test %s %s", metric,
+                   sc_fmt_value(a, sizeof a, json_object_get_double(v)));
+        printf("\n");
+    }
+    json_object_put(o);
+}
+
 int cmd_best(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -86,6 +115,8 @@ int cmd_best(int argc, char **argv)
             json_object_object_add(o, "params", r->params ? json_tokener_parse(r->params) : NULL);
             json_object_object_add(o, "model", r->model_path ? json_object_new_string(r->model_path) : NULL);
             json_object_object_add(o, "model_exists", json_object_new_boolean(exists));
+            /* The stored test evaluation, refit details included, as stored. */
+            if (r->test_info) json_object_object_add(o, "test", json_tokener_parse(r->test_info));
             const char *names[NNT_MAX_OBJECTIVES];
             int maximize[NNT_MAX_OBJECTIVES];
             int k = sc_objectives(&rec, names, maximize);
@@ -124,6 +155,7 @@ int cmd_best(int argc, char **argv)
                 printf("model:   %s%s\n", r->model_path, exists ? "" : " (missing)");
             else
                 printf("model:   not saved\n");
+            print_test(r->test_info, rec.metric);
             const char *names[NNT_MAX_OBJECTIVES];
             int maximize[NNT_MAX_OBJECTIVES];
             if (sc_objectives(&rec, names, maximize) > 1) {

@@ -58,6 +58,10 @@ static void usage(FILE *f)
 "                             e.g. accuracy,params. Ends with the Pareto front\n"
 "  --cv K                     K-fold cross-validation per trial\n"
 "  --trial-time-limit D       per-trial wall-clock limit (a trial over it fails)\n"
+"  --refit                    at the end, retrain the best configuration on the\n"
+"                             training + validation rows for its best epoch count;\n"
+"                             that model is saved and tested (the time budget\n"
+"                             includes it)\n"
 "  --seed S                   study seed (default 1; on resume: the stored one)\n"
 "Execution and storage:\n"
 "  --jobs J                   parallel trials (default: the number of cores)\n"
@@ -154,7 +158,7 @@ static void print_trial_line(FILE *f, const nnt_study_event *e)
 static void emit_json(const nnt_study_event *e)
 {
     static const char *const kinds[] = {"study_start", "trial_start", "epoch", "trial_end",
-                                        "study_end"};
+                                        "study_end", "refit_start", "refit_end"};
     json_object *o = json_object_new_object();
     json_object_object_add(o, "event", json_object_new_string(kinds[e->kind]));
     if (e->number >= 0) {
@@ -185,6 +189,15 @@ static void emit_json(const nnt_study_event *e)
             json_object_object_add(o, "values", a);
         }
         json_object_object_add(o, "is_best", json_object_new_boolean(e->is_best));
+    }
+    if (e->kind == NNT_EVENT_REFIT_START || e->kind == NNT_EVENT_REFIT_END) {
+        json_object_object_add(o, "epochs", json_object_new_int(e->kind == NNT_EVENT_REFIT_END
+                                                                    ? e->epochs
+                                                                    : e->max_epochs));
+        if (e->kind == NNT_EVENT_REFIT_END) {
+            json_object_object_add(o, "duration", cli_json_num(e->duration));
+            if (e->error) json_object_object_add(o, "error", json_object_new_string(e->error));
+        }
     }
     if (e->kind == NNT_EVENT_STUDY_START || e->kind == NNT_EVENT_TRIAL_END ||
         e->kind == NNT_EVENT_STUDY_END) {
@@ -225,6 +238,22 @@ static void on_event(const nnt_study_event *e, void *ud)
             v->running[w].number = -1;
         }
     }
+    if ((v->mode == 1 || v->mode == 2) &&
+        (e->kind == NNT_EVENT_REFIT_START || e->kind == NNT_EVENT_REFIT_END)) {
+        char d[32];
+        if (v->mode == 2) clear_block(v);
+        if (e->kind == NNT_EVENT_REFIT_START)
+            printf("refit: trial %d's configuration on the training + validation rows, %d "
+                   "epochs...\n",
+                   e->number, e->max_epochs);
+        else if (e->error)
+            printf("refit: %s\n", e->error);
+        else
+            printf("refit: done, %d epochs in %s\n", e->epochs,
+                   cli_fmt_duration(e->duration, d, sizeof d));
+        fflush(stdout);
+        return;
+    }
     switch (v->mode) {
     case 1:
         if (e->kind == NNT_EVENT_TRIAL_END) {
@@ -254,7 +283,7 @@ enum {
     O_DATA = 256, O_LABELS, O_TARGET, O_TASK, O_VALID, O_VALID_LABELS, O_VALID_FRACTION, O_TEST,
     O_TEST_LABELS, O_MAX_ROWS, O_PARAM, O_SAMPLER, O_TRIALS, O_TIME, O_METRIC, O_CV,
     O_TRIAL_LIMIT, O_SEED, O_JOBS, O_STORAGE, O_STUDY, O_MODEL_OUT, O_FORCE, O_QUIET, O_JSON,
-    O_PRUNER, O_OBJECTIVE
+    O_PRUNER, O_OBJECTIVE, O_REFIT
 };
 
 static const struct option long_opts[] = {
@@ -283,6 +312,7 @@ static const struct option long_opts[] = {
     {"study", required_argument, NULL, O_STUDY},
     {"model-out", required_argument, NULL, O_MODEL_OUT},
     {"force", no_argument, NULL, O_FORCE},
+    {"refit", no_argument, NULL, O_REFIT},
     {"quiet", no_argument, NULL, O_QUIET},
     {"json", no_argument, NULL, O_JSON},
     {"help", no_argument, NULL, 'h'},
@@ -305,7 +335,7 @@ typedef struct settings {
     char metric_buf[32];
     int trials;
     double time_s, trial_limit;
-    int cv, jobs, force, quiet, json;
+    int cv, jobs, force, quiet, json, refit;
     uint64_t seed;
     int seed_set;
 } settings;
@@ -468,6 +498,7 @@ int cmd_tune(int argc, char **argv)
         s.test = sf.test;
         s.test_labels = sf.test_labels;
         s.max_rows = sf.max_rows;
+        s.refit = sf.refit;
         s.sampler = sf.sampler;
         s.sampler_options = sf.sampler_options;
         s.pruner = sf.pruner;
@@ -586,6 +617,7 @@ int cmd_tune(int argc, char **argv)
             break;
         case O_MODEL_OUT: s.model_out = a; break;
         case O_FORCE: s.force = 1; break;
+        case O_REFIT: s.refit = 1; break;
         case O_QUIET: s.quiet = 1; break;
         case O_JSON: s.json = 1; break;
         }
@@ -684,6 +716,7 @@ int cmd_tune(int argc, char **argv)
     so.max_rows = (size_t)s.max_rows;
     so.trial_time_limit_s = s.trial_limit;
     so.force = s.force;
+    so.refit = s.refit;
     if (s.task_set) so.base_train.task = s.task;
     if (strcmp(s.sampler, "grid") && !s.trials && !s.time_s) {
         rc = cli_usage_error(CMD, "a %s search needs a budget: --trials N and/or --time D", s.sampler);
@@ -804,6 +837,17 @@ int cmd_tune(int argc, char **argv)
             json_object_object_add(o, "best_params", json_tokener_parse(sum.best_params));
             if (sum.model_path) json_object_object_add(o, "model", json_object_new_string(sum.model_path));
         }
+        if (sum.refit != 0) {
+            json_object *rf = json_object_new_object();
+            json_object_object_add(rf, "done", json_object_new_boolean(sum.refit > 0));
+            json_object_object_add(rf, "epochs", json_object_new_int(sum.refit_epochs));
+            json_object_object_add(rf, "rows", json_object_new_int64((int64_t)sum.refit_rows));
+            json_object_object_add(rf, "seconds", cli_json_num(sum.refit_seconds));
+            if (sum.refit_note[0]) json_object_object_add(rf, "note", json_object_new_string(sum.refit_note));
+            if (sum.refit_trial_n_test > 0)
+                json_object_object_add(rf, "trial_test", cli_json_metrics(&sum.refit_trial_test));
+            json_object_object_add(o, "refit", rf);
+        }
         if (sum.has_test) json_object_object_add(o, "test", cli_json_metrics(&sum.test));
         if (sum.stopped) json_object_object_add(o, "stopped", json_object_new_boolean(1));
         cli_json_emit(o);
@@ -831,14 +875,28 @@ int cmd_tune(int argc, char **argv)
                    sc_fmt_value(v, sizeof v, sum.best_value));
             if (sum.model_path) printf(", model saved to %s", sum.model_path);
             printf("\n");
+            if (sum.refit > 0) {
+                char d[32];
+                printf("Refit: trial %d's configuration on %zu rows for %d epochs (%s); the saved "
+                       "model is the refit\n",
+                       sum.best_number, sum.refit_rows, sum.refit_epochs,
+                       cli_fmt_duration(sum.refit_seconds, d, sizeof d));
+            } else if (sum.refit < 0) {
+                printf("Refit: %s\n", sum.refit_note);
+            }
+            const char *which = sum.refit > 0 ? "refit model" : "best model";
             if (sum.has_test) {
                 char m[256];
-                if (isfinite(sum.test.accuracy))
-                    printf("Test accuracy of the best model: %.4f (%zu rows; %s)\n", sum.test.accuracy,
-                           sum.n_test, cli_fmt_metrics(m, sizeof m, "", &sum.test));
-                else
-                    printf("Test metrics of the best model (%zu rows): %s\n", sum.n_test,
+                if (isfinite(sum.test.accuracy)) {
+                    printf("Test accuracy of the %s: %.4f (%zu rows; %s)\n", which,
+                           sum.test.accuracy, sum.n_test, cli_fmt_metrics(m, sizeof m, "", &sum.test));
+                    if (sum.refit_trial_n_test > 0)
+                        printf("Test accuracy of trial %d's own model: %.4f\n", sum.best_number,
+                               sum.refit_trial_test.accuracy);
+                } else {
+                    printf("Test metrics of the %s (%zu rows): %s\n", which, sum.n_test,
                            cli_fmt_metrics(m, sizeof m, "", &sum.test));
+                }
             }
         } else {
             printf("No trial completed.\n");

@@ -92,6 +92,9 @@ typedef struct nnt_report_summary {
     int has_test;              /* the best model was evaluated on a test set
                                   (its trial record's test_info) */
     double test_value;         /* test value of the objective metric */
+    int refit_epochs;          /* > 0: the tested model is the best configuration
+                                  refit on refit_rows rows for this many epochs */
+    long refit_rows;
     int n_params;              /* parameters of the study's space (0 when the
                                   stored definition has no readable space) */
     const nnt_report_param *params;

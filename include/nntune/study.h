@@ -42,7 +42,12 @@ typedef enum nnt_study_event_kind {
     NNT_EVENT_TRIAL_START,
     NNT_EVENT_EPOCH,           /* one epoch of one fold of a running trial */
     NNT_EVENT_TRIAL_END,
-    NNT_EVENT_STUDY_END
+    NNT_EVENT_STUDY_END,
+    NNT_EVENT_REFIT_START,     /* the best trial's configuration is retrained
+                                  (nnt_study_options.refit): number = that trial,
+                                  max_epochs = the epochs to run */
+    NNT_EVENT_REFIT_END        /* epochs = epochs run, duration = seconds, error =
+                                  why it did not finish (NULL when it did) */
 } nnt_study_event_kind;
 
 typedef struct nnt_study_event {
@@ -143,6 +148,19 @@ typedef struct nnt_study_options {
      * single-objective study. */
     int n_costs;
     nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
+    /* 1: after the search, retrain the best trial's configuration on all the
+     * rows the study tuned on (the training and the validation part of the
+     * hold-out; every row under k-fold) for the epoch count at which its
+     * validation metric peaked (fold 0), and make that model the study's
+     * result: saved to model_out and evaluated on the test set. Every trial
+     * picked its epoch on the validation rows, so the refit sees more data
+     * for the same choice. With a time budget, the search stops early enough
+     * to leave the refit its estimated time (from the best trial's seconds
+     * per epoch, scaled to the refit's rows, at most 40 % of the budget); a
+     * refit that does not finish in what is left keeps the best trial's
+     * model. Needs validation rows drawn from the training data (not a
+     * separate validation set). Default 0. */
+    int refit;
 } nnt_study_options;
 
 /* Defaults as documented above; base options from nnt_*_options_default(). */
@@ -199,6 +217,16 @@ typedef struct nnt_study_summary {
     int n_objectives;             /* 1 + the number of costs */
     int n_pareto;                 /* trials on the Pareto front (multi-objective) */
     const char *pruner;           /* "none", "median", "asha", "hyperband", "custom" */
+    /* Refit (nnt_study_options.refit) of this run: 0 not asked, 1 done (its
+     * model is the study's result and the test metrics are its), -1 skipped
+     * or not finished (refit_note says why; the best trial's model stays). */
+    int refit;
+    int refit_epochs;
+    size_t refit_rows;
+    double refit_seconds;
+    const char *refit_note;       /* owned by the study; "" when none */
+    size_t refit_trial_n_test;    /* > 0: refit_trial_test holds the test metrics of */
+    nnt_metrics refit_trial_test; /* the best trial's own model, for comparison */
 } nnt_study_summary;
 
 /* Fills a summary of the current state. Can't fail. */
@@ -268,6 +296,7 @@ typedef struct nnt_study_file {
      * the costs here. */
     int n_costs;
     nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
+    int refit;                     /* "options": {"refit": true} */
 } nnt_study_file;
 
 /* Parses study-file JSON text. source names the file in messages. Every

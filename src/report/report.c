@@ -13,14 +13,19 @@
 #include "report/report_internal.h"
 
 /* Reads the objective metric out of a trial's stored test evaluation
- * ({"rows": N, "accuracy": ..., ...}); 0 when there is none. */
-static int best_test_value(const char *test_info, const char *metric, double *out)
+ * ({"rows": N, "accuracy": ..., "refit": {"epochs": E, "rows": R, ...}}), and
+ * the refit it was measured on, if any; 0 when there is none. */
+static int best_test_value(const char *test_info, const char *metric, nnt_report_summary *s)
 {
     if (!test_info || !metric) return 0;
-    json_object *o = json_tokener_parse(test_info), *v = NULL;
+    json_object *o = json_tokener_parse(test_info), *v = NULL, *rf = NULL;
     int ok = o && json_object_object_get_ex(o, metric, &v) &&
              (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int));
-    if (ok) *out = json_object_get_double(v);
+    if (ok) s->test_value = json_object_get_double(v);
+    if (ok && json_object_object_get_ex(o, "refit", &rf) && json_object_is_type(rf, json_type_object)) {
+        if (json_object_object_get_ex(rf, "epochs", &v)) s->refit_epochs = json_object_get_int(v);
+        if (json_object_object_get_ex(rf, "rows", &v)) s->refit_rows = (long)json_object_get_int64(v);
+    }
     json_object_put(o);
     return ok;
 }
@@ -786,7 +791,7 @@ int nnt_report_load(nnt_storage *storage, const char *study, const nnt_report_op
             s->best_number = b->rec->number;
             s->best_value = b->rec->value;
             s->best_params = b->rec->params;
-            s->has_test = best_test_value(b->rec->test_info, s->metric, &s->test_value);
+            s->has_test = best_test_value(b->rec->test_info, s->metric, s);
         }
         int top = (int)ceil(o.top_fraction * r->n_ranked - 1e-9);
         int floor3 = r->n_ranked < 3 ? r->n_ranked : 3;

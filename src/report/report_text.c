@@ -162,7 +162,11 @@ char **report_findings(const nnt_report *r, int *n_out)
             rb_printf(&b, ": %s", s->best_params);
         }
         rb_puts(&b, ".");
-        if (s->has_test) rb_printf(&b, " Its test %s is %s.", s->metric, fmt_value(v, s->test_value));
+        if (s->has_test && s->refit_epochs > 0)
+            rb_printf(&b, " Refit on %ld rows (training + validation) for %d epochs, its test %s is %s.",
+                      s->refit_rows, s->refit_epochs, s->metric, fmt_value(v, s->test_value));
+        else if (s->has_test)
+            rb_printf(&b, " Its test %s is %s.", s->metric, fmt_value(v, s->test_value));
         EMIT();
     }
     if (s->importance_note && s->best_number >= 0) {

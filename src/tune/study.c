@@ -24,6 +24,7 @@
 
 /* Seeds derived from the study seed for things that are not trials. */
 #define SPLIT_SEED_INDEX 0x5917u
+#define REFIT_SEED_INDEX 0x2ef17u
 
 typedef struct slot {
     int number;
@@ -38,6 +39,8 @@ typedef struct slot {
     double oriented; /* lower is better, NAN: none */
     double spread;
     int epochs;
+    int best_epoch;  /* the trainer's restored epoch (fold 0); 0: unknown */
+    double duration; /* seconds the trial ran; NAN: unknown */
     double *inter;   /* fold-0 epoch values, oriented */
     int n_inter, cap_inter;
     char *params;
@@ -86,6 +89,16 @@ struct nnt_study {
     nnt_metrics test;
     size_t n_test;
     atomic_int stop;
+    /* refit (opt.refit) */
+    double budget_end;  /* t_start + max_seconds; deadline is earlier by the refit's reserve */
+    _Atomic double live_deadline; /* copy of deadline that workers read between batches */
+    int refit_state;    /* 0 not run, 1 done, -1 skipped or unfinished */
+    int refit_epochs;
+    size_t refit_rows;
+    double refit_seconds;
+    char refit_note[1200];
+    nnt_metrics refit_trial_test; /* the best trial's own model on the test set */
+    size_t refit_trial_n_test;    /* 0: not measured */
 };
 
 static double unix_now(void)
@@ -122,7 +135,7 @@ static slot *slot_new(int nspace)
         return NULL;
     }
     sl->retry_of = -1;
-    sl->value = sl->oriented = sl->spread = NAN;
+    sl->value = sl->oriented = sl->spread = sl->duration = NAN;
     return sl;
 }
 
@@ -215,6 +228,184 @@ static void event_init(const nnt_study *s, nnt_study_event *e, nnt_study_event_k
 static void emit(const nnt_study *s, const nnt_study_event *e)
 {
     if (s->opt.on_event) s->opt.on_event(e, s->opt.userdata);
+}
+
+/* ---- test evaluation ---------------------------------------------------------- */
+
+static int test_model(const nnt_study *s, const nnt_model *m, nnt_metrics *out, size_t *n,
+                      nnt_error *err)
+{
+    nnt_eval ev;
+    memset(&ev, 0, sizeof ev);
+    int r = nnt_model_evaluate(m, s->data.test, NULL, nnt_dataset_rows(s->data.test), &ev, err);
+    if (r < 0) return r;
+    *out = ev.metrics;
+    *n = ev.n;
+    nnt_eval_free(&ev);
+    return NNT_OK;
+}
+
+/* {"rows": N, "loss": ..., "accuracy": ...}: the metrics that apply. */
+static json_object *metrics_json(const nnt_metrics *m, size_t rows)
+{
+    json_object *info = json_object_new_object();
+    json_object_object_add(info, "rows", json_object_new_int64((int64_t)rows));
+    const nnt_metric ms[] = {NNT_METRIC_LOSS, NNT_METRIC_ACCURACY, NNT_METRIC_RMSE,
+                             NNT_METRIC_MAE, NNT_METRIC_R2};
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        double v = nnt_metrics_get(m, ms[i]);
+        if (isfinite(v)) json_object_object_add(info, nnt_metric_name(ms[i]), json_object_new_double(v));
+    }
+    return info;
+}
+
+/* ---- refit ------------------------------------------------------------------ */
+
+/* The 1-based epoch whose weights the trial kept (fold 0): the trainer's
+ * own choice when this run saw the trial (it breaks accuracy ties by the
+ * validation loss); for trials loaded from storage, the first epoch with the
+ * best stored metric; the epoch count when no curve is known. */
+static int best_epoch(const slot *sl)
+{
+    if (sl->best_epoch > 0) return sl->best_epoch;
+    int at = -1;
+    for (int i = 0; i < sl->n_inter; i++)
+        if (isfinite(sl->inter[i]) && (at < 0 || sl->inter[i] < sl->inter[at])) at = i;
+    return at >= 0 ? at + 1 : sl->epochs;
+}
+
+/* With a refit and a time budget, trials stop early enough to leave the refit
+ * of the current best its estimated time, capped at 40 % of the budget so a
+ * slow best trial cannot starve the search. The estimate uses the trial's
+ * own pace, measured while other trials shared the cores; the refit runs
+ * alone with every core, so it usually needs less. A best found so late that
+ * even that is not enough gets a refit cut short, and keeps the trial's own
+ * model. Reserving for running trials too (any of them may become the best)
+ * was tried: it stopped long trials that could have won, and a 1-minute
+ * study then completed no trial at all. Called under mu when the best
+ * changes. */
+static void reserve_refit_time(nnt_study *s)
+{
+    if (!s->opt.refit || s->budget_end <= 0 || s->best < 0) return;
+    const slot *b = s->slots[s->best];
+    double need = nnt_objective_refit_estimate(&s->obj, b->duration, b->epochs, best_epoch(b));
+    double cap = 0.4 * s->opt.max_seconds;
+    if (need > cap) need = cap;
+    s->deadline = s->budget_end - need;
+    atomic_store(&s->live_deadline, s->deadline);
+}
+
+/* The deadline as it stands, for workers between batches (no lock). */
+static double co_deadline(void *ctx)
+{
+    nnt_study *s = ctx;
+    return atomic_load(&s->live_deadline);
+}
+
+/* {"trial": N, "epochs": E, "rows": R, "seconds": S, "trial_test": {...}} of
+ * the refit done; trial_test holds the test metrics of the trial's own model,
+ * so what the refit changed stays on record. */
+static json_object *refit_json(const nnt_study *s)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "trial", json_object_new_int(s->slots[s->best]->number));
+    json_object_object_add(o, "epochs", json_object_new_int(s->refit_epochs));
+    json_object_object_add(o, "rows", json_object_new_int64((int64_t)s->refit_rows));
+    json_object_object_add(o, "seconds", json_object_new_double(s->refit_seconds));
+    if (s->refit_trial_n_test > 0)
+        json_object_object_add(o, "trial_test", metrics_json(&s->refit_trial_test, s->refit_trial_n_test));
+    return o;
+}
+
+/* Retrains the best configuration on every tuned row (study_refit.c) once the
+ * trials are over; the refit model becomes the study's model. Failures to
+ * refit are not study failures: the best trial's model stays and the note
+ * says why. Storage errors are. */
+static int run_refit(nnt_study *s, int threads, nnt_error *err)
+{
+    s->refit_state = -1;
+    if (s->best < 0) {
+        snprintf(s->refit_note, sizeof s->refit_note, "no complete trial to refit");
+        return NNT_OK;
+    }
+    if (atomic_load(&s->stop)) {
+        snprintf(s->refit_note, sizeof s->refit_note, "skipped: the study was stopped");
+        return NNT_OK;
+    }
+    slot *b = s->slots[s->best];
+    nnt_refit_task task;
+    memset(&task, 0, sizeof task);
+    task.x = b->x;
+    task.active = b->active;
+    task.epochs = best_epoch(b);
+    task.seed = nnt_seed_derive(s->seed, REFIT_SEED_INDEX);
+    task.threads = threads;
+    if (s->budget_end > 0) {
+        task.time_limit_s = s->budget_end - nnt_mono_now();
+        if (task.time_limit_s < 0.001) task.time_limit_s = 0.001;
+    }
+    s->refit_epochs = task.epochs;
+    s->refit_rows = nnt_objective_refit_rows(&s->obj);
+
+    pthread_mutex_lock(&s->mu);
+    nnt_study_event e;
+    event_init(s, &e, NNT_EVENT_REFIT_START, -1, b);
+    e.max_epochs = task.epochs;
+    emit(s, &e);
+    pthread_mutex_unlock(&s->mu);
+
+    nnt_model *model = NULL;
+    nnt_refit_result res;
+    nnt_error rerr;
+    nnt_error_clear(&rerr);
+    int r = nnt_objective_refit(&s->obj, &task, &model, &res, &rerr);
+    s->refit_seconds = res.seconds;
+    if (r != NNT_OK) {
+        const char *why = rerr.message;
+        if (!strncmp(why, "refit: ", 7)) why += 7;
+        snprintf(s->refit_note, sizeof s->refit_note, "%s; kept trial %d's model", why, b->number);
+    } else {
+        s->refit_state = 1;
+        s->refit_note[0] = '\0';
+        if (s->data.test) {
+            /* The trial's model before the refit replaces it (it may be
+             * only on disk when the best came from an earlier run). */
+            nnt_model *loaded = NULL;
+            const nnt_model *tm = s->best_model;
+            if (!tm && b->model_path && nnt_model_load(b->model_path, &loaded, NULL) == NNT_OK)
+                tm = loaded;
+            int tr = tm ? test_model(s, tm, &s->refit_trial_test, &s->refit_trial_n_test, err)
+                        : NNT_OK;
+            nnt_model_free(loaded);
+            if (tr < 0) {
+                nnt_model_free(model);
+                return tr;
+            }
+        }
+        json_object *info = json_object_new_object();
+        json_object_object_add(info, "refit", refit_json(s));
+        if (s->model_out) {
+            r = nnt_model_save(model, s->model_out, err);
+            if (r == NNT_OK)
+                r = s->storage->artifact_add(
+                    s->storage->ctx, s->study_id, b->number, "model", s->model_out,
+                    json_object_to_json_string_ext(info, JSON_C_TO_STRING_PLAIN), err);
+            if (r == NNT_OK && !b->model_path) b->model_path = nnt_strdup(s->model_out);
+        }
+        json_object_put(info);
+        nnt_model_free(s->best_model);
+        s->best_model = model;
+        if (r < 0) return r;
+    }
+    pthread_mutex_lock(&s->mu);
+    event_init(s, &e, NNT_EVENT_REFIT_END, -1, b);
+    e.epochs = res.epochs;
+    e.max_epochs = task.epochs;
+    e.duration = res.seconds;
+    e.error = s->refit_note[0] ? s->refit_note : NULL;
+    emit(s, &e);
+    pthread_mutex_unlock(&s->mu);
+    return NNT_OK;
 }
 
 /* ---- the three messages ------------------------------------------------- */
@@ -363,6 +554,8 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     sl->state = o->state;
     sl->interrupted = o->interrupted;
     sl->epochs = o->epochs;
+    sl->duration = o->duration;
+    sl->best_epoch = o->best_epoch;
     if (o->state == NNT_TRIAL_COMPLETE || o->state == NNT_TRIAL_PRUNED) {
         sl->value = o->value;
         sl->oriented = orient(s, o->value);
@@ -411,6 +604,7 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     }
     nnt_model_free(o->model);
     o->model = NULL;
+    if (is_best) reserve_refit_time(s);
     s->n_running--;
     if (!sl->interrupted) s->n_done++;
 
@@ -625,6 +819,7 @@ static int load_history(nnt_study *s, nnt_error *err)
         sl->retry_of = tr->retry_of;
         sl->seed = tr->seed;
         sl->epochs = tr->epochs;
+        sl->duration = tr->duration;
         sl->params = nnt_strdup(tr->params ? tr->params : "{}");
         if (tr->model_path) sl->model_path = nnt_strdup(tr->model_path);
         if (tr->state == NNT_TRIAL_COMPLETE || tr->state == NNT_TRIAL_PRUNED) {
@@ -780,6 +975,13 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
             s->opt.prune_ctx = s->pruner.ctx;
         }
     }
+    if (opt->refit && data->valid) {
+        r = nnt_fail(err, NNT_ERR_ARG,
+                     "refit: the study validates on a separate validation set, so there are no "
+                     "held-out training rows to add; drop the validation set (hold-out or "
+                     "cv_folds) to refit");
+        goto fail;
+    }
     if (strcmp(s->sampler_name, "grid") && opt->max_trials == 0 && opt->max_seconds == 0) {
         r = nnt_fail(err, NNT_ERR_ARG,
                      "budget: a %s search needs a trial budget (--trials) or a time budget "
@@ -920,24 +1122,13 @@ static int evaluate_best(nnt_study *s, nnt_error *err)
         if (r < 0) return r;
         m = loaded;
     }
-    nnt_eval ev;
-    memset(&ev, 0, sizeof ev);
-    int r = nnt_model_evaluate(m, s->data.test, NULL, nnt_dataset_rows(s->data.test), &ev, err);
+    int r = test_model(s, m, &s->test, &s->n_test, err);
     nnt_model_free(loaded);
     if (r < 0) return r;
     s->has_test = 1;
-    s->test = ev.metrics;
-    s->n_test = ev.n;
-    nnt_eval_free(&ev);
 
-    json_object *info = json_object_new_object();
-    json_object_object_add(info, "rows", json_object_new_int64((int64_t)s->n_test));
-    const nnt_metric ms[] = {NNT_METRIC_LOSS, NNT_METRIC_ACCURACY, NNT_METRIC_RMSE,
-                             NNT_METRIC_MAE, NNT_METRIC_R2};
-    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
-        double v = nnt_metrics_get(&s->test, ms[i]);
-        if (isfinite(v)) json_object_object_add(info, nnt_metric_name(ms[i]), json_object_new_double(v));
-    }
+    json_object *info = metrics_json(&s->test, s->n_test);
+    if (s->refit_state == 1) json_object_object_add(info, "refit", refit_json(s));
     r = s->storage->artifact_add(s->storage->ctx, s->study_id, b->number, "test",
                                  b->model_path ? b->model_path : "",
                                  json_object_to_json_string_ext(info, JSON_C_TO_STRING_PLAIN), err);
@@ -953,6 +1144,7 @@ int nnt_study_run(nnt_study *s, nnt_error *err)
         long nc = sysconf(_SC_NPROCESSORS_ONLN);
         jobs = nc > 0 ? (int)nc : 1;
     }
+    int refit_threads = jobs; /* before the trial budget trims the worker count */
     if (s->opt.max_trials > 0) {
         int left = s->opt.max_trials - s->n_done;
         if (left < 1) left = 1;
@@ -967,8 +1159,17 @@ int nnt_study_run(nnt_study *s, nnt_error *err)
     int prev_threads = nnt_blas_set_threads(1);
     s->t_start = nnt_mono_now();
     s->deadline = s->opt.max_seconds > 0 ? s->t_start + s->opt.max_seconds : 0;
+    s->budget_end = s->deadline;
+    atomic_store(&s->live_deadline, s->deadline);
+    pthread_mutex_lock(&s->mu);
+    reserve_refit_time(s); /* a resumed study may have its best already */
+    pthread_mutex_unlock(&s->mu);
 
-    nnt_coordinator_ops ops = {s, co_ask, co_report, co_tell};
+    nnt_coordinator_ops ops = {s, co_ask, co_report, co_tell, NULL};
+    /* The refit's reserve moves the deadline earlier while trials run; they
+     * then check it between batches, so a long epoch does not eat the
+     * refit's time. */
+    if (s->opt.refit && s->budget_end > 0) ops.deadline = co_deadline;
     pthread_mutex_lock(&s->mu);
     nnt_study_event e;
     event_init(s, &e, NNT_EVENT_STUDY_START, -1, NULL);
@@ -995,15 +1196,17 @@ int nnt_study_run(nnt_study *s, nnt_error *err)
         nnt_free(th);
         nnt_free(args);
     }
-    if (prev_threads > 0) nnt_blas_set_threads(prev_threads);
 
     int r = NNT_OK;
     if (s->fatal) {
         if (err) *err = s->fatal_err;
         r = s->fatal;
     } else {
-        r = evaluate_best(s, err);
+        /* The cores the workers used are free now: the refit gets them all. */
+        if (s->opt.refit) r = run_refit(s, refit_threads, err);
+        if (r == NNT_OK) r = evaluate_best(s, err);
     }
+    if (prev_threads > 0) nnt_blas_set_threads(prev_threads);
     pthread_mutex_lock(&s->mu);
     event_init(s, &e, NNT_EVENT_STUDY_END, -1, NULL);
     emit(s, &e);
@@ -1052,6 +1255,13 @@ void nnt_study_get_summary(const nnt_study *s, nnt_study_summary *o)
     o->stopped = atomic_load(&m->stop) && !s->fatal;
     o->n_objectives = 1 + s->obj.n_costs;
     o->pruner = s->pruner_name;
+    o->refit = s->refit_state;
+    o->refit_epochs = s->refit_epochs;
+    o->refit_rows = s->refit_rows;
+    o->refit_seconds = s->refit_seconds;
+    o->refit_note = s->refit_note;
+    o->refit_trial_n_test = s->refit_trial_n_test;
+    o->refit_trial_test = s->refit_trial_test;
     pthread_mutex_unlock(&m->mu);
     if (o->n_objectives > 1) {
         int np = nnt_study_pareto(s, NULL, 0, NULL);

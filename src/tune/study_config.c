@@ -210,7 +210,7 @@ static int option_text(pctx *c, const char *path, json_object *v, char *buf, siz
 }
 
 static const char *const option_keys =
-    "jobs, seed, cv_folds, trial_time_limit, storage, study_name, model_out, max_rows, "
+    "jobs, seed, cv_folds, trial_time_limit, storage, study_name, model_out, max_rows, refit, "
     "or a training option (";
 
 static int parse_options(pctx *c, json_object *o, nnt_study_file *f)
@@ -250,6 +250,10 @@ static int parse_options(pctx *c, json_object *o, nnt_study_file *f)
             if (!f->study_name[0]) return bad(c, path, "expected a non-empty name", NULL);
         } else if (!strcmp(key, "model_out")) {
             if ((r = get_string(c, path, v, &f->model_out)) < 0) return r;
+        } else if (!strcmp(key, "refit")) {
+            if (!json_object_is_type(v, json_type_boolean))
+                return bad(c, path, "expected true or false, got %s", type_word(v));
+            f->refit = json_object_get_boolean(v);
         } else if (!strcmp(key, "max_rows")) {
             if ((r = get_int(c, path, v, 1, 2000000000L, "a positive integer", &iv)) < 0) return r;
             f->max_rows = iv;

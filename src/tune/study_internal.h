@@ -45,6 +45,7 @@ typedef struct nnt_trial_outcome {
     nnt_trial_state state;
     double value, value_spread; /* raw metric; NAN: none */
     int epochs;
+    int best_epoch;             /* fold 0's restored (best) epoch; 0: unknown */
     double duration;
     int interrupted;            /* stopped by the study (stop request, time budget) */
     char error[512];            /* failure reason; empty if none */
@@ -60,6 +61,10 @@ typedef struct nnt_coordinator_ops {
     /* NNT_REPORT_CONTINUE, _PRUNE or _ABORT. */
     int (*report)(void *ctx, int worker, const nnt_trial_report *r);
     void (*tell)(void *ctx, int worker, nnt_trial_outcome *o);
+    /* Optional (NULL: none): the study's current deadline in monotonic
+     * seconds (0: none), which may move earlier while a trial runs; workers
+     * check it between batches and stop the trial as interrupted. Lock-free. */
+    double (*deadline)(void *ctx);
 } nnt_coordinator_ops;
 
 /* ---- Objective --------------------------------------------------------- */
@@ -111,6 +116,41 @@ void nnt_worker_loop(const nnt_objective *o, const nnt_coordinator_ops *ops, int
 
 /* Monotonic seconds. */
 double nnt_mono_now(void);
+
+/* ---- Refit (study_refit.c) ------------------------------------------------- */
+
+/* Retraining the best configuration on every row the study tuned on. */
+typedef struct nnt_refit_task {
+    const double *x;       /* the best trial's parameters */
+    const uint8_t *active;
+    int epochs;            /* stop after this epoch (the best trial's best epoch) */
+    uint64_t seed;
+    double time_limit_s;   /* 0: none */
+    int threads;           /* BLAS threads for the refit (>= 1) */
+} nnt_refit_task;
+
+typedef struct nnt_refit_result {
+    int status;            /* NNT_OK, or NNT_TIMEOUT / NNT_DIVERGED (no model then) */
+    int epochs;            /* epochs completed */
+    size_t rows;
+    double seconds;
+} nnt_refit_result;
+
+/* Rows a refit trains on: fold 0's training and validation rows. */
+size_t nnt_objective_refit_rows(const nnt_objective *o);
+
+/* Trains the refit model. Returns NNT_OK with *out set when all task->epochs
+ * ran; a positive status (time limit, divergence) with *out = NULL and a
+ * message in err; a negative error. NNT_ERR_ARG when the objective validates
+ * on a separate validation set (nothing to add to the training rows). */
+int nnt_objective_refit(const nnt_objective *o, const nnt_refit_task *task, nnt_model **out,
+                        nnt_refit_result *res, nnt_error *err);
+
+/* Seconds a refit is expected to take: the trial's seconds per epoch (per
+ * fold) scaled by the refit's rows over the trial's training rows, for
+ * `epochs` epochs, with a 10 % margin. */
+double nnt_objective_refit_estimate(const nnt_objective *o, double trial_seconds,
+                                    int trial_epochs, int epochs);
 
 /* ---- Samplers and pruners from options (study_plugins.c) ------------------ */
 

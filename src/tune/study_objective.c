@@ -187,7 +187,15 @@ typedef struct fold_ctx {
 static int on_progress(const nnt_progress *p, void *userdata)
 {
     fold_ctx *fc = userdata;
-    if (p->batch != 0 || p->pretraining) return 0;
+    if (p->batch != 0) {
+        double d = fc->ops->deadline ? fc->ops->deadline(fc->ops->ctx) : 0;
+        if (d > 0 && nnt_mono_now() >= d) {
+            fc->answer = NNT_REPORT_ABORT;
+            return NNT_PRUNED;
+        }
+        return 0;
+    }
+    if (p->pretraining) return 0;
     nnt_trial_report r;
     r.number = fc->number;
     r.fold = fc->fold;
@@ -223,7 +231,7 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
     topt.seed = task->seed;
     topt.monitor = o->metric;
     topt.threads = 0; /* the study set one BLAS thread for the process */
-    topt.report_batches = 0;
+    topt.report_batches = ops->deadline != NULL;
     topt.progress = on_progress;
 
     double values[64];
@@ -267,6 +275,7 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
         nnt_error_clear(&err);
         r = nnt_train(&td, &mopt, &topt, &model, &res, &err);
         if (res.epochs_run > out->epochs) out->epochs = res.epochs_run;
+        if (f == 0) out->best_epoch = res.best_epoch;
         double v = res.best_epoch > 0 ? nnt_metrics_get(&res.best_valid, o->metric) : NAN;
         nnt_train_result_free(&res);
 
