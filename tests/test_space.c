@@ -485,8 +485,8 @@ static void test_default_space(void **state)
     assert_int_equal(nnt_space_default(&s, &e), NNT_OK);
     assert_int_equal(nnt_space_validate(s, &e), NNT_OK);
     const char *names[] = {"hidden_layers", "neurons", "activation", "optimizer", "lr",
-                           "momentum", "batch_size", "dropout", "epochs", "patience",
-                           "early_stopping"};
+                           "momentum", "batch_size", "dropout", "epochs", "schedule",
+                           "patience", "early_stopping"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         assert_true(nnt_space_find(s, names[k]) >= 0);
     nnt_param_info in;
@@ -510,6 +510,7 @@ static void test_default_space(void **state)
         assert_true(m.n_hidden >= 1 && m.n_hidden <= 3);
         for (int l = 0; l < m.n_hidden; l++) assert_true(m.hidden[l] >= 50 && m.hidden[l] <= 512);
         assert_true(o.max_epochs == 30 && o.patience == 5 && o.early_stopping == 1);
+        assert_int_equal(o.schedule, NNT_SCHED_COSINE);
         assert_true(o.optimizer == NNT_OPT_ADAM || o.optimizer == NNT_OPT_MOMENTUM);
         if (o.optimizer == NNT_OPT_MOMENTUM) assert_true(o.momentum >= 0.8 && o.momentum <= 0.99);
         assert_true(o.lr >= 1e-4 && o.lr <= 0.1);

@@ -728,6 +728,7 @@ static const char default_space_json[] =
     "  \"batch_size\": [32, 64, 128, 256],\n"
     "  \"dropout\": {\"type\": \"float\", \"low\": 0, \"high\": 0.3},\n"
     "  \"epochs\": 30,\n"
+    "  \"schedule\": \"cosine\",\n"
     "  \"patience\": 5,\n"
     "  \"early_stopping\": true\n"
     "}\n";
