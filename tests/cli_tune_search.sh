@@ -112,7 +112,17 @@ printf '%s\n' "{\"data\": \"$DATA\", \"budget\": {\"trials\": 6}, \"space\": {\"
 check "[ $? -eq 0 ] && grep -q 'tpe search, hyperband pruning' good.out" "study file with sampler and pruner options runs"
 check "[ \"\$(sqlite3 file.db \"SELECT json_extract(definition, '\$.pruner.name') || ',' || json_extract(definition, '\$.sampler_options.n_startup') FROM studies\" 2>/dev/null || echo skip)\" = 'hyperband,3' ] || ! command -v sqlite3 > /dev/null" \
     "sampler and pruner options are part of the stored definition"
-# ---- 5. --refit: the best configuration retrained on all rows ---------------
+# ---- 5. a resume without a space keeps the stored one -------------------------
+# (so that a study made with an older default space still resumes)
+"$NNT" tune --data "$DATA" "${SPACE[@]}" --trials 2 --jobs 1 --storage keep.db > keep1.out 2>&1
+"$NNT" tune --data "$DATA" --trials 3 --jobs 1 --storage keep.db > keep2.out 2>&1
+rc=$?
+check "[ $rc -eq 0 ] && grep -q 'resumed' keep2.out" "resume without --param keeps the stored space (rc $rc)"
+"$NNT" trials keep.db --format json > keep.json
+check "py \"import json; t=json.load(open('keep.json'))['trials']; assert len(t)==3 and all(set(x['params'])=={'lr','neurons','activation','epochs','early_stopping'} for x in t)\"" \
+    "the resumed trial draws from the stored space"
+
+# ---- 6. --refit: the best configuration retrained on all rows ---------------
 "$NNT" tune --data "$DATA" --test "$DATA" "${SPACE[@]}" --sampler random --pruner none --trials 3 \
     --jobs 1 --storage refit.db --refit > refit.out 2>&1
 rc=$?

@@ -347,6 +347,7 @@ typedef struct settings {
 typedef struct stored_search {
     int found;
     char *sampler, *sampler_options, *pruner, *pruner_options;
+    char *space; /* the stored space (JSON), NULL if none */
     int n_costs;
     nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
 } stored_search;
@@ -373,6 +374,8 @@ static void read_stored_search(const char *storage_path, const char *study, stor
             out->found = 1;
             out->sampler = strdup(json_object_get_string(v));
             if (json_object_object_get_ex(d, "sampler_options", &v)) out->sampler_options = json_text_dup(v);
+            if (json_object_object_get_ex(d, "space", &v) && json_object_is_type(v, json_type_object))
+                out->space = json_text_dup(v);
             out->pruner = strdup("none");
             if (json_object_object_get_ex(d, "pruner", &v) && json_object_is_type(v, json_type_object)) {
                 json_object *nm;
@@ -405,6 +408,7 @@ static void stored_search_free(stored_search *s)
     free(s->sampler_options);
     free(s->pruner);
     free(s->pruner_options);
+    free(s->space);
     memset(s, 0, sizeof *s);
 }
 
@@ -644,8 +648,12 @@ int cmd_tune(int argc, char **argv)
     stored_search stored;
     memset(&stored, 0, sizeof stored);
     int r;
+    read_stored_search(s.storage, s.study, &stored);
+    /* Without a space of its own, a resume keeps the stored space, so that a
+     * change of the default space never makes an old study unresumable. */
     if (sf.space_json) r = nnt_space_from_json(sf.space_json, &space, &err);
     else if (s.n_params > 0) r = (space = nnt_space_new()) ? NNT_OK : NNT_ERR_NOMEM;
+    else if (stored.space) r = nnt_space_from_json(stored.space, &space, &err);
     else r = nnt_space_default(&space, &err);
     for (int i = 0; r == NNT_OK && i < s.n_params; i++) {
         char *eq = strchr(s.params[i], '=');
@@ -663,7 +671,6 @@ int cmd_tune(int argc, char **argv)
         rc = EXIT_USAGE;
         goto done;
     }
-    read_stored_search(s.storage, s.study, &stored);
     if (stored.found) {
         /* Options go with their sampler (pruner): naming the stored one
          * again without options keeps its stored options. */
