@@ -133,6 +133,52 @@ static void test_one_relevant_categorical(void **state)
     nnt_space_free(s);
 }
 
+/* A pruned study: 5 complete trials whose final values are noise, and 55
+ * pruned at epoch 1 or 3 whose curves depend on lr alone. Scored at the
+ * deepest epoch that 20 trials reached (3), lr ranks first. */
+static void test_pruned_study_scored_at_common_epoch(void **state)
+{
+    (void)state;
+    nnt_space *s = parse_ok(space4);
+    static hist_store h;
+    nnt_history hv = make_history(&h, s, 60, only_lr, 13);
+    static double inter[MAXT][10];
+    nnt_rng r;
+    nnt_rng_seed(&r, 5);
+    for (int t = 0; t < hv.n; t++) {
+        nnt_trial_view *v = &h.v[t];
+        double level = v->value; /* only_lr's value: lower is better */
+        v->state = t < 5 ? NNT_TRIAL_COMPLETE : NNT_TRIAL_PRUNED;
+        v->epochs = t < 5 ? 10 : t < 35 ? 1 : 3;
+        for (int e = 0; e < v->epochs; e++) inter[t][e] = level + 1.0 / (e + 1);
+        v->intermediate = inter[t];
+        v->value = t < 5 ? nnt_rng_normal(&r) : level; /* pruned: their best so far */
+    }
+    /* 5 complete < 20: the deepest epoch with 20 trials is 3 (25 pruned + 5). */
+    assert_int_equal(nnt_importance_pick_epoch(&hv, 20), 3);
+    nnt_importance_options o = nnt_importance_options_default();
+    assert_int_equal(o.epoch, 0);
+    o.epoch = 3;
+    double imp[MAXP];
+    nnt_error e;
+    assert_int_equal(nnt_param_importance(s, &hv, &o, imp, &e), NNT_OK);
+    check_ranking(imp, 5, 0, "pruned study at epoch 3");
+    /* Beyond every curve: no trial takes part. */
+    o.epoch = 11;
+    assert_int_equal(nnt_param_importance(s, &hv, &o, imp, &e), NNT_ERR_ARG);
+    tu_assert_contains(e.message, "0 trials reached epoch 11; at least 4 are needed");
+    o.epoch = -1;
+    assert_int_equal(nnt_param_importance(s, &hv, &o, imp, &e), NNT_ERR_ARG);
+    /* Enough complete trials: final values. */
+    for (int t = 0; t < 25; t++) h.v[t].state = NNT_TRIAL_COMPLETE;
+    assert_int_equal(nnt_importance_pick_epoch(&hv, 20), 0);
+    /* No trial has a curve: nothing better than the complete ones. */
+    for (int t = 0; t < hv.n; t++) h.v[t].intermediate = NULL;
+    for (int t = 5; t < hv.n; t++) h.v[t].state = NNT_TRIAL_PRUNED;
+    assert_int_equal(nnt_importance_pick_epoch(&hv, 20), 0);
+    nnt_space_free(s);
+}
+
 static const char *cond_space =
     "{\"optimizer\": [\"sgd\", \"momentum\"],"
     " \"momentum\": {\"type\": \"float\", \"low\": 0.5, \"high\": 0.99,"
@@ -232,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_one_relevant_numeric),
         cmocka_unit_test(test_one_relevant_categorical),
         cmocka_unit_test(test_conditional),
+        cmocka_unit_test(test_pruned_study_scored_at_common_epoch),
         cmocka_unit_test(test_degenerate),
         cmocka_unit_test(test_importance_out_of_memory),
     };

@@ -280,6 +280,54 @@ static const char *synthetic_db(void)
 }
 
 /* ---- Tests -------------------------------------------------------------- */
+
+/* A study where a pruner stopped most trials: 4 complete trials whose final
+ * values are unrelated to lr, 26 pruned after 2 epochs whose curves follow
+ * objective(lr). Importance is then measured at epoch 2 over all 30 and finds
+ * lr; on the 4 complete trials alone it could not. */
+static void test_importance_of_pruned_study(void **state)
+{
+    (void)state;
+    const char *path = tu_path("pruned.db");
+    nnt_storage st = open_rw(path);
+    int64_t id = create_study(&st, "pruned", SPACE);
+    nnt_rng rng;
+    nnt_rng_seed(&rng, 777);
+    nnt_error err;
+    for (int n = 0; n < 30; n++) {
+        double lr = pow(10, -4 + nnt_rng_uniform(&rng) * log10(3000.0));
+        char params[256];
+        snprintf(params, sizeof params,
+                 "{\"lr\": %.17g, \"batch_size\": %d, \"dropout\": %.17g, \"activation\": "
+                 "\"relu\", \"neurons\": 16, \"epochs\": 12}",
+                 lr, 16 << nnt_rng_below(&rng, 4), 0.5 * nnt_rng_uniform(&rng));
+        if (st.trial_start(st.ctx, id, n, params, 100 + (uint64_t)n, -1, 1000.0 + n, &err) != NNT_OK)
+            fail_msg("trial_start %d: %s", n, err.message);
+        double value = objective(lr, &rng);
+        int complete = n % 8 == 0; /* 0, 8, 16, 24 */
+        int last = complete ? 6 : 2;
+        for (int e = 1; e <= last; e++)
+            epoch(&st, id, n, e, metrics(1.0 / e, value), metrics(0.5, value - 0.01 * (last - e)), lr);
+        double final = complete ? 0.8 + 0.1 * nnt_rng_uniform(&rng) : value;
+        finish(&st, id, n, complete ? NNT_TRIAL_COMPLETE : NNT_TRIAL_PRUNED, final, last, NULL);
+    }
+    nnt_storage_close(&st);
+    nnt_report *r = load(path, "pruned");
+    const nnt_report_summary *s = nnt_report_get_summary(r);
+    assert_null(s->importance_note);
+    assert_int_equal(s->importance_epoch, 2);
+    assert_int_equal(s->importance_trials, 30);
+    const nnt_report_param *top = &s->params[s->importance_order[0]];
+    assert_string_equal(top->name, "lr");
+    assert_true(top->importance > 0.5);
+    char *md = render(r, NNT_REPORT_MD);
+    tu_assert_contains(md, "Most trials were pruned, so importance is measured on the 30 trials that "
+                           "reached epoch 2, by their best accuracy up to it. Parameters that mattered "
+                           "most: lr (");
+    free(md);
+    nnt_report_free(r);
+}
+
 static void test_summary_facts(void **state)
 {
     (void)state;
@@ -764,6 +812,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_summary_facts),
+        cmocka_unit_test(test_importance_of_pruned_study),
         cmocka_unit_test(test_suggested_space),
         cmocka_unit_test(test_suggested_choices),
         cmocka_unit_test(test_html_escaping_and_xml),

@@ -1,6 +1,8 @@
 /* nntune importance: how much of the objective's variation each tuned
  * hyperparameter explains (nnt_param_importance: main effects over a random
- * forest fitted to the complete trials; docs/tpe-and-pruning.md). */
+ * forest fitted to the complete trials, or, when a pruner stopped most
+ * trials, to every trial that reached a common epoch;
+ * docs/tpe-and-pruning.md). */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +14,9 @@
 
 #define CMD "importance"
 #define MIN_TRIALS 4
+/* Fewer complete trials than this, and importance is measured at the deepest
+ * epoch this many trials reached (nnt_importance_pick_epoch). */
+#define WANT_TRIALS 20
 
 static void usage(FILE *f)
 {
@@ -24,7 +29,10 @@ static void usage(FILE *f)
 "fitted to (parameters -> value) and each parameter's partial dependence is\n"
 "compared with the total variance. Shares are normalised to sum to 100 %%;\n"
 "what they leave out (interactions, noise) is reported as raw totals in JSON.\n"
-"Needs at least %d complete trials; estimates firm up with a few dozen.\n"
+"When a pruner stopped most trials (fewer than %d complete), every trial that\n"
+"reached a common epoch is scored by its best validation value up to it:\n"
+"the deepest epoch %d trials reached. Needs at least %d trials; estimates\n"
+"firm up with a few dozen.\n"
 "\n"
 "  --study NAME          the study\n"
 "  --format table|json   output format (default table)\n"
@@ -32,7 +40,7 @@ static void usage(FILE *f)
 "  -h, --help            this help\n"
 "\n"
 "Exit status: 0 done, 1 too few complete trials or a storage error, 2 usage error.\n",
-            MIN_TRIALS);
+            WANT_TRIALS, WANT_TRIALS, MIN_TRIALS);
 }
 
 typedef struct entry {
@@ -91,7 +99,7 @@ int cmd_importance(int argc, char **argv)
 
     nnt_space *space = NULL;
     nnt_trial_view *views = NULL;
-    double *xs = NULL, *imp = NULL;
+    double *xs = NULL, *imp = NULL, **curves = NULL;
     uint8_t *act = NULL;
     entry *ent = NULL;
     nnt_error err;
@@ -118,34 +126,64 @@ int cmd_importance(int argc, char **argv)
         rc = EXIT_RUNTIME;
         goto done;
     }
-    /* The complete trials whose parameters fit the space (a study resumed
-     * with --force may hold trials of an older space). */
-    int m = 0;
+    curves = calloc(n ? n : 1, sizeof *curves);
+    if (!curves) {
+        cli_error(CMD, "out of memory");
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    /* The complete and pruned trials whose parameters fit the space (a study
+     * resumed with --force may hold trials of an older space), with their
+     * fold-0 validation curves, oriented so that lower is better. */
+    int m = 0, n_complete = 0;
+    nnt_metric metric = (nnt_metric)nnt_metric_from_name(rec.metric);
     for (size_t i = 0; i < n; i++) {
-        if (t[i].state != NNT_TRIAL_COMPLETE || !isfinite(t[i].value)) continue;
+        if ((t[i].state != NNT_TRIAL_COMPLETE && t[i].state != NNT_TRIAL_PRUNED) ||
+            !isfinite(t[i].value))
+            continue;
         double *x = xs + (size_t)m * d;
         uint8_t *a = act + (size_t)m * d;
         nnt_error perr;
         if (nnt_space_params_from_json(space, t[i].params ? t[i].params : "{}", x, a, &perr) < 0)
             continue;
-        nnt_trial_view *v = &views[m++];
+        nnt_trial_view *v = &views[m];
         v->number = t[i].number;
-        v->state = NNT_TRIAL_COMPLETE;
+        v->state = t[i].state;
         v->x = x;
         v->active = a;
         v->value = rec.maximize ? -t[i].value : t[i].value;
-    }
-    if (m < MIN_TRIALS) {
-        cli_error(CMD,
-                  "study '%s' has %d complete trial%s; importance needs at least %d (a few "
-                  "dozen for firm estimates): run more trials first",
-                  rec.name, m, m == 1 ? "" : "s", MIN_TRIALS);
-        rc = EXIT_RUNTIME;
-        goto done;
+        nnt_epoch_row *rows = NULL;
+        size_t nr = 0;
+        if (st.epochs_load(st.ctx, rec.id, t[i].number, &rows, &nr, &err) == NNT_OK && nr > 0 &&
+            (curves[m] = malloc(nr * sizeof *curves[m])) != NULL) {
+            for (size_t k = 0; k < nr && rows[k].fold == 0; k++) {
+                double y = nnt_metrics_get(&rows[k].valid, metric);
+                curves[m][v->epochs++] = rec.maximize ? -y : y;
+            }
+            v->intermediate = curves[m];
+        }
+        nnt_epoch_rows_free(rows);
+        nnt_error_clear(&err);
+        n_complete += t[i].state == NNT_TRIAL_COMPLETE;
+        m++;
     }
     nnt_history h = {views, m};
     nnt_importance_options io = nnt_importance_options_default();
     io.seed = seed;
+    io.epoch = nnt_importance_pick_epoch(&h, WANT_TRIALS);
+    int scored = n_complete;
+    if (io.epoch > 0) {
+        scored = 0;
+        for (int i = 0; i < m; i++) scored += views[i].epochs >= io.epoch;
+    }
+    if (scored < MIN_TRIALS) {
+        cli_error(CMD,
+                  "study '%s' has %d complete trial%s; importance needs at least %d (a few "
+                  "dozen for firm estimates): run more trials first",
+                  rec.name, n_complete, n_complete == 1 ? "" : "s", MIN_TRIALS);
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
     int r = nnt_param_importance(space, &h, &io, imp, &err);
     if (r < 0) {
         rc = cli_lib_error(CMD, r, &err);
@@ -170,7 +208,9 @@ int cmd_importance(int argc, char **argv)
         json_object *o = json_object_new_object();
         json_object_object_add(o, "study", json_object_new_string(rec.name));
         json_object_object_add(o, "metric", json_object_new_string(rec.metric));
-        json_object_object_add(o, "trials", json_object_new_int(m));
+        json_object_object_add(o, "trials", json_object_new_int(scored));
+        /* 0: final values of complete trials; E: best value up to epoch E */
+        json_object_object_add(o, "epoch", json_object_new_int(io.epoch));
         json_object_object_add(o, "explained", cli_json_num(total));
         json_object *a = json_object_new_array();
         for (int k = 0; k < ne; k++) {
@@ -184,8 +224,13 @@ int cmd_importance(int argc, char **argv)
         printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
         json_object_put(o);
     } else {
-        printf("Hyperparameter importance of study '%s' (%d complete trials, %s):\n", rec.name, m,
-               rec.metric);
+        if (io.epoch > 0)
+            printf("Hyperparameter importance of study '%s' (%s; %d trials scored by their best "
+                   "value up to epoch %d,\nas only %d of %d trials completed):\n",
+                   rec.name, rec.metric, scored, io.epoch, n_complete, m);
+        else
+            printf("Hyperparameter importance of study '%s' (%d complete trials, %s):\n", rec.name,
+                   scored, rec.metric);
         int w = 0;
         for (int k = 0; k < ne; k++)
             if ((int)strlen(ent[k].name) > w) w = (int)strlen(ent[k].name);
@@ -202,10 +247,12 @@ int cmd_importance(int argc, char **argv)
                    100 * (total > 1 ? 1 : total));
         else
             printf("The objective does not vary with any parameter over these trials.\n");
-        if (m < 20) printf("Few trials: treat these shares as a rough guide.\n");
+        if (scored < WANT_TRIALS) printf("Few trials: treat these shares as a rough guide.\n");
     }
 done:
     json_object_put(def);
+    for (size_t i = 0; curves && i < n; i++) free(curves[i]);
+    free(curves);
     free(views);
     free(xs);
     free(act);

@@ -55,12 +55,29 @@ typedef struct nnt_importance_options {
     int min_leaf;      /* fewest observations in a leaf; default 2 */
     int grid_points;   /* values per parameter in the marginals; default 16 */
     uint64_t seed;     /* bootstrap and feature draws; default 1 */
+    /* What each trial is scored by. 0 (default): the final value of the
+     * COMPLETE trials. E > 0: every COMPLETE or PRUNED trial that reported at
+     * least E epochs, scored by its best intermediate value over epochs 1..E
+     * (lower is better, like the intermediates): a common training budget,
+     * for studies whose pruner stopped most trials before the end (see
+     * nnt_importance_pick_epoch). */
+    int epoch;
 } nnt_importance_options;
 
 NNT_API nnt_importance_options nnt_importance_options_default(void);
 
+/* The `epoch` option for a study's history: 0 (final values) when at least
+ * `want` trials are complete, or when fewer than `want` trials reported any
+ * epoch and the complete ones are at least as many as those reaching any
+ * epoch; otherwise the deepest epoch that min(want, trials reporting epoch 1)
+ * trials reached. So an ASHA study with 5 complete and 45 pruned trials is
+ * scored at the deepest rung 20 of them passed, not on 5 trials. */
+NNT_API int nnt_importance_pick_epoch(const nnt_history *hist, int want);
+
 /* Share of the objective's variance that each parameter explains on its own
- * (main effect), over the COMPLETE trials of hist with a finite value.
+ * (main effect), over the COMPLETE trials of hist with a finite value (or,
+ * with opt->epoch > 0, the trials that reached that epoch, by their best
+ * value up to it).
  *
  * Fits a random forest (bootstrap, seeded) on (parameters -> value) with
  * numeric parameters scaled to [0, 1] (log scale where the parameter is log),

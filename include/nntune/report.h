@@ -101,6 +101,11 @@ typedef struct nnt_report_summary {
     const int *importance_order; /* n_params indices, most important first
                                     (NAN importances last, in space order) */
     const char *importance_note; /* why importance is missing, else NULL */
+    int importance_trials;       /* trials the importance was measured on */
+    int importance_epoch;        /* 0: their final values (complete trials);
+                                    E: their best value up to epoch E (complete
+                                    and pruned trials that reached it), used when
+                                    a pruner stopped most trials early */
     int n_top;                 /* trials in the top fraction */
     int n_overfit;
     const nnt_report_overfit *overfit;   /* by trial number */

@@ -177,6 +177,10 @@ char **report_findings(const nnt_report *r, int *n_out)
         /* no complete trial: the line above says it all */
     } else if (s->n_params > 0) {
         int shown = 0;
+        if (s->importance_epoch > 0)
+            rb_printf(&b, "Most trials were pruned, so importance is measured on the %d trials "
+                          "that reached epoch %d, by their best %s up to it. ",
+                      s->importance_trials, s->importance_epoch, s->metric);
         for (int k = 0; k < s->n_params && shown < 3; k++) {
             const nnt_report_param *q = &s->params[s->importance_order[k]];
             if (!(q->importance >= IMPORTANT_SHARE)) break;

@@ -22,6 +22,7 @@ nnt_importance_options nnt_importance_options_default(void)
     o.min_leaf = 2;
     o.grid_points = 16;
     o.seed = 1;
+    o.epoch = 0;
     return o;
 }
 
@@ -50,6 +51,43 @@ static double variance(const double *v, int n)
     return s / n;
 }
 
+/* The value a trial is scored by under option `epoch` (see analysis.h), or
+ * NAN when the trial does not take part. */
+static double trial_score(const nnt_trial_view *v, int epoch)
+{
+    if (!v->x || !v->active) return NAN;
+    if (epoch <= 0) return v->state == NNT_TRIAL_COMPLETE ? v->value : NAN;
+    if (v->state != NNT_TRIAL_COMPLETE && v->state != NNT_TRIAL_PRUNED) return NAN;
+    if (!v->intermediate || v->epochs < epoch) return NAN;
+    double best = NAN;
+    for (int e = 0; e < epoch; e++)
+        if (isfinite(v->intermediate[e]) && !(v->intermediate[e] >= best)) best = v->intermediate[e];
+    return best;
+}
+
+static int count_scored(const nnt_history *hist, int epoch)
+{
+    int n = 0;
+    for (int i = 0; i < hist->n; i++) n += isfinite(trial_score(&hist->trials[i], epoch));
+    return n;
+}
+
+int nnt_importance_pick_epoch(const nnt_history *hist, int want)
+{
+    if (!hist || want < 1) return 0;
+    int complete = count_scored(hist, 0);
+    if (complete >= want) return 0;
+    int reach1 = count_scored(hist, 1);
+    if (reach1 <= complete) return 0;
+    int need = reach1 < want ? reach1 : want;
+    int max_e = 0;
+    for (int i = 0; i < hist->n; i++)
+        if (hist->trials[i].epochs > max_e) max_e = hist->trials[i].epochs;
+    for (int e = max_e; e >= 1; e--)
+        if (count_scored(hist, e) >= need) return e;
+    return 0;
+}
+
 int nnt_param_importance(const nnt_space *space, const nnt_history *hist,
                          const nnt_importance_options *opt, double *importance, nnt_error *err)
 {
@@ -62,14 +100,16 @@ int nnt_param_importance(const nnt_space *space, const nnt_history *hist,
                         "and grid_points >= 2");
     int d = space->n;
     for (int p = 0; p < d; p++) importance[p] = 0;
-    int n = 0;
-    for (int i = 0; i < hist->n; i++) {
-        const nnt_trial_view *v = &hist->trials[i];
-        n += v->state == NNT_TRIAL_COMPLETE && isfinite(v->value) && v->x && v->active;
-    }
-    if (n < 4)
+    if (o.epoch < 0) return nnt_fail(err, NNT_ERR_ARG, "importance: epoch must be >= 0");
+    int n = count_scored(hist, o.epoch);
+    if (n < 4) {
+        if (o.epoch > 0)
+            return nnt_fail(err, NNT_ERR_ARG,
+                            "importance: %d trials reached epoch %d; at least 4 are needed", n,
+                            o.epoch);
         return nnt_fail(err, NNT_ERR_ARG,
                         "importance: %d complete trials with a value; at least 4 are needed", n);
+    }
     if (d == 0) return NNT_OK;
 
     double *X = nnt_malloc_array((size_t)n * d, sizeof *X);
@@ -87,13 +127,14 @@ int nnt_param_importance(const nnt_space *space, const nnt_history *hist,
     int r = 0;
     for (int i = 0; i < hist->n; i++) {
         const nnt_trial_view *v = &hist->trials[i];
-        if (!(v->state == NNT_TRIAL_COMPLETE && isfinite(v->value) && v->x && v->active)) continue;
+        double score = trial_score(v, o.epoch);
+        if (!isfinite(score)) continue;
         for (int p = 0; p < d; p++) {
             int on = v->active[p] && !isnan(v->x[p]);
             act[(size_t)r * d + p] = (uint8_t)on;
             X[(size_t)r * d + p] = on ? feature(&space->p[p], v->x[p]) : INACTIVE_SENTINEL;
         }
-        y[r++] = v->value;
+        y[r++] = score;
     }
     rf_options ro = {o.n_trees, o.max_depth, o.min_leaf, 0, o.seed};
     rc = rf_fit(X, y, n, d, &ro, &f);
