@@ -152,13 +152,11 @@ typedef struct nnt_study_options {
      * rows the study tuned on (the training and the validation part of the
      * hold-out; every row under k-fold) for the epoch count at which its
      * validation metric peaked (fold 0), and make that model the study's
-     * result: saved to model_out and evaluated on the test set. Every trial
-     * picked its epoch on the validation rows, so the refit sees more data
-     * for the same choice. With a time budget, the search stops early enough
+     * result: saved to model_out and evaluated on the test set. With a time budget, the search stops early enough
      * to leave the refit its estimated time (from the best trial's seconds
      * per epoch, scaled to the refit's rows, at most 40 % of the budget); a
-     * refit that does not finish in what is left keeps the best trial's
-     * model. Needs validation rows drawn from the training data (not a
+     * best found too late for that is not refit, and a refit that does not
+     * finish in what is left is dropped: the best trial's model stays. Needs validation rows drawn from the training data (not a
      * separate validation set). Default 0. */
     int refit;
 } nnt_study_options;

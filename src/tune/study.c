@@ -97,6 +97,7 @@ struct nnt_study {
     size_t refit_rows;
     double refit_seconds;
     char refit_note[1200];
+    double refit_estimate; /* seconds the current best's refit should take */
     nnt_metrics refit_trial_test; /* the best trial's own model on the test set */
     size_t refit_trial_n_test;    /* 0: not measured */
 };
@@ -289,9 +290,14 @@ static void reserve_refit_time(nnt_study *s)
     if (!s->opt.refit || s->budget_end <= 0 || s->best < 0) return;
     const slot *b = s->slots[s->best];
     double need = nnt_objective_refit_estimate(&s->obj, b->duration, b->epochs, best_epoch(b));
+    s->refit_estimate = need;
     double cap = 0.4 * s->opt.max_seconds;
     if (need > cap) need = cap;
-    s->deadline = s->budget_end - need;
+    /* A best found too late for its refit does not stop the search: the
+     * refit is skipped (run_refit) and the trials use the time instead. */
+    double end = s->budget_end - need;
+    if (nnt_mono_now() >= end) end = s->budget_end;
+    s->deadline = end;
     atomic_store(&s->live_deadline, s->deadline);
 }
 
@@ -333,6 +339,17 @@ static int run_refit(nnt_study *s, int threads, nnt_error *err)
         return NNT_OK;
     }
     slot *b = s->slots[s->best];
+    /* Running alone with every core, a refit needs about half the estimate
+     * (measured under contention); with less than that left it would only
+     * be cut short. */
+    double left = s->budget_end > 0 ? s->budget_end - nnt_mono_now() : INFINITY;
+    if (left < 0.5 * s->refit_estimate) {
+        snprintf(s->refit_note, sizeof s->refit_note,
+                 "skipped: trial %d's refit needs about %.0f s and %.0f s of the time budget "
+                 "were left; kept trial %d's model",
+                 b->number, 0.5 * s->refit_estimate, left > 0 ? left : 0.0, b->number);
+        return NNT_OK;
+    }
     nnt_refit_task task;
     memset(&task, 0, sizeof task);
     task.x = b->x;
