@@ -11,6 +11,10 @@
 #include "kernels/gemm.h"
 #include "nntune/nntune.h"
 
+#if !defined(NNT_BLAS_BLIS)
+#include <cblas.h>
+#endif
+
 /* Deterministic values in [-1, 1) (xorshift), independent of the library RNG. */
 static uint64_t g_state = 0x9E3779B97F4A7C15ull;
 static float rnd(void)
@@ -152,6 +156,40 @@ static void test_beta_one_accumulates(void **state)
         }
 }
 
+/* With OpenBLAS, nnt_sgemm clears C itself for beta == 0 and accumulates with
+ * beta = 1 (src/kernels/gemm.c): the result must be bit-identical to OpenBLAS's
+ * own beta == 0, including the weight-gradient shape of the benchmark
+ * (256 x 784, K = 32, A transposed). */
+static void test_beta_zero_same_bits_as_blas(void **state)
+{
+    (void)state;
+#if defined(NNT_BLAS_BLIS)
+    skip();
+#else
+    static const int shapes[][4] = {{256, 784, 32, 1}, {32, 256, 784, 0}, {33, 17, 65, 0},
+                                    {10, 128, 5, 1}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], ta = shapes[s][3];
+        size_t na = (size_t)m * k, nb = (size_t)k * n, nc = (size_t)m * n;
+        float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b);
+        float *c1 = malloc(nc * sizeof *c1), *c2 = malloc(nc * sizeof *c2);
+        assert_true(a && b && c1 && c2);
+        for (size_t i = 0; i < na; i++) a[i] = rnd();
+        for (size_t i = 0; i < nb; i++) b[i] = rnd();
+        for (size_t i = 0; i < nc; i++) c1[i] = c2[i] = NAN;
+        int lda = ta ? m : k;
+        nnt_sgemm(ta, 0, m, n, k, 0.5f, a, lda, b, n, 0.0f, c1, n);
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, m, n, k, 0.5f, a,
+                    lda, b, n, 0.0f, c2, n);
+        assert_memory_equal(c1, c2, nc * sizeof *c1);
+        free(a);
+        free(b);
+        free(c1);
+        free(c2);
+    }
+#endif
+}
+
 static void test_threads_setting_round_trips(void **state)
 {
     (void)state;
@@ -278,6 +316,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_alpha_beta),
         cmocka_unit_test(test_beta_zero_ignores_nan),
         cmocka_unit_test(test_beta_one_accumulates),
+        cmocka_unit_test(test_beta_zero_same_bits_as_blas),
         cmocka_unit_test(test_threads_setting_round_trips),
         cmocka_unit_test(test_kernel_name_classification),
         cmocka_unit_test(test_blas_kernel_not_generic),

