@@ -583,9 +583,10 @@ int main(int argc, char **argv)
                    via_train[i], 100 * via_train[i] / sps);
         for (int j = 0; j < n_torch; j++)
             if (tb[j] == r.batch) {
-                double ratio = sps / tr[j];
-                printf("  PyTorch %.0f samples/s: nntune/PyTorch = %.2fx (target 2x: %s)\n", tr[j],
-                       ratio, ratio >= 2.0 ? "PASS" : "MISS");
+                double ratio = median_of(rate[i], rounds) / tr[j];
+                printf("  PyTorch %.0f samples/s (median of its rounds): nntune/PyTorch = %.2fx, "
+                       "medians (target 2x: %s)\n",
+                       tr[j], ratio, ratio >= 2.0 ? "PASS" : "MISS");
             }
     }
 

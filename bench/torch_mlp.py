@@ -95,6 +95,8 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--ftz", action="store_true", help="torch.set_flush_denormal(True)")
     ap.add_argument("--cpu-time", action="store_true", help="accepted for bench/run.sh; ignored")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="rounds over the batch sizes; the median rate is printed (as bench_train)")
     a = ap.parse_args()
     if a.quick:
         a.seconds = 0.3
@@ -103,8 +105,15 @@ def main():
         torch.set_flush_denormal(True)
     x, y, source = load_data(a.synthetic)
     print(f"# torch {torch.__version__}, 1 thread, data: {source}", flush=True)
-    for b in a.batch or [32, 128, 512]:
-        print(f"batch {b} samples_per_s {bench(x, y, b, a.seconds):.1f}", flush=True)
+    sizes = a.batch or [32, 128, 512]
+    rounds = 1 if a.quick else max(1, a.rounds)
+    rates = {b: [] for b in sizes}
+    for _ in range(rounds):
+        for b in sizes:
+            rates[b].append(bench(x, y, b, a.seconds))
+    for b in sizes:
+        r = sorted(rates[b])
+        print(f"batch {b} samples_per_s {r[(len(r) - 1) // 2]:.1f}", flush=True)
 
 
 if __name__ == "__main__":
