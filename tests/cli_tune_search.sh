@@ -135,7 +135,7 @@ check "grep -q '^Test accuracy of the refit model: ' refit.out && grep -q '^Test
 check "grep -q '^refit:   the model is this configuration retrained on 240 rows' refitbest.out && grep -q '^test:    accuracy' refitbest.out" \
     "nntune best shows the test figure and the refit"
 "$NNT" tune --data "$DATA" "${SPACE[@]}" --trials 2 --jobs 1 --storage refit-json.db --refit --json > refit.json 2>&1
-check "py \"import json; L=[json.loads(l) for l in open('refit.json')]; k=[o['event'] for o in L]; s=L[-1]; assert 'refit_start' in k and 'refit_end' in k and s['refit']['done'] and s['refit']['rows']==240\"" \
+check "py \"import json; L=[json.loads(l) for l in open('refit.json')]; k=[o['event'] for o in L]; s=L[-1]; assert 'refit_start' in k and 'refit_epoch' in k and 'refit_end' in k and s['refit']['done'] and s['refit']['rows']==240\"" \
     "--json has refit events and the summary's refit record"
 "$NNT" tune --data "$DATA" --valid "$DATA" "${SPACE[@]}" --trials 2 --storage refit-bad.db --refit > refitbad.out 2>&1
 check "[ $? -eq 2 ] && grep -q 'refit: the study validates on a separate validation set' refitbad.out" \

@@ -661,6 +661,43 @@ static void test_refit(void **state)
     nnt_dataset_free(test);
 }
 
+/* Stopping a study while it refits (Ctrl-C in the CLI) stops the refit too:
+ * no refit model, the best trial's model stays, and the summary says why. */
+static void stop_on_refit(const nnt_study_event *e, void *userdata)
+{
+    if (e->kind == NNT_EVENT_REFIT_START) nnt_study_stop(*(nnt_study **)userdata);
+}
+
+static void test_refit_stopped(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = tu_blobs(7, ROWS);
+    const char *specs[] = {"lr=0.003:0.3:log"};
+    nnt_space *sp = space_of(specs, 1);
+    nnt_study_data data = {ds, NULL, NULL};
+    nnt_study_options o = base_options("random", 3, 1);
+    o.refit = 1;
+    o.model_out = tu_path("stopped.nnt");
+    nnt_study *s = NULL;
+    o.on_event = stop_on_refit;
+    o.userdata = &s;
+    nnt_storage st;
+    nnt_error err;
+    assert_int_equal(nnt_storage_open(tu_path("stopped.db"), NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_study_create(&o, sp, &data, &st, &s, &err), NNT_OK);
+    assert_int_equal(nnt_study_run(s, &err), NNT_OK);
+    nnt_study_summary sum;
+    nnt_study_get_summary(s, &sum);
+    assert_int_equal(sum.refit, -1);
+    assert_true(sum.stopped);
+    tu_assert_contains(sum.refit_note, "stopped after 0 of");
+    tu_assert_contains(sum.refit_note, "kept trial");
+    nnt_study_free(s);
+    nnt_storage_close(&st);
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+}
+
 /* The time a refit is reserved: seconds per epoch of the trial, scaled to the
  * refit's rows, times its epochs, plus 10 %. */
 static void test_refit_estimate(void **state)
@@ -993,6 +1030,7 @@ int main(void)
         cmocka_unit_test(test_metric_checks),
         cmocka_unit_test(test_refit),
         cmocka_unit_test(test_refit_estimate),
+        cmocka_unit_test(test_refit_stopped),
         cmocka_unit_test(test_tpe_asha_prunes_and_resumes),
         cmocka_unit_test(test_pruning_with_grid_and_random),
         cmocka_unit_test(test_plugin_options),

@@ -158,7 +158,7 @@ static void print_trial_line(FILE *f, const nnt_study_event *e)
 static void emit_json(const nnt_study_event *e)
 {
     static const char *const kinds[] = {"study_start", "trial_start", "epoch", "trial_end",
-                                        "study_end", "refit_start", "refit_end"};
+                                        "study_end", "refit_start", "refit_end", "refit_epoch"};
     json_object *o = json_object_new_object();
     json_object_object_add(o, "event", json_object_new_string(kinds[e->kind]));
     if (e->number >= 0) {
@@ -189,6 +189,11 @@ static void emit_json(const nnt_study_event *e)
             json_object_object_add(o, "values", a);
         }
         json_object_object_add(o, "is_best", json_object_new_boolean(e->is_best));
+    }
+    if (e->kind == NNT_EVENT_REFIT_EPOCH) {
+        json_object_object_add(o, "epoch", json_object_new_int(e->epoch));
+        json_object_object_add(o, "epochs", json_object_new_int(e->max_epochs));
+        json_object_object_add(o, "elapsed", cli_json_num(e->duration));
     }
     if (e->kind == NNT_EVENT_REFIT_START || e->kind == NNT_EVENT_REFIT_END) {
         json_object_object_add(o, "epochs", json_object_new_int(e->kind == NNT_EVENT_REFIT_END
@@ -237,6 +242,18 @@ static void on_event(const nnt_study_event *e, void *ud)
         } else if (e->kind == NNT_EVENT_TRIAL_END) {
             v->running[w].number = -1;
         }
+    }
+    if (e->kind == NNT_EVENT_REFIT_EPOCH && v->mode != 3) {
+        /* A line per refit epoch would be noise; the live view shows one. */
+        if (v->mode == 2) {
+            char d[32];
+            clear_block(v);
+            printf("  refit: epoch %d/%d  %s\n", e->epoch, e->max_epochs,
+                   cli_fmt_duration(e->duration, d, sizeof d));
+            v->block_lines = 1;
+            fflush(stdout);
+        }
+        return;
     }
     if ((v->mode == 1 || v->mode == 2) &&
         (e->kind == NNT_EVENT_REFIT_START || e->kind == NNT_EVENT_REFIT_END)) {

@@ -46,8 +46,10 @@ typedef enum nnt_study_event_kind {
     NNT_EVENT_REFIT_START,     /* the best trial's configuration is retrained
                                   (nnt_study_options.refit): number = that trial,
                                   max_epochs = the epochs to run */
-    NNT_EVENT_REFIT_END        /* epochs = epochs run, duration = seconds, error =
+    NNT_EVENT_REFIT_END,       /* epochs = epochs run, duration = seconds, error =
                                   why it did not finish (NULL when it did) */
+    NNT_EVENT_REFIT_EPOCH      /* an epoch of the refit ended: epoch of max_epochs,
+                                  duration = seconds so far */
 } nnt_study_event_kind;
 
 typedef struct nnt_study_event {

@@ -300,6 +300,27 @@ static void reserve_refit_time(nnt_study *s)
     atomic_store(&s->live_deadline, s->deadline);
 }
 
+static int refit_should_stop(void *ctx)
+{
+    nnt_study *s = ctx;
+    return atomic_load(&s->stop) != 0;
+}
+
+/* Progress of the refit for the event callback (which may call
+ * nnt_study_stop, e.g. on Ctrl-C). */
+static void refit_on_epoch(void *ctx, int epoch, double seconds)
+{
+    nnt_study *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    nnt_study_event e;
+    event_init(s, &e, NNT_EVENT_REFIT_EPOCH, -1, s->best >= 0 ? s->slots[s->best] : NULL);
+    e.epoch = epoch;
+    e.max_epochs = s->refit_epochs;
+    e.duration = seconds;
+    emit(s, &e);
+    pthread_mutex_unlock(&s->mu);
+}
+
 /* The deadline as it stands, for workers between batches (no lock). */
 static double co_deadline(void *ctx)
 {
@@ -357,6 +378,9 @@ static int run_refit(nnt_study *s, int threads, nnt_error *err)
     task.epochs = best_epoch(b);
     task.seed = nnt_seed_derive(s->seed, REFIT_SEED_INDEX);
     task.threads = threads;
+    task.should_stop = refit_should_stop;
+    task.on_epoch = refit_on_epoch;
+    task.stop_ctx = s;
     if (s->budget_end > 0) {
         task.time_limit_s = s->budget_end - nnt_mono_now();
         if (task.time_limit_s < 0.001) task.time_limit_s = 0.001;

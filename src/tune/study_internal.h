@@ -127,6 +127,12 @@ typedef struct nnt_refit_task {
     uint64_t seed;
     double time_limit_s;   /* 0: none */
     int threads;           /* BLAS threads for the refit (>= 1) */
+    /* Optional: polled between batches; nonzero stops the refit
+     * (NNT_PRUNED, no model), as nnt_study_stop does trials. */
+    int (*should_stop)(void *ctx);
+    void *stop_ctx;
+    /* Optional: called after each epoch (1-based) with stop_ctx. */
+    void (*on_epoch)(void *ctx, int epoch, double seconds);
 } nnt_refit_task;
 
 typedef struct nnt_refit_result {
@@ -140,8 +146,9 @@ typedef struct nnt_refit_result {
 size_t nnt_objective_refit_rows(const nnt_objective *o);
 
 /* Trains the refit model. Returns NNT_OK with *out set when all task->epochs
- * ran; a positive status (time limit, divergence) with *out = NULL and a
- * message in err; a negative error. NNT_ERR_ARG when the objective validates
+ * ran; a positive status (NNT_TIMEOUT, NNT_DIVERGED, NNT_PRUNED when
+ * should_stop said so) with *out = NULL and a message in err; a negative
+ * error. NNT_ERR_ARG when the objective validates
  * on a separate validation set (nothing to add to the training rows). */
 int nnt_objective_refit(const nnt_objective *o, const nnt_refit_task *task, nnt_model **out,
                         nnt_refit_result *res, nnt_error *err);

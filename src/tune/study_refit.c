@@ -37,16 +37,24 @@ static int cmp_u32(const void *a, const void *b)
 typedef struct stop_at {
     int epoch;
     int reached;
+    const nnt_refit_task *task;
+    int stopped; /* should_stop said so */
 } stop_at;
 
 /* Ends training after the target epoch. Ending it through the callback
  * rather than with max_epochs keeps the learning-rate schedule the trial saw
- * (cosine and step schedules are laid out over max_epochs). */
+ * (cosine and step schedules are laid out over max_epochs). Between batches,
+ * a stop request ends it too. */
 static int on_refit_epoch(const nnt_progress *p, void *userdata)
 {
     stop_at *s = userdata;
+    if (s->task->should_stop && s->task->should_stop(s->task->stop_ctx)) {
+        s->stopped = 1;
+        return NNT_PRUNED;
+    }
     if (p->batch != 0 || p->pretraining) return 0;
     if (p->epoch > s->reached) s->reached = p->epoch;
+    if (s->task->on_epoch) s->task->on_epoch(s->task->stop_ctx, p->epoch, p->elapsed_s);
     return p->epoch >= s->epoch ? NNT_PRUNED : 0;
 }
 
@@ -77,12 +85,12 @@ int nnt_objective_refit(const nnt_objective *o, const nnt_refit_task *task, nnt_
      * row order does not depend on how the split was drawn. */
     qsort(rows, n, sizeof *rows, cmp_u32);
 
-    stop_at stop = {task->epochs, 0};
+    stop_at stop = {task->epochs, 0, task, 0};
     if (topt.max_epochs < task->epochs) topt.max_epochs = task->epochs;
     topt.seed = task->seed;
     topt.monitor = o->metric;
     topt.threads = task->threads > 0 ? task->threads : 1;
-    topt.report_batches = 0;
+    topt.report_batches = task->should_stop != NULL;
     topt.progress = on_refit_epoch;
     topt.userdata = &stop;
     topt.time_limit_s = task->time_limit_s;
@@ -104,7 +112,8 @@ int nnt_objective_refit(const nnt_objective *o, const nnt_refit_task *task, nnt_
     nnt_train_result_free(&tr);
     nnt_free(rows);
 
-    if (r == NNT_PRUNED && stop.reached >= task->epochs) r = NNT_OK; /* stopped on purpose */
+    if (r == NNT_PRUNED && !stop.stopped && stop.reached >= task->epochs)
+        r = NNT_OK; /* stopped on purpose, after the target epoch */
     if (r == NNT_OK && res->epochs < task->epochs) r = NNT_TIMEOUT;
     res->status = r;
     if (r != NNT_OK) {
@@ -113,6 +122,9 @@ int nnt_objective_refit(const nnt_objective *o, const nnt_refit_task *task, nnt_
             return nnt_fail(err, NNT_TIMEOUT, "refit: stopped by the time budget after %d of %d epochs",
                             res->epochs, task->epochs);
         if (r == NNT_DIVERGED) return nnt_fail(err, NNT_DIVERGED, "refit: diverged");
+        if (stop.stopped)
+            return nnt_fail(err, NNT_PRUNED, "refit: stopped after %d of %d epochs", res->epochs,
+                            task->epochs);
         return r;
     }
     nnt_error_clear(err);
