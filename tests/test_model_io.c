@@ -252,6 +252,58 @@ static const char *saved_model_file(const char *name, size_t *len, unsigned char
     return path;
 }
 
+/* Version 2 stores the regression target scaling; version 1 files (written
+ * before it) still load, with none. */
+static void test_target_scaling_and_version1(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_dataset(12);
+    nnt_model *m = make_model(ds);
+    nnt_scaler sc;
+    nnt_error err;
+    assert_int_equal(nnt_scaler_fit(ds, NULL, 0, NNT_SCALE_STANDARD, &sc, &err), NNT_OK);
+    sc.target_shift = 12345.0f;
+    sc.target_mul = 0.5f;
+    assert_int_equal(nnt_model_set_metadata_from(m, ds, NNT_TASK_CLASSIFY, &sc, &err), NNT_OK);
+    nnt_scaler_free(&sc);
+    const char *path = tu_path("target.nnt");
+    assert_int_equal(nnt_model_save(m, path, &err), NNT_OK);
+    nnt_model *l = NULL;
+    assert_int_equal(nnt_model_load(path, &l, &err), NNT_OK);
+    assert_true(nnt_model_scaler(l)->target_shift == 12345.0f);
+    assert_true(nnt_model_scaler(l)->target_mul == 0.5f);
+    nnt_model_free(l);
+
+    /* The same file as version 1 wrote it: without the two floats. */
+    size_t len;
+    unsigned char *b = slurp(path, &len);
+    const float pair[2] = {12345.0f, 0.5f}; /* little-endian host, as the format */
+    size_t at = SIZE_MAX;
+    for (size_t i = 16; i + 8 <= len; i++)
+        if (memcmp(b + i, pair, 8) == 0) {
+            assert_true(at == SIZE_MAX); /* exactly once */
+            at = i;
+        }
+    assert_true(at != SIZE_MAX);
+    memmove(b + at, b + at + 8, len - at - 8);
+    len -= 8;
+    put_u32(b + 4, 1);
+    put_u32(b + 8, (uint32_t)len);
+    put_u32(b + 12, 0);
+    fix_crc(b, len);
+    const char *p1 = tu_path("v1.nnt");
+    spit(p1, b, len);
+    free(b);
+    assert_int_equal(nnt_model_load(p1, &l, &err), NNT_OK);
+    assert_true(nnt_model_scaler(l)->target_mul == 0.0f); /* none */
+    assert_int_equal(nnt_model_num_params(l), nnt_model_num_params(m));
+    assert_memory_equal(nnt_model_params(l), nnt_model_params(m),
+                        nnt_model_num_params(m) * sizeof(float));
+    nnt_model_free(l);
+    nnt_model_free(m);
+    nnt_dataset_free(ds);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -340,15 +392,19 @@ static void test_wrong_magic_and_version(void **state)
     size_t len;
     unsigned char *b;
     saved_model_file("ver.nnt", &len, &b);
-    put_u32(b + 4, 2);
+    put_u32(b + 4, 3);
     fix_crc(b, len);
     p = tu_path("future.nnt");
     spit(p, b, len);
-    expect_load_error(p, NNT_ERR_UNSUPPORTED, "version 2");
+    expect_load_error(p, NNT_ERR_UNSUPPORTED, "version 3");
     expect_load_error(p, NNT_ERR_UNSUPPORTED, "future.nnt");
     /* The version is judged before the rest, even in a short file. */
     spit(p, b, 10);
-    expect_load_error(p, NNT_ERR_UNSUPPORTED, "version 2");
+    expect_load_error(p, NNT_ERR_UNSUPPORTED, "version 3");
+    put_u32(b + 4, 0);
+    fix_crc(b, len);
+    spit(p, b, len);
+    expect_load_error(p, NNT_ERR_UNSUPPORTED, "versions 1 to 2");
     free(b);
 }
 
@@ -518,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_checksum),
         cmocka_unit_test(test_every_byte_flip_rejected),
+        cmocka_unit_test(test_target_scaling_and_version1),
         cmocka_unit_test(test_wrong_magic_and_version),
         cmocka_unit_test(test_inconsistent_sizes),
         cmocka_unit_test(test_alloc_failures),

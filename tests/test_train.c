@@ -351,6 +351,67 @@ static void test_early_stopping_restores_best(void **state)
 
 /* ---- Divergence, pruning, time limit ------------------------------------------- */
 
+/* Targets in the tens of thousands with every training default: standardised
+ * targets make it train (raw ones diverged in the first epoch), predictions
+ * and metrics come back in the target's units, and the scaling is the
+ * training rows' mean and 1/std. */
+static void test_regression_large_targets(void **state)
+{
+    (void)state;
+    const size_t n = 600;
+    nnt_rng r;
+    nnt_rng_seed(&r, 9);
+    float *x = malloc(n * 2 * sizeof *x), *t = malloc(n * sizeof *t);
+    for (size_t i = 0; i < n; i++) {
+        double a = 2 * nnt_rng_uniform(&r) - 1, b = 5 * nnt_rng_uniform(&r);
+        x[i * 2] = (float)a;
+        x[i * 2 + 1] = (float)b;
+        t[i] = (float)(50000 + 3000 * a + 200 * b * b + 100 * nnt_rng_normal(&r));
+    }
+    nnt_dataset *ds = make_ds(n, 2, x, NULL, 0, t, NNT_FEATURES_TABULAR);
+    nnt_split s = holdout(ds, 0.2);
+    nnt_train_data d = tdata(ds, &s);
+    nnt_model_options mo = nnt_model_options_default(); /* the CLI's 128-64 */
+    mo.n_hidden = 2;
+    mo.hidden[0] = 128;
+    mo.hidden[1] = 64;
+    nnt_train_options o = quiet(60);
+    nnt_model *m = NULL;
+    nnt_train_result res;
+    nnt_error e;
+    if (nnt_train(&d, &mo, &o, &m, &res, &e) != NNT_OK) fail_msg("train: %s", e.message);
+    const nnt_scaler *sc = nnt_model_scaler(m);
+    double mean = 0, m2 = 0;
+    for (size_t i = 0; i < s.n_train; i++) mean += t[s.train[i]];
+    mean /= (double)s.n_train;
+    for (size_t i = 0; i < s.n_train; i++) m2 += (t[s.train[i]] - mean) * (t[s.train[i]] - mean);
+    assert_float_equal(sc->target_shift, mean, 1e-3 * fabs(mean));
+    assert_float_equal(sc->target_mul, 1.0 / sqrt(m2 / (double)s.n_train), 1e-4);
+
+    nnt_eval ev;
+    assert_int_equal(nnt_model_evaluate(m, ds, s.valid, s.n_valid, &ev, NULL), NNT_OK);
+    if (!(ev.metrics.r2 > 0.95)) fail_msg("R^2 = %g", ev.metrics.r2);
+    /* RMSE in target units: recompute it from the predictions. */
+    float *pred = malloc(s.n_valid * sizeof *pred);
+    assert_int_equal(nnt_model_predict(m, ds, s.valid, s.n_valid, pred, NULL), NNT_OK);
+    double sse = 0;
+    for (size_t i = 0; i < s.n_valid; i++) {
+        double err = (double)pred[i] - t[s.valid[i]];
+        sse += err * err;
+    }
+    assert_float_equal(ev.metrics.rmse, sqrt(sse / (double)s.n_valid), 1e-3 * ev.metrics.rmse);
+    assert_true(ev.metrics.rmse < 600); /* the targets' std is about 1900, the noise 100 */
+    assert_float_equal(res.best_valid.r2, ev.metrics.r2, 1e-6);
+    free(pred);
+    nnt_eval_free(&ev);
+    nnt_train_result_free(&res);
+    nnt_model_free(m);
+    nnt_split_free(&s);
+    nnt_dataset_free(ds);
+    free(x);
+    free(t);
+}
+
 static void test_divergence(void **state)
 {
     (void)state;
@@ -698,6 +759,7 @@ int main(void)
         cmocka_unit_test(test_xor),
         cmocka_unit_test(test_binary_task),
         cmocka_unit_test(test_regression_linear),
+        cmocka_unit_test(test_regression_large_targets),
         cmocka_unit_test(test_autoencoder),
         cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_early_stopping_restores_best),

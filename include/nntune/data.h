@@ -164,6 +164,10 @@ typedef struct nnt_scaler {
     size_t features;
     float *shift; /* features values */
     float *mul;   /* features values */
+    /* Regression target standardisation: a model trains on
+     * (target - target_shift) * target_mul and maps its outputs back with
+     * output / target_mul + target_shift. target_mul == 0: none (identity). */
+    float target_shift, target_mul;
 } nnt_scaler;
 
 /* Fits the scaler on the given rows only (rows NULL: all rows). STANDARD:
@@ -173,6 +177,12 @@ typedef struct nnt_scaler {
  * caller frees out with nnt_scaler_free; on failure out is zeroed. */
 NNT_API int nnt_scaler_fit(const nnt_dataset *ds, const uint32_t *rows, size_t n_rows,
                            nnt_scaling kind, nnt_scaler *out, nnt_error *err);
+/* Sets s->target_shift / target_mul to the mean and 1/std (population,
+ * computed in double) of the data set's numeric targets over the given rows
+ * (rows NULL: all rows); a constant target gets mul 1. NNT_ERR_ARG when the
+ * data set has no numeric target or no rows are given. */
+NNT_API int nnt_scaler_fit_target(const nnt_dataset *ds, const uint32_t *rows, size_t n_rows,
+                                  nnt_scaler *s, nnt_error *err);
 /* dst[j] = (src[j] - shift[j]) * mul[j] for one row. Can't fail. */
 NNT_API void nnt_scaler_apply_row(const nnt_scaler *s, const float *src, float *dst);
 NNT_API int nnt_scaler_copy(const nnt_scaler *src, nnt_scaler *dst, nnt_error *err);

@@ -88,7 +88,9 @@ NNT_API const char *nnt_model_target_name(const nnt_model *m);
 
 /* ---- Prediction --------------------------------------------------------- */
 /* Forward pass on n rows of already-scaled inputs x (n x inputs). out gets
- * n x outputs values: probabilities (softmax / sigmoid) or values (identity).
+ * n x outputs values: probabilities (softmax / sigmoid) or values (identity;
+ * for a regression model in the target's units: its target standardisation is
+ * undone).
  * Allocates a temporary workspace; dropout is off. */
 NNT_API int nnt_model_forward(const nnt_model *m, const float *x, size_t n, float *out,
                               nnt_error *err);

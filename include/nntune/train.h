@@ -144,7 +144,11 @@ typedef struct nnt_train_result {
  *   is AUTOENCODE). Two classes stay CLASSIFY (2-way softmax); BINARY (one
  *   sigmoid output + BCE) is used when asked for.
  * - loss AUTO: CLASSIFY cross-entropy, BINARY binary CE, REGRESS squared error
- *   on the raw (unscaled) target, AUTOENCODE reconstruction CE on the scaled
+ *   on the standardised target (mean and std of the training rows, stored in
+ *   the model's scaler: nnt_scaler.target_shift / target_mul), so the loss of
+ *   a regression model is in standard deviations of the target, while RMSE,
+ *   MAE, R^2 and predictions are in the target's own units; AUTOENCODE
+ *   reconstruction CE on the scaled
  *   inputs when scaling is PIXELS (targets in [0,1]) and squared error
  *   otherwise. A loss that does not fit the task is NNT_ERR_ARG.
  * - Options are checked first: NNT_ERR_ARG names the option ("lr: ...").

@@ -107,6 +107,29 @@ int nnt_scaler_copy(const nnt_scaler *src, nnt_scaler *dst, nnt_error *err)
         memcpy(dst->shift, src->shift, src->features * sizeof(float));
         memcpy(dst->mul, src->mul, src->features * sizeof(float));
     }
+    dst->target_shift = src->target_shift;
+    dst->target_mul = src->target_mul;
+    return NNT_OK;
+}
+
+int nnt_scaler_fit_target(const nnt_dataset *ds, const uint32_t *rows, size_t n_rows,
+                          nnt_scaler *s, nnt_error *err)
+{
+    if (!ds || !s) return nnt_fail(err, NNT_ERR_ARG, "nnt_scaler_fit_target: NULL argument");
+    const float *t = nnt_dataset_targets(ds);
+    if (!t) return nnt_fail(err, NNT_ERR_ARG, "target scaling: the data set has no numeric target");
+    if (!rows) n_rows = ds->rows;
+    if (n_rows == 0) return nnt_fail(err, NNT_ERR_ARG, "target scaling: no rows");
+    /* Welford in double: targets can be large (prices, counts) and many. */
+    double mean = 0, m2 = 0;
+    for (size_t i = 0; i < n_rows; i++) {
+        double v = t[rows ? rows[i] : i], d = v - mean;
+        mean += d / (double)(i + 1);
+        m2 += d * (v - mean);
+    }
+    double sd = sqrt(m2 / (double)n_rows);
+    s->target_shift = (float)mean;
+    s->target_mul = sd > 0 && isfinite(1.0 / sd) ? (float)(1.0 / sd) : 1.0f;
     return NNT_OK;
 }
 

@@ -74,7 +74,10 @@ void nnt_gather_batch(const nnt_dataset *ds, const uint32_t *rows, size_t start,
             if (targets) targets[i] = (float)ls[r];
             break;
         case NNT_TASK_REGRESS:
-            if (targets) targets[i] = ts[r];
+            /* Standardised when the scaler says so (see nnt_scaler). */
+            if (targets)
+                targets[i] = s && s->target_mul != 0.0f ? (ts[r] - s->target_shift) * s->target_mul
+                                                        : ts[r];
             break;
         case NNT_TASK_AUTOENCODE:
             /* A copy: input dropout may rewrite x in place. */
@@ -148,6 +151,20 @@ void nnt_metric_acc_init(nnt_metric_acc *a, nnt_task task, int n_outputs, int n_
         memset(confusion, 0, (size_t)n_classes * (size_t)n_classes * sizeof *confusion);
 }
 
+void nnt_metric_acc_target_scale(nnt_metric_acc *a, const nnt_scaler *s)
+{
+    a->t_shift = s ? s->target_shift : 0;
+    a->t_mul = s ? s->target_mul : 0;
+}
+
+void nnt_unscale_outputs(const nnt_model *m, float *out, size_t n)
+{
+    const nnt_scaler *s = &m->scaler;
+    if (nnt_model_effective_task(m) != NNT_TASK_REGRESS || s->target_mul == 0.0f) return;
+    const size_t total = n * (size_t)m->sizes[m->n_layers];
+    for (size_t i = 0; i < total; i++) out[i] = out[i] / s->target_mul + s->target_shift;
+}
+
 static int argmax(const float *v, int n)
 {
     int best = 0;
@@ -173,7 +190,13 @@ void nnt_metric_acc_add(nnt_metric_acc *a, const float *out, int n, const int32_
             break;
         }
         case NNT_TASK_REGRESS: {
-            double y = targets[i], e = (double)o[0] - y;
+            /* Metrics in the target's own units: undo the standardisation. */
+            double y = targets[i], p = o[0];
+            if (a->t_mul != 0) {
+                y = y / a->t_mul + a->t_shift;
+                p = p / a->t_mul + a->t_shift;
+            }
+            double e = p - y;
             a->sse += e * e;
             a->sae += fabs(e);
             double k = (double)(a->n + (size_t)i + 1), d = y - a->y_mean;
@@ -241,6 +264,7 @@ int nnt_model_forward(const nnt_model *m, const float *x, size_t n, float *out, 
         memcpy(out + start * outw, ws.act[m->n_layers], (size_t)nb * outw * sizeof(float));
     }
     nnt_workspace_free(&ws);
+    nnt_unscale_outputs(m, out, n);
     return NNT_OK;
 }
 
@@ -283,6 +307,7 @@ int nnt_model_predict(const nnt_model *m, const nnt_dataset *ds, const uint32_t 
         memcpy(out + start * outw, ws.act[m->n_layers], (size_t)nb * outw * sizeof(float));
     }
     nnt_workspace_free(&ws);
+    nnt_unscale_outputs(m, out, n);
     return NNT_OK;
 }
 
@@ -328,6 +353,7 @@ int nnt_model_evaluate(const nnt_model *m, const nnt_dataset *ds, const uint32_t
     }
     nnt_metric_acc acc;
     nnt_metric_acc_init(&acc, task, (int)outw, classes, confusion);
+    nnt_metric_acc_target_scale(&acc, &m->scaler);
     nnt_eval_rows(m, &ws, ds, rows, n, &m->scaler, task, labels, targets, &acc);
     nnt_metric_acc_result(&acc, &out->metrics);
     out->n = n;

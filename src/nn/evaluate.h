@@ -44,12 +44,21 @@ typedef struct nnt_metric_acc {
     size_t correct;
     double sse, sae;          /* regression: squared and absolute errors */
     double y_mean, y_m2;      /* regression: Welford mean and sum of squares of targets */
+    double t_shift, t_mul;    /* regression: the targets' standardisation, undone before
+                                 the metrics (t_mul 0: none); see nnt_scaler */
     uint64_t *confusion;      /* optional, n_classes x n_classes [true][pred]; caller-owned */
 } nnt_metric_acc;
 
 /* confusion may be NULL; when given it is zeroed. */
 void nnt_metric_acc_init(nnt_metric_acc *a, nnt_task task, int n_outputs, int n_classes,
                          uint64_t *confusion);
+/* Regression metrics are computed in the target's units: outputs and
+ * gathered targets are mapped back through s's target scaling (s NULL or
+ * target_mul 0: as they are). */
+void nnt_metric_acc_target_scale(nnt_metric_acc *a, const nnt_scaler *s);
+/* Maps n rows of a regression model's outputs back to the target's units
+ * (nothing for other tasks or without target scaling). */
+void nnt_unscale_outputs(const nnt_model *m, float *out, size_t n);
 /* Adds a batch: out (n x n_outputs model outputs), its labels/targets as
  * gathered by nnt_gather_batch, and the batch's mean loss. */
 void nnt_metric_acc_add(nnt_metric_acc *a, const float *out, int n, const int32_t *labels,

@@ -1,9 +1,9 @@
 /* Model files: a versioned little-endian binary record of a model's
  * architecture, metadata and weights, protected by a CRC-32.
  *
- * Layout (version 1), all integers little-endian:
+ * Layout (version 2), all integers little-endian:
  *   "NNTM"            magic, 4 bytes
- *   u32 version       = 1
+ *   u32 version       = 2 (version 1 files, without the target scaling, load too)
  *   u64 file_size     total bytes including the trailing CRC; lets a loader
  *                     tell truncation from corruption before parsing anything
  *   options           u32 inputs, u32 outputs, u32 n_hidden, u32 hidden[n_hidden],
@@ -11,6 +11,7 @@
  *                     f32 dropout[n_hidden], f32 leaky_slope, f32 elu_alpha
  *   u32 task
  *   scaler            u32 kind, u64 features, f32 shift[features], f32 mul[features]
+ *   target scaling    f32 target_shift, f32 target_mul (version >= 2; see nnt_scaler)
  *   u64 n_features    then n_features strings (feature names)
  *   u8 has_target     then one string when 1 (target name)
  *   u32 n_classes     then n_classes strings (class names)
@@ -20,6 +21,7 @@
  * Fields are written one by one, never as raw structs, so the format does not
  * depend on padding, enum sizes or the host's byte order. */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +35,8 @@
 #include "nn/model_internal.h"
 
 #define MODEL_MAGIC "NNTM"
-#define MODEL_VERSION 1u
+#define MODEL_VERSION 2u
+#define MODEL_VERSION_MIN 1u /* the oldest version this build reads */
 #define HEADER_BYTES 16u
 /* Sanity bounds that reject absurd counts in a damaged or hostile file
  * before anything is allocated from them. */
@@ -148,6 +151,8 @@ static int serialise(const nnt_model *m, wbuf *b)
     wb_u64(b, sf);
     for (size_t j = 0; j < sf; j++) wb_f32(b, m->scaler.shift[j]);
     for (size_t j = 0; j < sf; j++) wb_f32(b, m->scaler.mul[j]);
+    wb_f32(b, m->scaler.target_shift);
+    wb_f32(b, m->scaler.target_mul);
 
     size_t nf = m->feature_names ? m->n_features : 0;
     wb_u64(b, nf);
@@ -347,6 +352,8 @@ typedef struct load_state {
     uint32_t scaler_kind;
     uint64_t scaler_n;
     float *shift, *mul;
+    uint32_t version;
+    float target_shift, target_mul; /* version >= 2; else 0 (none) */
     uint64_t n_names;
     char **names;
     char *target;
@@ -429,11 +436,13 @@ static int check_header(load_state *s, const unsigned char *h, size_t size)
         return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s' is truncated at byte %zu", s->path,
                         size);
     uint32_t version = get_u32(h + 4);
-    if (version != MODEL_VERSION) {
+    if (version < MODEL_VERSION_MIN || version > MODEL_VERSION) {
         return nnt_fail(s->err, NNT_ERR_UNSUPPORTED,
-                        "model file '%s' has format version %u; this build of nntune reads version %u",
-                        s->path, version, MODEL_VERSION);
+                        "model file '%s' has format version %u; this build of nntune reads versions "
+                        "%u to %u",
+                        s->path, version, MODEL_VERSION_MIN, MODEL_VERSION);
     }
+    s->version = version;
     if (size < HEADER_BYTES)
         return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s' is truncated at byte %zu", s->path,
                         size);
@@ -598,6 +607,14 @@ static int parse_metadata(load_state *s)
         for (size_t j = 0; j < n; j++) s->shift[j] = rb_f32(r);
         for (size_t j = 0; j < n; j++) s->mul[j] = rb_f32(r);
     }
+    if (s->version >= 2) {
+        at = r->pos;
+        s->target_shift = rb_f32(r);
+        s->target_mul = rb_f32(r);
+        if (r->overrun) return overrun(s, at);
+        if (!isfinite(s->target_shift) || !isfinite(s->target_mul) || s->target_mul < 0)
+            return corrupt(s, "invalid target scaling");
+    }
 
     at = r->pos;
     s->n_names = rb_u64(r);
@@ -711,6 +728,8 @@ int nnt_model_load(const char *path, nnt_model **out, nnt_error *err)
     m->scaler.features = (size_t)s.scaler_n;
     m->scaler.shift = s.shift;
     m->scaler.mul = s.mul;
+    m->scaler.target_shift = s.target_shift;
+    m->scaler.target_mul = s.target_mul;
     s.shift = s.mul = NULL;
     m->task = (nnt_task)s.task;
     m->n_features = (size_t)s.n_names;

@@ -310,6 +310,11 @@ static int setup(run *r, const nnt_train_data *d, const nnt_model_options *mopt,
 
     if ((rc = nnt_scaler_fit(r->train, r->train_rows, r->n_train, scaling, &r->scaler, err)) < 0)
         return rc;
+    /* Regression trains on standardised targets: with raw targets in the
+     * tens of thousands the default lr 0.01 diverges in the first epoch. */
+    if (r->task == NNT_TASK_REGRESS &&
+        (rc = nnt_scaler_fit_target(r->train, r->train_rows, r->n_train, &r->scaler, err)) < 0)
+        return rc;
     if ((rc = nnt_model_create(&mo, nnt_seed_derive(r->o.seed, 0), &r->model, err)) < 0)
         return rc;
     if ((rc = nnt_model_set_metadata_from(r->model, r->train, r->task, &r->scaler, err)) < 0)
@@ -373,6 +378,7 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
         double lr = epoch_lr;
         nnt_rng_shuffle_u32(&shuffle, r->idx, r->n_train);
         nnt_metric_acc_init(&tacc, r->task, outputs, r->n_classes, NULL);
+        nnt_metric_acc_target_scale(&tacc, &r->scaler);
         for (int b = 0; b < n_batches; b++) {
             size_t start = (size_t)b * (size_t)batch;
             int nb = (int)(r->n_train - start < (size_t)batch ? r->n_train - start
@@ -425,6 +431,7 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
             NAN;
         if (r->valid) {
             nnt_metric_acc_init(&vacc, r->task, outputs, r->n_classes, NULL);
+            nnt_metric_acc_target_scale(&vacc, &r->scaler);
             double vloss = nnt_eval_rows(m, ws, r->valid, r->valid_rows, r->n_valid, &r->scaler,
                                          r->task, r->labels, r->targets, &vacc);
             if (!isfinite(vloss)) {
