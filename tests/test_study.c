@@ -550,10 +550,9 @@ static void test_study_file(void **state)
     assert_true(nnt_parse_duration("3x", &s) < 0);
 }
 
-/* The 1-based epoch at which fold 0's validation accuracy peaked, ties to the
- * lower validation loss as the trainer's early stopping breaks them, read
- * back from the storage. */
-static int stored_best_epoch(const char *db, int number)
+/* The stored epoch rows of trial `number` of study "default" in db (the
+ * caller frees them with nnt_epoch_rows_free). */
+static nnt_epoch_row *stored_epochs(const char *db, int number, size_t *n)
 {
     nnt_storage st;
     nnt_error err;
@@ -561,8 +560,20 @@ static int stored_best_epoch(const char *db, int number)
     nnt_study_record rec;
     assert_int_equal(nnt_storage_find_study(&st, "default", &rec, &err), NNT_OK);
     nnt_epoch_row *rows = NULL;
-    size_t n = 0;
-    assert_int_equal(st.epochs_load(st.ctx, rec.id, number, &rows, &n, &err), NNT_OK);
+    *n = 0;
+    assert_int_equal(st.epochs_load(st.ctx, rec.id, number, &rows, n, &err), NNT_OK);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(&st);
+    return rows;
+}
+
+/* The 1-based epoch at which fold 0's validation accuracy peaked, ties to the
+ * lower validation loss as the trainer's early stopping breaks them, read
+ * back from the storage. */
+static int stored_best_epoch(const char *db, int number)
+{
+    size_t n;
+    nnt_epoch_row *rows = stored_epochs(db, number, &n);
     int best = 0;
     double bv = -1, bl = INFINITY;
     for (size_t i = 0; i < n; i++)
@@ -573,8 +584,6 @@ static int stored_best_epoch(const char *db, int number)
             best = rows[i].epoch;
         }
     nnt_epoch_rows_free(rows);
-    nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
     return best;
 }
 
@@ -752,21 +761,13 @@ static void test_metric_checks(void **state)
  * how many epochs it stored. */
 static double stored_best(const char *db, int number, int *n_epochs)
 {
-    nnt_storage st;
-    nnt_error err;
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
-    nnt_study_record rec;
-    assert_int_equal(nnt_storage_find_study(&st, "default", &rec, &err), NNT_OK);
-    nnt_epoch_row *rows = NULL;
-    size_t n = 0;
-    assert_int_equal(st.epochs_load(st.ctx, rec.id, number, &rows, &n, &err), NNT_OK);
+    size_t n;
+    nnt_epoch_row *rows = stored_epochs(db, number, &n);
     double best = -1;
     for (size_t k = 0; k < n; k++)
         if (rows[k].valid.accuracy > best) best = rows[k].valid.accuracy;
     *n_epochs = (int)n;
     nnt_epoch_rows_free(rows);
-    nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
     return best;
 }
 

@@ -14,9 +14,7 @@
 
 #define CMD "importance"
 #define MIN_TRIALS 4
-/* Fewer complete trials than this, and importance is measured at the deepest
- * epoch this many trials reached (nnt_importance_pick_epoch). */
-#define WANT_TRIALS 20
+#define WANT_TRIALS NNT_IMPORTANCE_WANT_TRIALS
 
 static void usage(FILE *f)
 {

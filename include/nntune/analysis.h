@@ -73,6 +73,9 @@ NNT_API nnt_importance_options nnt_importance_options_default(void);
  * trials reached. So an ASHA study with 5 complete and 45 pruned trials is
  * scored at the deepest rung 20 of them passed, not on 5 trials. */
 NNT_API int nnt_importance_pick_epoch(const nnt_history *hist, int want);
+/* The `want` of nntune importance and the report: fewer complete trials than
+ * this and importance is measured at a common epoch. */
+#define NNT_IMPORTANCE_WANT_TRIALS 20
 
 /* Share of the objective's variance that each parameter explains on its own
  * (main effect), over the COMPLETE trials of hist with a finite value (or,

@@ -330,11 +330,6 @@ static int compute_params(nnt_report *r, nnt_error *err)
     return NNT_OK;
 }
 
-/* Fewer complete trials than this, and importance is measured at the deepest
- * epoch this many trials reached (nnt_importance_pick_epoch), as
- * `nntune importance` does. */
-#define IMPORTANCE_WANT_TRIALS 20
-
 /* The one place importance is computed: analysis.h's forest-based main
  * effects over the trials that read back into the space: the complete ones,
  * or, when a pruner stopped most trials, every trial that reached a common
@@ -383,7 +378,7 @@ static int compute_importance(nnt_report *r, nnt_error *err)
     nnt_history h = {v, m};
     nnt_importance_options io = nnt_importance_options_default();
     io.seed = r->opt.seed;
-    io.epoch = nnt_importance_pick_epoch(&h, IMPORTANCE_WANT_TRIALS);
+    io.epoch = nnt_importance_pick_epoch(&h, NNT_IMPORTANCE_WANT_TRIALS);
     int scored = complete;
     if (io.epoch > 0) {
         scored = 0;

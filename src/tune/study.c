@@ -246,6 +246,20 @@ static int test_model(const nnt_study *s, const nnt_model *m, nnt_metrics *out, 
     return NNT_OK;
 }
 
+/* The best trial's model: the one kept in memory, or (when the best came from
+ * an earlier run) loaded from its model file into *loaded, which the caller
+ * frees. *m = NULL with NNT_OK when neither exists. */
+static int best_trial_model(const nnt_study *s, const slot *b, const nnt_model **m,
+                            nnt_model **loaded, nnt_error *err)
+{
+    *loaded = NULL;
+    *m = s->best_model;
+    if (*m || !b->model_path) return NNT_OK;
+    int r = nnt_model_load(b->model_path, loaded, err);
+    if (r == NNT_OK) *m = *loaded;
+    return r;
+}
+
 /* {"rows": N, "loss": ..., "accuracy": ...}: the metrics that apply. */
 static json_object *metrics_json(const nnt_metrics *m, size_t rows)
 {
@@ -409,12 +423,11 @@ static int run_refit(nnt_study *s, int threads, nnt_error *err)
         s->refit_state = 1;
         s->refit_note[0] = '\0';
         if (s->data.test) {
-            /* The trial's model before the refit replaces it (it may be
-             * only on disk when the best came from an earlier run). */
-            nnt_model *loaded = NULL;
-            const nnt_model *tm = s->best_model;
-            if (!tm && b->model_path && nnt_model_load(b->model_path, &loaded, NULL) == NNT_OK)
-                tm = loaded;
+            /* The trial's model, tested before the refit replaces it; one
+             * that cannot be loaded back is simply not compared. */
+            nnt_model *loaded;
+            const nnt_model *tm;
+            best_trial_model(s, b, &tm, &loaded, NULL);
             int tr = tm ? test_model(s, tm, &s->refit_trial_test, &s->refit_trial_n_test, err)
                         : NNT_OK;
             nnt_model_free(loaded);
@@ -1017,10 +1030,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
         }
     }
     if (opt->refit && data->valid) {
-        r = nnt_fail(err, NNT_ERR_ARG,
-                     "refit: the study validates on a separate validation set, so there are no "
-                     "held-out training rows to add; drop the validation set (hold-out or "
-                     "cv_folds) to refit");
+        r = nnt_fail(err, NNT_ERR_ARG, "%s", NNT_REFIT_NEEDS_HOLDOUT);
         goto fail;
     }
     if (strcmp(s->sampler_name, "grid") && opt->max_trials == 0 && opt->max_seconds == 0) {
@@ -1155,15 +1165,12 @@ static int evaluate_best(nnt_study *s, nnt_error *err)
 {
     if (!s->data.test || s->best < 0) return NNT_OK;
     slot *b = s->slots[s->best];
-    nnt_model *loaded = NULL;
-    const nnt_model *m = s->best_model;
-    if (!m) {
-        if (!b->model_path) return NNT_OK; /* best from an earlier run, model not kept */
-        int r = nnt_model_load(b->model_path, &loaded, err);
-        if (r < 0) return r;
-        m = loaded;
-    }
-    int r = test_model(s, m, &s->test, &s->n_test, err);
+    nnt_model *loaded;
+    const nnt_model *m;
+    int r = best_trial_model(s, b, &m, &loaded, err);
+    if (r < 0) return r;
+    if (!m) return NNT_OK; /* best from an earlier run, model not kept */
+    r = test_model(s, m, &s->test, &s->n_test, err);
     nnt_model_free(loaded);
     if (r < 0) return r;
     s->has_test = 1;

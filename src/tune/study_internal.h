@@ -142,6 +142,11 @@ typedef struct nnt_refit_result {
     double seconds;
 } nnt_refit_result;
 
+/* Why a study that validates on a separate set cannot refit. */
+#define NNT_REFIT_NEEDS_HOLDOUT                                                                  \
+    "refit: the study validates on a separate validation set, so there are no held-out "        \
+    "training rows to add; drop the validation set (hold-out or cv_folds) to refit"
+
 /* Rows a refit trains on: fold 0's training and validation rows. */
 size_t nnt_objective_refit_rows(const nnt_objective *o);
 

@@ -64,10 +64,7 @@ int nnt_objective_refit(const nnt_objective *o, const nnt_refit_task *task, nnt_
     *out = NULL;
     memset(res, 0, sizeof *res);
     if (o->use_valid_set)
-        return nnt_fail(err, NNT_ERR_ARG,
-                        "refit: the study validates on a separate validation set, so there are "
-                        "no held-out training rows to add; drop the validation set (hold-out or "
-                        "cv_folds) to refit");
+        return nnt_fail(err, NNT_ERR_ARG, "%s", NNT_REFIT_NEEDS_HOLDOUT);
     if (task->epochs < 1) return nnt_fail(err, NNT_ERR_ARG, "refit: no epoch to refit");
 
     nnt_model_options mopt = o->base_model;
