@@ -14,7 +14,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "data/dataset_internal.h"
+#include "data/csv_internal.h"
 
 nnt_csv_options nnt_csv_options_default(void)
 {
@@ -25,342 +25,6 @@ nnt_csv_options nnt_csv_options_default(void)
     o.delimiter = ',';
     o.target_optional = 0;
     return o;
-}
-
-/* ==== Record reader ====================================================== */
-
-#define CSV_BUF_INIT ((size_t)1 << 20)
-
-typedef struct csv_reader {
-    const char *path;
-    FILE *f;
-    char *buf;
-    size_t cap, len, pos; /* valid bytes buf[pos, len) */
-    int eof;
-    size_t next_line;     /* 1-based line number where the next record starts */
-} csv_reader;
-
-static int reader_open(csv_reader *r, const char *path, nnt_error *err)
-{
-    memset(r, 0, sizeof *r);
-    r->path = path;
-    r->next_line = 1;
-    errno = 0;
-    r->f = fopen(path, "rb");
-    if (!r->f) {
-        char eb[128];
-        return nnt_fail(err, NNT_ERR_IO, "%s: cannot open: %s", path,
-                        nnt_errno_text_(errno ? errno : EIO, eb, sizeof eb));
-    }
-    r->buf = nnt_malloc(CSV_BUF_INIT + 1);
-    if (!r->buf) {
-        fclose(r->f);
-        r->f = NULL;
-        return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory for the read buffer", path);
-    }
-    r->cap = CSV_BUF_INIT;
-    return NNT_OK;
-}
-
-static void reader_close(csv_reader *r)
-{
-    if (r->f) fclose(r->f);
-    nnt_free(r->buf);
-    memset(r, 0, sizeof *r);
-}
-
-/* Moves the unread tail to the front, grows the buffer if it is full, and
- * reads more. Returns bytes read (0 at EOF) or a negative status. */
-static int reader_fill(csv_reader *r, nnt_error *err)
-{
-    if (r->pos > 0) {
-        memmove(r->buf, r->buf + r->pos, r->len - r->pos);
-        r->len -= r->pos;
-        r->pos = 0;
-    }
-    if (r->len == r->cap) {
-        size_t ncap = r->cap * 2;
-        char *nb = nnt_realloc(r->buf, ncap + 1);
-        if (!nb) return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory for a record longer than "
-                                 "%zu bytes", r->path, r->cap);
-        r->buf = nb;
-        r->cap = ncap;
-    }
-    size_t got = fread(r->buf + r->len, 1, r->cap - r->len, r->f);
-    if (got == 0) {
-        if (ferror(r->f)) {
-            char eb[128];
-            return nnt_fail(err, NNT_ERR_IO, "%s: read error: %s", r->path,
-                            nnt_errno_text_(errno ? errno : EIO, eb, sizeof eb));
-        }
-        r->eof = 1;
-    }
-    r->len += got;
-    return (int)(got > 0);
-}
-
-/* Next record, NUL-terminated in place without its line end. A quoted field
- * may span lines; *line is where the record starts. Returns 1, 0 at end of
- * file, or a negative status. */
-static int reader_next(csv_reader *r, char **rec, size_t *rec_len, size_t *line, nnt_error *err)
-{
-    size_t scanned = 0;  /* bytes of the current record already scanned */
-    int in_quotes = 0;
-    size_t newlines = 0; /* newlines inside quotes so far */
-    for (;;) {
-        char *start = r->buf + r->pos;
-        size_t avail = r->len - r->pos;
-        char *end = NULL;
-        size_t i = scanned;
-        while (i < avail) {
-            char *nl = memchr(start + i, '\n', avail - i);
-            size_t stop = nl ? (size_t)(nl - start) : avail;
-            /* Quotes only matter when there are any; most files have none. */
-            char *q = memchr(start + i, '"', stop - i);
-            if (!q && !in_quotes) {
-                if (nl) end = nl;
-                i = stop;
-                break;
-            }
-            for (; i < stop; i++)
-                if (start[i] == '"') in_quotes = !in_quotes;
-            if (!nl) break;
-            if (!in_quotes) {
-                end = nl;
-                break;
-            }
-            newlines++;
-            i = stop + 1;
-        }
-        if (end) {
-            size_t n = (size_t)(end - start);
-            r->pos += n + 1;
-            if (n > 0 && start[n - 1] == '\r') n--;
-            start[n] = '\0';
-            *rec = start;
-            *rec_len = n;
-            *line = r->next_line;
-            r->next_line += newlines + 1;
-            return 1;
-        }
-        scanned = i;
-        if (r->eof) {
-            if (avail == 0) return 0;
-            if (in_quotes)
-                return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: unterminated quoted field (the "
-                                "closing '\"' is missing)", r->path, r->next_line);
-            size_t n = avail;
-            if (start[n - 1] == '\r') n--;
-            start[avail] = '\0'; /* buf has one spare byte past cap */
-            start[n] = '\0';
-            r->pos = r->len;
-            *rec = start;
-            *rec_len = n;
-            *line = r->next_line;
-            r->next_line += newlines + 1;
-            return 1;
-        }
-        int rc = reader_fill(r, err);
-        if (rc < 0) return rc;
-    }
-}
-
-/* ==== Field splitting ==================================================== */
-
-static int is_space(char c, char delim) { return (c == ' ' || c == '\t') && c != delim; }
-
-/* Splits rec in place into fields (quotes removed, "" unescaped, unquoted
- * fields trimmed). Stores up to cap field pointers and returns the total
- * count, or a negative status for a malformed quoted field. */
-static long split_fields(char *rec, char delim, char **fields, size_t cap, const char *path,
-                         size_t line, nnt_error *err)
-{
-    size_t n = 0;
-    char *p = rec;
-    for (;;) {
-        while (is_space(*p, delim)) p++;
-        char *field;
-        if (*p == '"') {
-            char *w = p, *r = p + 1;
-            field = w;
-            for (;;) {
-                if (*r == '\0')
-                    return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: field %zu: unterminated quoted "
-                                    "field", path, line, n + 1);
-                if (*r == '"') {
-                    if (r[1] == '"') {
-                        *w++ = '"';
-                        r += 2;
-                        continue;
-                    }
-                    r++;
-                    break;
-                }
-                *w++ = *r++;
-            }
-            while (is_space(*r, delim)) r++;
-            if (*r != delim && *r != '\0')
-                return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: field %zu: unexpected '%c' after a "
-                                "closing quote (expected the delimiter '%c')", path, line, n + 1,
-                                *r, delim);
-            char c = *r;
-            *w = '\0';
-            p = r;
-            if (n < cap) fields[n] = field;
-            n++;
-            if (c == '\0') break;
-            p++;
-        } else {
-            field = p;
-            char *q = p;
-            while (*q != delim && *q != '\0') q++;
-            char c = *q;
-            char *e = q;
-            while (e > field && is_space(e[-1], delim)) e--;
-            *e = '\0';
-            if (n < cap) fields[n] = field;
-            n++;
-            if (c == '\0') break;
-            p = q + 1;
-        }
-    }
-    return (long)n;
-}
-
-static int is_blank(const char *s)
-{
-    for (; *s; s++)
-        if (!isspace((unsigned char)*s)) return 0;
-    return 1;
-}
-
-static int ieq(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++)
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
-    return *a == *b;
-}
-
-/* Common spellings of a missing value. */
-static int is_missing(const char *s)
-{
-    /* The first byte settles almost every field: this runs on all of them. */
-    switch (s[0]) {
-    case '\0': return 1;
-    case '?': return s[1] == '\0';
-    case 'n':
-    case 'N': return ieq(s, "na") || ieq(s, "n/a") || ieq(s, "nan");
-    default: return 0;
-    }
-}
-
-/* A short, printable rendering of a field for messages. */
-static const char *shorten(const char *s, char *buf, size_t len)
-{
-    size_t n = strlen(s);
-    if (n < len) return s;
-    snprintf(buf, len, "%.*s...", (int)(len - 4), s);
-    return buf;
-}
-
-/* Fast path for plain integers of up to 9 digits (every pixel file), which
- * convert exactly; anything else goes to strtof. */
-static int parse_float(const char *s, float *out)
-{
-    const char *p = s;
-    int neg = 0;
-    if (*p == '-' || *p == '+') neg = *p++ == '-';
-    if (*p >= '0' && *p <= '9') {
-        long v = 0;
-        int digits = 0;
-        while (*p >= '0' && *p <= '9' && digits < 10) {
-            v = v * 10 + (*p++ - '0');
-            digits++;
-        }
-        if (*p == '\0' && digits <= 9) {
-            *out = (float)(neg ? -v : v);
-            return 1;
-        }
-    }
-    char *end;
-    errno = 0;
-    float v = strtof(s, &end);
-    if (end == s || *end != '\0' || !isfinite(v)) return 0;
-    *out = v;
-    return 1;
-}
-
-/* ==== Class dictionary (string -> first-seen index) ====================== */
-
-typedef struct class_dict {
-    char **names;    /* insertion order */
-    size_t n, names_cap;
-    int32_t *slots;  /* open addressing: index into names, -1 empty */
-    size_t n_slots;  /* power of two */
-} class_dict;
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static void dict_free(class_dict *d)
-{
-    nnt_free_strings_(d->names, d->n);
-    nnt_free(d->slots);
-    memset(d, 0, sizeof *d);
-}
-
-static int dict_grow(class_dict *d)
-{
-    size_t ns = d->n_slots ? d->n_slots * 2 : 64;
-    int32_t *slots = nnt_malloc_array(ns, sizeof(int32_t));
-    if (!slots) return -1;
-    for (size_t i = 0; i < ns; i++) slots[i] = -1;
-    for (size_t k = 0; k < d->n; k++) {
-        size_t h = (size_t)hash_str(d->names[k]) & (ns - 1);
-        while (slots[h] >= 0) h = (h + 1) & (ns - 1);
-        slots[h] = (int32_t)k;
-    }
-    nnt_free(d->slots);
-    d->slots = slots;
-    d->n_slots = ns;
-    return 0;
-}
-
-static size_t dict_probe(const class_dict *d, const char *key)
-{
-    size_t h = (size_t)hash_str(key) & (d->n_slots - 1);
-    while (d->slots[h] >= 0 && strcmp(d->names[d->slots[h]], key) != 0) h = (h + 1) & (d->n_slots - 1);
-    return h;
-}
-
-/* Index of key, inserting it if new; -1 when out of memory. Looking up a key
- * that is already there never allocates. */
-static int32_t dict_get(class_dict *d, const char *key)
-{
-    if (d->n_slots == 0 && dict_grow(d) < 0) return -1;
-    size_t h = dict_probe(d, key);
-    if (d->slots[h] >= 0) return d->slots[h];
-    if (d->n >= INT32_MAX - 1) return -1;
-    if (2 * (d->n + 1) > d->n_slots) {
-        if (dict_grow(d) < 0) return -1;
-        h = dict_probe(d, key);
-    }
-    if (d->n == d->names_cap) {
-        size_t nc = d->names_cap ? d->names_cap * 2 : 16;
-        char **nn = nnt_realloc(d->names, nc * sizeof(char *));
-        if (!nn) return -1;
-        d->names = nn;
-        d->names_cap = nc;
-    }
-    char *copy = nnt_strdup(key);
-    if (!copy) return -1;
-    d->names[d->n] = copy;
-    d->slots[h] = (int32_t)d->n;
-    return (int32_t)d->n++;
 }
 
 /* ==== Loader ============================================================= */
@@ -383,7 +47,7 @@ typedef struct csv_load {
 /* Splits a data record and checks it has as many fields as the header. */
 static int data_fields(csv_load *L, char *rec, size_t line, nnt_error *err)
 {
-    long n = split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
+    long n = csv_split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
     if (n < 0) return (int)n;
     if ((size_t)n != L->ncols)
         return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: expected %zu fields (as in the header), "
@@ -408,24 +72,24 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
     int rc;
     /* Skip blank lines before the header. */
     do {
-        rc = reader_next(r, &rec, &len, &line, err);
+        rc = csv_reader_next(r, &rec, &len, &line, err);
         if (rc < 0) return rc;
         if (rc == 0)
             return nnt_fail(err, NNT_ERR_FORMAT, "%s: empty file (expected a header row)", L->path);
-    } while (is_blank(rec));
+    } while (csv_is_blank(rec));
     if ((unsigned char)rec[0] == 0xEF && (unsigned char)rec[1] == 0xBB && (unsigned char)rec[2] == 0xBF)
         rec += 3; /* UTF-8 byte order mark */
     /* Count on a copy: splitting rewrites the record in place. */
     char *copy = nnt_strdup(rec);
     if (!copy) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
-    long n = split_fields(copy, L->opt.delimiter, NULL, 0, L->path, line, err);
+    long n = csv_split_fields(copy, L->opt.delimiter, NULL, 0, L->path, line, err);
     nnt_free(copy);
     if (n < 0) return (int)n;
     L->ncols = (size_t)n;
     L->header = nnt_calloc(L->ncols, sizeof(char *));
     L->fields = nnt_calloc(L->ncols, sizeof(char *));
     if (!L->header || !L->fields) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
-    split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
+    csv_split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
     for (size_t j = 0; j < L->ncols; j++) {
         if (L->fields[j][0] == '\0')
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column %zu has an empty name in the "
@@ -433,21 +97,21 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
         if (!(L->header[j] = nnt_strdup(L->fields[j]))) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     }
     /* A hash of the names keeps very wide headers (pixel columns) linear. */
-    class_dict seen;
+    csv_dict seen;
     memset(&seen, 0, sizeof seen);
     for (size_t j = 0; j < L->ncols; j++) {
-        int32_t id = dict_get(&seen, L->header[j]);
+        int32_t id = csv_dict_get(&seen, L->header[j]);
         if (id < 0) {
-            dict_free(&seen);
+            csv_dict_free(&seen);
             return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
         }
         if ((size_t)id != j) {
-            dict_free(&seen);
+            csv_dict_free(&seen);
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: duplicate column name '%s' "
                             "(columns %d and %zu)", L->path, line, L->header[j], (int)id + 1, j + 1);
         }
     }
-    dict_free(&seen);
+    csv_dict_free(&seen);
     if (!L->opt.target) {
         L->target_col = (long)L->ncols - 1;
     } else {
@@ -490,16 +154,16 @@ static int is_int_value(double v) { return v == floor(v) && fabs(v) <= 900719925
 static int pass1(csv_load *L, nnt_error *err)
 {
     csv_reader r;
-    int rc = reader_open(&r, L->path, err);
+    int rc = csv_reader_open(&r, L->path, err);
     if (rc < 0) return rc;
     if ((rc = read_header(L, &r, err)) < 0) goto done;
     char *rec;
     size_t len, line;
-    while ((rc = reader_next(&r, &rec, &len, &line, err)) > 0) {
-        if (is_blank(rec)) continue;
+    while ((rc = csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
+        if (csv_is_blank(rec)) continue;
         if ((rc = data_fields(L, rec, line, err)) < 0) goto done;
         for (size_t j = 0; j < L->ncols; j++)
-            if (is_missing(L->fields[j])) {
+            if (csv_is_missing(L->fields[j])) {
                 rc = missing_error(L, line, j, err);
                 goto done;
             }
@@ -511,7 +175,7 @@ static int pass1(csv_load *L, nnt_error *err)
                     char sb[64];
                     rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number "
                                   "for a regression target, got '%s'", L->path, line,
-                                  L->header[L->target_col], shorten(t, sb, sizeof sb));
+                                  L->header[L->target_col], csv_shorten(t, sb, sizeof sb));
                     goto done;
                 }
                 L->target_text = 1;
@@ -533,7 +197,7 @@ static int pass1(csv_load *L, nnt_error *err)
     }
     rc = NNT_OK;
 done:
-    reader_close(&r);
+    csv_reader_close(&r);
     return rc;
 }
 
@@ -550,7 +214,7 @@ static int class_cmp_str(const void *a, const void *b)
 
 /* Sorts the classes (numeric order for integers, else byte order) and
  * rewrites the provisional first-seen labels to sorted indices. */
-static int finish_classes(csv_load *L, nnt_dataset *ds, class_dict *d, nnt_error *err)
+static int finish_classes(csv_load *L, nnt_dataset *ds, csv_dict *d, nnt_error *err)
 {
     const char *tname = L->header[L->target_col];
     if (d->n < 2)
@@ -569,7 +233,7 @@ static int finish_classes(csv_load *L, nnt_dataset *ds, class_dict *d, nnt_error
     memcpy(sorted, d->names, d->n * sizeof(char *));
     qsort(sorted, d->n, sizeof(char *), L->int_classes ? class_cmp_int : class_cmp_str);
     /* The names are unique, so the dictionary finds each one's first-seen index. */
-    for (size_t k = 0; k < d->n; k++) map[dict_get(d, sorted[k])] = (int32_t)k;
+    for (size_t k = 0; k < d->n; k++) map[csv_dict_get(d, sorted[k])] = (int32_t)k;
     for (size_t i = 0; i < ds->rows; i++) ds->labels[i] = map[ds->labels[i]];
     nnt_free(map);
     /* Hand the strings over to the data set. */
@@ -584,20 +248,20 @@ static int finish_classes(csv_load *L, nnt_dataset *ds, class_dict *d, nnt_error
 static int pass2(csv_load *L, nnt_dataset *ds, nnt_error *err)
 {
     csv_reader r;
-    class_dict dict;
+    csv_dict dict;
     memset(&dict, 0, sizeof dict);
-    int rc = reader_open(&r, L->path, err);
+    int rc = csv_reader_open(&r, L->path, err);
     if (rc < 0) return rc;
     char *rec;
     size_t len, line;
     do {
-        rc = reader_next(&r, &rec, &len, &line, err);
-    } while (rc > 0 && is_blank(rec));
+        rc = csv_reader_next(&r, &rec, &len, &line, err);
+    } while (rc > 0 && csv_is_blank(rec));
     if (rc <= 0) goto changed;
     size_t F = ds->features, row = 0;
     long tc = L->target_col;
-    while ((rc = reader_next(&r, &rec, &len, &line, err)) > 0) {
-        if (is_blank(rec)) continue;
+    while ((rc = csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
+        if (csv_is_blank(rec)) continue;
         if (row == ds->rows) goto changed;
         if ((rc = data_fields(L, rec, line, err)) < 0) goto done;
         float *x = ds->x + row * F;
@@ -605,16 +269,16 @@ static int pass2(csv_load *L, nnt_dataset *ds, nnt_error *err)
         for (size_t j = 0; j < L->ncols; j++) {
             if ((long)j == tc) continue;
             const char *s = L->fields[j];
-            if (!parse_float(s, &x[k])) {
+            if (!csv_parse_float(s, &x[k])) {
                 char sb[64];
                 double v;
                 if (target_number(s, &v) || errno == ERANGE)
                     rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': number '%s' is "
                                   "out of the float range", L->path, line, L->header[j],
-                                  shorten(s, sb, sizeof sb));
+                                  csv_shorten(s, sb, sizeof sb));
                 else
                     rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, "
-                                  "got '%s'", L->path, line, L->header[j], shorten(s, sb, sizeof sb));
+                                  "got '%s'", L->path, line, L->header[j], csv_shorten(s, sb, sizeof sb));
                 goto done;
             }
             k++;
@@ -633,7 +297,7 @@ static int pass2(csv_load *L, nnt_dataset *ds, nnt_error *err)
                     snprintf(canon, sizeof canon, "%lld", (long long)v);
                     t = canon;
                 }
-                int32_t id = dict_get(&dict, t);
+                int32_t id = csv_dict_get(&dict, t);
                 if (id < 0) {
                     rc = nnt_fail(err, NNT_ERR_NOMEM, "%s:%zu: out of memory for class names",
                                   L->path, line);
@@ -652,8 +316,8 @@ changed:
     if (rc >= 0)
         rc = nnt_fail(err, NNT_ERR_IO, "%s: the file changed while it was being read", L->path);
 done:
-    dict_free(&dict);
-    reader_close(&r);
+    csv_dict_free(&dict);
+    csv_reader_close(&r);
     return rc;
 }
 
