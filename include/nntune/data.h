@@ -61,9 +61,11 @@ NNT_API void nnt_schema_free(nnt_schema *s); /* frees arrays, zeroes s; NULL ok 
 /* Auto task rule (nnt_csv_options.task AUTO; in the spirit of scikit-learn's
  * type_of_target): a target with any text value is classes; a numeric target
  * is classes only when every value is integral ("68.0" counts as integral)
- * AND it has at most max_classes distinct values AND at most one distinct
- * value per two rows (so a 100-row 0/1 target is binary, while a 442-row
- * target with 214 distinct integral values is regression); else regression. */
+ * AND it has at most max_classes distinct values AND (two distinct values, or
+ * at most one distinct value per two rows); else regression. So a 0/1 target
+ * is binary at any size, a 442-row target with 214 distinct integral values
+ * (68.0, 109.0, ...) is regression, and so is a 30-row target with 25
+ * distinct integers. */
 #define NNT_CSV_MAX_CLASSES 20
 /* A text feature column with at most this many distinct values is one-hot
  * encoded; more is an error naming the column. */

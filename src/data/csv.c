@@ -1,10 +1,13 @@
 /* CSV loader.
  *
  * Two streaming passes over the file keep peak memory near the size of the
- * parsed floats: pass 1 checks the shape (field counts, missing values) and
- * what kind of target there is, pass 2 parses straight into exactly-sized
- * arrays. Records are split in place inside a fixed read buffer that only
- * grows to hold the longest record. */
+ * parsed floats: pass 1 checks the shape (field counts), counts missing
+ * values, finds text in feature columns and what kind of target there is,
+ * pass 2 parses straight into exactly-sized arrays. Only a file with text
+ * feature columns gets a pass in between that collects their categories
+ * (csv_columns.c), so numeric files pay nothing for it. Records are split in
+ * place inside a fixed read buffer that only grows to hold the longest
+ * record. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -22,27 +25,81 @@ nnt_csv_options nnt_csv_options_default(void)
     memset(&o, 0, sizeof o);
     o.target = NULL;
     o.task = NNT_TASK_AUTO;
-    o.delimiter = ',';
+    o.delimiter = '\0'; /* detect */
     o.target_optional = 0;
+    o.max_categories = NNT_CSV_MAX_CATEGORIES;
+    o.max_classes = NNT_CSV_MAX_CLASSES;
     return o;
 }
 
-/* ==== Loader ============================================================= */
+
+/* ==== Loader state ======================================================= */
+
+/* Pass 1 findings about one used column. */
+typedef struct col_stat {
+    size_t missing;      /* missing values that need a policy */
+    size_t text;         /* values that are not numbers */
+    size_t numbers;      /* values that are */
+    size_t text_line;    /* line of the first one */
+    char *text_first;    /* its value */
+} col_stat;
 
 typedef struct csv_load {
     const char *path;
     nnt_csv_options opt;
     size_t ncols;
-    char **header;    /* ncols names */
-    char **fields;    /* ncols pointers into the current record */
-    long target_col;  /* -1: none */
-    size_t rows;
-    /* Pass 1 findings about the target column. */
-    int target_text;  /* some value is not a number */
-    int target_nonint;/* some numeric value is not an integer */
-    int classify;     /* decided after pass 1 */
-    int int_classes;  /* classes are integers: numeric order, canonical names */
+    char **header;       /* ncols names */
+    char **fields;       /* ncols pointers into the current record */
+    size_t header_line;
+    long target_col;     /* -1: none */
+    size_t rows;         /* data records in the file */
+    nnt_schema sch;      /* the columns in use, in feature order */
+    int from_schema;     /* sch copies the caller's schema (prediction input) */
+    size_t n_used;       /* sch.n_columns once planned; raw and st have this many */
+    size_t *raw;         /* header index of each used column */
+    col_stat *st;
+    size_t *offset;      /* first feature of each used column */
+    size_t missing_rows, missing_total, first_missing_line, first_missing_col;
+    /* Target column. */
+    int target_text;     /* some value is not a number */
+    int target_nonint;   /* some numeric value is not an integer */
+    csv_dict tvals;      /* distinct values (numbers in canonical form) */
+    double tmin, tmax;
+    int classify;        /* decided after pass 1 */
+    int int_classes;     /* classes are integers: numeric order, canonical names */
+    nnt_csv_info info;
 } csv_load;
+
+static void load_free(csv_load *L)
+{
+    nnt_free_strings_(L->header, L->ncols);
+    nnt_free(L->fields);
+    nnt_schema_free(&L->sch);
+    nnt_free(L->raw);
+    for (size_t c = 0; L->st && c < L->n_used; c++) nnt_free(L->st[c].text_first);
+    nnt_free(L->st);
+    nnt_free(L->offset);
+    csv_dict_free(&L->tvals);
+}
+
+static int oom(csv_load *L, nnt_error *err)
+{
+    return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", L->path);
+}
+
+/* "'a', 'b', 'c'" into buf, at most `max` names, then ", ..." */
+static void name_list(char *buf, size_t len, const char *const *names, size_t n, size_t max)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    size_t shown = n < max ? n : max;
+    for (size_t j = 0; j < shown; j++) {
+        int w = snprintf(buf + used, len - used, "%s'%s'", j ? ", " : "", names[j]);
+        if (w < 0 || (size_t)w >= len - used) break;
+        used += (size_t)w;
+    }
+    if (shown < n && used + 6 < len) snprintf(buf + used, len - used, ", ...");
+}
 
 /* Splits a data record and checks it has as many fields as the header. */
 static int data_fields(csv_load *L, char *rec, size_t line, nnt_error *err)
@@ -55,14 +112,31 @@ static int data_fields(csv_load *L, char *rec, size_t line, nnt_error *err)
     return NNT_OK;
 }
 
-static int missing_error(csv_load *L, size_t line, size_t col, nnt_error *err)
+/* ==== Header ============================================================= */
+
+/* The delimiter that occurs most often outside quotes in the header record
+ * (',' on ties and when none occurs). */
+static char detect_delimiter(const char *rec)
 {
-    const char *v = L->fields[col];
-    if (v[0] == '\0')
-        return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': missing value (empty field)",
-                        L->path, line, L->header[col]);
-    return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': missing value ('%s')", L->path,
-                    line, L->header[col], v);
+    static const char cand[3] = {',', ';', '\t'};
+    size_t count[3] = {0, 0, 0};
+    int q = 0;
+    for (const char *p = rec; *p; p++) {
+        if (*p == '"') q = !q;
+        else if (!q)
+            for (int k = 0; k < 3; k++) count[k] += *p == cand[k];
+    }
+    int best = 0;
+    for (int k = 1; k < 3; k++)
+        if (count[k] > count[best]) best = k;
+    return cand[best];
+}
+
+static long find_column(const csv_load *L, const char *name)
+{
+    for (size_t j = 0; j < L->ncols; j++)
+        if (strcmp(L->header[j], name) == 0) return (long)j;
+    return -1;
 }
 
 static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
@@ -77,24 +151,33 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
         if (rc == 0)
             return nnt_fail(err, NNT_ERR_FORMAT, "%s: empty file (expected a header row)", L->path);
     } while (csv_is_blank(rec));
+    L->header_line = line;
     if ((unsigned char)rec[0] == 0xEF && (unsigned char)rec[1] == 0xBB && (unsigned char)rec[2] == 0xBF)
         rec += 3; /* UTF-8 byte order mark */
+    int detected = L->opt.delimiter == '\0';
+    if (detected) L->opt.delimiter = detect_delimiter(rec);
     /* Count on a copy: splitting rewrites the record in place. */
     char *copy = nnt_strdup(rec);
-    if (!copy) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+    if (!copy) return oom(L, err);
     long n = csv_split_fields(copy, L->opt.delimiter, NULL, 0, L->path, line, err);
     nnt_free(copy);
     if (n < 0) return (int)n;
+    if (n == 1 && !detected && (strchr(rec, ';') || strchr(rec, '\t'))) {
+        const char *d = strchr(rec, ';') ? "';'" : "a tab";
+        return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: the header is a single column but contains "
+                        "%s: is %s the delimiter? (delimiter in use: '%c'; --delimiter %s)", L->path,
+                        line, d, d, L->opt.delimiter, strchr(rec, ';') ? "';'" : "tab");
+    }
     L->ncols = (size_t)n;
     L->header = nnt_calloc(L->ncols, sizeof(char *));
     L->fields = nnt_calloc(L->ncols, sizeof(char *));
-    if (!L->header || !L->fields) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+    if (!L->header || !L->fields) return oom(L, err);
     csv_split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
     for (size_t j = 0; j < L->ncols; j++) {
         if (L->fields[j][0] == '\0')
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column %zu has an empty name in the "
                             "header", L->path, line, j + 1);
-        if (!(L->header[j] = nnt_strdup(L->fields[j]))) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+        if (!(L->header[j] = nnt_strdup(L->fields[j]))) return oom(L, err);
     }
     /* A hash of the names keeps very wide headers (pixel columns) linear. */
     csv_dict seen;
@@ -103,7 +186,7 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
         int32_t id = csv_dict_get(&seen, L->header[j]);
         if (id < 0) {
             csv_dict_free(&seen);
-            return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+            return oom(L, err);
         }
         if ((size_t)id != j) {
             csv_dict_free(&seen);
@@ -113,32 +196,101 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
     }
     csv_dict_free(&seen);
     if (!L->opt.target) {
-        L->target_col = (long)L->ncols - 1;
+        L->target_col = L->from_schema ? -1 : (long)L->ncols - 1;
     } else {
-        L->target_col = -1;
-        for (size_t j = 0; j < L->ncols; j++)
-            if (strcmp(L->header[j], L->opt.target) == 0) L->target_col = (long)j;
+        L->target_col = find_column(L, L->opt.target);
         if (L->target_col < 0 && !L->opt.target_optional) {
             char list[400];
-            size_t used = 0;
-            list[0] = '\0';
-            size_t shown = L->ncols < 8 ? L->ncols : 8;
-            for (size_t j = 0; j < shown; j++) {
-                int w = snprintf(list + used, sizeof list - used, "%s'%s'", j ? ", " : "", L->header[j]);
-                if (w < 0 || (size_t)w >= sizeof list - used) break;
-                used += (size_t)w;
-            }
+            name_list(list, sizeof list, (const char *const *)L->header, L->ncols, 8);
             return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s:%zu: no target column named '%s'; "
-                            "columns are %s%s (%zu in all)", L->path, line, L->opt.target, list,
-                            shown < L->ncols ? ", ..." : "", L->ncols);
+                            "columns are %s (%zu in all)", L->path, line, L->opt.target, list,
+                            L->ncols);
         }
+        /* Prediction input: the target is not needed, so its values (which
+         * may well be blank) are not read. */
+        if (L->from_schema && L->opt.target_optional) L->target_col = -1;
     }
-    size_t nfeat = L->ncols - (L->target_col >= 0 ? 1 : 0);
-    if (nfeat == 0)
-        return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: no feature columns (only the target "
-                        "column '%s')", L->path, line, L->header[L->target_col]);
     return NNT_OK;
 }
+
+/* The used columns: the schema's, found by name, or every column but the
+ * target and the ignored ones. */
+static int plan_columns(csv_load *L, nnt_error *err)
+{
+    size_t n;
+    if (L->from_schema) {
+        n = L->sch.n_columns;
+        if (!(L->raw = nnt_calloc(n ? n : 1, sizeof(size_t)))) return oom(L, err);
+        const char **missing = nnt_calloc(n ? n : 1, sizeof(char *));
+        if (!missing) return oom(L, err);
+        size_t n_missing = 0;
+        for (size_t c = 0; c < n; c++) {
+            long j = find_column(L, L->sch.columns[c].name);
+            if (j < 0) missing[n_missing++] = L->sch.columns[c].name;
+            else L->raw[c] = (size_t)j;
+        }
+        if (n_missing) {
+            char list[600];
+            name_list(list, sizeof list, missing, n_missing, 12);
+            nnt_free(missing);
+            return nnt_fail(err, NNT_ERR_FORMAT, "%s: missing feature column%s %s that the model "
+                            "needs (%zu of %zu)", L->path, n_missing > 1 ? "s" : "", list,
+                            n_missing, n);
+        }
+        nnt_free(missing);
+    } else {
+        unsigned char *skip = nnt_calloc(L->ncols, 1);
+        if (!skip) return oom(L, err);
+        if (L->target_col >= 0) skip[L->target_col] = 1;
+        for (size_t i = 0; i < L->opt.n_ignore; i++) {
+            const char *name = L->opt.ignore[i];
+            long j = name ? find_column(L, name) : -1;
+            if (j < 0 || j == L->target_col) {
+                char list[400];
+                name_list(list, sizeof list, (const char *const *)L->header, L->ncols, 8);
+                nnt_free(skip);
+                if (j >= 0)
+                    return nnt_fail(err, NNT_ERR_ARG, "%s: cannot ignore '%s': it is the target "
+                                    "column", L->path, name);
+                return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s: no column named '%s' to ignore; "
+                                "columns are %s", L->path, name ? name : "(null)", list);
+            }
+            skip[j] = 1;
+        }
+        n = 0;
+        for (size_t j = 0; j < L->ncols; j++) n += !skip[j];
+        if (n == 0) {
+            nnt_free(skip);
+            return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: no feature columns (only the target "
+                            "column%s)", L->path, L->header_line,
+                            L->opt.n_ignore ? " and ignored columns" : "");
+        }
+        L->raw = nnt_calloc(n, sizeof(size_t));
+        L->sch.columns = nnt_calloc(n, sizeof(nnt_column));
+        if (!L->raw || !L->sch.columns) {
+            nnt_free(skip);
+            return oom(L, err);
+        }
+        L->sch.n_columns = n;
+        for (size_t j = 0, c = 0; j < L->ncols; j++) {
+            if (skip[j]) continue;
+            L->raw[c] = j;
+            L->sch.columns[c].fill = NAN;
+            if (!(L->sch.columns[c].name = nnt_strdup(L->header[j]))) {
+                nnt_free(skip);
+                return oom(L, err);
+            }
+            c++;
+        }
+        nnt_free(skip);
+    }
+    L->n_used = n;
+    if (!(L->st = nnt_calloc(n ? n : 1, sizeof(col_stat)))) return oom(L, err);
+    if (n == 0) return nnt_fail(err, NNT_ERR_ARG, "%s: the input schema has no columns", L->path);
+    return NNT_OK;
+}
+
+/* ==== Pass 1: shape, missing values, text, target ======================== */
 
 /* Target value as a number; 0 when it is text. */
 static int target_number(const char *s, double *v)
@@ -151,38 +303,93 @@ static int target_number(const char *s, double *v)
 
 static int is_int_value(double v) { return v == floor(v) && fabs(v) <= 9007199254740992.0; }
 
+/* Does this missing value need a policy (as opposed to a fill the schema
+ * already has)? */
+static int needs_policy(const csv_load *L, size_t c)
+{
+    return !(L->from_schema && isfinite(L->sch.columns[c].fill));
+}
+
+static int pass1_record(csv_load *L, size_t line, nnt_error *err)
+{
+    int row_missing = 0;
+    for (size_t c = 0; c < L->n_used; c++) {
+        const char *s = L->fields[L->raw[c]];
+        col_stat *st = &L->st[c];
+        if (csv_is_missing(s)) {
+            if (!needs_policy(L, c)) continue;
+            st->missing++;
+            if (L->missing_total++ == 0) {
+                L->first_missing_line = line;
+                L->first_missing_col = c;
+            }
+            row_missing = 1;
+            continue;
+        }
+        if (L->sch.columns[c].categorical) continue;
+        float f;
+        if (!csv_parse_float(s, &f)) {
+            double v;
+            if (target_number(s, &v) || errno == ERANGE) {
+                char sb[64];
+                return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': number '%s' is out of "
+                                "the float range", L->path, line, L->header[L->raw[c]],
+                                csv_shorten(s, sb, sizeof sb));
+            }
+            if (st->text++ == 0) {
+                st->text_line = line;
+                if (!(st->text_first = nnt_strdup(s))) return oom(L, err);
+            }
+        } else {
+            st->numbers++;
+        }
+    }
+    if (L->target_col >= 0) {
+        const char *t = L->fields[L->target_col];
+        const char *tname = L->header[L->target_col];
+        double v;
+        char canon[40];
+        if (csv_is_missing(t)) {
+            if (L->opt.missing != NNT_MISSING_DROP || L->from_schema)
+                return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': missing target value "
+                                "(%s)%s", L->path, line, tname, t[0] ? t : "empty field",
+                                L->from_schema ? "" : "; rows without a target can be dropped "
+                                "with --missing drop");
+            row_missing = 1;
+        } else if (!target_number(t, &v)) {
+            if (L->opt.task == NNT_TASK_REGRESS) {
+                char sb[64];
+                return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number "
+                                "for a regression target, got '%s'", L->path, line, tname,
+                                csv_shorten(t, sb, sizeof sb));
+            }
+            L->target_text = 1;
+            if (csv_dict_get(&L->tvals, t) < 0) return oom(L, err);
+        } else {
+            if (!is_int_value(v)) L->target_nonint = 1;
+            if (L->tvals.n == 0 || v < L->tmin) L->tmin = v;
+            if (L->tvals.n == 0 || v > L->tmax) L->tmax = v;
+            snprintf(canon, sizeof canon, "%.17g", v);
+            if (csv_dict_get(&L->tvals, canon) < 0) return oom(L, err);
+        }
+    }
+    if (row_missing) L->missing_rows++;
+    return NNT_OK;
+}
+
 static int pass1(csv_load *L, nnt_error *err)
 {
     csv_reader r;
     int rc = csv_reader_open(&r, L->path, err);
     if (rc < 0) return rc;
     if ((rc = read_header(L, &r, err)) < 0) goto done;
+    if ((rc = plan_columns(L, err)) < 0) goto done;
     char *rec;
     size_t len, line;
     while ((rc = csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
         if (csv_is_blank(rec)) continue;
         if ((rc = data_fields(L, rec, line, err)) < 0) goto done;
-        for (size_t j = 0; j < L->ncols; j++)
-            if (csv_is_missing(L->fields[j])) {
-                rc = missing_error(L, line, j, err);
-                goto done;
-            }
-        if (L->target_col >= 0) {
-            const char *t = L->fields[L->target_col];
-            double v;
-            if (!target_number(t, &v)) {
-                if (L->opt.task == NNT_TASK_REGRESS) {
-                    char sb[64];
-                    rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number "
-                                  "for a regression target, got '%s'", L->path, line,
-                                  L->header[L->target_col], csv_shorten(t, sb, sizeof sb));
-                    goto done;
-                }
-                L->target_text = 1;
-            } else if (!is_int_value(v)) {
-                L->target_nonint = 1;
-            }
-        }
+        if ((rc = pass1_record(L, line, err)) < 0) goto done;
         if (L->rows == UINT32_MAX) {
             rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: more than %u data rows", L->path, line,
                           (unsigned)UINT32_MAX);
@@ -199,6 +406,151 @@ static int pass1(csv_load *L, nnt_error *err)
 done:
     csv_reader_close(&r);
     return rc;
+}
+
+/* ==== Decisions after pass 1 ============================================= */
+
+static int missing_error(csv_load *L, nnt_error *err)
+{
+    char cols[400];
+    size_t used = 0, n_cols = 0, shown = 0;
+    cols[0] = '\0';
+    for (size_t c = 0; c < L->n_used; c++) {
+        if (!L->st[c].missing) continue;
+        n_cols++;
+        if (shown == 6) continue;
+        int w = snprintf(cols + used, sizeof cols - used, "%s'%s' %zu", shown ? ", " : "",
+                         L->sch.columns[c].name, L->st[c].missing);
+        if (w < 0 || (size_t)w >= sizeof cols - used) break;
+        used += (size_t)w;
+        shown++;
+    }
+    return nnt_fail(err, NNT_ERR_FORMAT, "%s: %zu missing value%s (empty, NA, NaN or ?) in %zu "
+                    "row%s and %zu column%s (%s%s); first at line %zu, column '%s'; %s", L->path,
+                    L->missing_total, L->missing_total == 1 ? "" : "s", L->missing_rows,
+                    L->missing_rows == 1 ? "" : "s", n_cols, n_cols == 1 ? "" : "s", cols,
+                    shown < n_cols ? ", ..." : "", L->first_missing_line,
+                    L->sch.columns[L->first_missing_col].name,
+                    L->from_schema ? "the model has no fill values for them (train it with "
+                                     "--missing mean or median)"
+                                   : "drop those rows or fill the values with --missing "
+                                     "drop|mean|median");
+}
+
+static int text_error(csv_load *L, size_t c, nnt_error *err)
+{
+    char sb[64];
+    const col_stat *st = &L->st[c];
+    const char *name = L->sch.columns[c].name;
+    if (L->from_schema)
+        return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s' "
+                        "(the model reads '%s' as a numeric column)", L->path, st->text_line, name,
+                        csv_shorten(st->text_first, sb, sizeof sb), name);
+    return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s'%s; "
+                    "drop the column with --ignore %s", L->path, st->text_line, name,
+                    csv_shorten(st->text_first, sb, sizeof sb),
+                    st->numbers ? " (the column mixes numbers and text)" : "", name);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Extra pass over the file for text feature columns: their distinct values
+ * become categories (byte order), or an error when there are too many. A
+ * column that mixes numbers and text is taken for a numeric column with a
+ * bad value, not for categories. */
+static int collect_categories(csv_load *L, nnt_error *err)
+{
+    size_t n_text = 0;
+    int maxc = L->opt.max_categories;
+    for (size_t c = 0; c < L->n_used; c++) {
+        if (!L->st[c].text) continue;
+        if (maxc <= 0 || L->st[c].numbers) return text_error(L, c, err);
+        n_text++;
+    }
+    if (n_text == 0) return NNT_OK;
+    csv_dict *d = nnt_calloc(L->n_used, sizeof(csv_dict));
+    if (!d) return oom(L, err);
+    csv_reader r;
+    int rc = csv_reader_open(&r, L->path, err);
+    if (rc < 0) {
+        nnt_free(d);
+        return rc;
+    }
+    char *rec;
+    size_t len, line;
+    do {
+        rc = csv_reader_next(&r, &rec, &len, &line, err);
+    } while (rc > 0 && csv_is_blank(rec));
+    while (rc >= 0 && (rc = csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
+        if (csv_is_blank(rec)) continue;
+        if ((rc = data_fields(L, rec, line, err)) < 0) break;
+        for (size_t c = 0; c < L->n_used; c++) {
+            if (!L->st[c].text || d[c].n > (size_t)maxc) continue;
+            const char *s = L->fields[L->raw[c]];
+            if (csv_is_missing(s)) continue;
+            if (csv_dict_get(&d[c], s) < 0) {
+                rc = oom(L, err);
+                break;
+            }
+        }
+    }
+    csv_reader_close(&r);
+    for (size_t c = 0; rc >= 0 && c < L->n_used; c++) {
+        if (!L->st[c].text) continue;
+        nnt_column *col = &L->sch.columns[c];
+        if (d[c].n > (size_t)maxc) {
+            char sb[64];
+            rc = nnt_fail(err, NNT_ERR_FORMAT, "%s: column '%s' has text values ('%s' at line %zu) "
+                          "and more than %d distinct values, too many to encode as categories; "
+                          "drop the column with --ignore %s", L->path, col->name,
+                          csv_shorten(L->st[c].text_first, sb, sizeof sb), L->st[c].text_line, maxc,
+                          col->name);
+            break;
+        }
+        qsort(d[c].names, d[c].n, sizeof(char *), cmp_str);
+        col->categorical = 1;
+        col->categories = d[c].names;
+        col->n_categories = d[c].n;
+        d[c].names = NULL;
+        d[c].n = 0;
+        L->info.categorical++;
+    }
+    for (size_t c = 0; c < L->n_used; c++) csv_dict_free(&d[c]);
+    nnt_free(d);
+    return rc < 0 ? rc : NNT_OK;
+}
+
+/* The task rule documented at NNT_CSV_MAX_CLASSES. */
+static void decide_task(csv_load *L)
+{
+    nnt_csv_info *in = &L->info;
+    in->max_classes = L->opt.max_classes > 0 ? L->opt.max_classes : NNT_CSV_MAX_CLASSES;
+    in->target_text = L->target_text;
+    in->target_integral = !L->target_nonint;
+    in->target_distinct = L->tvals.n;
+    in->target_min = L->target_text ? NAN : L->tmin;
+    in->target_max = L->target_text ? NAN : L->tmax;
+    if (L->target_col < 0) {
+        in->task = NNT_TASK_AUTO;
+        return;
+    }
+    size_t rows = L->rows - (L->opt.missing == NNT_MISSING_DROP ? L->missing_rows : 0);
+    switch (L->opt.task) {
+    case NNT_TASK_REGRESS: L->classify = 0; in->task_forced = 1; break;
+    case NNT_TASK_CLASSIFY:
+    case NNT_TASK_BINARY: L->classify = 1; in->task_forced = 1; break;
+    default:
+        /* Two values are classes at any size; more need two rows a value. */
+        L->classify = L->target_text ||
+                      (!L->target_nonint && L->tvals.n <= (size_t)in->max_classes &&
+                       (L->tvals.n <= 2 || 2 * L->tvals.n <= rows));
+        break;
+    }
+    L->int_classes = L->classify && !L->target_text && !L->target_nonint;
+    in->task = L->classify ? NNT_TASK_CLASSIFY : NNT_TASK_REGRESS;
 }
 
 static int class_cmp_int(const void *a, const void *b)
@@ -245,6 +597,71 @@ static int finish_classes(csv_load *L, nnt_dataset *ds, csv_dict *d, nnt_error *
     return NNT_OK;
 }
 
+
+/* ==== Pass 2: values ===================================================== */
+
+static int find_category(const nnt_column *col, const char *s)
+{
+    size_t lo = 0, hi = col->n_categories;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(col->categories[mid], s);
+        if (c == 0) return (int)mid;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return -1;
+}
+
+/* Does this record have a value that makes --missing drop skip it? */
+static int dropped_row(const csv_load *L)
+{
+    if (L->from_schema || L->opt.missing != NNT_MISSING_DROP) return 0;
+    if (L->target_col >= 0 && csv_is_missing(L->fields[L->target_col])) return 1;
+    for (size_t c = 0; c < L->n_used; c++)
+        if (csv_is_missing(L->fields[L->raw[c]])) return 1;
+    return 0;
+}
+
+/* Encodes the used columns of the current record into x (one row). Missing
+ * values become the schema's fill, or NAN to be filled after the pass. */
+static int encode_row(csv_load *L, float *x, size_t line, nnt_error *err)
+{
+    int unseen = 0;
+    for (size_t c = 0; c < L->n_used; c++) {
+        const nnt_column *col = &L->sch.columns[c];
+        const char *s = L->fields[L->raw[c]];
+        float *dst = x + L->offset[c];
+        int miss = csv_is_missing(s);
+        if (col->categorical) {
+            memset(dst, 0, col->n_categories * sizeof(float));
+            if (miss) {
+                L->info.missing_filled++;
+                continue;
+            }
+            int k = find_category(col, s);
+            if (k >= 0) dst[k] = 1.0f;
+            else {
+                L->info.unseen++;
+                unseen = 1;
+            }
+            continue;
+        }
+        if (miss) {
+            *dst = isfinite(col->fill) ? col->fill : NAN;
+            L->info.missing_filled++;
+            continue;
+        }
+        if (!csv_parse_float(s, dst)) {
+            char sb[64];
+            return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s'",
+                            L->path, line, col->name, csv_shorten(s, sb, sizeof sb));
+        }
+    }
+    L->info.unseen_rows += (size_t)unseen;
+    return NNT_OK;
+}
+
 static int pass2(csv_load *L, nnt_dataset *ds, nnt_error *err)
 {
     csv_reader r;
@@ -262,27 +679,10 @@ static int pass2(csv_load *L, nnt_dataset *ds, nnt_error *err)
     long tc = L->target_col;
     while ((rc = csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
         if (csv_is_blank(rec)) continue;
-        if (row == ds->rows) goto changed;
         if ((rc = data_fields(L, rec, line, err)) < 0) goto done;
-        float *x = ds->x + row * F;
-        size_t k = 0;
-        for (size_t j = 0; j < L->ncols; j++) {
-            if ((long)j == tc) continue;
-            const char *s = L->fields[j];
-            if (!csv_parse_float(s, &x[k])) {
-                char sb[64];
-                double v;
-                if (target_number(s, &v) || errno == ERANGE)
-                    rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': number '%s' is "
-                                  "out of the float range", L->path, line, L->header[j],
-                                  csv_shorten(s, sb, sizeof sb));
-                else
-                    rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, "
-                                  "got '%s'", L->path, line, L->header[j], csv_shorten(s, sb, sizeof sb));
-                goto done;
-            }
-            k++;
-        }
+        if (dropped_row(L)) continue;
+        if (row == ds->rows) goto changed;
+        if ((rc = encode_row(L, ds->x + row * F, line, err)) < 0) goto done;
         if (tc >= 0) {
             const char *t = L->fields[tc];
             if (!L->classify) {
@@ -321,6 +721,84 @@ done:
     return rc;
 }
 
+/* ==== Fill values (training) ============================================= */
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* MEAN / MEDIAN: every numeric column gets a fill value from its present
+ * values (so prediction data may have missing values where the training data
+ * had none), and this file's missing entries (NAN so far) take it. */
+static int fit_fills(csv_load *L, nnt_dataset *ds, nnt_error *err)
+{
+    if (L->from_schema) return NNT_OK;
+    int fill = L->opt.missing == NNT_MISSING_MEAN || L->opt.missing == NNT_MISSING_MEDIAN;
+    float *tmp = NULL;
+    if (fill && L->opt.missing == NNT_MISSING_MEDIAN &&
+        !(tmp = nnt_malloc_array(ds->rows, sizeof(float))))
+        return oom(L, err);
+    size_t F = ds->features;
+    for (size_t c = 0; c < L->n_used; c++) {
+        nnt_column *col = &L->sch.columns[c];
+        if (!fill) {
+            col->fill = NAN;
+            continue;
+        }
+        if (col->categorical) {
+            col->fill = 0.0f; /* all zeros */
+            continue;
+        }
+        size_t j = L->offset[c], n = 0;
+        double sum = 0.0;
+        for (size_t i = 0; i < ds->rows; i++) {
+            float v = ds->x[i * F + j];
+            if (isnan(v)) continue;
+            sum += v;
+            if (tmp) tmp[n] = v;
+            n++;
+        }
+        float f = 0.0f; /* a column with no values at all */
+        if (n && tmp) {
+            qsort(tmp, n, sizeof(float), cmp_float);
+            f = n % 2 ? tmp[n / 2] : (float)(0.5 * ((double)tmp[n / 2 - 1] + tmp[n / 2]));
+        } else if (n) {
+            f = (float)(sum / (double)n);
+        }
+        col->fill = f;
+        for (size_t i = 0; i < ds->rows; i++)
+            if (isnan(ds->x[i * F + j])) ds->x[i * F + j] = f;
+    }
+    nnt_free(tmp);
+    return NNT_OK;
+}
+
+/* Feature names: a numeric column's name; "name=category" for one-hot. */
+static int feature_names(csv_load *L, nnt_dataset *ds, nnt_error *err)
+{
+    ds->feature_names = nnt_calloc(ds->features, sizeof(char *));
+    if (!ds->feature_names) return oom(L, err);
+    for (size_t c = 0; c < L->n_used; c++) {
+        const nnt_column *col = &L->sch.columns[c];
+        if (!col->categorical) {
+            if (!(ds->feature_names[L->offset[c]] = nnt_strdup(col->name))) return oom(L, err);
+            continue;
+        }
+        for (size_t k = 0; k < col->n_categories; k++) {
+            size_t n = strlen(col->name) + strlen(col->categories[k]) + 2;
+            char *s = nnt_malloc(n);
+            if (!s) return oom(L, err);
+            snprintf(s, n, "%s=%s", col->name, col->categories[k]);
+            ds->feature_names[L->offset[c] + k] = s;
+        }
+    }
+    return NNT_OK;
+}
+
+/* ==== Entry point ======================================================== */
+
 int nnt_dataset_load_csv(const char *path, const nnt_csv_options *opt, nnt_dataset **out,
                          nnt_error *err)
 {
@@ -331,60 +809,80 @@ int nnt_dataset_load_csv(const char *path, const nnt_csv_options *opt, nnt_datas
     memset(&L, 0, sizeof L);
     L.path = path;
     L.opt = opt ? *opt : nnt_csv_options_default();
-    if (L.opt.delimiter == '\0') L.opt.delimiter = ',';
     if (L.opt.delimiter == '"' || L.opt.delimiter == '\n' || L.opt.delimiter == '\r')
         return nnt_fail(err, NNT_ERR_ARG, "CSV delimiter cannot be a quote or a line end");
+    if (L.opt.n_ignore && !L.opt.ignore)
+        return nnt_fail(err, NNT_ERR_ARG, "nnt_dataset_load_csv: n_ignore without ignore");
     L.target_col = -1;
-
     nnt_dataset *ds = NULL;
-    int rc = pass1(&L, err);
-    if (rc < 0) goto done;
+    int rc;
+    if (L.opt.schema && L.opt.schema->n_columns) {
+        if ((rc = nnt_schema_copy(L.opt.schema, &L.sch, err)) < 0) return rc;
+        L.from_schema = 1;
+    }
 
-    if (L.target_col >= 0) {
-        switch (L.opt.task) {
-        case NNT_TASK_REGRESS: L.classify = 0; break;
-        case NNT_TASK_CLASSIFY:
-        case NNT_TASK_BINARY: L.classify = 1; break;
-        default: L.classify = L.target_text || !L.target_nonint; break;
+    if ((rc = pass1(&L, err)) < 0) goto done;
+    if (L.missing_total && (L.from_schema || L.opt.missing == NNT_MISSING_ERROR)) {
+        rc = missing_error(&L, err);
+        goto done;
+    }
+    for (size_t c = 0; L.from_schema && c < L.n_used; c++)
+        if (L.st[c].text && !L.sch.columns[c].categorical) {
+            rc = text_error(&L, c, err);
+            goto done;
         }
-        L.int_classes = L.classify && !L.target_text && !L.target_nonint;
+    if (!L.from_schema && (rc = collect_categories(&L, err)) < 0) goto done;
+    decide_task(&L);
+
+    size_t rows = L.rows - (!L.from_schema && L.opt.missing == NNT_MISSING_DROP ? L.missing_rows : 0);
+    if (rows == 0) {
+        rc = nnt_fail(err, NNT_ERR_FORMAT, "%s: all %zu rows have missing values; none is left "
+                      "after dropping them", path, L.rows);
+        goto done;
+    }
+    if (!(L.offset = nnt_calloc(L.n_used, sizeof(size_t)))) goto nomem;
+    size_t F = 0;
+    for (size_t c = 0; c < L.n_used; c++) {
+        L.offset[c] = F;
+        F += L.sch.columns[c].categorical ? L.sch.columns[c].n_categories : 1;
+    }
+    if (F == 0) {
+        rc = nnt_fail(err, NNT_ERR_FORMAT, "%s: the input schema gives no features", path);
+        goto done;
     }
 
     ds = nnt_dataset_alloc_();
     if (!ds) goto nomem;
     ds->kind = NNT_FEATURES_TABULAR;
-    ds->rows = L.rows;
-    ds->features = L.ncols - (L.target_col >= 0 ? 1 : 0);
-    ds->task = L.target_col < 0 ? NNT_TASK_AUTO : L.classify ? NNT_TASK_CLASSIFY : NNT_TASK_REGRESS;
+    ds->rows = rows;
+    ds->features = F;
+    ds->task = L.info.task;
     if (ds->rows > SIZE_MAX / ds->features) goto nomem;
     ds->x = nnt_malloc_array(ds->rows * ds->features, sizeof(float));
-    ds->feature_names = nnt_calloc(ds->features, sizeof(char *));
-    if (!ds->x || !ds->feature_names) goto nomem;
-    for (size_t j = 0, k = 0; j < L.ncols; j++) {
-        if ((long)j == L.target_col) continue;
-        ds->feature_names[k++] = L.header[j];
-        L.header[j] = NULL;
-    }
+    if (!ds->x) goto nomem;
+    if ((rc = feature_names(&L, ds, err)) < 0) goto done;
     if (L.target_col >= 0) {
-        ds->target_name = L.header[L.target_col];
-        L.header[L.target_col] = NULL;
+        if (!(ds->target_name = nnt_strdup(L.header[L.target_col]))) goto nomem;
         if (L.classify) ds->labels = nnt_malloc_array(ds->rows, sizeof(int32_t));
         else ds->targets = nnt_malloc_array(ds->rows, sizeof(float));
         if (!ds->labels && !ds->targets) goto nomem;
     } else if (L.opt.target && !(ds->target_name = nnt_strdup(L.opt.target))) {
         goto nomem;
     }
-    /* pass2 reports with header names; keep the target's name reachable. */
-    for (size_t j = 0, k = 0; j < L.ncols; j++) {
-        if ((long)j == L.target_col) {
-            L.header[j] = ds->target_name;
-            continue;
-        }
-        L.header[j] = ds->feature_names[k++];
-    }
-    rc = pass2(&L, ds, err);
-    for (size_t j = 0; j < L.ncols; j++) L.header[j] = NULL; /* owned by ds now */
-    if (rc < 0) goto done;
+    if ((rc = pass2(&L, ds, err)) < 0) goto done;
+    if ((rc = fit_fills(&L, ds, err)) < 0) goto done;
+
+    L.info.delimiter = L.opt.delimiter;
+    L.info.columns = L.ncols;
+    L.info.columns_used = L.n_used;
+    L.info.rows_read = L.rows;
+    L.info.rows_dropped = L.rows - rows;
+    if (L.from_schema)
+        for (size_t c = 0; c < L.n_used; c++) L.info.categorical += L.sch.columns[c].categorical;
+    ds->csv_info = L.info;
+    ds->has_csv_info = 1;
+    ds->schema = L.sch;
+    memset(&L.sch, 0, sizeof L.sch);
     *out = ds;
     ds = NULL;
     rc = NNT_OK;
@@ -394,7 +892,6 @@ nomem:
                   L.ncols);
 done:
     nnt_dataset_free(ds);
-    nnt_free_strings_(L.header, L.ncols);
-    nnt_free(L.fields);
+    load_free(&L);
     return rc;
 }
