@@ -32,7 +32,8 @@ static void usage(FILE *f)
 "  --data FILE|fashion-mnist  training data (CSV, IDX, or a built-in set)\n"
 "  --labels FILE              IDX label file of --data\n"
 "  --target COL               CSV target column (default: the last one)\n"
-"  --task T                   auto|classify|binary|regress (default auto)\n"
+"  --task T                   auto|classification|binary|regression (default auto)\n"
+CLI_DATA_USAGE
 "  --valid FILE               separate validation set (default: a hold-out of --data)\n"
 "  --valid-labels FILE        IDX labels of --valid\n"
 "  --valid-fraction F         hold-out fraction (default 0.2)\n"
@@ -332,6 +333,7 @@ static const struct option long_opts[] = {
     {"refit", no_argument, NULL, O_REFIT},
     {"quiet", no_argument, NULL, O_QUIET},
     {"json", no_argument, NULL, O_JSON},
+    CLI_DATA_LONG_OPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -548,6 +550,8 @@ int cmd_tune(int argc, char **argv)
         case O_LABELS: s.labels = a; break;
         case O_TARGET: s.target = a; break;
         case O_TASK: bad = cli_parse_task(CMD, "--task", a, &s.task) < 0; s.task_set = 1; break;
+        case CLI_O_IGNORE: case CLI_O_DELIMITER: case CLI_O_MISSING:
+            bad = cli_data_option(CMD, flags[i].c, a) < 0; break;
         case O_VALID: s.valid = a; break;
         case O_VALID_LABELS: s.valid_labels = a; break;
         case O_VALID_FRACTION:
@@ -748,13 +752,16 @@ int cmd_tune(int argc, char **argv)
     }
 
     /* ---- data */
-    cli_data_opts dopt = {s.data, s.labels, s.target, s.task_set ? s.task : NNT_TASK_AUTO, 0};
+    cli_data_opts dopt = {s.data, s.labels, s.target, s.task_set ? s.task : NNT_TASK_AUTO, 0, NULL};
     if ((rc = cli_load_data(CMD, &dopt, &train, &builtin_test)) != EXIT_OK) goto done;
     if (!nnt_dataset_has_target(train)) {
         cli_error(CMD, "%s: no target to tune on", s.data);
         rc = EXIT_RUNTIME;
         goto done;
     }
+    if (!s.json && !s.quiet)
+        cli_print_task_line(stdout, s.data, train, nnt_dataset_task(train), NULL);
+    cli_warn_many_classes(CMD, s.data, train, nnt_dataset_task(train));
     int nc = nnt_dataset_num_classes(train);
     const char **names = NULL;
     if (nc > 0) {
@@ -767,12 +774,12 @@ int cmd_tune(int argc, char **argv)
         for (int k = 0; k < nc; k++) names[k] = nnt_dataset_class_name(train, k);
     }
     if (s.valid) {
-        cli_data_opts vo = {s.valid, s.valid_labels, s.target, dopt.task, 0};
+        cli_data_opts vo = {s.valid, s.valid_labels, s.target, dopt.task, 0, nnt_dataset_schema(train)};
         if ((rc = cli_load_data(CMD, &vo, &valid, NULL)) == EXIT_OK && nc > 0)
             rc = cli_remap_classes(CMD, s.valid, valid, names, nc);
     }
     if (rc == EXIT_OK && s.test) {
-        cli_data_opts to = {s.test, s.test_labels, s.target, dopt.task, 0};
+        cli_data_opts to = {s.test, s.test_labels, s.target, dopt.task, 0, nnt_dataset_schema(train)};
         if ((rc = cli_load_data(CMD, &to, &test, NULL)) == EXIT_OK && nc > 0)
             rc = cli_remap_classes(CMD, s.test, test, names, nc);
     } else if (rc == EXIT_OK && builtin_test) {

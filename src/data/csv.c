@@ -196,7 +196,11 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
     }
     csv_dict_free(&seen);
     if (!L->opt.target) {
-        L->target_col = L->from_schema ? -1 : (long)L->ncols - 1;
+        /* The last column, unless a schema reads it as a feature. */
+        L->target_col = (long)L->ncols - 1;
+        for (size_t c = 0; L->from_schema && c < L->sch.n_columns; c++)
+            if (strcmp(L->sch.columns[c].name, L->header[L->ncols - 1]) == 0) L->target_col = -1;
+        if (L->from_schema && L->opt.target_optional) L->target_col = -1;
     } else {
         L->target_col = find_column(L, L->opt.target);
         if (L->target_col < 0 && !L->opt.target_optional) {
