@@ -124,7 +124,7 @@ static void task_reason(char *buf, size_t n, const nnt_dataset *ds, nnt_task tas
         return;
     }
     if (in->target_text)
-        snprintf(buf, n, "target '%s' has text values; use --task regression to override", tn);
+        snprintf(buf, n, "target '%s' has text values", tn);
     else if (!in->target_integral)
         snprintf(buf, n, "target '%s' is numeric with non-integral values", tn);
     else if (task == NNT_TASK_REGRESS && in->target_distinct > (size_t)in->max_classes)

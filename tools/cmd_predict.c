@@ -118,11 +118,16 @@ int cmd_predict(int argc, char **argv)
         case 'd': data = optarg; break;
         case 'L': labels = optarg; break;
         case 'o': out_path = optarg; break;
-        case CLI_O_IGNORE:
         case CLI_O_DELIMITER:
-        case CLI_O_MISSING:
             if (cli_data_option(CMD, c, optarg)) return EXIT_USAGE;
             break;
+        case CLI_O_IGNORE:
+        case CLI_O_MISSING:
+            /* The model's schema decides: its columns by name (others are
+             * ignored anyway) and its fill values. */
+            return cli_usage_error(CMD, "%s applies to training data; the model reads its own "
+                                   "columns by name and fills missing values with the values "
+                                   "stored at training", c == CLI_O_IGNORE ? "--ignore" : "--missing");
         default: return cli_getopt_error(CMD, c, argv);
         }
     }
