@@ -419,6 +419,7 @@ static int load_aux(const char *what, const char *path, const char *labels, cons
     cli_data_opts d = {path, labels, a->target, task, 0, nnt_dataset_schema(train)};
     int rc = cli_load_data(CMD, &d, out, NULL);
     if (rc != EXIT_OK) return rc;
+    cli_warn_prediction_input(CMD, path, *out); /* unseen categories, filled values */
     if (nnt_dataset_features(*out) != nnt_dataset_features(train)) {
         cli_error(CMD, "%s set '%s' has %zu features but the training set has %zu", what, path,
                   nnt_dataset_features(*out), nnt_dataset_features(train));
