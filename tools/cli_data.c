@@ -177,9 +177,11 @@ void cli_warn_many_classes(const char *cmd, const char *data_path, const nnt_dat
     int k = nnt_dataset_num_classes(ds);
     size_t rows = nnt_dataset_rows(ds);
     if (task == NNT_TASK_REGRESS || k <= 20 || (double)rows >= 5.0 * k) return;
+    const nnt_csv_info *in = nnt_dataset_csv_info(ds);
+    int numeric = in && !in->target_text;
     cli_warn(cmd, "%s: %d classes for %zu rows (%.1f rows a class on average): few rows to learn "
-             "each class from; if the target is a quantity, use --task regression", data_path, k,
-             rows, (double)rows / k);
+             "each class from%s", data_path, k, rows, (double)rows / k,
+             numeric ? "; if the target is a quantity, use --task regression" : "");
 }
 
 void cli_warn_prediction_input(const char *cmd, const char *data_path, const nnt_dataset *ds)

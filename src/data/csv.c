@@ -50,6 +50,7 @@ typedef struct csv_load {
     size_t ncols;
     char **header;       /* ncols names */
     char **fields;       /* ncols pointers into the current record */
+    csv_dict names;      /* header name -> column index */
     size_t header_line;
     long target_col;     /* -1: none */
     size_t rows;         /* data records in the file */
@@ -74,6 +75,7 @@ static void load_free(csv_load *L)
 {
     nnt_free_strings_(L->header, L->ncols);
     nnt_free(L->fields);
+    csv_dict_free(&L->names);
     nnt_schema_free(&L->sch);
     nnt_free(L->raw);
     for (size_t c = 0; L->st && c < L->n_used; c++) nnt_free(L->st[c].text_first);
@@ -134,9 +136,7 @@ static char detect_delimiter(const char *rec)
 
 static long find_column(const csv_load *L, const char *name)
 {
-    for (size_t j = 0; j < L->ncols; j++)
-        if (strcmp(L->header[j], name) == 0) return (long)j;
-    return -1;
+    return csv_dict_find(&L->names, name);
 }
 
 static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
@@ -179,22 +179,15 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
                             "header", L->path, line, j + 1);
         if (!(L->header[j] = nnt_strdup(L->fields[j]))) return oom(L, err);
     }
-    /* A hash of the names keeps very wide headers (pixel columns) linear. */
-    csv_dict seen;
-    memset(&seen, 0, sizeof seen);
+    /* A hash of the names keeps very wide headers (pixel columns) linear,
+     * also when a schema looks its columns up by name. */
     for (size_t j = 0; j < L->ncols; j++) {
-        int32_t id = csv_dict_get(&seen, L->header[j]);
-        if (id < 0) {
-            csv_dict_free(&seen);
-            return oom(L, err);
-        }
-        if ((size_t)id != j) {
-            csv_dict_free(&seen);
+        int32_t id = csv_dict_get(&L->names, L->header[j]);
+        if (id < 0) return oom(L, err);
+        if ((size_t)id != j)
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: duplicate column name '%s' "
                             "(columns %d and %zu)", L->path, line, L->header[j], (int)id + 1, j + 1);
-        }
     }
-    csv_dict_free(&seen);
     if (!L->opt.target) {
         /* The last column, unless a schema reads it as a feature. */
         L->target_col = (long)L->ncols - 1;

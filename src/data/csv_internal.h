@@ -51,5 +51,7 @@ typedef struct csv_dict {
 void csv_dict_free(csv_dict *d);
 /* Index of key, inserting it if new; -1 when out of memory. */
 int32_t csv_dict_get(csv_dict *d, const char *key);
+/* Index of key, or -1 when it is not there. */
+int32_t csv_dict_find(const csv_dict *d, const char *key);
 
 #endif

@@ -305,6 +305,12 @@ static size_t dict_probe(const csv_dict *d, const char *key)
     return h;
 }
 
+int32_t csv_dict_find(const csv_dict *d, const char *key)
+{
+    if (d->n_slots == 0) return -1;
+    return d->slots[dict_probe(d, key)];
+}
+
 /* Index of key, inserting it if new; -1 when out of memory. Looking up a key
  * that is already there never allocates. */
 int32_t csv_dict_get(csv_dict *d, const char *key)
