@@ -300,6 +300,25 @@ static int target_number(const char *s, double *v)
 
 static int is_int_value(double v) { return v == floor(v) && fabs(v) <= 9007199254740992.0; }
 
+/* [sign] digits [. digits] [e [sign] digits], with at least one digit. */
+static int looks_decimal(const char *s)
+{
+    const char *p = s;
+    int digits = 0;
+    if (*p == '+' || *p == '-') p++;
+    while (*p >= '0' && *p <= '9') p++, digits++;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++) digits++;
+    if (!digits) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!(*p >= '0' && *p <= '9')) return 0;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    return *p == '\0';
+}
+
 /* Does this missing value need a policy (as opposed to a fill the schema
  * already has)? */
 static int needs_policy(const csv_load *L, size_t c)
@@ -325,7 +344,9 @@ static int pass1_record(csv_load *L, size_t line, nnt_error *err)
         }
         if (L->sch.columns[c].categorical) continue;
         float f;
-        if (!csv_parse_float(s, &f)) {
+        /* The plain decimal grammar settles nearly every field without a
+         * conversion (pass 2 converts, and reports a number out of range). */
+        if (!looks_decimal(s) && !csv_parse_float(s, &f)) {
             double v;
             if (target_number(s, &v) || errno == ERANGE) {
                 char sb[64];
@@ -651,6 +672,11 @@ static int encode_row(csv_load *L, float *x, size_t line, nnt_error *err)
         }
         if (!csv_parse_float(s, dst)) {
             char sb[64];
+            double v;
+            if (target_number(s, &v) || errno == ERANGE)
+                return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': number '%s' is out of "
+                                "the float range", L->path, line, col->name,
+                                csv_shorten(s, sb, sizeof sb));
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s'",
                             L->path, line, col->name, csv_shorten(s, sb, sizeof sb));
         }
