@@ -26,6 +26,14 @@ enum { CLI_O_IGNORE = 900, CLI_O_DELIMITER, CLI_O_MISSING };
 "                           the values are stored in the model and fill\n" \
 "                           missing values at prediction too)\n"
 
+/* The same, laid out like tune's help. */
+#define CLI_DATA_USAGE_TUNE \
+"  --ignore COL[,COL]         drop these CSV columns (IDs, free text)\n" \
+"  --delimiter C              CSV delimiter: one character or 'tab' (default:\n" \
+"                             ',', ';' or tab, detected from the header)\n" \
+"  --missing P                missing CSV values: error (default), drop, mean or\n" \
+"                             median (fills stored in the model)\n"
+
 /* Parses one of the shared data options into the process-wide CSV settings
  * that cli_load_data applies. Returns 0, or -1 after a usage error. */
 int cli_data_option(const char *cmd, int code, const char *arg);

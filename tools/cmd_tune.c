@@ -33,7 +33,7 @@ static void usage(FILE *f)
 "  --labels FILE              IDX label file of --data\n"
 "  --target COL               CSV target column (default: the last one)\n"
 "  --task T                   auto|classification|binary|regression (default auto)\n"
-CLI_DATA_USAGE
+CLI_DATA_USAGE_TUNE
 "  --valid FILE               separate validation set (default: a hold-out of --data)\n"
 "  --valid-labels FILE        IDX labels of --valid\n"
 "  --valid-fraction F         hold-out fraction (default 0.2)\n"
