@@ -32,44 +32,7 @@ nnt_csv_options nnt_csv_options_default(void)
     return o;
 }
 
-
-/* ==== Loader state ======================================================= */
-
-/* Pass 1 findings about one used column. */
-typedef struct col_stat {
-    size_t missing;      /* missing values that need a policy */
-    size_t text;         /* values that are not numbers */
-    size_t numbers;      /* values that are */
-    size_t text_line;    /* line of the first one */
-    char *text_first;    /* its value */
-} col_stat;
-
-typedef struct csv_load {
-    const char *path;
-    nnt_csv_options opt;
-    size_t ncols;
-    char **header;       /* ncols names */
-    char **fields;       /* ncols pointers into the current record */
-    csv_dict names;      /* header name -> column index */
-    size_t header_line;
-    long target_col;     /* -1: none */
-    size_t rows;         /* data records in the file */
-    nnt_schema sch;      /* the columns in use, in feature order */
-    int from_schema;     /* sch copies the caller's schema (prediction input) */
-    size_t n_used;       /* sch.n_columns once planned; raw and st have this many */
-    size_t *raw;         /* header index of each used column */
-    col_stat *st;
-    size_t *offset;      /* first feature of each used column */
-    size_t missing_rows, missing_total, first_missing_line, first_missing_col;
-    /* Target column. */
-    int target_text;     /* some value is not a number */
-    int target_nonint;   /* some numeric value is not an integer */
-    csv_dict tvals;      /* distinct values (numbers in canonical form) */
-    double tmin, tmax;
-    int classify;        /* decided after pass 1 */
-    int int_classes;     /* classes are integers: numeric order, canonical names */
-    nnt_csv_info info;
-} csv_load;
+/* ==== Loader state (the struct is in csv_internal.h) ======================= */
 
 static void load_free(csv_load *L)
 {
@@ -84,13 +47,13 @@ static void load_free(csv_load *L)
     csv_dict_free(&L->tvals);
 }
 
-static int oom(csv_load *L, nnt_error *err)
+int csv_oom(csv_load *L, nnt_error *err)
 {
     return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", L->path);
 }
 
 /* "'a', 'b', 'c'" into buf, at most `max` names, then ", ..." */
-static void name_list(char *buf, size_t len, const char *const *names, size_t n, size_t max)
+void csv_name_list(char *buf, size_t len, const char *const *names, size_t n, size_t max)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -104,7 +67,7 @@ static void name_list(char *buf, size_t len, const char *const *names, size_t n,
 }
 
 /* Splits a data record and checks it has as many fields as the header. */
-static int data_fields(csv_load *L, char *rec, size_t line, nnt_error *err)
+int csv_data_fields(csv_load *L, char *rec, size_t line, nnt_error *err)
 {
     long n = csv_split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
     if (n < 0) return (int)n;
@@ -134,7 +97,7 @@ static char detect_delimiter(const char *rec)
     return cand[best];
 }
 
-static long find_column(const csv_load *L, const char *name)
+long csv_find_column(const csv_load *L, const char *name)
 {
     return csv_dict_find(&L->names, name);
 }
@@ -158,7 +121,7 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
     if (detected) L->opt.delimiter = detect_delimiter(rec);
     /* Count on a copy: splitting rewrites the record in place. */
     char *copy = nnt_strdup(rec);
-    if (!copy) return oom(L, err);
+    if (!copy) return csv_oom(L, err);
     long n = csv_split_fields(copy, L->opt.delimiter, NULL, 0, L->path, line, err);
     nnt_free(copy);
     if (n < 0) return (int)n;
@@ -171,19 +134,19 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
     L->ncols = (size_t)n;
     L->header = nnt_calloc(L->ncols, sizeof(char *));
     L->fields = nnt_calloc(L->ncols, sizeof(char *));
-    if (!L->header || !L->fields) return oom(L, err);
+    if (!L->header || !L->fields) return csv_oom(L, err);
     csv_split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
     for (size_t j = 0; j < L->ncols; j++) {
         if (L->fields[j][0] == '\0')
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column %zu has an empty name in the "
                             "header", L->path, line, j + 1);
-        if (!(L->header[j] = nnt_strdup(L->fields[j]))) return oom(L, err);
+        if (!(L->header[j] = nnt_strdup(L->fields[j]))) return csv_oom(L, err);
     }
     /* A hash of the names keeps very wide headers (pixel columns) linear,
      * also when a schema looks its columns up by name. */
     for (size_t j = 0; j < L->ncols; j++) {
         int32_t id = csv_dict_get(&L->names, L->header[j]);
-        if (id < 0) return oom(L, err);
+        if (id < 0) return csv_oom(L, err);
         if ((size_t)id != j)
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: duplicate column name '%s' "
                             "(columns %d and %zu)", L->path, line, L->header[j], (int)id + 1, j + 1);
@@ -195,10 +158,10 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
             if (strcmp(L->sch.columns[c].name, L->header[L->ncols - 1]) == 0) L->target_col = -1;
         if (L->from_schema && L->opt.target_optional) L->target_col = -1;
     } else {
-        L->target_col = find_column(L, L->opt.target);
+        L->target_col = csv_find_column(L, L->opt.target);
         if (L->target_col < 0 && !L->opt.target_optional) {
             char list[400];
-            name_list(list, sizeof list, (const char *const *)L->header, L->ncols, 8);
+            csv_name_list(list, sizeof list, (const char *const *)L->header, L->ncols, 8);
             return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s:%zu: no target column named '%s'; "
                             "columns are %s (%zu in all)", L->path, line, L->opt.target, list,
                             L->ncols);
@@ -207,83 +170,6 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
          * may well be blank) are not read. */
         if (L->from_schema && L->opt.target_optional) L->target_col = -1;
     }
-    return NNT_OK;
-}
-
-/* The used columns: the schema's, found by name, or every column but the
- * target and the ignored ones. */
-static int plan_columns(csv_load *L, nnt_error *err)
-{
-    size_t n;
-    if (L->from_schema) {
-        n = L->sch.n_columns;
-        if (!(L->raw = nnt_calloc(n ? n : 1, sizeof(size_t)))) return oom(L, err);
-        const char **missing = nnt_calloc(n ? n : 1, sizeof(char *));
-        if (!missing) return oom(L, err);
-        size_t n_missing = 0;
-        for (size_t c = 0; c < n; c++) {
-            long j = find_column(L, L->sch.columns[c].name);
-            if (j < 0) missing[n_missing++] = L->sch.columns[c].name;
-            else L->raw[c] = (size_t)j;
-        }
-        if (n_missing) {
-            char list[600];
-            name_list(list, sizeof list, missing, n_missing, 12);
-            nnt_free(missing);
-            return nnt_fail(err, NNT_ERR_FORMAT, "%s: missing feature column%s %s that the model "
-                            "needs (%zu of %zu)", L->path, n_missing > 1 ? "s" : "", list,
-                            n_missing, n);
-        }
-        nnt_free(missing);
-    } else {
-        unsigned char *skip = nnt_calloc(L->ncols, 1);
-        if (!skip) return oom(L, err);
-        if (L->target_col >= 0) skip[L->target_col] = 1;
-        for (size_t i = 0; i < L->opt.n_ignore; i++) {
-            const char *name = L->opt.ignore[i];
-            long j = name ? find_column(L, name) : -1;
-            if (j < 0 || j == L->target_col) {
-                char list[400];
-                name_list(list, sizeof list, (const char *const *)L->header, L->ncols, 8);
-                nnt_free(skip);
-                if (j >= 0)
-                    return nnt_fail(err, NNT_ERR_ARG, "%s: cannot ignore '%s': it is the target "
-                                    "column", L->path, name);
-                return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s: no column named '%s' to ignore; "
-                                "columns are %s", L->path, name ? name : "(null)", list);
-            }
-            skip[j] = 1;
-        }
-        n = 0;
-        for (size_t j = 0; j < L->ncols; j++) n += !skip[j];
-        if (n == 0) {
-            nnt_free(skip);
-            return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: no feature columns (only the target "
-                            "column%s)", L->path, L->header_line,
-                            L->opt.n_ignore ? " and ignored columns" : "");
-        }
-        L->raw = nnt_calloc(n, sizeof(size_t));
-        L->sch.columns = nnt_calloc(n, sizeof(nnt_column));
-        if (!L->raw || !L->sch.columns) {
-            nnt_free(skip);
-            return oom(L, err);
-        }
-        L->sch.n_columns = n;
-        for (size_t j = 0, c = 0; j < L->ncols; j++) {
-            if (skip[j]) continue;
-            L->raw[c] = j;
-            L->sch.columns[c].fill = NAN;
-            if (!(L->sch.columns[c].name = nnt_strdup(L->header[j]))) {
-                nnt_free(skip);
-                return oom(L, err);
-            }
-            c++;
-        }
-        nnt_free(skip);
-    }
-    L->n_used = n;
-    if (!(L->st = nnt_calloc(n ? n : 1, sizeof(col_stat)))) return oom(L, err);
-    if (n == 0) return nnt_fail(err, NNT_ERR_ARG, "%s: the input schema has no columns", L->path);
     return NNT_OK;
 }
 
@@ -356,7 +242,7 @@ static int pass1_record(csv_load *L, size_t line, nnt_error *err)
             }
             if (st->text++ == 0) {
                 st->text_line = line;
-                if (!(st->text_first = nnt_strdup(s))) return oom(L, err);
+                if (!(st->text_first = nnt_strdup(s))) return csv_oom(L, err);
             }
         } else {
             st->numbers++;
@@ -382,13 +268,13 @@ static int pass1_record(csv_load *L, size_t line, nnt_error *err)
                                 csv_shorten(t, sb, sizeof sb));
             }
             L->target_text = 1;
-            if (csv_dict_get(&L->tvals, t) < 0) return oom(L, err);
+            if (csv_dict_get(&L->tvals, t) < 0) return csv_oom(L, err);
         } else {
             if (!is_int_value(v)) L->target_nonint = 1;
             if (L->tvals.n == 0 || v < L->tmin) L->tmin = v;
             if (L->tvals.n == 0 || v > L->tmax) L->tmax = v;
             snprintf(canon, sizeof canon, "%.17g", v);
-            if (csv_dict_get(&L->tvals, canon) < 0) return oom(L, err);
+            if (csv_dict_get(&L->tvals, canon) < 0) return csv_oom(L, err);
         }
     }
     if (row_missing) L->missing_rows++;
@@ -401,12 +287,12 @@ static int pass1(csv_load *L, nnt_error *err)
     int rc = csv_reader_open(&r, L->path, err);
     if (rc < 0) return rc;
     if ((rc = read_header(L, &r, err)) < 0) goto done;
-    if ((rc = plan_columns(L, err)) < 0) goto done;
+    if ((rc = csv_plan_columns(L, err)) < 0) goto done;
     char *rec;
     size_t len, line;
     while ((rc = csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
         if (csv_is_blank(rec)) continue;
-        if ((rc = data_fields(L, rec, line, err)) < 0) goto done;
+        if ((rc = csv_data_fields(L, rec, line, err)) < 0) goto done;
         if ((rc = pass1_record(L, line, err)) < 0) goto done;
         if (L->rows == UINT32_MAX) {
             rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: more than %u data rows", L->path, line,
@@ -427,119 +313,6 @@ done:
 }
 
 /* ==== Decisions after pass 1 ============================================= */
-
-static int missing_error(csv_load *L, nnt_error *err)
-{
-    char cols[400];
-    size_t used = 0, n_cols = 0, shown = 0;
-    cols[0] = '\0';
-    for (size_t c = 0; c < L->n_used; c++) {
-        if (!L->st[c].missing) continue;
-        n_cols++;
-        if (shown == 6) continue;
-        int w = snprintf(cols + used, sizeof cols - used, "%s'%s' %zu", shown ? ", " : "",
-                         L->sch.columns[c].name, L->st[c].missing);
-        if (w < 0 || (size_t)w >= sizeof cols - used) break;
-        used += (size_t)w;
-        shown++;
-    }
-    return nnt_fail(err, NNT_ERR_FORMAT, "%s: %zu missing value%s (empty, NA, NaN or ?) in %zu "
-                    "row%s and %zu column%s (%s%s); first at line %zu, column '%s'; %s", L->path,
-                    L->missing_total, L->missing_total == 1 ? "" : "s", L->missing_rows,
-                    L->missing_rows == 1 ? "" : "s", n_cols, n_cols == 1 ? "" : "s", cols,
-                    shown < n_cols ? ", ..." : "", L->first_missing_line,
-                    L->sch.columns[L->first_missing_col].name,
-                    L->from_schema ? "the model has no fill values for them (train it with "
-                                     "--missing mean or median)"
-                                   : "drop those rows or fill the values with --missing "
-                                     "drop|mean|median");
-}
-
-static int text_error(csv_load *L, size_t c, nnt_error *err)
-{
-    char sb[64];
-    const col_stat *st = &L->st[c];
-    const char *name = L->sch.columns[c].name;
-    if (L->from_schema)
-        return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s' "
-                        "(the model reads '%s' as a numeric column)", L->path, st->text_line, name,
-                        csv_shorten(st->text_first, sb, sizeof sb), name);
-    return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s'%s; "
-                    "drop the column with --ignore %s", L->path, st->text_line, name,
-                    csv_shorten(st->text_first, sb, sizeof sb),
-                    st->numbers ? " (the column mixes numbers and text)" : "", name);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Extra pass over the file for text feature columns: their distinct values
- * become categories (byte order), or an error when there are too many. A
- * column that mixes numbers and text is taken for a numeric column with a
- * bad value, not for categories. */
-static int collect_categories(csv_load *L, nnt_error *err)
-{
-    size_t n_text = 0;
-    int maxc = L->opt.max_categories;
-    for (size_t c = 0; c < L->n_used; c++) {
-        if (!L->st[c].text) continue;
-        if (maxc <= 0 || L->st[c].numbers) return text_error(L, c, err);
-        n_text++;
-    }
-    if (n_text == 0) return NNT_OK;
-    csv_dict *d = nnt_calloc(L->n_used, sizeof(csv_dict));
-    if (!d) return oom(L, err);
-    csv_reader r;
-    int rc = csv_reader_open(&r, L->path, err);
-    if (rc < 0) {
-        nnt_free(d);
-        return rc;
-    }
-    char *rec;
-    size_t len, line;
-    do {
-        rc = csv_reader_next(&r, &rec, &len, &line, err);
-    } while (rc > 0 && csv_is_blank(rec));
-    while (rc >= 0 && (rc = csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
-        if (csv_is_blank(rec)) continue;
-        if ((rc = data_fields(L, rec, line, err)) < 0) break;
-        for (size_t c = 0; c < L->n_used; c++) {
-            if (!L->st[c].text || d[c].n > (size_t)maxc) continue;
-            const char *s = L->fields[L->raw[c]];
-            if (csv_is_missing(s)) continue;
-            if (csv_dict_get(&d[c], s) < 0) {
-                rc = oom(L, err);
-                break;
-            }
-        }
-    }
-    csv_reader_close(&r);
-    for (size_t c = 0; rc >= 0 && c < L->n_used; c++) {
-        if (!L->st[c].text) continue;
-        nnt_column *col = &L->sch.columns[c];
-        if (d[c].n > (size_t)maxc) {
-            char sb[64];
-            rc = nnt_fail(err, NNT_ERR_FORMAT, "%s: column '%s' has text values ('%s' at line %zu) "
-                          "and more than %d distinct values, too many to encode as categories; "
-                          "drop the column with --ignore %s", L->path, col->name,
-                          csv_shorten(L->st[c].text_first, sb, sizeof sb), L->st[c].text_line, maxc,
-                          col->name);
-            break;
-        }
-        qsort(d[c].names, d[c].n, sizeof(char *), cmp_str);
-        col->categorical = 1;
-        col->categories = d[c].names;
-        col->n_categories = d[c].n;
-        d[c].names = NULL;
-        d[c].n = 0;
-        L->info.categorical++;
-    }
-    for (size_t c = 0; c < L->n_used; c++) csv_dict_free(&d[c]);
-    nnt_free(d);
-    return rc < 0 ? rc : NNT_OK;
-}
 
 /* The task rule documented at NNT_CSV_MAX_CLASSES. */
 static void decide_task(csv_load *L)
@@ -702,7 +475,7 @@ static int pass2(csv_load *L, nnt_dataset *ds, nnt_error *err)
     long tc = L->target_col;
     while ((rc = csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
         if (csv_is_blank(rec)) continue;
-        if ((rc = data_fields(L, rec, line, err)) < 0) goto done;
+        if ((rc = csv_data_fields(L, rec, line, err)) < 0) goto done;
         if (dropped_row(L)) continue;
         if (row == ds->rows) goto changed;
         if ((rc = encode_row(L, ds->x + row * F, line, err)) < 0) goto done;
@@ -744,82 +517,6 @@ done:
     return rc;
 }
 
-/* ==== Fill values (training) ============================================= */
-
-static int cmp_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-/* MEAN / MEDIAN: every numeric column gets a fill value from its present
- * values (so prediction data may have missing values where the training data
- * had none), and this file's missing entries (NAN so far) take it. */
-static int fit_fills(csv_load *L, nnt_dataset *ds, nnt_error *err)
-{
-    if (L->from_schema) return NNT_OK;
-    int fill = L->opt.missing == NNT_MISSING_MEAN || L->opt.missing == NNT_MISSING_MEDIAN;
-    float *tmp = NULL;
-    if (fill && L->opt.missing == NNT_MISSING_MEDIAN &&
-        !(tmp = nnt_malloc_array(ds->rows, sizeof(float))))
-        return oom(L, err);
-    size_t F = ds->features;
-    for (size_t c = 0; c < L->n_used; c++) {
-        nnt_column *col = &L->sch.columns[c];
-        if (!fill) {
-            col->fill = NAN;
-            continue;
-        }
-        if (col->categorical) {
-            col->fill = 0.0f; /* all zeros */
-            continue;
-        }
-        size_t j = L->offset[c], n = 0;
-        double sum = 0.0;
-        for (size_t i = 0; i < ds->rows; i++) {
-            float v = ds->x[i * F + j];
-            if (isnan(v)) continue;
-            sum += v;
-            if (tmp) tmp[n] = v;
-            n++;
-        }
-        float f = 0.0f; /* a column with no values at all */
-        if (n && tmp) {
-            qsort(tmp, n, sizeof(float), cmp_float);
-            f = n % 2 ? tmp[n / 2] : (float)(0.5 * ((double)tmp[n / 2 - 1] + tmp[n / 2]));
-        } else if (n) {
-            f = (float)(sum / (double)n);
-        }
-        col->fill = f;
-        for (size_t i = 0; i < ds->rows; i++)
-            if (isnan(ds->x[i * F + j])) ds->x[i * F + j] = f;
-    }
-    nnt_free(tmp);
-    return NNT_OK;
-}
-
-/* Feature names: a numeric column's name; "name=category" for one-hot. */
-static int feature_names(csv_load *L, nnt_dataset *ds, nnt_error *err)
-{
-    ds->feature_names = nnt_calloc(ds->features, sizeof(char *));
-    if (!ds->feature_names) return oom(L, err);
-    for (size_t c = 0; c < L->n_used; c++) {
-        const nnt_column *col = &L->sch.columns[c];
-        if (!col->categorical) {
-            if (!(ds->feature_names[L->offset[c]] = nnt_strdup(col->name))) return oom(L, err);
-            continue;
-        }
-        for (size_t k = 0; k < col->n_categories; k++) {
-            size_t n = strlen(col->name) + strlen(col->categories[k]) + 2;
-            char *s = nnt_malloc(n);
-            if (!s) return oom(L, err);
-            snprintf(s, n, "%s=%s", col->name, col->categories[k]);
-            ds->feature_names[L->offset[c] + k] = s;
-        }
-    }
-    return NNT_OK;
-}
-
 /* ==== Entry point ======================================================== */
 
 int nnt_dataset_load_csv(const char *path, const nnt_csv_options *opt, nnt_dataset **out,
@@ -846,15 +543,15 @@ int nnt_dataset_load_csv(const char *path, const nnt_csv_options *opt, nnt_datas
 
     if ((rc = pass1(&L, err)) < 0) goto done;
     if (L.missing_total && (L.from_schema || L.opt.missing == NNT_MISSING_ERROR)) {
-        rc = missing_error(&L, err);
+        rc = csv_missing_error(&L, err);
         goto done;
     }
     for (size_t c = 0; L.from_schema && c < L.n_used; c++)
         if (L.st[c].text && !L.sch.columns[c].categorical) {
-            rc = text_error(&L, c, err);
+            rc = csv_text_error(&L, c, err);
             goto done;
         }
-    if (!L.from_schema && (rc = collect_categories(&L, err)) < 0) goto done;
+    if (!L.from_schema && (rc = csv_collect_categories(&L, err)) < 0) goto done;
     decide_task(&L);
 
     size_t rows = L.rows - (!L.from_schema && L.opt.missing == NNT_MISSING_DROP ? L.missing_rows : 0);
@@ -883,7 +580,7 @@ int nnt_dataset_load_csv(const char *path, const nnt_csv_options *opt, nnt_datas
     if (ds->rows > SIZE_MAX / ds->features) goto nomem;
     ds->x = nnt_malloc_array(ds->rows * ds->features, sizeof(float));
     if (!ds->x) goto nomem;
-    if ((rc = feature_names(&L, ds, err)) < 0) goto done;
+    if ((rc = csv_feature_names(&L, ds, err)) < 0) goto done;
     if (L.target_col >= 0) {
         if (!(ds->target_name = nnt_strdup(L.header[L.target_col]))) goto nomem;
         if (L.classify) ds->labels = nnt_malloc_array(ds->rows, sizeof(int32_t));
@@ -893,7 +590,7 @@ int nnt_dataset_load_csv(const char *path, const nnt_csv_options *opt, nnt_datas
         goto nomem;
     }
     if ((rc = pass2(&L, ds, err)) < 0) goto done;
-    if ((rc = fit_fills(&L, ds, err)) < 0) goto done;
+    if ((rc = csv_fit_fills(&L, ds, err)) < 0) goto done;
 
     L.info.delimiter = L.opt.delimiter;
     L.info.columns = L.ncols;
