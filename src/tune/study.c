@@ -38,8 +38,10 @@ typedef struct slot {
     double value;    /* raw metric, NAN: none */
     double oriented; /* lower is better, NAN: none */
     double spread;
+    double valid_loss; /* tie-breakers of nnt_trial_compare; NAN: unknown */
+    double n_params;
     int epochs;
-    int best_epoch;  /* the trainer's restored epoch (fold 0); 0: unknown */
+    int best_epoch;  /* the restored epoch (median over folds); 0: unknown */
     double duration; /* seconds the trial ran; NAN: unknown */
     double *inter;   /* fold-0 epoch values, oriented */
     int n_inter, cap_inter;
@@ -67,6 +69,10 @@ struct nnt_study {
     int maximize;
     uint64_t seed;
     int resumed;
+    /* model selection policy, resolved in create */
+    int refit_on;       /* a refit runs at the end */
+    int cv_auto, refit_auto, small_data;
+    size_t tuned_rows;
 
     /* state, under mu */
     pthread_mutex_t mu;
@@ -137,6 +143,7 @@ static slot *slot_new(int nspace)
     }
     sl->retry_of = -1;
     sl->value = sl->oriented = sl->spread = sl->duration = NAN;
+    sl->valid_loss = sl->n_params = NAN;
     return sl;
 }
 
@@ -153,14 +160,28 @@ static int slot_push(nnt_study *s, slot *sl)
     return NNT_OK;
 }
 
-/* Whether a trial (oriented value, number) beats the best slot. Ties go to
- * the lower trial number, so the best does not depend on finishing order. */
-static int better(const nnt_study *s, double a_oriented, int number, int best_idx)
+/* A slot as the best-trial rule sees it. */
+static nnt_trial_record slot_key(const slot *sl)
 {
-    if (!isfinite(a_oriented)) return 0;
+    nnt_trial_record r;
+    memset(&r, 0, sizeof r);
+    r.number = sl->number;
+    r.state = sl->state;
+    r.value = sl->value;
+    r.valid_loss = sl->valid_loss;
+    r.n_params = sl->n_params;
+    return r;
+}
+
+/* Whether a complete trial beats the best slot, by the one rule of
+ * nnt_trial_compare (value, then validation loss, then parameter count), so
+ * the best never depends on finishing order. */
+static int better(const nnt_study *s, const slot *a, int best_idx)
+{
+    if (a->state != NNT_TRIAL_COMPLETE || !isfinite(a->oriented)) return 0;
     if (best_idx < 0) return 1;
-    const slot *b = s->slots[best_idx];
-    return a_oriented < b->oriented || (a_oriented == b->oriented && number < b->number);
+    nnt_trial_record ka = slot_key(a), kb = slot_key(s->slots[best_idx]);
+    return nnt_trial_compare(&ka, &kb, s->maximize) < 0;
 }
 
 /* The history as the sampler and pruner see it. Views point into the slots,
@@ -300,7 +321,7 @@ static int best_epoch(const slot *sl)
  * trial at all. Called under mu when the best changes. */
 static void reserve_refit_time(nnt_study *s)
 {
-    if (!s->opt.refit || s->budget_end <= 0 || s->best < 0) return;
+    if (!s->refit_on || s->budget_end <= 0 || s->best < 0) return;
     const slot *b = s->slots[s->best];
     double need = nnt_objective_refit_estimate(&s->obj, b->duration, b->epochs, best_epoch(b));
     s->refit_estimate = need;
@@ -614,6 +635,8 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
         sl->value = o->value;
         sl->oriented = orient(s, o->value);
         sl->spread = o->value_spread;
+        sl->valid_loss = o->valid_loss;
+        sl->n_params = o->n_params;
     }
     sl->n_values = o->n_values > NNT_MAX_OBJECTIVES ? NNT_MAX_OBJECTIVES : o->n_values;
     for (int k = 0; k < sl->n_values; k++) sl->values[k] = o->values[k];
@@ -633,13 +656,15 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     rec.interrupted = o->interrupted;
     rec.n_values = sl->n_values;
     for (int k = 0; k < sl->n_values; k++) rec.values[k] = sl->values[k];
+    rec.valid_loss = sl->valid_loss;
+    rec.n_params = sl->n_params;
     nnt_error err;
     nnt_error_clear(&err);
     int r = s->storage->trial_finish(s->storage->ctx, s->study_id, &rec, &err);
     if (r < 0) set_fatal(s, &err, r);
 
     int is_best = 0;
-    if (r == NNT_OK && sl->state == NNT_TRIAL_COMPLETE && better(s, sl->oriented, sl->number, s->best)) {
+    if (r == NNT_OK && better(s, sl, s->best)) {
         is_best = 1;
         if (o->model && s->model_out) {
             /* Saved as it is found (atomically), so a killed study still
@@ -765,7 +790,7 @@ static char *build_definition(const nnt_study *s)
     json_object_object_add(b, "scaling", json_object_new_int(t->scaling));
     json_object_object_add(d, "base", b);
 
-    json_object *dd = o->data_desc ? json_tokener_parse(o->data_desc) : NULL;
+    json_object *dd = nnt_study_fingerprint(s->data.train, s->data.valid, o->data_desc);
     json_object_object_add(d, "data", dd ? dd : json_object_new_null());
 
     const char *txt = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
@@ -807,6 +832,100 @@ static const char *first_difference(const char *a, const char *b, char *buf, siz
 
 /* ---- create ----------------------------------------------------------------- */
 
+/* The model selection policy (NNT_CV_AUTO, NNT_REFIT_AUTO): small data --
+ * fewer than NNT_SMALL_DATA_ROWS rows tuned on, no separate validation set --
+ * gets k-fold cross-validation and a refit; a resumed study keeps the fold
+ * count it was stored with, so old hold-out studies resume unchanged.
+ * Returns the fold count to use (0/1: hold-out). */
+static int resolve_policy(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
+                          const char *stored_definition)
+{
+    size_t rows = nnt_dataset_rows(data->train);
+    if (opt->max_rows > 0 && opt->max_rows < rows) rows = opt->max_rows;
+    s->tuned_rows = rows; /* the rows trials train and validate on */
+    s->small_data = rows < NNT_SMALL_DATA_ROWS;
+    int auto_ok = s->small_data && !data->valid;
+    int folds = opt->cv_folds;
+    if (folds == NNT_CV_AUTO) {
+        s->cv_auto = 1;
+        folds = auto_ok ? NNT_SMALL_DATA_FOLDS : 1;
+        json_object *d = stored_definition ? json_tokener_parse(stored_definition) : NULL, *v;
+        if (d && json_object_object_get_ex(d, "cv_folds", &v) && json_object_is_type(v, json_type_int))
+            folds = json_object_get_int(v);
+        json_object_put(d);
+        if (data->valid) folds = 1;
+    }
+    if (opt->refit == NNT_REFIT_AUTO) {
+        s->refit_auto = 1;
+        s->refit_on = auto_ok;
+    } else {
+        s->refit_on = opt->refit > 0;
+    }
+    return folds;
+}
+
+/* Checks the stored definition against this one (def): data never may
+ * differ; the rest only with opt->force, which stores the new one. A stored
+ * data fingerprint of an older kind that matches is upgraded silently. */
+static int check_definition(nnt_study *s, const nnt_study_options *opt,
+                            const nnt_study_record *rec, const char *def, int created,
+                            nnt_error *err)
+{
+    nnt_storage *storage = s->storage;
+    /* A study row with the placeholder definition was created by a process
+     * that died before storing the real one: adopt it as new. */
+    int blank = !rec->definition || !strcmp(rec->definition, "{}");
+    if (created || blank) return storage->study_redefine(storage->ctx, s->study_id, def, s->seed, err);
+
+    json_object *js = json_tokener_parse(rec->definition), *jn = json_tokener_parse(def);
+    json_object *ds = NULL, *dn = NULL;
+    if (js) json_object_object_get_ex(js, "data", &ds);
+    if (jn) json_object_object_get_ex(jn, "data", &dn);
+    char what[1500];
+    int r = NNT_OK;
+    if (nnt_study_data_differs(ds, dn, what, sizeof what)) {
+        r = nnt_fail(err, NNT_ERR_ARG,
+                     "study '%s' was run on other data: %s. Its trials and saved model belong to "
+                     "that data, so it cannot continue on this data (not even with --force); "
+                     "choose a new --study name (or another --storage file)",
+                     s->name, what);
+    } else {
+        /* The rest of the definition, without the data. */
+        char *rs = NULL, *rn = NULL;
+        if (js && jn) {
+            json_object_object_del(js, "data");
+            json_object_object_del(jn, "data");
+            rs = nnt_strdup(json_object_to_json_string_ext(js, JSON_C_TO_STRING_PLAIN));
+            rn = nnt_strdup(json_object_to_json_string_ext(jn, JSON_C_TO_STRING_PLAIN));
+        }
+        int differs = !rs || !rn || strcmp(rs, rn) != 0 || rec->seed != s->seed;
+        int upgrade = strcmp(rec->definition, def) != 0; /* only the data fingerprint's form */
+        if (differs && !opt->force) {
+            char buf[600];
+            if (rec->seed != s->seed)
+                snprintf(buf, sizeof buf, "seed (stored %llu, now %llu)",
+                         (unsigned long long)rec->seed, (unsigned long long)s->seed);
+            else
+                first_difference(rs ? rs : rec->definition, rn ? rn : def, buf, sizeof buf);
+            r = nnt_fail(err, NNT_ERR_ARG,
+                         "study '%s' exists with a different %s; resume it with the same "
+                         "settings, pass --force to replace its definition (same data only), or "
+                         "choose another --study name",
+                         s->name, buf);
+        } else if (differs || upgrade) {
+            r = storage->study_redefine(storage->ctx, s->study_id, def, s->seed, err);
+        }
+        nnt_free(rs);
+        nnt_free(rn);
+    }
+    json_object_put(js);
+    json_object_put(jn);
+    if (r == NNT_OK && strcmp(rec->metric ? rec->metric : "", nnt_metric_name(s->metric)) != 0)
+        r = nnt_fail(err, NNT_ERR_ARG, "study '%s' was created with metric %s", s->name,
+                     rec->metric ? rec->metric : "?");
+    return r;
+}
+
 /* The most epochs a trial may train: the largest value of an "epochs"
  * parameter of the space, else the base option. */
 static int max_epochs_of(const nnt_space *sp, const nnt_train_options *base)
@@ -833,6 +952,8 @@ nnt_study_options nnt_study_options_default(void)
     o.sampler = "random";
     o.seed = 1;
     o.valid_fraction = 0.2;
+    o.cv_folds = NNT_CV_AUTO;
+    o.refit = NNT_REFIT_AUTO;
     o.base_model = nnt_model_options_default();
     o.base_train = nnt_train_options_default();
     return o;
@@ -851,6 +972,40 @@ static int check_metric(const nnt_dataset *ds, nnt_metric m, nnt_error *err)
                         "objective.metric: 'accuracy' needs classes but the target is numeric "
                         "(use rmse, mae, r2 or loss)");
     return NNT_OK;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* The refit epoch of a trial from its stored curves: per fold the first
+ * epoch with the best metric (lower validation loss on equal metrics, as the
+ * trainer restores), then the median over folds as the objective computes
+ * it; 0 when none. */
+static int stored_best_epoch(const nnt_study *s, const nnt_epoch_row *rows, size_t nr)
+{
+    int best[64], nb = 0;
+    size_t i = 0;
+    while (i < nr && nb < 64) {
+        int fold = rows[i].fold, at = -1;
+        double bv = NAN, bl = NAN;
+        for (; i < nr && rows[i].fold == fold; i++) {
+            double v = orient(s, nnt_metrics_get(&rows[i].valid, s->metric));
+            double l = rows[i].valid.loss;
+            if (!isfinite(v)) continue;
+            if (at < 0 || v < bv || (v == bv && isfinite(l) && !(l >= bl))) {
+                at = rows[i].epoch;
+                bv = v;
+                bl = l;
+            }
+        }
+        if (at > 0) best[nb++] = at;
+    }
+    if (nb == 0) return 0;
+    qsort(best, (size_t)nb, sizeof *best, cmp_int);
+    return best[nb / 2];
 }
 
 /* Loads the stored trials into slots; collects interrupted trials to rerun. */
@@ -880,6 +1035,8 @@ static int load_history(nnt_study *s, nnt_error *err)
             sl->value = tr->value;
             sl->oriented = orient(s, tr->value);
             sl->spread = tr->value_spread;
+            sl->valid_loss = tr->valid_loss;
+            sl->n_params = tr->n_params;
         }
         sl->n_values = tr->n_values > NNT_MAX_OBJECTIVES ? NNT_MAX_OBJECTIVES : tr->n_values;
         for (int k = 0; k < sl->n_values; k++) sl->values[k] = tr->values[k];
@@ -892,7 +1049,7 @@ static int load_history(nnt_study *s, nnt_error *err)
                 sl->active[k] = 0;
             }
         }
-        /* Fold-0 validation curve, for pruners. */
+        /* Fold-0 validation curve, for pruners; the refit epoch. */
         nnt_epoch_row *rows = NULL;
         size_t nr = 0;
         if (s->storage->epochs_load(s->storage->ctx, s->study_id, tr->number, &rows, &nr, err) ==
@@ -905,6 +1062,7 @@ static int load_history(nnt_study *s, nnt_error *err)
                     if (rows[k].fold == 0)
                         sl->inter[sl->n_inter++] = orient(s, nnt_metrics_get(&rows[k].valid, s->metric));
             }
+            sl->best_epoch = stored_best_epoch(s, rows, nr);
         }
         nnt_epoch_rows_free(rows);
         nnt_error_clear(err);
@@ -915,8 +1073,7 @@ static int load_history(nnt_study *s, nnt_error *err)
         }
         if (tr->number >= s->next_number) s->next_number = tr->number + 1;
         if (sl->state != NNT_TRIAL_RUNNING && !sl->interrupted) s->n_done++;
-        if (better(s, sl->state == NNT_TRIAL_COMPLETE ? sl->oriented : NAN, sl->number, s->best))
-            s->best = s->n_slots - 1;
+        if (better(s, sl, s->best)) s->best = s->n_slots - 1;
     }
     nnt_trial_records_free(recs, n);
     if (r < 0) return r;
@@ -947,9 +1104,13 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     if (opt->max_trials < 0) return nnt_fail(err, NNT_ERR_ARG, "budget.trials: expected a positive integer");
     if (opt->max_seconds < 0 || !isfinite(opt->max_seconds))
         return nnt_fail(err, NNT_ERR_ARG, "budget.time: expected a positive duration");
-    if (opt->cv_folds < 0 || opt->cv_folds > 64)
-        return nnt_fail(err, NNT_ERR_ARG, "options.cv_folds: expected 0 or 2..64, got %d",
+    if ((opt->cv_folds < 0 && opt->cv_folds != NNT_CV_AUTO) || opt->cv_folds > 64)
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "options.cv_folds: expected 0 or 1 (hold-out), 2..64 or NNT_CV_AUTO, got %d",
                         opt->cv_folds);
+    if (opt->refit < 0 && opt->refit != NNT_REFIT_AUTO)
+        return nnt_fail(err, NNT_ERR_ARG, "options.refit: expected 0, 1 or NNT_REFIT_AUTO, got %d",
+                        opt->refit);
     if (opt->cv_folds >= 2 && data->valid)
         return nnt_fail(err, NNT_ERR_ARG,
                         "options.cv_folds: cross-validation needs no separate validation set");
@@ -1029,7 +1190,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
             s->opt.prune_ctx = s->pruner.ctx;
         }
     }
-    if (opt->refit && data->valid) {
+    if (opt->refit > 0 && data->valid) {
         r = nnt_fail(err, NNT_ERR_ARG, "%s", NNT_REFIT_NEEDS_HOLDOUT);
         goto fail;
     }
@@ -1074,6 +1235,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     s->resumed = !created;
     s->seed = opt->seed;
     if (!created && !opt->seed_set) s->seed = rec.seed;
+    int cv_folds = resolve_policy(s, opt, data, created ? NULL : rec.definition);
 
     {
         nnt_objective_setup su;
@@ -1084,7 +1246,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
         su.base_train = opt->base_train;
         su.metric = s->metric;
         su.maximize = s->maximize;
-        su.cv_folds = opt->cv_folds;
+        su.cv_folds = cv_folds;
         su.valid_fraction = opt->valid_fraction;
         su.max_rows = opt->max_rows;
         su.split_seed = nnt_seed_derive(s->seed, SPLIT_SEED_INDEX);
@@ -1106,28 +1268,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
         r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    /* A study row with the placeholder definition was created by a process
-     * that died before storing the real one: adopt it as new. */
-    int blank = !rec.definition || !strcmp(rec.definition, "{}");
-    int differs = !created && !blank &&
-                  (strcmp(rec.definition, def) != 0 || rec.seed != s->seed);
-    if (created || blank || (differs && opt->force)) {
-        r = storage->study_redefine(storage->ctx, s->study_id, def, s->seed, err);
-    } else if (differs) {
-        char buf[600];
-        if (rec.seed != s->seed)
-            snprintf(buf, sizeof buf, "seed (stored %llu, now %llu)",
-                     (unsigned long long)rec.seed, (unsigned long long)s->seed);
-        else
-            first_difference(rec.definition ? rec.definition : "{}", def, buf, sizeof buf);
-        r = nnt_fail(err, NNT_ERR_ARG,
-                     "study '%s' exists with a different %s; resume it with the same settings, "
-                     "pass --force to replace its definition, or choose another --study name",
-                     s->name, buf);
-    } else if (strcmp(rec.metric ? rec.metric : "", nnt_metric_name(s->metric)) != 0) {
-        r = nnt_fail(err, NNT_ERR_ARG, "study '%s' was created with metric %s", s->name,
-                     rec.metric ? rec.metric : "?");
-    }
+    r = check_definition(s, opt, &rec, def, created, err);
     nnt_free(def);
     nnt_study_record_free(&rec);
     if (r < 0) goto fail;
@@ -1217,7 +1358,7 @@ int nnt_study_run(nnt_study *s, nnt_error *err)
     /* The refit's reserve moves the deadline earlier while trials run; they
      * then check it between batches, so a long epoch does not eat the
      * refit's time. */
-    if (s->opt.refit && s->budget_end > 0) ops.deadline = co_deadline;
+    if (s->refit_on && s->budget_end > 0) ops.deadline = co_deadline;
     pthread_mutex_lock(&s->mu);
     nnt_study_event e;
     event_init(s, &e, NNT_EVENT_STUDY_START, -1, NULL);
@@ -1251,7 +1392,7 @@ int nnt_study_run(nnt_study *s, nnt_error *err)
         r = s->fatal;
     } else {
         /* The cores the workers used are free now: the refit gets them all. */
-        if (s->opt.refit) r = run_refit(s, refit_threads, err);
+        if (s->refit_on) r = run_refit(s, refit_threads, err);
         if (r == NNT_OK) r = evaluate_best(s, err);
     }
     if (prev_threads > 0) nnt_blas_set_threads(prev_threads);
@@ -1310,6 +1451,18 @@ void nnt_study_get_summary(const nnt_study *s, nnt_study_summary *o)
     o->refit_note = s->refit_note;
     o->refit_trial_n_test = s->refit_trial_n_test;
     o->refit_trial_test = s->refit_trial_test;
+    o->n_folds = s->obj.n_folds;
+    o->tuned_rows = s->tuned_rows;
+    o->small_data = s->small_data;
+    o->cv_auto = s->cv_auto;
+    o->refit_auto = s->refit_auto;
+    o->refit_planned = s->refit_on;
+    if (s->best >= 0) {
+        for (int i = 0; i < s->n_slots; i++)
+            o->n_tied += s->slots[i]->state == NNT_TRIAL_COMPLETE &&
+                         s->slots[i]->value == s->slots[s->best]->value;
+        o->ties_noteworthy = nnt_ties_noteworthy(o->n_tied, o->n_complete);
+    }
     pthread_mutex_unlock(&m->mu);
     if (o->n_objectives > 1) {
         int np = nnt_study_pareto(s, NULL, 0, NULL);

@@ -45,7 +45,11 @@ typedef struct nnt_trial_outcome {
     nnt_trial_state state;
     double value, value_spread; /* raw metric; NAN: none */
     int epochs;
-    int best_epoch;             /* fold 0's restored (best) epoch; 0: unknown */
+    int best_epoch;             /* the restored (best) epoch: fold 0's under a hold-out,
+                                   the median of the folds' under k-fold; 0: unknown */
+    double valid_loss;          /* validation loss at the restored epoch (mean over
+                                   folds); NAN: none. Tie-breaker (nnt_trial_compare) */
+    double n_params;            /* trainable parameters of the model; NAN: none */
     double duration;
     int interrupted;            /* stopped by the study (stop request, time budget) */
     char error[512];            /* failure reason; empty if none */
@@ -185,5 +189,23 @@ int study_pruner_parse(const char *name, const char *options_json, const char *p
 /* Creates the pruner of a checked configuration (zeroed table for none). */
 int study_pruner_make(const study_pruner_conf *c, const char *path, nnt_pruner *out,
                       nnt_error *err);
+
+/* ---- Data fingerprint (study_fingerprint.c) -------------------------------- */
+
+struct json_object;
+/* 64-bit hash of a data set's shape, feature matrix and targets. */
+uint64_t nnt_dataset_content_hash(const nnt_dataset *ds);
+/* The "data" object of a study definition: rows, features, task, classes,
+ * target, feature_names (named columns only), hash, and valid {rows, hash}
+ * when a separate validation set is given; then extra_json's other keys.
+ * NULL when out of memory. */
+struct json_object *nnt_study_fingerprint(const nnt_dataset *train, const nnt_dataset *valid,
+                                          const char *extra_json);
+/* Whether the data now (a fingerprint) differs from the stored one; buf
+ * names every difference ("rows (stored 178, now 569), ..."). A stored
+ * fingerprint without a hash (older studies) is compared on the keys it
+ * has; NULL (none stored) never differs. */
+int nnt_study_data_differs(struct json_object *stored, struct json_object *now, char *buf,
+                           size_t n);
 
 #endif
