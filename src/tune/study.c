@@ -799,132 +799,7 @@ static char *build_definition(const nnt_study *s)
     return out;
 }
 
-/* Names the first top-level key whose value differs (into buf). */
-static const char *first_difference(const char *a, const char *b, char *buf, size_t n)
-{
-    json_object *ja = json_tokener_parse(a), *jb = json_tokener_parse(b);
-    snprintf(buf, n, "the definition");
-    if (ja && jb && json_object_is_type(ja, json_type_object)) {
-        json_object_object_foreach(jb, key, vb) {
-            json_object *va = NULL;
-            int has = json_object_object_get_ex(ja, key, &va);
-            const char *sa = has ? json_object_to_json_string_ext(va, JSON_C_TO_STRING_PLAIN) : "(none)";
-            const char *sb = json_object_to_json_string_ext(vb, JSON_C_TO_STRING_PLAIN);
-            if (strcmp(sa, sb)) {
-                snprintf(buf, n, "%s (stored %.200s, now %.200s)", key, sa, sb);
-                break;
-            }
-        }
-        /* A key only the stored definition has (e.g. a pruner). */
-        if (!strcmp(buf, "the definition")) {
-            json_object_object_foreach(ja, ka, va) {
-                if (json_object_object_get_ex(jb, ka, NULL)) continue;
-                snprintf(buf, n, "%s (stored %.200s, now (none))", ka,
-                         json_object_to_json_string_ext(va, JSON_C_TO_STRING_PLAIN));
-                break;
-            }
-        }
-    }
-    json_object_put(ja);
-    json_object_put(jb);
-    return buf;
-}
-
 /* ---- create ----------------------------------------------------------------- */
-
-/* The model selection policy (NNT_CV_AUTO, NNT_REFIT_AUTO): small data --
- * fewer than NNT_SMALL_DATA_ROWS rows tuned on, no separate validation set --
- * gets k-fold cross-validation and a refit; a resumed study keeps the fold
- * count it was stored with, so old hold-out studies resume unchanged.
- * Returns the fold count to use (0/1: hold-out). */
-static int resolve_policy(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
-                          const char *stored_definition)
-{
-    size_t rows = nnt_dataset_rows(data->train);
-    if (opt->max_rows > 0 && opt->max_rows < rows) rows = opt->max_rows;
-    s->tuned_rows = rows; /* the rows trials train and validate on */
-    s->small_data = rows < NNT_SMALL_DATA_ROWS;
-    int auto_ok = s->small_data && !data->valid;
-    int folds = opt->cv_folds;
-    if (folds == NNT_CV_AUTO) {
-        s->cv_auto = 1;
-        folds = auto_ok ? NNT_SMALL_DATA_FOLDS : 1;
-        json_object *d = stored_definition ? json_tokener_parse(stored_definition) : NULL, *v;
-        if (d && json_object_object_get_ex(d, "cv_folds", &v) && json_object_is_type(v, json_type_int))
-            folds = json_object_get_int(v);
-        json_object_put(d);
-        if (data->valid) folds = 1;
-    }
-    if (opt->refit == NNT_REFIT_AUTO) {
-        s->refit_auto = 1;
-        s->refit_on = auto_ok;
-    } else {
-        s->refit_on = opt->refit > 0;
-    }
-    return folds;
-}
-
-/* Checks the stored definition against this one (def): data never may
- * differ; the rest only with opt->force, which stores the new one. A stored
- * data fingerprint of an older kind that matches is upgraded silently. */
-static int check_definition(nnt_study *s, const nnt_study_options *opt,
-                            const nnt_study_record *rec, const char *def, int created,
-                            nnt_error *err)
-{
-    nnt_storage *storage = s->storage;
-    /* A study row with the placeholder definition was created by a process
-     * that died before storing the real one: adopt it as new. */
-    int blank = !rec->definition || !strcmp(rec->definition, "{}");
-    if (created || blank) return storage->study_redefine(storage->ctx, s->study_id, def, s->seed, err);
-
-    json_object *js = json_tokener_parse(rec->definition), *jn = json_tokener_parse(def);
-    json_object *ds = NULL, *dn = NULL;
-    if (js) json_object_object_get_ex(js, "data", &ds);
-    if (jn) json_object_object_get_ex(jn, "data", &dn);
-    char what[1500];
-    int r = NNT_OK;
-    if (nnt_study_data_differs(ds, dn, what, sizeof what)) {
-        r = nnt_fail(err, NNT_ERR_ARG,
-                     "study '%s' was run on other data: %s. Its trials and saved model belong to "
-                     "that data, so it cannot continue on this data (not even with --force); "
-                     "choose a new --study name (or another --storage file)",
-                     s->name, what);
-    } else {
-        /* The rest of the definition, without the data. */
-        char *rs = NULL, *rn = NULL;
-        if (js && jn) {
-            json_object_object_del(js, "data");
-            json_object_object_del(jn, "data");
-            rs = nnt_strdup(json_object_to_json_string_ext(js, JSON_C_TO_STRING_PLAIN));
-            rn = nnt_strdup(json_object_to_json_string_ext(jn, JSON_C_TO_STRING_PLAIN));
-        }
-        int differs = !rs || !rn || strcmp(rs, rn) != 0 || rec->seed != s->seed;
-        int upgrade = strcmp(rec->definition, def) != 0; /* only the data fingerprint's form */
-        if (differs && !opt->force) {
-            char buf[600];
-            if (rec->seed != s->seed)
-                snprintf(buf, sizeof buf, "seed (stored %llu, now %llu)",
-                         (unsigned long long)rec->seed, (unsigned long long)s->seed);
-            else
-                first_difference(rs ? rs : rec->definition, rn ? rn : def, buf, sizeof buf);
-            r = nnt_fail(err, NNT_ERR_ARG,
-                         "study '%s' exists with a different %s; resume it with the same "
-                         "settings, pass --force to replace its definition (same data only), or "
-                         "choose another --study name",
-                         s->name, buf);
-        } else if (differs || upgrade) {
-            r = storage->study_redefine(storage->ctx, s->study_id, def, s->seed, err);
-        }
-        nnt_free(rs);
-        nnt_free(rn);
-    }
-    json_object_put(js);
-    json_object_put(jn);
-    if (r == NNT_OK && strcmp(rec->metric ? rec->metric : "", nnt_metric_name(s->metric)) != 0)
-        r = nnt_fail(err, NNT_ERR_ARG, "study '%s' was created with metric %s", s->name,
-                     rec->metric ? rec->metric : "?");
-    return r;
-}
 
 /* The most epochs a trial may train: the largest value of an "epochs"
  * parameter of the space, else the base option. */
@@ -972,40 +847,6 @@ static int check_metric(const nnt_dataset *ds, nnt_metric m, nnt_error *err)
                         "objective.metric: 'accuracy' needs classes but the target is numeric "
                         "(use rmse, mae, r2 or loss)");
     return NNT_OK;
-}
-
-static int cmp_int(const void *a, const void *b)
-{
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
-}
-
-/* The refit epoch of a trial from its stored curves: per fold the first
- * epoch with the best metric (lower validation loss on equal metrics, as the
- * trainer restores), then the median over folds as the objective computes
- * it; 0 when none. */
-static int stored_best_epoch(const nnt_study *s, const nnt_epoch_row *rows, size_t nr)
-{
-    int best[64], nb = 0;
-    size_t i = 0;
-    while (i < nr && nb < 64) {
-        int fold = rows[i].fold, at = -1;
-        double bv = NAN, bl = NAN;
-        for (; i < nr && rows[i].fold == fold; i++) {
-            double v = orient(s, nnt_metrics_get(&rows[i].valid, s->metric));
-            double l = rows[i].valid.loss;
-            if (!isfinite(v)) continue;
-            if (at < 0 || v < bv || (v == bv && isfinite(l) && !(l >= bl))) {
-                at = rows[i].epoch;
-                bv = v;
-                bl = l;
-            }
-        }
-        if (at > 0) best[nb++] = at;
-    }
-    if (nb == 0) return 0;
-    qsort(best, (size_t)nb, sizeof *best, cmp_int);
-    return best[nb / 2];
 }
 
 /* Loads the stored trials into slots; collects interrupted trials to rerun. */
@@ -1062,7 +903,7 @@ static int load_history(nnt_study *s, nnt_error *err)
                     if (rows[k].fold == 0)
                         sl->inter[sl->n_inter++] = orient(s, nnt_metrics_get(&rows[k].valid, s->metric));
             }
-            sl->best_epoch = stored_best_epoch(s, rows, nr);
+            sl->best_epoch = nnt_stored_best_epoch(rows, nr, s->metric, s->maximize);
         }
         nnt_epoch_rows_free(rows);
         nnt_error_clear(err);
@@ -1235,7 +1076,12 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     s->resumed = !created;
     s->seed = opt->seed;
     if (!created && !opt->seed_set) s->seed = rec.seed;
-    int cv_folds = resolve_policy(s, opt, data, created ? NULL : rec.definition);
+    study_policy pol = nnt_study_resolve_policy(opt, data, created ? NULL : rec.definition);
+    s->tuned_rows = pol.tuned_rows;
+    s->small_data = pol.small_data;
+    s->cv_auto = pol.cv_auto;
+    s->refit_auto = pol.refit_auto;
+    s->refit_on = pol.refit;
 
     {
         nnt_objective_setup su;
@@ -1246,7 +1092,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
         su.base_train = opt->base_train;
         su.metric = s->metric;
         su.maximize = s->maximize;
-        su.cv_folds = cv_folds;
+        su.cv_folds = pol.cv_folds;
         su.valid_fraction = opt->valid_fraction;
         su.max_rows = opt->max_rows;
         su.split_seed = nnt_seed_derive(s->seed, SPLIT_SEED_INDEX);
@@ -1268,7 +1114,11 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
         r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    r = check_definition(s, opt, &rec, def, created, err);
+    {
+        study_definition_check ck = {s->storage, s->study_id, s->name, s->seed,
+                                     nnt_metric_name(s->metric), opt->force, created};
+        r = nnt_study_check_definition(&ck, &rec, def, err);
+    }
     nnt_free(def);
     nnt_study_record_free(&rec);
     if (r < 0) goto fail;

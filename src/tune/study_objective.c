@@ -228,6 +228,29 @@ static int on_progress(const nnt_progress *p, void *userdata)
     return NNT_PRUNED;
 }
 
+int nnt_stored_best_epoch(const nnt_epoch_row *rows, size_t nr, nnt_metric metric, int maximize)
+{
+    int best[64], nb = 0;
+    size_t i = 0;
+    while (i < nr && nb < 64) {
+        int fold = rows[i].fold, at = -1;
+        double bv = NAN, bl = NAN;
+        for (; i < nr && rows[i].fold == fold; i++) {
+            double v = nnt_metrics_get(&rows[i].valid, metric);
+            double l = rows[i].valid.loss;
+            if (!isfinite(v)) continue;
+            if (maximize) v = -v;
+            if (at < 0 || v < bv || (v == bv && isfinite(l) && !(l >= bl))) {
+                at = rows[i].epoch;
+                bv = v;
+                bl = l;
+            }
+        }
+        if (at > 0) best[nb++] = at;
+    }
+    return median_epoch(best, nb);
+}
+
 void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, int worker,
                        const nnt_trial_task *task, nnt_trial_outcome *out)
 {

@@ -1,4 +1,5 @@
-/* The data fingerprint of a study definition, and the rule for comparing it.
+/* The data fingerprint of a study definition, and the comparison of a
+ * stored definition with the one a resume would store.
  *
  * A study's trials are scores on one data set; resuming it on other data
  * would mix scores that cannot be compared, and the saved best model would
@@ -11,6 +12,9 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
 
 #include "tune/study_internal.h"
 
@@ -190,3 +194,137 @@ int nnt_study_data_differs(json_object *stored, json_object *now, char *buf, siz
     }
     return buf[0] != '\0';
 }
+
+/* ---- the model selection policy -------------------------------------------- */
+
+/* The model selection policy (NNT_CV_AUTO, NNT_REFIT_AUTO): small data --
+ * fewer than NNT_SMALL_DATA_ROWS rows tuned on, no separate validation set --
+ * gets k-fold cross-validation and a refit; a resumed study keeps the fold
+ * count it was stored with, so old hold-out studies resume unchanged.
+ */
+study_policy nnt_study_resolve_policy(const nnt_study_options *opt, const nnt_study_data *data,
+                                      const char *stored_definition)
+{
+    study_policy p;
+    memset(&p, 0, sizeof p);
+    study_policy *s = &p;
+    size_t rows = nnt_dataset_rows(data->train);
+    if (opt->max_rows > 0 && opt->max_rows < rows) rows = opt->max_rows;
+    s->tuned_rows = rows;
+    s->small_data = rows < NNT_SMALL_DATA_ROWS;
+    int auto_ok = s->small_data && !data->valid;
+    int folds = opt->cv_folds;
+    if (folds == NNT_CV_AUTO) {
+        s->cv_auto = 1;
+        folds = auto_ok ? NNT_SMALL_DATA_FOLDS : 1;
+        json_object *d = stored_definition ? json_tokener_parse(stored_definition) : NULL, *v;
+        if (d && json_object_object_get_ex(d, "cv_folds", &v) && json_object_is_type(v, json_type_int))
+            folds = json_object_get_int(v);
+        json_object_put(d);
+        if (data->valid) folds = 1;
+    }
+    if (opt->refit == NNT_REFIT_AUTO) {
+        s->refit_auto = 1;
+        s->refit = auto_ok;
+    } else {
+        s->refit = opt->refit > 0;
+    }
+    s->cv_folds = folds;
+    return p;
+}
+
+/* ---- the stored definition against this one ------------------------------- */
+
+/* Names the first top-level key whose value differs (into buf). */
+static const char *first_difference(const char *a, const char *b, char *buf, size_t n)
+{
+    json_object *ja = json_tokener_parse(a), *jb = json_tokener_parse(b);
+    snprintf(buf, n, "the definition");
+    if (ja && jb && json_object_is_type(ja, json_type_object)) {
+        json_object_object_foreach(jb, key, vb) {
+            json_object *va = NULL;
+            int has = json_object_object_get_ex(ja, key, &va);
+            const char *sa = has ? json_object_to_json_string_ext(va, JSON_C_TO_STRING_PLAIN) : "(none)";
+            const char *sb = json_object_to_json_string_ext(vb, JSON_C_TO_STRING_PLAIN);
+            if (strcmp(sa, sb)) {
+                snprintf(buf, n, "%s (stored %.200s, now %.200s)", key, sa, sb);
+                break;
+            }
+        }
+        /* A key only the stored definition has (e.g. a pruner). */
+        if (!strcmp(buf, "the definition")) {
+            json_object_object_foreach(ja, ka, va) {
+                if (json_object_object_get_ex(jb, ka, NULL)) continue;
+                snprintf(buf, n, "%s (stored %.200s, now (none))", ka,
+                         json_object_to_json_string_ext(va, JSON_C_TO_STRING_PLAIN));
+                break;
+            }
+        }
+    }
+    json_object_put(ja);
+    json_object_put(jb);
+    return buf;
+}
+
+/* Checks the stored definition against this one (def): data never may
+ * differ; the rest only with s->force, which stores the new one. A stored
+ * data fingerprint of an older kind that matches is upgraded silently. */
+int nnt_study_check_definition(const study_definition_check *s, const nnt_study_record *rec,
+                               const char *def, nnt_error *err)
+{
+    nnt_storage *storage = s->storage;
+    int created = s->created;
+    /* A study row with the placeholder definition was created by a process
+     * that died before storing the real one: adopt it as new. */
+    int blank = !rec->definition || !strcmp(rec->definition, "{}");
+    if (created || blank) return storage->study_redefine(storage->ctx, s->study_id, def, s->seed, err);
+
+    json_object *js = json_tokener_parse(rec->definition), *jn = json_tokener_parse(def);
+    json_object *ds = NULL, *dn = NULL;
+    if (js) json_object_object_get_ex(js, "data", &ds);
+    if (jn) json_object_object_get_ex(jn, "data", &dn);
+    char what[1500];
+    int r = NNT_OK;
+    if (nnt_study_data_differs(ds, dn, what, sizeof what)) {
+        r = nnt_fail(err, NNT_ERR_ARG,
+                     "study '%s' was run on other data: %s. Its trials and saved model belong to "
+                     "that data, so it cannot continue on this data (not even with --force); "
+                     "choose a new --study name (or another --storage file)",
+                     s->name, what);
+    } else {
+        /* The rest of the definition, without the data. */
+        char *rs = NULL, *rn = NULL;
+        if (js && jn) {
+            json_object_object_del(js, "data");
+            json_object_object_del(jn, "data");
+            rs = nnt_strdup(json_object_to_json_string_ext(js, JSON_C_TO_STRING_PLAIN));
+            rn = nnt_strdup(json_object_to_json_string_ext(jn, JSON_C_TO_STRING_PLAIN));
+        }
+        int differs = !rs || !rn || strcmp(rs, rn) != 0 || rec->seed != s->seed;
+        int upgrade = strcmp(rec->definition, def) != 0; /* only the data fingerprint's form */
+        if (differs && !s->force) {
+            char buf[600];
+            if (rec->seed != s->seed)
+                snprintf(buf, sizeof buf, "seed (stored %llu, now %llu)",
+                         (unsigned long long)rec->seed, (unsigned long long)s->seed);
+            else
+                first_difference(rs ? rs : rec->definition, rn ? rn : def, buf, sizeof buf);
+            r = nnt_fail(err, NNT_ERR_ARG,
+                         "study '%s' exists with a different %s; resume it with the same "
+                         "settings, pass --force to replace its definition (same data only), or "
+                         "choose another --study name",
+                         s->name, buf);
+        } else if (differs || upgrade) {
+            r = storage->study_redefine(storage->ctx, s->study_id, def, s->seed, err);
+        }
+        nnt_free(rs);
+        nnt_free(rn);
+    }
+    json_object_put(js);
+    json_object_put(jn);
+    if (r == NNT_OK && strcmp(rec->metric ? rec->metric : "", s->metric) != 0)
+        r = nnt_fail(err, NNT_ERR_ARG, "study '%s' was created with metric %s", s->name,
+                     rec->metric ? rec->metric : "?");
+    return r;
+}
+
