@@ -7,7 +7,10 @@
  * data set). So the stored definition records what the study tuned on --
  * rows, feature columns and their names, target name, task, classes and a
  * 64-bit hash of the feature matrix and targets -- and a resume on data that
- * differs in any of them is refused, --force or not. */
+ * differs in any of them is refused, --force or not.
+ *
+ * Also the small-data policy (NNT_CV_AUTO, NNT_REFIT_AUTO), which decides
+ * the cv_folds part of the definition. */
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -15,13 +18,14 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-
 #include "tune/study_internal.h"
 
-/* FNV-1a style mixing over 32-bit words, in four independent lanes so the
- * multiplications overlap (Fashion-MNIST's 47 M words hash in ~50 ms), then
- * folded together with the length. Not cryptographic: it tells data sets
- * apart, it does not resist forgery. */
+/* FNV-1a style mixing over 64-bit words (two 32-bit values each), in four
+ * independent lanes so the multiplications overlap, then folded together
+ * with the length. Fashion-MNIST's 47 M values hashed in 0.12-0.13 s on
+ * the 2-vCPU development machine under a load average of 12 (32-bit words
+ * took 0.3-0.46 s). Not cryptographic: it tells data
+ * sets apart, it does not resist forgery. */
 #define FNV_PRIME 0x100000001b3ULL
 #define FNV_BASIS 0xcbf29ce484222325ULL
 
@@ -36,11 +40,17 @@ static void hash_init(hash4 *s)
     s->n = 0;
 }
 
+/* n 32-bit words (float or int32 bit patterns). */
 static void hash_words(hash4 *s, const uint32_t *w, size_t n)
 {
     size_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int k = 0; k < 4; k++) s->h[k] = (s->h[k] ^ w[i + (size_t)k]) * FNV_PRIME;
+    for (; i + 8 <= n; i += 8) {
+        for (int k = 0; k < 4; k++) {
+            uint64_t v;
+            memcpy(&v, w + i + 2 * (size_t)k, sizeof v);
+            s->h[k] = (s->h[k] ^ v) * FNV_PRIME;
+        }
+    }
     for (; i < n; i++) s->h[0] = (s->h[0] ^ w[i]) * FNV_PRIME;
     s->n += n;
 }
