@@ -74,6 +74,7 @@ typedef struct run_out {
     nnt_trial_record *t;
     size_t n;
     char definition[8192];
+    char refit_note[512];
 } run_out;
 
 static run_out run_study(const char *db, const nnt_study_options *o, const nnt_space *sp,
@@ -89,7 +90,10 @@ static run_out run_study(const char *db, const nnt_study_options *o, const nnt_s
     out.rc = nnt_study_create(o, sp, data, &st, &s, &err);
     if (out.rc == NNT_OK && run) out.rc = nnt_study_run(s, &err);
     snprintf(out.msg, sizeof out.msg, "%s", err.message);
-    if (s) nnt_study_get_summary(s, &out.sum);
+    if (s) {
+        nnt_study_get_summary(s, &out.sum);
+        snprintf(out.refit_note, sizeof out.refit_note, "%s", out.sum.refit_note);
+    }
     nnt_study_free(s);
     nnt_study_record rec;
     if (nnt_storage_find_study(&st, o->name, &rec, &err) == NNT_OK) {
@@ -268,6 +272,30 @@ static void test_small_data_cv_and_refit_by_default(void **state)
     nnt_dataset_free(ds);
 }
 
+/* With a time budget the trials stop early enough for the refit even when
+ * it takes hundredths of a second (small data): the reserve has a floor
+ * (min(2 s, 5 % of the budget)) for the moment the trials take to stop.
+ * Without it, 30-second studies on 178 and 300 rows skipped their refits
+ * with "needs about 0 s and 0 s of the time budget were left". */
+static void test_small_refit_fits_time_budget(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = tu_blobs(6, 90);
+    nnt_space *sp = space_of("lr=0.01:0.3:log", NULL);
+    nnt_study_options o = small_options();
+    o.sampler = "random";
+    o.max_seconds = 4;
+    o.model_out = tu_path("budget.nnt");
+    nnt_study_data data = {ds, NULL, NULL};
+    run_out a = run_study(tu_path("budget.db"), &o, sp, &data, 1);
+    assert_int_equal(a.rc, NNT_OK);
+    assert_true(a.n > 5); /* the budget, not the trials, ended the search */
+    if (a.sum.refit != 1) fail_msg("refit %d: %s", a.sum.refit, a.refit_note);
+    run_free(&a);
+    nnt_space_free(sp);
+    nnt_dataset_free(ds);
+}
+
 static void test_large_data_keeps_holdout(void **state)
 {
     (void)state;
@@ -424,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_compare_rule),
         cmocka_unit_test(test_ties_broken_by_loss_in_a_study),
         cmocka_unit_test(test_small_data_cv_and_refit_by_default),
+        cmocka_unit_test(test_small_refit_fits_time_budget),
         cmocka_unit_test(test_large_data_keeps_holdout),
         cmocka_unit_test(test_other_data_refused_even_with_force),
         cmocka_unit_test(test_old_fingerprint),

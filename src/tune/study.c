@@ -325,6 +325,12 @@ static void reserve_refit_time(nnt_study *s)
     const slot *b = s->slots[s->best];
     double need = nnt_objective_refit_estimate(&s->obj, b->duration, b->epochs, best_epoch(b));
     s->refit_estimate = need;
+    /* Stopping the trials takes a moment (the batch in flight, the last
+     * tells): small-data refits, estimated at hundredths of a second, found
+     * nothing of the budget left once the trials had stopped and were
+     * skipped. So the reserve is at least min(2 s, 5 % of the budget). */
+    double floor_s = fmin(2.0, 0.05 * s->opt.max_seconds);
+    if (need < floor_s) need = floor_s;
     double cap = 0.4 * s->opt.max_seconds;
     if (need > cap) need = cap;
     /* A best found too late for its refit does not stop the search: the
