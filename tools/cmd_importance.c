@@ -103,11 +103,14 @@ int cmd_importance(int argc, char **argv)
     nnt_error err;
     nnt_error_clear(&err);
 
-    json_object *def = rec.definition ? json_tokener_parse(rec.definition) : NULL;
-    json_object *sp = NULL;
-    if (!def || !json_object_object_get_ex(def, "space", &sp) ||
-        nnt_space_from_json(json_object_to_json_string_ext(sp, JSON_C_TO_STRING_PLAIN), &space,
-                            &err) < 0) {
+    nnt_study_definition def;
+    int dr = nnt_study_definition_parse(rec.definition, &def, &err);
+    /* No definition or no space in it: nothing more to say than that. */
+    if (dr < 0) nnt_error_clear(&err);
+    else if ((dr = nnt_study_definition_space(&def, &space, &err)) == NNT_ERR_NOT_FOUND)
+        nnt_error_clear(&err);
+    nnt_study_definition_free(&def);
+    if (dr < 0) {
         cli_error(CMD, "study '%s': its stored definition has no readable search space%s%s",
                   rec.name, err.message[0] ? ": " : "", err.message);
         rc = EXIT_RUNTIME;
@@ -134,7 +137,9 @@ int cmd_importance(int argc, char **argv)
      * resumed with --force may hold trials of an older space), with their
      * fold-0 validation curves, oriented so that lower is better. */
     int m = 0, n_complete = 0;
-    nnt_metric metric = (nnt_metric)nnt_metric_from_name(rec.metric);
+    /* A user objective's value of its own name is stored as loss. */
+    int mi = nnt_metric_from_name(rec.metric);
+    nnt_metric metric = mi > 0 ? (nnt_metric)mi : NNT_METRIC_LOSS;
     for (size_t i = 0; i < n; i++) {
         if ((t[i].state != NNT_TRIAL_COMPLETE && t[i].state != NNT_TRIAL_PRUNED) ||
             !isfinite(t[i].value))
@@ -248,7 +253,6 @@ int cmd_importance(int argc, char **argv)
         if (scored < WANT_TRIALS) printf("Few trials: treat these shares as a rough guide.\n");
     }
 done:
-    json_object_put(def);
     for (size_t i = 0; curves && i < n; i++) free(curves[i]);
     free(curves);
     free(views);
