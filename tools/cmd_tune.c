@@ -678,6 +678,7 @@ int cmd_tune(int argc, char **argv)
     /* Everything the options can be checked for before any data is read. */
     if ((r = nnt_study_options_check(&so, &err)) < 0) {
         sc_study_error(CMD, r, &err);
+        fprintf(stderr, "Try 'nntune %s --help' for more information.\n", CMD);
         rc = EXIT_USAGE;
         goto done;
     }

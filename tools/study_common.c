@@ -171,8 +171,9 @@ int sc_objectives(const nnt_study_record *rec, const char **names, int *maximize
 int sc_study_error(const char *cmd, int code, const nnt_error *err)
 {
     static const char *const map[][2] = {
-        {"set options.force", "pass --force"}, {"options.force", "--force"},
-        {"study.name", "--study name"},        {"another storage file", "another --storage file"},
+        {"set options.force", "pass --force"}, {"not even options.force", "not even --force"},
+        {"options.force", "--force"},
+        {"another study.name", "another --study name"}, {"study.name", "--study name"},        {"another storage file", "another --storage file"},
         {"(budget.trials)", "(--trials)"},     {"(budget.time)", "(--time)"},
     };
     if (!err || !err->message[0]) return cli_lib_error(cmd, code, err);

@@ -1103,6 +1103,12 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     nnt_free(def);
     nnt_study_record_free(&rec);
     if (r < 0) goto fail;
+    if (!s->user && nnt_space_any_names(s->space)) {
+        r = nnt_fail(err, NNT_ERR_ARG,
+                     "space: made for a user objective (nnt_space_new_any); nntune's MLP "
+                     "trainer takes its own parameter names");
+        goto fail;
+    }
 
     if ((r = nnt_study_sampler_create(s->sampler_name, s->sampler_options, s->space, s->seed,
                                       &s->sampler, err)) < 0) {

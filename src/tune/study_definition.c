@@ -279,6 +279,20 @@ static const char *first_difference(const char *a, const char *b, char *buf, siz
     return buf;
 }
 
+/* "nntune's MLP trainer" (returns 0) or "the user objective 'NAME'"
+ * (returns 1), from a definition's "objective" key. */
+static int objective_words(json_object *def, char *buf, size_t n)
+{
+    json_object *o = NULL, *nm = NULL;
+    if (!def || !json_object_object_get_ex(def, "objective", &o) ||
+        !json_object_object_get_ex(o, "name", &nm)) {
+        snprintf(buf, n, "nntune's MLP trainer");
+        return 0;
+    }
+    snprintf(buf, n, "the user objective '%.64s'", json_object_get_string(nm));
+    return 1;
+}
+
 /* Checks the stored definition against this one (def): data never may
  * differ; the rest only with s->force, which stores the new one. A stored
  * data fingerprint of an older kind that matches is upgraded silently. */
@@ -298,7 +312,14 @@ int nnt_study_check_definition(const study_definition_check *s, const nnt_study_
     if (jn) json_object_object_get_ex(jn, "data", &dn);
     char what[1500];
     int r = NNT_OK;
-    if (nnt_study_data_differs(ds, dn, what, sizeof what)) {
+    char was[120], now[120];
+    if (objective_words(js, was, sizeof was) != objective_words(jn, now, sizeof now)) {
+        /* Trials of one objective mean nothing to another. */
+        r = nnt_fail(err, NNT_ERR_ARG,
+                     "study '%s' tunes %s, not %s; a study keeps its objective (not even "
+                     "options.force changes it): choose another study.name",
+                     s->name, was, now);
+    } else if (nnt_study_data_differs(ds, dn, what, sizeof what)) {
         r = nnt_fail(err, NNT_ERR_ARG,
                      "study '%s' was run on other data: %s. Its trials and saved model belong to "
                      "that data, so it cannot continue on this data (not even with options.force); "
