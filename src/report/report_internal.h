@@ -99,6 +99,13 @@ double report_metric(const nnt_metrics *m, const char *name);
 int report_has_values(const nnt_report *r, const rtrial *t);
 /* Oriented so that lower is better. */
 double report_orient(const nnt_report *r, double v);
+/* 1 for metrics where larger is better ("accuracy", "r2"). */
+int report_metric_up(const char *name);
+
+/* ---- Summary steps of nnt_report_load (each fails only with NNT_ERR_NOMEM) - */
+int report_compute_importance(nnt_report *r, nnt_error *err); /* report_importance.c */
+int report_compute_trial_facts(nnt_report *r, nnt_error *err); /* report_facts.c */
+int report_compute_suggestion(nnt_report *r, nnt_error *err); /* report_suggest.c */
 /* Plain-text sentences of the summary (shared by HTML and Markdown):
  * malloc'd array of malloc'd strings, NULL on out of memory. */
 char **report_findings(const nnt_report *r, int *n);
