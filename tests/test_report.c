@@ -613,7 +613,8 @@ static void test_single_trial(void **state)
     assert_true(s->has_test);
     assert_true(s->test_value == 0.75);
     assert_int_equal(s->n_top, 1);
-    tu_assert_contains(s->importance_note, "at least 4 complete trials");
+    tu_assert_contains(s->importance_note,
+                       "this study has 1 complete trial; importance needs at least 4");
     char *html = render(r, NNT_REPORT_HTML);
     assert_null(strstr(html, "No completed trials yet"));
     /* importance and pareto are notes; the rest are drawn */

@@ -46,8 +46,12 @@ typedef struct nnt_report_param {
     nnt_param_kind kind;
     int log;
     double low, high;          /* INT/FLOAT: the study's range */
-    double importance;         /* share of the objective's variance in [0, 1];
-                                  NAN when not computed (see importance_note) */
+    double importance;         /* share of the objective's variance that the
+                                  parameter explains on its own (main effect),
+                                  in [0, 1]; NAN when not computed (see
+                                  importance_note). The one number the HTML
+                                  bars, the summary in words, the Markdown and
+                                  JSON forms and `nntune importance` show */
     int n_choices;             /* CATEGORICAL: choices; FIXED: 1; else 0 */
     const char *const *choices;/* choice texts (n_choices) */
     const int *choice_count;   /* per choice: complete trials that used it */
@@ -120,6 +124,10 @@ typedef struct nnt_report_summary {
     const int *pareto;         /* their numbers, best first by the metric */
     const char *suggested_space; /* study-file JSON {"objective":..., "space":
                                     {...}}; NULL without a complete trial */
+    double importance_explained; /* sum of the importances of the searched
+                                    parameters (main effects together, <= 1);
+                                    the rest is interactions and noise. NAN
+                                    when importance is not computed */
 } nnt_report_summary;
 
 typedef struct nnt_report nnt_report;

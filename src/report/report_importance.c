@@ -17,6 +17,7 @@
  * epoch, scored by its best validation value up to it. */
 int report_compute_importance(nnt_report *r, nnt_error *err)
 {
+    r->sum.importance_explained = NAN;
     if (r->np == 0) return NNT_OK;
     int m = 0, complete = 0;
     for (int i = 0; i < r->n; i++) {
@@ -67,7 +68,9 @@ int report_compute_importance(nnt_report *r, nnt_error *err)
     }
     if (scored < 4) {
         snprintf(note, sizeof note,
-                 "importance needs at least 4 complete trials; this study has %d", complete);
+                 "this study has %d complete trial%s; importance needs at least 4 (a few dozen "
+                 "for firm estimates)",
+                 complete, complete == 1 ? "" : "s");
     } else {
         nnt_error ierr;
         nnt_error_clear(&ierr);
@@ -79,7 +82,12 @@ int report_compute_importance(nnt_report *r, nnt_error *err)
             return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
         }
         if (rc == NNT_OK) {
-            for (int p = 0; p < r->np; p++) r->params[p].importance = imp[p];
+            double explained = 0;
+            for (int p = 0; p < r->np; p++) {
+                r->params[p].importance = imp[p];
+                if (r->info[p].kind != NNT_PARAM_FIXED && isfinite(imp[p])) explained += imp[p];
+            }
+            r->sum.importance_explained = explained;
             r->sum.importance_epoch = io.epoch;
             r->sum.importance_trials = scored;
         } else {

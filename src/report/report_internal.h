@@ -91,6 +91,10 @@ struct nnt_report {
 /* Importance below this share counts as "did not matter": such parameters
  * are neither described by a best region nor narrowed in the suggestion. */
 #define REPORT_IMPORTANT_SHARE 0.05
+/* How an importance share is written as a percentage wherever it is shown
+ * (summary, HTML bars, Markdown; `nntune importance` uses the same): one
+ * decimal, so the same study reads the same everywhere. */
+#define REPORT_PCT_FORMAT "%.1f%%"
 
 /* Value of a metric by name ("accuracy", "loss", "rmse", "mae", "r2"); NAN
  * for an unknown name. */

@@ -1,7 +1,8 @@
-/* Inline SVG plots of a report (per epoch: learning curves, intermediate values). Each plot is one self-contained <svg>
- * with axes, ticks and labels; every point or line carries a <title> (hover
- * text) naming the trial and its parameters. Colours and sizes are set as
- * attributes, so the plots look the same with or without the page's CSS. */
+/* Inline SVG plots of a report, per epoch: learning curves, intermediate values.
+ * Each plot is one self-contained <svg> with axes, ticks and labels; points
+ * and lines carry a <title> (hover text) naming the trial and its
+ * parameters. Colours and sizes are attributes, so the plots look the same
+ * with or without the page's CSS. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

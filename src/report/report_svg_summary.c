@@ -1,7 +1,8 @@
-/* Inline SVG plots of a report (of the summary: importance, Pareto front). Each plot is one self-contained <svg>
- * with axes, ticks and labels; every point or line carries a <title> (hover
- * text) naming the trial and its parameters. Colours and sizes are set as
- * attributes, so the plots look the same with or without the page's CSS. */
+/* Inline SVG plots of a report, of the summary: importance, Pareto front.
+ * Each plot is one self-contained <svg> with axes, ticks and labels; points
+ * and lines carry a <title> (hover text) naming the trial and its
+ * parameters. Colours and sizes are attributes, so the plots look the same
+ * with or without the page's CSS. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,31 +31,38 @@ int svg_importance(const nnt_report *r, rbuf *b, const char **note)
         *note = "the search space has no parameter that varies";
         return 0;
     }
+    /* percent on the axis, as on the bars and everywhere else */
     const int W = 760, bar = 24;
-    int H = 70 + n * bar;
+    int H = 86 + n * bar;
     axis ax;
-    axis_fit(&ax, 0, mx > 0.05 ? fmin(1, mx * 1.1) : 0.1, 0, 0);
+    axis_fit(&ax, 0, mx > 0.05 ? fmin(100, mx * 110) : 10, 0, 0);
     ax.lo = 0;
     ax.p0 = 150;
     ax.p1 = W - 60;
     svg_open(b, W, H, "hyperparameter importance");
-    draw_xaxis(b, &ax, 20 + n * bar + 6, 14, "share of the objective's variance");
+    draw_xaxis(b, &ax, 20 + n * bar + 6, 14, "% of the objective's variance explained on its own");
     int i = 0;
     char buf[32];
     for (int k = 0; k < s->n_params; k++) {
         const nnt_report_param *q = &s->params[s->importance_order[k]];
         if (q->kind == NNT_PARAM_FIXED || !isfinite(q->importance)) continue;
         double y = 20 + i * bar;
-        double w = amap(&ax, q->importance) - ax.p0;
+        double w = amap(&ax, 100 * q->importance) - ax.p0;
         text_at(b, ax.p0 - 8, y + bar / 2 + 4, "end", "", q->name);
         rb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"" C_COMPLETE "\">"
                      "<title>",
                   ax.p0, y + 3, w > 0 ? w : 0, bar - 6);
         rb_xml(b, q->name);
-        rb_printf(b, ": %.1f%% of the variance</title></rect>", 100 * q->importance);
-        snprintf(buf, sizeof buf, "%.1f%%", 100 * q->importance);
+        snprintf(buf, sizeof buf, REPORT_PCT_FORMAT, 100 * q->importance);
+        rb_printf(b, ": %s of the variance</title></rect>", buf);
         text_at(b, ax.p0 + (w > 0 ? w : 0) + 4, y + bar / 2 + 4, "start", "", buf);
         i++;
+    }
+    if (isfinite(s->importance_explained)) {
+        char lab[128];
+        snprintf(lab, sizeof lab, "main effects together: " REPORT_PCT_FORMAT
+                 "; the rest is interactions and noise", 100 * s->importance_explained);
+        text_at(b, ax.p0, H - 8, "start", " fill=\"#555555\"", lab);
     }
     svg_close(b);
     return 1;

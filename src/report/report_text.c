@@ -1,6 +1,7 @@
 /* The summary in words (shared by HTML and Markdown), and the Markdown, CSV
  * and JSON renderers. */
 #include <json-c/json.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +40,11 @@ void report_findings_free(char **f, int n)
     nnt_free(f);
 }
 
+/* Importance as a percentage: REPORT_PCT_FORMAT, the same text the HTML bars
+ * and `nntune importance` print. */
 static const char *pct(char buf[32], double share)
 {
-    snprintf(buf, 32, "%.0f%%", 100 * share);
+    snprintf(buf, 32, REPORT_PCT_FORMAT, 100 * share);
     return buf;
 }
 
@@ -170,7 +173,7 @@ char **report_findings(const nnt_report *r, int *n_out)
         EMIT();
     }
     if (s->importance_note && s->best_number >= 0) {
-        rb_printf(&b, "%c%s.", s->importance_note[0] == 'i' ? 'I' : s->importance_note[0],
+        rb_printf(&b, "%c%s.", toupper((unsigned char)s->importance_note[0]),
                   s->importance_note + 1);
         EMIT();
     } else if (s->importance_note) {
@@ -186,7 +189,7 @@ char **report_findings(const nnt_report *r, int *n_out)
             if (!(q->importance >= IMPORTANT_SHARE)) break;
             rb_puts(&b, shown ? ", " : "Parameters that mattered most: ");
             rb_printf(&b, "%s (%s%s)", q->name, pct(v, q->importance),
-                      shown ? "" : " of the variance");
+                      shown ? "" : " of the variance on its own");
             shown++;
         }
         double rest = NAN;
@@ -200,9 +203,13 @@ char **report_findings(const nnt_report *r, int *n_out)
                 rb_printf(&b, " The other searched parameters explain %s or less each.",
                           pct(w, rest));
         } else {
-            rb_printf(&b, "No parameter explains %s or more of the variance on its own: "
-                          "interactions or noise dominate.", pct(w, IMPORTANT_SHARE));
+            snprintf(w, sizeof w, "%.0f%%", 100 * IMPORTANT_SHARE);
+            rb_printf(&b, "No parameter explains %s or more of the variance on its own.", w);
         }
+        if (isfinite(s->importance_explained))
+            rb_printf(&b, " Main effects together explain %s; the rest comes from interactions "
+                          "between parameters and noise.",
+                      pct(w, s->importance_explained));
         EMIT();
     }
     /* best regions: important parameters (all of them when importance is unknown) */
@@ -651,13 +658,18 @@ int report_render_md(const nnt_report *r, rbuf *b)
         for (int i = 0; i < k; i++) md_trial_row(r, &r->t[r->ranked[i]], b, i + 1);
     }
     if (s->n_params > 0 && !s->importance_note) {
+        char v[32];
         rb_puts(b, "\n## Hyperparameter importance\n\n| parameter | share of variance |\n|---|---|\n");
         for (int k = 0; k < s->n_params; k++) {
             const nnt_report_param *q = &s->params[s->importance_order[k]];
+            if (q->kind == NNT_PARAM_FIXED) continue;
             rb_puts(b, "| ");
             rb_md(b, q->name);
-            rb_printf(b, " | %.3f |\n", q->importance);
+            rb_printf(b, " | %s |\n", pct(v, q->importance));
         }
+        rb_printf(b, "\nMain effects together: %s of the variance; the rest is interactions "
+                     "and noise.\n",
+                  pct(v, s->importance_explained));
     }
     if (s->n_overfit > 0) {
         rb_puts(b, "\n## Overfitting\n\n| trial | best epoch | last epoch | best validation | "
