@@ -72,6 +72,11 @@ typedef struct nnt_report_overfit {
     double train_loss_best, train_loss_last;
     double gap;            /* at last_epoch: train metric minus validation
                               metric, signed so that > 0 means train is better */
+    double train_best, train_last; /* the training metric (curve_metric, the
+                              units of best_valid and last_valid) at
+                              best_epoch and at last_epoch */
+    int rank;              /* 1-based rank of the trial among the complete
+                              trials by value; 0 when it is not complete */
 } nnt_report_overfit;
 
 /* A failed trial whose error says it diverged. */
@@ -124,6 +129,11 @@ typedef struct nnt_report_summary {
     const int *pareto;         /* their numbers, best first by the metric */
     const char *suggested_space; /* study-file JSON {"objective":..., "space":
                                     {...}}; NULL without a complete trial */
+    int n_with_epochs;           /* trials with per-epoch values (those the
+                                    overfitting rule can look at) */
+    int n_overfit_listed;        /* overfit trials the page and the summary
+                                    name: the best-ranked, at most 5 */
+    const int *overfit_listed;   /* their indices into overfit */
     double importance_explained; /* sum of the importances of the searched
                                     parameters (main effects together, <= 1);
                                     the rest is interactions and noise. NAN

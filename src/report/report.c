@@ -150,6 +150,7 @@ void nnt_report_free(nnt_report *r)
     nnt_free(r->ranked);
     nnt_free(r->imp_order);
     nnt_free(r->overfit);
+    nnt_free(r->overfit_listed);
     nnt_free(r->diverged);
     nnt_free(r->importance_note);
     nnt_free(r->suggested);
@@ -273,6 +274,11 @@ static int load_trials(nnt_report *r, nnt_storage *st, nnt_error *err)
     for (int i = 0; i < m; i++) r->ranked[i] = k[i].idx;
     r->n_ranked = m;
     nnt_free(k);
+    /* which trials the plots draw with their own marker and hover text */
+    int all = r->n <= REPORT_DETAIL_ALL, failed = 0;
+    for (int i = 0; i < r->n; i++)
+        r->t[i].detail = all || (r->t[i].rec->state == NNT_TRIAL_FAILED && failed++ < REPORT_DETAIL_TOP);
+    for (int i = 0; i < m && i < REPORT_DETAIL_TOP; i++) r->t[r->ranked[i]].detail = 1;
     return NNT_OK;
 }
 
@@ -448,6 +454,8 @@ int nnt_report_load(nnt_storage *storage, const char *study, const nnt_report_op
     s->importance_note = r->importance_note;
     if (!r->space && !r->importance_note) s->importance_note = "the study's definition has no readable search space";
     s->overfit = r->overfit;
+    s->overfit_listed = r->overfit_listed;
+    s->n_overfit_listed = r->n_overfit_listed;
     s->diverged = r->diverged;
     s->suggested_space = r->suggested;
     s->n_objectives = r->n_objectives;

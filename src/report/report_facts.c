@@ -68,6 +68,8 @@ static int detect_overfit(const rtrial *t, const char *metric, nnt_report_overfi
     out->train_loss_best = best->train.loss;
     out->train_loss_last = last->train.loss;
     out->gap = gap;
+    out->train_best = report_metric(&best->train, metric);
+    out->train_last = tr;
     return 1;
 }
 
@@ -117,6 +119,33 @@ int report_compute_trial_facts(nnt_report *r, nnt_error *err)
         } else if (detect_overfit(t, metric, &r->overfit[r->sum.n_overfit])) {
             r->sum.n_overfit++;
         }
+        r->sum.n_with_epochs += t->n_rows0 > 0;
     }
+    /* The ones worth naming: the best-ranked. A trial's value is its best
+     * epoch's, so overfitting after it matters for the trials one would pick. */
+    int *rank = nnt_calloc(n, sizeof *rank);
+    r->overfit_listed = nnt_malloc_array(n, sizeof *r->overfit_listed);
+    if (!rank || !r->overfit_listed) {
+        nnt_free(rank);
+        return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
+    }
+    for (int k = 0; k < r->n_ranked; k++) rank[r->ranked[k]] = k + 1;
+    for (int i = 0, o = 0; i < r->n && o < r->sum.n_overfit; i++)
+        if (r->overfit[o].number == r->t[i].rec->number) r->overfit[o++].rank = rank[i];
+    nnt_free(rank);
+    /* selection of the REPORT_OVERFIT_LISTED smallest ranks (unranked last) */
+    int m = 0;
+    for (int i = 0; i < r->sum.n_overfit; i++) {
+        int key = r->overfit[i].rank > 0 ? r->overfit[i].rank : 1 << 30;
+        int at = m < REPORT_OVERFIT_LISTED ? m++ : m;
+        while (at > 0) {
+            const nnt_report_overfit *q = &r->overfit[r->overfit_listed[at - 1]];
+            if ((q->rank > 0 ? q->rank : 1 << 30) <= key) break;
+            if (at < REPORT_OVERFIT_LISTED) r->overfit_listed[at] = r->overfit_listed[at - 1];
+            at--;
+        }
+        if (at < REPORT_OVERFIT_LISTED) r->overfit_listed[at] = i;
+    }
+    r->n_overfit_listed = m;
     return NNT_OK;
 }

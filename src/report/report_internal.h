@@ -47,6 +47,17 @@ const char *fmt_short(char buf[32], double v);
 /* Shortest text that reads back to the same double. */
 const char *fmt_exact(char buf[32], double v);
 
+/* ---- Large studies ------------------------------------------------------------- */
+/* Studies up to REPORT_DETAIL_ALL trials draw every point as its own marker
+ * with hover text. Larger ones keep that for the REPORT_DETAIL_TOP best
+ * complete trials and the first REPORT_DETAIL_TOP failed ones (rtrial.detail)
+ * and draw the others as a cloud: small dots in one path, on a 1-pixel grid
+ * with repeats dropped, and at most REPORT_CLOUD_LINES lines (an even sample)
+ * in the line plots. So a 2000-trial page stays under about 1 MB. */
+#define REPORT_DETAIL_ALL 300
+#define REPORT_DETAIL_TOP 40
+#define REPORT_CLOUD_LINES 300
+
 /* ---- The loaded study ----------------------------------------------------- */
 typedef struct rtrial {
     const nnt_trial_record *rec;
@@ -57,6 +68,8 @@ typedef struct rtrial {
     size_t n_rows;
     int n_rows0;          /* rows of fold 0 (the curves use these) */
     double oriented;      /* value, lower is better; NAN: none */
+    int detail;           /* drawn as its own marker with hover text (see
+                             REPORT_DETAIL_ALL); else part of a cloud */
 } rtrial;
 
 struct nnt_report {
@@ -72,6 +85,9 @@ struct nnt_report {
     nnt_report_param *params;
     int *ranked;          /* indices into t of complete trials, best first */
     int n_ranked;
+    int *overfit_listed;  /* indices into overfit of those the page lists (at
+                             most REPORT_OVERFIT_LISTED, best trials first) */
+    int n_overfit_listed;
     int *imp_order;
     nnt_report_overfit *overfit;
     nnt_report_diverged *diverged;
@@ -95,6 +111,14 @@ struct nnt_report {
  * (summary, HTML bars, Markdown; `nntune importance` uses the same): one
  * decimal, so the same study reads the same everywhere. */
 #define REPORT_PCT_FORMAT "%.1f%%"
+/* Overfit trials named in the summary and the tables (the best by value);
+ * the JSON form lists them all. */
+#define REPORT_OVERFIT_LISTED 5
+/* Rows of the "top trials" table at most; and of the trial table of a large
+ * study (more than REPORT_DETAIL_ALL trials: its best ones; the CSV and JSON
+ * forms have every trial). */
+#define REPORT_TOP_TABLE_MAX 20
+#define REPORT_TRIAL_TABLE_MAX 100
 
 /* Value of a metric by name ("accuracy", "loss", "rmse", "mae", "r2"); NAN
  * for an unknown name. */

@@ -39,6 +39,15 @@ vscale value_scale(const nnt_report *r)
         if (!(o >= s.best)) s.best = o;
         if (!(o <= s.worst)) s.worst = o;
     }
+    /* the worst end of the colours at the bulk's edge: one wild value would
+     * otherwise paint every other trial the same yellow */
+    double *v = nnt_malloc_array(r->n_ranked ? (size_t)r->n_ranked : 1, sizeof *v);
+    if (v) {
+        for (int k = 0; k < r->n_ranked; k++) v[k] = r->t[r->ranked[k]].oriented;
+        vrange vr = robust_range(v, r->n_ranked, 0);
+        if (vr.n_clipped > 0) s.worst = vr.hi;
+        nnt_free(v);
+    }
     return s;
 }
 
@@ -66,6 +75,7 @@ void axis_fit(axis *a, double lo, double hi, int lg, double pad)
     a->n_cat = 0;
     a->cat = NULL;
     a->integer = 0;
+    a->boxed = 0;
     if (!isfinite(lo) || !isfinite(hi)) {
         lo = 0;
         hi = 1;
@@ -101,6 +111,7 @@ void axis_cat(axis *a, int n, const char *const *names)
     a->n_cat = n;
     a->cat = names;
     a->integer = 0;
+    a->boxed = 0;
 }
 
 
@@ -199,6 +210,21 @@ void draw_xaxis(rbuf *b, const axis *a, double y, double y_top, const char *labe
     }
 }
 
+/* A tick label of a vertical axis, right-aligned at (x, y); on a white box
+ * when the axis is boxed (about 6.2 pixels a character at font-size 11). */
+static void ytick_label(rbuf *b, const axis *a, double x, double y, const char *s)
+{
+    if (a->boxed) {
+        double w = 6.2 * (double)strlen(s) + 4;
+        rb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"14\" rx=\"2\" "
+                     "fill=\"#ffffff\" fill-opacity=\"0.9\" />",
+                  x - w + 2, y - 11, w);
+        text_at(b, x, y, "end", "", s);
+    } else {
+        text_at(b, x, y, "end", HALO, s);
+    }
+}
+
 /* Vertical axis at pixel column x; grid lines to x_right (0: none). */
 void draw_yaxis(rbuf *b, const axis *a, double x, double x_right, const char *label)
 {
@@ -210,7 +236,7 @@ void draw_yaxis(rbuf *b, const axis *a, double x, double x_right, const char *la
             double y = amap(a, c);
             rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
                       x - 4, y, x, y);
-            text_at(b, x - 6, y + 4, "end", HALO, a->cat[c]);
+            ytick_label(b, a, x - 6, y + 4, a->cat[c]);
         }
     } else {
         double t[MAX_TICKS];
@@ -222,7 +248,7 @@ void draw_yaxis(rbuf *b, const axis *a, double x, double x_right, const char *la
                           x, y, x_right, y);
             rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
                       x - 4, y, x, y);
-            text_at(b, x - 6, y + 4, "end", HALO, fmt_short(buf, t[i]));
+            ytick_label(b, a, x - 6, y + 4, fmt_short(buf, t[i]));
         }
     }
     if (label) {
@@ -356,4 +382,117 @@ double param_pos(const nnt_report *r, const rtrial *t, int p, const axis *a, dou
         v += jitter * (((h >> 16) % 1000) / 1000.0 - 0.5);
     }
     return amap(a, v);
+}
+
+/* ---- Robust value ranges ------------------------------------------------------ */
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+vrange robust_range(double *v, int n, int up)
+{
+    vrange r = {NAN, NAN, 0, NAN};
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(v[i])) v[m++] = up ? -v[i] : v[i]; /* oriented: lower is better */
+    if (m == 0) return r;
+    qsort(v, (size_t)m, sizeof *v, cmp_dbl);
+    double best = v[0], worst = v[m - 1], cut = worst;
+    if (m >= RANGE_MIN_VALUES) {
+        static const double q[3] = {0.5, 0.75, 0.9};
+        for (int k = 0; k < 3; k++) {
+            double s = v[(int)(q[k] * (m - 1))] - best;
+            if (s > 0) {
+                cut = fmin(worst, best + RANGE_SPREADS * s);
+                break;
+            }
+        }
+    }
+    if (cut < worst) {
+        for (int i = m - 1; i >= 0 && v[i] > cut; i--) r.n_clipped++;
+        r.extreme = up ? -worst : worst;
+        /* the highest value kept, so the axis ends at the data */
+        cut = v[m - 1 - r.n_clipped];
+    }
+    r.lo = up ? -cut : best;
+    r.hi = up ? -best : cut;
+    return r;
+}
+
+double amap_clip(const axis *a, double v, int *off)
+{
+    *off = v > a->hi ? 1 : v < a->lo ? -1 : 0;
+    return amap(a, *off > 0 ? a->hi : *off < 0 ? a->lo : v);
+}
+
+void offscale_open(rbuf *b, double x, double y, int up, const char *fill)
+{
+    double d = up ? -1 : 1; /* the tip points out of the plot */
+    rb_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\" stroke=\"#ffffff\" "
+                 "stroke-width=\"0.8\">",
+              x, y + 6 * d, x + 5, y - 2 * d, x - 5, y - 2 * d, fill);
+}
+
+void offscale_note(rbuf *b, double x, double y, int n, double extreme, int top)
+{
+    char v[32], text[160];
+    snprintf(text, sizeof text, "%d point%s off-scale (%s %s): triangles at the %s edge", n,
+             n == 1 ? "" : "s", n == 1 ? "value" : "farthest", fmt_short(v, extreme),
+             top ? "top" : "bottom");
+    text_at(b, x, y, "end", " fill=\"" C_FAILED "\"", text);
+}
+
+/* ---- Clouds ------------------------------------------------------------------- */
+void cloud_init(cloud *c, int w, int h)
+{
+    memset(c, 0, sizeof *c);
+    c->w = w > 0 ? w : 1;
+    c->h = h > 0 ? h : 1;
+    c->seen = nnt_calloc(((size_t)c->w * (size_t)c->h + 7) / 8, 1);
+    if (!c->seen) c->oom = 1;
+}
+
+void cloud_add(cloud *c, double x, double y)
+{
+    if (c->oom || !isfinite(x) || !isfinite(y)) return;
+    long px = lround(x), py = lround(y);
+    if (px < 0 || py < 0 || px >= c->w || py >= c->h) return;
+    size_t bit = (size_t)py * (size_t)c->w + (size_t)px;
+    if (c->seen[bit / 8] & (1u << (bit % 8))) return;
+    c->seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
+    rb_printf(&c->d, "M%ld %ldh0", px, py);
+    c->n++;
+}
+
+void cloud_emit(rbuf *b, cloud *c, const char *colour, double size, int square,
+                const char *opacity)
+{
+    if (c->oom || c->d.oom) b->oom = 1;
+    if (c->n > 0 && !b->oom) {
+        rb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" stroke-linecap=\"%s\" "
+                     "stroke-opacity=\"%s\" d=\"",
+                  colour, size, square ? "square" : "round", opacity);
+        rb_add(b, c->d.p, c->d.len);
+        rb_puts(b, "\" />");
+    }
+    rb_free(&c->d);
+    nnt_free(c->seen);
+    memset(c, 0, sizeof *c);
+}
+
+void value_colour_bin(int k, int n, char out[8]) { value_colour((k + 0.5) / n, out); }
+
+int value_bin(double t)
+{
+    if (!(t >= 0)) t = 0;
+    int k = (int)(t * COLOUR_BINS);
+    return k >= COLOUR_BINS ? COLOUR_BINS - 1 : k;
+}
+
+int sample_stride(int n, int max)
+{
+    if (max < 1 || n <= max) return 1;
+    return (n + max - 1) / max;
 }

@@ -31,6 +31,8 @@ typedef struct axis {
     int n_cat;       /* > 0: categorical, positions 0..n_cat-1 */
     const char *const *cat;
     int integer;     /* integer data: whole-number ticks (powers of 2 on log axes) */
+    int boxed;       /* tick labels on a white box: lines drawn before them pass
+                        under the text, not through it (parallel coordinates) */
 } axis;
 
 #define MAX_TICKS 24
@@ -94,5 +96,59 @@ void param_axis(const nnt_report *r, int p, axis *a);
 
 /* Position of trial t on parameter p's axis (categorical: jittered). */
 double param_pos(const nnt_report *r, const rtrial *t, int p, const axis *a, double jitter);
+
+/* ---- Robust value ranges ------------------------------------------------------ */
+/* The range of the bulk of a set of values, so that one wild value (a
+ * diverged trial's RMSE of 1e4 among values near 60) does not flatten a
+ * plot. Direction-aware: the good end is never cut. With the values oriented
+ * so that lower is better, best = the lowest and s = the distance from best
+ * to the median (or, when at least half tie with the best, to the 75th, then
+ * the 90th percentile); values worse than best + RANGE_SPREADS * s are
+ * off-scale. Fewer than RANGE_MIN_VALUES values, or no spread, cut nothing. */
+#define RANGE_SPREADS 10.0
+#define RANGE_MIN_VALUES 10
+typedef struct vrange {
+    double lo, hi;    /* the values shown, in value units; NAN when there are none */
+    int n_clipped;    /* values outside [lo, hi] */
+    double extreme;   /* the farthest of them (value units); NAN when none */
+} vrange;
+
+/* v: n values (NANs skipped); up: larger is better. Reorders v. */
+vrange robust_range(double *v, int n, int up);
+
+/* Pixel of v on a numeric axis, clamped to the axis ends; *off is 1 when v
+ * lies beyond the high end, -1 beyond the low end, 0 inside. */
+double amap_clip(const axis *a, double v, int *off);
+
+/* Opens a marker for an off-scale point: a filled triangle at pixel (x, y)
+ * (on the plot's edge) pointing out of the plot (up when up != 0). Close it
+ * with marker_close(b, "triangle") after an optional <title>. */
+void offscale_open(rbuf *b, double x, double y, int up, const char *fill);
+
+/* "3 points off-scale (up to 3.5e+09): triangles at the top edge" at (x, y). */
+void offscale_note(rbuf *b, double x, double y, int n, double extreme, int top);
+
+/* ---- Clouds: the compact form of large studies (REPORT_DETAIL_ALL) ----------- */
+typedef struct cloud {
+    rbuf d;           /* path data */
+    uint8_t *seen;    /* w x h bits: pixels already holding a dot */
+    int w, h, n, oom;
+} cloud;
+
+/* A cloud for a plot of w x h pixels. Can't fail (an allocation failure is
+ * reported when the cloud is emitted). */
+void cloud_init(cloud *c, int w, int h);
+/* Adds a dot at (x, y), unless that pixel already has one. */
+void cloud_add(cloud *c, double x, double y);
+/* Appends the dots as one <path> (round or square dots of this size) and
+ * frees the cloud; nothing when it is empty. */
+void cloud_emit(rbuf *b, cloud *c, const char *colour, double size, int square,
+                const char *opacity);
+/* Colour of bin k of n of the value scale (the middle of the bin). */
+void value_colour_bin(int k, int n, char out[8]);
+#define COLOUR_BINS 8
+int value_bin(double t); /* bin of a position t in [0, 1] on the value scale */
+/* Stride that keeps at most max of n items: 1, 2, ... */
+int sample_stride(int n, int max);
 
 #endif
