@@ -67,14 +67,16 @@ static int trial_point(const nnt_report *r, rbuf *b, cloud *cl, const rtrial *t,
     return 0;
 }
 
-/* The off-scale note of a plot whose value axis is ay, in its top right. */
-static void note_offscale(rbuf *b, const axis *ay, double x_right, double y_top, int n,
-                          const vrange *vr, int maximize)
+/* The off-scale note of a plot whose value axis is ay: right-aligned at
+ * x_right, inside the plot next to the edge where the triangles are. */
+static void note_offscale(rbuf *b, const axis *ay, double x_right, int n, const vrange *vr,
+                          int maximize)
 {
     if (n == 0) return;
     /* clipped values are the bad end: high for minimised metrics */
     int top = (ay->p1 < ay->p0) == !maximize;
-    offscale_note(b, x_right, y_top, n, vr->extreme, top);
+    double y = (top ? fmin(ay->p0, ay->p1) + 14 : fmax(ay->p0, ay->p1) - 6);
+    offscale_note(b, x_right, y, n, vr->extreme, top);
 }
 
 /* ---- 1. Optimisation history ------------------------------------------------ */
@@ -167,7 +169,7 @@ int svg_history(const nnt_report *r, rbuf *b, const char **note)
     if (top.oom) b->oom = 1;
     rb_add(b, top.p, top.len);
     rb_free(&top);
-    note_offscale(b, &ay, ax.p1, ay.p1 + 12, n_off, &vr, r->study.maximize);
+    note_offscale(b, &ay, ax.p1, n_off, &vr, r->study.maximize);
     double lx = ax.p0 + 16, ly = 16;
     legend_item(b, lx, ly, "circle", C_COMPLETE, "#ffffff", "complete");
     legend_item(b, lx + 90, ly, "triangle", "#ffffff", C_PRUNED, "pruned (best value reached)");
