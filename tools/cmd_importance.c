@@ -102,8 +102,9 @@ int cmd_importance(int argc, char **argv)
     if (r < 0) return cli_lib_error(CMD, r, &err);
     const nnt_report_summary *s = nnt_report_get_summary(rep);
     if (s->importance_note || s->n_params == 0) {
-        cli_error(CMD, "study '%s': %s: run more trials first", s->study,
-                  s->importance_note ? s->importance_note : "its search space is empty");
+        const char *why = s->importance_note ? s->importance_note : "its search space is empty";
+        cli_error(CMD, "study '%s': %s%s", s->study, why,
+                  strstr(why, "needs at least") ? ": run more trials first" : "");
         nnt_report_free(rep);
         return EXIT_RUNTIME;
     }
