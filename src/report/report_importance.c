@@ -11,6 +11,34 @@
 #include "nntune/analysis.h"
 #include "report/report_internal.h"
 
+/* Clamps the values importance will score (oriented, lower is better) to
+ * the robust range of report_internal.h: the final values of the complete
+ * trials (epoch 0) or every intermediate value (epoch > 0). */
+static int clamp_wild(nnt_trial_view *v, int m, int epoch, double *curves, size_t n_curves)
+{
+    size_t n = epoch > 0 ? n_curves : (size_t)m;
+    double *tmp = nnt_malloc_array(n ? n : 1, sizeof *tmp);
+    if (!tmp) return NNT_ERR_NOMEM;
+    size_t k = 0;
+    if (epoch > 0) {
+        for (size_t i = 0; i < n_curves; i++) tmp[k++] = curves[i];
+    } else {
+        for (int i = 0; i < m; i++)
+            if (v[i].state == NNT_TRIAL_COMPLETE) tmp[k++] = v[i].value;
+    }
+    vrange vr = robust_range(tmp, (int)k, 0);
+    nnt_free(tmp);
+    if (vr.n_clipped == 0) return NNT_OK;
+    if (epoch > 0) {
+        for (size_t i = 0; i < n_curves; i++)
+            if (curves[i] > vr.hi) curves[i] = vr.hi;
+    } else {
+        for (int i = 0; i < m; i++)
+            if (v[i].value > vr.hi) v[i].value = vr.hi;
+    }
+    return NNT_OK;
+}
+
 /* The one place importance is computed: analysis.h's forest-based main
  * effects over the trials that read back into the space: the complete ones,
  * or, when a pruner stopped most trials, every trial that reached a common
@@ -65,6 +93,16 @@ int report_compute_importance(nnt_report *r, nnt_error *err)
     if (io.epoch > 0) {
         scored = 0;
         for (int k = 0; k < m; k++) scored += v[k].epochs >= io.epoch;
+    }
+    /* The scores are counted at the edge of their bulk (the plots' off-scale
+     * limit): a diverged trial at RMSE 1e4 among values near 60 would
+     * otherwise be most of the variance, and importance would say which
+     * parameter that one trial had. */
+    if (clamp_wild(v, m, io.epoch, curves, at) != NNT_OK) {
+        nnt_free(v);
+        nnt_free(curves);
+        nnt_free(imp);
+        return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     }
     if (scored < 4) {
         snprintf(note, sizeof note,

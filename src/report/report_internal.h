@@ -47,6 +47,25 @@ const char *fmt_short(char buf[32], double v);
 /* Shortest text that reads back to the same double. */
 const char *fmt_exact(char buf[32], double v);
 
+/* ---- Robust value ranges ------------------------------------------------------ */
+/* The range of the bulk of a set of values, so that one wild value (a
+ * diverged trial's RMSE of 1e4 among values near 60) does not flatten a
+ * plot. Direction-aware: the good end is never cut. With the values oriented
+ * so that lower is better, best = the lowest and s = the distance from best
+ * to the median (or, when at least half tie with the best, to the 75th, then
+ * the 90th percentile); values worse than best + RANGE_SPREADS * s are
+ * off-scale. Fewer than RANGE_MIN_VALUES values, or no spread, cut nothing. */
+#define RANGE_SPREADS 10.0
+#define RANGE_MIN_VALUES 10
+typedef struct vrange {
+    double lo, hi;    /* the values shown, in value units; NAN when there are none */
+    int n_clipped;    /* values outside [lo, hi] */
+    double extreme;   /* the farthest of them (value units); NAN when none */
+} vrange;
+
+/* v: n values (NANs skipped); up: larger is better. Reorders v. */
+vrange robust_range(double *v, int n, int up);
+
 /* ---- Large studies ------------------------------------------------------------- */
 /* Studies up to REPORT_DETAIL_ALL trials draw every point as its own marker
  * with hover text. Larger ones keep that for the REPORT_DETAIL_TOP best

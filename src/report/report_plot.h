@@ -97,25 +97,6 @@ void param_axis(const nnt_report *r, int p, axis *a);
 /* Position of trial t on parameter p's axis (categorical: jittered). */
 double param_pos(const nnt_report *r, const rtrial *t, int p, const axis *a, double jitter);
 
-/* ---- Robust value ranges ------------------------------------------------------ */
-/* The range of the bulk of a set of values, so that one wild value (a
- * diverged trial's RMSE of 1e4 among values near 60) does not flatten a
- * plot. Direction-aware: the good end is never cut. With the values oriented
- * so that lower is better, best = the lowest and s = the distance from best
- * to the median (or, when at least half tie with the best, to the 75th, then
- * the 90th percentile); values worse than best + RANGE_SPREADS * s are
- * off-scale. Fewer than RANGE_MIN_VALUES values, or no spread, cut nothing. */
-#define RANGE_SPREADS 10.0
-#define RANGE_MIN_VALUES 10
-typedef struct vrange {
-    double lo, hi;    /* the values shown, in value units; NAN when there are none */
-    int n_clipped;    /* values outside [lo, hi] */
-    double extreme;   /* the farthest of them (value units); NAN when none */
-} vrange;
-
-/* v: n values (NANs skipped); up: larger is better. Reorders v. */
-vrange robust_range(double *v, int n, int up);
-
 /* Pixel of v on a numeric axis, clamped to the axis ends; *off is 1 when v
  * lies beyond the high end, -1 beyond the low end, 0 inside. */
 double amap_clip(const axis *a, double v, int *off);
