@@ -257,6 +257,12 @@ int report_render_html(const nnt_report *r, rbuf *b)
         rb_puts(b, "</a>");
     }
     rb_puts(b, "<a href=\"#all-trials\">Trials</a></nav>\n");
+    if (r->n > REPORT_DETAIL_ALL)
+        rb_printf(b, "<p class=\"note\">A large study: in the plots its %d best trials (and its "
+                     "first %d failed ones) are drawn one by one with hover text, the others as "
+                     "small dots or an even sample of lines; the tables list the best trials. "
+                     "<code>nntune report --format csv</code> has every trial.</p>\n",
+                  REPORT_DETAIL_TOP, REPORT_DETAIL_TOP);
     if (s->best_number < 0)
         rb_puts(b, "<p class=\"empty\" id=\"empty\">No completed trials yet. The plots and the summary "
                    "fill in as trials complete; this report can be made again while the study runs.</p>\n");
