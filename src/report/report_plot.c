@@ -441,7 +441,7 @@ void offscale_note(rbuf *b, double x, double y, int n, double extreme, int top)
     snprintf(text, sizeof text, "%d point%s off-scale (%s %s): triangles at the %s edge", n,
              n == 1 ? "" : "s", n == 1 ? "value" : "farthest", fmt_short(v, extreme),
              top ? "top" : "bottom");
-    text_at(b, x, y, "end", " fill=\"" C_FAILED "\"", text);
+    text_at(b, x, y, "end", " fill=\"" C_FAILED "\"" HALO, text);
 }
 
 /* ---- Clouds ------------------------------------------------------------------- */

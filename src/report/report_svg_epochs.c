@@ -282,7 +282,7 @@ int svg_intermediate(const nnt_report *r, rbuf *b, const char **note)
         snprintf(text, sizeof text,
                  "%d value%s off-scale (farthest %s): clipped at the %s edge, a triangle per trial",
                  n_off, n_off == 1 ? "" : "s", fmt_short(v, vr.extreme), at_top ? "top" : "bottom");
-        text_at(b, ax.p1, at_top ? ay.p1 + 14 : ay.p0 - 6, "end", " fill=\"" C_FAILED "\"", text);
+        text_at(b, ax.p1, at_top ? ay.p1 + 14 : ay.p0 - 6, "end", " fill=\"" C_FAILED "\"" HALO, text);
     }
     if (stride > 1) {
         char text[160];

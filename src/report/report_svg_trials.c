@@ -295,7 +295,7 @@ int svg_parallel(const nnt_report *r, rbuf *b, const char **note)
         char text[96];
         snprintf(text, sizeof text, "%d trial%s off-scale, at the %s end", n_off,
                  n_off == 1 ? "" : "s", r->study.maximize ? "bottom" : "top");
-        text_at(b, xs[na], bottom + 24, "middle", " fill=\"" C_FAILED "\"", text);
+        text_at(b, xs[na], bottom + 24, "middle", " fill=\"" C_FAILED "\"" HALO, text);
     }
     colour_bar(r, b, &vs, W - 50, top + 10, bottom - 10);
     svg_close(b);
@@ -370,7 +370,7 @@ int svg_slices(const nnt_report *r, rbuf *b, const char **note)
         char text[96];
         snprintf(text, sizeof text, "%d trial%s off-scale in each panel (triangles at the edge)",
                  n_off, n_off == 1 ? "" : "s");
-        text_at(b, W - 8, H - 4, "end", " fill=\"" C_FAILED "\"", text);
+        text_at(b, W - 8, H - 4, "end", " fill=\"" C_FAILED "\"" HALO, text);
     }
     svg_close(b);
     return 1;
