@@ -26,7 +26,7 @@ static const char CSS[] =
     "ul.findings li { margin: 4px 0; }\n"
     ".figure { overflow-x: auto; }\n"
     "svg { max-width: 100%; height: auto; display: block; background: #ffffff; }\n"
-    "svg text { fill: #333333; }\n"
+    "svg text:not([fill]) { fill: #333333; }\n"
     "table { border-collapse: collapse; font-size: 12px; margin: 6px 0; }\n"
     "th, td { border: 1px solid #dddddd; padding: 3px 7px; text-align: left; vertical-align: top; }\n"
     "th { background: #f0f0ee; }\n"
