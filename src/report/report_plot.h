@@ -106,7 +106,8 @@ double amap_clip(const axis *a, double v, int *off);
  * with marker_close(b, "triangle") after an optional <title>. */
 void offscale_open(rbuf *b, double x, double y, int up, const char *fill);
 
-/* "3 points off-scale (up to 3.5e+09): triangles at the top edge" at (x, y). */
+/* "3 points off-scale (farthest 3.5e+09): triangles at the top edge" (or
+ * "1 point off-scale (value ...)"), right-aligned at (x, y). */
 void offscale_note(rbuf *b, double x, double y, int n, double extreme, int top);
 
 /* ---- Clouds: the compact form of large studies (REPORT_DETAIL_ALL) ----------- */
