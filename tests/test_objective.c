@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nntune/nntune.h"
 
@@ -70,6 +71,38 @@ static int two_values(void *ctx, const nnt_params *p, nnt_trial *t, double *valu
     double a = nnt_params_number(p, "alpha.1", 0), b = nnt_params_number(p, "beta-x", 0);
     values[0] = f_of(a, b, NULL);
     values[1] = b * b;
+    return NNT_OK;
+}
+
+/* Stops the study (ctx) during its third trial. */
+typedef struct stopper {
+    nnt_study *study;
+    int calls;
+} stopper;
+
+static int stopping(void *ctx, const nnt_params *p, nnt_trial *t, double *values, nnt_error *err)
+{
+    (void)err;
+    stopper *st = ctx;
+    if (++st->calls == 3 && st->study) nnt_study_stop(st->study);
+    for (int k = 1; k <= 5; k++)
+        if (nnt_trial_report(t, k, nnt_params_number(p, "alpha.1", 0)) != 0) return NNT_PRUNED;
+    values[0] = nnt_params_number(p, "alpha.1", 0);
+    return NNT_OK;
+}
+
+/* Runs until the study says stop (time limit), 3 s at most. */
+static int slow(void *ctx, const nnt_params *p, nnt_trial *t, double *values, nnt_error *err)
+{
+    (void)ctx;
+    (void)p;
+    for (int ms = 0; ms < 3000; ms++) {
+        if (nnt_trial_should_stop(t)) return NNT_PRUNED;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    (void)err;
+    values[0] = 1;
     return NNT_OK;
 }
 
@@ -365,6 +398,57 @@ static void test_errors_stored(void **state)
     nnt_space_free(sp);
 }
 
+static void test_stop_and_time_limit(void **state)
+{
+    (void)state;
+    nnt_space *sp = any_space(0);
+    stopper ctx = {NULL, 0};
+    nnt_objective ob = objective_of(stopping, "stopping");
+    ob.ctx = &ctx;
+    nnt_study_options o = options_of(&ob, "random", 6, 1);
+    const char *db = tu_path("stop.db");
+    nnt_storage st;
+    nnt_error err;
+    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    nnt_study *s = NULL;
+    assert_int_equal(nnt_study_create(&o, sp, NULL, &st, &s, &err), NNT_OK);
+    ctx.study = s;
+    assert_int_equal(nnt_study_run(s, &err), NNT_OK);
+    nnt_study_summary sum;
+    nnt_study_get_summary(s, &sum);
+    assert_true(sum.stopped);
+    assert_int_equal(sum.n_trials, 3);
+    assert_int_equal(sum.n_failed, 1);
+    nnt_study_free(s);
+    nnt_storage_close(&st);
+    /* The interrupted trial reruns first on resume, with its parameters. */
+    ctx.study = NULL;
+    run_out r = run(db, &o, sp);
+    assert_int_equal(r.rc, NNT_OK);
+    assert_int_equal(r.n, 7); /* 6 counted + the interrupted one */
+    assert_int_equal(r.t[2].state, NNT_TRIAL_FAILED);
+    assert_string_equal(r.t[2].error, "interrupted");
+    assert_true(r.t[2].interrupted);
+    assert_int_equal(r.t[3].retry_of, 2);
+    assert_string_equal(r.t[3].params, r.t[2].params);
+    assert_int_equal(r.t[3].state, NNT_TRIAL_COMPLETE);
+    run_free(&r);
+    /* A trial past trial_time_limit_s fails with "time limit". */
+    nnt_objective ob2 = objective_of(slow, "slow");
+    nnt_study_options o2 = options_of(&ob2, "random", 2, 1);
+    o2.trial_time_limit_s = 0.02;
+    run_out t = run(tu_path("slow.db"), &o2, sp);
+    assert_int_equal(t.rc, NNT_OK);
+    assert_int_equal(t.n, 2);
+    for (size_t i = 0; i < t.n; i++) {
+        assert_int_equal(t.t[i].state, NNT_TRIAL_FAILED);
+        assert_string_equal(t.t[i].error, "time limit");
+        assert_true(t.t[i].duration < 2.0);
+    }
+    run_free(&t);
+    nnt_space_free(sp);
+}
+
 static void test_multi_objective(void **state)
 {
     (void)state;
@@ -501,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_resume_continues),
         cmocka_unit_test(test_two_jobs),
         cmocka_unit_test(test_errors_stored),
+        cmocka_unit_test(test_stop_and_time_limit),
         cmocka_unit_test(test_multi_objective),
         cmocka_unit_test(test_option_checks),
         cmocka_unit_test(test_library_defaults),
