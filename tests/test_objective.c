@@ -550,6 +550,15 @@ static void test_option_checks(void **state)
     assert_int_equal(info.kind, NNT_PARAM_FLOAT);
     nnt_space_free(j);
     assert_int_equal(nnt_space_from_json("{\"k\": {\"low\": 1, \"high\": 5}}", &j, &err), NNT_ERR_ARG);
+    /* ... and the MLP trainer refuses such a space before touching storage. */
+    nnt_study_options mo = nnt_study_options_default();
+    mo.name = "mlp-any";
+    mo.max_trials = 2;
+    nnt_study_data md = {ds, NULL, NULL};
+    assert_int_equal(nnt_study_create(&mo, any, &md, &st, &s, &err), NNT_ERR_ARG);
+    tu_assert_contains(err.message, "space: made for a user objective (nnt_space_new_any)");
+    nnt_study_record rec;
+    assert_int_equal(nnt_storage_find_study(&st, "mlp-any", &rec, &err), NNT_ERR_NOT_FOUND);
     nnt_space_free(any);
     nnt_space_free(mlp_space);
     nnt_dataset_free(ds);

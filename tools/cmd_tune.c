@@ -617,7 +617,10 @@ int cmd_tune(int argc, char **argv)
      * change of the default space never makes an old study unresumable. */
     if (sf.space_json) r = nnt_space_from_json(sf.space_json, &space, &err);
     else if (s.n_params > 0) r = (space = nnt_space_new()) ? NNT_OK : NNT_ERR_NOMEM;
-    else if (found && stored.space) r = nnt_study_definition_space(&stored, &space, &err);
+    /* (a user objective's space means nothing to the MLP trainer: the
+     * study is refused below, naming its objective) */
+    else if (found && stored.space && !stored.objective)
+        r = nnt_study_definition_space(&stored, &space, &err);
     else r = nnt_space_default(&space, &err);
     for (int i = 0; r == NNT_OK && i < s.n_params; i++) {
         char *eq = strchr(s.params[i], '=');

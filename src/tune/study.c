@@ -1006,6 +1006,12 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
                      "nnt_space_from_json_any (its names are not nntune's MLP parameters)");
         goto fail;
     }
+    if (!opt->objective && nnt_space_any_names(s->space)) {
+        r = nnt_fail(err, NNT_ERR_ARG,
+                     "space: made for a user objective (nnt_space_new_any); nntune's MLP "
+                     "trainer takes its own parameter names");
+        goto fail;
+    }
     if ((r = setup_objective(s, opt, err)) < 0) goto fail;
     s->max_epochs = s->user ? opt->objective->max_steps : max_epochs_of(s->space, &opt->base_train);
     {
@@ -1084,10 +1090,6 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
         nnt_study_record_free(&rec);
         goto fail;
     }
-    if (r < 0) {
-        nnt_study_record_free(&rec);
-        goto fail;
-    }
 
     char *def = make_definition(s, opt);
     if (!def) {
@@ -1103,12 +1105,6 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     nnt_free(def);
     nnt_study_record_free(&rec);
     if (r < 0) goto fail;
-    if (!s->user && nnt_space_any_names(s->space)) {
-        r = nnt_fail(err, NNT_ERR_ARG,
-                     "space: made for a user objective (nnt_space_new_any); nntune's MLP "
-                     "trainer takes its own parameter names");
-        goto fail;
-    }
 
     if ((r = nnt_study_sampler_create(s->sampler_name, s->sampler_options, s->space, s->seed,
                                       &s->sampler, err)) < 0) {
