@@ -19,6 +19,11 @@
  * primary objective (samplers and pruners see it alone), every objective's
  * value is stored per trial, and the study keeps the Pareto front.
  *
+ * What a trial runs is an objective (objective.h): nntune's MLP trainer on
+ * the study's data, or a C function of the caller's (nnt_study_options.
+ * objective; docs/objectives.md), with the same samplers, pruners, storage
+ * and resume.
+ *
  * The study file format is documented in docs/study-file.md, the storage
  * schema in docs/storage.md. */
 #ifndef NNTUNE_STUDY_H
