@@ -445,79 +445,40 @@ void cli_json_emit(json_object *o)
 int cli_out_open(const char *cmd, cli_out *o, const char *path)
 {
     memset(o, 0, sizeof *o);
-    if (!path || !strcmp(path, "-")) {
-        o->f = stdout;
-        return EXIT_OK;
-    }
-    size_t n = strlen(path);
-    o->path = malloc(n + 1);
-    o->tmp = malloc(n + sizeof ".tmpXXXXXX");
-    if (!o->path || !o->tmp) {
-        cli_out_abort(o);
-        cli_error(cmd, "out of memory");
-        return EXIT_RUNTIME;
-    }
-    memcpy(o->path, path, n + 1);
-    memcpy(o->tmp, path, n);
-    memcpy(o->tmp + n, ".tmpXXXXXX", sizeof ".tmpXXXXXX");
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) {
-        cli_error(cmd, "cannot write '%s': %s", path, strerror(errno));
-        free(o->tmp);
-        o->tmp = NULL;
-        cli_out_abort(o);
-        return EXIT_RUNTIME;
-    }
-    struct stat st;
-    (void)fchmod(fd, stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644);
-    o->f = fdopen(fd, "w");
-    if (!o->f) {
-        cli_error(cmd, "cannot write '%s': %s", path, strerror(errno));
-        close(fd);
-        cli_out_abort(o);
-        return EXIT_RUNTIME;
-    }
+    nnt_error err;
+    nnt_error_clear(&err);
+    int rc = nnt_file_writer_open(path ? path : "-", &o->w, &err);
+    if (rc != NNT_OK) return cli_lib_error(cmd, rc, &err);
+    o->f = nnt_file_writer_stream(o->w);
     return EXIT_OK;
 }
 
 int cli_out_commit(const char *cmd, cli_out *o)
 {
-    if (!o->tmp) {
-        if (fflush(o->f) != 0 || ferror(o->f)) {
-            cli_error(cmd, "cannot write to standard output: %s", strerror(errno));
-            return EXIT_RUNTIME;
-        }
-        return EXIT_OK;
-    }
-    int bad = fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0;
-    int e = errno;
-    bad |= fclose(o->f) != 0;
+    nnt_error err;
+    nnt_error_clear(&err);
+    int rc = nnt_file_writer_commit(o->w, &err);
+    o->w = NULL;
     o->f = NULL;
-    if (!bad && rename(o->tmp, o->path) != 0) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad) {
-        cli_error(cmd, "cannot write '%s': %s", o->path, strerror(e ? e : EIO));
-        cli_out_abort(o);
-        return EXIT_RUNTIME;
-    }
-    free(o->tmp);
-    free(o->path);
-    o->tmp = o->path = NULL;
-    return EXIT_OK;
+    return rc == NNT_OK ? EXIT_OK : cli_lib_error(cmd, rc, &err);
 }
 
 void cli_out_abort(cli_out *o)
 {
-    if (o->tmp) {
-        if (o->f) fclose(o->f);
-        unlink(o->tmp);
-    }
+    nnt_file_writer_abort(o->w);
+    o->w = NULL;
     o->f = NULL;
-    free(o->tmp);
-    free(o->path);
-    o->tmp = o->path = NULL;
+}
+
+int cli_check_output(const char *cmd, const char *opt, const char *path)
+{
+    if (!path) return EXIT_OK;
+    nnt_error err;
+    nnt_error_clear(&err);
+    int rc = nnt_output_path_check(path, &err);
+    if (rc == NNT_OK) return EXIT_OK;
+    cli_error(cmd, "%s: %s", opt, err.message);
+    return EXIT_RUNTIME;
 }
 
 void cli_csv_field(FILE *f, const char *s)

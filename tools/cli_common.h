@@ -113,17 +113,20 @@ json_object *cli_json_metrics(const nnt_metrics *m);
 void cli_json_emit(json_object *o);
 
 /* ---- Output files ------------------------------------------------------- */
-/* A text output that is stdout (path NULL or "-") or a file written
- * atomically: a temporary file in the same directory renamed over path on
- * commit, removed on abort. */
+/* A text output: stdout (path NULL or "-") or a file written through the
+ * library's nnt_file_writer (atomic for regular files, in place for devices
+ * and FIFOs, symbolic links followed; see nntune/file.h). */
 typedef struct cli_out {
     FILE *f;
-    char *path;
-    char *tmp;
+    nnt_file_writer *w;
 } cli_out;
 int cli_out_open(const char *cmd, cli_out *o, const char *path); /* EXIT_OK / EXIT_RUNTIME */
 int cli_out_commit(const char *cmd, cli_out *o);                 /* EXIT_OK / EXIT_RUNTIME */
 void cli_out_abort(cli_out *o);
+/* Checks an output option's path before any work starts (nnt_output_path_check):
+ * prints "nntune CMD: OPT: cannot write 'PATH': reason" and returns EXIT_RUNTIME
+ * when it cannot be written; EXIT_OK (also for path NULL) otherwise. */
+int cli_check_output(const char *cmd, const char *opt, const char *path);
 /* Writes s as one CSV field, quoted when it holds a comma, quote, CR or LF. */
 void cli_csv_field(FILE *f, const char *s);
 

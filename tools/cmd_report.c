@@ -83,6 +83,9 @@ int cmd_report(int argc, char **argv)
     if (urc != EXIT_OK) return urc;
     if (fmt < 0) fmt = out ? format_from_path(out) : NNT_REPORT_HTML;
     if (!out && fmt == NNT_REPORT_HTML) out = "report.html";
+    if (cli_check_output(CMD, "--output", out) != EXIT_OK ||
+        cli_check_output(CMD, "--suggest-space", suggest) != EXIT_OK)
+        return EXIT_RUNTIME;
 
     nnt_error err;
     nnt_error_clear(&err);

@@ -389,6 +389,7 @@ static int parse_args(int argc, char **argv, args *a)
     if (a->valid_labels && !a->valid) return cli_usage_error(CMD, "--valid-labels needs --valid");
     if (a->test_labels && !a->test) return cli_usage_error(CMD, "--test-labels needs --test");
     if (!*a->out) return cli_usage_error(CMD, "--out: empty file name");
+    if (cli_check_output(CMD, "--out", a->out) != EXIT_OK) return EXIT_RUNTIME;
     if (a->n_dropout > 1 && a->n_dropout != a->mopt.n_hidden) {
         return cli_usage_error(CMD, "--dropout: %d values for %d hidden layers", a->n_dropout,
                                a->mopt.n_hidden);

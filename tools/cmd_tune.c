@@ -747,6 +747,15 @@ int cmd_tune(int argc, char **argv)
         goto done;
     }
 
+    /* The model file is checked before any data is loaded or trained on. */
+    model_path = s.model_out ? strdup(s.model_out) : default_model_path(s.storage, s.study);
+    if (!model_path) {
+        cli_error(CMD, "out of memory");
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    if ((rc = cli_check_output(CMD, "--model-out", model_path)) != EXIT_OK) goto done;
+
     /* ---- data */
     cli_data_opts dopt = {s.data, s.labels, s.target, s.task_set ? s.task : NNT_TASK_AUTO, 0};
     if ((rc = cli_load_data(CMD, &dopt, &train, &builtin_test)) != EXIT_OK) goto done;
@@ -788,9 +797,8 @@ int cmd_tune(int argc, char **argv)
         rc = cli_lib_error(CMD, r, &err);
         goto done;
     }
-    model_path = s.model_out ? strdup(s.model_out) : default_model_path(s.storage, s.study);
     desc = data_desc(train, &s);
-    if (!model_path || !desc) {
+    if (!desc) {
         cli_error(CMD, "out of memory");
         rc = EXIT_RUNTIME;
         goto done;

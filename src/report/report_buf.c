@@ -11,6 +11,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "nntune/file.h"
 #include "report/report_internal.h"
 
 /* ---- Buffer --------------------------------------------------------------- */
@@ -205,43 +206,8 @@ const char *fmt_exact(char buf[32], double v)
     return buf;
 }
 
-/* ---- Atomic write ------------------------------------------------------------ */
+/* ---- Output file ------------------------------------------------------------ */
 int report_write_atomic(const char *path, const char *data, size_t n, nnt_error *err)
 {
-    size_t plen = strlen(path);
-    char *tmp = nnt_malloc(plen + 16);
-    if (!tmp) return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        nnt_free(tmp);
-        return nnt_fail(err, NNT_ERR_IO, "%s: cannot create a temporary file next to it: %s",
-                        path, strerror(e));
-    }
-    struct stat st;
-    /* mkstemp creates 0600; keep the mode of a file we replace, else 0644. */
-    (void)fchmod(fd, stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644);
-    size_t done = 0;
-    int e = 0;
-    while (done < n) {
-        ssize_t w = write(fd, data + done, n - done);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            e = errno;
-            break;
-        }
-        done += (size_t)w;
-    }
-    if (!e && fsync(fd) != 0) e = errno;
-    if (close(fd) != 0 && !e) e = errno;
-    if (!e && rename(tmp, path) != 0) e = errno;
-    if (e) {
-        unlink(tmp);
-        nnt_free(tmp);
-        return nnt_fail(err, NNT_ERR_IO, "%s: cannot write: %s", path, strerror(e));
-    }
-    nnt_free(tmp);
-    return NNT_OK;
+    return nnt_write_file(path, data, n, err); /* src/core/atomic_file.c */
 }
