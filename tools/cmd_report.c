@@ -103,7 +103,7 @@ int cmd_report(int argc, char **argv)
     if (out) {
         r = nnt_report_save(rep, (nnt_report_format)fmt, out, &err);
         if (r < 0) rc = cli_lib_error(CMD, r, &err);
-        else fprintf(stderr, "nntune report: wrote %s\n", out);
+        else if (strcmp(out, "-")) fprintf(stderr, "nntune report: wrote %s\n", out);
     } else {
         char *text = NULL;
         size_t len = 0;
