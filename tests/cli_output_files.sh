@@ -47,16 +47,32 @@ if [ "$private_ok" = 1 ] && [ "$fails" -eq 0 ]; then
     check "[ $? -eq 0 ] && is_char /dev/null" "report -o /dev/null --suggest-space /dev/null"
     "$NNT" tune --data "$DATA" --param lr=0.05 --param epochs=1 --storage dn.db --model-out /dev/null --quiet > out 2>&1
     check "[ $? -eq 0 ] && is_char /dev/null" "tune --model-out /dev/null"
+    if ! is_char /dev/null; then
+        fail "/dev/null is no longer a character device: restored"
+        rm -f /dev/null && mknod -m 666 /dev/null c 1 3
+    fi
 fi
 
 # ---- standard output: '-' and /dev/stdout into a pipe and into a file ---------
+# /dev/stdout is a link to /proc/self/fd/1: a private link of the same kind
+# first; the system's /dev/stdout only when that one survived (an unsafe binary
+# would replace /dev/stdout with a regular file for every process).
 n_rows=$(($(wc -l < "$DATA")))
 "$NNT" predict -m m.nnt -d "$DATA" -o - | wc -l > n1
 check "[ \$(cat n1) -eq $n_rows ]" "predict -o - writes every row to stdout"
-"$NNT" predict -m m.nnt -d "$DATA" -o /dev/stdout | wc -l > n2
-check "[ \$(cat n2) -eq $n_rows ]" "predict -o /dev/stdout into a pipe"
-"$NNT" predict -m m.nnt -d "$DATA" -o /dev/stdout > so.csv
-check "[ \$(wc -l < so.csv) -eq $n_rows ] && [ -f so.csv ]" "predict -o /dev/stdout redirected to a file"
+ln -s /proc/self/fd/1 so-link
+"$NNT" predict -m m.nnt -d "$DATA" -o so-link | wc -l > n0
+check "[ \$(cat n0) -eq $n_rows ] && [ -L so-link ]" "predict -o private link to /proc/self/fd/1: rows on stdout, the link stays"
+if [ "$fails" -eq 0 ]; then
+    "$NNT" predict -m m.nnt -d "$DATA" -o /dev/stdout | wc -l > n2
+    check "[ \$(cat n2) -eq $n_rows ]" "predict -o /dev/stdout into a pipe"
+    "$NNT" predict -m m.nnt -d "$DATA" -o /dev/stdout > so.csv
+    check "[ \$(wc -l < so.csv) -eq $n_rows ] && [ -f so.csv ]" "predict -o /dev/stdout redirected to a file"
+    if [ ! -L /dev/stdout ]; then
+        fail "/dev/stdout is no longer a symbolic link: restored"
+        rm -f /dev/stdout && ln -s /proc/self/fd/1 /dev/stdout
+    fi
+fi
 "$NNT" report s.db -o - --format json | python3 -m json.tool > /dev/null
 check "[ \${PIPESTATUS[0]} -eq 0 ]" "report -o - writes JSON to stdout"
 

@@ -431,10 +431,51 @@ json_object *cli_json_metrics(const nnt_metrics *m)
     return o;
 }
 
+/* Length of the valid UTF-8 sequence at s (1..4), 0 if invalid (overlong,
+ * surrogate, past U+10FFFF, cut short). */
+static int utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80) return 1;
+    int n;
+    unsigned cp;
+    if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; }
+    else return 0;
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    static const unsigned min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+
+void cli_put_utf8(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        const unsigned char *run = p;
+        while (*p && utf8_len(p) > 0) p += utf8_len(p);
+        if (p > run) fwrite(run, 1, (size_t)(p - run), f);
+        if (*p) {
+            fputs("\xEF\xBF\xBD", f); /* U+FFFD for one invalid byte */
+            p++;
+        }
+    }
+}
+
+void cli_json_print(json_object *o)
+{
+    cli_put_utf8(stdout, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    fputc('\n', stdout);
+}
+
 void cli_json_emit(json_object *o)
 {
-    fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-          stdout);
+    cli_put_utf8(stdout, json_object_to_json_string_ext(
+                             o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     fputc('\n', stdout);
     fflush(stdout);
     json_object_put(o);
@@ -483,16 +524,20 @@ int cli_check_output(const char *cmd, const char *opt, const char *path)
 
 void cli_csv_field(FILE *f, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
+    int quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote) fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = utf8_len(p);
+        if (n == 0) { /* keep the file valid UTF-8 */
+            fputs("\xEF\xBF\xBD", f);
+            p++;
+            continue;
+        }
+        if (*p == '"') fputc('"', f);
+        fwrite(p, 1, (size_t)n, f);
+        p += n;
     }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    if (quote) fputc('"', f);
 }
 
 int cli_one_operand(const char *cmd, int argc, char **argv, const char *name, const char **out)

@@ -111,6 +111,12 @@ json_object *cli_json_num(double v);
 json_object *cli_json_metrics(const nnt_metrics *m);
 /* Prints o on one line to stdout, flushes, and releases o. */
 void cli_json_emit(json_object *o);
+/* Prints o on one line to stdout (o is kept). Like cli_json_emit, invalid
+ * UTF-8 in its strings (names and errors may hold any bytes) becomes U+FFFD,
+ * so the output is always valid JSON. */
+void cli_json_print(json_object *o);
+/* Writes s to f with each invalid UTF-8 byte replaced by U+FFFD. */
+void cli_put_utf8(FILE *f, const char *s);
 
 /* ---- Output files ------------------------------------------------------- */
 /* A text output: stdout (path NULL or "-") or a file written through the

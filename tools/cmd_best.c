@@ -139,7 +139,7 @@ int cmd_best(int argc, char **argv)
                 json_object_object_add(o, "pareto_front", front);
                 free(idx);
             }
-            printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+            cli_json_print(o);
             json_object_put(o);
         } else {
             char v[32], s[32], d[32];

@@ -219,7 +219,7 @@ int cmd_importance(int argc, char **argv)
             json_object_array_add(a, e);
         }
         json_object_object_add(o, "importance", a);
-        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        cli_json_print(o);
         json_object_put(o);
     } else {
         if (io.epoch > 0)

@@ -126,7 +126,7 @@ int cmd_trials(int argc, char **argv)
             json_object_array_add(a, j);
         }
         json_object_object_add(o, "trials", a);
-        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        cli_json_print(o);
         json_object_put(o);
     } else {
         printf("study '%s': %zu trials (%s, %s is better)\n", rec.name, n, rec.metric,

@@ -440,13 +440,22 @@ static char *default_model_path(const char *storage, const char *study)
             break;
         }
     }
-    size_t n = ls + strlen(study) + 16;
+    size_t n = ls + strlen(study) + 32;
     char *p = malloc(n);
     if (!p) return NULL;
     int k = snprintf(p, n, "%.*s.", (int)ls, storage);
-    /* The study name goes into a file name: keep it to safe characters. */
-    for (const char *c = study; *c; c++)
+    /* The study name goes into a file name: keep it to safe characters, and
+     * short (a file name has at most 255 bytes): a long name is cut and a
+     * hash of the whole name keeps different studies apart. */
+    const size_t max_name = 80;
+    size_t i = 0;
+    for (const char *c = study; *c && i < max_name; c++, i++)
         p[k++] = (isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.') ? *c : '_';
+    if (strlen(study) > max_name) {
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (const char *c = study; *c; c++) h = (h ^ (unsigned char)*c) * 16777619u;
+        k += snprintf(p + k, n - (size_t)k, "-%08x", (unsigned)h);
+    }
     snprintf(p + k, n - (size_t)k, ".best.nnt");
     return p;
 }

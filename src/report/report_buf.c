@@ -111,6 +111,19 @@ static int utf8_len(const unsigned char *s)
 
 static const char REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
+/* Appends the UTF-8 sequence at s, or U+FFFD for an invalid byte; returns how
+ * many bytes of s it used. */
+static int utf8_add(rbuf *b, const unsigned char *s)
+{
+    int n = utf8_len(s);
+    if (n == 0) {
+        rb_puts(b, REPLACEMENT);
+        return 1;
+    }
+    rb_add(b, (const char *)s, (size_t)n);
+    return n;
+}
+
 void rb_xml(rbuf *b, const char *s)
 {
     if (!s) return;
@@ -155,7 +168,9 @@ void rb_md(rbuf *b, const char *s)
             rb_add(b, "\\", 1);
             rb_add(b, p, 1);
             break;
-        default: rb_add(b, p, 1);
+        default:
+            if ((unsigned char)*p >= 0x80) p += utf8_add(b, (const unsigned char *)p) - 1;
+            else rb_add(b, p, 1);
         }
     }
 }
@@ -163,16 +178,25 @@ void rb_md(rbuf *b, const char *s)
 void rb_csv(rbuf *b, const char *s)
 {
     if (!s) return;
-    if (!strpbrk(s, ",\"\r\n")) {
-        rb_puts(b, s);
-        return;
-    }
-    rb_add(b, "\"", 1);
+    int quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote) rb_add(b, "\"", 1);
     for (const char *p = s; *p; p++) {
         if (*p == '"') rb_add(b, "\"", 1);
-        rb_add(b, p, 1);
+        if ((unsigned char)*p >= 0x80) p += utf8_add(b, (const unsigned char *)p) - 1;
+        else rb_add(b, p, 1);
     }
-    rb_add(b, "\"", 1);
+    if (quote) rb_add(b, "\"", 1);
+}
+
+void rb_utf8(rbuf *b, const char *s)
+{
+    if (!s) return;
+    for (const char *p = s; *p;) {
+        const char *run = p; /* copy ASCII runs in one go */
+        while (*p && (unsigned char)*p < 0x80) p++;
+        if (p > run) rb_add(b, run, (size_t)(p - run));
+        if (*p) p += utf8_add(b, (const unsigned char *)p);
+    }
 }
 
 /* ---- Numbers ---------------------------------------------------------------- */
