@@ -387,27 +387,31 @@ char *cli_fmt_metrics(char *buf, size_t n, const char *prefix, const nnt_metrics
     return buf;
 }
 
-/* ---- Ctrl-C --------------------------------------------------------------- */
+/* ---- Ctrl-C and SIGTERM ----------------------------------------------------- */
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted; /* the signal number, 0 before one */
 
-static void on_sigint(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
+static void on_stop_signal(int sig) { interrupted = sig; }
 
 void cli_catch_interrupt(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C terminates */
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second signal terminates at once */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 int cli_interrupted(void) { return interrupted != 0; }
+
+int cli_interrupt_exit(void) { return interrupted ? 128 + interrupted : EXIT_OK; }
+
+const char *cli_interrupt_name(void)
+{
+    return interrupted == SIGTERM ? "SIGTERM" : interrupted == SIGINT ? "SIGINT (Ctrl-C)" : "a signal";
+}
 
 /* ---- JSON --------------------------------------------------------------- */
 

@@ -98,11 +98,16 @@ void cli_line_clear(void);
  * Returns buf. */
 char *cli_fmt_metrics(char *buf, size_t n, const char *prefix, const nnt_metrics *m);
 
-/* ---- Ctrl-C --------------------------------------------------------------- */
-/* The first SIGINT only sets a flag (the command stops cleanly); a second
+/* ---- Ctrl-C and SIGTERM ----------------------------------------------------- */
+/* The first SIGINT or SIGTERM only sets a flag (the command stops cleanly,
+ * saves what it promises and exits 128 + the signal: 130 or 143); a second
  * one kills the process as usual. */
 void cli_catch_interrupt(void);
 int cli_interrupted(void);
+/* 130 after SIGINT, 143 after SIGTERM; EXIT_OK when no signal came. */
+int cli_interrupt_exit(void);
+/* "SIGINT (Ctrl-C)" or "SIGTERM", for messages. */
+const char *cli_interrupt_name(void);
 
 /* ---- JSON --------------------------------------------------------------- */
 /* A JSON number, or null when v is not finite (JSON has no NaN). */

@@ -584,6 +584,7 @@ int cmd_train(int argc, char **argv)
         else
             cli_error(CMD, "training stopped (%s) before an epoch completed; no model written",
                       status_key(status, &res, a.topt.max_epochs));
+        if (cli_interrupted()) rc = cli_interrupt_exit();
         goto out;
     }
 
@@ -643,8 +644,11 @@ int cmd_train(int argc, char **argv)
         printf("model saved to %s (%s)\n", a.out, cli_fmt_duration(res.seconds, dur, sizeof dur));
         fflush(stdout);
     }
-    rc = status == NNT_PRUNED ? EXIT_RUNTIME : EXIT_OK;
-    if (status == NNT_PRUNED) cli_error(CMD, "interrupted; best weights so far saved to %s", a.out);
+    /* Interrupted (SIGINT/SIGTERM): the best weights so far are saved, as
+     * promised in --help, and the exit status says which signal stopped it. */
+    rc = status == NNT_PRUNED ? (cli_interrupted() ? cli_interrupt_exit() : EXIT_RUNTIME) : EXIT_OK;
+    if (status == NNT_PRUNED)
+        cli_error(CMD, "interrupted by %s; best weights so far saved to %s", cli_interrupt_name(), a.out);
 
 out:
     nnt_eval_free(&test_eval);
