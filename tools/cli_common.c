@@ -58,13 +58,64 @@ int cli_lib_error(const char *cmd, int code, const nnt_error *err)
 
 /* ---- getopt_long -------------------------------------------------------- */
 
-int cli_getopt_error(const char *cmd, int c, char **argv)
+/* Edit distance (insertions, deletions, substitutions, adjacent swaps)
+ * between a and b, capped: names are short. */
+static int edit_distance(const char *a, size_t la, const char *b)
+{
+    enum { MAXL = 48 };
+    size_t lb = strlen(b);
+    if (la >= MAXL || lb >= MAXL) return 99;
+    int d[MAXL][MAXL];
+    for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[la][lb];
+}
+
+const char *cli_closest_option(const char *word, const struct option *opts)
+{
+    while (*word == '-') word++;
+    size_t n = strcspn(word, "=");
+    if (n == 0 || !opts) return NULL;
+    const char *best = NULL;
+    int best_d = 99, best_raw = 99;
+    for (const struct option *o = opts; o->name; o++) {
+        size_t on = strlen(o->name);
+        int raw = edit_distance(word, n, o->name), d = raw;
+        /* a word that starts an option name (an ambiguous abbreviation), or an
+         * option name with something glued on ("--batchsize"): as close as
+         * one typo; ties go to the smaller plain distance */
+        if (strncmp(o->name, word, n) == 0 || (on >= 3 && on < n && strncmp(word, o->name, on) == 0))
+            d = d < 1 ? d : 1;
+        if (d < best_d || (d == best_d && raw < best_raw)) {
+            best_d = d;
+            best_raw = raw;
+            best = o->name;
+        }
+    }
+    /* close enough to be a typo: 1 edit for short words, a third of longer ones */
+    int limit = n <= 4 ? 1 : (int)(n / 3) > 2 ? (int)(n / 3) : 2;
+    return best_d <= limit ? best : NULL;
+}
+
+int cli_getopt_error(const char *cmd, int c, char **argv, const struct option *opts)
 {
     /* getopt_long has already advanced optind past the offending word. */
     const char *word = optind > 0 ? argv[optind - 1] : "?";
     if (c == ':') return cli_usage_error(cmd, "option '%s' requires a value", word);
     if (optopt && strncmp(word, "--", 2) != 0)
         return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+    const char *near = cli_closest_option(word, opts);
+    if (near) return cli_usage_error(cmd, "unknown option '%s'; did you mean --%s?", word, near);
     return cli_usage_error(cmd, "unknown option '%s'", word);
 }
 

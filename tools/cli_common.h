@@ -4,6 +4,7 @@
 #ifndef NNTUNE_TOOLS_CLI_COMMON_H
 #define NNTUNE_TOOLS_CLI_COMMON_H
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -30,9 +31,13 @@ int cli_one_operand(const char *cmd, int argc, char **argv, const char *name, co
 
 /* ---- getopt_long -------------------------------------------------------- */
 /* Reports what getopt_long's ':' or '?' return meant (unknown option, missing
- * value) as a usage error; returns EXIT_USAGE. Use with an optstring that
+ * value) as a usage error; an unknown long option gets the closest one of
+ * opts suggested ("did you mean --batch?"). Returns EXIT_USAGE. Use with an optstring that
  * starts with ':' and opterr = 0. */
-int cli_getopt_error(const char *cmd, int c, char **argv);
+int cli_getopt_error(const char *cmd, int c, char **argv, const struct option *opts);
+/* The long option of opts (without "--") closest to word ("--bacth=4" ->
+ * "batch") by edit distance, or NULL when none is close enough to be a typo. */
+const char *cli_closest_option(const char *word, const struct option *opts);
 /* Fails with a usage error if arguments are left after the options. Returns
  * EXIT_OK or EXIT_USAGE. */
 int cli_no_operands(const char *cmd, int argc, char **argv);

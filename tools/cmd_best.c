@@ -25,7 +25,11 @@ static void usage(FILE *f)
 "  --json           one JSON object\n"
 "  -h, --help       this help\n"
 "\n"
-"Exit status: 0 found, 1 no complete trial or a storage error, 2 usage error.\n");
+"Exit status: 0 found, 1 no complete trial or a storage error, 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nntune best study.db\n"
+"  nntune best study.db --study wide --json\n");
 }
 
 /* A trial's objective values as a JSON array (in the order of "objectives"). */
@@ -82,7 +86,7 @@ int cmd_best(int argc, char **argv)
         case 's': study = optarg; break;
         case 'j': json = 1; break;
         case 'h': usage(stdout); return EXIT_OK;
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, opts);
         }
     }
     const char *path;

@@ -23,7 +23,11 @@ static void usage(FILE *f)
 "      --json          print one JSON object instead of text\n"
 "  -h, --help          show this help\n"
 "\n"
-"Exit status: 0 success, 1 data or runtime error, 2 usage error.\n");
+"Exit status: 0 success, 1 data or runtime error, 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nntune eval -m model.nnt -d test.csv\n"
+"  nntune eval -m fmnist.nnt -d fashion-mnist --json\n");
 }
 
 enum { O_JSON = 256, O_LABELS };
@@ -123,7 +127,7 @@ int cmd_eval(int argc, char **argv)
         case 'd': data = optarg; break;
         case O_LABELS: labels = optarg; break;
         case O_JSON: json = 1; break;
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, long_opts);
         }
     }
     if (cli_no_operands(CMD, argc, argv) != EXIT_OK) return EXIT_USAGE;

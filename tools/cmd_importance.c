@@ -37,7 +37,11 @@ static void usage(FILE *f)
 "  --seed S              seed of the forest (default 1)\n"
 "  -h, --help            this help\n"
 "\n"
-"Exit status: 0 done, 1 too few complete trials or a storage error, 2 usage error.\n",
+"Exit status: 0 done, 1 too few complete trials or a storage error, 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nntune importance study.db\n"
+"  nntune importance study.db --study wide --format json\n",
             WANT_TRIALS, WANT_TRIALS, MIN_TRIALS);
 }
 
@@ -81,7 +85,7 @@ int cmd_importance(int argc, char **argv)
             if (cli_parse_u64(CMD, "--seed", optarg, &seed) < 0) return EXIT_USAGE;
             break;
         case 'h': usage(stdout); return EXIT_OK;
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, opts);
         }
     }
     const char *path;

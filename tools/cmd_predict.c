@@ -23,7 +23,11 @@ static void usage(FILE *f)
 "  -o, --out FILE      write the CSV here (atomically) instead of stdout\n"
 "  -h, --help          show this help\n"
 "\n"
-"Exit status: 0 success, 1 data or runtime error, 2 usage error.\n");
+"Exit status: 0 success, 1 data or runtime error, 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nntune predict -m model.nnt -d new.csv -o predictions.csv\n"
+"  nntune predict -m model.nnt -d new.csv | head\n");
 }
 
 static const struct option long_opts[] = {
@@ -114,7 +118,7 @@ int cmd_predict(int argc, char **argv)
         case 'd': data = optarg; break;
         case 'L': labels = optarg; break;
         case 'o': out_path = optarg; break;
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, long_opts);
         }
     }
     if (cli_no_operands(CMD, argc, argv) != EXIT_OK) return EXIT_USAGE;

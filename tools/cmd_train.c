@@ -25,7 +25,10 @@ static void usage(FILE *f)
 "      --valid FILE         validation data (default: a split of --data)\n"
 "      --valid-labels FILE  IDX labels for --valid\n"
 "      --valid-fraction F   stratified hold-out fraction of --data (default 0.1;\n"
-"                           0: no validation, early stopping off)\n"
+"                           0: no validation, early stopping off). 'tune' holds\n"
+"                           out 0.2: picking the best of many trials on a small\n"
+"                           hold-out rewards its noise; one run keeps the rows\n"
+"                           for training\n"
 "      --test FILE          test data, evaluated once at the end\n"
 "      --test-labels FILE   IDX labels for --test\n"
 "      --scaling S          auto|none|standard|pixels (default auto)\n"
@@ -65,7 +68,16 @@ static void usage(FILE *f)
 "      --json               one JSON object per epoch and a final one on stdout\n"
 "  -h, --help               show this help\n"
 "\n"
-"Exit status: 0 success, 1 data or runtime error (or divergence), 2 usage error.\n");
+"Ctrl-C (SIGINT) or SIGTERM stops after the current batch and saves the best\n"
+"weights so far to --out (when an epoch completed).\n"
+"\n"
+"Exit status: 0 success, 1 data or runtime error (or divergence), 2 usage error,\n"
+"130 / 143 stopped by SIGINT / SIGTERM.\n"
+"\n"
+"Examples:\n"
+"  nntune train --data data.csv --hidden 64 --epochs 50 --out data.nnt\n"
+"  nntune train --data fashion-mnist --hidden 256,128 --dropout 0.2 --out fmnist.nnt\n"
+"  nntune train --data houses.csv --target price --task regress --json > log.jsonl\n");
 }
 
 enum {
@@ -379,7 +391,7 @@ static int parse_args(int argc, char **argv, args *a)
         case O_THREADS:
             if (cli_parse_int(CMD, on, optarg, 0, 1024, &a->topt.threads)) return EXIT_USAGE;
             break;
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, long_opts);
         }
     }
     if (cli_no_operands(CMD, argc, argv) != EXIT_OK) return EXIT_USAGE;

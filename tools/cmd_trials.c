@@ -22,7 +22,13 @@ static void usage(FILE *f)
 "  --sort           best first (complete trials by value, then pruned, then the rest)\n"
 "                   instead of by trial number\n"
 "  --format F       table (default), csv or json\n"
-"  -h, --help       this help\n");
+"  -h, --help       this help\n"
+"\n"
+"Exit status: 0 listed, 1 storage error, 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nntune trials study.db --sort\n"
+"  nntune trials study.db --study wide --format csv > trials.csv\n");
 }
 
 static void csv_num(FILE *f, double v)
@@ -53,7 +59,7 @@ int cmd_trials(int argc, char **argv)
             format = optarg;
             break;
         case 'h': usage(stdout); return EXIT_OK;
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, opts);
         }
     }
     const char *path;

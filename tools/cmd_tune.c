@@ -35,7 +35,9 @@ static void usage(FILE *f)
 "  --task T                   auto|classify|binary|regress (default auto)\n"
 "  --valid FILE               separate validation set (default: a hold-out of --data)\n"
 "  --valid-labels FILE        IDX labels of --valid\n"
-"  --valid-fraction F         hold-out fraction (default 0.2)\n"
+"  --valid-fraction F         hold-out fraction (default 0.2, twice train's 0.1:\n"
+"                             choosing among many trials on a small hold-out\n"
+"                             rewards its noise)\n"
 "  --test FILE                test set: the best model is evaluated on it\n"
 "  --test-labels FILE         IDX labels of --test\n"
 "  --max-rows N               tune on a seeded subsample of N rows of --data\n"
@@ -75,7 +77,18 @@ static void usage(FILE *f)
 "  --json                     one JSON object per trial event on stdout\n"
 "  -h, --help                 this help\n"
 "\n"
-"Exit status: 0 done, 1 runtime or data error, 2 usage or study-file error.\n");
+"Ctrl-C (SIGINT) or SIGTERM stops the study cleanly: finished trials are kept,\n"
+"running ones are recorded as interrupted and rerun when the same command is\n"
+"run again.\n"
+"\n"
+"Exit status: 0 done, 1 runtime or data error or no trial completed, 2 usage or\n"
+"study-file error, 130 / 143 stopped by SIGINT / SIGTERM (resumable).\n"
+"\n"
+"Examples:\n"
+"  nntune tune --data data.csv --trials 50 --storage study.db\n"
+"  nntune tune --data data.csv --param lr=0.0001:0.1:log --param neurons=64,128,256 \\\n"
+"              --trials 30 --jobs 2 --storage study.db --study wide\n"
+"  nntune tune study.json --time 10m      (run it again to resume)\n");
 }
 
 /* ---- live view --------------------------------------------------------------- */
@@ -527,7 +540,7 @@ int cmd_tune(int argc, char **argv)
             usage(stdout);
             return EXIT_OK;
         }
-        if (c == ':' || c == '?') return cli_getopt_error(CMD, c, argv);
+        if (c == ':' || c == '?') return cli_getopt_error(CMD, c, argv, long_opts);
         if (n_flags == (int)(sizeof flags / sizeof flags[0]))
             return cli_usage_error(CMD, "too many options");
         flags[n_flags].c = c;
