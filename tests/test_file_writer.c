@@ -17,6 +17,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "nntune/nntune.h"
 
 /* A fresh sub-directory of the test's temporary directory. */
@@ -265,6 +266,38 @@ static void test_bad_paths_refused(void **state)
     assert_int_equal(count_entries(d), 1);
 }
 
+/* Each allocation in turn fails: a clean NNT_ERR_NOMEM, the old file intact,
+ * no temporary file left (ASan: no leak). */
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    const char *d = fresh_dir("nomem");
+    const char *p = join(d, "out.txt");
+    write_ok(p, "old\n");
+    assert_int_equal(symlink("out.txt", join(d, "link")), 0);
+    int ok = 0;
+    for (long k = 0; k < 40 && !ok; k++) {
+        nnt_error err;
+        nnt_error_clear(&err);
+        nnt_alloc_fail_after(k);
+        int rc = nnt_write_file(join(d, "link"), "new\n", 4, &err);
+        nnt_error err2;
+        int rc2 = nnt_output_path_check(join(d, "link"), &err2);
+        nnt_alloc_fail_after(-1);
+        if (rc == NNT_OK) {
+            assert_string_equal(slurp(p), "new\n");
+            ok = rc2 == NNT_OK;
+            if (!ok) assert_int_equal(rc2, NNT_ERR_NOMEM);
+        } else {
+            assert_int_equal(rc, NNT_ERR_NOMEM);
+            tu_assert_contains(err.message, "out of memory");
+            assert_string_equal(slurp(p), "old\n");
+        }
+        assert_int_equal(count_entries(d), 2);
+    }
+    assert_true(ok);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_fifo_written_in_place),
         cmocka_unit_test(test_char_device_written_in_place),
         cmocka_unit_test(test_bad_paths_refused),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
