@@ -142,8 +142,9 @@ static int resolve(const char *path, char **target, int *exists, int *magic, str
         if (!next) {
             int e = errno;
             nnt_free(cur);
-            return nnt_fail(err, e == ENOMEM ? NNT_ERR_NOMEM : NNT_ERR_IO,
-                            "cannot write '%s': cannot read symbolic link: %s", path, strerror(e));
+            if (e == ENOMEM) return nnt_fail(err, NNT_ERR_NOMEM, "cannot write '%s': out of memory", path);
+            return nnt_fail(err, NNT_ERR_IO, "cannot write '%s': cannot read symbolic link: %s", path,
+                            strerror(e));
         }
         nnt_free(cur);
         cur = next;
