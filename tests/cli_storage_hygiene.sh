@@ -111,7 +111,7 @@ NAME=$(printf 'q"uo\x27te <b>&amp;</b>\nnew\tline \xff\xfe\xc3 , comma;%s' "$lon
 check "[ $? -eq 0 ]" "a study with a hostile 5 kB name runs"
 # error texts and parameter values as another writer (a plug-in objective) might store them
 sqlite3 w.db "UPDATE trials SET state = 'failed', value = NULL,
-    error = 'bad \"quote\" ' || char(10) || 'line2 ' || CAST(X'FFC328' AS TEXT) || ' <x>&' || '$long'
+    error = 'bad \"quote\" ' || char(10) || 'line2 ' || char(27) || '[31m red ' || CAST(X'FFC328' AS TEXT) || ' <x>&' || '$long'
     WHERE number = 1;
   UPDATE trials SET params = '{\"lr\": 0.01, \"epochs\": 2, \"activation\": \"re\\\"lu' || char(9) || CAST(X'FE' AS TEXT) || '\"}'
     WHERE number = 0;"
@@ -121,8 +121,16 @@ check "[ $? -eq 0 ] && python3 -m json.tool t.json > /dev/null" "trials --format
 check "python3 -c \"import json; d=json.load(open('t.json')); assert d['study'].startswith('q\\\"uo'), d['study'][:20]; assert any('quote' in (t.get('error') or '') for t in d['trials'])\"" "...and keeps the name and the error text"
 "$NNT" trials w.db --format csv > t.csv 2> err
 check "[ $? -eq 0 ] && python3 -c \"import csv; r=list(csv.reader(open('t.csv', encoding='utf-8', newline=''))); assert len(r) == 5 and len(set(map(len, r))) == 1, len(r)\"" "trials --format csv: valid UTF-8, 5 rows of equal width"
+# terminal outputs: no control character but the line ends (an ESC could
+# start a terminal escape sequence; a newline inside a name breaks the table)
+no_ctl() { python3 -c "import sys; b=open(sys.argv[1],'rb').read(); bad=sorted(set(c for c in b if (c < 32 and c != 10) or c == 127)); sys.exit(1 if bad else 0)" "$1"; }
 "$NNT" trials w.db > t.txt 2> err
-check "[ $? -eq 0 ]" "trials table"
+check "[ $? -eq 0 ] && no_ctl t.txt && grep -q 'line2 ?\[31m red' t.txt" "trials table: control characters shown safely"
+"$NNT" best w.db > b.txt 2> err
+check "[ $? -eq 0 ] && no_ctl b.txt" "best: no control characters"
+"$NNT" tune --data "$DATA" --param lr=0.01,0.1 --param epochs=2 --param 'activation=relu,tanh' \
+    --storage w.db --study "$NAME" > tune.txt 2> err
+check "[ $? -eq 0 ] && no_ctl tune.txt && grep -q Leaderboard tune.txt" "tune live lines and leaderboard: no control characters"
 "$NNT" best w.db --json > b.json 2> err
 check "[ $? -eq 0 ] && python3 -m json.tool b.json > /dev/null" "best --json is valid JSON"
 "$NNT" importance w.db --format json > i.json 2> err

@@ -1,6 +1,7 @@
 /* Helpers shared by the nntune subcommands (see cli_common.h). */
 #include "cli_common.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -505,6 +506,48 @@ static int utf8_len(const unsigned char *s)
     static const unsigned min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
     if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
     return n;
+}
+
+const char *cli_shown(const char *s, char *buf, size_t n)
+{
+    assert(n >= 4);
+    if (!s) s = "";
+    size_t k = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        char esc[4] = {0};
+        const char *piece;
+        size_t len;
+        int used;
+        int u = utf8_len(p);
+        if (u == 0) { /* invalid byte */
+            piece = "\xEF\xBF\xBD";
+            len = 3;
+            used = 1;
+        } else if (*p < 0x20 || *p == 0x7f || (u == 2 && p[0] == 0xC2 && p[1] < 0xA0)) {
+            /* control characters (C0, DEL, C1) would move the cursor or start
+             * a terminal escape sequence: shown as \n, \t or ? */
+            esc[0] = *p == '\n' || *p == '\t' ? '\\' : '?';
+            esc[1] = *p == '\n' ? 'n' : *p == '\t' ? 't' : '\0';
+            piece = esc;
+            len = strlen(esc);
+            used = u;
+        } else {
+            piece = (const char *)p;
+            len = (size_t)u;
+            used = u;
+        }
+        if (k + len + 4 > n) { /* keep room for "..." and the NUL (k <= n - 4 here) */
+            memcpy(buf + k, "...", 3);
+            k += 3;
+            break;
+        }
+        memcpy(buf + k, piece, len);
+        k += len;
+        p += used;
+    }
+    buf[k] = '\0';
+    return buf;
 }
 
 void cli_put_utf8(FILE *f, const char *s)

@@ -125,6 +125,11 @@ void cli_json_emit(json_object *o);
  * UTF-8 in its strings (names and errors may hold any bytes) becomes U+FFFD,
  * so the output is always valid JSON. */
 void cli_json_print(json_object *o);
+/* s made safe for a terminal line in buf (n bytes): newline and tab as \n
+ * and \t, other control characters (which could start escape sequences) as
+ * '?', invalid UTF-8 as U+FFFD, cut with "..." when longer than buf. Names
+ * and error texts from storage may hold anything. Returns buf. */
+const char *cli_shown(const char *s, char *buf, size_t n);
 /* Writes s to f with each invalid UTF-8 byte replaced by U+FFFD. */
 void cli_put_utf8(FILE *f, const char *s);
 

@@ -147,12 +147,14 @@ int cmd_best(int argc, char **argv)
             json_object_put(o);
         } else {
             char v[32], s[32], d[32];
-            printf("study:   %s (%zu trials)\n", rec.name, n);
+            char name[160];
+            printf("study:   %s (%zu trials)\n", cli_shown(rec.name, name, sizeof name), n);
             printf("best:    trial %d\n", r->number);
             printf("%-8s %s", rec.metric, sc_fmt_value(v, sizeof v, r->value));
             if (isfinite(r->value_spread)) printf(" (sd %s over folds)", sc_fmt_value(s, sizeof s, r->value_spread));
             printf("\n");
-            printf("params:  %s\n", r->params ? r->params : "{}");
+            char params[2048];
+            printf("params:  %s\n", cli_shown(r->params ? r->params : "{}", params, sizeof params));
             printf("epochs:  %d in %s, seed %llu\n", r->epochs,
                    cli_fmt_duration(r->duration, d, sizeof d), (unsigned long long)r->seed);
             if (r->model_path)

@@ -226,12 +226,14 @@ int cmd_importance(int argc, char **argv)
         cli_json_print(o);
         json_object_put(o);
     } else {
+        char name[160];
+        cli_shown(rec.name, name, sizeof name);
         if (io.epoch > 0)
             printf("Hyperparameter importance of study '%s' (%s; %d trials scored by their best "
                    "value up to epoch %d,\nas only %d of %d trials completed):\n",
-                   rec.name, rec.metric, scored, io.epoch, n_complete, m);
+                   name, rec.metric, scored, io.epoch, n_complete, m);
         else
-            printf("Hyperparameter importance of study '%s' (%d complete trials, %s):\n", rec.name,
+            printf("Hyperparameter importance of study '%s' (%d complete trials, %s):\n", name,
                    scored, rec.metric);
         int w = 0;
         for (int k = 0; k < ne; k++)

@@ -135,7 +135,8 @@ int cmd_trials(int argc, char **argv)
         cli_json_print(o);
         json_object_put(o);
     } else {
-        printf("study '%s': %zu trials (%s, %s is better)\n", rec.name, n, rec.metric,
+        char name[160], error[400], params[2048];
+        printf("study '%s': %zu trials (%s, %s is better)\n", cli_shown(rec.name, name, sizeof name), n, rec.metric,
                rec.maximize ? "higher" : "lower");
         printf("%-6s  %-8s  %-10s  %-8s  %-6s  %-8s  %s\n", "trial", "state", rec.metric, "spread",
                "epochs", "time", "params / error");
@@ -146,7 +147,8 @@ int cmd_trials(int argc, char **argv)
                    nnt_trial_state_name(r->state), sc_fmt_value(v, sizeof v, r->value),
                    sc_fmt_value(s, sizeof s, r->value_spread), r->epochs,
                    isfinite(r->duration) ? cli_fmt_duration(r->duration, d, sizeof d) : "-",
-                   r->params ? r->params : "", r->error ? "  " : "", r->error ? r->error : "");
+                   cli_shown(r->params, params, sizeof params), r->error ? "  " : "",
+                   r->error ? cli_shown(r->error, error, sizeof error) : "");
         }
     }
 done:

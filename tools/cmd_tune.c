@@ -153,7 +153,7 @@ static const nnt_cost *v_costs;
 
 static void print_trial_line(FILE *f, const nnt_study_event *e)
 {
-    char v[32], s[32], d[32];
+    char v[32], s[32], d[32], params[2048];
     fprintf(f, "trial %-4d %-8s ", e->number, nnt_trial_state_name(e->state));
     if (isfinite(e->value)) {
         fprintf(f, "%s %s", e->metric, sc_fmt_value(v, sizeof v, e->value));
@@ -162,10 +162,11 @@ static void print_trial_line(FILE *f, const nnt_study_event *e)
             fprintf(f, "  %s %s", nnt_cost_name(v_costs[k - 1]),
                     sc_fmt_objective(s, sizeof s, nnt_cost_name(v_costs[k - 1]), e->values[k]));
     } else {
-        fprintf(f, "%s", e->error ? e->error : "-");
+        char error[400];
+        fprintf(f, "%s", e->error ? cli_shown(e->error, error, sizeof error) : "-");
     }
     fprintf(f, "  %d epochs  %s  %s%s\n", e->epochs, cli_fmt_duration(e->duration, d, sizeof d),
-            e->params ? e->params : "", e->is_best ? "  *best*" : "");
+            cli_shown(e->params, params, sizeof params), e->is_best ? "  *best*" : "");
 }
 
 static void emit_json(const nnt_study_event *e)
@@ -872,7 +873,8 @@ int cmd_tune(int argc, char **argv)
     nnt_study_summary sum;
     nnt_study_get_summary(study, &sum);
     if (view.mode == 1 || view.mode == 2) {
-        printf("study '%s' in %s: %s search, ", s.study, s.storage, s.sampler);
+        char name[160];
+        printf("study '%s' in %s: %s search, ", cli_shown(s.study, name, sizeof name), s.storage, s.sampler);
         if (strcmp(sum.pruner, "none")) printf("%s pruning, ", sum.pruner);
         else printf("no pruning, ");
         printf("%s", sum.metric);

@@ -85,18 +85,20 @@ void sc_leaderboard(FILE *f, const nnt_study_record *rec, const nnt_trial_record
     sc_rank(t, n, rec->maximize, order);
     size_t complete = 0;
     for (size_t i = 0; i < n; i++) complete += t[i].state == NNT_TRIAL_COMPLETE;
+    char name[160];
     fprintf(f, "Leaderboard of study '%s' (%zu trials, %zu complete; %s, %s is better):\n",
-            rec->name, n, complete, rec->metric, rec->maximize ? "higher" : "lower");
+            cli_shown(rec->name, name, sizeof name), n, complete, rec->metric, rec->maximize ? "higher" : "lower");
     fprintf(f, "  %-4s  %-6s  %-10s  %-8s  %-6s  %-8s  %s\n", "rank", "trial", rec->metric,
             "spread", "epochs", "time", "params");
     int shown = 0;
     for (size_t k = 0; k < n && shown < top; k++) {
         const nnt_trial_record *r = &t[order[k]];
         if (r->state != NNT_TRIAL_COMPLETE || !isfinite(r->value)) break;
-        char v[32], s[32], d[32];
+        char v[32], s[32], d[32], params[2048];
         fprintf(f, "  %-4d  %-6d  %-10s  %-8s  %-6d  %-8s  %s\n", shown + 1, r->number,
                 sc_fmt_value(v, sizeof v, r->value), sc_fmt_value(s, sizeof s, r->value_spread),
-                r->epochs, cli_fmt_duration(r->duration, d, sizeof d), r->params ? r->params : "");
+                r->epochs, cli_fmt_duration(r->duration, d, sizeof d),
+                cli_shown(r->params, params, sizeof params));
         shown++;
     }
     if (shown == 0) fprintf(f, "  (no complete trial)\n");
@@ -181,7 +183,9 @@ int sc_pareto_table(FILE *f, const nnt_study_record *rec, const nnt_trial_record
     int m = sc_pareto(rec, t, n, idx);
     size_t complete = 0;
     for (size_t i = 0; i < n; i++) complete += t[i].state == NNT_TRIAL_COMPLETE;
-    fprintf(f, "Pareto front of study '%s' (%d of %zu complete trials; %s %s", rec->name,
+    char shown[160];
+    fprintf(f, "Pareto front of study '%s' (%d of %zu complete trials; %s %s",
+            cli_shown(rec->name, shown, sizeof shown),
             m > 0 ? m : 0, complete, names[0], maximize[0] ? "higher" : "lower");
     for (int j = 1; j < k; j++) fprintf(f, ", %s lower", names[j]);
     fprintf(f, " is better):\n");
