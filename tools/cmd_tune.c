@@ -474,34 +474,6 @@ static char *default_model_path(const char *storage, const char *study)
     return p;
 }
 
-/* A study that ends without a completed trial has nothing to show for it:
- * exit 1 and say why (what the trials ended as, and the first error). */
-static int no_complete_trial(nnt_storage *storage, const char *study, const nnt_study_summary *sum)
-{
-    nnt_study_record rec;
-    memset(&rec, 0, sizeof rec);
-    nnt_trial_record *trials = NULL;
-    size_t nt = 0;
-    nnt_error err;
-    nnt_error_clear(&err);
-    const char *why = NULL;
-    if (nnt_storage_find_study(storage, study, &rec, &err) == NNT_OK &&
-        storage->trials_load(storage->ctx, rec.id, &trials, &nt, &err) == NNT_OK)
-        for (size_t i = 0; i < nt && !why; i++)
-            if (trials[i].state == NNT_TRIAL_FAILED && trials[i].error) why = trials[i].error;
-    if (sum->n_trials == 0)
-        cli_error(CMD, "no trial completed: the study ran no trial (is the budget spent?)");
-    else if (why)
-        cli_error(CMD, "no trial completed (%d failed, %d pruned); first error: %s", sum->n_failed,
-                  sum->n_pruned, why);
-    else
-        cli_error(CMD, "no trial completed (%d failed, %d pruned)%s", sum->n_failed, sum->n_pruned,
-                  sum->n_pruned > 0 && sum->n_failed == 0 ? ": the pruner stopped every trial" : "");
-    nnt_trial_records_free(trials, nt);
-    nnt_study_record_free(&rec);
-    return EXIT_RUNTIME;
-}
-
 static char *data_desc(const nnt_dataset *ds, const settings *s)
 {
     json_object *o = json_object_new_object();
@@ -997,7 +969,7 @@ int cmd_tune(int argc, char **argv)
     } else if (sum.stopped) {
         rc = EXIT_RUNTIME;
     } else if (sum.n_complete == 0) {
-        rc = no_complete_trial(&storage, s.study, &sum);
+        rc = sc_no_complete_trial(CMD, &storage, s.study, &sum);
     }
 
 done:

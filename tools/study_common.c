@@ -203,3 +203,32 @@ int sc_pareto_table(FILE *f, const nnt_study_record *rec, const nnt_trial_record
     free(idx);
     return m > 0 ? m : 0;
 }
+
+/* A study that ends without a completed trial has nothing to show for it:
+ * exit 1 and say why (what the trials ended as, and the first error). */
+int sc_no_complete_trial(const char *cmd, nnt_storage *storage, const char *study,
+                         const nnt_study_summary *sum)
+{
+    nnt_study_record rec;
+    memset(&rec, 0, sizeof rec);
+    nnt_trial_record *trials = NULL;
+    size_t nt = 0;
+    nnt_error err;
+    nnt_error_clear(&err);
+    const char *why = NULL;
+    if (nnt_storage_find_study(storage, study, &rec, &err) == NNT_OK &&
+        storage->trials_load(storage->ctx, rec.id, &trials, &nt, &err) == NNT_OK)
+        for (size_t i = 0; i < nt && !why; i++)
+            if (trials[i].state == NNT_TRIAL_FAILED && trials[i].error) why = trials[i].error;
+    if (sum->n_trials == 0)
+        cli_error(cmd, "no trial completed: the study ran no trial (is the budget spent?)");
+    else if (why)
+        cli_error(cmd, "no trial completed (%d failed, %d pruned); first error: %s", sum->n_failed,
+                  sum->n_pruned, why);
+    else
+        cli_error(cmd, "no trial completed (%d failed, %d pruned)%s", sum->n_failed, sum->n_pruned,
+                  sum->n_pruned > 0 && sum->n_failed == 0 ? ": the pruner stopped every trial" : "");
+    nnt_trial_records_free(trials, nt);
+    nnt_study_record_free(&rec);
+    return EXIT_RUNTIME;
+}
