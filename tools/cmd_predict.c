@@ -177,8 +177,11 @@ int cmd_predict(int argc, char **argv)
         goto done;
     }
     if (cli_out_open(CMD, &out, out_path) != EXIT_OK) goto done;
+    /* Ctrl-C / SIGTERM: the temporary file is removed and the previous output
+     * file stays as it was; exit 130 / 143. */
+    cli_catch_interrupt();
     write_header(out.f, m, task, outputs);
-    for (size_t start = 0; start < n; start += chunk) {
+    for (size_t start = 0; start < n && !cli_interrupted(); start += chunk) {
         size_t k = n - start < chunk ? n - start : chunk;
         for (size_t i = 0; i < k; i++) rows[i] = (uint32_t)(start + i);
         int prc = nnt_model_predict(m, ds, rows, k, y, &err);
@@ -187,7 +190,20 @@ int cmd_predict(int argc, char **argv)
             cli_out_abort(&out);
             goto done;
         }
-        for (size_t i = 0; i < k; i++) write_row(out.f, m, task, outputs, y + i * (size_t)outputs);
+        /* checked per row too: a signal only interrupts one blocked write
+         * (a FIFO whose reader stopped reading), the next one would block */
+        for (size_t i = 0; i < k && !cli_interrupted(); i++)
+            write_row(out.f, m, task, outputs, y + i * (size_t)outputs);
+    }
+    if (cli_interrupted()) {
+        if (out_path && strcmp(out_path, "-"))
+            cli_error(CMD, "interrupted by %s; output to '%s' abandoned (a file keeps its "
+                      "previous contents)", cli_interrupt_name(), out_path);
+        else
+            cli_error(CMD, "interrupted by %s; the output is incomplete", cli_interrupt_name());
+        cli_out_abort(&out);
+        rc = cli_interrupt_exit();
+        goto done;
     }
     rc = cli_out_commit(CMD, &out);
 

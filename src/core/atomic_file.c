@@ -355,8 +355,22 @@ int nnt_file_writer_commit(nnt_file_writer *w, nnt_error *err)
 void nnt_file_writer_abort(nnt_file_writer *w)
 {
     if (!w) return;
-    if (w->is_stdout) fflush(w->f);
-    else if (w->f) fclose(w->f);
+    if (w->is_stdout) {
+        fflush(w->f);
+    } else if (w->f) {
+        /* In place (a FIFO whose reader stopped reading): the bytes still in
+         * the stdio buffer are dropped, not flushed, or fclose could block
+         * for ever. /dev/null is put under the descriptor (dup2 swaps it
+         * atomically, unlike a close() another thread could race with). */
+        if (!w->tmp) {
+            int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+            if (nul >= 0) {
+                (void)dup2(nul, fileno(w->f));
+                close(nul);
+            }
+        }
+        fclose(w->f);
+    }
     if (w->tmp) unlink(w->tmp);
     writer_free(w);
 }
