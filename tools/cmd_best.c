@@ -119,6 +119,9 @@ int cmd_best(int argc, char **argv)
             json_object_object_add(o, "params", r->params ? json_tokener_parse(r->params) : NULL);
             json_object_object_add(o, "model", r->model_path ? json_object_new_string(r->model_path) : NULL);
             json_object_object_add(o, "model_exists", json_object_new_boolean(exists));
+            json_object_object_add(o, "valid_loss", cli_json_num(r->valid_loss));
+            json_object_object_add(o, "n_params", cli_json_num(r->n_params));
+            json_object_object_add(o, "tied", json_object_new_int(nnt_trials_tied(t, n, rec.maximize)));
             /* The stored test evaluation, refit details included, as stored. */
             if (r->test_info) json_object_object_add(o, "test", json_tokener_parse(r->test_info));
             const char *names[NNT_MAX_OBJECTIVES];
@@ -155,6 +158,7 @@ int cmd_best(int argc, char **argv)
             printf("\n");
             char params[2048];
             printf("params:  %s\n", cli_shown(r->params ? r->params : "{}", params, sizeof params));
+            sc_ties_line(stdout, &rec, t, n);
             printf("epochs:  %d in %s, seed %llu\n", r->epochs,
                    cli_fmt_duration(r->duration, d, sizeof d), (unsigned long long)r->seed);
             if (r->model_path)
