@@ -36,7 +36,9 @@ static void usage(FILE *f)
 CLI_DATA_USAGE_TUNE
 "  --valid FILE               separate validation set (default: a hold-out of --data)\n"
 "  --valid-labels FILE        IDX labels of --valid\n"
-"  --valid-fraction F         hold-out fraction (default 0.2)\n"
+"  --valid-fraction F         hold-out fraction (default 0.2, twice train's 0.1:\n"
+"                             choosing among many trials on a small hold-out\n"
+"                             rewards its noise)\n"
 "  --test FILE                test set: the best model is evaluated on it\n"
 "  --test-labels FILE         IDX labels of --test\n"
 "  --max-rows N               tune on a seeded subsample of N rows of --data\n"
@@ -80,7 +82,18 @@ CLI_DATA_USAGE_TUNE
 "  --json                     one JSON object per trial event on stdout\n"
 "  -h, --help                 this help\n"
 "\n"
-"Exit status: 0 done, 1 runtime or data error, 2 usage or study-file error.\n");
+"Ctrl-C (SIGINT) or SIGTERM stops the study cleanly: finished trials are kept,\n"
+"running ones are recorded as interrupted and rerun when the same command is\n"
+"run again.\n"
+"\n"
+"Exit status: 0 done, 1 runtime or data error or no trial completed, 2 usage or\n"
+"study-file error, 130 / 143 stopped by SIGINT / SIGTERM (resumable).\n"
+"\n"
+"Examples:\n"
+"  nntune tune --data data.csv --trials 50 --storage study.db\n"
+"  nntune tune --data data.csv --param lr=0.0001:0.1:log --param neurons=64,128,256 \\\n"
+"              --trials 30 --jobs 2 --storage study.db --study wide\n"
+"  nntune tune study.json --time 10m      (run it again to resume)\n");
 }
 
 /* ---- live view --------------------------------------------------------------- */
@@ -145,7 +158,7 @@ static const nnt_cost *v_costs;
 
 static void print_trial_line(FILE *f, const nnt_study_event *e)
 {
-    char v[32], s[32], d[32];
+    char v[32], s[32], d[32], params[2048];
     fprintf(f, "trial %-4d %-8s ", e->number, nnt_trial_state_name(e->state));
     if (isfinite(e->value)) {
         fprintf(f, "%s %s", e->metric, sc_fmt_value(v, sizeof v, e->value));
@@ -154,10 +167,11 @@ static void print_trial_line(FILE *f, const nnt_study_event *e)
             fprintf(f, "  %s %s", nnt_cost_name(v_costs[k - 1]),
                     sc_fmt_objective(s, sizeof s, nnt_cost_name(v_costs[k - 1]), e->values[k]));
     } else {
-        fprintf(f, "%s", e->error ? e->error : "-");
+        char error[400];
+        fprintf(f, "%s", e->error ? cli_shown(e->error, error, sizeof error) : "-");
     }
     fprintf(f, "  %d epochs  %s  %s%s\n", e->epochs, cli_fmt_duration(e->duration, d, sizeof d),
-            e->params ? e->params : "", e->is_best ? "  *best*" : "");
+            cli_shown(e->params, params, sizeof params), e->is_best ? "  *best*" : "");
 }
 
 static void emit_json(const nnt_study_event *e)
@@ -400,13 +414,22 @@ static char *default_model_path(const char *storage, const char *study)
             break;
         }
     }
-    size_t n = ls + strlen(study) + 16;
+    size_t n = ls + strlen(study) + 32;
     char *p = malloc(n);
     if (!p) return NULL;
     int k = snprintf(p, n, "%.*s.", (int)ls, storage);
-    /* The study name goes into a file name: keep it to safe characters. */
-    for (const char *c = study; *c; c++)
+    /* The study name goes into a file name: keep it to safe characters, and
+     * short (a file name has at most 255 bytes): a long name is cut and a
+     * hash of the whole name keeps different studies apart. */
+    const size_t max_name = 80;
+    size_t i = 0;
+    for (const char *c = study; *c && i < max_name; c++, i++)
         p[k++] = (isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.') ? *c : '_';
+    if (strlen(study) > max_name) {
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (const char *c = study; *c; c++) h = (h ^ (unsigned char)*c) * 16777619u;
+        k += snprintf(p + k, n - (size_t)k, "-%08x", (unsigned)h);
+    }
     snprintf(p + k, n - (size_t)k, ".best.nnt");
     return p;
 }
@@ -436,7 +459,7 @@ int cmd_tune(int argc, char **argv)
             usage(stdout);
             return EXIT_OK;
         }
-        if (c == ':' || c == '?') return cli_getopt_error(CMD, c, argv);
+        if (c == ':' || c == '?') return cli_getopt_error(CMD, c, argv, long_opts);
         if (n_flags == (int)(sizeof flags / sizeof flags[0]))
             return cli_usage_error(CMD, "too many options");
         flags[n_flags].c = c;
@@ -686,6 +709,15 @@ int cmd_tune(int argc, char **argv)
         goto done;
     }
 
+    /* The model file is checked before any data is loaded or trained on. */
+    model_path = s.model_out ? strdup(s.model_out) : default_model_path(s.storage, s.study);
+    if (!model_path) {
+        cli_error(CMD, "out of memory");
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    if ((rc = cli_check_output(CMD, "--model-out", model_path)) != EXIT_OK) goto done;
+
     /* ---- data */
     cli_data_opts dopt = {s.data, s.labels, s.target, s.task_set ? s.task : NNT_TASK_AUTO, 0, NULL};
     if ((rc = cli_load_data(CMD, &dopt, &train, &builtin_test)) != EXIT_OK) goto done;
@@ -730,12 +762,6 @@ int cmd_tune(int argc, char **argv)
         rc = cli_lib_error(CMD, r, &err);
         goto done;
     }
-    model_path = s.model_out ? strdup(s.model_out) : default_model_path(s.storage, s.study);
-    if (!model_path) {
-        cli_error(CMD, "out of memory");
-        rc = EXIT_RUNTIME;
-        goto done;
-    }
     so.model_out = model_path;
     run_view view;
     memset(&view, 0, sizeof view);
@@ -754,7 +780,8 @@ int cmd_tune(int argc, char **argv)
     nnt_study_summary sum;
     nnt_study_get_summary(study, &sum);
     if (view.mode == 1 || view.mode == 2) {
-        printf("study '%s' in %s: %s search, ", s.study, s.storage, s.sampler);
+        char name[160];
+        printf("study '%s' in %s: %s search, ", cli_shown(s.study, name, sizeof name), s.storage, s.sampler);
         if (strcmp(sum.pruner, "none")) printf("%s pruning, ", sum.pruner);
         else printf("no pruning, ");
         printf("%s", sum.metric);
@@ -879,7 +906,17 @@ int cmd_tune(int argc, char **argv)
         if (sum.stopped)
             printf("Stopped: run the same command again to resume the study.\n");
     }
-    if (sum.stopped) rc = EXIT_RUNTIME;
+    if (cli_interrupted()) {
+        /* Every finished trial is in the storage and the running ones are
+         * marked interrupted: the same command resumes the study. */
+        cli_error(CMD, "stopped by %s; the study is saved in %s: run the same command again to resume it",
+                  cli_interrupt_name(), s.storage);
+        rc = cli_interrupt_exit();
+    } else if (sum.stopped) {
+        rc = EXIT_RUNTIME;
+    } else if (sum.n_complete == 0) {
+        rc = sc_no_complete_trial(CMD, &storage, s.study, &sum);
+    }
 
 done:
     nnt_study_free(study);

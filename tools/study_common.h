@@ -13,6 +13,12 @@
 int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storage *st,
                  nnt_study_record *rec, nnt_trial_record **trials, size_t *n);
 
+/* For a study that ended without a completed trial: prints why ("no trial
+ * completed (N failed, M pruned); first error: ...") and returns
+ * EXIT_RUNTIME. */
+int sc_no_complete_trial(const char *cmd, nnt_storage *storage, const char *study,
+                         const nnt_study_summary *sum);
+
 /* Index of the best complete trial, -1 if none: nnt_trials_best (value, then
  * validation loss, then parameter count). */
 int sc_best(const nnt_trial_record *t, size_t n, int maximize);

@@ -13,4 +13,5 @@
 #include "objective.h"
 #include "study.h"
 #include "report.h"
+#include "file.h"
 #endif
