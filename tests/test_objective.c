@@ -537,6 +537,14 @@ static void test_option_checks(void **state)
     /* Names of a user objective's space: any of letters, digits, _ - . */
     nnt_space *any = nnt_space_new_any();
     assert_int_equal(nnt_space_set_spec(any, "my_param.2", "1,2,3", &err), NNT_OK);
+    assert_int_equal(nnt_space_set_spec(any, "kind", "ring,disc", &err), NNT_OK);
+    assert_int_equal(nnt_space_set_spec(any, "radius", "0.1:2.0", &err), NNT_OK);
+    assert_int_equal(nnt_space_set_condition(any, "radius", "kind=ring", &err), NNT_OK);
+    assert_int_equal(nnt_space_validate(any, &err), NNT_OK);
+    double cx[4] = {0, 1, 1.0, NAN}; /* kind = disc: radius inactive */
+    uint8_t ca[4];
+    assert_int_equal(nnt_space_resolve(any, cx, ca, &err), NNT_OK);
+    assert_int_equal(ca[2], 0);
     assert_int_equal(nnt_space_set_spec(any, "bad name", "1", &err), NNT_ERR_ARG);
     tu_assert_contains(err.message, "--param bad name: expected a name of 1-64 letters");
     assert_int_equal(nnt_space_set_spec(mlp_space, "my_param", "1", &err), NNT_ERR_ARG);
