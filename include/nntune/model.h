@@ -3,6 +3,7 @@
 #ifndef NNTUNE_MODEL_H
 #define NNTUNE_MODEL_H
 
+#include "activation.h" /* nnt_activation and its names */
 #include "common.h"
 #include "data.h"
 
@@ -12,16 +13,6 @@ extern "C" {
 
 #define NNT_MAX_HIDDEN 64
 
-typedef enum nnt_activation {
-    NNT_ACT_RELU = 0,
-    NNT_ACT_LEAKY_RELU, /* f(x) = x > 0 ? x : slope*x */
-    NNT_ACT_ELU,        /* f(x) = x > 0 ? x : alpha*(exp(x)-1) */
-    NNT_ACT_TANH,
-    NNT_ACT_SIGMOID,
-    NNT_ACT_IDENTITY,
-    NNT_ACT_SOFTMAX     /* output layer only */
-} nnt_activation;
-
 typedef enum nnt_loss {
     NNT_LOSS_AUTO = 0,          /* from the task */
     NNT_LOSS_CROSS_ENTROPY,     /* softmax output, multiclass */
@@ -29,11 +20,6 @@ typedef enum nnt_loss {
     NNT_LOSS_SQUARED_ERROR,     /* identity output, regression */
     NNT_LOSS_RECONSTRUCTION_CE  /* sigmoid output vs inputs in [0,1] (autoencoder) */
 } nnt_loss;
-
-/* Parses/prints names: "relu", "leaky_relu", "elu", "tanh", "sigmoid",
- * "identity", "softmax". Parse returns -1 for an unknown name. */
-NNT_API int nnt_activation_from_name(const char *name);
-NNT_API const char *nnt_activation_name(nnt_activation a);
 
 /* Parses/prints loss names: "auto", "cross_entropy", "binary_cross_entropy",
  * "squared_error", "reconstruction_ce". Parse returns -1 for an unknown name;

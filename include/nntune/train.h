@@ -3,6 +3,7 @@
 #ifndef NNTUNE_TRAIN_H
 #define NNTUNE_TRAIN_H
 
+#include "blas.h" /* nnt_blas_set_threads, nnt_blas_info */
 #include "common.h"
 #include "data.h"
 #include "model.h"
@@ -161,19 +162,14 @@ typedef struct nnt_train_result {
  *   epoch drops that partial epoch (restore_best) and returns NNT_TIMEOUT.
  * - Divergence: a non-finite batch or validation loss ends the run with
  *   NNT_DIVERGED and the best epoch's weights (always restored).
- * - threads > 0 sets the process-wide BLAS thread count and leaves it set.
+ * - threads > 0 sets the process-wide BLAS thread count for the call and
+ *   puts the previous count back before returning (nntune/blas.h).
  * - Pretraining (pretrain_epochs > 0): see src/nn/pretrain.h; it uses the
  *   training rows only and its events have pretraining = 1. */
 NNT_API int nnt_train(const nnt_train_data *data, const nnt_model_options *mopt,
                       const nnt_train_options *topt, nnt_model **out,
                       nnt_train_result *result, nnt_error *err);
 NNT_API void nnt_train_result_free(nnt_train_result *r);
-
-/* Sets the number of BLAS threads for the process (the BLAS setting is
- * process-wide). Returns the previous value where the BLAS tells it. */
-NNT_API int nnt_blas_set_threads(int n);
-/* Name of the BLAS and kernel in use, e.g. "OpenBLAS Zen". */
-NNT_API const char *nnt_blas_info(void);
 
 #ifdef __cplusplus
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "nntune/train.h"
+#include "nntune/blas.h" /* nnt_blas_set_threads, nnt_blas_info */
 
 #if defined(NNT_BLAS_BLIS)
 #include <blis.h>
