@@ -132,12 +132,36 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int parse_name(const char *opt, const char *s, int (*from_name)(const char *), int *out,
-                      const char *choices)
+/* The name tables of the library's enums (the X-macros next to them). */
+#define NAME_(id, name) name,
+static const char *const activation_names[] = {NNT_ACTIVATION_MAP(NAME_)};
+static const char *const optimizer_names[] = {NNT_OPTIMIZER_MAP(NAME_)};
+static const char *const schedule_names[] = {NNT_SCHEDULE_MAP(NAME_)};
+static const char *const metric_names[] = {NNT_METRIC_MAP(NAME_)};
+#undef NAME_
+static const char *const scaling_names[] = {"auto", "none", "standard", "pixels"};
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* A name for option opt (from_name). An unknown one is named by its kind
+ * (word), as the library does, with the first count names of the table:
+ * "unknown activation 'x' (expected relu, ... or identity)". Returns 0, or
+ * -1 with the usage error printed. */
+static int parse_name(const char *opt, const char *word, const char *s,
+                      int (*from_name)(const char *), const char *const *names, int count,
+                      int *out)
 {
     int v = from_name(s);
     if (v < 0) {
-        cli_usage_error(CMD, "%s: unknown value '%s' (expected %s)", opt, s, choices);
+        char list[256];
+        size_t used = 0;
+        list[0] = '\0';
+        for (int i = 0; i < count && used < sizeof list; i++) {
+            const char *sep = i == 0 ? "" : i == count - 1 ? " or " : ", ";
+            int w = snprintf(list + used, sizeof list - used, "%s%s", sep, names[i]);
+            if (w < 0) break;
+            used += (size_t)w;
+        }
+        cli_usage_error(CMD, "%s: unknown %s '%s' (expected %s)", opt, word, s, list);
         return -1;
     }
     *out = v;
@@ -146,9 +170,8 @@ static int parse_name(const char *opt, const char *s, int (*from_name)(const cha
 
 static int scaling_from_name(const char *s)
 {
-    static const char *const names[] = {"auto", "none", "standard", "pixels"};
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(s, names[i])) return i;
+    for (int i = 0; i < COUNT(scaling_names); i++)
+        if (!strcmp(s, scaling_names[i])) return i;
     return -1;
 }
 
@@ -237,7 +260,8 @@ int train_parse_args(int argc, char **argv, train_args *a)
         case O_TEST: a->test = optarg; break;
         case O_TEST_LABELS: a->test_labels = optarg; break;
         case O_SCALING:
-            if (parse_name(on, optarg, scaling_from_name, &v, "auto, none, standard or pixels"))
+            if (parse_name(on, "scaling", optarg, scaling_from_name, scaling_names,
+                           COUNT(scaling_names), &v))
                 return EXIT_USAGE;
             a->topt.scaling = (nnt_scaling)v;
             break;
@@ -247,8 +271,8 @@ int train_parse_args(int argc, char **argv, train_args *a)
                 return EXIT_USAGE;
             break;
         case O_ACTIVATION:
-            if (parse_name(on, optarg, nnt_activation_from_name, &v,
-                           "relu, leaky_relu, elu, tanh, sigmoid or identity"))
+            if (parse_name(on, "activation", optarg, nnt_activation_from_name, activation_names,
+                           NNT_ACT_SOFTMAX, &v))
                 return EXIT_USAGE;
             if (v == NNT_ACT_SOFTMAX)
                 return cli_usage_error(CMD, "%s: softmax is only an output activation", on);
@@ -264,8 +288,8 @@ int train_parse_args(int argc, char **argv, train_args *a)
             a->mopt.input_dropout = (float)d;
             break;
         case O_OPTIMIZER:
-            if (parse_name(on, optarg, nnt_optimizer_from_name, &v,
-                           "sgd, momentum, nesterov, adam or adamw"))
+            if (parse_name(on, "optimizer", optarg, nnt_optimizer_from_name, optimizer_names,
+                           COUNT(optimizer_names), &v))
                 return EXIT_USAGE;
             a->topt.optimizer = (nnt_optimizer)v;
             break;
@@ -286,7 +310,8 @@ int train_parse_args(int argc, char **argv, train_args *a)
             if (cli_parse_int(CMD, on, optarg, 1, 1000000, &a->topt.max_epochs)) return EXIT_USAGE;
             break;
         case O_SCHEDULE:
-            if (parse_name(on, optarg, nnt_schedule_from_name, &v, "constant, step or cosine"))
+            if (parse_name(on, "schedule", optarg, nnt_schedule_from_name, schedule_names,
+                           COUNT(schedule_names), &v))
                 return EXIT_USAGE;
             a->topt.schedule = (nnt_schedule)v;
             break;
@@ -307,7 +332,8 @@ int train_parse_args(int argc, char **argv, train_args *a)
             break;
         case O_NO_EARLY: a->topt.early_stopping = 0; break;
         case O_MONITOR:
-            if (parse_name(on, optarg, monitor_from_name, &v, "auto, loss, accuracy, rmse, mae or r2"))
+            if (parse_name(on, "metric", optarg, monitor_from_name, metric_names,
+                           COUNT(metric_names), &v))
                 return EXIT_USAGE;
             a->topt.monitor = (nnt_metric)v;
             break;

@@ -28,6 +28,11 @@ typedef enum nnt_activation {
 #undef NNT_ACT_ENUM_
 } nnt_activation;
 
+/* How many activations there are (softmax, the last, included). */
+#define NNT_ACT_COUNT_(id, name) +1
+enum { NNT_ACTIVATION_COUNT = 0 NNT_ACTIVATION_MAP(NNT_ACT_COUNT_) };
+#undef NNT_ACT_COUNT_
+
 /* Parses/prints names: "relu", "leaky_relu", "elu", "tanh", "sigmoid",
  * "identity", "softmax". Parse returns -1 for an unknown name. */
 NNT_API int nnt_activation_from_name(const char *name);

@@ -13,12 +13,20 @@ extern "C" {
 
 #define NNT_MAX_HIDDEN 64
 
+/* The one table of losses (enum suffix, name), in enum order. */
+#define NNT_LOSS_MAP(X)                                                                   \
+    X(AUTO, "auto")                                 /* from the task */                   \
+    X(CROSS_ENTROPY, "cross_entropy")               /* softmax output, multiclass */      \
+    X(BINARY_CROSS_ENTROPY, "binary_cross_entropy") /* sigmoid output(s), binary /        \
+                                                       multi-label */                     \
+    X(SQUARED_ERROR, "squared_error")               /* identity output, regression */     \
+    X(RECONSTRUCTION_CE, "reconstruction_ce")       /* sigmoid output vs inputs in [0,1]  \
+                                                       (autoencoder) */
+
 typedef enum nnt_loss {
-    NNT_LOSS_AUTO = 0,          /* from the task */
-    NNT_LOSS_CROSS_ENTROPY,     /* softmax output, multiclass */
-    NNT_LOSS_BINARY_CROSS_ENTROPY, /* sigmoid output(s), binary / multi-label */
-    NNT_LOSS_SQUARED_ERROR,     /* identity output, regression */
-    NNT_LOSS_RECONSTRUCTION_CE  /* sigmoid output vs inputs in [0,1] (autoencoder) */
+#define NNT_LOSS_ENUM_(id, name) NNT_LOSS_##id,
+    NNT_LOSS_MAP(NNT_LOSS_ENUM_)
+#undef NNT_LOSS_ENUM_
 } nnt_loss;
 
 /* Parses/prints loss names: "auto", "cross_entropy", "binary_cross_entropy",

@@ -9,12 +9,14 @@
 
 /* ---- Names ----------------------------------------------------------------- */
 
-static const char *const act_names[] = {"relu", "leaky_relu", "elu", "tanh",
-                                        "sigmoid", "identity", "softmax"};
+/* The tables come from the X-macros next to the enums (nntune/activation.h,
+ * nntune/model.h). */
+#define NAME_(id, name) name,
+static const char *const act_names[] = {NNT_ACTIVATION_MAP(NAME_)};
 #define N_ACT_NAMES ((int)(sizeof act_names / sizeof act_names[0]))
 
-static const char *const loss_names[] = {"auto", "cross_entropy", "binary_cross_entropy",
-                                         "squared_error", "reconstruction_ce"};
+static const char *const loss_names[] = {NNT_LOSS_MAP(NAME_)};
+#undef NAME_
 #define N_LOSS_NAMES ((int)(sizeof loss_names / sizeof loss_names[0]))
 
 int nnt_activation_from_name(const char *name)

@@ -5,9 +5,12 @@
 
 #include "nntune/train.h"
 
-static const char *const optimizer_names[] = {"sgd", "momentum", "nesterov", "adam", "adamw"};
-static const char *const schedule_names[] = {"constant", "step", "cosine"};
-static const char *const metric_names[] = {"auto", "loss", "accuracy", "rmse", "mae", "r2"};
+/* The tables come from the X-macros next to the enums (nntune/train.h). */
+#define NAME_(id, name) name,
+static const char *const optimizer_names[] = {NNT_OPTIMIZER_MAP(NAME_)};
+static const char *const schedule_names[] = {NNT_SCHEDULE_MAP(NAME_)};
+static const char *const metric_names[] = {NNT_METRIC_MAP(NAME_)};
+#undef NAME_
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

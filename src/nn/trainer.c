@@ -70,7 +70,7 @@ static int validate_options(const nnt_train_options *o, nnt_error *err)
 {
 #define BAD(...) return nnt_fail(err, NNT_ERR_ARG, __VA_ARGS__)
     if ((int)o->optimizer < NNT_OPT_SGD || (int)o->optimizer > NNT_OPT_ADAMW)
-        BAD("optimizer: unknown optimiser %d", (int)o->optimizer);
+        BAD("optimizer: unknown optimizer %d", (int)o->optimizer);
     if (!(o->lr > 0) || !is_num(o->lr)) BAD("lr: must be a finite value > 0, got %g", o->lr);
     if ((o->optimizer == NNT_OPT_MOMENTUM || o->optimizer == NNT_OPT_NESTEROV) &&
         !(o->momentum >= 0 && o->momentum < 1))
