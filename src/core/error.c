@@ -1,3 +1,5 @@
+/* Error codes and messages: nnt_strerror, and the error struct the library
+ * fills (nnt_fail, nnt_error_clear). */
 #include "core/error.h"
 
 #include <stdarg.h>

@@ -1,3 +1,6 @@
+/* Row-major SGEMM through the BLAS chosen at build time (OpenBLAS or BLIS),
+ * the BLAS thread count and name, and the check of which kernel set it runs
+ * on this CPU (see gemm.h). */
 #include "kernels/gemm.h"
 
 #include <pthread.h>
