@@ -112,6 +112,37 @@ run 0 "$NNTUNE" eval --model "$T/m.nnt" --data "$T/messy.csv"
 contains "$T/out" "rows      120"
 contains "$T/err" "14 missing values filled"
 
+# ---- Study files: "ignore", "delimiter" and "missing" as the flags; flags override them.
+cat >"$T/messy.json" <<JSON
+{"data": "$T/messy.csv", "ignore": ["customer"], "delimiter": ";", "missing": "median",
+ "space": {"neurons": [8]}, "budget": {"trials": 2},
+ "options": {"epochs": 3, "cv_folds": 1, "refit": false, "jobs": 1, "storage": "$T/s.db",
+             "model_out": "$T/s.nnt"}}
+JSON
+run 0 "$NNTUNE" tune "$T/messy.json"
+contains "$T/out" "120 rows, 5 features (from 3 columns, 1 of them categorical), 2 classes, 14 missing values filled"
+# The fills went into the study's model.
+run 0 "$NNTUNE" predict --model "$T/s.nnt" --data "$T/new.csv"
+contains "$T/err" "new.csv: 2 missing values filled with the model's fill values"
+run 0 "$NNTUNE" tune "$T/messy.json" --missing drop --storage "$T/s2.db"
+contains "$T/out" "107 rows, 5 features (from 3 columns, 1 of them categorical), 2 classes, 13 rows with missing values dropped"
+# --ignore replaces the file's list (customer is back: too many categories).
+run 1 "$NNTUNE" tune "$T/messy.json" --ignore city --storage "$T/s3.db"
+contains "$T/err" "column 'customer' has text values"
+# --delimiter overrides the file's.
+run 1 "$NNTUNE" tune "$T/messy.json" --delimiter , --storage "$T/s3.db"
+contains "$T/err" "the header is a single column but contains ';'"
+# Bad values: exit 2 naming the key.
+echo '{"data": "x.csv", "missing": "zero"}' >"$T/bad.json"
+run 2 "$NNTUNE" tune "$T/bad.json"
+contains "$T/err" 'bad.json: study.missing: expected "error", "drop", "mean" or "median", got "zero"'
+echo '{"data": "x.csv", "ignore": ["id", 3]}' >"$T/bad.json"
+run 2 "$NNTUNE" tune "$T/bad.json"
+contains "$T/err" "bad.json: study.ignore[1]: expected a column name, got an integer"
+echo '{"data": "x.csv", "delimiter": "::"}' >"$T/bad.json"
+run 2 "$NNTUNE" tune "$T/bad.json"
+contains "$T/err" 'bad.json: study.delimiter: expected one character, "tab", "semicolon" or "comma", got "::"'
+
 # ---- Usage errors.
 run 2 "$NNTUNE" train --data "$BLOBS" --missing zero
 contains "$T/err" "--missing: unknown policy 'zero' (expected error, drop, mean or median)"

@@ -77,6 +77,38 @@ int cli_data_option(const char *cmd, int code, const char *arg)
     }
 }
 
+int cli_data_from_study_file(const char *cmd, const nnt_study_file *sf)
+{
+    g_csv.delimiter = sf->delimiter;
+    g_csv.missing = sf->missing;
+    free(g_csv.ignore_buf);
+    g_csv.ignore_buf = NULL;
+    g_csv.n_ignore = 0;
+    if (sf->n_ignore > MAX_IGNORE) {
+        cli_usage_error(cmd, "\"ignore\": at most %d columns", MAX_IGNORE);
+        return -1;
+    }
+    /* One buffer of NUL-terminated names, so that the names outlive sf and
+     * a later --ignore frees them like its own. */
+    size_t len = 1;
+    for (int i = 0; i < sf->n_ignore; i++) len += strlen(sf->ignore[i]) + 1;
+    if (sf->n_ignore > 0) {
+        g_csv.ignore_buf = malloc(len);
+        if (!g_csv.ignore_buf) {
+            cli_error(cmd, "out of memory");
+            return -1;
+        }
+        char *p = g_csv.ignore_buf;
+        for (int i = 0; i < sf->n_ignore; i++) {
+            size_t n = strlen(sf->ignore[i]) + 1;
+            memcpy(p, sf->ignore[i], n);
+            g_csv.ignore[g_csv.n_ignore++] = p;
+            p += n;
+        }
+    }
+    return 0;
+}
+
 nnt_csv_options cli_csv_options(void)
 {
     nnt_csv_options o = nnt_csv_options_default();

@@ -38,6 +38,11 @@ enum { CLI_O_IGNORE = 900, CLI_O_DELIMITER, CLI_O_MISSING };
  * that cli_load_data applies. Returns 0, or -1 after a usage error. */
 int cli_data_option(const char *cmd, int code, const char *arg);
 
+/* Takes the study file's "ignore", "delimiter" and "missing" as the starting
+ * values of the shared data options (the flags, read after, override them).
+ * Returns 0, or -1 after an error message. */
+int cli_data_from_study_file(const char *cmd, const nnt_study_file *sf);
+
 /* The CSV options cli_load_data uses (defaults plus the shared options). */
 nnt_csv_options cli_csv_options(void);
 

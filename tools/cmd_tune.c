@@ -532,6 +532,10 @@ int cmd_tune(int argc, char **argv)
         s.jobs = sf.jobs;
         s.seed = sf.seed;
         s.seed_set = sf.seed_set;
+        if (cli_data_from_study_file(CMD, &sf) < 0) {
+            nnt_study_file_free(&sf);
+            return EXIT_USAGE;
+        }
     }
     for (int i = 0; i < n_flags; i++) {
         const char *a = flags[i].arg;
