@@ -112,6 +112,28 @@ run 0 "$NNTUNE" eval --model "$T/m.nnt" --data "$T/messy.csv"
 contains "$T/out" "rows      120"
 contains "$T/err" "14 missing values filled"
 
+# ---- A column that looks like a row ID is warned about (train and tune), once dropped not.
+/usr/bin/python3 - "$T/ids.csv" <<'PY'
+import random, sys
+random.seed(5)
+rows = list(range(60))
+random.shuffle(rows)  # a shuffled sample of the row numbers, as after a split
+with open(sys.argv[1], "w") as f:
+    f.write("PassengerId,ticket,age,fare,y\n")
+    for k, i in enumerate(rows):
+        age = 20 + i % 30                      # whole numbers, repeated: a feature
+        f.write(f"{7000 + 13 * i},{100 + i},{age},{random.random():.3f},{'a' if i < 30 else 'b'}\n")
+PY
+run 0 "$NNTUNE" train --data "$T/ids.csv" $TR --out "$T/id.nnt"
+contains "$T/err" "warning: $T/ids.csv: column 'PassengerId' looks like a row ID (a different whole number in each of the 60 rows): a model learns nothing general from it, and it leaks the labels where rows are ordered by class; if it is an ID, drop it with --ignore PassengerId"
+contains "$T/err" "column 'ticket' looks like a row ID"
+lacks "$T/err" "column 'age'"
+lacks "$T/err" "column 'fare'"
+run 0 "$NNTUNE" train --data "$T/ids.csv" $TR --ignore PassengerId,ticket --out "$T/id.nnt"
+lacks "$T/err" "row ID"
+run 0 "$NNTUNE" tune --data "$T/ids.csv" --param neurons=8 --param epochs=2 --trials 1 --cv 1 --no-refit --storage "$T/id.db"
+contains "$T/err" "nntune tune: warning: $T/ids.csv: column 'PassengerId' looks like a row ID"
+
 # ---- Study files: "ignore", "delimiter" and "missing" as the flags; flags override them.
 cat >"$T/messy.json" <<JSON
 {"data": "$T/messy.csv", "ignore": ["customer"], "delimiter": ";", "missing": "median",

@@ -431,7 +431,12 @@ static void test_duplicate_and_empty_column_names(void **state)
     expect_fail("dup.csv", "a,b,a,y\n1,2,3,x\n", NULL, NNT_ERR_FORMAT,
                 "dup.csv:1: duplicate column name 'a' (columns 1 and 3)");
     expect_fail("emptyname.csv", "a,,y\n1,2,x\n", NULL, NNT_ERR_FORMAT,
-                "emptyname.csv:1: column 2 has an empty name");
+                "emptyname.csv:1: column 2 has an empty name in the header; every column needs a name");
+    /* pandas' to_csv writes its row index as an unnamed first column. */
+    expect_fail("pandas.csv", ",a,y\n0,2,x\n1,3,z\n", NULL, NNT_ERR_FORMAT,
+                "pandas.csv:1: column 1 has an empty name in the header (a row index, as pandas' "
+                "to_csv writes it by default? write the file with index=False, or name the column "
+                "and drop it with --ignore NAME)");
 }
 
 /* A record far longer than the initial read buffer, and a very wide header. */

@@ -1,5 +1,6 @@
 /* CLI side of reading tables: shared data options, the task line and
  * prediction-input warnings (see cli_data.h). */
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -214,6 +215,75 @@ void cli_warn_many_classes(const char *cmd, const char *data_path, const nnt_dat
     cli_warn(cmd, "%s: %d classes for %zu rows (%.1f rows a class on average): few rows to learn "
              "each class from%s", data_path, k, rows, (double)rows / k,
              numeric ? "; if the target is a quantity, use --task regression" : "");
+}
+
+/* ---- Columns that look like row IDs ---------------------------------------- */
+
+/* "id", "ID", "Id", "index", "idx", "row", "rowid", "row_id", "Unnamed: 0",
+ * and names ending in an ID word: "customer_id", "customer id",
+ * "PassengerId", "customerID". */
+static int id_like_name(const char *name)
+{
+    static const char *const whole[] = {"id", "index", "idx", "row", "rowid", "row_id", "row id",
+                                        "row_number", "rownum", "no", "#", "unnamed: 0"};
+    size_t n = strlen(name);
+    char low[64];
+    if (n == 0 || n >= sizeof low) return 0;
+    for (size_t i = 0; i <= n; i++) low[i] = (char)tolower((unsigned char)name[i]);
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+        if (!strcmp(low, whole[i])) return 1;
+    if (n > 3 && !strcmp(low + n - 2, "id")) {
+        char sep = name[n - 3];
+        if (sep == '_' || sep == ' ' || sep == '-' || sep == '.') return 1;
+        /* camelCase: PassengerId, customerID (not "paid", "valid") */
+        if (name[n - 2] == 'I' && islower((unsigned char)sep)) return 1;
+    }
+    return 0;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+void cli_warn_id_columns(const char *cmd, const char *data_path, const nnt_dataset *ds)
+{
+    const nnt_schema *sch = nnt_dataset_schema(ds);
+    size_t rows = nnt_dataset_rows(ds), nf = nnt_dataset_features(ds);
+    const float *x = nnt_dataset_x(ds);
+    if (!sch || !x || rows < 10) return;
+    float *v = malloc(rows * sizeof *v);
+    if (!v) return; /* only a warning */
+    size_t j = 0; /* the column's first feature */
+    for (size_t c = 0; c < sch->n_columns && j < nf; c++) {
+        const nnt_column *col = &sch->columns[c];
+        size_t width = col->categorical ? col->n_categories : 1;
+        const char *fname = nnt_dataset_feature_name(ds, j);
+        if (col->categorical || !fname || strcmp(fname, col->name)) {
+            j += width;
+            continue;
+        }
+        int whole = 1;
+        for (size_t i = 0; i < rows && whole; i++) {
+            v[i] = x[i * nf + j];
+            whole = isfinite(v[i]) && v[i] == floorf(v[i]);
+        }
+        j += width;
+        if (!whole) continue;
+        qsort(v, rows, sizeof *v, cmp_float);
+        int distinct = 1;
+        for (size_t i = 1; i < rows && distinct; i++) distinct = v[i] != v[i - 1];
+        if (!distinct) continue;
+        /* Row numbers of a table, or of a sample of it, are packed densely. */
+        int dense = rows >= 20 && (double)v[rows - 1] - (double)v[0] + 1 <= 2.0 * (double)rows;
+        if (!id_like_name(col->name) && !dense) continue;
+        cli_warn(cmd, "%s: column '%s' looks like a row ID (a different whole number in each of "
+                 "the %zu rows): a model learns nothing general from it, and it leaks the labels "
+                 "where rows are ordered by class; if it is an ID, drop it with --ignore %s",
+                 data_path, col->name, rows, col->name);
+    }
+    free(v);
 }
 
 void cli_warn_prediction_input(const char *cmd, const char *data_path, const nnt_dataset *ds)

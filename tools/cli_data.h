@@ -56,6 +56,12 @@ void cli_print_task_line(FILE *f, const char *data_path, const nnt_dataset *ds, 
  * (more than 20 classes and fewer than 5 rows a class on average). */
 void cli_warn_many_classes(const char *cmd, const char *data_path, const nnt_dataset *ds,
                            nnt_task task);
+/* Warns about each numeric feature column of training data that looks like
+ * a row ID: a different whole number in every row, and a name like "id",
+ * "Id", "customer_id", "index" or "row", or values packed densely (like row
+ * numbers). Such a column teaches a model nothing general, and where rows
+ * are ordered by class (many public tables are) it leaks the labels. */
+void cli_warn_id_columns(const char *cmd, const char *data_path, const nnt_dataset *ds);
 /* Warnings about prediction input read through a model's schema: unseen
  * categories (encoded as all zeros) and filled missing values. */
 void cli_warn_prediction_input(const char *cmd, const char *data_path, const nnt_dataset *ds);

@@ -529,6 +529,7 @@ int cmd_train(int argc, char **argv)
         fflush(stdout);
     }
     cli_warn_many_classes(CMD, a.data, train, task);
+    cli_warn_id_columns(CMD, a.data, train);
 
     if (a.valid) {
         if (load_aux("validation", a.valid, a.valid_labels, &a, task, train, &valid) != EXIT_OK)

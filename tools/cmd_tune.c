@@ -757,6 +757,7 @@ int cmd_tune(int argc, char **argv)
     nnt_task shown = s.task_set && s.task != NNT_TASK_AUTO ? s.task : nnt_dataset_task(train);
     if (!s.json && !s.quiet) cli_print_task_line(stdout, s.data, train, shown, NULL);
     cli_warn_many_classes(CMD, s.data, train, shown);
+    cli_warn_id_columns(CMD, s.data, train);
     int nc = nnt_dataset_num_classes(train);
     const char **names = NULL;
     if (nc > 0) {

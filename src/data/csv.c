@@ -139,7 +139,11 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
     for (size_t j = 0; j < L->ncols; j++) {
         if (L->fields[j][0] == '\0')
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column %zu has an empty name in the "
-                            "header", L->path, line, j + 1);
+                            "header%s", L->path, line, j + 1,
+                            j == 0 ? " (a row index, as pandas' to_csv writes it by default? "
+                                     "write the file with index=False, or name the column and "
+                                     "drop it with --ignore NAME)"
+                                   : "; every column needs a name");
         if (!(L->header[j] = nnt_strdup(L->fields[j]))) return csv_oom(L, err);
     }
     /* A hash of the names keeps very wide headers (pixel columns) linear,
