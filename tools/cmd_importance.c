@@ -25,8 +25,9 @@ static void usage(FILE *f)
 "hyperparameter explains on its own (main effect), from the complete trials\n"
 "of a study (default: the most recent study in STORAGE): a random forest is\n"
 "fitted to (parameters -> value) and each parameter's partial dependence is\n"
-"compared with the total variance. Shares are normalised to sum to 100 %%;\n"
-"what they leave out (interactions, noise) is reported as raw totals in JSON.\n"
+"compared with the total variance. Each share is of the whole variance, the\n"
+"same number the report shows; what the shares leave out is interactions and\n"
+"noise (JSON also gives each share normalised over the parameters).\n"
 "When a pruner stopped most trials (fewer than %d complete), every trial that\n"
 "reached a common epoch is scored by its best validation value up to it:\n"
 "the deepest epoch %d trials reached. Needs at least %d trials; estimates\n"
@@ -232,16 +233,20 @@ int cmd_importance(int argc, char **argv)
         int w = 0;
         for (int k = 0; k < ne; k++)
             if ((int)strlen(ent[k].name) > w) w = (int)strlen(ent[k].name);
+        /* The share of the whole variance, as the report and its summary
+         * give it (one number per parameter everywhere); the bars are
+         * scaled to the largest share. */
         const int bar = 40;
+        double top = ne > 0 ? ent[0].raw : 0;
         for (int k = 0; k < ne; k++) {
-            int len = (int)lround(ent[k].share * bar);
-            printf("  %-*s  %5.1f%%  ", w, ent[k].name, 100 * ent[k].share);
+            int len = top > 0 ? (int)lround(ent[k].raw / top * bar) : 0;
+            printf("  %-*s  %5.1f%%  ", w, ent[k].name, 100 * ent[k].raw);
             for (int b = 0; b < len; b++) fputs("#", stdout);
             printf("\n");
         }
         if (total > 0)
-            printf("Main effects explain %.0f%% of the variance of the fitted surrogate; the rest "
-                   "comes from interactions between parameters.\n",
+            printf("Shares of the variance of the fitted surrogate: together %.0f%%; the rest "
+                   "comes from interactions between parameters and noise.\n",
                    100 * (total > 1 ? 1 : total));
         else
             printf("The objective does not vary with any parameter over these trials.\n");
