@@ -59,6 +59,15 @@ run 0 "$NNTUNE" train --data "$BLOBS" $TR --json --out "$T/j.nnt"
 lacks "$T/out" "task:"
 run 0 "$NNTUNE" eval --model "$T/r.nnt" --data "$REG"
 contains "$T/out" "task: regression (the task of model '$T/r.nnt'); 160 rows, 3 features, target range"
+# eval counts the model's classes, also on a file where some are absent;
+# a class the model does not know is an error before any task line.
+grep -v ',gamma$' "$BLOBS" >"$T/two.csv"
+run 0 "$NNTUNE" eval --model "$T/c.nnt" --data "$T/two.csv"
+contains "$T/out" "task: classification (the task of model '$T/c.nnt'); 160 rows, 4 features, 3 classes"
+sed 's/,gamma$/,delta/' "$BLOBS" >"$T/new_class.csv"
+run 1 "$NNTUNE" eval --model "$T/c.nnt" --data "$T/new_class.csv"
+contains "$T/err" "class 'delta' in the data is not one of the 3 known classes ('alpha', 'beta', 'gamma')"
+lacks "$T/out" "task:"
 # tune prints it before the study line.
 run 0 "$NNTUNE" tune --data "$BLOBS" --trials 1 --param epochs=2 --storage "$T/s.db" --study s1
 head -1 "$T/out" | grep -qF "task: classification (target 'label' has text values); 240 rows" \
