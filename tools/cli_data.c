@@ -286,6 +286,19 @@ void cli_warn_id_columns(const char *cmd, const char *data_path, const nnt_datas
     free(v);
 }
 
+void cli_warn_small_validation(const char *cmd, size_t n_valid, int classification)
+{
+    if (n_valid == 0 || n_valid >= 20) return;
+    char acc[80] = "";
+    if (classification)
+        snprintf(acc, sizeof acc, " (one row moves the validation accuracy by %.0f points)",
+                 100.0 / (double)n_valid);
+    cli_warn(cmd, "only %zu validation row%s: the epoch early stopping keeps is mostly chance at "
+             "this size%s; on small data 'nntune tune' scores by 5-fold cross-validation and "
+             "refits on every row, or give validation more rows (--valid-fraction)", n_valid,
+             n_valid == 1 ? "" : "s", acc);
+}
+
 void cli_warn_prediction_input(const char *cmd, const char *data_path, const nnt_dataset *ds)
 {
     const nnt_csv_info *in = nnt_dataset_csv_info(ds);

@@ -62,6 +62,10 @@ void cli_warn_many_classes(const char *cmd, const char *data_path, const nnt_dat
  * numbers). Such a column teaches a model nothing general, and where rows
  * are ordered by class (many public tables are) it leaks the labels. */
 void cli_warn_id_columns(const char *cmd, const char *data_path, const nnt_dataset *ds);
+/* Warns when early stopping picks the best epoch on fewer than 20
+ * validation rows (train): one row then moves accuracy by several points,
+ * so the kept epoch is mostly chance. */
+void cli_warn_small_validation(const char *cmd, size_t n_valid, int classification);
 /* Warnings about prediction input read through a model's schema: unseen
  * categories (encoded as all zeros) and filled missing values. */
 void cli_warn_prediction_input(const char *cmd, const char *data_path, const nnt_dataset *ds);

@@ -568,6 +568,7 @@ int cmd_train(int argc, char **argv)
         td.n_valid = split.n_valid;
     }
 
+    if (a.topt.early_stopping) cli_warn_small_validation(CMD, td.n_valid, is_classification(task));
     a.mopt.loss = NNT_LOSS_AUTO; /* the trainer picks the loss that fits the task and scaling */
     a.topt.task = task;
     a.topt.progress = on_progress;
