@@ -381,6 +381,12 @@ static void test_non_numeric_feature(void **state)
     expect_fail("trail.csv", "a,b,y\n1,2x,x\n2,3,y\n", NULL, NNT_ERR_FORMAT,
                 "trail.csv:2: column 'b': expected a number, got '2x' (the column mixes numbers "
                 "and text); drop the column with --ignore b");
+    /* The suggested option can be pasted into a shell: names with spaces,
+     * parentheses or quotes are single-quoted. */
+    expect_fail("spaced.csv", "petal width (cm),b,y\n1,2,x\n2x,3,y\n", NULL, NNT_ERR_FORMAT,
+                "drop the column with --ignore 'petal width (cm)'");
+    expect_fail("quote.csv", "it's,b,y\n1,2,x\n2x,3,y\n", NULL, NNT_ERR_FORMAT,
+                "drop the column with --ignore 'it'\\''s'");
 }
 
 static void test_missing_values(void **state)

@@ -241,6 +241,32 @@ static int id_like_name(const char *name)
     return 0;
 }
 
+/* name as one shell word for a suggested --ignore (single-quoted unless it
+ * holds only safe characters); NULL when out of memory. */
+static char *shell_word(const char *s)
+{
+    size_t n = strlen(s), quotes = 0;
+    int safe = n > 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!(isalnum(c) || strchr("_-.,:/+=@%", c) || c >= 0x80)) safe = 0;
+        quotes += c == '\'';
+    }
+    char *w = malloc(n + 3 * quotes + 3), *p = w;
+    if (!w || safe) return w ? memcpy(w, s, n + 1) : NULL;
+    *p++ = '\'';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\'') {
+            memcpy(p, "'\\''", 4);
+            p += 4;
+        } else {
+            *p++ = s[i];
+        }
+    }
+    memcpy(p, "'", 2);
+    return w;
+}
+
 static int cmp_float(const void *a, const void *b)
 {
     float x = *(const float *)a, y = *(const float *)b;
@@ -278,10 +304,12 @@ void cli_warn_id_columns(const char *cmd, const char *data_path, const nnt_datas
         /* Row numbers of a table, or of a sample of it, are packed densely. */
         int dense = rows >= 20 && (double)v[rows - 1] - (double)v[0] + 1 <= 2.0 * (double)rows;
         if (!id_like_name(col->name) && !dense) continue;
+        char *word = shell_word(col->name);
         cli_warn(cmd, "%s: column '%s' looks like a row ID (a different whole number in each of "
                  "the %zu rows): a model learns nothing general from it, and it leaks the labels "
                  "where rows are ordered by class; if it is an ID, drop it with --ignore %s",
-                 data_path, col->name, rows, col->name);
+                 data_path, col->name, rows, word ? word : col->name);
+        free(word);
     }
     free(v);
 }

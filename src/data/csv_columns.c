@@ -126,10 +126,13 @@ int csv_text_error(csv_load *L, size_t c, nnt_error *err)
         return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s' "
                         "(the model reads '%s' as a numeric column)", L->path, st->text_line, name,
                         csv_shorten(st->text_first, sb, sizeof sb), name);
-    return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s'%s; "
-                    "drop the column with --ignore %s", L->path, st->text_line, name,
-                    csv_shorten(st->text_first, sb, sizeof sb),
-                    st->numbers ? " (the column mixes numbers and text)" : "", name);
+    char *word = csv_shell_word(name);
+    int rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s'%s; "
+                      "drop the column with --ignore %s", L->path, st->text_line, name,
+                      csv_shorten(st->text_first, sb, sizeof sb),
+                      st->numbers ? " (the column mixes numbers and text)" : "", word ? word : name);
+    nnt_free(word);
+    return rc;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -183,11 +186,13 @@ int csv_collect_categories(csv_load *L, nnt_error *err)
         nnt_column *col = &L->sch.columns[c];
         if (d[c].n > (size_t)maxc) {
             char sb[64];
+            char *word = csv_shell_word(col->name);
             rc = nnt_fail(err, NNT_ERR_FORMAT, "%s: column '%s' has text values ('%s' at line %zu) "
                           "and more than %d distinct values, too many to encode as categories; "
                           "drop the column with --ignore %s", L->path, col->name,
                           csv_shorten(L->st[c].text_first, sb, sizeof sb), L->st[c].text_line, maxc,
-                          col->name);
+                          word ? word : col->name);
+            nnt_free(word);
             break;
         }
         qsort(d[c].names, d[c].n, sizeof(char *), cmp_str);

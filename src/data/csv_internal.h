@@ -37,6 +37,10 @@ int csv_is_blank(const char *s);
 int csv_is_missing(const char *s);
 /* A short, printable rendering of a field for messages. */
 const char *csv_shorten(const char *s, char *buf, size_t len);
+/* s as one shell word for a suggested command line ("--ignore 'petal width
+ * (cm)'"): as it is when it holds only safe characters, else in single
+ * quotes. A fresh string (nnt_free it), or NULL when out of memory. */
+char *csv_shell_word(const char *s);
 /* A finite float; 0 for anything else. */
 int csv_parse_float(const char *s, float *out);
 
