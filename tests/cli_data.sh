@@ -121,6 +121,20 @@ run 0 "$NNTUNE" eval --model "$T/m.nnt" --data "$T/messy.csv"
 contains "$T/out" "rows      120"
 contains "$T/err" "14 missing values filled"
 
+# ---- Validation and test files with their columns in another order: the
+# target is found by the training set's name (it was taken as the last column).
+awk -F, 'BEGIN { OFS = "," } { print $4, $5, $2, $1, $3 }' "$BLOBS" >"$T/perm.csv"
+run 0 "$NNTUNE" train --data "$BLOBS" $TR --valid "$T/perm.csv" --test "$T/perm.csv" --out "$T/p.nnt"
+contains "$T/out" "test (240 rows)"
+run 0 "$NNTUNE" tune --data "$BLOBS" --param neurons=8 --param epochs=3 --trials 1 --cv 1 --no-refit \
+    --valid "$T/perm.csv" --test "$T/perm.csv" --storage "$T/perm.db" --model-out "$T/pt.nnt"
+contains "$T/out" "Test accuracy of the best model"
+# A test file without the target is an error before the study, not after it.
+cut -d, -f1-4 "$BLOBS" >"$T/notarget.csv"
+run 1 "$NNTUNE" tune --data "$BLOBS" --param epochs=3 --trials 1 --test "$T/notarget.csv" --storage "$T/nt.db"
+contains "$T/err" "notarget.csv:1: no target column named 'label'"
+lacks "$T/out" "trial 0"
+
 # ---- A column that looks like a row ID is warned about (train and tune), once dropped not.
 /usr/bin/python3 - "$T/ids.csv" <<'PY'
 import random, sys

@@ -416,7 +416,10 @@ static int is_classification(nnt_task t) { return t == NNT_TASK_CLASSIFY || t ==
 static int load_aux(const char *what, const char *path, const char *labels, const args *a,
                     nnt_task task, const nnt_dataset *train, nnt_dataset **out)
 {
-    cli_data_opts d = {path, labels, a->target, task, 0, nnt_dataset_schema(train)};
+    /* The training set's target by name: in a file with its columns in
+     * another order, the last column is not the target. */
+    const char *target = a->target ? a->target : nnt_dataset_target_name(train);
+    cli_data_opts d = {path, labels, target, task, 0, nnt_dataset_schema(train)};
     int rc = cli_load_data(CMD, &d, out, NULL);
     if (rc != EXIT_OK) return rc;
     cli_warn_prediction_input(CMD, path, *out); /* unseen categories, filled values */

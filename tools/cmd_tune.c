@@ -769,13 +769,16 @@ int cmd_tune(int argc, char **argv)
         }
         for (int k = 0; k < nc; k++) names[k] = nnt_dataset_class_name(train, k);
     }
+    /* Validation and test files: the training set's target by name (the
+     * last column of a file with its columns in another order is not it). */
+    const char *target = s.target ? s.target : nnt_dataset_target_name(train);
     if (s.valid) {
-        cli_data_opts vo = {s.valid, s.valid_labels, s.target, dopt.task, 0, nnt_dataset_schema(train)};
+        cli_data_opts vo = {s.valid, s.valid_labels, target, dopt.task, 0, nnt_dataset_schema(train)};
         if ((rc = cli_load_data(CMD, &vo, &valid, NULL)) == EXIT_OK && nc > 0)
             rc = cli_remap_classes(CMD, s.valid, valid, names, nc);
     }
     if (rc == EXIT_OK && s.test) {
-        cli_data_opts to = {s.test, s.test_labels, s.target, dopt.task, 0, nnt_dataset_schema(train)};
+        cli_data_opts to = {s.test, s.test_labels, target, dopt.task, 0, nnt_dataset_schema(train)};
         if ((rc = cli_load_data(CMD, &to, &test, NULL)) == EXIT_OK && nc > 0)
             rc = cli_remap_classes(CMD, s.test, test, names, nc);
     } else if (rc == EXIT_OK && builtin_test) {
