@@ -183,8 +183,13 @@ void cli_print_task_line(FILE *f, const char *data_path, const nnt_dataset *ds, 
             nnt_dataset_rows(ds), nnt_dataset_features(ds));
     const nnt_csv_info *in = nnt_dataset_csv_info(ds);
     if (in && in->categorical)
-        fprintf(f, " (from %zu columns, %zu of them categorical)", in->columns_used,
-                in->categorical);
+    {
+        if (in->columns_used == 1)
+            fprintf(f, " (from 1 column, categorical)");
+        else
+            fprintf(f, " (from %zu columns, %zu of them categorical)", in->columns_used,
+                    in->categorical);
+    }
     int k = nnt_dataset_num_classes(ds);
     if (k > 0 && task != NNT_TASK_REGRESS) {
         fprintf(f, ", %d classes", k);

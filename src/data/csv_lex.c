@@ -268,6 +268,18 @@ char *csv_shell_word(const char *s)
     return w;
 }
 
+/* "3,5", "-0,25", "1.234,5": a number written with a decimal comma (many
+ * European spreadsheets export them, with ';' as the delimiter). */
+int csv_decimal_comma(const char *s)
+{
+    if (*s == '-' || *s == '+') s++;
+    size_t digits = 0, after = 0;
+    for (; isdigit((unsigned char)*s) || *s == '.'; s++) digits += *s != '.';
+    if (digits == 0 || *s++ != ',') return 0;
+    for (; isdigit((unsigned char)*s); s++) after++;
+    return after > 0 && *s == '\0';
+}
+
 /* Fast path for plain integers of up to 9 digits (every pixel file), which
  * convert exactly; anything else goes to strtof. */
 int csv_parse_float(const char *s, float *out)
