@@ -304,7 +304,7 @@ static int parse_ignore(pctx *c, const char *path, json_object *v, nnt_study_fil
     if (!f->ignore) return nnt_fail(c->err, NNT_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         json_object *e = is_list ? json_object_array_get_idx(v, i) : v;
-        char p[220];
+        char p[256];
         if (is_list) snprintf(p, sizeof p, "%s[%zu]", path, i);
         else snprintf(p, sizeof p, "%s", path);
         if (!json_object_is_type(e, json_type_string))
