@@ -186,6 +186,21 @@ contains "$T/err" "column 'customer' has text values"
 # --delimiter overrides the file's.
 run 1 "$NNTUNE" tune "$T/messy.json" --delimiter , --storage "$T/s3.db"
 contains "$T/err" "the header is a single column but contains ';'"
+# Base options against the default space: a fixed parameter of it (epochs)
+# takes the option's value; a searched one (lr) warns that the option does nothing.
+cat >"$T/base.json" <<JSON
+{"data": "$BLOBS", "budget": {"trials": 2},
+ "options": {"epochs": 2, "lr": 0.01, "jobs": 1, "storage": "$T/base.db", "model_out": "$T/base.nnt"}}
+JSON
+run 0 "$NNTUNE" tune "$T/base.json"
+contains "$T/err" "base.json: study.options.lr (0.01) has no effect: the search space searches 'lr' (a parameter of the space overrides the base option; remove it from the space to fix its value)"
+lacks "$T/err" "study.options.epochs"
+run 0 "$NNTUNE" trials "$T/base.db" --format json
+/usr/bin/python3 -c "import json, sys; t = json.load(open(sys.argv[1]))['trials']; assert t and all(x['params']['epochs'] == 2 for x in t), t" "$T/out" \
+    || fail "the study file's epochs did not reach the trials"
+# Resuming (the stored space) repeats no warning.
+run 0 "$NNTUNE" tune "$T/base.json" --trials 3
+lacks "$T/err" "has no effect"
 # Bad values: exit 2 naming the key.
 echo '{"data": "x.csv", "missing": "zero"}' >"$T/bad.json"
 run 2 "$NNTUNE" tune "$T/bad.json"

@@ -665,6 +665,14 @@ int cmd_tune(int argc, char **argv)
         rc = EXIT_USAGE;
         goto done;
     }
+    /* The file's base options against the space (a stored space had them
+     * applied when the study was created). */
+    int stored_space = !sf.space_json && s.n_params == 0 && found && stored.space && !stored.objective;
+    if (study_path && !stored_space &&
+        sc_base_options_vs_space(CMD, study_path, space, !sf.space_json && s.n_params == 0, &sf) < 0) {
+        rc = EXIT_USAGE;
+        goto done;
+    }
     nnt_study_options so = nnt_study_options_default();
     for (int i = 0; i < sf.n_base; i++) {
         char path[160];
