@@ -323,7 +323,12 @@ int tune_parse_args(int argc, char **argv, tune_settings *s, nnt_study_file *sf)
             return r == NNT_ERR_IO ? EXIT_RUNTIME : EXIT_USAGE;
         }
         settings_from_file(s, sf);
+        if (cli_data_from_study_file(CMD, sf) < 0) {
+            nnt_study_file_free(sf);
+            return EXIT_USAGE;
+        }
     }
+    s->study_path = study_path;
     for (int i = 0; i < n_flags; i++) {
         int rc = apply_flag(s, flags[i].c, flags[i].arg);
         if (rc != 0) {

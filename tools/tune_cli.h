@@ -17,6 +17,7 @@
 
 /* Settings: the study file's, then the flags' on top. */
 typedef struct tune_settings {
+    const char *study_path; /* the study file; NULL: none */
     const char *data, *labels, *target, *valid, *valid_labels, *test, *test_labels;
     nnt_task task;
     int task_set;
