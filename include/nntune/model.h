@@ -29,6 +29,11 @@ typedef enum nnt_loss {
 #undef NNT_LOSS_ENUM_
 } nnt_loss;
 
+/* How many losses there are (auto included). */
+#define NNT_LOSS_COUNT_(id, name) +1
+enum { NNT_LOSS_COUNT = 0 NNT_LOSS_MAP(NNT_LOSS_COUNT_) };
+#undef NNT_LOSS_COUNT_
+
 /* Parses/prints loss names: "auto", "cross_entropy", "binary_cross_entropy",
  * "squared_error", "reconstruction_ce". Parse returns -1 for an unknown name;
  * print returns "unknown" for a value outside the enum. */

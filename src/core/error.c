@@ -22,27 +22,31 @@ void nnt_error_clear(nnt_error *err)
     err->message[0] = '\0';
 }
 
-int nnt_fail(nnt_error *err, int code, const char *fmt, ...)
+static int set_error(nnt_error *err, int code, const char *fmt, va_list ap)
 {
     if (err) {
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
         err->code = code;
     }
     return code;
 }
 
+int nnt_fail(nnt_error *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_error(err, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* The public name of nnt_fail (nntune/common.h). */
 int nnt_error_set(nnt_error *err, int code, const char *fmt, ...)
 {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-        err->code = code;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    set_error(err, code, fmt, ap);
+    va_end(ap);
     return code;
 }
 

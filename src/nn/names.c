@@ -1,12 +1,16 @@
-/* Names of optimisers, schedules and metrics, and reading a metric out of a
- * metrics struct. */
+/* Names of activations, losses, optimisers, schedules and metrics (the
+ * tables come from the X-macros next to the enums), and reading a metric
+ * out of a metrics struct. */
 #include <math.h>
 #include <string.h>
 
 #include "nntune/train.h"
 
-/* The tables come from the X-macros next to the enums (nntune/train.h). */
+/* The tables come from the X-macros next to the enums (nntune/activation.h,
+ * nntune/model.h, nntune/train.h). */
 #define NAME_(id, name) name,
+static const char *const activation_names[] = {NNT_ACTIVATION_MAP(NAME_)};
+static const char *const loss_names[] = {NNT_LOSS_MAP(NAME_)};
 static const char *const optimizer_names[] = {NNT_OPTIMIZER_MAP(NAME_)};
 static const char *const schedule_names[] = {NNT_SCHEDULE_MAP(NAME_)};
 static const char *const metric_names[] = {NNT_METRIC_MAP(NAME_)};
@@ -22,6 +26,32 @@ static int find_name(const char *const *names, int n, const char *name, int firs
     return -1;
 }
 
+/* The name of value v of a table, "unknown" outside it. */
+static const char *name_at(const char *const *names, int n, int v)
+{
+    return v >= 0 && v < n ? names[v] : "unknown";
+}
+
+int nnt_activation_from_name(const char *name)
+{
+    return find_name(activation_names, COUNT(activation_names), name, 0);
+}
+
+const char *nnt_activation_name(nnt_activation a)
+{
+    return name_at(activation_names, COUNT(activation_names), (int)a);
+}
+
+int nnt_loss_from_name(const char *name)
+{
+    return find_name(loss_names, COUNT(loss_names), name, 0);
+}
+
+const char *nnt_loss_name(nnt_loss l)
+{
+    return name_at(loss_names, COUNT(loss_names), (int)l);
+}
+
 int nnt_optimizer_from_name(const char *name)
 {
     return find_name(optimizer_names, COUNT(optimizer_names), name, 0);
@@ -29,7 +59,7 @@ int nnt_optimizer_from_name(const char *name)
 
 const char *nnt_optimizer_name(nnt_optimizer o)
 {
-    return (int)o >= 0 && (int)o < COUNT(optimizer_names) ? optimizer_names[o] : "unknown";
+    return name_at(optimizer_names, COUNT(optimizer_names), (int)o);
 }
 
 int nnt_schedule_from_name(const char *name)
@@ -39,7 +69,7 @@ int nnt_schedule_from_name(const char *name)
 
 const char *nnt_schedule_name(nnt_schedule s)
 {
-    return (int)s >= 0 && (int)s < COUNT(schedule_names) ? schedule_names[s] : "unknown";
+    return name_at(schedule_names, COUNT(schedule_names), (int)s);
 }
 
 /* "auto" parses too so that a printed default round-trips. */
@@ -50,7 +80,7 @@ int nnt_metric_from_name(const char *name)
 
 const char *nnt_metric_name(nnt_metric m)
 {
-    return (int)m >= 0 && (int)m < COUNT(metric_names) ? metric_names[m] : "unknown";
+    return name_at(metric_names, COUNT(metric_names), (int)m);
 }
 
 int nnt_metric_maximize(nnt_metric m) { return m == NNT_METRIC_ACCURACY || m == NNT_METRIC_R2; }
