@@ -22,31 +22,16 @@ void nnt_error_clear(nnt_error *err)
     err->message[0] = '\0';
 }
 
-static int set_error(nnt_error *err, int code, const char *fmt, va_list ap)
-{
-    if (err) {
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        err->code = code;
-    }
-    return code;
-}
-
-int nnt_fail(nnt_error *err, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    set_error(err, code, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
-/* The public name of nnt_fail (nntune/common.h). */
+/* nnt_fail (core/error.h) is this function under its internal name. */
 int nnt_error_set(nnt_error *err, int code, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    set_error(err, code, fmt, ap);
-    va_end(ap);
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
     return code;
 }
 

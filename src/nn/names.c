@@ -32,56 +32,22 @@ static const char *name_at(const char *const *names, int n, int v)
     return v >= 0 && v < n ? names[v] : "unknown";
 }
 
-int nnt_activation_from_name(const char *name)
-{
-    return find_name(activation_names, COUNT(activation_names), name, 0);
-}
+/* nnt_X_from_name (-1 if unknown) and nnt_X_name ("unknown" outside the
+ * enum) for each table. "auto" parses too (metrics, losses) so that a
+ * printed default round-trips. */
+#define NAME_FUNCTIONS(x, type, table)                                        \
+    int nnt_##x##_from_name(const char *name)                                 \
+    {                                                                         \
+        return find_name(table, COUNT(table), name, 0);                       \
+    }                                                                         \
+    const char *nnt_##x##_name(type v) { return name_at(table, COUNT(table), (int)v); }
 
-const char *nnt_activation_name(nnt_activation a)
-{
-    return name_at(activation_names, COUNT(activation_names), (int)a);
-}
-
-int nnt_loss_from_name(const char *name)
-{
-    return find_name(loss_names, COUNT(loss_names), name, 0);
-}
-
-const char *nnt_loss_name(nnt_loss l)
-{
-    return name_at(loss_names, COUNT(loss_names), (int)l);
-}
-
-int nnt_optimizer_from_name(const char *name)
-{
-    return find_name(optimizer_names, COUNT(optimizer_names), name, 0);
-}
-
-const char *nnt_optimizer_name(nnt_optimizer o)
-{
-    return name_at(optimizer_names, COUNT(optimizer_names), (int)o);
-}
-
-int nnt_schedule_from_name(const char *name)
-{
-    return find_name(schedule_names, COUNT(schedule_names), name, 0);
-}
-
-const char *nnt_schedule_name(nnt_schedule s)
-{
-    return name_at(schedule_names, COUNT(schedule_names), (int)s);
-}
-
-/* "auto" parses too so that a printed default round-trips. */
-int nnt_metric_from_name(const char *name)
-{
-    return find_name(metric_names, COUNT(metric_names), name, 0);
-}
-
-const char *nnt_metric_name(nnt_metric m)
-{
-    return name_at(metric_names, COUNT(metric_names), (int)m);
-}
+NAME_FUNCTIONS(activation, nnt_activation, activation_names)
+NAME_FUNCTIONS(loss, nnt_loss, loss_names)
+NAME_FUNCTIONS(optimizer, nnt_optimizer, optimizer_names)
+NAME_FUNCTIONS(schedule, nnt_schedule, schedule_names)
+NAME_FUNCTIONS(metric, nnt_metric, metric_names)
+#undef NAME_FUNCTIONS
 
 int nnt_metric_maximize(nnt_metric m) { return m == NNT_METRIC_ACCURACY || m == NNT_METRIC_R2; }
 
