@@ -16,6 +16,12 @@ torch_out="$build/torch_mlp.txt"
 : >"$torch_out"
 {
   echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(getconf _NPROCESSORS_ONLN) CPUs online"
+  flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
+  isa=baseline
+  for f in avx2 fma avx512f avx512bw avx512vl avx512dq avx512_fp16 amx_tile; do
+    case " $flags " in *" $f "*) isa="$isa $f" ;; esac
+  done
+  echo "vector ISA (widest used by the FMA-peak loop: avx512f, else avx2+fma): $isa"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     /usr/bin/python3 "$here/torch_mlp.py" "$@" | tee "$torch_out"
