@@ -7,6 +7,8 @@ warm-up, per batch size, and prints one line per batch size:
     batch N samples_per_s X
 
 which bench_train --torch FILE reads to print the nntune/PyTorch ratio.
+With --infer: eval mode + torch.no_grad(), lines "infer batch 1024
+samples_per_s X" and "infer latency_us Y" for bench_predict --torch FILE.
 Exit status 3 when torch cannot be imported (bench/run.sh then skips it).
 """
 import argparse
@@ -87,6 +89,41 @@ def bench(x, y, batch, seconds):
             return samples / dt
 
 
+def bench_infer(x, seconds, rounds, clock):
+    """Eval mode and torch.no_grad(): throughput on 1024 rows (median of the
+    rounds) and the median latency of one row over 2000 calls, timed with
+    `clock` (time.thread_time by default, as bench_predict)."""
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 256), torch.nn.ReLU(),
+        torch.nn.Linear(256, 128), torch.nn.ReLU(),
+        torch.nn.Linear(128, 10), torch.nn.Softmax(dim=1))
+    model.eval()
+    xb, x1 = x[:1024].contiguous(), x[:1].contiguous()
+    rates = []
+    with torch.no_grad():
+        for _ in range(20):
+            model(xb)
+        for _ in range(rounds):
+            calls, t0 = 0, clock()
+            while True:
+                model(xb)
+                calls += 1
+                dt = clock() - t0
+                if dt >= seconds:
+                    break
+            rates.append(calls * 1024 / dt)
+        lat = []
+        for i in range(2050):
+            t0 = clock()
+            model(x1)
+            if i >= 50:
+                lat.append(clock() - t0)
+    rates.sort()
+    lat.sort()
+    return rates[(len(rates) - 1) // 2], lat[(len(lat) - 1) // 2]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=2.0)
@@ -97,6 +134,9 @@ def main():
     ap.add_argument("--cpu-time", action="store_true", help="accepted for bench/run.sh; ignored")
     ap.add_argument("--rounds", type=int, default=3,
                     help="rounds over the batch sizes; the median rate is printed (as bench_train)")
+    ap.add_argument("--infer", action="store_true",
+                    help="inference only (eval, no_grad): 1024-row throughput, one-row latency")
+    ap.add_argument("--wall", action="store_true", help="--infer: wall clock, not thread CPU time")
     a = ap.parse_args()
     if a.quick:
         a.seconds = 0.3
@@ -105,6 +145,13 @@ def main():
         torch.set_flush_denormal(True)
     x, y, source = load_data(a.synthetic)
     print(f"# torch {torch.__version__}, 1 thread, data: {source}", flush=True)
+    if a.infer:
+        clock = time.perf_counter if a.wall else time.thread_time
+        sps, lat = bench_infer(x, 0.5 if not a.quick else 0.2, 1 if a.quick else max(1, a.rounds),
+                               clock)
+        print(f"infer batch 1024 samples_per_s {sps:.1f}", flush=True)
+        print(f"infer latency_us {lat * 1e6:.2f}", flush=True)
+        return
     sizes = a.batch or [32, 128, 512]
     rounds = 1 if a.quick else max(1, a.rounds)
     rates = {b: [] for b in sizes}
