@@ -617,9 +617,10 @@ int main(int argc, char **argv)
             printf("    %-34s %6.1f GFLOP/s  %6.1f%% of step FLOP\n", shape_name[s],
                    r.shape_gflops[s], 100 * shape_flops(s, r.batch) / (r.batch * FLOP_PER_SAMPLE));
         if (pix)
-            printf("  nnt_train (2nd epoch, pixel scaling, metrics): %.0f samples/s = %.1f%% of the "
-                   "step loop\n",
-                   via_train[i], 100 * via_train[i] / sps);
+            printf("  nnt_train (2nd epoch, pixel scaling, metrics; wall clock from its history): "
+                   "%.0f samples/s = %.1f%% of the step loop%s\n",
+                   via_train[i], 100 * via_train[i] / sps,
+                   g_clock == CLOCK_MONOTONIC ? "" : " (timed with CPU time: not comparable under load)");
         for (int j = 0; j < n_torch; j++)
             if (tb[j] == r.batch) {
                 double ratio = median_of(rate[i], rounds) / tr[j];
@@ -633,7 +634,7 @@ int main(int argc, char **argv)
     printf("\nsummary (batch, median samples/s, GFLOP/s, median %% of the adjacent FMA peak "
            "[min-max over %d rounds], median %% of the adjacent SGEMM rate [min-max]%s%s)\n",
            rounds, pix ? ", nnt_train samples/s" : "",
-           n_torch ? ", PyTorch samples/s and %% of the FMA peak, nntune/PyTorch" : "");
+           n_torch ? ", PyTorch samples/s and % of the FMA peak, nntune/PyTorch" : "");
     for (int i = 0; i < n_batches; i++) {
         double sps = median_of(rate[i], rounds), lo, hi, plo, phi;
         double frac = median_frac(rate[i], ceil_at[i], rounds, &lo, &hi);

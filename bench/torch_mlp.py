@@ -124,6 +124,44 @@ def bench_infer(x, seconds, rounds, clock):
     return rates[(len(rates) - 1) // 2], lat[(len(lat) - 1) // 2]
 
 
+def bench_e2e(x, y, batch, epochs):
+    """nntune train's loop in PyTorch: 90/10 split, per epoch one pass of
+    Adam steps over the training rows and a validation pass (eval mode,
+    no_grad, loss and accuracy, 1024-row chunks). Returns the epochs' wall
+    times (perf_counter, as nntune's elapsed_s)."""
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 256), torch.nn.ReLU(),
+        torch.nn.Linear(256, 128), torch.nn.ReLU(),
+        torch.nn.Linear(128, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    perm = torch.randperm(x.shape[0])
+    n_valid = x.shape[0] // 10
+    xv, yv = x[perm[:n_valid]], y[perm[:n_valid]]
+    xt, yt = x[perm[n_valid:]], y[perm[n_valid:]]
+    times = []
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        model.train()
+        order = torch.randperm(xt.shape[0])
+        for start in range(0, xt.shape[0], batch):
+            idx = order[start:start + batch]
+            opt.zero_grad()
+            loss = loss_fn(model(xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            correct, total = 0, 0.0
+            for start in range(0, n_valid, 1024):
+                out = model(xv[start:start + 1024])
+                total += float(loss_fn(out, yv[start:start + 1024])) * out.shape[0]
+                correct += int((out.argmax(1) == yv[start:start + 1024]).sum())
+        times.append(time.perf_counter() - t0)
+    return times
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=2.0)
@@ -138,6 +176,8 @@ def main():
     ap.add_argument("--infer", action="store_true",
                     help="inference only (eval, no_grad): 1024-row throughput, one-row latency")
     ap.add_argument("--wall", action="store_true", help="--infer: wall clock, not thread CPU time")
+    ap.add_argument("--e2e", type=int, default=0, metavar="EPOCHS",
+                    help="nntune train's loop (epoch + validation pass) for EPOCHS epochs")
     a = ap.parse_args()
     if a.quick:
         a.seconds = 0.3
@@ -146,6 +186,11 @@ def main():
         torch.set_flush_denormal(True)
     x, y, source = load_data(a.synthetic)
     print(f"# torch {torch.__version__}, 1 thread, data: {source}", flush=True)
+    if a.e2e > 0:
+        for b in a.batch or [32, 128, 512]:
+            t = sorted(bench_e2e(x, y, b, a.e2e)[1:] or [0.0])
+            print(f"e2e batch {b} epoch_s {t[(len(t) - 1) // 2]:.3f}", flush=True)
+        return
     if a.infer:
         clock = time.perf_counter if a.wall else time.thread_time
         sps, lat = bench_infer(x, 0.5 if not a.quick else 0.2, 1 if a.quick else max(1, a.rounds),
