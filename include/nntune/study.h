@@ -19,6 +19,11 @@
  * primary objective (samplers and pruners see it alone), every objective's
  * value is stored per trial, and the study keeps the Pareto front.
  *
+ * What a trial runs is an objective (objective.h): nntune's MLP trainer on
+ * the study's data, or a C function of the caller's (nnt_study_options.
+ * objective; docs/objectives.md), with the same samplers, pruners, storage
+ * and resume.
+ *
  * The study file format is documented in docs/study-file.md, the storage
  * schema in docs/storage.md. */
 #ifndef NNTUNE_STUDY_H
@@ -27,6 +32,7 @@
 #include "common.h"
 #include "data.h"
 #include "model.h"
+#include "objective.h"
 #include "prune.h"
 #include "store.h"
 #include "train.h"
@@ -113,10 +119,48 @@ NNT_API const char *nnt_cost_name(nnt_cost c);
 /* Parses a cost name; -1 if unknown. */
 NNT_API int nnt_cost_from_name(const char *name);
 
+/* ---- Model selection policy ------------------------------------------------ */
+/* Studies with fewer training rows than this (after max_rows) are "small":
+ * with the defaults (cv_folds = NNT_CV_AUTO, refit = NNT_REFIT_AUTO) they
+ * score every trial by NNT_SMALL_DATA_FOLDS-fold cross-validation and refit
+ * the best configuration on all training rows at the end, as scikit-learn's
+ * GridSearchCV(cv=5, refit=True) does. A hold-out of 20 % of 5000 rows
+ * (1000 validation rows) resolves accuracy steps of 0.1 %; below that, ties
+ * and luck of the split dominate. Larger studies keep the single hold-out
+ * (cross-validation would cost 5x the time where it matters least). */
+#define NNT_SMALL_DATA_ROWS 5000
+#define NNT_SMALL_DATA_FOLDS 5
+#define NNT_CV_AUTO (-1)    /* nnt_study_options.cv_folds: decided by the rows */
+#define NNT_REFIT_AUTO (-1) /* nnt_study_options.refit: decided by the rows */
+
+/* ---- The best trial --------------------------------------------------------- */
+/* The one rule by which a trial is better than another, used for the
+ * study's best (and so the saved model), `nntune best`, leaderboards,
+ * `nntune trials --sort` and reports:
+ *   1. complete trials with a value, then pruned ones with a value, then the rest;
+ *   2. the better value in the study's direction;
+ *   3. on equal values, the lower validation loss (valid_loss);
+ *   4. then fewer trainable parameters (n_params);
+ *   5. only when all of these are equal, the lower trial number.
+ * An unknown (NAN) tie-breaker ranks after a known one. Returns < 0 when a is
+ * better, > 0 when b is, 0 only for equal numbers. Can't fail. */
+NNT_API int nnt_trial_compare(const nnt_trial_record *a, const nnt_trial_record *b, int maximize);
+/* Index of the best complete trial of t[0..n), -1 if none. */
+NNT_API int nnt_trials_best(const nnt_trial_record *t, size_t n, int maximize);
+/* Complete trials whose value equals the best one's (the best included); 0 if none. */
+NNT_API int nnt_trials_tied(const nnt_trial_record *t, size_t n, int maximize);
+/* Whether so many trials tie at the best value that the validation data
+ * cannot tell them apart: at least NNT_TIES_NOTE_MIN of them and at least
+ * NNT_TIES_NOTE_FRACTION of the complete trials. */
+#define NNT_TIES_NOTE_MIN 5
+#define NNT_TIES_NOTE_FRACTION 0.10
+NNT_API int nnt_ties_noteworthy(int tied, int n_complete);
+
 /* ---- Options -------------------------------------------------------------- */
 typedef struct nnt_study_options {
     const char *name;          /* study name in the storage; default "default" */
-    const char *sampler;       /* "grid", "random" (default), "sobol", "tpe" */
+    const char *sampler;       /* "grid", "random", "sobol", "tpe"; NULL (the default):
+                                  NNT_DEFAULT_SAMPLER */
     uint64_t seed;             /* study seed; default 1 */
     int seed_set;              /* 0: on resume, keep the stored seed */
     int jobs;                  /* worker threads; 0 = number of online cores */
@@ -124,14 +168,22 @@ typedef struct nnt_study_options {
     double max_seconds;        /* time budget; 0 = none */
     nnt_metric metric;         /* objective; AUTO: accuracy (classification) / rmse */
     int direction;             /* 0: the metric's natural one; 1 maximise; -1 minimise */
-    int cv_folds;              /* >= 2: k-fold cross-validation per trial; 0/1: hold-out */
+    int cv_folds;              /* >= 2: k-fold cross-validation per trial; 0/1: hold-out;
+                                  NNT_CV_AUTO (the default): NNT_SMALL_DATA_FOLDS folds
+                                  when the study tunes on fewer than
+                                  NNT_SMALL_DATA_ROWS rows without a separate
+                                  validation set, else hold-out. On resume, AUTO
+                                  keeps the stored study's choice. */
     double valid_fraction;     /* hold-out fraction when no validation set; default 0.2 */
     size_t max_rows;           /* tune on a seeded subsample of this many rows; 0 = all */
     double trial_time_limit_s; /* per trial (per fold under k-fold); 0 = none */
     const char *model_out;     /* where each new best model is saved; NULL: not saved
                                   (kept in memory for the test evaluation) */
-    int force;                 /* resume even if the definition changed (stores the new one) */
-    const char *data_desc;     /* JSON object describing the data (stored, compared) or NULL */
+    int force;                 /* resume even if the search space, sampler, pruner or
+                                  budget changed (stores the new definition); never
+                                  when the data changed (see nnt_study_create) */
+    const char *data_desc;     /* JSON object of extra keys describing the data, merged
+                                  into the stored data fingerprint; NULL: none */
     nnt_model_options base_model; /* options not in the space */
     nnt_train_options base_train;
     nnt_study_event_fn on_event;
@@ -141,9 +193,11 @@ typedef struct nnt_study_options {
     /* Sampler options as a JSON object ({"n_startup": 10, "multivariate":
      * true} for tpe; see nnt_study_sampler_create); NULL: the defaults. */
     const char *sampler_options;
-    /* Built-in pruner: NULL or "none" (never prune), "median", "asha",
-     * "hyperband"; with pruner_options a JSON object of its options (see
-     * nnt_study_pruner_create). Not together with a custom prune hook. */
+    /* Built-in pruner: "none" (never prune), "median", "asha", "hyperband";
+     * with pruner_options a JSON object of its options (see
+     * nnt_study_pruner_create). NULL (the default): NNT_DEFAULT_PRUNER, or
+     * none for a grid search or with a custom prune hook, which excludes
+     * the built-in pruners. */
     const char *pruner;
     const char *pruner_options;
     /* Secondary objectives (costs, minimised) after the metric; 0: a
@@ -159,11 +213,49 @@ typedef struct nnt_study_options {
      * per epoch, scaled to the refit's rows, at most 40 % of the budget); a
      * best found too late for that is not refit, and a refit that does not
      * finish in what is left is dropped: the best trial's model stays. Needs validation rows drawn from the training data (not a
-     * separate validation set). Default 0. */
+     * separate validation set). 0: never. NNT_REFIT_AUTO (the default): on
+     * small data (fewer than NNT_SMALL_DATA_ROWS tuned rows) without a
+     * separate validation set; under k-fold the refit runs for the median of
+     * the folds' best epochs. */
     int refit;
+    /* 1: n_costs / costs were given (0 costs then means a single objective
+     * also on resume); 0: nnt_study_options_inherit takes the stored ones. */
+    int costs_set;
+    /* The function the study tunes (objective.h); NULL: nntune's MLP
+     * trainer on `data`. With a user objective the study takes no data set
+     * (nnt_study_create's data may be NULL), the space takes any names
+     * (nnt_space_new_any), n_costs must be 0 (the objective names its own
+     * costs), cv_folds and refit do not apply, metric and direction come
+     * from the objective (a direction given must agree), and
+     * trial_time_limit_s fails trials that run longer at their next report
+     * or nnt_trial_should_stop. Borrowed for the study's life. */
+    const nnt_objective *objective;
 } nnt_study_options;
 
-/* Defaults as documented above; base options from nnt_*_options_default(). */
+/* What a study searches with when the options name no sampler (pruner):
+ * chosen by the Fashion-MNIST benchmark (bench/fmnist_tune.sh,
+ * docs/tpe-and-pruning.md). A grid search prunes nothing by default. */
+#define NNT_DEFAULT_SAMPLER "tpe"
+#define NNT_DEFAULT_PRUNER "asha"
+
+/* The sampler (pruner) a study with these options uses: the one named, else
+ * the default above ("custom" for a custom prune hook). Static strings or
+ * the options' own; never NULL. */
+NNT_API const char *nnt_study_sampler_name(const nnt_study_options *o);
+NNT_API const char *nnt_study_pruner_name(const nnt_study_options *o);
+
+/* Checks what can be checked of the options without data or storage
+ * (nnt_study_create checks them again): budgets, fold and refit settings,
+ * costs, the sampler and its options, a user objective's fields, and that a
+ * search other than a grid has a budget. Messages name option keys
+ * ("budget: a tpe search needs a trial budget (budget.trials) or a time
+ * budget (budget.time)"). NNT_ERR_ARG on failure. */
+NNT_API int nnt_study_options_check(const nnt_study_options *o, nnt_error *err);
+
+/* Defaults as documented above (sampler and pruner NULL: the defaults;
+ * cv_folds NNT_CV_AUTO, refit NNT_REFIT_AUTO: cross-validation and a refit
+ * on small data); base options from nnt_*_options_default(). A zeroed
+ * struct means hold-out, no refit. */
 NNT_API nnt_study_options nnt_study_options_default(void);
 
 /* What a study tunes on. All borrowed and read-only for the study's life. */
@@ -174,6 +266,49 @@ typedef struct nnt_study_data {
 } nnt_study_data;
 
 typedef struct nnt_study nnt_study;
+
+/* ---- Stored definitions ------------------------------------------------------ */
+/* A study's stored definition (nnt_study_record.definition; the JSON is
+ * documented in docs/storage.md), read by nnt_study_definition_parse: the
+ * one reader of that JSON outside the study itself. Strings are owned by
+ * the struct (nnt_study_definition_free). */
+typedef struct nnt_study_definition {
+    char *objective;         /* NULL: nntune's MLP trainer; else the user
+                                objective's name (nnt_objective.name) */
+    char *objective_version; /* NULL: none */
+    char *sampler;           /* NULL only for a blank definition ("{}") */
+    char *sampler_options;   /* JSON object text; NULL: the defaults */
+    char *pruner;            /* "none" when the study prunes nothing */
+    char *pruner_options;    /* JSON object text; NULL: the defaults */
+    char *metric;            /* the value's name; NULL when not stored */
+    int maximize;
+    int n_objectives;        /* 1 + the number of costs */
+    char *objectives[NNT_MAX_OBJECTIVES]; /* [0] the metric, then the costs
+                                (minimised); [0] NULL when not stored */
+    int cv_folds;            /* 1: hold-out (also user objectives) */
+    char *space;             /* the search space, JSON object text; NULL: none */
+} nnt_study_definition;
+
+/* Parses stored definition text. NNT_ERR_FORMAT (naming the key) when it is
+ * not JSON or a known key has the wrong type; unknown keys are ignored. On
+ * failure *out is zeroed. */
+NNT_API int nnt_study_definition_parse(const char *json, nnt_study_definition *out,
+                                       nnt_error *err);
+NNT_API void nnt_study_definition_free(nnt_study_definition *d); /* zeroes d; NULL ok */
+/* The stored space, parsed as the objective wants it (nntune's names for
+ * the MLP trainer, any names for a user objective). NNT_ERR_NOT_FOUND when
+ * none is stored; on failure *out = NULL. */
+NNT_API int nnt_study_definition_space(const nnt_study_definition *d, nnt_space **out,
+                                       nnt_error *err);
+/* Resume defaults: what the options leave unsaid comes from the stored
+ * definition, so that a resume needs no settings and a change of the
+ * defaults never makes an old study unresumable. Takes the stored sampler
+ * (and its options) when o->sampler is NULL, or names the stored sampler
+ * without options; the same for the pruner (not with a custom prune hook);
+ * the stored costs when !o->costs_set. Pointers into stored: it must
+ * outlive the options' use. nnt_study_create does not call it (a library
+ * caller decides); the CLI does. */
+NNT_API void nnt_study_options_inherit(nnt_study_options *o, const nnt_study_definition *stored);
 
 /* Prepares a study: checks options, space (copied) and data, opens or creates
  * study `opt->name` in storage (locked for this process; trials left
@@ -217,6 +352,7 @@ typedef struct nnt_study_summary {
     int n_objectives;             /* 1 + the number of costs */
     int n_pareto;                 /* trials on the Pareto front (multi-objective) */
     const char *pruner;           /* "none", "median", "asha", "hyperband", "custom" */
+    const char *sampler;          /* "grid", "random", "sobol", "tpe" */
     /* Refit (nnt_study_options.refit) of this run: 0 not asked, 1 done (its
      * model is the study's result and the test metrics are its), -1 skipped
      * or not finished (refit_note says why; the best trial's model stays). */
@@ -227,6 +363,18 @@ typedef struct nnt_study_summary {
     const char *refit_note;       /* owned by the study; "" when none */
     size_t refit_trial_n_test;    /* > 0: refit_trial_test holds the test metrics of */
     nnt_metrics refit_trial_test; /* the best trial's own model, for comparison */
+    /* Model selection in use: n_folds folds (1: hold-out) on tuned_rows rows;
+     * small_data: tuned_rows < NNT_SMALL_DATA_ROWS; cv_auto / refit_auto: the
+     * fold count / the refit were chosen by the NNT_CV_AUTO / NNT_REFIT_AUTO
+     * policy (not asked for explicitly); refit_planned: a refit runs (or
+     * ran) at the end. */
+    int n_folds;
+    size_t tuned_rows;
+    int small_data, cv_auto, refit_auto, refit_planned;
+    /* Complete trials tied at the best value (the best included), and
+     * whether that is many enough for a note (nnt_ties_noteworthy). */
+    int n_tied;
+    int ties_noteworthy;
 } nnt_study_summary;
 
 /* Fills a summary of the current state. Can't fail. */
@@ -279,7 +427,7 @@ typedef struct nnt_study_file {
     int jobs;
     uint64_t seed;
     int seed_set;
-    int cv_folds;
+    int cv_folds;                  /* 0/1 hold-out; NNT_CV_AUTO when absent */
     double trial_time_limit_s;
     char *storage, *study_name, *model_out;
     long max_rows;
@@ -296,7 +444,8 @@ typedef struct nnt_study_file {
      * the costs here. */
     int n_costs;
     nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
-    int refit;                     /* "options": {"refit": true} */
+    int refit;                     /* "options": {"refit": true}: 1, false: 0;
+                                      NNT_REFIT_AUTO when absent */
 } nnt_study_file;
 
 /* Parses study-file JSON text. source names the file in messages. Every

@@ -38,6 +38,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "nn/model_internal.h"
+#include "nntune/file.h"
 
 #define MODEL_MAGIC "NNTM"
 #define MODEL_VERSION 3u
@@ -191,44 +192,6 @@ static int serialise(const nnt_model *m, wbuf *b)
     return b->failed ? NNT_ERR_NOMEM : NNT_OK;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* fsync of the directory makes the rename itself durable; failures are not
- * fatal (some file systems refuse fsync on directories). */
-static void sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = NULL;
-    if (!slash) dir = nnt_strdup(".");
-    else if (slash == path) dir = nnt_strdup("/");
-    else {
-        dir = nnt_malloc((size_t)(slash - path) + 1);
-        if (dir) {
-            memcpy(dir, path, (size_t)(slash - path));
-            dir[slash - path] = '\0';
-        }
-    }
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    nnt_free(dir);
-}
-
 int nnt_model_save(const nnt_model *m, const char *path, nnt_error *err)
 {
     if (!m || !path || !*path)
@@ -258,45 +221,9 @@ int nnt_model_save(const nnt_model *m, const char *path, nnt_error *err)
         return nnt_fail(err, rc, "model file '%s': out of memory while serialising", path);
     }
 
-    size_t plen = strlen(path);
-    char *tmp = nnt_malloc(plen + sizeof ".tmpXXXXXX");
-    if (!tmp) {
-        nnt_free(b.p);
-        return nnt_fail(err, NNT_ERR_NOMEM, "model file '%s': out of memory", path);
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmpXXXXXX", sizeof ".tmpXXXXXX");
-
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = nnt_fail(err, NNT_ERR_IO, "cannot write model file '%s': %s", path, strerror(errno));
-        goto out;
-    }
-    /* mkstemp creates 0600; keep the mode of a file we replace, else 0644. */
-    struct stat st;
-    mode_t mode = (stat(path, &st) == 0) ? (st.st_mode & 07777) : 0644;
-    (void)fchmod(fd, mode);
-
-    if (write_all(fd, b.p, b.len) != 0 || fsync(fd) != 0) {
-        rc = nnt_fail(err, NNT_ERR_IO, "cannot write model file '%s': %s", path, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        goto out;
-    }
-    if (close(fd) != 0) {
-        rc = nnt_fail(err, NNT_ERR_IO, "cannot write model file '%s': %s", path, strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = nnt_fail(err, NNT_ERR_IO, "cannot write model file '%s': %s", path, strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
-    sync_parent_dir(path);
-    rc = NNT_OK;
-out:
-    nnt_free(tmp);
+    /* One writer for every output file (src/core/atomic_file.c): atomic for
+     * regular files, in place for devices and FIFOs, links followed. */
+    rc = nnt_write_file(path, b.p, b.len, err);
     nnt_free(b.p);
     return rc;
 }

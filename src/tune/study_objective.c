@@ -1,7 +1,9 @@
-/* The objective of a study: one trial = apply the parameters to the base
- * options, train (on every fold), read the validation metric of the best
- * epoch. Also the worker loop that runs trials handed out by the
- * coordinator. */
+/* The MLP trainer as a study objective (nnt_mlp_evaluate, one
+ * implementation of objective.h's interface): one trial = apply the
+ * parameters to the base options, train (on every fold), read the
+ * validation metric of the best epoch. Its outcome carries more than a
+ * value (the model, the best epoch, tie-breakers, costs), which it fills in
+ * through the internal side of the trial handle. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +41,7 @@ static void subsample(uint32_t *rows, size_t *n, size_t keep, uint64_t seed)
     qsort(rows, keep, sizeof *rows, cmp_u32);
 }
 
-int nnt_objective_init(nnt_objective *o, const nnt_objective_setup *su, nnt_error *err)
+int nnt_mlp_init(nnt_mlp_objective *o, const nnt_mlp_setup *su, nnt_error *err)
 {
     memset(o, 0, sizeof *o);
     o->data = su->data;
@@ -69,7 +71,7 @@ int nnt_objective_init(nnt_objective *o, const nnt_objective_setup *su, nnt_erro
                                   err);
     }
     if (r < 0) {
-        nnt_objective_free(o);
+        nnt_mlp_free(o);
         return r;
     }
     if (su->max_rows > 0 && su->max_rows < rows) {
@@ -88,7 +90,7 @@ int nnt_objective_init(nnt_objective *o, const nnt_objective_setup *su, nnt_erro
     for (int f = 0; f < o->n_folds; f++) {
         if (o->splits[f].n_train == 0 ||
             (!o->use_valid_set && o->splits[f].n_valid == 0)) {
-            nnt_objective_free(o);
+            nnt_mlp_free(o);
             return nnt_fail(err, NNT_ERR_ARG,
                             "data: too few rows (%zu) for a training and a validation part",
                             rows);
@@ -97,7 +99,7 @@ int nnt_objective_init(nnt_objective *o, const nnt_objective_setup *su, nnt_erro
     return NNT_OK;
 }
 
-void nnt_objective_free(nnt_objective *o)
+void nnt_mlp_free(nnt_mlp_objective *o)
 {
     if (!o) return;
     if (o->splits)
@@ -126,7 +128,7 @@ static int cmp_double(const void *a, const void *b)
 /* Microseconds per sample of a forward pass over (up to 2048 of) the
  * validation rows of fold 0: the median of 5 timed runs, which discounts a
  * cold cache or a preempted run. NAN when it cannot be measured. */
-static double infer_time_us(const nnt_objective *o, const nnt_model *m)
+static double infer_time_us(const nnt_mlp_objective *o, const nnt_model *m)
 {
     const nnt_split *sp = &o->splits[0];
     const nnt_dataset *ds = o->use_valid_set ? o->data.valid : o->data.train;
@@ -159,7 +161,7 @@ static double infer_time_us(const nnt_objective *o, const nnt_model *m)
 
 /* The values of every objective of a complete trial: its metric, then the
  * costs in the study's order. */
-static void measure_costs(const nnt_objective *o, const nnt_model *m, double train_s,
+static void measure_costs(const nnt_mlp_objective *o, const nnt_model *m, double train_s,
                           nnt_trial_outcome *out)
 {
     out->n_values = 1 + o->n_costs;
@@ -177,44 +179,88 @@ static void measure_costs(const nnt_objective *o, const nnt_model *m, double tra
 
 /* ---- one trial ----------------------------------------------------------- */
 
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* The epoch a refit of the configuration trains for: the one fold's best
+ * epoch under a hold-out; under k-fold the median of the folds' best epochs
+ * (the upper one of the middle two for an even count), which one fold that
+ * peaked early or late does not move. 0 when none is known. */
+static int median_epoch(int *e, int n)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (e[i] > 0) e[m++] = e[i];
+    if (m == 0) return 0;
+    qsort(e, (size_t)m, sizeof *e, cmp_int);
+    return e[m / 2];
+}
+
 typedef struct fold_ctx {
-    const nnt_coordinator_ops *ops;
-    const nnt_objective *obj;
-    int worker, number, fold;
-    int answer; /* last non-continue answer of the coordinator */
+    nnt_trial *trial;
+    const nnt_mlp_objective *obj;
+    int fold;
 } fold_ctx;
 
 static int on_progress(const nnt_progress *p, void *userdata)
 {
     fold_ctx *fc = userdata;
+    const nnt_coordinator_ops *ops = fc->trial->ops;
     if (p->batch != 0) {
-        double d = fc->ops->deadline ? fc->ops->deadline(fc->ops->ctx) : 0;
+        double d = ops->deadline ? ops->deadline(ops->ctx) : 0;
         if (d > 0 && nnt_mono_now() >= d) {
-            fc->answer = NNT_REPORT_ABORT;
+            fc->trial->answer = NNT_REPORT_ABORT;
             return NNT_PRUNED;
         }
         return 0;
     }
     if (p->pretraining) return 0;
-    nnt_trial_report r;
-    r.number = fc->number;
+    nnt_report_msg r;
+    r.number = fc->trial->task->number;
     r.fold = fc->fold;
     r.n_folds = fc->obj->n_folds;
     r.progress = p;
     r.value = p->has_valid ? nnt_metrics_get(&p->valid, fc->obj->metric) : NAN;
-    int a = fc->ops->report(fc->ops->ctx, fc->worker, &r);
-    if (a == NNT_REPORT_CONTINUE) return 0;
-    fc->answer = a;
-    return NNT_PRUNED;
+    return study_trial_send_report(fc->trial, &r) == NNT_REPORT_CONTINUE ? 0 : NNT_PRUNED;
 }
 
-void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, int worker,
-                       const nnt_trial_task *task, nnt_trial_outcome *out)
+int nnt_stored_best_epoch(const nnt_epoch_row *rows, size_t nr, nnt_metric metric, int maximize)
 {
+    int best[64], nb = 0;
+    size_t i = 0;
+    while (i < nr && nb < 64) {
+        int fold = rows[i].fold, at = -1;
+        double bv = NAN, bl = NAN;
+        for (; i < nr && rows[i].fold == fold; i++) {
+            double v = nnt_metrics_get(&rows[i].valid, metric);
+            double l = rows[i].valid.loss;
+            if (!isfinite(v)) continue;
+            if (maximize) v = -v;
+            if (at < 0 || v < bv || (v == bv && isfinite(l) && !(l >= bl))) {
+                at = rows[i].epoch;
+                bv = v;
+                bl = l;
+            }
+        }
+        if (at > 0) best[nb++] = at;
+    }
+    return median_epoch(best, nb);
+}
+
+/* One trial of the MLP trainer: every fold, reporting each epoch through
+ * the trial handle. */
+static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outcome *out)
+{
+    const nnt_trial_task *task = trial->task;
     memset(out, 0, sizeof *out);
     out->number = task->number;
     out->value = NAN;
     out->value_spread = NAN;
+    out->valid_loss = NAN;
+    out->n_params = NAN;
     double t0 = nnt_mono_now();
     nnt_error err;
     nnt_error_clear(&err);
@@ -231,18 +277,20 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
     topt.seed = task->seed;
     topt.monitor = o->metric;
     topt.threads = 0; /* the study set one BLAS thread for the process */
-    topt.report_batches = ops->deadline != NULL;
+    topt.report_batches = trial->ops->deadline != NULL;
     topt.progress = on_progress;
 
     double values[64];
-    double sum = 0;
+    int best_epochs[64];
+    double sum = 0, loss_sum = 0;
     int n_folds = o->n_folds;
     nnt_model *best_model = NULL;
     double best_fold_value = NAN;
     nnt_trial_state state = NNT_TRIAL_COMPLETE;
 
     for (int f = 0; f < n_folds; f++) {
-        fold_ctx fc = {ops, o, worker, task->number, f, NNT_REPORT_CONTINUE};
+        fold_ctx fc = {trial, o, f};
+        trial->answer = NNT_REPORT_CONTINUE;
         topt.userdata = &fc;
         double limit = o->trial_time_limit_s;
         int budget_binding = 0;
@@ -275,8 +323,9 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
         nnt_error_clear(&err);
         r = nnt_train(&td, &mopt, &topt, &model, &res, &err);
         if (res.epochs_run > out->epochs) out->epochs = res.epochs_run;
-        if (f == 0) out->best_epoch = res.best_epoch;
+        if (f < 64) best_epochs[f] = res.best_epoch;
         double v = res.best_epoch > 0 ? nnt_metrics_get(&res.best_valid, o->metric) : NAN;
+        loss_sum += res.best_epoch > 0 ? res.best_valid.loss : NAN;
         nnt_train_result_free(&res);
 
         const char *fail = NULL;
@@ -294,7 +343,7 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
                 fail = "time limit";
             }
         } else if (r == NNT_PRUNED) {
-            if (fc.answer == NNT_REPORT_PRUNE) {
+            if (trial->answer == NNT_REPORT_PRUNE) {
                 state = NNT_TRIAL_PRUNED;
             } else {
                 fail = "interrupted";
@@ -331,6 +380,9 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
     }
     out->state = state;
     out->value = sum / n_folds;
+    out->valid_loss = isfinite(loss_sum) ? loss_sum / n_folds : NAN;
+    out->n_params = best_model ? (double)nnt_model_num_params(best_model) : NAN;
+    out->best_epoch = median_epoch(best_epochs, n_folds < 64 ? n_folds : 64);
     if (n_folds > 1) {
         double ss = 0;
         for (int f = 0; f < n_folds && f < 64; f++) ss += (values[f] - out->value) * (values[f] - out->value);
@@ -342,27 +394,19 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
     out->model = best_model;
 }
 
-/* ---- worker ---------------------------------------------------------------- */
+/* ---- the MLP trainer as an objective ------------------------------------- */
 
-void nnt_worker_loop(const nnt_objective *o, const nnt_coordinator_ops *ops, int worker,
-                     int space_size)
+int nnt_mlp_evaluate(void *ctx, const nnt_params *params, nnt_trial *trial, double *values,
+                     nnt_error *err)
 {
-    nnt_trial_task task;
-    memset(&task, 0, sizeof task);
-    task.x = nnt_calloc((size_t)(space_size > 0 ? space_size : 1), sizeof *task.x);
-    task.active = nnt_calloc((size_t)(space_size > 0 ? space_size : 1), 1);
-    if (!task.x || !task.active) {
-        nnt_free(task.x);
-        nnt_free(task.active);
-        return;
-    }
-    while (ops->ask(ops->ctx, worker, &task) == NNT_OK) {
-        nnt_trial_outcome out;
-        nnt_objective_run(o, ops, worker, &task, &out);
-        nnt_free(task.params);
-        task.params = NULL;
-        ops->tell(ops->ctx, worker, &out);
-    }
-    nnt_free(task.x);
-    nnt_free(task.active);
+    (void)params; /* the task's x/active, which params views */
+    const nnt_mlp_objective *o = ctx;
+    mlp_run(o, trial, trial->out);
+    trial->outcome_filled = 1;
+    nnt_trial_outcome *out = trial->out;
+    for (int k = 0; k < out->n_values; k++) values[k] = out->values[k];
+    if (out->n_values == 0) values[0] = out->value;
+    if (out->state == NNT_TRIAL_COMPLETE) return NNT_OK;
+    if (out->state == NNT_TRIAL_PRUNED) return NNT_PRUNED;
+    return nnt_fail(err, NNT_ERR_INTERNAL, "%s", out->error);
 }
