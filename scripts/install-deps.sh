@@ -4,7 +4,8 @@
 # line and fails, so a fresh Debian 12 machine needs nothing but the repository.
 # Usage: scripts/install-deps.sh [--bench]   (--bench adds the peers used by bench/)
 set -euo pipefail
-# libdnnl-dev: oneDNN, the default GEMM backend (CMake NNT_GEMM=auto picks it up).
+# libdnnl-dev: oneDNN, the opt-in GEMM backend (cmake -DNNT_GEMM=onednn) and a
+# candidate of bench/bench_gemm_backends.c.
 pkgs=(build-essential cmake pkg-config libopenblas-dev libblis-dev libdnnl-dev zlib1g-dev
       libsqlite3-dev sqlite3 libjson-c-dev libcmocka-dev dataset-fashion-mnist chromium python3)
 if [ "${1:-}" = "--bench" ]; then
