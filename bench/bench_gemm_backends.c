@@ -3,7 +3,7 @@
  * products at batch 32, 128 and 512, one thread, in GFLOP/s and as a fraction
  * of the core's FP32 FMA peak measured in the same run (bench/fma_peak.h).
  *
- * Backends: OpenBLAS through nnt_sgemm (the engine's path today), oneDNN's
+ * Backends: nnt_sgemm (the engine path: OpenBLAS by default), oneDNN's
  * dnnl_sgemm (row-major, Debian libdnnl-dev) and libxsmm's JIT kernels
  * (libxsmm_smmdispatch, Debian libxsmm-dev; column-major, so each row-major
  * product is dispatched as its transpose; libxsmm 1.17 returns no kernel for
@@ -51,7 +51,8 @@ typedef struct shape {
 } shape;
 
 enum { N_BACKENDS = 3, B_OPENBLAS = 0, B_DNNL = 1, B_XSMM = 2 };
-static const char *const backend_name[N_BACKENDS] = {"openblas", "onednn", "libxsmm"};
+/* Column 0 is nnt_sgemm: OpenBLAS in the default build (its info is printed). */
+static const char *const backend_name[N_BACKENDS] = {"nnt_sgemm", "onednn", "libxsmm"};
 
 /* Row-major leading dimensions of the stored operands. */
 static int lda_of(const shape *s) { return s->ta ? s->m : s->k; }
@@ -131,7 +132,7 @@ int main(int argc, char **argv)
     fma_peak pk = fma_peak_measure(0.2, 5, g_clock, 0);
     printf("CPU: %s\nFP32 FMA peak, 1 thread: %.1f GFLOP/s (%s)\n",
            fma_peak_cpu_model(model, sizeof model), pk.gflops, pk.isa);
-    printf("backends: openblas (%s)", nnt_blas_info());
+    printf("backends: nnt_sgemm (%s)", nnt_blas_info());
 #if defined(NNT_HAVE_DNNL)
     {
         const dnnl_version_t *v = dnnl_version();
