@@ -176,16 +176,18 @@ def main():
     ap.add_argument("--infer", action="store_true",
                     help="inference only (eval, no_grad): 1024-row throughput, one-row latency")
     ap.add_argument("--wall", action="store_true", help="--infer: wall clock, not thread CPU time")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch intra-op threads (bench/run.sh passes bench_train's --threads)")
     ap.add_argument("--e2e", type=int, default=0, metavar="EPOCHS",
                     help="nntune train's loop (epoch + validation pass) for EPOCHS epochs")
     a = ap.parse_args()
     if a.quick:
         a.seconds = 0.3
-    torch.set_num_threads(1)
+    torch.set_num_threads(max(1, a.threads))
     if a.ftz:
         torch.set_flush_denormal(True)
     x, y, source = load_data(a.synthetic)
-    print(f"# torch {torch.__version__}, 1 thread, data: {source}", flush=True)
+    print(f"# torch {torch.__version__}, {max(1, a.threads)} thread(s), data: {source}", flush=True)
     if a.e2e > 0:
         for b in a.batch or [32, 128, 512]:
             t = sorted(bench_e2e(x, y, b, a.e2e)[1:] or [0.0])
