@@ -3,14 +3,23 @@
 # is installed, the same network in PyTorch (bench/torch_mlp.py); one thread
 # each. Prints the figures and writes them to BUILD_DIR/bench_train.txt.
 # Usage: bench/run.sh BUILD_DIR [--quick] [--seconds S] [--batch N]... [--synthetic] [--ftz]
+#        [--cpu-time] [--rounds R] [--threads N]
 # Not a test: never registered with CTest.
 set -euo pipefail
 build=${1:?usage: bench/run.sh BUILD_DIR [bench options]}
 shift
 here=$(cd "$(dirname "$0")" && pwd)
 cmake --build "$build" --target bench_train >/dev/null
-# One thread everywhere: the BLAS pools, OpenMP (PyTorch, BLIS).
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 BLIS_NUM_THREADS=1 MKL_NUM_THREADS=1
+# One thread everywhere (the BLAS pools, OpenMP: PyTorch, BLIS, oneDNN) unless
+# --threads N asks for N (OpenBLAS's pool size is capped by its variable).
+threads=1
+prev=
+for a in "$@"; do
+  [ "$prev" = "--threads" ] && threads=$a
+  prev=$a
+done
+export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads BLIS_NUM_THREADS=$threads \
+  MKL_NUM_THREADS=$threads
 out="$build/bench_train.txt"
 torch_out="$build/torch_mlp.txt"
 : >"$torch_out"
