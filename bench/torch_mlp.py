@@ -176,6 +176,7 @@ def main():
     ap.add_argument("--infer", action="store_true",
                     help="inference only (eval, no_grad): 1024-row throughput, one-row latency")
     ap.add_argument("--wall", action="store_true", help="--infer: wall clock, not thread CPU time")
+    ap.add_argument("--no-trainer", action="store_true", help="bench_train's option; ignored")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch intra-op threads (bench/run.sh passes bench_train's --threads)")
     ap.add_argument("--e2e", type=int, default=0, metavar="EPOCHS",
