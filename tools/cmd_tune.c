@@ -664,14 +664,18 @@ int cmd_tune(int argc, char **argv)
     char *model_path = NULL, *desc = NULL;
     stored_search stored;
     memset(&stored, 0, sizeof stored);
-    int r;
+    int r, default_space = 0;
     read_stored_search(s.storage, s.study, &stored);
     /* Without a space of its own, a resume keeps the stored space, so that a
      * change of the default space never makes an old study unresumable. */
     if (sf.space_json) r = nnt_space_from_json(sf.space_json, &space, &err);
     else if (s.n_params > 0) r = (space = nnt_space_new()) ? NNT_OK : NNT_ERR_NOMEM;
     else if (stored.space) r = nnt_space_from_json(stored.space, &space, &err);
-    else r = nnt_space_default(&space, &err);
+    else {
+        /* Replaced by the default for the data's size once it is loaded. */
+        r = nnt_space_default(&space, &err);
+        default_space = 1;
+    }
     for (int i = 0; r == NNT_OK && i < s.n_params; i++) {
         char *eq = strchr(s.params[i], '=');
         if (!eq || eq == s.params[i]) {
@@ -754,6 +758,16 @@ int cmd_tune(int argc, char **argv)
         cli_error(CMD, "%s: no target to tune on", s.data);
         rc = EXIT_RUNTIME;
         goto done;
+    }
+    if (default_space) {
+        size_t rows = nnt_dataset_rows(train);
+        if (s.max_rows > 0 && (size_t)s.max_rows < rows) rows = (size_t)s.max_rows;
+        nnt_space_free(space);
+        space = NULL;
+        if ((r = nnt_space_default_for_rows(rows, &space, &err)) < 0) {
+            rc = cli_lib_error(CMD, r, &err);
+            goto done;
+        }
     }
     int nc = nnt_dataset_num_classes(train);
     const char **names = NULL;
