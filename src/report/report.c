@@ -10,6 +10,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "nntune/analysis.h"
+#include "nntune/study.h" /* nnt_trial_compare: the best-trial rule */
 #include "report/report_internal.h"
 
 /* Reads the objective metric out of a trial's stored test evaluation
@@ -220,16 +221,16 @@ static int read_definition(nnt_report *r, nnt_error *err)
     return NNT_OK;
 }
 
+/* Ranking by the one best-trial rule (nnt_trial_compare). */
 typedef struct rank_key {
-    double v;
-    int number, idx;
+    const nnt_trial_record *rec;
+    int maximize, idx;
 } rank_key;
 
 static int cmp_rank(const void *a, const void *b)
 {
     const rank_key *x = a, *y = b;
-    if (x->v != y->v) return x->v < y->v ? -1 : 1;
-    return x->number - y->number;
+    return nnt_trial_compare(x->rec, y->rec, x->maximize);
 }
 
 static int load_trials(nnt_report *r, nnt_storage *st, nnt_error *err)
@@ -258,7 +259,7 @@ static int load_trials(nnt_report *r, nnt_storage *st, nnt_error *err)
         if (rc != NNT_OK) return rc;
         while ((size_t)t->n_rows0 < t->n_rows && t->rows[t->n_rows0].fold == 0) t->n_rows0++;
     }
-    /* complete trials, best first (ties: lower number) */
+    /* complete trials, best first (ties: nnt_trial_compare) */
     rank_key *k = nnt_malloc_array(r->n ? (size_t)r->n : 1, sizeof *k);
     r->ranked = nnt_malloc_array(r->n ? (size_t)r->n : 1, sizeof *r->ranked);
     if (!k || !r->ranked) {
@@ -268,7 +269,7 @@ static int load_trials(nnt_report *r, nnt_storage *st, nnt_error *err)
     int m = 0;
     for (int i = 0; i < r->n; i++)
         if (r->t[i].rec->state == NNT_TRIAL_COMPLETE && isfinite(r->t[i].oriented))
-            k[m++] = (rank_key){r->t[i].oriented, r->t[i].rec->number, i};
+            k[m++] = (rank_key){r->t[i].rec, r->study.maximize, i};
     qsort(k, (size_t)m, sizeof *k, cmp_rank);
     for (int i = 0; i < m; i++) r->ranked[i] = k[i].idx;
     r->n_ranked = m;
