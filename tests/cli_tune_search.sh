@@ -124,11 +124,11 @@ check "py \"import json; t=json.load(open('keep.json'))['trials']; assert len(t)
 
 # ---- 5b. small data gets the small-data default space ------------------------
 # blobs.csv has 240 rows (< NNT_SMALL_DATA_ROWS): weight decay is tuned, Adam only,
-# 200 epochs; --max-rows counts the same way.
+# 100 epochs.
 "$NNT" tune --data "$DATA" --trials 1 --jobs 1 --storage small.db > small.out 2>&1
 rc=$?
 "$NNT" trials small.db --format json > small.json
-check "[ $rc -eq 0 ] && py \"import json; p=json.load(open('small.json'))['trials'][0]['params']; assert 'weight_decay' in p and 'momentum' not in p and p['optimizer']=='adam' and p['epochs']==200, p\"" \
+check "[ $rc -eq 0 ] && py \"import json; p=json.load(open('small.json'))['trials'][0]['params']; assert 'weight_decay' in p and 'momentum' not in p and p['optimizer']=='adam' and p['epochs']==100, p\"" \
     "the default space on 240 rows is the small-data space (rc $rc)"
 
 # ---- 6. --refit: the best configuration retrained on all rows ---------------

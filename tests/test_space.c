@@ -486,7 +486,7 @@ static void test_params_json_round_trip(void **state)
 #define SMALL_WD_HIGH 0.1
 #define SMALL_BATCH_LOW 16
 #define SMALL_BATCH_HIGH 128
-#define SMALL_EPOCHS 200
+#define SMALL_EPOCHS 100
 #define SMALL_PATIENCE 20
 
 static void test_default_space(void **state)

@@ -748,7 +748,7 @@ static const char small_space_json[] =
     "  \"weight_decay\": {\"type\": \"float\", \"low\": 1e-06, \"high\": 0.1, \"log\": true},\n"
     "  \"batch_size\": [16, 32, 64, 128],\n"
     "  \"dropout\": {\"type\": \"float\", \"low\": 0, \"high\": 0.2},\n"
-    "  \"epochs\": 200,\n"
+    "  \"epochs\": 100,\n"
     "  \"schedule\": \"cosine\",\n"
     "  \"patience\": 20,\n"
     "  \"early_stopping\": true\n"
