@@ -638,7 +638,7 @@ int cmd_tune(int argc, char **argv)
     nnt_study *study = NULL;
     char *model_path = NULL;
     nnt_study_definition stored;
-    int r;
+    int r, default_space = 0;
     int found = read_stored(s.storage, s.study, &stored);
     /* Without a space of its own, a resume keeps the stored space, so that a
      * change of the default space never makes an old study unresumable. */
@@ -648,7 +648,11 @@ int cmd_tune(int argc, char **argv)
      * study is refused below, naming its objective) */
     else if (found && stored.space && !stored.objective)
         r = nnt_study_definition_space(&stored, &space, &err);
-    else r = nnt_space_default(&space, &err);
+    else {
+        /* Replaced by the default for the data's size once it is loaded. */
+        r = nnt_space_default(&space, &err);
+        default_space = 1;
+    }
     for (int i = 0; r == NNT_OK && i < s.n_params; i++) {
         char *eq = strchr(s.params[i], '=');
         if (!eq || eq == s.params[i]) {
@@ -668,7 +672,7 @@ int cmd_tune(int argc, char **argv)
     /* The file's base options against the space (a stored space had them
      * applied when the study was created). */
     int stored_space = !sf.space_json && s.n_params == 0 && found && stored.space && !stored.objective;
-    if (study_path && !stored_space &&
+    if (study_path && !stored_space && !default_space &&
         sc_base_options_vs_space(CMD, study_path, space, !sf.space_json && s.n_params == 0, &sf) < 0) {
         rc = EXIT_USAGE;
         goto done;
@@ -742,6 +746,22 @@ int cmd_tune(int argc, char **argv)
     if (!s.json && !s.quiet) cli_print_task_line(stdout, s.data, train, shown, NULL);
     cli_warn_many_classes(CMD, s.data, train, shown);
     cli_warn_id_columns(CMD, s.data, train);
+    if (default_space) {
+        /* The default space for the data's size; the study file's base
+         * options are applied to it here rather than above. */
+        size_t rows = nnt_dataset_rows(train);
+        if (s.max_rows > 0 && (size_t)s.max_rows < rows) rows = (size_t)s.max_rows;
+        nnt_space_free(space);
+        space = NULL;
+        if ((r = nnt_space_default_for_rows(rows, &space, &err)) < 0) {
+            rc = cli_lib_error(CMD, r, &err);
+            goto done;
+        }
+        if (study_path && sc_base_options_vs_space(CMD, study_path, space, 1, &sf) < 0) {
+            rc = EXIT_USAGE;
+            goto done;
+        }
+    }
     int nc = nnt_dataset_num_classes(train);
     const char **names = NULL;
     if (nc > 0) {

@@ -78,6 +78,17 @@ NNT_API int nnt_space_from_json(const char *json_text, nnt_space **out, nnt_erro
 NNT_API int nnt_space_from_json_any(const char *json_text, nnt_space **out, nnt_error *err);
 /* The default space from common practice (see docs/search-space.md). */
 NNT_API int nnt_space_default(nnt_space **out, nnt_error *err);
+/* Rows tuned on below which nnt_space_default_for_rows gives the small-data
+ * space; the same threshold as the study's small-data model selection. */
+#ifndef NNT_SMALL_DATA_ROWS
+#define NNT_SMALL_DATA_ROWS 5000
+#endif
+/* The default space for a study that trains on `rows` rows: with fewer than
+ * NNT_SMALL_DATA_ROWS, the small-data space (docs/search-space.md: smaller
+ * networks, weight decay, small batches, more epochs; trials are cheap there),
+ * otherwise nnt_space_default's. Fails only for lack of memory; on failure
+ * *out = NULL. */
+NNT_API int nnt_space_default_for_rows(size_t rows, nnt_space **out, nnt_error *err);
 /* Deep copy; NULL on out of memory. */
 NNT_API nnt_space *nnt_space_clone(const nnt_space *s);
 /* Makes parameter `name` conditional on another one, from a command-line
