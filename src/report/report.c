@@ -222,7 +222,7 @@ static int cmp_rank(const void *a, const void *b)
 
 static int load_trials(nnt_report *r, nnt_storage *st, nnt_error *err)
 {
-    int rc = st->trials_load(st->ctx, r->study.id, &r->recs, &r->n_recs, err);
+    int rc = nnt_storage_trials_load(st, r->study.id, &r->recs, &r->n_recs, err);
     if (rc != NNT_OK) return rc;
     r->n = (int)r->n_recs;
     r->t = nnt_calloc(r->n ? (size_t)r->n : 1, sizeof *r->t);
@@ -242,7 +242,7 @@ static int load_trials(nnt_report *r, nnt_storage *st, nnt_error *err)
                       nnt_space_params_from_json(r->space, t->rec->params, t->x, t->active, NULL) ==
                           NNT_OK;
         }
-        rc = st->epochs_load(st->ctx, r->study.id, t->rec->number, &t->rows, &t->n_rows, err);
+        rc = nnt_storage_epochs_load(st, r->study.id, t->rec->number, &t->rows, &t->n_rows, err);
         if (rc != NNT_OK) return rc;
         while ((size_t)t->n_rows0 < t->n_rows && t->rows[t->n_rows0].fold == 0) t->n_rows0++;
     }
@@ -379,7 +379,7 @@ int nnt_report_load(nnt_storage *storage, const char *study, const nnt_report_op
                     nnt_report **out, nnt_error *err)
 {
     if (out) *out = NULL;
-    if (!storage || !out || !storage->trials_load || !storage->epochs_load)
+    if (!storage || !out)
         return nnt_fail(err, NNT_ERR_ARG, "report: missing storage or output");
     nnt_report_options o = opt ? *opt : nnt_report_options_default();
     if (o.top_k < 1) o.top_k = 1;

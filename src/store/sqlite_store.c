@@ -25,7 +25,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "nntune/store.h"
+#include "nntune/storage_backend.h"
 #include "store/sqlite_inspect.h"
 
 /* Version 2 added trials.objective_values (multi-objective studies),
@@ -672,14 +672,6 @@ static char *replace_once(const char *text, const char *from, const char *to)
     return out;
 }
 
-nnt_storage_options nnt_storage_options_default(void)
-{
-    nnt_storage_options o;
-    memset(&o, 0, sizeof o);
-    o.busy_timeout_ms = 10000;
-    return o;
-}
-
 /* Reads meta.schema_version into *version; refuses newer versions. */
 static int check_schema(sq_store *s, int *version_out, nnt_error *err)
 {
@@ -724,14 +716,28 @@ static int migrate(sq_store *s, int version, nnt_error *err)
     return NNT_OK;
 }
 
-int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_storage *out,
-                     nnt_error *err)
+static const nnt_storage_backend sqlite_backend = {
+    .name = "sqlite",
+    .study_open = sq_study_open,
+    .study_list = sq_study_list,
+    .study_redefine = sq_study_redefine,
+    .trial_start = sq_trial_start,
+    .trial_epoch = sq_trial_epoch,
+    .trial_finish = sq_trial_finish,
+    .artifact_add = sq_artifact_add,
+    .trials_load = sq_trials_load,
+    .epochs_load = sq_epochs_load,
+    .close = sq_close,
+};
+
+int nnt_storage_open_sqlite(const char *path, unsigned flags_in, nnt_storage **out,
+                            nnt_error *err)
 {
-    if (!out) return nnt_fail(err, NNT_ERR_ARG, "nnt_storage_open: out is NULL");
-    memset(out, 0, sizeof *out);
+    if (!out) return nnt_fail(err, NNT_ERR_ARG, "nnt_storage_open_sqlite: out is NULL");
+    *out = NULL;
     if (!path || !path[0]) return nnt_fail(err, NNT_ERR_ARG, "storage: empty path");
-    nnt_storage_options o = opt ? *opt : nnt_storage_options_default();
-    if (o.busy_timeout_ms <= 0) o.busy_timeout_ms = 10000;
+    const int readonly = (flags_in & NNT_STORAGE_READONLY) != 0;
+    const int busy_timeout_ms = 10000; /* wait this long for another writer */
 
     /* Look before writing: another program's database, a damaged file or a
      * newer schema is refused before SQLite switches the file to WAL mode or
@@ -739,30 +745,30 @@ int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_stora
     int empty = 0, found_version = 0;
     int r = nnt_sqlite_inspect(path, NNT_SCHEMA_VERSION, &empty, &found_version, err);
     if (r < 0) return r;
-    if (o.readonly && empty && access(path, F_OK) == 0)
+    if (readonly && empty && access(path, F_OK) == 0)
         return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s: not an nntune storage (an empty database)", path);
 
     sq_store *s = nnt_calloc(1, sizeof *s);
     if (!s) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     s->lock_fd = -1;
-    s->readonly = o.readonly;
+    s->readonly = readonly;
     s->path = nnt_strdup(path);
     if (!s->path) {
         nnt_free(s);
         return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     }
-    int flags = (o.readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+    int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                 SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (rc != SQLITE_OK) {
-        r = nnt_fail(err, o.readonly && access(path, F_OK) != 0 ? NNT_ERR_NOT_FOUND : NNT_ERR_STORAGE,
+        r = nnt_fail(err, readonly && access(path, F_OK) != 0 ? NNT_ERR_NOT_FOUND : NNT_ERR_STORAGE,
                      "%s: cannot open storage: %s", path,
                      s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         goto fail;
     }
-    sqlite3_busy_timeout(s->db, o.busy_timeout_ms);
+    sqlite3_busy_timeout(s->db, busy_timeout_ms);
     sqlite3_extended_result_codes(s->db, 1);
-    if (!o.readonly) {
+    if (!readonly) {
         /* journal_mode returns a row: run it through exec, then check. */
         sqlite3_stmt *st = NULL;
         const char *mode = NULL;
@@ -837,19 +843,7 @@ int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_stora
             goto fail;
         }
     }
-    out->name = "sqlite";
-    out->ctx = s;
-    out->study_open = sq_study_open;
-    out->study_list = sq_study_list;
-    out->study_redefine = sq_study_redefine;
-    out->trial_start = sq_trial_start;
-    out->trial_epoch = sq_trial_epoch;
-    out->trial_finish = sq_trial_finish;
-    out->artifact_add = sq_artifact_add;
-    out->trials_load = sq_trials_load;
-    out->epochs_load = sq_epochs_load;
-    out->close = sq_close;
-    return NNT_OK;
+    return nnt_storage_wrap(&sqlite_backend, s, out, err); /* closes s on failure */
 fail:
     sq_close(s);
     return r;

@@ -483,8 +483,8 @@ static int run_refit(nnt_study *s, int threads, nnt_error *err)
         if (s->model_out) {
             r = nnt_model_save(model, s->model_out, err);
             if (r == NNT_OK)
-                r = s->storage->artifact_add(
-                    s->storage->ctx, s->study_id, b->number, "model", s->model_out,
+                r = nnt_storage_artifact_add(
+                    s->storage, s->study_id, b->number, "model", s->model_out,
                     json_object_to_json_string_ext(info, JSON_C_TO_STRING_PLAIN), err);
             if (r == NNT_OK && !b->model_path) b->model_path = nnt_strdup(s->model_out);
         }
@@ -559,7 +559,7 @@ static int co_ask(void *ctx, int worker, nnt_trial_task *t)
     }
     sl->number = s->next_number;
     sl->state = NNT_TRIAL_RUNNING;
-    int r = s->storage->trial_start(s->storage->ctx, s->study_id, sl->number, sl->params, sl->seed,
+    int r = nnt_storage_trial_start(s->storage, s->study_id, sl->number, sl->params, sl->seed,
                                     sl->retry_of, unix_now(), &err);
     if (r == NNT_OK) r = slot_push(s, sl);
     if (r < 0) {
@@ -605,7 +605,7 @@ static int co_report(void *ctx, int worker, const nnt_report_msg *rp)
     row.elapsed_s = p->elapsed_s;
     nnt_error err;
     nnt_error_clear(&err);
-    int r = s->storage->trial_epoch(s->storage->ctx, s->study_id, sl->number, &row, &err);
+    int r = nnt_storage_trial_epoch(s->storage, s->study_id, sl->number, &row, &err);
     if (r < 0) set_fatal(s, &err, r);
     if (rp->fold == 0) {
         if (sl->n_inter == sl->cap_inter) {
@@ -681,7 +681,7 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     rec.n_params = sl->n_params;
     nnt_error err;
     nnt_error_clear(&err);
-    int r = s->storage->trial_finish(s->storage->ctx, s->study_id, &rec, &err);
+    int r = nnt_storage_trial_finish(s->storage, s->study_id, &rec, &err);
     if (r < 0) set_fatal(s, &err, r);
 
     int is_best = 0;
@@ -692,7 +692,7 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
              * leaves its best model behind. */
             r = nnt_model_save(o->model, s->model_out, &err);
             if (r == NNT_OK)
-                r = s->storage->artifact_add(s->storage->ctx, s->study_id, sl->number, "model",
+                r = nnt_storage_artifact_add(s->storage, s->study_id, sl->number, "model",
                                              s->model_out, NULL, &err);
             if (r < 0) set_fatal(s, &err, r);
             else sl->model_path = nnt_strdup(s->model_out);
@@ -763,7 +763,7 @@ static int load_history(nnt_study *s, nnt_error *err)
 {
     nnt_trial_record *recs = NULL;
     size_t n = 0;
-    int r = s->storage->trials_load(s->storage->ctx, s->study_id, &recs, &n, err);
+    int r = nnt_storage_trials_load(s->storage, s->study_id, &recs, &n, err);
     if (r < 0) return r;
     for (size_t i = 0; i < n && r == NNT_OK; i++) {
         const nnt_trial_record *tr = &recs[i];
@@ -802,7 +802,7 @@ static int load_history(nnt_study *s, nnt_error *err)
         /* Fold-0 validation curve, for pruners; the refit epoch. */
         nnt_epoch_row *rows = NULL;
         size_t nr = 0;
-        if (s->storage->epochs_load(s->storage->ctx, s->study_id, tr->number, &rows, &nr, err) ==
+        if (nnt_storage_epochs_load(s->storage, s->study_id, tr->number, &rows, &nr, err) ==
                 NNT_OK &&
             nr > 0) {
             sl->inter = nnt_malloc(nr * sizeof *sl->inter);
@@ -951,7 +951,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     *out = NULL;
     static const nnt_study_data no_data;
     if (!data && opt && opt->objective) data = &no_data;
-    if (!opt || !space || !data || !storage || !storage->ctx)
+    if (!opt || !space || !data || !storage)
         return nnt_fail(err, NNT_ERR_ARG, "nnt_study_create: missing argument");
     if (opt->objective) {
         if (data->train || data->valid || data->test)
@@ -1070,7 +1070,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
         req.exclusive = 1;
         req.recover = 1;
         req.definition = "{}"; /* replaced below once the splits exist */
-        r = storage->study_open(storage->ctx, &req, &rec, &created, err);
+        r = nnt_storage_study_open(storage, &req, &rec, &created, err);
         if (r < 0) goto fail;
     }
     s->study_id = rec.id;
@@ -1151,7 +1151,7 @@ static int evaluate_best(nnt_study *s, nnt_error *err)
 
     json_object *info = metrics_json(&s->test, s->n_test);
     if (s->refit_state == 1) json_object_object_add(info, "refit", refit_json(s));
-    r = s->storage->artifact_add(s->storage->ctx, s->study_id, b->number, "test",
+    r = nnt_storage_artifact_add(s->storage, s->study_id, b->number, "test",
                                  b->model_path ? b->model_path : "",
                                  json_object_to_json_string_ext(info, JSON_C_TO_STRING_PLAIN), err);
     json_object_put(info);
