@@ -20,11 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "nntune/clock.h"
 #include "nntune/storage_backend.h"
 #include "store/sqlite_inspect.h"
 
@@ -158,13 +158,6 @@ typedef struct sq_store {
 } sq_store;
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static double now_unix(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + tv.tv_usec * 1e-6;
-}
 
 static int sq_fail(sq_store *s, nnt_error *err, const char *what)
 {
@@ -344,7 +337,7 @@ static int sq_study_open(void *ctx, const nnt_study_open_request *req, nnt_study
         sqlite3_bind_int64(ins, 3, (sqlite3_int64)req->seed);
         bind_text(ins, 4, req->metric ? req->metric : "");
         bind_text(ins, 5, req->maximize ? "maximize" : "minimize");
-        sqlite3_bind_double(ins, 6, now_unix());
+        sqlite3_bind_double(ins, 6, nnt_clock_wall());
         int r = step_done(s, ins, err, "cannot create study");
         /* A concurrent runner may have created it meanwhile: fall through to
          * the lookup, which then finds theirs. */
@@ -513,7 +506,7 @@ static int sq_artifact_add(void *ctx, int64_t study, int number, const char *kin
     bind_text(st, 3, kind ? kind : "model");
     bind_text(st, 4, path ? path : "");
     bind_text(st, 5, info_json);
-    sqlite3_bind_double(st, 6, now_unix());
+    sqlite3_bind_double(st, 6, nnt_clock_wall());
     return step_done(s, st, err, "cannot record artifact");
 }
 

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -115,13 +114,6 @@ struct nnt_study {
     nnt_metrics refit_trial_test; /* the best trial's own model on the test set */
     size_t refit_trial_n_test;    /* 0: not measured */
 };
-
-static double unix_now(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + tv.tv_usec * 1e-6;
-}
 
 static double orient(const nnt_study *s, double v)
 {
@@ -246,7 +238,7 @@ static void event_init(const nnt_study *s, nnt_study_event *e, nnt_study_event_k
     e->n_done = s->n_done;
     e->n_running = s->n_running;
     e->max_trials = s->opt.max_trials;
-    e->elapsed_s = s->t_start > 0 ? nnt_mono_now() - s->t_start : 0;
+    e->elapsed_s = s->t_start > 0 ? nnt_clock_monotonic() - s->t_start : 0;
     e->max_seconds = s->opt.max_seconds;
     e->best_number = s->best >= 0 ? s->slots[s->best]->number : -1;
     e->best_value = s->best >= 0 ? s->slots[s->best]->value : NAN;
@@ -344,7 +336,7 @@ static void reserve_refit_time(nnt_study *s)
     /* A best found too late for its refit does not stop the search: the
      * refit is skipped (run_refit) and the trials use the time instead. */
     double end = s->budget_end - need;
-    if (nnt_mono_now() >= end) end = s->budget_end;
+    if (nnt_clock_monotonic() >= end) end = s->budget_end;
     s->deadline = end;
     atomic_store(&s->live_deadline, s->deadline);
 }
@@ -419,7 +411,7 @@ static int run_refit(nnt_study *s, int threads, nnt_error *err)
      * from the trial's pace under contention) in the Fashion-MNIST benchmark:
      * extra BLAS threads help little at small batches. With less than 0.8 of
      * it left, it would only be cut short. */
-    double left = s->budget_end > 0 ? s->budget_end - nnt_mono_now() : INFINITY;
+    double left = s->budget_end > 0 ? s->budget_end - nnt_clock_monotonic() : INFINITY;
     if (left < 0.8 * s->refit_estimate) {
         snprintf(s->refit_note, sizeof s->refit_note,
                  "skipped: trial %d's refit needs about %.0f s and %.0f s of the time budget "
@@ -438,7 +430,7 @@ static int run_refit(nnt_study *s, int threads, nnt_error *err)
     task.on_epoch = refit_on_epoch;
     task.stop_ctx = s;
     if (s->budget_end > 0) {
-        task.time_limit_s = s->budget_end - nnt_mono_now();
+        task.time_limit_s = s->budget_end - nnt_clock_monotonic();
         if (task.time_limit_s < 0.001) task.time_limit_s = 0.001;
     }
     s->refit_epochs = task.epochs;
@@ -512,7 +504,7 @@ static int co_ask(void *ctx, int worker, nnt_trial_task *t)
     int result = NNT_ERR_NOT_FOUND;
     pthread_mutex_lock(&s->mu);
     if (atomic_load(&s->stop) || s->fatal) goto out;
-    if (s->deadline > 0 && nnt_mono_now() >= s->deadline) goto out;
+    if (s->deadline > 0 && nnt_clock_monotonic() >= s->deadline) goto out;
     if (s->opt.max_trials > 0 && s->n_done + s->n_running >= s->opt.max_trials) goto out;
 
     slot *sl = slot_new(s->nspace);
@@ -560,7 +552,7 @@ static int co_ask(void *ctx, int worker, nnt_trial_task *t)
     sl->number = s->next_number;
     sl->state = NNT_TRIAL_RUNNING;
     int r = nnt_storage_trial_start(s->storage, s->study_id, sl->number, sl->params, sl->seed,
-                                    sl->retry_of, unix_now(), &err);
+                                    sl->retry_of, nnt_clock_wall(), &err);
     if (r == NNT_OK) r = slot_push(s, sl);
     if (r < 0) {
         slot_free(sl);
@@ -621,7 +613,7 @@ static int co_report(void *ctx, int worker, const nnt_report_msg *rp)
     if (p->epoch > sl->epochs) sl->epochs = p->epoch;
 
     if (atomic_load(&s->stop) || s->fatal ||
-        (s->deadline > 0 && nnt_mono_now() >= s->deadline)) {
+        (s->deadline > 0 && nnt_clock_monotonic() >= s->deadline)) {
         answer = NNT_REPORT_ABORT;
     } else if (s->opt.prune && rp->fold == 0) {
         nnt_history h;
@@ -661,7 +653,7 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     }
     sl->n_values = o->n_values > NNT_MAX_OBJECTIVES ? NNT_MAX_OBJECTIVES : o->n_values;
     for (int k = 0; k < sl->n_values; k++) sl->values[k] = o->values[k];
-    if (o->interrupted && s->deadline > 0 && nnt_mono_now() >= s->deadline)
+    if (o->interrupted && s->deadline > 0 && nnt_clock_monotonic() >= s->deadline)
         snprintf(o->error, sizeof o->error, "interrupted (study time budget)");
 
     nnt_trial_record rec;
@@ -670,7 +662,7 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     rec.state = sl->state;
     rec.value = sl->value;
     rec.value_spread = sl->spread;
-    rec.finished = unix_now();
+    rec.finished = nnt_clock_wall();
     rec.duration = o->duration;
     rec.error = o->error[0] ? o->error : NULL;
     rec.epochs = o->epochs;
@@ -1179,7 +1171,7 @@ int nnt_study_run(nnt_study *s, nnt_error *err)
 
     /* Trials run side by side, so each one's BLAS gets one thread. */
     int prev_threads = nnt_blas_set_threads(1);
-    s->t_start = nnt_mono_now();
+    s->t_start = nnt_clock_monotonic();
     s->deadline = s->opt.max_seconds > 0 ? s->t_start + s->opt.max_seconds : 0;
     s->budget_end = s->deadline;
     atomic_store(&s->live_deadline, s->deadline);

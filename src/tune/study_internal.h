@@ -10,6 +10,7 @@
 #ifndef NNT_TUNE_STUDY_INTERNAL_H
 #define NNT_TUNE_STUDY_INTERNAL_H
 
+#include "nntune/clock.h" /* nnt_clock_monotonic: deadlines and durations */
 #include "nntune/study.h"
 
 /* ---- Messages ------------------------------------------------------------ */
@@ -179,9 +180,6 @@ void nnt_worker_loop(const study_runner *rn, const nnt_coordinator_ops *ops, int
 /* The MLP trainer as an nnt_objective (ctx: an initialised nnt_mlp_objective). */
 int nnt_mlp_evaluate(void *ctx, const nnt_params *params, nnt_trial *trial, double *values,
                      nnt_error *err);
-
-/* Monotonic seconds. */
-double nnt_mono_now(void);
 
 /* ---- Refit (study_refit.c) ------------------------------------------------- */
 

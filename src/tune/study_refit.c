@@ -98,12 +98,12 @@ int nnt_mlp_refit(const nnt_mlp_objective *o, const nnt_refit_task *task, nnt_mo
     td.train_rows = rows;
     td.n_train = n;
 
-    double t0 = nnt_mono_now();
+    double t0 = nnt_clock_monotonic();
     nnt_model *model = NULL;
     nnt_train_result tr;
     memset(&tr, 0, sizeof tr);
     r = nnt_train(&td, &mopt, &topt, &model, &tr, err);
-    res->seconds = nnt_mono_now() - t0;
+    res->seconds = nnt_clock_monotonic() - t0;
     res->rows = n;
     res->epochs = tr.epochs_run;
     nnt_train_result_free(&tr);
