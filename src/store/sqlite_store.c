@@ -27,63 +27,9 @@
 #include "nntune/clock.h"
 #include "nntune/storage_backend.h"
 #include "store/sqlite_inspect.h"
+#include "store/sqlite_schema.h"
 
-/* Version 2 added trials.objective_values (multi-objective studies),
- * version 3 trials.valid_loss and trials.n_params (the tie-breakers of the
- * best-trial rule); an older file is migrated forward when opened for
- * writing. */
-#define NNT_SCHEMA_VERSION 3
 
-static const char *const schema_sql =
-    "CREATE TABLE IF NOT EXISTS meta("
-    "  key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '3');"
-    "CREATE TABLE IF NOT EXISTS studies("
-    "  id INTEGER PRIMARY KEY,"
-    "  name TEXT NOT NULL UNIQUE,"
-    "  definition TEXT NOT NULL,"
-    "  seed INTEGER NOT NULL,"
-    "  metric TEXT NOT NULL,"
-    "  direction TEXT NOT NULL CHECK(direction IN ('maximize', 'minimize')),"
-    "  created REAL NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS trials("
-    "  id INTEGER PRIMARY KEY,"
-    "  study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,"
-    "  number INTEGER NOT NULL,"
-    "  state TEXT NOT NULL CHECK(state IN ('running', 'complete', 'pruned', 'failed')),"
-    "  params TEXT NOT NULL,"
-    "  value REAL,"
-    "  value_spread REAL,"
-    "  seed INTEGER NOT NULL,"
-    "  started REAL NOT NULL,"
-    "  finished REAL,"
-    "  duration REAL,"
-    "  error TEXT,"
-    "  epochs INTEGER NOT NULL DEFAULT 0,"
-    "  interrupted INTEGER NOT NULL DEFAULT 0,"
-    "  retry_of INTEGER,"
-    "  objective_values TEXT,"
-    "  valid_loss REAL,"
-    "  n_params REAL,"
-    "  UNIQUE(study_id, number));"
-    "CREATE INDEX IF NOT EXISTS trials_by_state ON trials(study_id, state);"
-    "CREATE TABLE IF NOT EXISTS trial_epochs("
-    "  trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,"
-    "  fold INTEGER NOT NULL,"
-    "  epoch INTEGER NOT NULL,"
-    "  train_loss REAL, train_accuracy REAL, train_rmse REAL, train_mae REAL, train_r2 REAL,"
-    "  valid_loss REAL, valid_accuracy REAL, valid_rmse REAL, valid_mae REAL, valid_r2 REAL,"
-    "  lr REAL,"
-    "  elapsed REAL,"
-    "  PRIMARY KEY(trial_id, fold, epoch));"
-    "CREATE TABLE IF NOT EXISTS artifacts("
-    "  id INTEGER PRIMARY KEY,"
-    "  trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,"
-    "  kind TEXT NOT NULL,"
-    "  path TEXT NOT NULL,"
-    "  info TEXT,"
-    "  created REAL NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS artifacts_by_trial ON artifacts(trial_id, kind);";
 
 /* Statements prepared once per connection. */
 enum {
@@ -634,18 +580,6 @@ static void sq_close(void *ctx)
 
 /* ---- open --------------------------------------------------------------- */
 
-static int table_exists(sq_store *s, const char *name)
-{
-    sqlite3_stmt *st = NULL;
-    int yes = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        yes = sqlite3_step(st) == SQLITE_ROW;
-    }
-    sqlite3_finalize(st);
-    return yes;
-}
 
 /* text with the first `from` replaced by `to` (malloc'd), NULL on OOM. */
 static char *replace_once(const char *text, const char *from, const char *to)
@@ -665,49 +599,7 @@ static char *replace_once(const char *text, const char *from, const char *to)
     return out;
 }
 
-/* Reads meta.schema_version into *version; refuses newer versions. */
-static int check_schema(sq_store *s, int *version_out, nnt_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
-                           NULL) != SQLITE_OK)
-        return nnt_fail(err, NNT_ERR_STORAGE, "%s: not an nntune storage (no meta table): %s",
-                        s->path, sqlite3_errmsg(s->db));
-    int rc = sqlite3_step(st);
-    int version = rc == SQLITE_ROW ? atoi((const char *)sqlite3_column_text(st, 0)) : 0;
-    sqlite3_finalize(st);
-    if (version < 1)
-        return nnt_fail(err, NNT_ERR_STORAGE, "%s: no schema_version in table meta", s->path);
-    if (version > NNT_SCHEMA_VERSION)
-        return nnt_fail(err, NNT_ERR_UNSUPPORTED,
-                        "%s: schema version %d is newer than this nntune understands (%d)",
-                        s->path, version, NNT_SCHEMA_VERSION);
-    *version_out = version;
-    return NNT_OK;
-}
 
-/* Brings an older file to the current version (version 2 added
- * trials.objective_values, version 3 trials.valid_loss and n_params), in the
- * caller's transaction. */
-static int migrate(sq_store *s, int version, nnt_error *err)
-{
-    if (version >= NNT_SCHEMA_VERSION) return NNT_OK;
-    char *emsg = NULL;
-    const char *sql = version < 2 ? "ALTER TABLE trials ADD COLUMN objective_values TEXT;"
-                                    "ALTER TABLE trials ADD COLUMN valid_loss REAL;"
-                                    "ALTER TABLE trials ADD COLUMN n_params REAL;"
-                                    "UPDATE meta SET value = '3' WHERE key = 'schema_version';"
-                                  : "ALTER TABLE trials ADD COLUMN valid_loss REAL;"
-                                    "ALTER TABLE trials ADD COLUMN n_params REAL;"
-                                    "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &emsg) != SQLITE_OK) {
-        int r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot migrate the schema from version %d: %s",
-                         s->path, version, emsg ? emsg : sqlite3_errmsg(s->db));
-        sqlite3_free(emsg);
-        return r;
-    }
-    return NNT_OK;
-}
 
 static const nnt_storage_backend sqlite_backend = {
     .name = "sqlite",
@@ -761,55 +653,9 @@ int nnt_storage_open_sqlite(const char *path, unsigned flags_in, nnt_storage **o
     }
     sqlite3_busy_timeout(s->db, busy_timeout_ms);
     sqlite3_extended_result_codes(s->db, 1);
-    if (!readonly) {
-        /* journal_mode returns a row: run it through exec, then check. */
-        sqlite3_stmt *st = NULL;
-        const char *mode = NULL;
-        if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            mode = (const char *)sqlite3_column_text(st, 0);
-        int wal = mode && !strcmp(mode, "wal");
-        sqlite3_finalize(st);
-        if (!wal) {
-            r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot switch to WAL mode: %s", path,
-                         sqlite3_errmsg(s->db));
-            goto fail;
-        }
-        char *emsg = NULL;
-        if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; BEGIN IMMEDIATE;",
-                         NULL, NULL, &emsg) != SQLITE_OK) {
-            r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot create the schema: %s", path,
-                         emsg ? emsg : sqlite3_errmsg(s->db));
-            sqlite3_free(emsg);
-            goto fail;
-        }
-        /* An existing version-1 file has a trials table without
-         * objective_values: migrate it before the (IF NOT EXISTS) schema
-         * statements, in the same transaction. */
-        int old = 0;
-        r = NNT_OK;
-        if (table_exists(s, "meta")) {
-            r = check_schema(s, &old, err);
-            if (r == NNT_OK) r = migrate(s, old, err);
-        }
-        if (r == NNT_OK && sqlite3_exec(s->db, schema_sql, NULL, NULL, &emsg) != SQLITE_OK) {
-            r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot create the schema: %s", path,
-                         emsg ? emsg : sqlite3_errmsg(s->db));
-            sqlite3_free(emsg);
-        }
-        if (r < 0) {
-            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-            goto fail;
-        }
-        if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, &emsg) != SQLITE_OK) {
-            r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot create the schema: %s", path,
-                         emsg ? emsg : sqlite3_errmsg(s->db));
-            sqlite3_free(emsg);
-            goto fail;
-        }
-    }
+    if (!readonly && (r = nnt_sqlite_schema_create(s->db, path, err)) < 0) goto fail;
     int version = 0;
-    if ((r = check_schema(s, &version, err)) < 0) goto fail;
+    if ((r = nnt_sqlite_schema_version(s->db, path, &version, err)) < 0) goto fail;
     for (int i = 0; i < ST_COUNT_; i++) {
         const char *sql = stmt_sql[i];
         char *patched = NULL;
