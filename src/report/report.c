@@ -53,18 +53,17 @@ int nnt_report_format_from_name(const char *name)
 double report_metric(const nnt_metrics *m, const char *name)
 {
     if (!name) return NAN;
-    if (!strcmp(name, "loss")) return m->loss;
-    if (!strcmp(name, "accuracy")) return m->accuracy;
-    if (!strcmp(name, "rmse")) return m->rmse;
-    if (!strcmp(name, "mae")) return m->mae;
-    if (!strcmp(name, "r2")) return m->r2;
-    return m->loss; /* a user objective's value of its own name is stored as loss */
+    /* nntune's metric names map through the one table (src/nn/names.c); a
+     * user objective's value of its own name is stored as loss. */
+    int k = nnt_metric_from_name(name);
+    return k > NNT_METRIC_AUTO ? nnt_metrics_get(m, (nnt_metric)k) : m->loss;
 }
 
 /* Metrics where larger is better, whatever the study optimises. */
 int report_metric_up(const char *name)
 {
-    return name && (!strcmp(name, "accuracy") || !strcmp(name, "r2"));
+    int k = nnt_metric_from_name(name);
+    return k > NNT_METRIC_AUTO && nnt_metric_maximize((nnt_metric)k);
 }
 
 double report_orient(const nnt_report *r, double v)
