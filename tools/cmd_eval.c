@@ -179,7 +179,6 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     cli_warn_prediction_input(CMD, data, ds);
-    if (!json) cli_print_task_line(stdout, data, ds, task, model_path);
     int k = nnt_model_num_classes(m);
     if ((task == NNT_TASK_CLASSIFY || task == NNT_TASK_BINARY) && k > 0) {
         names = malloc(sizeof *names * (size_t)k);
@@ -190,6 +189,8 @@ int cmd_eval(int argc, char **argv)
         for (int i = 0; i < k; i++) names[i] = nnt_model_class_name(m, i);
         if (cli_remap_classes(CMD, data, ds, names, k) != EXIT_OK) goto done;
     }
+    /* After the remap: the classes counted are the model's. */
+    if (!json) cli_print_task_line(stdout, data, ds, task, model_path);
     int erc = nnt_model_evaluate(m, ds, NULL, nnt_dataset_rows(ds), &ev, &err);
     if (erc < 0) {
         cli_lib_error(CMD, erc, &err);

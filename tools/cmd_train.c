@@ -429,7 +429,10 @@ static int is_classification(nnt_task t) { return t == NNT_TASK_CLASSIFY || t ==
 static int load_aux(const char *what, const char *path, const char *labels, const args *a,
                     nnt_task task, const nnt_dataset *train, nnt_dataset **out)
 {
-    cli_data_opts d = {path, labels, a->target, task, 0, nnt_dataset_schema(train)};
+    /* The training set's target by name: in a file with its columns in
+     * another order, the last column is not the target. */
+    const char *target = a->target ? a->target : nnt_dataset_target_name(train);
+    cli_data_opts d = {path, labels, target, task, 0, nnt_dataset_schema(train)};
     int rc = cli_load_data(CMD, &d, out, NULL);
     if (rc != EXIT_OK) return rc;
     cli_warn_prediction_input(CMD, path, *out); /* unseen categories, filled values */
@@ -542,6 +545,7 @@ int cmd_train(int argc, char **argv)
         fflush(stdout);
     }
     cli_warn_many_classes(CMD, a.data, train, task);
+    cli_warn_id_columns(CMD, a.data, train);
 
     if (a.valid) {
         if (load_aux("validation", a.valid, a.valid_labels, &a, task, train, &valid) != EXIT_OK)
@@ -580,6 +584,7 @@ int cmd_train(int argc, char **argv)
         td.n_valid = split.n_valid;
     }
 
+    if (a.topt.early_stopping) cli_warn_small_validation(CMD, td.n_valid, is_classification(task));
     a.mopt.loss = NNT_LOSS_AUTO; /* the trainer picks the loss that fits the task and scaling */
     a.topt.task = task;
     a.topt.progress = on_progress;

@@ -507,6 +507,10 @@ int cmd_tune(int argc, char **argv)
         s.jobs = sf.jobs;
         s.seed = sf.seed;
         s.seed_set = sf.seed_set;
+        if (cli_data_from_study_file(CMD, &sf) < 0) {
+            nnt_study_file_free(&sf);
+            return EXIT_USAGE;
+        }
     }
     for (int i = 0; i < n_flags; i++) {
         const char *a = flags[i].arg;
@@ -659,6 +663,14 @@ int cmd_tune(int argc, char **argv)
         rc = EXIT_USAGE;
         goto done;
     }
+    /* The file's base options against the space (a stored space had them
+     * applied when the study was created). */
+    int stored_space = !sf.space_json && s.n_params == 0 && found && stored.space && !stored.objective;
+    if (study_path && !stored_space &&
+        sc_base_options_vs_space(CMD, study_path, space, !sf.space_json && s.n_params == 0, &sf) < 0) {
+        rc = EXIT_USAGE;
+        goto done;
+    }
     nnt_study_options so = nnt_study_options_default();
     for (int i = 0; i < sf.n_base; i++) {
         char path[160];
@@ -727,6 +739,7 @@ int cmd_tune(int argc, char **argv)
     nnt_task shown = s.task_set && s.task != NNT_TASK_AUTO ? s.task : nnt_dataset_task(train);
     if (!s.json && !s.quiet) cli_print_task_line(stdout, s.data, train, shown, NULL);
     cli_warn_many_classes(CMD, s.data, train, shown);
+    cli_warn_id_columns(CMD, s.data, train);
     int nc = nnt_dataset_num_classes(train);
     const char **names = NULL;
     if (nc > 0) {
@@ -738,13 +751,16 @@ int cmd_tune(int argc, char **argv)
         }
         for (int k = 0; k < nc; k++) names[k] = nnt_dataset_class_name(train, k);
     }
+    /* Validation and test files: the training set's target by name (the
+     * last column of a file with its columns in another order is not it). */
+    const char *target = s.target ? s.target : nnt_dataset_target_name(train);
     if (s.valid) {
-        cli_data_opts vo = {s.valid, s.valid_labels, s.target, dopt.task, 0, nnt_dataset_schema(train)};
+        cli_data_opts vo = {s.valid, s.valid_labels, target, dopt.task, 0, nnt_dataset_schema(train)};
         if ((rc = cli_load_data(CMD, &vo, &valid, NULL)) == EXIT_OK && nc > 0)
             rc = cli_remap_classes(CMD, s.valid, valid, names, nc);
     }
     if (rc == EXIT_OK && s.test) {
-        cli_data_opts to = {s.test, s.test_labels, s.target, dopt.task, 0, nnt_dataset_schema(train)};
+        cli_data_opts to = {s.test, s.test_labels, target, dopt.task, 0, nnt_dataset_schema(train)};
         if ((rc = cli_load_data(CMD, &to, &test, NULL)) == EXIT_OK && nc > 0)
             rc = cli_remap_classes(CMD, s.test, test, names, nc);
     } else if (rc == EXIT_OK && builtin_test) {

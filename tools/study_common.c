@@ -293,3 +293,27 @@ int sc_no_complete_trial(const char *cmd, nnt_storage *storage, const char *stud
     nnt_study_record_free(&rec);
     return EXIT_RUNTIME;
 }
+
+int sc_base_options_vs_space(const char *cmd, const char *src, nnt_space *space,
+                             int default_space, const nnt_study_file *sf)
+{
+    for (int i = 0; i < sf->n_base; i++) {
+        int k = nnt_space_find(space, sf->base_names[i]);
+        if (k < 0) continue;
+        nnt_param_info info;
+        nnt_space_info(space, k, &info);
+        if (default_space && info.kind == NNT_PARAM_FIXED) {
+            nnt_error err;
+            if (nnt_space_set_spec(space, sf->base_names[i], sf->base_values[i], &err) < 0) {
+                cli_error(cmd, "%s: study.options.%s: %s", src, sf->base_names[i], err.message);
+                return -1;
+            }
+            continue;
+        }
+        cli_warn(cmd, "%s: study.options.%s (%s) has no effect: the search space %s '%s' "
+                 "(a parameter of the space overrides the base option; remove it from the space "
+                 "to fix its value)", src, sf->base_names[i], sf->base_values[i],
+                 info.kind == NNT_PARAM_FIXED ? "fixes" : "searches", sf->base_names[i]);
+    }
+    return 0;
+}

@@ -69,4 +69,13 @@ int sc_pareto_table(FILE *f, const nnt_study_record *rec, const nnt_trial_record
 /* A cost value for tables: "12.3k" parameters, "4.1 us", "12.5 s". */
 const char *sc_fmt_objective(char *buf, size_t n, const char *name, double v);
 
+/* A study file's base options ("options": {"epochs": 3}) against the space.
+ * In the default space (default_space 1) a base option that names one of
+ * its fixed parameters (epochs, patience, ...) sets that parameter, so the
+ * option does what it says; a base option that names a searched parameter
+ * is overridden by the search, which a warning says. Returns 0, or -1 after
+ * an error message. */
+int sc_base_options_vs_space(const char *cmd, const char *src, nnt_space *space,
+                             int default_space, const nnt_study_file *sf);
+
 #endif

@@ -446,6 +446,14 @@ typedef struct nnt_study_file {
     nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
     int refit;                     /* "options": {"refit": true}: 1, false: 0;
                                       NNT_REFIT_AUTO when absent */
+    /* How a CSV is read, as --ignore, --delimiter and --missing: "ignore"
+     * (a column name or a list of them), "delimiter" (one character, "tab",
+     * "semicolon" or "comma") and "missing" ("error", "drop", "mean",
+     * "median"). */
+    char **ignore;                 /* n_ignore column names to drop; NULL when absent */
+    int n_ignore;
+    char delimiter;                /* 0 when absent: detected from the header */
+    nnt_missing missing;           /* NNT_MISSING_ERROR when absent */
 } nnt_study_file;
 
 /* Parses study-file JSON text. source names the file in messages. Every

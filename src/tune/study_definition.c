@@ -230,6 +230,9 @@ study_policy nnt_study_resolve_policy(const nnt_study_options *opt, const nnt_st
     if (folds == NNT_CV_AUTO) {
         s->cv_auto = 1;
         folds = auto_ok ? NNT_SMALL_DATA_FOLDS : 1;
+        /* Fewer rows than folds: one fold a row (leave-one-out), not an
+         * error about folds the user never asked for. */
+        if (folds > 1 && rows < (size_t)folds) folds = rows >= 2 ? (int)rows : 1;
         json_object *d = stored_definition ? json_tokener_parse(stored_definition) : NULL, *v;
         if (d && json_object_object_get_ex(d, "cv_folds", &v) && json_object_is_type(v, json_type_int))
             folds = json_object_get_int(v);
