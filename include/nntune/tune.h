@@ -15,6 +15,7 @@
 #include "model.h"
 #include "rng.h"
 #include "train.h"
+#include "trial.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -131,12 +132,7 @@ NNT_API int nnt_space_apply(const nnt_space *s, const double *x, const uint8_t *
                             nnt_model_options *mopt, nnt_train_options *topt, nnt_error *err);
 
 /* ---- Samplers ------------------------------------------------------------- */
-typedef enum nnt_trial_state {
-    NNT_TRIAL_RUNNING = 0,
-    NNT_TRIAL_COMPLETE,
-    NNT_TRIAL_PRUNED,
-    NNT_TRIAL_FAILED
-} nnt_trial_state;
+/* nnt_trial_state is in trial.h. */
 
 /* What a sampler may see of earlier trials. value is the objective oriented
  * so that LOWER IS BETTER (maximised metrics are negated); NAN when none. */

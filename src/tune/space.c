@@ -11,19 +11,12 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/numfmt.h"
 #include "tune/space_internal.h"
 
 /* ==== Values ================================================================ */
 
-const char *space_fmt_double(char *buf, double v)
-{
-    if (v == 0) v = 0; /* no "-0" */
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, 32, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    return buf;
-}
+const char *space_fmt_double(char *buf, double v) { return nnt_fmt_shortest(buf, v); }
 
 void space_value_clear(space_value *v)
 {
