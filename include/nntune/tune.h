@@ -81,9 +81,7 @@ NNT_API int nnt_space_from_json_any(const char *json_text, nnt_space **out, nnt_
 NNT_API int nnt_space_default(nnt_space **out, nnt_error *err);
 /* Rows tuned on below which nnt_space_default_for_rows gives the small-data
  * space; the same threshold as the study's small-data model selection. */
-#ifndef NNT_SMALL_DATA_ROWS
 #define NNT_SMALL_DATA_ROWS 5000
-#endif
 /* The default space for a study that trains on `rows` rows: with fewer than
  * NNT_SMALL_DATA_ROWS, the small-data space (docs/search-space.md: smaller
  * networks, weight decay, small batches, more epochs; trials are cheap there),
