@@ -22,20 +22,19 @@ static int read_stored(const char *storage_path, const char *study, nnt_study_de
 {
     memset(out, 0, sizeof *out);
     if (access(storage_path, F_OK) != 0) return 0;
-    nnt_storage st;
-    nnt_storage_options so = nnt_storage_options_default();
-    so.readonly = 1;
+    nnt_storage *st = NULL;
     nnt_error err;
-    if (nnt_storage_open(storage_path, &so, &st, &err) < 0) return 0; /* the real open reports it */
+    if (nnt_storage_open_sqlite(storage_path, NNT_STORAGE_READONLY, &st, &err) < 0)
+        return 0; /* the real open reports it */
     nnt_study_record rec;
     int found = 0;
-    if (nnt_storage_find_study(&st, study, &rec, &err) == NNT_OK) {
+    if (nnt_storage_find_study(st, study, &rec, &err) == NNT_OK) {
         found = rec.definition && nnt_study_definition_parse(rec.definition, out, &err) == NNT_OK &&
                 out->sampler;
         if (!found) nnt_study_definition_free(out);
         nnt_study_record_free(&rec);
     }
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     return found;
 }
 
@@ -71,11 +70,14 @@ static char *default_model_path(const char *storage, const char *study)
 }
 
 /* The search space: the study file's, else the --param options alone, else
- * (on resume) the stored one, else the default; --param options on top.
- * Returns EXIT_OK or EXIT_USAGE (message printed). */
+ * (on resume) the stored one, else the default (*default_space = 1: it is
+ * replaced by the default for the data's size once the data is loaded);
+ * --param options on top. Returns EXIT_OK or EXIT_USAGE (message printed). */
 static int build_space(const tune_settings *s, const nnt_study_file *sf, int found,
-                       const nnt_study_definition *stored, nnt_space **space)
+                       const nnt_study_definition *stored, nnt_space **space,
+                       int *default_space)
 {
+    *default_space = 0;
     nnt_error err;
     nnt_error_clear(&err);
     int r;
@@ -87,7 +89,10 @@ static int build_space(const tune_settings *s, const nnt_study_file *sf, int fou
      * study is refused below, naming its objective) */
     else if (found && stored->space && !stored->objective)
         r = nnt_study_definition_space(stored, space, &err);
-    else r = nnt_space_default(space, &err);
+    else {
+        r = nnt_space_default(space, &err);
+        *default_space = 1;
+    }
     for (int i = 0; r == NNT_OK && i < s->n_params; i++) {
         char *eq = strchr(s->params[i], '=');
         if (!eq || eq == s->params[i])
@@ -163,9 +168,11 @@ static int build_options(tune_settings *s, const nnt_study_file *sf, int found,
 }
 
 /* The training data, and the validation and test sets with the training
- * set's schema and classes. Returns EXIT_OK, or an exit status (message
- * printed). */
-static int load_data(const tune_settings *s, nnt_dataset **train, nnt_dataset **valid,
+ * set's schema and classes. With default_space, *space becomes the default
+ * for the data's size, and the study file's base options are checked
+ * against it. Returns EXIT_OK, or an exit status (message printed). */
+static int load_data(const tune_settings *s, const nnt_study_file *sf, int default_space,
+                     nnt_space **space, nnt_dataset **train, nnt_dataset **valid,
                      nnt_dataset **test, nnt_dataset **builtin_test)
 {
     int rc;
@@ -179,6 +186,19 @@ static int load_data(const tune_settings *s, nnt_dataset **train, nnt_dataset **
     if (!s->json && !s->quiet) cli_print_task_line(stdout, s->data, *train, shown, NULL);
     cli_warn_many_classes(CMD, s->data, *train, shown);
     cli_warn_id_columns(CMD, s->data, *train);
+    if (default_space) {
+        /* The default space for the data's size; the study file's base
+         * options are applied to it here rather than before the data. */
+        size_t rows = nnt_dataset_rows(*train);
+        if (s->max_rows > 0 && (size_t)s->max_rows < rows) rows = (size_t)s->max_rows;
+        nnt_space_free(*space);
+        *space = NULL;
+        nnt_error err;
+        int r = nnt_space_default_for_rows(rows, space, &err);
+        if (r < 0) return cli_lib_error(CMD, r, &err);
+        if (s->study_path && sc_base_options_vs_space(CMD, s->study_path, *space, 1, sf) < 0)
+            return EXIT_USAGE;
+    }
     int nc = nnt_dataset_num_classes(*train);
     const char **names = NULL;
     if (nc > 0) {
@@ -220,20 +240,19 @@ int cmd_tune(int argc, char **argv)
     nnt_error_clear(&err);
     nnt_space *space = NULL;
     nnt_dataset *train = NULL, *valid = NULL, *test = NULL, *builtin_test = NULL;
-    nnt_storage storage;
-    memset(&storage, 0, sizeof storage);
+    nnt_storage *storage = NULL;
     nnt_study *study = NULL;
     char *model_path = NULL;
     nnt_study_definition stored;
     nnt_study_options so;
-    int r;
+    int r, default_space;
     /* Every check of the space and the options before any data or trial. */
     int found = read_stored(s.storage, s.study, &stored);
-    if ((rc = build_space(&s, &sf, found, &stored, &space)) != EXIT_OK) goto done;
+    if ((rc = build_space(&s, &sf, found, &stored, &space, &default_space)) != EXIT_OK) goto done;
     /* The file's base options against the space (a stored space had them
      * applied when the study was created). */
     int stored_space = !sf.space_json && s.n_params == 0 && found && stored.space && !stored.objective;
-    if (s.study_path && !stored_space &&
+    if (s.study_path && !stored_space && !default_space &&
         sc_base_options_vs_space(CMD, s.study_path, space, !sf.space_json && s.n_params == 0, &sf) < 0) {
         rc = EXIT_USAGE;
         goto done;
@@ -248,10 +267,10 @@ int cmd_tune(int argc, char **argv)
         goto done;
     }
     if ((rc = cli_check_output(CMD, "--model-out", model_path)) != EXIT_OK) goto done;
-    if ((rc = load_data(&s, &train, &valid, &test, &builtin_test)) != EXIT_OK) goto done;
+    if ((rc = load_data(&s, &sf, default_space, &space, &train, &valid, &test, &builtin_test)) != EXIT_OK) goto done;
 
     /* ---- storage and study */
-    r = nnt_storage_open(s.storage, NULL, &storage, &err);
+    r = nnt_storage_open_sqlite(s.storage, 0, &storage, &err);
     if (r < 0) {
         rc = cli_lib_error(CMD, r, &err);
         goto done;
@@ -262,7 +281,7 @@ int cmd_tune(int argc, char **argv)
     so.on_event = tune_view_on_event;
     so.userdata = &view;
     nnt_study_data sd = {train, valid, test};
-    r = nnt_study_create(&so, space, &sd, &storage, &study, &err);
+    r = nnt_study_create(&so, space, &sd, storage, &study, &err);
     if (r < 0) {
         sc_study_error(CMD, r, &err);
         rc = r == NNT_ERR_ARG ? EXIT_USAGE : EXIT_RUNTIME;
@@ -281,7 +300,7 @@ int cmd_tune(int argc, char **argv)
         goto done;
     }
     if (view.mode == 3) tune_print_summary_json(&s, study, &sum);
-    else tune_print_summary_text(&s, &storage, &sum, valid != NULL);
+    else tune_print_summary_text(&s, storage, &sum, valid != NULL);
     if (cli_interrupted()) {
         /* Every finished trial is in the storage and the running ones are
          * marked interrupted: the same command resumes the study. */
@@ -291,12 +310,12 @@ int cmd_tune(int argc, char **argv)
     } else if (sum.stopped) {
         rc = EXIT_RUNTIME;
     } else if (sum.n_complete == 0) {
-        rc = sc_no_complete_trial(CMD, &storage, s.study, &sum);
+        rc = sc_no_complete_trial(CMD, storage, s.study, &sum);
     }
 
 done:
     nnt_study_free(study);
-    nnt_storage_close(&storage);
+    nnt_storage_close(storage);
     nnt_space_free(space);
     nnt_dataset_free(train);
     nnt_dataset_free(valid);

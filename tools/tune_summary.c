@@ -86,7 +86,7 @@ void tune_print_summary_text(const tune_settings *s, nnt_storage *storage,
     nnt_trial_record *trials = NULL;
     size_t nt = 0;
     if (nnt_storage_find_study(storage, s->study, &rec, &err) == NNT_OK &&
-        storage->trials_load(storage->ctx, rec.id, &trials, &nt, &err) == NNT_OK) {
+        nnt_storage_trials_load(storage, rec.id, &trials, &nt, &err) == NNT_OK) {
         printf("\n");
         sc_leaderboard(stdout, &rec, trials, nt, 5);
         sc_ties_line(stdout, &rec, trials, nt);
