@@ -89,12 +89,8 @@ int cmd_importance(int argc, char **argv)
         default: return cli_getopt_error(CMD, c, argv, opts);
         }
     }
-    const char *path;
-    int urc = cli_one_operand(CMD, argc, argv, "STORAGE", &path);
-    if (urc != EXIT_OK) return urc;
-
     nnt_report *rep = NULL;
-    int r = sc_report_load(CMD, path, study, &ro, &rep);
+    int r = sc_report_operand(CMD, argc, argv, study, &ro, &rep);
     if (r != EXIT_OK) return r;
     const nnt_report_summary *s = nnt_report_get_summary(rep);
     if (s->importance_note || s->n_params == 0) {

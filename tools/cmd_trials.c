@@ -63,15 +63,11 @@ int cmd_trials(int argc, char **argv)
         default: return cli_getopt_error(CMD, c, argv, opts);
         }
     }
-    const char *path;
-    int urc = cli_one_operand(CMD, argc, argv, "STORAGE", &path);
-    if (urc != EXIT_OK) return urc;
-
     nnt_storage *st = NULL;
     nnt_study_record rec;
     nnt_trial_record *t = NULL;
     size_t n = 0;
-    int rc = sc_open_read(CMD, path, study, &st, &rec, &t, &n);
+    int rc = sc_open_operand(CMD, argc, argv, study, &st, &rec, &t, &n);
     if (rc != EXIT_OK) return rc;
     size_t *order = malloc((n ? n : 1) * sizeof *order);
     if (!order) {

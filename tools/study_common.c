@@ -265,8 +265,6 @@ int sc_pareto_table(FILE *f, const nnt_study_record *rec, const nnt_trial_record
     return m > 0 ? m : 0;
 }
 
-/* A study that ends without a completed trial has nothing to show for it:
- * exit 1 and say why (what the trials ended as, and the first error). */
 int sc_report_load(const char *cmd, const char *path, const char *study,
                    const nnt_report_options *ro, nnt_report **out)
 {
@@ -282,6 +280,27 @@ int sc_report_load(const char *cmd, const char *path, const char *study,
     return EXIT_OK;
 }
 
+int sc_open_operand(const char *cmd, int argc, char **argv, const char *name, nnt_storage **st,
+                    nnt_study_record *rec, nnt_trial_record **trials, size_t *n)
+{
+    const char *path;
+    int rc = cli_one_operand(cmd, argc, argv, "STORAGE", &path);
+    if (rc != EXIT_OK) return rc;
+    return sc_open_read(cmd, path, name, st, rec, trials, n);
+}
+
+int sc_report_operand(const char *cmd, int argc, char **argv, const char *study,
+                      const nnt_report_options *ro, nnt_report **out)
+{
+    const char *path;
+    *out = NULL;
+    int rc = cli_one_operand(cmd, argc, argv, "STORAGE", &path);
+    if (rc != EXIT_OK) return rc;
+    return sc_report_load(cmd, path, study, ro, out);
+}
+
+/* A study that ends without a completed trial has nothing to show for it:
+ * exit 1 and say why (what the trials ended as, and the first error). */
 int sc_no_complete_trial(const char *cmd, nnt_storage *storage, const char *study,
                          const nnt_study_summary *sum)
 {

@@ -13,12 +13,24 @@
 extern "C" {
 #endif
 
+/* The trial states and their stored names, in enum order (the name table
+ * in storage.c comes from this list). */
+#define NNT_TRIAL_STATE_MAP(X)                                                \
+    X(RUNNING, "running")                                                    \
+    X(COMPLETE, "complete")                                                  \
+    X(PRUNED, "pruned")                                                      \
+    X(FAILED, "failed")
+
 typedef enum nnt_trial_state {
-    NNT_TRIAL_RUNNING = 0,
-    NNT_TRIAL_COMPLETE,
-    NNT_TRIAL_PRUNED,
-    NNT_TRIAL_FAILED
+#define NNT_TRIAL_STATE_ENUM_(id, name) NNT_TRIAL_##id,
+    NNT_TRIAL_STATE_MAP(NNT_TRIAL_STATE_ENUM_)
+#undef NNT_TRIAL_STATE_ENUM_
 } nnt_trial_state;
+
+/* How many trial states there are. */
+#define NNT_TRIAL_STATE_COUNT_(id, name) +1
+enum { NNT_TRIAL_STATE_COUNT = 0 NNT_TRIAL_STATE_MAP(NNT_TRIAL_STATE_COUNT_) };
+#undef NNT_TRIAL_STATE_COUNT_
 
 /* Name of a trial state: "running", "complete", "pruned", "failed". */
 NNT_API const char *nnt_trial_state_name(nnt_trial_state s);

@@ -5,16 +5,19 @@
 #include "core/error.h"
 #include "nntune/storage_backend.h"
 
-static const char *const state_names[] = {"running", "complete", "pruned", "failed"};
+/* The table comes from the X-macro next to the enum (nntune/trial.h). */
+#define NAME_(id, name) name,
+static const char *const state_names[] = {NNT_TRIAL_STATE_MAP(NAME_)};
+#undef NAME_
 
 const char *nnt_trial_state_name(nnt_trial_state s)
 {
-    return (unsigned)s < 4 ? state_names[s] : "unknown";
+    return (unsigned)s < NNT_TRIAL_STATE_COUNT ? state_names[s] : "unknown";
 }
 
 int nnt_trial_state_from_name(const char *name)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < NNT_TRIAL_STATE_COUNT; i++)
         if (name && !strcmp(name, state_names[i])) return i;
     return -1;
 }
