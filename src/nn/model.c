@@ -101,6 +101,18 @@ static int validate(const nnt_model_options *o, nnt_error *err)
 
 /* ---- Create / free / clone --------------------------------------------------- */
 
+/* No names, no scaler (nothing freed: the caller owns what was there). */
+static void clear_metadata(nnt_model *m)
+{
+    m->feature_names = NULL;
+    m->class_names = NULL;
+    m->target_name = NULL;
+    m->n_features = 0;
+    m->n_classes = 0;
+    memset(&m->scaler, 0, sizeof m->scaler);
+    m->scaler.kind = NNT_SCALE_NONE;
+}
+
 static void free_metadata(nnt_model *m)
 {
     if (m->feature_names) {
@@ -114,13 +126,7 @@ static void free_metadata(nnt_model *m)
     nnt_free(m->target_name);
     nnt_scaler_free(&m->scaler);
     nnt_schema_free(&m->schema);
-    m->feature_names = NULL;
-    m->class_names = NULL;
-    m->target_name = NULL;
-    m->n_features = 0;
-    m->n_classes = 0;
-    memset(&m->scaler, 0, sizeof m->scaler);
-    m->scaler.kind = NNT_SCALE_NONE;
+    clear_metadata(m);
 }
 
 void nnt_model_free(nnt_model *m)
@@ -219,13 +225,7 @@ int nnt_model_clone(const nnt_model *m, nnt_model **out, nnt_error *err)
     if (!c) return nnt_fail(err, NNT_ERR_NOMEM, "clone: out of memory");
     *c = *m;
     c->params = NULL;
-    c->feature_names = NULL;
-    c->class_names = NULL;
-    c->target_name = NULL;
-    c->n_features = 0;
-    c->n_classes = 0;
-    memset(&c->scaler, 0, sizeof c->scaler);
-    c->scaler.kind = NNT_SCALE_NONE;
+    clear_metadata(c);
     memset(&c->schema, 0, sizeof c->schema);
 
     int oom = 0;

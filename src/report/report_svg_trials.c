@@ -305,6 +305,20 @@ int svg_parallel(const nnt_report *r, rbuf *b, const char **note)
 }
 
 /* ---- 3. Slice plots (one panel per parameter) ------------------------------- */
+/* The points coloured by value, one cloud per colour bin, then the layer
+ * drawn over them (labelled points, markers); frees that layer. */
+static void emit_value_layers(rbuf *b, cloud *bins, rbuf *top)
+{
+    char col[8];
+    for (int k = 0; k < COLOUR_BINS; k++) {
+        value_colour_bin(k, COLOUR_BINS, col);
+        cloud_emit(b, &bins[k], col, 6, 0, "0.85");
+    }
+    if (top->oom) b->oom = 1;
+    rb_add(b, top->p, top->len);
+    rb_free(top);
+}
+
 int svg_slices(const nnt_report *r, rbuf *b, const char **note)
 {
     int ps[256], n = 0;
@@ -357,13 +371,7 @@ int svg_slices(const nnt_report *r, rbuf *b, const char **note)
                                     param_pos(r, t, p, &ax, 0.4), &ay, t->rec->value, col,
                                     "#333333", &titles);
         }
-        for (int k = 0; k < COLOUR_BINS; k++) {
-            value_colour_bin(k, COLOUR_BINS, col);
-            cloud_emit(b, &bins[k], col, 6, 0, "0.85");
-        }
-        if (top.oom) b->oom = 1;
-        rb_add(b, top.p, top.len);
-        rb_free(&top);
+        emit_value_layers(b, bins, &top);
         if (off_here > n_off) n_off = off_here;
     }
     if (n_off > 0) {
@@ -448,13 +456,7 @@ int svg_batch_lr(const nnt_report *r, rbuf *b, const char **note)
     }
     cloud_emit(b, &cp, C_PRUNED, 5, 0, "0.6");
     cloud_emit(b, &cf, C_FAILED, 5, 0, "0.8");
-    for (int k = 0; k < COLOUR_BINS; k++) {
-        value_colour_bin(k, COLOUR_BINS, col);
-        cloud_emit(b, &bins[k], col, 6, 0, "0.85");
-    }
-    if (top.oom) b->oom = 1;
-    rb_add(b, top.p, top.len);
-    rb_free(&top);
+    emit_value_layers(b, bins, &top);
     if (r->n_ranked > 0) colour_bar(r, b, &vs, W - 60, 50, H - 90);
     legend_item(b, ax.p0 + 16, 16, "cross", "none", C_FAILED, "failed (e.g. diverged)");
     legend_item(b, ax.p0 + 200, 16, "triangle", "#ffffff", C_PRUNED, "pruned");

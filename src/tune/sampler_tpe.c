@@ -168,6 +168,22 @@ typedef struct mixture {
     double *block;
 } mixture;
 
+/* Insertion sort by mu: for short runs, and for nearly sorted ones (an
+ * element already in order is passed over). */
+static void insertion_sort_pairs(sortpair *a, int n)
+{
+    for (int i = 1; i < n; i++) {
+        if (!(a[i - 1].mu > a[i].mu)) continue;
+        sortpair v = a[i];
+        int j = i - 1;
+        while (j >= 0 && a[j].mu > v.mu) {
+            a[j + 1] = a[j];
+            j--;
+        }
+        a[j + 1] = v;
+    }
+}
+
 /* Quicksort by mu (median of three, insertion sort below 16): qsort's
  * comparator calls cost more than the rest of a proposal. */
 static void sort_pairs(sortpair *a, int n)
@@ -201,15 +217,7 @@ static void sort_pairs(sortpair *a, int n)
             n = nl;
         }
     }
-    for (int i = 1; i < n; i++) {
-        sortpair v = a[i];
-        int j = i - 1;
-        while (j >= 0 && a[j].mu > v.mu) {
-            a[j + 1] = a[j];
-            j--;
-        }
-        a[j + 1] = v;
-    }
+    insertion_sort_pairs(a, n);
 }
 
 /* Sorts n pairs by mu in [lo, hi]: two LSD radix passes on a 20-bit key
@@ -251,16 +259,7 @@ static void sort_pairs_radix(sortpair *a, int n, double lo, double hi, sortpair 
             kd[at] = ks[i];
         }
     }
-    for (int i = 1; i < n; i++) {
-        if (!(a[i - 1].mu > a[i].mu)) continue;
-        sortpair v = a[i];
-        int j = i - 1;
-        while (j >= 0 && a[j].mu > v.mu) {
-            a[j + 1] = a[j];
-            j--;
-        }
-        a[j + 1] = v;
-    }
+    insertion_sort_pairs(a, n);
 }
 
 static void mixture_free(mixture *x)

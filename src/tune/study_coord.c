@@ -26,6 +26,21 @@ double study_orient(const nnt_study *s, double v)
     return isfinite(v) ? (s->maximize ? -v : v) : NAN;
 }
 
+void study_slot_set_results(const nnt_study *s, slot *sl, double value, double spread,
+                            double valid_loss, double n_params, int n_values,
+                            const double *values)
+{
+    if (sl->state == NNT_TRIAL_COMPLETE || sl->state == NNT_TRIAL_PRUNED) {
+        sl->value = value;
+        sl->oriented = study_orient(s, value);
+        sl->spread = spread;
+        sl->valid_loss = valid_loss;
+        sl->n_params = n_params;
+    }
+    sl->n_values = n_values > NNT_MAX_OBJECTIVES ? NNT_MAX_OBJECTIVES : n_values;
+    for (int k = 0; k < sl->n_values; k++) sl->values[k] = values[k];
+}
+
 void study_slot_free(slot *sl)
 {
     if (!sl) return;
@@ -320,15 +335,8 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     sl->epochs = o->epochs;
     sl->duration = o->duration;
     sl->best_epoch = o->best_epoch;
-    if (o->state == NNT_TRIAL_COMPLETE || o->state == NNT_TRIAL_PRUNED) {
-        sl->value = o->value;
-        sl->oriented = study_orient(s, o->value);
-        sl->spread = o->value_spread;
-        sl->valid_loss = o->valid_loss;
-        sl->n_params = o->n_params;
-    }
-    sl->n_values = o->n_values > NNT_MAX_OBJECTIVES ? NNT_MAX_OBJECTIVES : o->n_values;
-    for (int k = 0; k < sl->n_values; k++) sl->values[k] = o->values[k];
+    study_slot_set_results(s, sl, o->value, o->value_spread, o->valid_loss, o->n_params,
+                           o->n_values, o->values);
     if (o->interrupted && s->deadline > 0 && nnt_clock_monotonic() >= s->deadline)
         snprintf(o->error, sizeof o->error, "interrupted (study time budget)");
 

@@ -110,6 +110,12 @@ int study_init_mlp(nnt_study *s, const nnt_study_options *opt, const nnt_study_d
 
 /* study_coord.c */
 double study_orient(const nnt_study *s, double v);
+/* A finished trial's results on its slot (sl->state already set): the value
+ * and tie-breakers when it ended COMPLETE or PRUNED, then the objective
+ * values (at most NNT_MAX_OBJECTIVES). */
+void study_slot_set_results(const nnt_study *s, slot *sl, double value, double spread,
+                            double valid_loss, double n_params, int n_values,
+                            const double *values);
 void study_slot_free(slot *sl);
 slot *study_slot_new(int nspace);
 int study_slot_push(nnt_study *s, slot *sl);

@@ -38,15 +38,8 @@ int study_load_history(nnt_study *s, nnt_error *err)
         sl->duration = tr->duration;
         sl->params = nnt_strdup(tr->params ? tr->params : "{}");
         if (tr->model_path) sl->model_path = nnt_strdup(tr->model_path);
-        if (tr->state == NNT_TRIAL_COMPLETE || tr->state == NNT_TRIAL_PRUNED) {
-            sl->value = tr->value;
-            sl->oriented = study_orient(s, tr->value);
-            sl->spread = tr->value_spread;
-            sl->valid_loss = tr->valid_loss;
-            sl->n_params = tr->n_params;
-        }
-        sl->n_values = tr->n_values > NNT_MAX_OBJECTIVES ? NNT_MAX_OBJECTIVES : tr->n_values;
-        for (int k = 0; k < sl->n_values; k++) sl->values[k] = tr->values[k];
+        study_slot_set_results(s, sl, tr->value, tr->value_spread, tr->valid_loss, tr->n_params,
+                               tr->n_values, tr->values);
         nnt_error perr;
         if (nnt_space_params_from_json(s->space, sl->params, sl->x, sl->active, &perr) < 0) {
             /* Only after --force with another space: the old trial stays on
