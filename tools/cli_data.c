@@ -33,6 +33,15 @@ int cli_model_data_option(const char *cmd, int code, const char *arg)
     return -1;
 }
 
+int cli_model_data_required(const char *cmd, int argc, char **argv, const char *model,
+                            const char *data)
+{
+    if (cli_no_operands(cmd, argc, argv) != EXIT_OK) return EXIT_USAGE;
+    if (!model) return cli_usage_error(cmd, "--model is required");
+    if (!data) return cli_usage_error(cmd, "--data is required");
+    return EXIT_OK;
+}
+
 int cli_load_model_data(const char *cmd, const nnt_model *m, const char *model_path,
                         const char *data, const char *labels, nnt_task task,
                         int target_optional, nnt_dataset **out)

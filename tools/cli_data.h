@@ -44,6 +44,12 @@ int cli_data_option(const char *cmd, int code, const char *arg);
  * usage error. */
 int cli_model_data_option(const char *cmd, int code, const char *arg);
 
+/* After the options of a command that runs a saved model (predict, eval):
+ * no operands, and --model and --data given. Returns EXIT_OK, or EXIT_USAGE
+ * after a usage error. */
+int cli_model_data_required(const char *cmd, int argc, char **argv, const char *model,
+                            const char *data);
+
 /* Loads data to run saved model m (read from model_path) on: through the
  * model's schema and target column, as the given task (target_optional: the
  * target may be absent), the test part of a built-in set, and the feature

@@ -130,9 +130,7 @@ int cmd_predict(int argc, char **argv)
         default: return cli_getopt_error(CMD, c, argv, long_opts);
         }
     }
-    if (cli_no_operands(CMD, argc, argv) != EXIT_OK) return EXIT_USAGE;
-    if (!model_path) return cli_usage_error(CMD, "--model is required");
-    if (!data) return cli_usage_error(CMD, "--data is required");
+    if (cli_model_data_required(CMD, argc, argv, model_path, data) != EXIT_OK) return EXIT_USAGE;
     if (cli_check_output(CMD, "--out", out_path) != EXIT_OK) return EXIT_RUNTIME;
 
     nnt_error err;
