@@ -390,6 +390,18 @@ static int plugin_error(pctx *c, int r, const nnt_error *e)
     return nnt_fail(c->err, r == NNT_ERR_NOMEM ? r : NNT_ERR_FORMAT, "%s: %s", c->src, e->message);
 }
 
+/* A sampler's or pruner's parse error e (code pr). A bad name is reported
+ * at study.sampler.name (study.pruner.name) when the plug-in is written as
+ * an object, at study.sampler when it is a bare name. */
+static int plugin_parse_error(pctx *c, const char *path, json_object *v, int pr, const nnt_error *e)
+{
+    size_t n = strlen(path);
+    if (json_object_is_type(v, json_type_object) && !strncmp(e->message, path, n) &&
+        e->message[n] == ':')
+        return nnt_fail(c->err, NNT_ERR_FORMAT, "%s: %s.name%s", c->src, path, e->message + n);
+    return plugin_error(c, pr, e);
+}
+
 /* "objectives": ["accuracy", "params"]: a metric first, then costs. */
 static int parse_objectives(pctx *c, json_object *v, nnt_study_file *f)
 {
@@ -476,12 +488,7 @@ int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_fi
             int pr;
             if (r == NNT_OK &&
                 (pr = study_sampler_parse(f->sampler, f->sampler_options, path, &tpe, &e)) < 0) {
-                /* A bad name is reported at study.sampler(.name). */
-                if (json_object_is_type(v, json_type_object) && !strncmp(e.message, path, strlen(path)) &&
-                    e.message[strlen(path)] == ':')
-                    r = nnt_fail(err, NNT_ERR_FORMAT, "%s: %s.name%s", c.src, path, e.message + strlen(path));
-                else
-                    r = plugin_error(&c, pr, &e);
+                r = plugin_parse_error(&c, path, v, pr, &e);
             }
         } else if (!strcmp(key, "pruner")) {
             r = parse_plugin(&c, path, v, &f->pruner, &f->pruner_options);
@@ -490,11 +497,7 @@ int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_fi
             int pr;
             if (r == NNT_OK &&
                 (pr = study_pruner_parse(f->pruner, f->pruner_options, path, 0, &pc, &e)) < 0) {
-                if (json_object_is_type(v, json_type_object) && !strncmp(e.message, path, strlen(path)) &&
-                    e.message[strlen(path)] == ':')
-                    r = nnt_fail(err, NNT_ERR_FORMAT, "%s: %s.name%s", c.src, path, e.message + strlen(path));
-                else
-                    r = plugin_error(&c, pr, &e);
+                r = plugin_parse_error(&c, path, v, pr, &e);
             }
         } else if (!strcmp(key, "objectives")) {
             r = parse_objectives(&c, v, f);

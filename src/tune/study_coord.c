@@ -340,11 +340,7 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     if (o->interrupted && s->deadline > 0 && nnt_clock_monotonic() >= s->deadline)
         snprintf(o->error, sizeof o->error, "interrupted (study time budget)");
 
-    nnt_trial_record rec;
-    memset(&rec, 0, sizeof rec);
-    rec.number = sl->number;
-    rec.state = sl->state;
-    rec.value = sl->value;
+    nnt_trial_record rec = slot_key(sl); /* number, state, value, tie-breakers */
     rec.value_spread = sl->spread;
     rec.finished = nnt_clock_wall();
     rec.duration = o->duration;
@@ -353,8 +349,6 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     rec.interrupted = o->interrupted;
     rec.n_values = sl->n_values;
     for (int k = 0; k < sl->n_values; k++) rec.values[k] = sl->values[k];
-    rec.valid_loss = sl->valid_loss;
-    rec.n_params = sl->n_params;
     nnt_error err;
     nnt_error_clear(&err);
     int r = nnt_storage_trial_finish(s->storage, s->study_id, &rec, &err);
