@@ -267,15 +267,7 @@ int report_render_html(const nnt_report *r, rbuf *b)
         rb_puts(b, "<p class=\"empty\" id=\"empty\">No completed trials yet. The plots and the summary "
                    "fill in as trials complete; this report can be made again while the study runs.</p>\n");
     rb_puts(b, "<section id=\"summary\" class=\"keep\"><h2>Summary</h2><ul class=\"findings\">");
-    int nf = 0;
-    char **f = report_findings(r, &nf);
-    if (!f) return NNT_ERR_NOMEM;
-    for (int i = 0; i < nf; i++) {
-        rb_puts(b, "<li>");
-        rb_xml(b, f[i]);
-        rb_puts(b, "</li>");
-    }
-    report_findings_free(f, nf);
+    if (report_findings_list(r, b, "<li>", "</li>", rb_xml) != NNT_OK) return NNT_ERR_NOMEM;
     rb_puts(b, "</ul></section>\n");
     for (int i = 0; i < N_PLOTS; i++) {
         const plot_def *pd = &PLOTS[i];

@@ -161,6 +161,10 @@ int report_compute_suggestion(nnt_report *r, nnt_error *err); /* report_suggest.
  * malloc'd array of malloc'd strings, NULL on out of memory. */
 char **report_findings(const nnt_report *r, int *n);
 void report_findings_free(char **f, int n);
+/* Writes the findings as a list: each one as open, the sentence escaped by
+ * esc (rb_xml, rb_md), close. Returns NNT_OK or NNT_ERR_NOMEM. */
+int report_findings_list(const nnt_report *r, rbuf *b, const char *open, const char *close,
+                         void (*esc)(rbuf *, const char *));
 /* Display text of parameter p of trial t ("0.01", "relu", "-" inactive). */
 const char *report_param_text(const nnt_report *r, const rtrial *t, int p, char buf[32]);
 /* "trial 3: accuracy 0.95; lr=0.01, batch_size=32": hover text of a point. */
