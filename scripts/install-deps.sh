@@ -5,7 +5,10 @@
 # Usage: scripts/install-deps.sh [--bench]   (--bench adds the peers used by bench/)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libopenblas-dev libblis-dev zlib1g-dev
-      libsqlite3-dev sqlite3 libjson-c-dev libcmocka-dev dataset-fashion-mnist chromium python3)
+      libsqlite3-dev sqlite3 libjson-c-dev libcmocka-dev dataset-fashion-mnist chromium python3
+      clang-14 libclang-rt-14-dev llvm-14)
+# clang-14 + libclang-rt-14-dev: the libFuzzer targets (bench/fuzz.sh, CI);
+# llvm-14: llvm-symbolizer, so sanitizer reports name functions and lines.
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(python3-torch python3-optuna python3-sklearn)
 fi
