@@ -58,6 +58,11 @@ static inline char *fz_text(const uint8_t *data, size_t n)
  * a success leaves the error clear. Breaking it is a finding. */
 static inline void fz_check(int rc, const nnt_error *err)
 {
+    /* NNT_FUZZ_VERBOSE=1: print each outcome, to see how deep a corpus gets
+     * (e.g. how many model inputs pass the checksum). */
+    static int verbose = -1;
+    if (verbose < 0) verbose = getenv("NNT_FUZZ_VERBOSE") != NULL;
+    if (verbose) fprintf(stderr, "outcome: %d %s\n", rc, rc < 0 ? err->message : "ok");
     if (rc < 0 && (err->code != rc || err->message[0] == '\0')) {
         fprintf(stderr, "fuzz: status %d without a matching error message (code %d, '%s')\n",
                 rc, err->code, err->message);
