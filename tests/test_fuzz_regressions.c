@@ -84,6 +84,50 @@ static void test_idx_huge_header(void **state)
     expect(rc, &err, NNT_ERR_CORRUPT, "truncated: expected");
 }
 
+/* Dimensions 2^14 x 2^24 x 2^26: the element count wrapped 64 bits to 0, so
+ * the size check passed, no pixel was read, and 2^50 feature names were
+ * allocated. */
+static void test_idx_dims_wrap(void **state)
+{
+    (void)state;
+    nnt_error err;
+    int rc = run_idx("idx-dims-wrap.bin", &err);
+    expect(rc, &err, NNT_ERR_FORMAT, "IDX dimensions too large (more than 2^40 elements)");
+}
+
+/* ---- Model files: mode byte + file; mode bit 0 clear: size and CRC fixed ------ */
+
+static int run_model(const char *name, nnt_error *err)
+{
+    buf b = input(name);
+    assert_true(b.n >= 1);
+    unsigned char *file = b.p + 1;
+    size_t n = b.n - 1;
+    if (!(b.p[0] & 1) && n >= 20) {
+        for (int i = 0; i < 8; i++) file[8 + i] = (unsigned char)((uint64_t)n >> (8 * i));
+        uint32_t crc = (uint32_t)crc32(0L, file, (uInt)(n - 4));
+        for (int i = 0; i < 4; i++) file[n - 4 + i] = (unsigned char)(crc >> (8 * i));
+    }
+    const char *path = put("model.nnt", file, n, 0);
+    nnt_model *m = NULL;
+    int rc = nnt_model_load(path, &m, err);
+    if (rc < 0) assert_null(m);
+    nnt_model_free(m);
+    free(b.p);
+    return rc;
+}
+
+/* Hidden widths 262144 and 16387 (each under the 2^24 sanity bound) with a
+ * handful of stored weights: the loader built the 4-billion-weight model
+ * (16 GiB, initialised) before comparing the weight counts. */
+static void test_model_huge_layers(void **state)
+{
+    (void)state;
+    nnt_error err;
+    int rc = run_model("model-huge-layers.bin", &err);
+    expect(rc, &err, NNT_ERR_CORRUPT, "43 weights stored but the architecture needs 4296867855");
+}
+
 /* ---- Durations: the text -------------------------------------------------------- */
 
 /* "1e308d": finite days, infinite seconds; it parsed to inf (found by the
@@ -107,6 +151,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_duration_overflow),
+        cmocka_unit_test(test_idx_dims_wrap),
+        cmocka_unit_test(test_model_huge_layers),
         cmocka_unit_test(test_idx_huge_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

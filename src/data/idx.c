@@ -98,10 +98,12 @@ static int idx_header(gzFile gz, const char *path, uint32_t want_magic, const ch
         dims[i] = be32(h + 4 * i);
         if (dims[i] == 0)
             return nnt_fail(err, NNT_ERR_FORMAT, "%s: IDX dimension %u is zero", path, i);
-        total *= dims[i];
-        if (total > IDX_MAX_ELEMENTS)
+        /* Divide, not multiply: three 32-bit dimensions can wrap 64 bits
+         * (2^14 * 2^24 * 2^26 made 0 and passed). */
+        if (dims[i] > IDX_MAX_ELEMENTS / total)
             return nnt_fail(err, NNT_ERR_FORMAT, "%s: IDX dimensions too large (more than 2^40 "
                             "elements)", path);
+        total *= dims[i];
     }
     if (dims[0] > UINT32_MAX / 2)
         return nnt_fail(err, NNT_ERR_FORMAT, "%s: %u items is more than a data set can index",
