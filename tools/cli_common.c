@@ -189,8 +189,16 @@ int cli_parse_task(const char *cmd, const char *opt, const char *s, nnt_task *ou
             return 0;
         }
     }
-    cli_usage_error(cmd, "%s: unknown task '%s' (expected auto, classify, binary, regress or autoencode)",
-                    opt, s);
+    if (!strcmp(s, "classification")) {
+        *out = NNT_TASK_CLASSIFY;
+        return 0;
+    }
+    if (!strcmp(s, "regression")) {
+        *out = NNT_TASK_REGRESS;
+        return 0;
+    }
+    cli_usage_error(cmd, "%s: unknown task '%s' (expected auto, classification (classify), "
+                    "binary, regression (regress) or autoencode)", opt, s);
     return -1;
 }
 
@@ -229,7 +237,8 @@ int cli_load_data(const char *cmd, const cli_data_opts *o, nnt_dataset **out,
     if (o->labels || looks_like_idx(o->path)) {
         rc = nnt_dataset_load_idx(o->path, o->labels, out, &err);
     } else {
-        nnt_csv_options copt = nnt_csv_options_default();
+        nnt_csv_options copt = cli_csv_options();
+        copt.schema = o->schema;
         copt.target = o->target;
         copt.task = o->task;
         copt.target_optional = o->target_optional;

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "cli_data.h"
 #include "commands.h"
 #include "nntune/nntune.h"
 
@@ -51,7 +52,8 @@ int cli_parse_int_list(const char *cmd, const char *opt, const char *s, int lo, 
 /* Comma-separated doubles in [lo, hi_excl), at least one, at most max. */
 int cli_parse_double_list(const char *cmd, const char *opt, const char *s, double lo,
                           double hi_excl, double *out, int max, int *n);
-/* "auto", "classify", "binary", "regress", "autoencode". */
+/* "auto", "classify", "binary", "regress", "autoencode"; also
+ * "classification" and "regression". */
 int cli_parse_task(const char *cmd, const char *opt, const char *s, nnt_task *out);
 const char *cli_task_name(nnt_task t);
 
@@ -62,6 +64,8 @@ typedef struct cli_data_opts {
     const char *target;  /* CSV target column; NULL: the last column */
     nnt_task task;       /* how to read the CSV target */
     int target_optional; /* prediction input: the target column may be absent */
+    const nnt_schema *schema; /* read a CSV through this schema (a model's, or
+                                 the training set's for validation/test) */
 } cli_data_opts;
 
 /* 1 if name is a built-in data set rather than a file. */

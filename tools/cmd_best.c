@@ -115,6 +115,9 @@ int cmd_best(int argc, char **argv)
             json_object_object_add(o, "params", r->params ? json_tokener_parse(r->params) : NULL);
             json_object_object_add(o, "model", r->model_path ? json_object_new_string(r->model_path) : NULL);
             json_object_object_add(o, "model_exists", json_object_new_boolean(exists));
+            json_object_object_add(o, "valid_loss", cli_json_num(r->valid_loss));
+            json_object_object_add(o, "n_params", cli_json_num(r->n_params));
+            json_object_object_add(o, "tied", json_object_new_int(nnt_trials_tied(t, n, rec.maximize)));
             /* The stored test evaluation, refit details included, as stored. */
             if (r->test_info) json_object_object_add(o, "test", json_tokener_parse(r->test_info));
             const char *names[NNT_MAX_OBJECTIVES];
@@ -149,6 +152,7 @@ int cmd_best(int argc, char **argv)
             if (isfinite(r->value_spread)) printf(" (sd %s over folds)", sc_fmt_value(s, sizeof s, r->value_spread));
             printf("\n");
             printf("params:  %s\n", r->params ? r->params : "{}");
+            sc_ties_line(stdout, &rec, t, n);
             printf("epochs:  %d in %s, seed %llu\n", r->epochs,
                    cli_fmt_duration(r->duration, d, sizeof d), (unsigned long long)r->seed);
             if (r->model_path)

@@ -20,8 +20,10 @@ static void usage(FILE *f)
 "                           built-in 'fashion-mnist' (its test set becomes --test)\n"
 "      --labels FILE        IDX label file (makes --data an IDX image file)\n"
 "      --target COL         CSV target column (default: the last column)\n"
-"      --task T             auto|classify|binary|regress|autoencode (default auto:\n"
-"                           a numeric target is regression, text is classes)\n"
+"      --task T             auto|classification|binary|regression|autoencode\n"
+"                           (short: classify, regress; default auto: text or\n"
+"                           few distinct integers are classes, see README)\n"
+CLI_DATA_USAGE
 "      --valid FILE         validation data (default: a split of --data)\n"
 "      --valid-labels FILE  IDX labels for --valid\n"
 "      --valid-fraction F   stratified hold-out fraction of --data (default 0.1;\n"
@@ -113,6 +115,7 @@ static const struct option long_opts[] = {
     {"out", required_argument, NULL, 'o'},
     {"quiet", no_argument, NULL, 'q'},
     {"json", no_argument, NULL, O_JSON},
+    CLI_DATA_LONG_OPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -284,6 +287,11 @@ static int parse_args(int argc, char **argv, args *a)
         case O_TASK:
             if (cli_parse_task(CMD, on, optarg, &a->task)) return EXIT_USAGE;
             break;
+        case CLI_O_IGNORE:
+        case CLI_O_DELIMITER:
+        case CLI_O_MISSING:
+            if (cli_data_option(CMD, c, optarg)) return EXIT_USAGE;
+            break;
         case O_VALID: a->valid = optarg; break;
         case O_VALID_LABELS: a->valid_labels = optarg; break;
         case O_VALID_FRACTION:
@@ -408,9 +416,10 @@ static int is_classification(nnt_task t) { return t == NNT_TASK_CLASSIFY || t ==
 static int load_aux(const char *what, const char *path, const char *labels, const args *a,
                     nnt_task task, const nnt_dataset *train, nnt_dataset **out)
 {
-    cli_data_opts d = {path, labels, a->target, task, 0};
+    cli_data_opts d = {path, labels, a->target, task, 0, nnt_dataset_schema(train)};
     int rc = cli_load_data(CMD, &d, out, NULL);
     if (rc != EXIT_OK) return rc;
+    cli_warn_prediction_input(CMD, path, *out); /* unseen categories, filled values */
     if (nnt_dataset_features(*out) != nnt_dataset_features(train)) {
         cli_error(CMD, "%s set '%s' has %zu features but the training set has %zu", what, path,
                   nnt_dataset_features(*out), nnt_dataset_features(train));
@@ -498,7 +507,7 @@ int cmd_train(int argc, char **argv)
         snprintf(line, sizeof line, "loading %s ...", a.data);
         cli_line_draw(line);
     }
-    cli_data_opts d = {a.data, a.labels, a.target, a.task, 0};
+    cli_data_opts d = {a.data, a.labels, a.target, a.task, 0, NULL};
     int lrc = cli_load_data(CMD, &d, &train, &builtin_test);
     if (pst.mode == SHOW_LIVE) cli_line_clear();
     if (lrc != EXIT_OK) goto out;
@@ -515,6 +524,11 @@ int cmd_train(int argc, char **argv)
         cli_error(CMD, "'%s' has no labels to learn", a.data);
         goto out;
     }
+    if (pst.mode == SHOW_LIVE || pst.mode == SHOW_LINES) {
+        cli_print_task_line(stdout, a.data, train, task, NULL);
+        fflush(stdout);
+    }
+    cli_warn_many_classes(CMD, a.data, train, task);
 
     if (a.valid) {
         if (load_aux("validation", a.valid, a.valid_labels, &a, task, train, &valid) != EXIT_OK)

@@ -19,7 +19,8 @@ static void usage(FILE *f)
 "Works while the study runs.\n"
 "\n"
 "  --study NAME     the study to list\n"
-"  --sort           best first (complete trials by value, then pruned, then the rest)\n"
+"  --sort           best first (complete trials by value, ties by validation loss\n"
+"                   then parameter count; then pruned ones, then the rest)\n"
 "                   instead of by trial number\n"
 "  --format F       table (default), csv or json\n"
 "  -h, --help       this help\n");
@@ -115,6 +116,9 @@ int cmd_trials(int argc, char **argv)
             json_object_object_add(j, "state", json_object_new_string(nnt_trial_state_name(r->state)));
             json_object_object_add(j, "value", cli_json_num(r->value));
             json_object_object_add(j, "value_spread", cli_json_num(r->value_spread));
+            /* The tie-breakers of the best-trial rule (nnt_trial_compare). */
+            json_object_object_add(j, "valid_loss", cli_json_num(r->valid_loss));
+            json_object_object_add(j, "n_params", cli_json_num(r->n_params));
             json_object_object_add(j, "epochs", json_object_new_int(r->epochs));
             json_object_object_add(j, "duration", cli_json_num(r->duration));
             json_object_object_add(j, "seed", json_object_new_uint64(r->seed));

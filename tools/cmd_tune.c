@@ -32,7 +32,8 @@ static void usage(FILE *f)
 "  --data FILE|fashion-mnist  training data (CSV, IDX, or a built-in set)\n"
 "  --labels FILE              IDX label file of --data\n"
 "  --target COL               CSV target column (default: the last one)\n"
-"  --task T                   auto|classify|binary|regress (default auto)\n"
+"  --task T                   auto|classification|binary|regression (default auto)\n"
+CLI_DATA_USAGE_TUNE
 "  --valid FILE               separate validation set (default: a hold-out of --data)\n"
 "  --valid-labels FILE        IDX labels of --valid\n"
 "  --valid-fraction F         hold-out fraction (default 0.2)\n"
@@ -56,12 +57,15 @@ static void usage(FILE *f)
 "  --objective M,C...         multi-objective: the metric, then costs to minimise:\n"
 "                             params, infer_time (us/sample), train_time (s);\n"
 "                             e.g. accuracy,params. Ends with the Pareto front\n"
-"  --cv K                     K-fold cross-validation per trial\n"
+"  --cv K                     K-fold cross-validation per trial; 1: a hold-out.\n"
+"                             Default: 5 on small data (fewer than 5000 rows\n"
+"                             and no --valid), else a hold-out\n"
 "  --trial-time-limit D       per-trial wall-clock limit (a trial over it fails)\n"
 "  --refit                    at the end, retrain the best configuration on the\n"
 "                             training + validation rows for its best epoch count;\n"
 "                             that model is saved and tested (the time budget\n"
-"                             includes it)\n"
+"                             includes it). Default on small data (see --cv)\n"
+"  --no-refit                 keep the best trial's own model\n"
 "  --seed S                   study seed (default 1; on resume: the stored one)\n"
 "Execution and storage:\n"
 "  --jobs J                   parallel trials (default: the number of cores)\n"
@@ -69,7 +73,8 @@ static void usage(FILE *f)
 "  --study NAME               study name in the storage (default \"default\")\n"
 "  --model-out PATH           where the best model is saved (default\n"
 "                             <storage stem>.<study>.best.nnt)\n"
-"  --force                    resume even if the study definition changed\n"
+"  --force                    resume even if the search settings changed (never\n"
+"                             on other data: use a new --study name)\n"
 "Output:\n"
 "  --quiet                    only the final summary\n"
 "  --json                     one JSON object per trial event on stdout\n"
@@ -300,7 +305,7 @@ enum {
     O_DATA = 256, O_LABELS, O_TARGET, O_TASK, O_VALID, O_VALID_LABELS, O_VALID_FRACTION, O_TEST,
     O_TEST_LABELS, O_MAX_ROWS, O_PARAM, O_SAMPLER, O_TRIALS, O_TIME, O_METRIC, O_CV,
     O_TRIAL_LIMIT, O_SEED, O_JOBS, O_STORAGE, O_STUDY, O_MODEL_OUT, O_FORCE, O_QUIET, O_JSON,
-    O_PRUNER, O_OBJECTIVE, O_REFIT
+    O_PRUNER, O_OBJECTIVE, O_REFIT, O_NO_REFIT
 };
 
 static const struct option long_opts[] = {
@@ -330,8 +335,10 @@ static const struct option long_opts[] = {
     {"model-out", required_argument, NULL, O_MODEL_OUT},
     {"force", no_argument, NULL, O_FORCE},
     {"refit", no_argument, NULL, O_REFIT},
+    {"no-refit", no_argument, NULL, O_NO_REFIT},
     {"quiet", no_argument, NULL, O_QUIET},
     {"json", no_argument, NULL, O_JSON},
+    CLI_DATA_LONG_OPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -451,26 +458,12 @@ static char *default_model_path(const char *storage, const char *study)
     return p;
 }
 
-static char *data_desc(const nnt_dataset *ds, const settings *s)
-{
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "rows", json_object_new_int64((int64_t)nnt_dataset_rows(ds)));
-    json_object_object_add(o, "features", json_object_new_int64((int64_t)nnt_dataset_features(ds)));
-    json_object_object_add(o, "task", json_object_new_string(
-                                          nnt_dataset_task(ds) == NNT_TASK_CLASSIFY ? "classify" : "regress"));
-    json_object_object_add(o, "classes", json_object_new_int(nnt_dataset_num_classes(ds)));
-    const char *tn = nnt_dataset_target_name(ds);
-    if (tn) json_object_object_add(o, "target", json_object_new_string(tn));
-    (void)s;
-    char *r = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-    json_object_put(o);
-    return r;
-}
-
 int cmd_tune(int argc, char **argv)
 {
     settings s;
     memset(&s, 0, sizeof s);
+    s.cv = NNT_CV_AUTO; /* the library's small-data policy unless told */
+    s.refit = NNT_REFIT_AUTO;
     int rc = EXIT_OK;
     const char *study_path = NULL;
     nnt_study_file sf;
@@ -548,6 +541,8 @@ int cmd_tune(int argc, char **argv)
         case O_LABELS: s.labels = a; break;
         case O_TARGET: s.target = a; break;
         case O_TASK: bad = cli_parse_task(CMD, "--task", a, &s.task) < 0; s.task_set = 1; break;
+        case CLI_O_IGNORE: case CLI_O_DELIMITER: case CLI_O_MISSING:
+            bad = cli_data_option(CMD, flags[i].c, a) < 0; break;
         case O_VALID: s.valid = a; break;
         case O_VALID_LABELS: s.valid_labels = a; break;
         case O_VALID_FRACTION:
@@ -623,7 +618,6 @@ int cmd_tune(int argc, char **argv)
             break;
         case O_CV:
             bad = cli_parse_int(CMD, "--cv", a, 0, 64, &s.cv) < 0;
-            if (!bad && s.cv == 1) return cli_usage_error(CMD, "--cv: expected 0 or 2..64");
             break;
         case O_TRIAL_LIMIT:
             if (nnt_parse_duration(a, &s.trial_limit) < 0)
@@ -639,6 +633,7 @@ int cmd_tune(int argc, char **argv)
         case O_MODEL_OUT: s.model_out = a; break;
         case O_FORCE: s.force = 1; break;
         case O_REFIT: s.refit = 1; break;
+        case O_NO_REFIT: s.refit = 0; break;
         case O_QUIET: s.quiet = 1; break;
         case O_JSON: s.json = 1; break;
         }
@@ -661,7 +656,7 @@ int cmd_tune(int argc, char **argv)
     nnt_storage storage;
     memset(&storage, 0, sizeof storage);
     nnt_study *study = NULL;
-    char *model_path = NULL, *desc = NULL;
+    char *model_path = NULL;
     stored_search stored;
     memset(&stored, 0, sizeof stored);
     int r;
@@ -748,13 +743,16 @@ int cmd_tune(int argc, char **argv)
     }
 
     /* ---- data */
-    cli_data_opts dopt = {s.data, s.labels, s.target, s.task_set ? s.task : NNT_TASK_AUTO, 0};
+    cli_data_opts dopt = {s.data, s.labels, s.target, s.task_set ? s.task : NNT_TASK_AUTO, 0, NULL};
     if ((rc = cli_load_data(CMD, &dopt, &train, &builtin_test)) != EXIT_OK) goto done;
     if (!nnt_dataset_has_target(train)) {
         cli_error(CMD, "%s: no target to tune on", s.data);
         rc = EXIT_RUNTIME;
         goto done;
     }
+    nnt_task shown = s.task_set && s.task != NNT_TASK_AUTO ? s.task : nnt_dataset_task(train);
+    if (!s.json && !s.quiet) cli_print_task_line(stdout, s.data, train, shown, NULL);
+    cli_warn_many_classes(CMD, s.data, train, shown);
     int nc = nnt_dataset_num_classes(train);
     const char **names = NULL;
     if (nc > 0) {
@@ -767,12 +765,12 @@ int cmd_tune(int argc, char **argv)
         for (int k = 0; k < nc; k++) names[k] = nnt_dataset_class_name(train, k);
     }
     if (s.valid) {
-        cli_data_opts vo = {s.valid, s.valid_labels, s.target, dopt.task, 0};
+        cli_data_opts vo = {s.valid, s.valid_labels, s.target, dopt.task, 0, nnt_dataset_schema(train)};
         if ((rc = cli_load_data(CMD, &vo, &valid, NULL)) == EXIT_OK && nc > 0)
             rc = cli_remap_classes(CMD, s.valid, valid, names, nc);
     }
     if (rc == EXIT_OK && s.test) {
-        cli_data_opts to = {s.test, s.test_labels, s.target, dopt.task, 0};
+        cli_data_opts to = {s.test, s.test_labels, s.target, dopt.task, 0, nnt_dataset_schema(train)};
         if ((rc = cli_load_data(CMD, &to, &test, NULL)) == EXIT_OK && nc > 0)
             rc = cli_remap_classes(CMD, s.test, test, names, nc);
     } else if (rc == EXIT_OK && builtin_test) {
@@ -789,14 +787,12 @@ int cmd_tune(int argc, char **argv)
         goto done;
     }
     model_path = s.model_out ? strdup(s.model_out) : default_model_path(s.storage, s.study);
-    desc = data_desc(train, &s);
-    if (!model_path || !desc) {
+    if (!model_path) {
         cli_error(CMD, "out of memory");
         rc = EXIT_RUNTIME;
         goto done;
     }
     so.model_out = model_path;
-    so.data_desc = desc;
     run_view view;
     memset(&view, 0, sizeof view);
     for (int i = 0; i < MAX_WORKERS; i++) view.running[i].number = -1;
@@ -822,7 +818,8 @@ int cmd_tune(int argc, char **argv)
         printf(", seed %llu%s", (unsigned long long)sum.seed, sum.resumed ? ", resumed" : "");
         if (sum.resumed)
             printf(" (%d trials on record, %d count against the budget)", sum.n_trials, sum.n_done);
-        printf("\n");
+        char sel[256];
+        printf("\nselection: %s\n", sc_selection_text(sel, sizeof sel, &sum, valid != NULL));
         fflush(stdout);
     }
     v_costs = s.costs;
@@ -872,6 +869,13 @@ int cmd_tune(int argc, char **argv)
                 json_object_object_add(rf, "trial_test", cli_json_metrics(&sum.refit_trial_test));
             json_object_object_add(o, "refit", rf);
         }
+        json_object *sel = json_object_new_object();
+        json_object_object_add(sel, "cv_folds", json_object_new_int(sum.n_folds));
+        json_object_object_add(sel, "refit", json_object_new_boolean(sum.refit_planned));
+        json_object_object_add(sel, "rows", json_object_new_int64((int64_t)sum.tuned_rows));
+        json_object_object_add(sel, "small_data", json_object_new_boolean(sum.small_data));
+        json_object_object_add(o, "selection", sel);
+        json_object_object_add(o, "tied", json_object_new_int(sum.n_tied));
         if (sum.has_test) json_object_object_add(o, "test", cli_json_metrics(&sum.test));
         if (sum.stopped) json_object_object_add(o, "stopped", json_object_new_boolean(1));
         cli_json_emit(o);
@@ -884,6 +888,7 @@ int cmd_tune(int argc, char **argv)
             storage.trials_load(storage.ctx, rec.id, &trials, &nt, &err) == NNT_OK) {
             printf("\n");
             sc_leaderboard(stdout, &rec, trials, nt, 5);
+            sc_ties_line(stdout, &rec, trials, nt);
             if (sum.n_objectives > 1) {
                 printf("\n");
                 sc_pareto_table(stdout, &rec, trials, nt);
@@ -893,6 +898,8 @@ int cmd_tune(int argc, char **argv)
         nnt_study_record_free(&rec);
         printf("Trials: %d complete, %d pruned, %d failed\n", sum.n_complete, sum.n_pruned,
                sum.n_failed);
+        char sel[256];
+        printf("Selection: %s\n", sc_selection_text(sel, sizeof sel, &sum, valid != NULL));
         if (sum.best_number >= 0) {
             char v[32];
             printf("Best: trial %d, %s %s", sum.best_number, sum.metric,
@@ -939,7 +946,6 @@ done:
     nnt_dataset_free(test);
     nnt_dataset_free(builtin_test);
     free(model_path);
-    free(desc);
     stored_search_free(&stored);
     nnt_study_file_free(&sf);
     return rc;

@@ -32,33 +32,15 @@ int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storag
 
 int sc_best(const nnt_trial_record *t, size_t n, int maximize)
 {
-    int best = -1;
-    for (size_t i = 0; i < n; i++) {
-        if (t[i].state != NNT_TRIAL_COMPLETE || !isfinite(t[i].value)) continue;
-        if (best < 0 || (maximize ? t[i].value > t[best].value : t[i].value < t[best].value))
-            best = (int)i;
-    }
-    return best;
+    return nnt_trials_best(t, n, maximize);
 }
 
 static const nnt_trial_record *rank_t;
 static int rank_max;
 
-static int group(const nnt_trial_record *r)
-{
-    if (r->state == NNT_TRIAL_COMPLETE && isfinite(r->value)) return 0;
-    if (r->state == NNT_TRIAL_PRUNED && isfinite(r->value)) return 1;
-    return 2;
-}
-
 static int cmp_rank(const void *a, const void *b)
 {
-    const nnt_trial_record *x = &rank_t[*(const size_t *)a], *y = &rank_t[*(const size_t *)b];
-    int gx = group(x), gy = group(y);
-    if (gx != gy) return gx - gy;
-    if (gx < 2 && x->value != y->value)
-        return (rank_max ? x->value > y->value : x->value < y->value) ? -1 : 1;
-    return x->number - y->number;
+    return nnt_trial_compare(&rank_t[*(const size_t *)a], &rank_t[*(const size_t *)b], rank_max);
 }
 
 void sc_rank(const nnt_trial_record *t, size_t n, int maximize, size_t *order)
@@ -67,6 +49,63 @@ void sc_rank(const nnt_trial_record *t, size_t n, int maximize, size_t *order)
     rank_t = t; /* qsort has no context argument; the CLI is single-threaded here */
     rank_max = maximize;
     qsort(order, n, sizeof *order, cmp_rank);
+}
+
+const char *sc_selection_text(char *buf, size_t n, const nnt_study_summary *sum, int has_valid)
+{
+    int k = 0;
+    if (sum->n_folds > 1) {
+        k = snprintf(buf, n, "%d-fold cross-validation", sum->n_folds);
+        if (sum->cv_auto && sum->small_data)
+            k += snprintf(buf + k, n - (size_t)k, " (small data: %zu rows < %d)", sum->tuned_rows,
+                          NNT_SMALL_DATA_ROWS);
+    } else if (has_valid) {
+        k = snprintf(buf, n, "hold-out validation on the separate validation set");
+    } else {
+        k = snprintf(buf, n, "hold-out validation");
+        if (sum->cv_auto && !sum->small_data)
+            k += snprintf(buf + k, n - (size_t)k, " (%zu rows >= %d)", sum->tuned_rows,
+                          NNT_SMALL_DATA_ROWS);
+    }
+    if (k < 0 || (size_t)k >= n) return buf;
+    if (sum->refit_planned)
+        snprintf(buf + k, n - (size_t)k, "; best configuration refit on all %zu training rows",
+                 sum->tuned_rows);
+    else if (sum->small_data && !has_valid)
+        snprintf(buf + k, n - (size_t)k, "; no refit: the best trial's own model is kept");
+    return buf;
+}
+
+int sc_ties_line(FILE *f, const nnt_study_record *rec, const nnt_trial_record *t, size_t n)
+{
+    int tied = nnt_trials_tied(t, n, rec->maximize);
+    if (tied < 2) return tied;
+    int b = nnt_trials_best(t, n, rec->maximize);
+    size_t complete = 0;
+    for (size_t i = 0; i < n; i++) complete += t[i].state == NNT_TRIAL_COMPLETE;
+    char v[32], l[32];
+    fprintf(f, "Ties: %d of %zu complete trials have %s %s; trial %d has the lowest validation "
+               "loss among them (%s)",
+            tied, complete, rec->metric, sc_fmt_value(v, sizeof v, t[b].value), t[b].number,
+            sc_fmt_value(l, sizeof l, t[b].valid_loss));
+    if (isfinite(t[b].n_params)) fprintf(f, ", %.0f parameters", t[b].n_params);
+    fprintf(f, "\n");
+    if (nnt_ties_noteworthy(tied, (int)complete)) {
+        int folds = 1;
+        json_object *d = rec->definition ? json_tokener_parse(rec->definition) : NULL, *fv;
+        if (d && json_object_object_get_ex(d, "cv_folds", &fv)) folds = json_object_get_int(fv);
+        json_object_put(d);
+        if (folds > 1)
+            fprintf(f, "Note: %d trials tie at the best value: the data is too small to tell "
+                       "them apart by %s. More data, or more folds (--cv), would separate them.\n",
+                    tied, rec->metric);
+        else
+            fprintf(f, "Note: %d trials tie at the best value: the validation data is too small "
+                       "to tell them apart. Use more validation data (--valid-fraction) or "
+                       "cross-validation (--cv 5).\n",
+                    tied);
+    }
+    return tied;
 }
 
 const char *sc_fmt_value(char *buf, size_t n, double v)

@@ -38,6 +38,7 @@ static int rb_reserve(rbuf *b, size_t extra)
 
 void rb_add(rbuf *b, const char *s, size_t n)
 {
+    if (n == 0) return; /* s may be NULL then (an empty buffer's text) */
     if (rb_reserve(b, n) != 0) return;
     memcpy(b->p + b->len, s, n);
     b->len += n;
