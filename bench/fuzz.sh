@@ -7,7 +7,7 @@
 # Usage: bench/fuzz.sh SECONDS [TARGET...]   (targets: csv idx model study param duration)
 # Environment: FUZZ_BUILD (default build-fuzz), FUZZ_WORK (default
 # FUZZ_BUILD/fuzz-work: corpora grow there between runs; crashes go to
-# FUZZ_WORK/crashes), CC (default clang-14, else clang), FUZZ_NICE (nice level).
+# FUZZ_WORK/crashes), FUZZ_CC (default clang-14, else clang), FUZZ_NICE (nice level).
 # Not a test: never registered with CTest.
 set -euo pipefail
 secs=${1:?usage: bench/fuzz.sh SECONDS [TARGET...]}
@@ -17,7 +17,7 @@ targets=("$@")
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
 work=${FUZZ_WORK:-$build/fuzz-work}
-cc=${CC:-$(command -v clang-14 || command -v clang || true)}
+cc=${FUZZ_CC:-$(command -v clang-14 || command -v clang || true)}
 if [ -z "$cc" ] || ! "$cc" --version 2>/dev/null | grep -q clang; then
   echo "fuzz.sh: needs clang (scripts/install-deps.sh installs clang-14)" >&2
   exit 2
