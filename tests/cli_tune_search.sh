@@ -59,6 +59,13 @@ check "[ \$(grep -cE '^  (lr|neurons|activation) +[0-9.]+%' imp.out) -eq 3 ]" "o
 "$NNT" importance imp.db --format json > imp.json
 check "py \"import json; d=json.load(open('imp.json')); s=[e['importance'] for e in d['importance']]; assert d['trials']==24 and abs(sum(s)-d['explained'])<1e-6 and 0<d['explained']<=1 and s==sorted(s, reverse=True) and d['importance'][0]['param']=='lr'\"" \
     "importance json: shares of the variance sum to 'explained' (<= 1), sorted, lr first"
+# One number per parameter: the table, the JSON importance and the report agree.
+"$NNT" report imp.db --format md -o imp.md > /dev/null 2>&1
+check "py \"import json, re; d=json.load(open('imp.json')); t=open('imp.out').read(); m=open('imp.md').read()
+for e in d['importance']:
+    assert re.search(r'^  %s +%.1f%%' % (e['param'], 100 * e['importance']), t, re.M), e
+    assert '| %s | %.1f%% |' % (e['param'], 100 * e['importance']) in m, e\"" \
+    "importance: the table's percentages are the report's shares of the variance"
 "$NNT" tune --data "$DATA" "${SPACE[@]}" --sampler random --pruner none --trials 2 \
     --storage few.db --quiet > /dev/null 2>&1
 "$NNT" importance few.db > few.out 2>&1

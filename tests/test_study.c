@@ -48,6 +48,9 @@ static nnt_study_options base_options(const char *sampler, int trials, int jobs)
      * (cross-validation and a refit by default) has tests of its own. */
     o.cv_folds = 1;
     o.refit = 0;
+    /* The default pruner (asha) would stop trials: these tests are about
+     * studies without pruning unless they ask for one. */
+    o.pruner = "none";
     return o;
 }
 
@@ -512,6 +515,33 @@ static void test_study_file(void **state)
     assert_int_equal(to.max_epochs, 15);
     assert_int_equal(to.optimizer, NNT_OPT_SGD);
     assert_int_equal(to.early_stopping, 0);
+    /* Absent CSV keys: no columns dropped, delimiter detected, missing values an error. */
+    assert_int_equal(f.n_ignore, 0);
+    assert_null(f.ignore);
+    assert_int_equal(f.delimiter, 0);
+    assert_int_equal(f.missing, NNT_MISSING_ERROR);
+    nnt_study_file_free(&f);
+
+    /* The CSV keys, as --ignore, --delimiter and --missing. */
+    assert_int_equal(nnt_study_file_parse("{\"ignore\": [\"id\", \"name\"], \"delimiter\": \";\","
+                                          " \"missing\": \"median\"}", "csv.json", &f, &err), NNT_OK);
+    assert_int_equal(f.n_ignore, 2);
+    assert_string_equal(f.ignore[0], "id");
+    assert_string_equal(f.ignore[1], "name");
+    assert_int_equal(f.delimiter, ';');
+    assert_int_equal(f.missing, NNT_MISSING_MEDIAN);
+    nnt_study_file_free(&f);
+    assert_int_equal(nnt_study_file_parse("{\"ignore\": \"id\", \"delimiter\": \"tab\", \"missing\": \"drop\"}",
+                                          "csv.json", &f, &err), NNT_OK);
+    assert_int_equal(f.n_ignore, 1);
+    assert_string_equal(f.ignore[0], "id");
+    assert_int_equal(f.delimiter, '\t');
+    assert_int_equal(f.missing, NNT_MISSING_DROP);
+    nnt_study_file_free(&f);
+    assert_int_equal(nnt_study_file_parse("{\"delimiter\": \"\\t\", \"missing\": \"mean\"}", "csv.json", &f, &err),
+                     NNT_OK);
+    assert_int_equal(f.delimiter, '\t');
+    assert_int_equal(f.missing, NNT_MISSING_MEAN);
     nnt_study_file_free(&f);
 
     static const struct {
@@ -537,6 +567,18 @@ static void test_study_file(void **state)
         {"{\"options\": {\"lr\": \"0.1,0.2\"}}", "study.options.lr: expected a single value"},
         {"[1, 2]", "study: expected a JSON object"},
         {"{\"data\": \"x\",\n \"budget\": }", "bad.json:2: invalid JSON"},
+        {"{\"task\": \"cluster\"}", "study.task: expected \"auto\", \"classification\" (or \"classify\")"},
+        {"{\"ignore\": 3}", "study.ignore: expected a column name or a list of column names, got an integer"},
+        {"{\"ignore\": []}", "study.ignore: expected at least one column name, got an empty list"},
+        {"{\"ignore\": [\"id\", \"\"]}", "study.ignore[1]: expected a column name, got an empty string"},
+        {"{\"ignore\": [\"id\", \"id\"]}", "study.ignore[1]: column 'id' is given twice"},
+        {"{\"ignore\": [\"id\", null]}", "study.ignore[1]: expected a column name, got null"},
+        {"{\"delimiter\": \";;\"}", "study.delimiter: expected one character, \"tab\", \"semicolon\" or \"comma\", got \";;\""},
+        {"{\"delimiter\": 59}", "study.delimiter: expected one character, \"tab\", \"semicolon\" or \"comma\", got an integer"},
+        {"{\"delimiter\": \"\\\"\"}", "study.delimiter: expected one character"},
+        {"{\"missing\": \"zero\"}", "study.missing: expected \"error\", \"drop\", \"mean\" or \"median\", got \"zero\""},
+        {"{\"missing\": true}", "study.missing: expected \"error\", \"drop\", \"mean\" or \"median\", got a boolean"},
+        {"{\"data\": \"x\", \"ignore\": [\"id\"], \"missing\": \"nope\"}", "study.missing"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         nnt_error_clear(&err);
@@ -544,6 +586,7 @@ static void test_study_file(void **state)
         if (r >= 0) fail_msg("accepted: %s", bad[i].text);
         tu_assert_contains(err.message, bad[i].expect);
         assert_null(f.data);
+        assert_null(f.ignore);
     }
     double s;
     assert_int_equal(nnt_parse_duration("90", &s), NNT_OK);
@@ -717,8 +760,8 @@ static void test_refit_estimate(void **state)
 {
     (void)state;
     nnt_dataset *ds = tu_blobs(7, 200);
-    nnt_objective obj;
-    nnt_objective_setup su;
+    nnt_mlp_objective obj;
+    nnt_mlp_setup su;
     memset(&su, 0, sizeof su);
     su.data.train = ds;
     su.metric = NNT_METRIC_ACCURACY;
@@ -726,14 +769,14 @@ static void test_refit_estimate(void **state)
     su.valid_fraction = 0.2;
     su.split_seed = 3;
     nnt_error err;
-    assert_int_equal(nnt_objective_init(&obj, &su, &err), NNT_OK);
-    assert_int_equal(nnt_objective_refit_rows(&obj), 200);
+    assert_int_equal(nnt_mlp_init(&obj, &su, &err), NNT_OK);
+    assert_int_equal(nnt_mlp_refit_rows(&obj), 200);
     double scale = 200.0 / (double)obj.splits[0].n_train;
     /* 20 s for 10 epochs: 2 s/epoch; 5 epochs on 200/160 of the rows. */
-    assert_float_equal(nnt_objective_refit_estimate(&obj, 20.0, 10, 5), 1.1 * 2.0 * scale * 5, 1e-9);
-    assert_true(nnt_objective_refit_estimate(&obj, NAN, 10, 5) == 0);
-    assert_true(nnt_objective_refit_estimate(&obj, 20.0, 0, 5) == 0);
-    nnt_objective_free(&obj);
+    assert_float_equal(nnt_mlp_refit_estimate(&obj, 20.0, 10, 5), 1.1 * 2.0 * scale * 5, 1e-9);
+    assert_true(nnt_mlp_refit_estimate(&obj, NAN, 10, 5) == 0);
+    assert_true(nnt_mlp_refit_estimate(&obj, 20.0, 0, 5) == 0);
+    nnt_mlp_free(&obj);
     nnt_dataset_free(ds);
 }
 

@@ -27,7 +27,11 @@ static void usage(FILE *f)
 "      --delimiter C   CSV field delimiter (default: detected from the header)\n"
 "  -h, --help          show this help\n"
 "\n"
-"Exit status: 0 success, 1 data or runtime error, 2 usage error.\n");
+"Exit status: 0 success, 1 data or runtime error, 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nntune eval -m model.nnt -d test.csv\n"
+"  nntune eval -m fmnist.nnt -d fashion-mnist --json\n");
 }
 
 enum { O_JSON = 256, O_LABELS };
@@ -138,7 +142,7 @@ int cmd_eval(int argc, char **argv)
             return cli_usage_error(CMD, "%s applies to training data; the model reads its own "
                                    "columns by name and fills missing values with the values "
                                    "stored at training", c == CLI_O_IGNORE ? "--ignore" : "--missing");
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, long_opts);
         }
     }
     if (cli_no_operands(CMD, argc, argv) != EXIT_OK) return EXIT_USAGE;
@@ -175,7 +179,6 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     cli_warn_prediction_input(CMD, data, ds);
-    if (!json) cli_print_task_line(stdout, data, ds, task, model_path);
     int k = nnt_model_num_classes(m);
     if ((task == NNT_TASK_CLASSIFY || task == NNT_TASK_BINARY) && k > 0) {
         names = malloc(sizeof *names * (size_t)k);
@@ -186,6 +189,8 @@ int cmd_eval(int argc, char **argv)
         for (int i = 0; i < k; i++) names[i] = nnt_model_class_name(m, i);
         if (cli_remap_classes(CMD, data, ds, names, k) != EXIT_OK) goto done;
     }
+    /* After the remap: the classes counted are the model's. */
+    if (!json) cli_print_task_line(stdout, data, ds, task, model_path);
     int erc = nnt_model_evaluate(m, ds, NULL, nnt_dataset_rows(ds), &ev, &err);
     if (erc < 0) {
         cli_lib_error(CMD, erc, &err);

@@ -39,7 +39,11 @@ static void usage(FILE *f)
 "  --seed S              seed of the forest (default 1)\n"
 "  -h, --help            this help\n"
 "\n"
-"Exit status: 0 done, 1 too few complete trials or a storage error, 2 usage error.\n",
+"Exit status: 0 done, 1 too few complete trials or a storage error, 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nntune importance study.db\n"
+"  nntune importance study.db --study wide --format json\n",
             WANT_TRIALS, WANT_TRIALS, MIN_TRIALS);
 }
 
@@ -82,7 +86,7 @@ int cmd_importance(int argc, char **argv)
             if (cli_parse_u64(CMD, "--seed", optarg, &ro.seed) < 0) return EXIT_USAGE;
             break;
         case 'h': usage(stdout); return EXIT_OK;
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, opts);
         }
     }
     const char *path;
@@ -127,16 +131,18 @@ int cmd_importance(int argc, char **argv)
             json_object_array_add(a, e);
         }
         json_object_object_add(o, "importance", a);
-        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        cli_json_print(o);
         json_object_put(o);
     } else {
+        char name[160];
+        cli_shown(s->study, name, sizeof name);
         if (s->importance_epoch > 0)
             printf("Hyperparameter importance of study '%s' (%s; %d trials scored by their best "
                    "value up to epoch %d,\nas only %d of %d trials completed):\n",
-                   s->study, s->metric, s->importance_trials, s->importance_epoch, s->n_complete,
+                   name, s->metric, s->importance_trials, s->importance_epoch, s->n_complete,
                    s->n_complete + s->n_pruned);
         else
-            printf("Hyperparameter importance of study '%s' (%d complete trials, %s):\n", s->study,
+            printf("Hyperparameter importance of study '%s' (%d complete trials, %s):\n", name,
                    s->importance_trials, s->metric);
         printf("Share of the variance each parameter explains on its own:\n");
         int w = 0;

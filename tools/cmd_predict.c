@@ -26,7 +26,11 @@ static void usage(FILE *f)
 "      --delimiter C   CSV field delimiter (default: detected from the header)\n"
 "  -h, --help          show this help\n"
 "\n"
-"Exit status: 0 success, 1 data or runtime error, 2 usage error.\n");
+"Exit status: 0 success, 1 data or runtime error, 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nntune predict -m model.nnt -d new.csv -o predictions.csv\n"
+"  nntune predict -m model.nnt -d new.csv | head\n");
 }
 
 static const struct option long_opts[] = {
@@ -128,12 +132,13 @@ int cmd_predict(int argc, char **argv)
             return cli_usage_error(CMD, "%s applies to training data; the model reads its own "
                                    "columns by name and fills missing values with the values "
                                    "stored at training", c == CLI_O_IGNORE ? "--ignore" : "--missing");
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, long_opts);
         }
     }
     if (cli_no_operands(CMD, argc, argv) != EXIT_OK) return EXIT_USAGE;
     if (!model_path) return cli_usage_error(CMD, "--model is required");
     if (!data) return cli_usage_error(CMD, "--data is required");
+    if (cli_check_output(CMD, "--out", out_path) != EXIT_OK) return EXIT_RUNTIME;
 
     nnt_error err;
     nnt_error_clear(&err);
@@ -188,8 +193,11 @@ int cmd_predict(int argc, char **argv)
         goto done;
     }
     if (cli_out_open(CMD, &out, out_path) != EXIT_OK) goto done;
+    /* Ctrl-C / SIGTERM: the temporary file is removed and the previous output
+     * file stays as it was; exit 130 / 143. */
+    cli_catch_interrupt();
     write_header(out.f, m, task, outputs);
-    for (size_t start = 0; start < n; start += chunk) {
+    for (size_t start = 0; start < n && !cli_interrupted(); start += chunk) {
         size_t k = n - start < chunk ? n - start : chunk;
         for (size_t i = 0; i < k; i++) rows[i] = (uint32_t)(start + i);
         int prc = nnt_model_predict(m, ds, rows, k, y, &err);
@@ -198,7 +206,20 @@ int cmd_predict(int argc, char **argv)
             cli_out_abort(&out);
             goto done;
         }
-        for (size_t i = 0; i < k; i++) write_row(out.f, m, task, outputs, y + i * (size_t)outputs);
+        /* checked per row too: a signal only interrupts one blocked write
+         * (a FIFO whose reader stopped reading), the next one would block */
+        for (size_t i = 0; i < k && !cli_interrupted(); i++)
+            write_row(out.f, m, task, outputs, y + i * (size_t)outputs);
+    }
+    if (cli_interrupted()) {
+        if (out_path && strcmp(out_path, "-"))
+            cli_error(CMD, "interrupted by %s; output to '%s' abandoned (a file keeps its "
+                      "previous contents)", cli_interrupt_name(), out_path);
+        else
+            cli_error(CMD, "interrupted by %s; the output is incomplete", cli_interrupt_name());
+        cli_out_abort(&out);
+        rc = cli_interrupt_exit();
+        goto done;
     }
     rc = cli_out_commit(CMD, &out);
 

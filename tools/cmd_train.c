@@ -27,7 +27,10 @@ CLI_DATA_USAGE
 "      --valid FILE         validation data (default: a split of --data)\n"
 "      --valid-labels FILE  IDX labels for --valid\n"
 "      --valid-fraction F   stratified hold-out fraction of --data (default 0.1;\n"
-"                           0: no validation, early stopping off)\n"
+"                           0: no validation, early stopping off). 'tune' holds\n"
+"                           out 0.2: picking the best of many trials on a small\n"
+"                           hold-out rewards its noise; one run keeps the rows\n"
+"                           for training\n"
 "      --test FILE          test data, evaluated once at the end\n"
 "      --test-labels FILE   IDX labels for --test\n"
 "      --scaling S          auto|none|standard|pixels (default auto)\n"
@@ -67,7 +70,16 @@ CLI_DATA_USAGE
 "      --json               one JSON object per epoch and a final one on stdout\n"
 "  -h, --help               show this help\n"
 "\n"
-"Exit status: 0 success, 1 data or runtime error (or divergence), 2 usage error.\n");
+"Ctrl-C (SIGINT) or SIGTERM stops after the current batch and saves the best\n"
+"weights so far to --out (when an epoch completed).\n"
+"\n"
+"Exit status: 0 success, 1 data or runtime error (or divergence), 2 usage error,\n"
+"130 / 143 stopped by SIGINT / SIGTERM.\n"
+"\n"
+"Examples:\n"
+"  nntune train --data data.csv --hidden 64 --epochs 50 --out data.nnt\n"
+"  nntune train --data fashion-mnist --hidden 256,128 --dropout 0.2 --out fmnist.nnt\n"
+"  nntune train --data houses.csv --target price --task regress --json > log.jsonl\n");
 }
 
 enum {
@@ -387,7 +399,7 @@ static int parse_args(int argc, char **argv, args *a)
         case O_THREADS:
             if (cli_parse_int(CMD, on, optarg, 0, 1024, &a->topt.threads)) return EXIT_USAGE;
             break;
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, long_opts);
         }
     }
     if (cli_no_operands(CMD, argc, argv) != EXIT_OK) return EXIT_USAGE;
@@ -397,6 +409,7 @@ static int parse_args(int argc, char **argv, args *a)
     if (a->valid_labels && !a->valid) return cli_usage_error(CMD, "--valid-labels needs --valid");
     if (a->test_labels && !a->test) return cli_usage_error(CMD, "--test-labels needs --test");
     if (!*a->out) return cli_usage_error(CMD, "--out: empty file name");
+    if (cli_check_output(CMD, "--out", a->out) != EXIT_OK) return EXIT_RUNTIME;
     if (a->n_dropout > 1 && a->n_dropout != a->mopt.n_hidden) {
         return cli_usage_error(CMD, "--dropout: %d values for %d hidden layers", a->n_dropout,
                                a->mopt.n_hidden);
@@ -416,7 +429,10 @@ static int is_classification(nnt_task t) { return t == NNT_TASK_CLASSIFY || t ==
 static int load_aux(const char *what, const char *path, const char *labels, const args *a,
                     nnt_task task, const nnt_dataset *train, nnt_dataset **out)
 {
-    cli_data_opts d = {path, labels, a->target, task, 0, nnt_dataset_schema(train)};
+    /* The training set's target by name: in a file with its columns in
+     * another order, the last column is not the target. */
+    const char *target = a->target ? a->target : nnt_dataset_target_name(train);
+    cli_data_opts d = {path, labels, target, task, 0, nnt_dataset_schema(train)};
     int rc = cli_load_data(CMD, &d, out, NULL);
     if (rc != EXIT_OK) return rc;
     cli_warn_prediction_input(CMD, path, *out); /* unseen categories, filled values */
@@ -529,6 +545,7 @@ int cmd_train(int argc, char **argv)
         fflush(stdout);
     }
     cli_warn_many_classes(CMD, a.data, train, task);
+    cli_warn_id_columns(CMD, a.data, train);
 
     if (a.valid) {
         if (load_aux("validation", a.valid, a.valid_labels, &a, task, train, &valid) != EXIT_OK)
@@ -567,6 +584,7 @@ int cmd_train(int argc, char **argv)
         td.n_valid = split.n_valid;
     }
 
+    if (a.topt.early_stopping) cli_warn_small_validation(CMD, td.n_valid, is_classification(task));
     a.mopt.loss = NNT_LOSS_AUTO; /* the trainer picks the loss that fits the task and scaling */
     a.topt.task = task;
     a.topt.progress = on_progress;
@@ -597,6 +615,7 @@ int cmd_train(int argc, char **argv)
         else
             cli_error(CMD, "training stopped (%s) before an epoch completed; no model written",
                       status_key(status, &res, a.topt.max_epochs));
+        if (cli_interrupted()) rc = cli_interrupt_exit();
         goto out;
     }
 
@@ -656,8 +675,11 @@ int cmd_train(int argc, char **argv)
         printf("model saved to %s (%s)\n", a.out, cli_fmt_duration(res.seconds, dur, sizeof dur));
         fflush(stdout);
     }
-    rc = status == NNT_PRUNED ? EXIT_RUNTIME : EXIT_OK;
-    if (status == NNT_PRUNED) cli_error(CMD, "interrupted; best weights so far saved to %s", a.out);
+    /* Interrupted (SIGINT/SIGTERM): the best weights so far are saved, as
+     * promised in --help, and the exit status says which signal stopped it. */
+    rc = status == NNT_PRUNED ? (cli_interrupted() ? cli_interrupt_exit() : EXIT_RUNTIME) : EXIT_OK;
+    if (status == NNT_PRUNED)
+        cli_error(CMD, "interrupted by %s; best weights so far saved to %s", cli_interrupt_name(), a.out);
 
 out:
     nnt_eval_free(&test_eval);

@@ -23,7 +23,13 @@ static void usage(FILE *f)
 "                   then parameter count; then pruned ones, then the rest)\n"
 "                   instead of by trial number\n"
 "  --format F       table (default), csv or json\n"
-"  -h, --help       this help\n");
+"  -h, --help       this help\n"
+"\n"
+"Exit status: 0 listed, 1 storage error, 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nntune trials study.db --sort\n"
+"  nntune trials study.db --study wide --format csv > trials.csv\n");
 }
 
 static void csv_num(FILE *f, double v)
@@ -54,7 +60,7 @@ int cmd_trials(int argc, char **argv)
             format = optarg;
             break;
         case 'h': usage(stdout); return EXIT_OK;
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, opts);
         }
     }
     const char *path;
@@ -130,10 +136,11 @@ int cmd_trials(int argc, char **argv)
             json_object_array_add(a, j);
         }
         json_object_object_add(o, "trials", a);
-        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        cli_json_print(o);
         json_object_put(o);
     } else {
-        printf("study '%s': %zu trials (%s, %s is better)\n", rec.name, n, rec.metric,
+        char name[160], error[400], params[2048];
+        printf("study '%s': %zu trials (%s, %s is better)\n", cli_shown(rec.name, name, sizeof name), n, rec.metric,
                rec.maximize ? "higher" : "lower");
         printf("%-6s  %-8s  %-10s  %-8s  %-6s  %-8s  %s\n", "trial", "state", rec.metric, "spread",
                "epochs", "time", "params / error");
@@ -144,7 +151,8 @@ int cmd_trials(int argc, char **argv)
                    nnt_trial_state_name(r->state), sc_fmt_value(v, sizeof v, r->value),
                    sc_fmt_value(s, sizeof s, r->value_spread), r->epochs,
                    isfinite(r->duration) ? cli_fmt_duration(r->duration, d, sizeof d) : "-",
-                   r->params ? r->params : "", r->error ? "  " : "", r->error ? r->error : "");
+                   cli_shown(r->params, params, sizeof params), r->error ? "  " : "",
+                   r->error ? cli_shown(r->error, error, sizeof error) : "");
         }
     }
 done:

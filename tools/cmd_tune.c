@@ -11,11 +11,11 @@
 #include "study_common.h"
 
 #define CMD "tune"
-/* What `nntune tune` searches with when neither the command line nor the
- * study file names a sampler (and no grid is implied): chosen by the
- * Fashion-MNIST benchmark (bench/fmnist_tune.sh, docs/tpe-and-pruning.md). */
-#define DEFAULT_SAMPLER "tpe"
-#define DEFAULT_PRUNER "asha"
+/* The defaults (tpe, asha; none for a grid) are the library's
+ * (NNT_DEFAULT_SAMPLER, NNT_DEFAULT_PRUNER): the command sets only what its
+ * user typed. */
+#define DEFAULT_SAMPLER NNT_DEFAULT_SAMPLER
+#define DEFAULT_PRUNER NNT_DEFAULT_PRUNER
 #define MAX_PARAMS 64
 #define MAX_WORKERS 256
 
@@ -36,7 +36,9 @@ static void usage(FILE *f)
 CLI_DATA_USAGE_TUNE
 "  --valid FILE               separate validation set (default: a hold-out of --data)\n"
 "  --valid-labels FILE        IDX labels of --valid\n"
-"  --valid-fraction F         hold-out fraction (default 0.2)\n"
+"  --valid-fraction F         hold-out fraction (default 0.2, twice train's 0.1:\n"
+"                             choosing among many trials on a small hold-out\n"
+"                             rewards its noise)\n"
 "  --test FILE                test set: the best model is evaluated on it\n"
 "  --test-labels FILE         IDX labels of --test\n"
 "  --max-rows N               tune on a seeded subsample of N rows of --data\n"
@@ -80,7 +82,18 @@ CLI_DATA_USAGE_TUNE
 "  --json                     one JSON object per trial event on stdout\n"
 "  -h, --help                 this help\n"
 "\n"
-"Exit status: 0 done, 1 runtime or data error, 2 usage or study-file error.\n");
+"Ctrl-C (SIGINT) or SIGTERM stops the study cleanly: finished trials are kept,\n"
+"running ones are recorded as interrupted and rerun when the same command is\n"
+"run again.\n"
+"\n"
+"Exit status: 0 done, 1 runtime or data error or no trial completed, 2 usage or\n"
+"study-file error, 130 / 143 stopped by SIGINT / SIGTERM (resumable).\n"
+"\n"
+"Examples:\n"
+"  nntune tune --data data.csv --trials 50 --storage study.db\n"
+"  nntune tune --data data.csv --param lr=0.0001:0.1:log --param neurons=64,128,256 \\\n"
+"              --trials 30 --jobs 2 --storage study.db --study wide\n"
+"  nntune tune study.json --time 10m      (run it again to resume)\n");
 }
 
 /* ---- live view --------------------------------------------------------------- */
@@ -145,7 +158,7 @@ static const nnt_cost *v_costs;
 
 static void print_trial_line(FILE *f, const nnt_study_event *e)
 {
-    char v[32], s[32], d[32];
+    char v[32], s[32], d[32], params[2048];
     fprintf(f, "trial %-4d %-8s ", e->number, nnt_trial_state_name(e->state));
     if (isfinite(e->value)) {
         fprintf(f, "%s %s", e->metric, sc_fmt_value(v, sizeof v, e->value));
@@ -154,10 +167,11 @@ static void print_trial_line(FILE *f, const nnt_study_event *e)
             fprintf(f, "  %s %s", nnt_cost_name(v_costs[k - 1]),
                     sc_fmt_objective(s, sizeof s, nnt_cost_name(v_costs[k - 1]), e->values[k]));
     } else {
-        fprintf(f, "%s", e->error ? e->error : "-");
+        char error[400];
+        fprintf(f, "%s", e->error ? cli_shown(e->error, error, sizeof error) : "-");
     }
     fprintf(f, "  %d epochs  %s  %s%s\n", e->epochs, cli_fmt_duration(e->duration, d, sizeof d),
-            e->params ? e->params : "", e->is_best ? "  *best*" : "");
+            cli_shown(e->params, params, sizeof params), e->is_best ? "  *best*" : "");
 }
 
 static void emit_json(const nnt_study_event *e)
@@ -364,76 +378,29 @@ typedef struct settings {
     int seed_set;
 } settings;
 
-/* The search settings of a study already in the storage (from its stored
- * definition), adopted on resume for whatever the command line and the
- * study file leave unsaid, so that a resume needs no flags and a change of
- * the defaults never makes an old study unresumable. */
-typedef struct stored_search {
-    int found;
-    char *sampler, *sampler_options, *pruner, *pruner_options;
-    char *space; /* the stored space (JSON), NULL if none */
-    int n_costs;
-    nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
-} stored_search;
-
-static char *json_text_dup(json_object *o)
-{
-    return o ? strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) : NULL;
-}
-
-static void read_stored_search(const char *storage_path, const char *study, stored_search *out)
+/* The stored definition of a study already in the storage, read through the
+ * library (nnt_study_definition_parse): its settings are the resume
+ * defaults (nnt_study_options_inherit) and its space is kept when the
+ * command gives none. found = 0 when there is no such study. */
+static int read_stored(const char *storage_path, const char *study, nnt_study_definition *out)
 {
     memset(out, 0, sizeof *out);
-    if (access(storage_path, F_OK) != 0) return;
+    if (access(storage_path, F_OK) != 0) return 0;
     nnt_storage st;
     nnt_storage_options so = nnt_storage_options_default();
     so.readonly = 1;
     nnt_error err;
-    if (nnt_storage_open(storage_path, &so, &st, &err) < 0) return; /* the real open reports it */
+    if (nnt_storage_open(storage_path, &so, &st, &err) < 0) return 0; /* the real open reports it */
     nnt_study_record rec;
+    int found = 0;
     if (nnt_storage_find_study(&st, study, &rec, &err) == NNT_OK) {
-        json_object *d = rec.definition ? json_tokener_parse(rec.definition) : NULL;
-        json_object *v;
-        if (d && json_object_object_get_ex(d, "sampler", &v) && json_object_is_type(v, json_type_string)) {
-            out->found = 1;
-            out->sampler = strdup(json_object_get_string(v));
-            if (json_object_object_get_ex(d, "sampler_options", &v)) out->sampler_options = json_text_dup(v);
-            if (json_object_object_get_ex(d, "space", &v) && json_object_is_type(v, json_type_object))
-                out->space = json_text_dup(v);
-            out->pruner = strdup("none");
-            if (json_object_object_get_ex(d, "pruner", &v) && json_object_is_type(v, json_type_object)) {
-                json_object *nm;
-                if (json_object_object_get_ex(v, "name", &nm)) {
-                    free(out->pruner);
-                    out->pruner = strdup(json_object_get_string(nm));
-                }
-                json_object *opts = json_object_new_object();
-                json_object_object_foreach(v, k, pv) if (strcmp(k, "name")) json_object_object_add(opts, k, json_object_get(pv));
-                if (json_object_object_length(opts) > 0) out->pruner_options = json_text_dup(opts);
-                json_object_put(opts);
-            }
-            if (json_object_object_get_ex(d, "objectives", &v) && json_object_is_type(v, json_type_array)) {
-                size_t n = json_object_array_length(v);
-                for (size_t i = 1; i < n && out->n_costs < NNT_MAX_OBJECTIVES - 1; i++) {
-                    int c = nnt_cost_from_name(json_object_get_string(json_object_array_get_idx(v, i)));
-                    if (c > 0) out->costs[out->n_costs++] = (nnt_cost)c;
-                }
-            }
-        }
-        json_object_put(d);
+        found = rec.definition && nnt_study_definition_parse(rec.definition, out, &err) == NNT_OK &&
+                out->sampler;
+        if (!found) nnt_study_definition_free(out);
         nnt_study_record_free(&rec);
     }
     nnt_storage_close(&st);
-}
-
-static void stored_search_free(stored_search *s)
-{
-    free(s->sampler);
-    free(s->sampler_options);
-    free(s->pruner);
-    free(s->pruner_options);
-    free(s->space);
-    memset(s, 0, sizeof *s);
+    return found;
 }
 
 static char *default_model_path(const char *storage, const char *study)
@@ -447,13 +414,22 @@ static char *default_model_path(const char *storage, const char *study)
             break;
         }
     }
-    size_t n = ls + strlen(study) + 16;
+    size_t n = ls + strlen(study) + 32;
     char *p = malloc(n);
     if (!p) return NULL;
     int k = snprintf(p, n, "%.*s.", (int)ls, storage);
-    /* The study name goes into a file name: keep it to safe characters. */
-    for (const char *c = study; *c; c++)
+    /* The study name goes into a file name: keep it to safe characters, and
+     * short (a file name has at most 255 bytes): a long name is cut and a
+     * hash of the whole name keeps different studies apart. */
+    const size_t max_name = 80;
+    size_t i = 0;
+    for (const char *c = study; *c && i < max_name; c++, i++)
         p[k++] = (isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.') ? *c : '_';
+    if (strlen(study) > max_name) {
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (const char *c = study; *c; c++) h = (h ^ (unsigned char)*c) * 16777619u;
+        k += snprintf(p + k, n - (size_t)k, "-%08x", (unsigned)h);
+    }
     snprintf(p + k, n - (size_t)k, ".best.nnt");
     return p;
 }
@@ -483,7 +459,7 @@ int cmd_tune(int argc, char **argv)
             usage(stdout);
             return EXIT_OK;
         }
-        if (c == ':' || c == '?') return cli_getopt_error(CMD, c, argv);
+        if (c == ':' || c == '?') return cli_getopt_error(CMD, c, argv, long_opts);
         if (n_flags == (int)(sizeof flags / sizeof flags[0]))
             return cli_usage_error(CMD, "too many options");
         flags[n_flags].c = c;
@@ -532,6 +508,10 @@ int cmd_tune(int argc, char **argv)
         s.jobs = sf.jobs;
         s.seed = sf.seed;
         s.seed_set = sf.seed_set;
+        if (cli_data_from_study_file(CMD, &sf) < 0) {
+            nnt_study_file_free(&sf);
+            return EXIT_USAGE;
+        }
     }
     for (int i = 0; i < n_flags; i++) {
         const char *a = flags[i].arg;
@@ -657,15 +637,17 @@ int cmd_tune(int argc, char **argv)
     memset(&storage, 0, sizeof storage);
     nnt_study *study = NULL;
     char *model_path = NULL;
-    stored_search stored;
-    memset(&stored, 0, sizeof stored);
+    nnt_study_definition stored;
     int r;
-    read_stored_search(s.storage, s.study, &stored);
+    int found = read_stored(s.storage, s.study, &stored);
     /* Without a space of its own, a resume keeps the stored space, so that a
      * change of the default space never makes an old study unresumable. */
     if (sf.space_json) r = nnt_space_from_json(sf.space_json, &space, &err);
     else if (s.n_params > 0) r = (space = nnt_space_new()) ? NNT_OK : NNT_ERR_NOMEM;
-    else if (stored.space) r = nnt_space_from_json(stored.space, &space, &err);
+    /* (a user objective's space means nothing to the MLP trainer: the
+     * study is refused below, naming its objective) */
+    else if (found && stored.space && !stored.objective)
+        r = nnt_study_definition_space(&stored, &space, &err);
     else r = nnt_space_default(&space, &err);
     for (int i = 0; r == NNT_OK && i < s.n_params; i++) {
         char *eq = strchr(s.params[i], '=');
@@ -683,27 +665,14 @@ int cmd_tune(int argc, char **argv)
         rc = EXIT_USAGE;
         goto done;
     }
-    if (stored.found) {
-        /* Options go with their sampler (pruner): naming the stored one
-         * again without options keeps its stored options. */
-        if (!s.sampler || (!s.sampler_options && !strcmp(s.sampler, stored.sampler))) {
-            s.sampler = stored.sampler;
-            s.sampler_options = stored.sampler_options;
-        }
-        if (!s.pruner || (!s.pruner_options && !strcmp(s.pruner, stored.pruner))) {
-            s.pruner = stored.pruner;
-            s.pruner_options = stored.pruner_options;
-        }
-        if (!s.costs_set) {
-            s.n_costs = stored.n_costs;
-            for (int k = 0; k < stored.n_costs; k++) s.costs[k] = stored.costs[k];
-        }
+    /* The file's base options against the space (a stored space had them
+     * applied when the study was created). */
+    int stored_space = !sf.space_json && s.n_params == 0 && found && stored.space && !stored.objective;
+    if (study_path && !stored_space &&
+        sc_base_options_vs_space(CMD, study_path, space, !sf.space_json && s.n_params == 0, &sf) < 0) {
+        rc = EXIT_USAGE;
+        goto done;
     }
-    if (!s.sampler)
-        s.sampler = (s.n_params > 0 && !sf.space_json && !s.trials && !s.time_s) ? "grid" : DEFAULT_SAMPLER;
-    /* Pruning suits every search but a grid, which is meant to be exhaustive. */
-    if (!s.pruner) s.pruner = strcmp(s.sampler, "grid") ? DEFAULT_PRUNER : "none";
-
     nnt_study_options so = nnt_study_options_default();
     for (int i = 0; i < sf.n_base; i++) {
         char path[160];
@@ -722,7 +691,13 @@ int cmd_tune(int argc, char **argv)
     so.pruner = s.pruner;
     so.pruner_options = s.pruner_options;
     so.n_costs = s.n_costs;
+    so.costs_set = s.costs_set;
     for (int k = 0; k < s.n_costs; k++) so.costs[k] = s.costs[k];
+    /* What the command leaves unsaid, a resume takes from the stored study. */
+    if (found) nnt_study_options_inherit(&so, &stored);
+    /* --param without a study-file space or a budget means: try them all. */
+    if (!so.sampler && s.n_params > 0 && !sf.space_json && !s.trials && !s.time_s)
+        so.sampler = "grid";
     so.seed = s.seed_set ? s.seed : 1;
     so.seed_set = s.seed_set;
     so.jobs = s.jobs;
@@ -737,10 +712,23 @@ int cmd_tune(int argc, char **argv)
     so.force = s.force;
     so.refit = s.refit;
     if (s.task_set) so.base_train.task = s.task;
-    if (strcmp(s.sampler, "grid") && !s.trials && !s.time_s) {
-        rc = cli_usage_error(CMD, "a %s search needs a budget: --trials N and/or --time D", s.sampler);
+    s.sampler = nnt_study_sampler_name(&so);
+    /* Everything the options can be checked for before any data is read. */
+    if ((r = nnt_study_options_check(&so, &err)) < 0) {
+        sc_study_error(CMD, r, &err);
+        fprintf(stderr, "Try 'nntune %s --help' for more information.\n", CMD);
+        rc = EXIT_USAGE;
         goto done;
     }
+
+    /* The model file is checked before any data is loaded or trained on. */
+    model_path = s.model_out ? strdup(s.model_out) : default_model_path(s.storage, s.study);
+    if (!model_path) {
+        cli_error(CMD, "out of memory");
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    if ((rc = cli_check_output(CMD, "--model-out", model_path)) != EXIT_OK) goto done;
 
     /* ---- data */
     cli_data_opts dopt = {s.data, s.labels, s.target, s.task_set ? s.task : NNT_TASK_AUTO, 0, NULL};
@@ -753,6 +741,7 @@ int cmd_tune(int argc, char **argv)
     nnt_task shown = s.task_set && s.task != NNT_TASK_AUTO ? s.task : nnt_dataset_task(train);
     if (!s.json && !s.quiet) cli_print_task_line(stdout, s.data, train, shown, NULL);
     cli_warn_many_classes(CMD, s.data, train, shown);
+    cli_warn_id_columns(CMD, s.data, train);
     int nc = nnt_dataset_num_classes(train);
     const char **names = NULL;
     if (nc > 0) {
@@ -764,13 +753,16 @@ int cmd_tune(int argc, char **argv)
         }
         for (int k = 0; k < nc; k++) names[k] = nnt_dataset_class_name(train, k);
     }
+    /* Validation and test files: the training set's target by name (the
+     * last column of a file with its columns in another order is not it). */
+    const char *target = s.target ? s.target : nnt_dataset_target_name(train);
     if (s.valid) {
-        cli_data_opts vo = {s.valid, s.valid_labels, s.target, dopt.task, 0, nnt_dataset_schema(train)};
+        cli_data_opts vo = {s.valid, s.valid_labels, target, dopt.task, 0, nnt_dataset_schema(train)};
         if ((rc = cli_load_data(CMD, &vo, &valid, NULL)) == EXIT_OK && nc > 0)
             rc = cli_remap_classes(CMD, s.valid, valid, names, nc);
     }
     if (rc == EXIT_OK && s.test) {
-        cli_data_opts to = {s.test, s.test_labels, s.target, dopt.task, 0, nnt_dataset_schema(train)};
+        cli_data_opts to = {s.test, s.test_labels, target, dopt.task, 0, nnt_dataset_schema(train)};
         if ((rc = cli_load_data(CMD, &to, &test, NULL)) == EXIT_OK && nc > 0)
             rc = cli_remap_classes(CMD, s.test, test, names, nc);
     } else if (rc == EXIT_OK && builtin_test) {
@@ -786,12 +778,6 @@ int cmd_tune(int argc, char **argv)
         rc = cli_lib_error(CMD, r, &err);
         goto done;
     }
-    model_path = s.model_out ? strdup(s.model_out) : default_model_path(s.storage, s.study);
-    if (!model_path) {
-        cli_error(CMD, "out of memory");
-        rc = EXIT_RUNTIME;
-        goto done;
-    }
     so.model_out = model_path;
     run_view view;
     memset(&view, 0, sizeof view);
@@ -802,7 +788,7 @@ int cmd_tune(int argc, char **argv)
     nnt_study_data sd = {train, valid, test};
     r = nnt_study_create(&so, space, &sd, &storage, &study, &err);
     if (r < 0) {
-        cli_lib_error(CMD, r, &err);
+        sc_study_error(CMD, r, &err);
         rc = r == NNT_ERR_ARG ? EXIT_USAGE : EXIT_RUNTIME;
         goto done;
     }
@@ -810,11 +796,12 @@ int cmd_tune(int argc, char **argv)
     nnt_study_summary sum;
     nnt_study_get_summary(study, &sum);
     if (view.mode == 1 || view.mode == 2) {
-        printf("study '%s' in %s: %s search, ", s.study, s.storage, s.sampler);
+        char name[160];
+        printf("study '%s' in %s: %s search, ", cli_shown(s.study, name, sizeof name), s.storage, s.sampler);
         if (strcmp(sum.pruner, "none")) printf("%s pruning, ", sum.pruner);
         else printf("no pruning, ");
         printf("%s", sum.metric);
-        for (int k = 0; k < s.n_costs; k++) printf(" + %s", nnt_cost_name(s.costs[k]));
+        for (int k = 0; k < so.n_costs; k++) printf(" + %s", nnt_cost_name(so.costs[k]));
         printf(", seed %llu%s", (unsigned long long)sum.seed, sum.resumed ? ", resumed" : "");
         if (sum.resumed)
             printf(" (%d trials on record, %d count against the budget)", sum.n_trials, sum.n_done);
@@ -822,7 +809,7 @@ int cmd_tune(int argc, char **argv)
         printf("\nselection: %s\n", sc_selection_text(sel, sizeof sel, &sum, valid != NULL));
         fflush(stdout);
     }
-    v_costs = s.costs;
+    v_costs = so.costs;
     cli_catch_interrupt();
     r = nnt_study_run(study, &err);
     if (view.mode == 2) clear_block(&view);
@@ -935,7 +922,17 @@ int cmd_tune(int argc, char **argv)
         if (sum.stopped)
             printf("Stopped: run the same command again to resume the study.\n");
     }
-    if (sum.stopped) rc = EXIT_RUNTIME;
+    if (cli_interrupted()) {
+        /* Every finished trial is in the storage and the running ones are
+         * marked interrupted: the same command resumes the study. */
+        cli_error(CMD, "stopped by %s; the study is saved in %s: run the same command again to resume it",
+                  cli_interrupt_name(), s.storage);
+        rc = cli_interrupt_exit();
+    } else if (sum.stopped) {
+        rc = EXIT_RUNTIME;
+    } else if (sum.n_complete == 0) {
+        rc = sc_no_complete_trial(CMD, &storage, s.study, &sum);
+    }
 
 done:
     nnt_study_free(study);
@@ -946,7 +943,7 @@ done:
     nnt_dataset_free(test);
     nnt_dataset_free(builtin_test);
     free(model_path);
-    stored_search_free(&stored);
+    nnt_study_definition_free(&stored);
     nnt_study_file_free(&sf);
     return rc;
 }

@@ -92,9 +92,9 @@ int sc_ties_line(FILE *f, const nnt_study_record *rec, const nnt_trial_record *t
     fprintf(f, "\n");
     if (nnt_ties_noteworthy(tied, (int)complete)) {
         int folds = 1;
-        json_object *d = rec->definition ? json_tokener_parse(rec->definition) : NULL, *fv;
-        if (d && json_object_object_get_ex(d, "cv_folds", &fv)) folds = json_object_get_int(fv);
-        json_object_put(d);
+        nnt_study_definition d;
+        if (nnt_study_definition_parse(rec->definition, &d, NULL) == NNT_OK) folds = d.cv_folds;
+        nnt_study_definition_free(&d);
         if (folds > 1)
             fprintf(f, "Note: %d trials tie at the best value: the data is too small to tell "
                        "them apart by %s. More data, or more folds (--cv), would separate them.\n",
@@ -124,18 +124,20 @@ void sc_leaderboard(FILE *f, const nnt_study_record *rec, const nnt_trial_record
     sc_rank(t, n, rec->maximize, order);
     size_t complete = 0;
     for (size_t i = 0; i < n; i++) complete += t[i].state == NNT_TRIAL_COMPLETE;
+    char name[160];
     fprintf(f, "Leaderboard of study '%s' (%zu trials, %zu complete; %s, %s is better):\n",
-            rec->name, n, complete, rec->metric, rec->maximize ? "higher" : "lower");
+            cli_shown(rec->name, name, sizeof name), n, complete, rec->metric, rec->maximize ? "higher" : "lower");
     fprintf(f, "  %-4s  %-6s  %-10s  %-8s  %-6s  %-8s  %s\n", "rank", "trial", rec->metric,
             "spread", "epochs", "time", "params");
     int shown = 0;
     for (size_t k = 0; k < n && shown < top; k++) {
         const nnt_trial_record *r = &t[order[k]];
         if (r->state != NNT_TRIAL_COMPLETE || !isfinite(r->value)) break;
-        char v[32], s[32], d[32];
+        char v[32], s[32], d[32], params[2048];
         fprintf(f, "  %-4d  %-6d  %-10s  %-8s  %-6d  %-8s  %s\n", shown + 1, r->number,
                 sc_fmt_value(v, sizeof v, r->value), sc_fmt_value(s, sizeof s, r->value_spread),
-                r->epochs, cli_fmt_duration(r->duration, d, sizeof d), r->params ? r->params : "");
+                r->epochs, cli_fmt_duration(r->duration, d, sizeof d),
+                cli_shown(r->params, params, sizeof params));
         shown++;
     }
     if (shown == 0) fprintf(f, "  (no complete trial)\n");
@@ -144,27 +146,49 @@ void sc_leaderboard(FILE *f, const nnt_study_record *rec, const nnt_trial_record
 
 /* ---- multi-objective ---------------------------------------------------------- */
 
+/* Cost names of user objectives, kept for the life of the command (its
+ * tables print them after sc_objectives returns). */
+static char sc_cost_names[NNT_MAX_OBJECTIVES][65];
+
 int sc_objectives(const nnt_study_record *rec, const char **names, int *maximize)
 {
-    static const char *const costs[] = {"params", "infer_time", "train_time"};
     int k = 1;
     names[0] = rec->metric ? rec->metric : "value";
     maximize[0] = rec->maximize;
-    json_object *d = rec->definition ? json_tokener_parse(rec->definition) : NULL;
-    json_object *o;
-    if (d && json_object_object_get_ex(d, "objectives", &o) && json_object_is_type(o, json_type_array)) {
-        size_t n = json_object_array_length(o);
-        for (size_t i = 1; i < n && k < NNT_MAX_OBJECTIVES; i++) {
-            const char *t = json_object_get_string(json_object_array_get_idx(o, i));
-            for (size_t c = 0; t && c < sizeof costs / sizeof costs[0]; c++)
-                if (!strcmp(t, costs[c])) {
-                    names[k] = costs[c];
-                    maximize[k++] = 0;
-                }
+    nnt_study_definition d;
+    if (nnt_study_definition_parse(rec->definition, &d, NULL) == NNT_OK) {
+        for (int i = 1; i < d.n_objectives && k < NNT_MAX_OBJECTIVES; i++) {
+            /* nntune's costs, or the names a user objective gave its own */
+            if (!d.objective && nnt_cost_from_name(d.objectives[i]) < 0) continue;
+            snprintf(sc_cost_names[k], sizeof sc_cost_names[k], "%s", d.objectives[i]);
+            names[k] = sc_cost_names[k];
+            maximize[k++] = 0;
         }
     }
-    json_object_put(d);
+    nnt_study_definition_free(&d);
     return k;
+}
+
+/* Library messages name option keys; the command's user knows flags. */
+int sc_study_error(const char *cmd, int code, const nnt_error *err)
+{
+    static const char *const map[][2] = {
+        {"set options.force", "pass --force"}, {"not even options.force", "not even --force"},
+        {"options.force", "--force"},
+        {"another study.name", "another --study name"}, {"study.name", "--study name"},        {"another storage file", "another --storage file"},
+        {"(budget.trials)", "(--trials)"},     {"(budget.time)", "(--time)"},
+    };
+    if (!err || !err->message[0]) return cli_lib_error(cmd, code, err);
+    nnt_error e = *err;
+    char out[sizeof e.message];
+    for (size_t m = 0; m < sizeof map / sizeof map[0]; m++) {
+        const char *hit = strstr(e.message, map[m][0]);
+        if (!hit) continue;
+        snprintf(out, sizeof out, "%.*s%s%s", (int)(hit - e.message), e.message, map[m][1],
+                 hit + strlen(map[m][0]));
+        snprintf(e.message, sizeof e.message, "%s", out);
+    }
+    return cli_lib_error(cmd, code, &e);
 }
 
 int sc_pareto(const nnt_study_record *rec, const nnt_trial_record *t, size_t n, size_t *idx)
@@ -220,7 +244,9 @@ int sc_pareto_table(FILE *f, const nnt_study_record *rec, const nnt_trial_record
     int m = sc_pareto(rec, t, n, idx);
     size_t complete = 0;
     for (size_t i = 0; i < n; i++) complete += t[i].state == NNT_TRIAL_COMPLETE;
-    fprintf(f, "Pareto front of study '%s' (%d of %zu complete trials; %s %s", rec->name,
+    char shown[160];
+    fprintf(f, "Pareto front of study '%s' (%d of %zu complete trials; %s %s",
+            cli_shown(rec->name, shown, sizeof shown),
             m > 0 ? m : 0, complete, names[0], maximize[0] ? "higher" : "lower");
     for (int j = 1; j < k; j++) fprintf(f, ", %s lower", names[j]);
     fprintf(f, " is better):\n");
@@ -237,4 +263,57 @@ int sc_pareto_table(FILE *f, const nnt_study_record *rec, const nnt_trial_record
     if (m <= 0) fprintf(f, "  (no complete trial with every objective measured)\n");
     free(idx);
     return m > 0 ? m : 0;
+}
+
+/* A study that ends without a completed trial has nothing to show for it:
+ * exit 1 and say why (what the trials ended as, and the first error). */
+int sc_no_complete_trial(const char *cmd, nnt_storage *storage, const char *study,
+                         const nnt_study_summary *sum)
+{
+    nnt_study_record rec;
+    memset(&rec, 0, sizeof rec);
+    nnt_trial_record *trials = NULL;
+    size_t nt = 0;
+    nnt_error err;
+    nnt_error_clear(&err);
+    const char *why = NULL;
+    if (nnt_storage_find_study(storage, study, &rec, &err) == NNT_OK &&
+        storage->trials_load(storage->ctx, rec.id, &trials, &nt, &err) == NNT_OK)
+        for (size_t i = 0; i < nt && !why; i++)
+            if (trials[i].state == NNT_TRIAL_FAILED && trials[i].error) why = trials[i].error;
+    if (sum->n_trials == 0)
+        cli_error(cmd, "no trial completed: the study ran no trial (is the budget spent?)");
+    else if (why)
+        cli_error(cmd, "no trial completed (%d failed, %d pruned); first error: %s", sum->n_failed,
+                  sum->n_pruned, why);
+    else
+        cli_error(cmd, "no trial completed (%d failed, %d pruned)%s", sum->n_failed, sum->n_pruned,
+                  sum->n_pruned > 0 && sum->n_failed == 0 ? ": the pruner stopped every trial" : "");
+    nnt_trial_records_free(trials, nt);
+    nnt_study_record_free(&rec);
+    return EXIT_RUNTIME;
+}
+
+int sc_base_options_vs_space(const char *cmd, const char *src, nnt_space *space,
+                             int default_space, const nnt_study_file *sf)
+{
+    for (int i = 0; i < sf->n_base; i++) {
+        int k = nnt_space_find(space, sf->base_names[i]);
+        if (k < 0) continue;
+        nnt_param_info info;
+        nnt_space_info(space, k, &info);
+        if (default_space && info.kind == NNT_PARAM_FIXED) {
+            nnt_error err;
+            if (nnt_space_set_spec(space, sf->base_names[i], sf->base_values[i], &err) < 0) {
+                cli_error(cmd, "%s: study.options.%s: %s", src, sf->base_names[i], err.message);
+                return -1;
+            }
+            continue;
+        }
+        cli_warn(cmd, "%s: study.options.%s (%s) has no effect: the search space %s '%s' "
+                 "(a parameter of the space overrides the base option; remove it from the space "
+                 "to fix its value)", src, sf->base_names[i], sf->base_values[i],
+                 info.kind == NNT_PARAM_FIXED ? "fixes" : "searches", sf->base_names[i]);
+    }
+    return 0;
 }

@@ -13,6 +13,12 @@
 int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storage *st,
                  nnt_study_record *rec, nnt_trial_record **trials, size_t *n);
 
+/* For a study that ended without a completed trial: prints why ("no trial
+ * completed (N failed, M pruned); first error: ...") and returns
+ * EXIT_RUNTIME. */
+int sc_no_complete_trial(const char *cmd, nnt_storage *storage, const char *study,
+                         const nnt_study_summary *sum);
+
 /* Index of the best complete trial, -1 if none: nnt_trials_best (value, then
  * validation loss, then parameter count). */
 int sc_best(const nnt_trial_record *t, size_t n, int maximize);
@@ -41,10 +47,15 @@ void sc_leaderboard(FILE *f, const nnt_study_record *rec, const nnt_trial_record
 const char *sc_fmt_value(char *buf, size_t n, double v);
 
 /* The objectives of a study, from its stored definition: names[0] is the
- * metric, then the costs ("params", "infer_time", "train_time"); names point
- * into static strings or rec. Returns their count (1 for single-objective
+ * metric, then the costs ("params", "infer_time", "train_time", or a user
+ * objective's own names); names point into static storage or rec. Returns their count (1 for single-objective
  * studies), at most NNT_MAX_OBJECTIVES. */
 int sc_objectives(const nnt_study_record *rec, const char **names, int *maximize);
+
+/* Prints a library error of the study layer (nnt_study_options_check,
+ * nnt_study_create) with the option keys it names ("options.force",
+ * "budget.trials") as this command's flags ("--force", "--trials"). */
+int sc_study_error(const char *cmd, int code, const nnt_error *err);
 
 /* The Pareto front over the stored COMPLETE trials with all k objective
  * values: fills idx (indices into t, room for n) in display order (best
@@ -57,5 +68,14 @@ int sc_pareto_table(FILE *f, const nnt_study_record *rec, const nnt_trial_record
 
 /* A cost value for tables: "12.3k" parameters, "4.1 us", "12.5 s". */
 const char *sc_fmt_objective(char *buf, size_t n, const char *name, double v);
+
+/* A study file's base options ("options": {"epochs": 3}) against the space.
+ * In the default space (default_space 1) a base option that names one of
+ * its fixed parameters (epochs, patience, ...) sets that parameter, so the
+ * option does what it says; a base option that names a searched parameter
+ * is overridden by the search, which a warning says. Returns 0, or -1 after
+ * an error message. */
+int sc_base_options_vs_space(const char *cmd, const char *src, nnt_space *space,
+                             int default_space, const nnt_study_file *sf);
 
 #endif

@@ -29,8 +29,12 @@ void rb_xml(rbuf *b, const char *s);
 /* Text for Markdown: inline markup characters backslash-escaped, < > &
  * as entities, newlines as spaces, | escaped (safe in table cells). */
 void rb_md(rbuf *b, const char *s);
-/* One CSV field (RFC 4180): quoted when it holds , " CR or LF. */
+/* One CSV field (RFC 4180): quoted when it holds , " CR or LF; invalid
+ * UTF-8 becomes U+FFFD (also in rb_md). */
 void rb_csv(rbuf *b, const char *s);
+/* s as is, except that invalid UTF-8 becomes U+FFFD (JSON text from json-c,
+ * which copies string bytes unchecked). */
+void rb_utf8(rbuf *b, const char *s);
 /* Takes the text (NUL-terminated) out of b; NULL on out of memory (b freed). */
 char *rb_take(rbuf *b, size_t *len);
 void rb_free(rbuf *b);

@@ -585,7 +585,7 @@ int report_render_json(const nnt_report *r, rbuf *b)
                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
     int rc = text ? NNT_OK : NNT_ERR_NOMEM;
     if (text) {
-        rb_puts(b, text);
+        rb_utf8(b, text); /* names and errors from storage may hold any bytes */
         rb_puts(b, "\n");
     }
     json_object_put(o);

@@ -26,6 +26,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "nntune/store.h"
+#include "store/sqlite_inspect.h"
 
 /* Version 2 added trials.objective_values (multi-objective studies),
  * version 3 trials.valid_loss and trials.n_params (the tie-breakers of the
@@ -167,6 +168,10 @@ static double now_unix(void)
 
 static int sq_fail(sq_store *s, nnt_error *err, const char *what)
 {
+    int prim = sqlite3_errcode(s->db) & 0xff;
+    if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
+        return nnt_fail(err, NNT_ERR_CORRUPT, "%s: %s: the storage file is corrupted or truncated (%s)",
+                        s->path, what, sqlite3_errmsg(s->db));
     return nnt_fail(err, NNT_ERR_STORAGE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
@@ -728,6 +733,15 @@ int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_stora
     nnt_storage_options o = opt ? *opt : nnt_storage_options_default();
     if (o.busy_timeout_ms <= 0) o.busy_timeout_ms = 10000;
 
+    /* Look before writing: another program's database, a damaged file or a
+     * newer schema is refused before SQLite switches the file to WAL mode or
+     * creates a table in it (src/store/sqlite_inspect.c). */
+    int empty = 0, found_version = 0;
+    int r = nnt_sqlite_inspect(path, NNT_SCHEMA_VERSION, &empty, &found_version, err);
+    if (r < 0) return r;
+    if (o.readonly && empty && access(path, F_OK) == 0)
+        return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s: not an nntune storage (an empty database)", path);
+
     sq_store *s = nnt_calloc(1, sizeof *s);
     if (!s) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     s->lock_fd = -1;
@@ -740,7 +754,6 @@ int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_stora
     int flags = (o.readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                 SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
-    int r;
     if (rc != SQLITE_OK) {
         r = nnt_fail(err, o.readonly && access(path, F_OK) != 0 ? NNT_ERR_NOT_FOUND : NNT_ERR_STORAGE,
                      "%s: cannot open storage: %s", path,
