@@ -129,6 +129,15 @@ check "[ $rc -eq 0 ] && grep -q 'resumed' keep2.out" "resume without --param kee
 check "py \"import json; t=json.load(open('keep.json'))['trials']; assert len(t)==3 and all(set(x['params'])=={'lr','neurons','activation','epochs','early_stopping'} for x in t)\"" \
     "the resumed trial draws from the stored space"
 
+# ---- 5b. small data gets the small-data default space ------------------------
+# blobs.csv has 240 rows (< NNT_SMALL_DATA_ROWS): weight decay is tuned, Adam only,
+# 100 epochs.
+"$NNT" tune --data "$DATA" --trials 1 --jobs 1 --storage small.db > small.out 2>&1
+rc=$?
+"$NNT" trials small.db --format json > small.json
+check "[ $rc -eq 0 ] && py \"import json; p=json.load(open('small.json'))['trials'][0]['params']; assert 'weight_decay' in p and 'momentum' not in p and p['optimizer']=='adam' and p['epochs']==100, p\"" \
+    "the default space on 240 rows is the small-data space (rc $rc)"
+
 # ---- 6. --refit: the best configuration retrained on all rows ---------------
 "$NNT" tune --data "$DATA" --test "$DATA" "${SPACE[@]}" --sampler random --pruner none --trials 3 \
     --jobs 1 --storage refit.db --refit > refit.out 2>&1

@@ -70,12 +70,12 @@ static run_out run_study(const char *db, const nnt_study_options *o, const nnt_s
 {
     run_out out;
     memset(&out, 0, sizeof out);
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
     nnt_error_clear(&err);
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study *s = NULL;
-    out.rc = nnt_study_create(o, sp, data, &st, &s, &err);
+    out.rc = nnt_study_create(o, sp, data, st, &s, &err);
     if (out.rc == NNT_OK) out.rc = nnt_study_run(s, &err);
     snprintf(out.msg, sizeof out.msg, "%s", err.message);
     if (s) {
@@ -85,11 +85,11 @@ static run_out run_study(const char *db, const nnt_study_options *o, const nnt_s
         nnt_study_free(s);
     }
     nnt_study_record rec;
-    if (nnt_storage_find_study(&st, o->name, &rec, &err) == NNT_OK) {
-        assert_int_equal(st.trials_load(st.ctx, rec.id, &out.t, &out.n, &err), NNT_OK);
+    if (nnt_storage_find_study(st, o->name, &rec, &err) == NNT_OK) {
+        assert_int_equal(nnt_storage_trials_load(st, rec.id, &out.t, &out.n, &err), NNT_OK);
         nnt_study_record_free(&rec);
     }
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     return out;
 }
 
@@ -280,16 +280,16 @@ static void test_kfold_value_is_mean(void **state)
     run_out a = run_study(db, &o, sp, &data);
     assert_int_equal(a.rc, NNT_OK);
     assert_int_equal(a.n, 2);
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study_record rec;
-    assert_int_equal(nnt_storage_find_study(&st, "default", &rec, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(st, "default", &rec, &err), NNT_OK);
     for (size_t i = 0; i < a.n; i++) {
         assert_int_equal(a.t[i].state, NNT_TRIAL_COMPLETE);
         nnt_epoch_row *rows = NULL;
         size_t n = 0;
-        assert_int_equal(st.epochs_load(st.ctx, rec.id, a.t[i].number, &rows, &n, &err), NNT_OK);
+        assert_int_equal(nnt_storage_epochs_load(st, rec.id, a.t[i].number, &rows, &n, &err), NNT_OK);
         assert_int_equal(n, 3 * 8); /* 3 folds x 8 epochs */
         /* Each fold's value is its best epoch's validation accuracy. */
         double best[3] = {-1, -1, -1};
@@ -303,7 +303,7 @@ static void test_kfold_value_is_mean(void **state)
         nnt_epoch_rows_free(rows);
     }
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     run_free(&a);
     nnt_space_free(sp);
     nnt_dataset_free(ds);
@@ -365,14 +365,14 @@ static void test_interrupted_trial_reruns(void **state)
     o.max_trials = 2;
 
     /* Pretend a process died while running trial 2 (cell 3 of the grid). */
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study_record rec;
-    assert_int_equal(nnt_storage_find_study(&st, "default", &rec, &err), NNT_OK);
-    assert_int_equal(st.trial_start(st.ctx, rec.id, 2, full.t[2].params, 123, -1, 1.0, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(st, "default", &rec, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_start(st, rec.id, 2, full.t[2].params, 123, -1, 1.0, &err), NNT_OK);
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 
     o.max_trials = 0; /* finish the grid */
     run_out b = run_study(db, &o, sp, &data);
@@ -462,10 +462,10 @@ static void test_stop_marks_interrupted(void **state)
     nnt_study *s = NULL;
     o.on_event = stop_after_first;
     o.userdata = &s;
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(tu_path("stop.db"), NULL, &st, &err), NNT_OK);
-    assert_int_equal(nnt_study_create(&o, sp, &data, &st, &s, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(tu_path("stop.db"), 0, &st, &err), NNT_OK);
+    assert_int_equal(nnt_study_create(&o, sp, &data, st, &s, &err), NNT_OK);
     assert_int_equal(nnt_study_run(s, &err), NNT_OK);
     nnt_study_summary sum;
     nnt_study_get_summary(s, &sum);
@@ -476,7 +476,7 @@ static void test_stop_marks_interrupted(void **state)
     assert_int_equal(sum.n_complete + sum.n_failed, sum.n_trials);
     assert_int_equal(sum.n_done, sum.n_complete);
     nnt_study_free(s);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     nnt_space_free(sp);
     nnt_dataset_free(ds);
 }
@@ -601,16 +601,16 @@ static void test_study_file(void **state)
  * caller frees them with nnt_epoch_rows_free). */
 static nnt_epoch_row *stored_epochs(const char *db, int number, size_t *n)
 {
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study_record rec;
-    assert_int_equal(nnt_storage_find_study(&st, "default", &rec, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(st, "default", &rec, &err), NNT_OK);
     nnt_epoch_row *rows = NULL;
     *n = 0;
-    assert_int_equal(st.epochs_load(st.ctx, rec.id, number, &rows, n, &err), NNT_OK);
+    assert_int_equal(nnt_storage_epochs_load(st, rec.id, number, &rows, n, &err), NNT_OK);
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     return rows;
 }
 
@@ -737,10 +737,10 @@ static void test_refit_stopped(void **state)
     nnt_study *s = NULL;
     o.on_event = stop_on_refit;
     o.userdata = &s;
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(tu_path("stopped.db"), NULL, &st, &err), NNT_OK);
-    assert_int_equal(nnt_study_create(&o, sp, &data, &st, &s, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(tu_path("stopped.db"), 0, &st, &err), NNT_OK);
+    assert_int_equal(nnt_study_create(&o, sp, &data, st, &s, &err), NNT_OK);
     assert_int_equal(nnt_study_run(s, &err), NNT_OK);
     nnt_study_summary sum;
     nnt_study_get_summary(s, &sum);
@@ -749,7 +749,7 @@ static void test_refit_stopped(void **state)
     tu_assert_contains(sum.refit_note, "stopped after 0 of");
     tu_assert_contains(sum.refit_note, "kept trial");
     nnt_study_free(s);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     nnt_space_free(sp);
     nnt_dataset_free(ds);
 }

@@ -95,14 +95,12 @@ int cmd_importance(int argc, char **argv)
 
     nnt_error err;
     nnt_error_clear(&err);
-    nnt_storage st;
-    nnt_storage_options so = nnt_storage_options_default();
-    so.readonly = 1;
-    int r = nnt_storage_open(path, &so, &st, &err);
+    nnt_storage *st = NULL;
+    int r = nnt_storage_open_sqlite(path, NNT_STORAGE_READONLY, &st, &err);
     if (r < 0) return cli_lib_error(CMD, r, &err);
     nnt_report *rep = NULL;
-    r = nnt_report_load(&st, study, &ro, &rep, &err);
-    nnt_storage_close(&st);
+    r = nnt_report_load(st, study, &ro, &rep, &err);
+    nnt_storage_close(st);
     if (r < 0) return cli_lib_error(CMD, r, &err);
     const nnt_report_summary *s = nnt_report_get_summary(rep);
     if (s->importance_note || s->n_params == 0) {

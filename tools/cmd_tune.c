@@ -386,20 +386,19 @@ static int read_stored(const char *storage_path, const char *study, nnt_study_de
 {
     memset(out, 0, sizeof *out);
     if (access(storage_path, F_OK) != 0) return 0;
-    nnt_storage st;
-    nnt_storage_options so = nnt_storage_options_default();
-    so.readonly = 1;
+    nnt_storage *st = NULL;
     nnt_error err;
-    if (nnt_storage_open(storage_path, &so, &st, &err) < 0) return 0; /* the real open reports it */
+    if (nnt_storage_open_sqlite(storage_path, NNT_STORAGE_READONLY, &st, &err) < 0)
+        return 0; /* the real open reports it */
     nnt_study_record rec;
     int found = 0;
-    if (nnt_storage_find_study(&st, study, &rec, &err) == NNT_OK) {
+    if (nnt_storage_find_study(st, study, &rec, &err) == NNT_OK) {
         found = rec.definition && nnt_study_definition_parse(rec.definition, out, &err) == NNT_OK &&
                 out->sampler;
         if (!found) nnt_study_definition_free(out);
         nnt_study_record_free(&rec);
     }
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     return found;
 }
 
@@ -633,12 +632,11 @@ int cmd_tune(int argc, char **argv)
     /* ---- the space and base options: every check before any data or trial */
     nnt_space *space = NULL;
     nnt_dataset *train = NULL, *valid = NULL, *test = NULL, *builtin_test = NULL;
-    nnt_storage storage;
-    memset(&storage, 0, sizeof storage);
+    nnt_storage *storage = NULL;
     nnt_study *study = NULL;
     char *model_path = NULL;
     nnt_study_definition stored;
-    int r;
+    int r, default_space = 0;
     int found = read_stored(s.storage, s.study, &stored);
     /* Without a space of its own, a resume keeps the stored space, so that a
      * change of the default space never makes an old study unresumable. */
@@ -648,7 +646,11 @@ int cmd_tune(int argc, char **argv)
      * study is refused below, naming its objective) */
     else if (found && stored.space && !stored.objective)
         r = nnt_study_definition_space(&stored, &space, &err);
-    else r = nnt_space_default(&space, &err);
+    else {
+        /* Replaced by the default for the data's size once it is loaded. */
+        r = nnt_space_default(&space, &err);
+        default_space = 1;
+    }
     for (int i = 0; r == NNT_OK && i < s.n_params; i++) {
         char *eq = strchr(s.params[i], '=');
         if (!eq || eq == s.params[i]) {
@@ -668,7 +670,7 @@ int cmd_tune(int argc, char **argv)
     /* The file's base options against the space (a stored space had them
      * applied when the study was created). */
     int stored_space = !sf.space_json && s.n_params == 0 && found && stored.space && !stored.objective;
-    if (study_path && !stored_space &&
+    if (study_path && !stored_space && !default_space &&
         sc_base_options_vs_space(CMD, study_path, space, !sf.space_json && s.n_params == 0, &sf) < 0) {
         rc = EXIT_USAGE;
         goto done;
@@ -742,6 +744,22 @@ int cmd_tune(int argc, char **argv)
     if (!s.json && !s.quiet) cli_print_task_line(stdout, s.data, train, shown, NULL);
     cli_warn_many_classes(CMD, s.data, train, shown);
     cli_warn_id_columns(CMD, s.data, train);
+    if (default_space) {
+        /* The default space for the data's size; the study file's base
+         * options are applied to it here rather than above. */
+        size_t rows = nnt_dataset_rows(train);
+        if (s.max_rows > 0 && (size_t)s.max_rows < rows) rows = (size_t)s.max_rows;
+        nnt_space_free(space);
+        space = NULL;
+        if ((r = nnt_space_default_for_rows(rows, &space, &err)) < 0) {
+            rc = cli_lib_error(CMD, r, &err);
+            goto done;
+        }
+        if (study_path && sc_base_options_vs_space(CMD, study_path, space, 1, &sf) < 0) {
+            rc = EXIT_USAGE;
+            goto done;
+        }
+    }
     int nc = nnt_dataset_num_classes(train);
     const char **names = NULL;
     if (nc > 0) {
@@ -773,7 +791,7 @@ int cmd_tune(int argc, char **argv)
     if (rc != EXIT_OK) goto done;
 
     /* ---- storage and study */
-    r = nnt_storage_open(s.storage, NULL, &storage, &err);
+    r = nnt_storage_open_sqlite(s.storage, 0, &storage, &err);
     if (r < 0) {
         rc = cli_lib_error(CMD, r, &err);
         goto done;
@@ -786,7 +804,7 @@ int cmd_tune(int argc, char **argv)
     so.on_event = on_event;
     so.userdata = &view;
     nnt_study_data sd = {train, valid, test};
-    r = nnt_study_create(&so, space, &sd, &storage, &study, &err);
+    r = nnt_study_create(&so, space, &sd, storage, &study, &err);
     if (r < 0) {
         sc_study_error(CMD, r, &err);
         rc = r == NNT_ERR_ARG ? EXIT_USAGE : EXIT_RUNTIME;
@@ -871,8 +889,8 @@ int cmd_tune(int argc, char **argv)
         memset(&rec, 0, sizeof rec);
         nnt_trial_record *trials = NULL;
         size_t nt = 0;
-        if (nnt_storage_find_study(&storage, s.study, &rec, &err) == NNT_OK &&
-            storage.trials_load(storage.ctx, rec.id, &trials, &nt, &err) == NNT_OK) {
+        if (nnt_storage_find_study(storage, s.study, &rec, &err) == NNT_OK &&
+            nnt_storage_trials_load(storage, rec.id, &trials, &nt, &err) == NNT_OK) {
             printf("\n");
             sc_leaderboard(stdout, &rec, trials, nt, 5);
             sc_ties_line(stdout, &rec, trials, nt);
@@ -931,12 +949,12 @@ int cmd_tune(int argc, char **argv)
     } else if (sum.stopped) {
         rc = EXIT_RUNTIME;
     } else if (sum.n_complete == 0) {
-        rc = sc_no_complete_trial(CMD, &storage, s.study, &sum);
+        rc = sc_no_complete_trial(CMD, storage, s.study, &sum);
     }
 
 done:
     nnt_study_free(study);
-    nnt_storage_close(&storage);
+    nnt_storage_close(storage);
     nnt_space_free(space);
     nnt_dataset_free(train);
     nnt_dataset_free(valid);

@@ -7,24 +7,24 @@
 
 #include "cli_common.h"
 
-int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storage *st,
+int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storage **st,
                  nnt_study_record *rec, nnt_trial_record **trials, size_t *n)
 {
     nnt_error err;
     nnt_error_clear(&err);
-    nnt_storage_options so = nnt_storage_options_default();
-    so.readonly = 1;
-    int r = nnt_storage_open(path, &so, st, &err);
+    int r = nnt_storage_open_sqlite(path, NNT_STORAGE_READONLY, st, &err);
     if (r < 0) return cli_lib_error(cmd, r, &err);
-    r = nnt_storage_find_study(st, name, rec, &err);
+    r = nnt_storage_find_study(*st, name, rec, &err);
     if (r < 0) {
-        nnt_storage_close(st);
+        nnt_storage_close(*st);
+        *st = NULL;
         return cli_lib_error(cmd, r, &err);
     }
-    r = st->trials_load(st->ctx, rec->id, trials, n, &err);
+    r = nnt_storage_trials_load(*st, rec->id, trials, n, &err);
     if (r < 0) {
         nnt_study_record_free(rec);
-        nnt_storage_close(st);
+        nnt_storage_close(*st);
+        *st = NULL;
         return cli_lib_error(cmd, r, &err);
     }
     return EXIT_OK;
@@ -278,7 +278,7 @@ int sc_no_complete_trial(const char *cmd, nnt_storage *storage, const char *stud
     nnt_error_clear(&err);
     const char *why = NULL;
     if (nnt_storage_find_study(storage, study, &rec, &err) == NNT_OK &&
-        storage->trials_load(storage->ctx, rec.id, &trials, &nt, &err) == NNT_OK)
+        nnt_storage_trials_load(storage, rec.id, &trials, &nt, &err) == NNT_OK)
         for (size_t i = 0; i < nt && !why; i++)
             if (trials[i].state == NNT_TRIAL_FAILED && trials[i].error) why = trials[i].error;
     if (sum->n_trials == 0)

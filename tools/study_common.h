@@ -10,7 +10,7 @@
 
 /* Opens storage read-only and finds the study (name NULL: the most recent).
  * Prints the error and returns EXIT_RUNTIME on failure (nothing left open). */
-int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storage *st,
+int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storage **st,
                  nnt_study_record *rec, nnt_trial_record **trials, size_t *n);
 
 /* For a study that ended without a completed trial: prints why ("no trial

@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "data.h"
+#include "trial.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -107,11 +108,7 @@ NNT_API int nnt_model_predict(const nnt_model *m, const nnt_dataset *ds, const u
                               size_t n, float *out, nnt_error *err);
 
 /* ---- Evaluation --------------------------------------------------------- */
-typedef struct nnt_metrics {
-    double loss;     /* mean loss per sample (no weight decay term) */
-    double accuracy; /* classification; NAN otherwise */
-    double rmse, mae, r2; /* regression; NAN otherwise */
-} nnt_metrics;
+/* nnt_metrics (the metrics of one evaluation) is in trial.h. */
 
 typedef struct nnt_eval {
     nnt_metrics metrics;

@@ -127,8 +127,8 @@ NNT_API int nnt_cost_from_name(const char *name);
  * GridSearchCV(cv=5, refit=True) does. A hold-out of 20 % of 5000 rows
  * (1000 validation rows) resolves accuracy steps of 0.1 %; below that, ties
  * and luck of the split dominate. Larger studies keep the single hold-out
- * (cross-validation would cost 5x the time where it matters least). */
-#define NNT_SMALL_DATA_ROWS 5000
+ * (cross-validation would cost 5x the time where it matters least).
+ * NNT_SMALL_DATA_ROWS (tune.h) is the threshold. */
 #define NNT_SMALL_DATA_FOLDS 5
 #define NNT_CV_AUTO (-1)    /* nnt_study_options.cv_folds: decided by the rows */
 #define NNT_REFIT_AUTO (-1) /* nnt_study_options.refit: decided by the rows */

@@ -408,14 +408,14 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
                 p.valid.loss = p.valid.accuracy = p.valid.rmse = p.valid.mae = p.valid.r2 = NAN;
                 p.monitored = NAN;
                 p.lr = lr;
-                p.elapsed_s = nnt_monotonic_s() - t0;
+                p.elapsed_s = nnt_clock_monotonic() - t0;
                 if (o->progress(&p, o->userdata) != 0) {
                     nnt_fail(err, NNT_PRUNED, "stopped by the progress callback in epoch %d, "
                              "batch %d", epoch, b + 1);
                     return NNT_PRUNED;
                 }
             }
-            if (o->time_limit_s > 0 && nnt_monotonic_s() - t0 > o->time_limit_s) {
+            if (o->time_limit_s > 0 && nnt_clock_monotonic() - t0 > o->time_limit_s) {
                 nnt_fail(err, NNT_TIMEOUT, "time limit of %g s reached in epoch %d",
                          o->time_limit_s, epoch);
                 return NNT_TIMEOUT;
@@ -440,7 +440,7 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
             }
             nnt_metric_acc_result(&vacc, &rec->valid);
         }
-        rec->elapsed_s = nnt_monotonic_s() - t0;
+        rec->elapsed_s = nnt_clock_monotonic() - t0;
         res->epochs_run = epoch;
 
         /* Without validation rows the latest epoch counts as the best. */
@@ -485,7 +485,7 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
         }
         if (r->valid && o->early_stopping && since_best >= o->patience) break;
         if (o->time_limit_s > 0 && epoch < o->max_epochs &&
-            nnt_monotonic_s() - t0 > o->time_limit_s) {
+            nnt_clock_monotonic() - t0 > o->time_limit_s) {
             nnt_fail(err, NNT_TIMEOUT, "time limit of %g s reached after epoch %d",
                      o->time_limit_s, epoch);
             return NNT_TIMEOUT;
@@ -504,7 +504,7 @@ int nnt_train(const nnt_train_data *data, const nnt_model_options *mopt,
     if (result) memset(result, 0, sizeof *result);
     if (!data || !data->train || !out)
         return nnt_fail(err, NNT_ERR_ARG, "nnt_train: data, data->train and out must not be NULL");
-    double t0 = nnt_monotonic_s();
+    double t0 = nnt_clock_monotonic();
 
     run r;
     memset(&r, 0, sizeof r);
@@ -543,7 +543,7 @@ int nnt_train(const nnt_train_data *data, const nnt_model_options *mopt,
         r.model = NULL;
     }
     res.status = status;
-    res.seconds = nnt_monotonic_s() - t0;
+    res.seconds = nnt_clock_monotonic() - t0;
     res.history = r.history;
     r.history = NULL;
     *out = r.model;

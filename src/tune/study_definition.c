@@ -307,7 +307,8 @@ int nnt_study_check_definition(const study_definition_check *s, const nnt_study_
     /* A study row with the placeholder definition was created by a process
      * that died before storing the real one: adopt it as new. */
     int blank = !rec->definition || !strcmp(rec->definition, "{}");
-    if (created || blank) return storage->study_redefine(storage->ctx, s->study_id, def, s->seed, err);
+    if (created || blank)
+        return nnt_storage_study_redefine(storage, s->study_id, def, s->seed, err);
 
     json_object *js = json_tokener_parse(rec->definition), *jn = json_tokener_parse(def);
     json_object *ds = NULL, *dn = NULL;
@@ -352,7 +353,7 @@ int nnt_study_check_definition(const study_definition_check *s, const nnt_study_
                          "choose another study.name",
                          s->name, buf);
         } else if (differs || upgrade) {
-            r = storage->study_redefine(storage->ctx, s->study_id, def, s->seed, err);
+            r = nnt_storage_study_redefine(storage, s->study_id, def, s->seed, err);
         }
         nnt_free(rs);
         nnt_free(rn);
