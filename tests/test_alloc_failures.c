@@ -200,16 +200,19 @@ static nnt_study_options study_options(void)
 
 static int open_and_create(const char *db, const study_ctx *c, nnt_error *err)
 {
-    nnt_storage st;
-    int rc = nnt_storage_open(db, NULL, &st, err);
-    if (rc < 0) return rc;
+    nnt_storage *st = NULL;
+    int rc = nnt_storage_open_sqlite(db, 0, &st, err);
+    if (rc < 0) {
+        assert_null(st);
+        return rc;
+    }
     nnt_study_options o = study_options();
     nnt_study_data data = {c->ds, NULL, NULL};
     nnt_study *s = NULL;
-    rc = nnt_study_create(&o, c->space, &data, &st, &s, err);
+    rc = nnt_study_create(&o, c->space, &data, st, &s, err);
     if (rc < 0) assert_null(s);
     nnt_study_free(s);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     return rc;
 }
 
