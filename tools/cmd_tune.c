@@ -9,6 +9,7 @@
 
 #include "cli_common.h"
 #include "study_common.h"
+#include "test_hold.h"
 
 #define CMD "tune"
 /* What `nntune tune` searches with when neither the command line nor the
@@ -224,6 +225,7 @@ static void on_event(const nnt_study_event *e, void *ud)
     run_view *v = ud;
     /* Ctrl-C: stop cleanly; running trials are recorded as interrupted. */
     if (cli_interrupted()) nnt_study_stop(v->study);
+    cli_test_hold(e);
     v->last = *e;
     v->have_last = 1;
     int w = e->worker >= 0 && e->worker < MAX_WORKERS ? e->worker : -1;
