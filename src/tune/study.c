@@ -620,6 +620,28 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     if (o->interrupted && s->deadline > 0 && nnt_mono_now() >= s->deadline)
         snprintf(o->error, sizeof o->error, "interrupted (study time budget)");
 
+    /* A new best is saved (atomically) before it goes on record, so that a
+     * killed study still leaves its best model behind. A trial whose model
+     * cannot be saved (disk full) is not complete: it goes on record as
+     * interrupted, which a resume reruns with the same parameters and seed,
+     * and the study stops with the save's error. */
+    nnt_error err;
+    nnt_error_clear(&err);
+    int save_r = NNT_OK, saved = 0;
+    if (sl->state == NNT_TRIAL_COMPLETE && o->model && s->model_out &&
+        better(s, sl->oriented, sl->number, s->best)) {
+        save_r = nnt_model_save(o->model, s->model_out, &err);
+        if (save_r == NNT_OK) {
+            saved = 1;
+        } else {
+            sl->state = o->state = NNT_TRIAL_FAILED;
+            sl->interrupted = o->interrupted = 1;
+            sl->value = sl->oriented = sl->spread = NAN;
+            sl->n_values = 0;
+            snprintf(o->error, sizeof o->error, "interrupted (model not saved)");
+        }
+    }
+
     nnt_trial_record rec;
     memset(&rec, 0, sizeof rec);
     rec.number = sl->number;
@@ -633,21 +655,20 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     rec.interrupted = o->interrupted;
     rec.n_values = sl->n_values;
     for (int k = 0; k < sl->n_values; k++) rec.values[k] = sl->values[k];
-    nnt_error err;
-    nnt_error_clear(&err);
-    int r = s->storage->trial_finish(s->storage->ctx, s->study_id, &rec, &err);
+    int r = save_r;
     if (r < 0) set_fatal(s, &err, r);
+    nnt_error ferr;
+    nnt_error_clear(&ferr);
+    int fr = s->storage->trial_finish(s->storage->ctx, s->study_id, &rec, &ferr);
+    if (fr < 0 && r == NNT_OK) set_fatal(s, &ferr, fr);
+    if (r == NNT_OK) r = fr;
 
     int is_best = 0;
     if (r == NNT_OK && sl->state == NNT_TRIAL_COMPLETE && better(s, sl->oriented, sl->number, s->best)) {
         is_best = 1;
-        if (o->model && s->model_out) {
-            /* Saved as it is found (atomically), so a killed study still
-             * leaves its best model behind. */
-            r = nnt_model_save(o->model, s->model_out, &err);
-            if (r == NNT_OK)
-                r = s->storage->artifact_add(s->storage->ctx, s->study_id, sl->number, "model",
-                                             s->model_out, NULL, &err);
+        if (saved) {
+            r = s->storage->artifact_add(s->storage->ctx, s->study_id, sl->number, "model",
+                                         s->model_out, NULL, &err);
             if (r < 0) set_fatal(s, &err, r);
             else sl->model_path = nnt_strdup(s->model_out);
         }
