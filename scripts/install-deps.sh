@@ -5,7 +5,8 @@
 # Usage: scripts/install-deps.sh [--bench]   (--bench adds the peers used by bench/)
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libopenblas-dev libblis-dev zlib1g-dev
-      libsqlite3-dev sqlite3 libjson-c-dev libcmocka-dev dataset-fashion-mnist chromium python3)
+      libsqlite3-dev sqlite3 libjson-c-dev libcmocka-dev dataset-fashion-mnist chromium python3
+      python3-pil)
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(python3-torch python3-optuna python3-sklearn)
 fi
