@@ -45,7 +45,7 @@ with open(data, "w") as f:
         c = r.randrange(3)
         f.write(",".join("%.4f" % (centres[c][j] + r.gauss(0, 2.0)) for j in range(32)) + f",c{c}\n")
 
-ARGS = ["tune", "--data", data, "--storage", db, "--model-out", model, "--jobs", "2",
+ARGS = ["tune", "--data", data, "--storage", db, "--model-out", model, "--jobs", "2", "--cv", "1",
         "--seed", "5", "--sampler", "random", "--pruner", "none", "--refit", "--json",
         "--param", "epochs=4", "--param", "early_stopping=false", "--param", "hidden_layers=2",
         "--param", "neurons=1024", "--param", "batch_size=64", "--param", "lr=0.0003:0.03:log"]

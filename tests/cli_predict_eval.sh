@@ -54,10 +54,35 @@ cp "$T/pred2.csv" "$T/keep.csv"
 run 1 "$NNTUNE" predict -m "$T/c.nnt" -d "$T/nope.csv" -o "$T/pred2.csv"
 cmp -s "$T/keep.csv" "$T/pred2.csv" || fail "failed predict changed the --out file"
 
-# Wrong number of feature columns.
+# Columns go by name: a missing column is an error naming it ...
 cut -d, -f1-3 "$BLOBS" >"$T/three.csv"
 run 1 "$NNTUNE" predict -m "$T/c.nnt" -d "$T/three.csv"
-contains "$T/err" "expects 4"
+contains "$T/err" "three.csv: missing feature column 'f4' that the model needs (1 of 4)"
+cut -d, -f1,3,5 "$BLOBS" >"$T/two.csv"
+run 1 "$NNTUNE" eval -m "$T/c.nnt" -d "$T/two.csv"
+contains "$T/err" "two.csv: missing feature columns 'f2', 'f4' that the model needs (2 of 4)"
+# ... a permutation with an extra ID column gives bit-identical predictions
+# (and the target column in the middle is not a feature) ...
+/usr/bin/python3 - "$BLOBS" "$T/perm.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+order = [3, 4, 1, 0, 2]  # f4, label, f2, f1, f3
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.writer(f)
+    for i, r in enumerate(rows):
+        w.writerow(["id" if i == 0 else str(1000 + i)] + [r[j] for j in order])
+PY
+run 0 "$NNTUNE" predict -m "$T/c.nnt" -d "$T/perm.csv" -o "$T/pred3.csv"
+cmp -s "$T/pred.csv" "$T/pred3.csv" || fail "permuted columns changed the predictions"
+[ -s "$T/err" ] && fail "predict on permuted columns warned: $(cat "$T/err")"
+run 0 "$NNTUNE" eval -m "$T/c.nnt" -d "$BLOBS"
+cp "$T/out" "$T/eval1.txt"
+run 0 "$NNTUNE" eval -m "$T/c.nnt" -d "$T/perm.csv"
+cmp -s "$T/eval1.txt" "$T/out" || fail "eval on permuted columns differs: $(diff "$T/eval1.txt" "$T/out")"
+# ... and ';' is detected from the header.
+tr , ';' <"$T/perm.csv" >"$T/semi.csv"
+run 0 "$NNTUNE" predict -m "$T/c.nnt" -d "$T/semi.csv" -o "$T/pred4.csv"
+cmp -s "$T/pred.csv" "$T/pred4.csv" || fail "';'-delimited input changed the predictions"
 
 # ---- predict: regression
 run 0 "$NNTUNE" predict -m "$T/r.nnt" -d "$REG"
@@ -66,6 +91,7 @@ run 0 "$NNTUNE" predict -m "$T/r.nnt" -d "$REG"
 
 # ---- eval
 run 0 "$NNTUNE" eval --model "$T/c.nnt" --data "$BLOBS"
+contains "$T/out" "task: classification (the task of model '$T/c.nnt'); 240 rows, 4 features, 3 classes"
 contains "$T/out" "accuracy  0."
 contains "$T/out" "confusion matrix"
 contains "$T/out" "gamma"

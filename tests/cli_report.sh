@@ -113,6 +113,51 @@ check "python3 -c \"import json; d = json.load(open('sug.json')); assert 'space'
 "$NNT" tune sug.json --data "$DATA" --trials 2 --jobs 1 --storage s2.db --quiet > tune2.out 2>&1
 check "[ $? -eq 0 ]" "the suggested study file runs with nntune tune ($(tail -2 tune2.out))"
 
+# ---- importance: the same numbers in nntune importance, the HTML bars and
+# the summary in words (one computation, one format) --------------------------
+"$NNT" tune --data "$DATA" --trials 12 --jobs 1 --seed 3 --storage imp.db --sampler random \
+    --pruner none --param epochs=3 --param lr=0.0005:1:log --param batch_size=16,64 \
+    --param neurons=2:32:log --quiet > imp-tune.out 2>&1
+check "[ $? -eq 0 ]" "importance study runs ($(tail -2 imp-tune.out))"
+"$NNT" importance imp.db > imp.txt 2>&1
+check "[ $? -eq 0 ]" "nntune importance exits 0 ($(tail -2 imp.txt))"
+"$NNT" importance imp.db --format json > imp.json 2>&1
+"$NNT" report imp.db -o imp.html > /dev/null 2>&1
+"$NNT" report imp.db --format json > imp-report.json 2>&1
+cat > samenum.py <<'EOF'
+import json, re, sys, xml.etree.ElementTree as ET
+H = '{http://www.w3.org/1999/xhtml}'
+S = '{http://www.w3.org/2000/svg}'
+# nntune importance: "  lr   40.2%  ####"
+txt = open('imp.txt').read()
+cli = dict(re.findall(r'^  (\w+) +([0-9.]+)%', txt, re.M))
+cli_total = re.search(r'Main effects together explain ([0-9.]+)%', txt).group(1)
+root = ET.parse('imp.html').getroot()
+sec = [s for s in root.iter(H + 'section') if s.get('id') == 'importance'][0]
+# the bars: <rect><title>lr: 40.2% of the variance</title></rect>
+bars = dict(re.match(r'(\w+): ([0-9.]+)% of the variance$', t.text).groups()
+            for t in sec.iter(S + 'title'))
+texts = ' '.join(t.text or '' for t in sec.iter(S + 'text'))
+html_total = re.search(r'main effects together: ([0-9.]+)%', texts).group(1)
+summary = [li.text for s in root.iter(H + 'section') if s.get('id') == 'summary'
+           for li in s.iter(H + 'li')]
+line = [l for l in summary if 'mattered most' in l][0]
+words = dict(re.findall(r'(\w+) \(([0-9.]+)%', line))
+words_total = re.search(r'Main effects together explain ([0-9.]+)%', line).group(1)
+assert cli and cli == bars, (cli, bars)
+assert words and all(cli[k] == v for k, v in words.items()), (cli, words)
+assert cli_total == html_total == words_total, (cli_total, html_total, words_total)
+# and the raw numbers of both JSON forms are the same doubles
+a = {e['param']: e['importance'] for e in json.load(open('imp.json'))['importance']}
+b = json.load(open('imp-report.json'))['summary']['importance']
+assert set(a) <= set(b) and all(a[k] == b[k] for k in a), (a, b)
+for k, v in cli.items():
+    assert abs(float(v) - 100 * a[k]) <= 0.05 + 1e-9, (k, v, a[k])
+print('same numbers:', cli, 'together', cli_total)
+EOF
+python3 samenum.py > samenum.out 2>&1
+check "[ $? -eq 0 ]" "importance: CLI table, HTML bars, summary and JSON agree ($(tail -1 samenum.out))"
+
 # ---- default output and errors ---------------------------------------------
 mkdir sub && (cd sub && "$NNT" report ../s.db > /dev/null 2>&1)
 check "[ -s sub/report.html ]" "HTML without -o goes to report.html"

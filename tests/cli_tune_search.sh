@@ -57,12 +57,12 @@ rc=$?
 check "[ $rc -eq 0 ] && grep -q 'Hyperparameter importance' imp.out" "importance table (rc $rc)"
 check "[ \$(grep -cE '^  (lr|neurons|activation) +[0-9.]+%' imp.out) -eq 3 ]" "one row per tuned parameter, fixed ones left out"
 "$NNT" importance imp.db --format json > imp.json
-check "py \"import json; d=json.load(open('imp.json')); s=[e['share'] for e in d['importance']]; assert d['trials']==24 and abs(sum(s)-1)<1e-6 and s==sorted(s, reverse=True) and d['importance'][0]['param']=='lr'\"" \
-    "importance json: shares sum to 1, sorted, lr first"
+check "py \"import json; d=json.load(open('imp.json')); s=[e['importance'] for e in d['importance']]; assert d['trials']==24 and abs(sum(s)-d['explained'])<1e-6 and 0<d['explained']<=1 and s==sorted(s, reverse=True) and d['importance'][0]['param']=='lr'\"" \
+    "importance json: shares of the variance sum to 'explained' (<= 1), sorted, lr first"
 "$NNT" tune --data "$DATA" "${SPACE[@]}" --sampler random --pruner none --trials 2 \
     --storage few.db --quiet > /dev/null 2>&1
 "$NNT" importance few.db > few.out 2>&1
-check "[ $? -eq 1 ] && grep -q 'has 2 complete trials; importance needs at least 4' few.out" "too few trials: clear message, exit 1"
+check "[ $? -eq 1 ] && grep -q \"study 'default': this study has 2 complete trials; importance needs at least 4\" few.out" "too few trials: clear message, exit 1"
 "$NNT" importance imp.db --format xml > /dev/null 2>&1
 check "[ $? -eq 2 ]" "importance --format xml is a usage error"
 

@@ -205,14 +205,14 @@ static void test_integer_target_numeric_order(void **state)
     nnt_dataset *ds;
     nnt_error e;
     /* Lexicographic order would put "10" before "2". */
-    const char *text = "a,b,y\n1,1,10\n2,2,2\n3,3,-1\n4,4,2.0\n5,5,10\n";
+    const char *text = "a,b,y\n1,1,10\n2,2,2\n3,3,-1\n4,4,2.0\n5,5,10\n6,6,-1\n";
     assert_int_equal(load_text("int.csv", text, NULL, &ds, &e), 0);
     assert_int_equal(nnt_dataset_task(ds), NNT_TASK_CLASSIFY);
     assert_int_equal(nnt_dataset_num_classes(ds), 3);
     assert_string_equal(nnt_dataset_class_name(ds, 0), "-1");
     assert_string_equal(nnt_dataset_class_name(ds, 1), "2");
     assert_string_equal(nnt_dataset_class_name(ds, 2), "10");
-    const int32_t want[5] = {2, 1, 0, 1, 2};
+    const int32_t want[6] = {2, 1, 0, 1, 2, 0};
     for (int i = 0; i < 5; i++) assert_int_equal(nnt_dataset_labels(ds)[i], want[i]);
     nnt_dataset_free(ds);
 }
@@ -378,23 +378,32 @@ static void test_non_numeric_feature(void **state)
                 "inf.csv:2: column 'b': expected a number, got 'inf'");
     expect_fail("range.csv", "a,b,y\n1,2,x\n1,1e60,y\n", NULL, NNT_ERR_FORMAT,
                 "range.csv:3: column 'b': number '1e60' is out of the float range");
-    expect_fail("trail.csv", "a,b,y\n1,2x,x\n", NULL, NNT_ERR_FORMAT,
-                "trail.csv:2: column 'b': expected a number, got '2x'");
+    expect_fail("trail.csv", "a,b,y\n1,2x,x\n2,3,y\n", NULL, NNT_ERR_FORMAT,
+                "trail.csv:2: column 'b': expected a number, got '2x' (the column mixes numbers "
+                "and text); drop the column with --ignore b");
 }
 
 static void test_missing_values(void **state)
 {
     (void)state;
     expect_fail("miss1.csv", "a,b,y\n1,2,x\n3,,y\n", NULL, NNT_ERR_FORMAT,
-                "miss1.csv:3: column 'b': missing value (empty field)");
+                "miss1.csv: 1 missing value (empty, NA, NaN or ?) in 1 row and 1 column ('b' 1); "
+                "first at line 3, column 'b'; drop those rows or fill the values with "
+                "--missing drop|mean|median");
     expect_fail("miss2.csv", "a,b,y\n1,2,x\nNA,1,y\n", NULL, NNT_ERR_FORMAT,
-                "miss2.csv:3: column 'a': missing value ('NA')");
+                "1 missing value (empty, NA, NaN or ?) in 1 row and 1 column ('a' 1); "
+                "first at line 3, column 'a'");
     expect_fail("miss3.csv", "a,b,y\n1,2,x\n1,2,?\n", NULL, NNT_ERR_FORMAT,
-                "miss3.csv:3: column 'y': missing value ('?')");
+                "miss3.csv:3: column 'y': missing target value (?); rows without a target can "
+                "be dropped with --missing drop");
     expect_fail("miss4.csv", "a,b,y\n1,2,x\n1,2,y\n1,nan,x\n", NULL, NNT_ERR_FORMAT,
-                "miss4.csv:4: column 'b': missing value ('nan')");
+                "first at line 4, column 'b'");
     expect_fail("miss5.csv", "a,b,y\n1,\"\",x\n", NULL, NNT_ERR_FORMAT,
-                "miss5.csv:2: column 'b': missing value (empty field)");
+                "first at line 2, column 'b'");
+    /* Counting: 4 values in 3 rows and 2 columns; the first named. */
+    expect_fail("miss6.csv", "a,b,c,y\n1,2,3,x\n,2,NA,y\n1,N/A,3,x\n1,2,3,y\n?,2,3,x\n", NULL,
+                NNT_ERR_FORMAT, "miss6.csv: 4 missing values (empty, NA, NaN or ?) in 3 rows and "
+                "3 columns ('a' 2, 'b' 1, 'c' 1); first at line 3, column 'a'");
 }
 
 static void test_unknown_target_column(void **state)

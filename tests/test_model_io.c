@@ -274,9 +274,16 @@ static void test_target_scaling_and_version1(void **state)
     assert_true(nnt_model_scaler(l)->target_mul == 0.5f);
     nnt_model_free(l);
 
-    /* The same file as version 1 wrote it: without the two floats. */
+    /* The same file as version 1 wrote it: without the input schema record
+     * (a zero column count: this data set has no schema) and without the
+     * two floats. */
     size_t len;
     unsigned char *b = slurp(path, &len);
+    size_t np_at = len - 4 - 4 * nnt_model_num_params(m) - 8;
+    static const unsigned char zero8[8] = {0};
+    assert_memory_equal(b + np_at - 8, zero8, 8);
+    memmove(b + np_at - 8, b + np_at, len - np_at);
+    len -= 8;
     const float pair[2] = {12345.0f, 0.5f}; /* little-endian host, as the format */
     size_t at = SIZE_MAX;
     for (size_t i = 16; i + 8 <= len; i++)
@@ -300,6 +307,86 @@ static void test_target_scaling_and_version1(void **state)
     assert_memory_equal(nnt_model_params(l), nnt_model_params(m),
                         nnt_model_num_params(m) * sizeof(float));
     nnt_model_free(l);
+    nnt_model_free(m);
+    nnt_dataset_free(ds);
+}
+
+/* Version 3 stores the input schema (columns, categories, fill values) of a
+ * CSV-trained model; version 2 files load with a numeric schema made from
+ * their feature names. */
+static void test_input_schema_and_version2(void **state)
+{
+    (void)state;
+    const char *csv = tu_write("schema.csv", "size,colour,weight,y\n1,red,10,a\n2,blue,,b\n"
+                                             "3,red,30,a\n4,green,40,b\n");
+    nnt_csv_options co = nnt_csv_options_default();
+    co.missing = NNT_MISSING_MEDIAN;
+    nnt_dataset *ds = NULL;
+    nnt_error err;
+    assert_int_equal(nnt_dataset_load_csv(csv, &co, &ds, &err), NNT_OK);
+    assert_int_equal(nnt_dataset_features(ds), 5); /* size, colour x3, weight */
+    nnt_model_options o = nnt_model_options_default();
+    o.inputs = 5;
+    o.outputs = 2;
+    nnt_model *m = NULL;
+    assert_int_equal(nnt_model_create(&o, 3, &m, &err), NNT_OK);
+    assert_int_equal(nnt_model_set_metadata_from(m, ds, NNT_TASK_CLASSIFY, NULL, &err), NNT_OK);
+    const char *path = tu_path("schema.nnt");
+    assert_int_equal(nnt_model_save(m, path, &err), NNT_OK);
+    nnt_model *l = NULL;
+    assert_int_equal(nnt_model_load(path, &l, &err), NNT_OK);
+    const nnt_schema *s = nnt_model_schema(l);
+    assert_non_null(s);
+    assert_int_equal(s->n_columns, 3);
+    assert_string_equal(s->columns[0].name, "size");
+    assert_false(s->columns[0].categorical);
+    assert_true(s->columns[0].fill == 2.5f); /* median of 1..4 */
+    assert_string_equal(s->columns[1].name, "colour");
+    assert_true(s->columns[1].categorical);
+    assert_int_equal(s->columns[1].n_categories, 3);
+    assert_string_equal(s->columns[1].categories[0], "blue");
+    assert_string_equal(s->columns[1].categories[1], "green");
+    assert_string_equal(s->columns[1].categories[2], "red");
+    assert_true(s->columns[2].fill == 30.0f); /* median of 10, 30, 40 */
+    assert_string_equal(nnt_model_feature_name(l, 2), "colour=green");
+    /* A clone carries it too. */
+    nnt_model *c = NULL;
+    assert_int_equal(nnt_model_clone(l, &c, &err), NNT_OK);
+    assert_int_equal(nnt_model_schema(c)->n_columns, 3);
+    nnt_model_free(c);
+    nnt_model_free(l);
+
+    /* A version 2 file of a numeric model: the same bytes less the schema. */
+    nnt_dataset *ds2 = make_dataset(12);
+    nnt_model *m2 = make_model(ds2);
+    path = tu_path("v3.nnt");
+    assert_int_equal(nnt_model_save(m2, path, &err), NNT_OK);
+    size_t len;
+    unsigned char *b = slurp(path, &len);
+    size_t np_at = len - 4 - 4 * nnt_model_num_params(m2) - 8;
+    memmove(b + np_at - 8, b + np_at, len - np_at);
+    len -= 8;
+    put_u32(b + 4, 2);
+    put_u32(b + 8, (uint32_t)len);
+    put_u32(b + 12, 0);
+    fix_crc(b, len);
+    const char *p2 = tu_path("v2.nnt");
+    spit(p2, b, len);
+    free(b);
+    assert_int_equal(nnt_model_load(p2, &l, &err), NNT_OK);
+    s = nnt_model_schema(l);
+    assert_non_null(s);
+    assert_int_equal(s->n_columns, 4);
+    for (size_t j = 0; j < 4; j++) {
+        assert_string_equal(s->columns[j].name, nnt_model_feature_name(m2, j));
+        assert_false(s->columns[j].categorical);
+        assert_true(isnan(s->columns[j].fill));
+    }
+    assert_memory_equal(nnt_model_params(l), nnt_model_params(m2),
+                        nnt_model_num_params(m2) * sizeof(float));
+    nnt_model_free(l);
+    nnt_model_free(m2);
+    nnt_dataset_free(ds2);
     nnt_model_free(m);
     nnt_dataset_free(ds);
 }
@@ -392,19 +479,19 @@ static void test_wrong_magic_and_version(void **state)
     size_t len;
     unsigned char *b;
     saved_model_file("ver.nnt", &len, &b);
-    put_u32(b + 4, 3);
+    put_u32(b + 4, 4);
     fix_crc(b, len);
     p = tu_path("future.nnt");
     spit(p, b, len);
-    expect_load_error(p, NNT_ERR_UNSUPPORTED, "version 3");
+    expect_load_error(p, NNT_ERR_UNSUPPORTED, "version 4");
     expect_load_error(p, NNT_ERR_UNSUPPORTED, "future.nnt");
     /* The version is judged before the rest, even in a short file. */
     spit(p, b, 10);
-    expect_load_error(p, NNT_ERR_UNSUPPORTED, "version 3");
+    expect_load_error(p, NNT_ERR_UNSUPPORTED, "version 4");
     put_u32(b + 4, 0);
     fix_crc(b, len);
     spit(p, b, len);
-    expect_load_error(p, NNT_ERR_UNSUPPORTED, "versions 1 to 2");
+    expect_load_error(p, NNT_ERR_UNSUPPORTED, "versions 1 to 3");
     free(b);
 }
 
@@ -581,6 +668,7 @@ int main(void)
         cmocka_unit_test(test_save_into_missing_directory),
         cmocka_unit_test(test_failed_rename_leaves_no_temp_file),
         cmocka_unit_test(test_save_replaces_existing),
+        cmocka_unit_test(test_input_schema_and_version2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,6 +45,8 @@ static nnt_study_options options(int trials)
     o.base_train.early_stopping = 0;
     o.n_costs = 1;
     o.costs[0] = NNT_COST_PARAMS;
+    o.cv_folds = 1; /* hold-out studies, as before the small-data policy */
+    o.refit = 0;
     return o;
 }
 

@@ -368,7 +368,19 @@ static void test_summary_facts(void **state)
         assert_true(s->overfit[i].gap > 0.1);
         assert_true(s->overfit[i].last_valid < s->overfit[i].best_valid);
         assert_true(s->overfit[i].train_loss_last < s->overfit[i].train_loss_best);
+        /* training and validation in the same units: the accuracy at both ends */
+        assert_true(s->overfit[i].train_last > s->overfit[i].train_best);
+        assert_true(s->overfit[i].train_best > 0 && s->overfit[i].train_last <= 1);
+        assert_true(fabs(s->overfit[i].train_last - s->overfit[i].last_valid - s->overfit[i].gap) <
+                    1e-12);
+        assert_true(s->overfit[i].rank >= 1 && s->overfit[i].rank <= N_TRIALS - 4);
     }
+    /* all three are listed, best-ranked first */
+    assert_int_equal(s->n_overfit_listed, 3);
+    assert_int_equal(s->n_with_epochs, 39);
+    for (int k = 1; k < 3; k++)
+        assert_true(s->overfit[s->overfit_listed[k - 1]].rank <
+                    s->overfit[s->overfit_listed[k]].rank);
     /* divergence: the two trials and their learning rates */
     assert_int_equal(s->n_diverged, 2);
     for (int i = 0; i < 2; i++) {
@@ -382,9 +394,9 @@ static void test_summary_facts(void **state)
     /* the words say the same */
     char *md = render(r, NNT_REPORT_MD);
     tu_assert_contains(md, "Parameters that mattered most: lr (");
-    tu_assert_contains(md, "3 trials overfit");
-    tu_assert_contains(md, "trial 5 best at epoch 4 of 12");
-    tu_assert_contains(md, "trial 17 best at epoch 6 of 12");
+    tu_assert_contains(md, "3 of the 39 trials with per-epoch values overfit");
+    tu_assert_contains(md, "best at epoch 4 of 12: validation accuracy");
+    tu_assert_contains(md, "best at epoch 6 of 12: validation accuracy");
     tu_assert_contains(md, "2 trials diverged: trial 11 (lr 0.5), trial 29 (lr 0.8)");
     tu_assert_contains(md, "## Suggested search space");
     free(md);
@@ -613,7 +625,8 @@ static void test_single_trial(void **state)
     assert_true(s->has_test);
     assert_true(s->test_value == 0.75);
     assert_int_equal(s->n_top, 1);
-    tu_assert_contains(s->importance_note, "at least 4 complete trials");
+    tu_assert_contains(s->importance_note,
+                       "this study has 1 complete trial; importance needs at least 4");
     char *html = render(r, NNT_REPORT_HTML);
     assert_null(strstr(html, "No completed trials yet"));
     /* importance and pareto are notes; the rest are drawn */

@@ -63,7 +63,7 @@ static void test_schema_and_wal(void **state)
     query_text(path, "PRAGMA journal_mode", buf, sizeof buf);
     assert_string_equal(buf, "wal");
     query_text(path, "SELECT value FROM meta WHERE key = 'schema_version'", buf, sizeof buf);
-    assert_string_equal(buf, "2");
+    assert_string_equal(buf, "3");
     const char *tables[] = {"studies", "trials", "trial_epochs", "artifacts"};
     for (int i = 0; i < 4; i++) {
         char sql[128];
@@ -298,8 +298,9 @@ static void exec_sql(const char *path, const char *sql)
 }
 
 /* Objective values of multi-objective trials round-trip (NaN as null), and
- * a version-1 file (no objective_values column) is read as it is and
- * migrated to version 2 when opened for writing. */
+ * so do the tie-breakers (valid_loss, n_params); a version-1 file (no
+ * objective_values column) is read as it is and migrated to version 3 when
+ * opened for writing. */
 static void test_objective_values_and_migration(void **state)
 {
     (void)state;
@@ -322,9 +323,12 @@ static void test_objective_values_and_migration(void **state)
     tr.values[0] = 0.875;
     tr.values[1] = 1234;
     tr.values[2] = NAN;
+    tr.valid_loss = 0.25;
+    tr.n_params = 1234;
     assert_int_equal(st.trial_finish(st.ctx, rec.id, &tr, &err), NNT_OK);
     tr.number = 1;
     tr.n_values = 0;
+    tr.valid_loss = tr.n_params = NAN;
     assert_int_equal(st.trial_finish(st.ctx, rec.id, &tr, &err), NNT_OK);
     nnt_trial_record *t = NULL;
     size_t n = 0;
@@ -332,7 +336,9 @@ static void test_objective_values_and_migration(void **state)
     assert_int_equal(n, 2);
     assert_int_equal(t[0].n_values, 3);
     assert_true(t[0].values[0] == 0.875 && t[0].values[1] == 1234 && isnan(t[0].values[2]));
+    assert_true(t[0].valid_loss == 0.25 && t[0].n_params == 1234);
     assert_int_equal(t[1].n_values, 0);
+    assert_true(isnan(t[1].valid_loss) && isnan(t[1].n_params));
     nnt_trial_records_free(t, n);
     nnt_study_record_free(&rec);
     nnt_storage_close(&st);
@@ -368,6 +374,7 @@ static void test_objective_values_and_migration(void **state)
     assert_int_equal(n, 1);
     assert_true(t[0].value == 0.5);
     assert_int_equal(t[0].n_values, 0);
+    assert_true(isnan(t[0].valid_loss) && isnan(t[0].n_params)); /* columns it lacks */
     nnt_trial_records_free(t, n);
     nnt_study_record_free(&rec);
     nnt_storage_close(&st);
@@ -377,7 +384,7 @@ static void test_objective_values_and_migration(void **state)
 
     st = open_rw(old);
     query_text(old, "SELECT value FROM meta WHERE key = 'schema_version'", buf, sizeof buf);
-    assert_string_equal(buf, "2");
+    assert_string_equal(buf, "3");
     rec = open_study(&st, "old", 1, 1, &created);
     assert_int_equal(created, 0);
     assert_int_equal(st.trial_start(st.ctx, rec.id, 1, "{}", 3, -1, 1.0, &err), NNT_OK);

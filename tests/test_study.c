@@ -44,6 +44,10 @@ static nnt_study_options base_options(const char *sampler, int trials, int jobs)
     o.base_train.patience = 3;
     o.base_model.n_hidden = 1;
     o.base_model.hidden[0] = 8;
+    /* These tests are about hold-out studies; the small-data policy
+     * (cross-validation and a refit by default) has tests of its own. */
+    o.cv_folds = 1;
+    o.refit = 0;
     return o;
 }
 
@@ -526,7 +530,7 @@ static void test_study_file(void **state)
         {"{\"space\": {\"lr\": {\"low\": 0, \"high\": 0.1, \"log\": true}}}", "study.space.lr.low"},
         {"{\"space\": {\"activation\": {\"choices\": []}}}", "study.space.activation"},
         {"{\"space\": 5}", "study.space: expected an object"},
-        {"{\"options\": {\"cv_folds\": 1}}", "study.options.cv_folds"},
+        {"{\"options\": {\"cv_folds\": 65}}", "study.options.cv_folds"},
         {"{\"options\": {\"epochs\": \"many\"}}", "study.options.epochs"},
         {"{\"options\": {\"colour\": \"red\"}}", "study.options.colour: unknown key"},
         {"{\"options\": {\"refit\": 1}}", "study.options.refit: expected true or false, got an integer"},

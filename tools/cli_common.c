@@ -1,6 +1,7 @@
 /* Helpers shared by the nntune subcommands (see cli_common.h). */
 #include "cli_common.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -58,13 +59,64 @@ int cli_lib_error(const char *cmd, int code, const nnt_error *err)
 
 /* ---- getopt_long -------------------------------------------------------- */
 
-int cli_getopt_error(const char *cmd, int c, char **argv)
+/* Edit distance (insertions, deletions, substitutions, adjacent swaps)
+ * between a and b, capped: names are short. */
+static int edit_distance(const char *a, size_t la, const char *b)
+{
+    enum { MAXL = 48 };
+    size_t lb = strlen(b);
+    if (la >= MAXL || lb >= MAXL) return 99;
+    int d[MAXL][MAXL];
+    for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[la][lb];
+}
+
+const char *cli_closest_option(const char *word, const struct option *opts)
+{
+    while (*word == '-') word++;
+    size_t n = strcspn(word, "=");
+    if (n == 0 || !opts) return NULL;
+    const char *best = NULL;
+    int best_d = 99, best_raw = 99;
+    for (const struct option *o = opts; o->name; o++) {
+        size_t on = strlen(o->name);
+        int raw = edit_distance(word, n, o->name), d = raw;
+        /* a word that starts an option name (an ambiguous abbreviation), or an
+         * option name with something glued on ("--batchsize"): as close as
+         * one typo; ties go to the smaller plain distance */
+        if (strncmp(o->name, word, n) == 0 || (on >= 3 && on < n && strncmp(word, o->name, on) == 0))
+            d = d < 1 ? d : 1;
+        if (d < best_d || (d == best_d && raw < best_raw)) {
+            best_d = d;
+            best_raw = raw;
+            best = o->name;
+        }
+    }
+    /* close enough to be a typo: 1 edit for short words, a third of longer ones */
+    int limit = n <= 4 ? 1 : (int)(n / 3) > 2 ? (int)(n / 3) : 2;
+    return best_d <= limit ? best : NULL;
+}
+
+int cli_getopt_error(const char *cmd, int c, char **argv, const struct option *opts)
 {
     /* getopt_long has already advanced optind past the offending word. */
     const char *word = optind > 0 ? argv[optind - 1] : "?";
     if (c == ':') return cli_usage_error(cmd, "option '%s' requires a value", word);
     if (optopt && strncmp(word, "--", 2) != 0)
         return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+    const char *near = cli_closest_option(word, opts);
+    if (near) return cli_usage_error(cmd, "unknown option '%s'; did you mean --%s?", word, near);
     return cli_usage_error(cmd, "unknown option '%s'", word);
 }
 
@@ -189,8 +241,16 @@ int cli_parse_task(const char *cmd, const char *opt, const char *s, nnt_task *ou
             return 0;
         }
     }
-    cli_usage_error(cmd, "%s: unknown task '%s' (expected auto, classify, binary, regress or autoencode)",
-                    opt, s);
+    if (!strcmp(s, "classification")) {
+        *out = NNT_TASK_CLASSIFY;
+        return 0;
+    }
+    if (!strcmp(s, "regression")) {
+        *out = NNT_TASK_REGRESS;
+        return 0;
+    }
+    cli_usage_error(cmd, "%s: unknown task '%s' (expected auto, classification (classify), "
+                    "binary, regression (regress) or autoencode)", opt, s);
     return -1;
 }
 
@@ -229,7 +289,8 @@ int cli_load_data(const char *cmd, const cli_data_opts *o, nnt_dataset **out,
     if (o->labels || looks_like_idx(o->path)) {
         rc = nnt_dataset_load_idx(o->path, o->labels, out, &err);
     } else {
-        nnt_csv_options copt = nnt_csv_options_default();
+        nnt_csv_options copt = cli_csv_options();
+        copt.schema = o->schema;
         copt.target = o->target;
         copt.task = o->task;
         copt.target_optional = o->target_optional;
@@ -387,27 +448,31 @@ char *cli_fmt_metrics(char *buf, size_t n, const char *prefix, const nnt_metrics
     return buf;
 }
 
-/* ---- Ctrl-C --------------------------------------------------------------- */
+/* ---- Ctrl-C and SIGTERM ----------------------------------------------------- */
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted; /* the signal number, 0 before one */
 
-static void on_sigint(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
+static void on_stop_signal(int sig) { interrupted = sig; }
 
 void cli_catch_interrupt(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C terminates */
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second signal terminates at once */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 int cli_interrupted(void) { return interrupted != 0; }
+
+int cli_interrupt_exit(void) { return interrupted ? 128 + interrupted : EXIT_OK; }
+
+const char *cli_interrupt_name(void)
+{
+    return interrupted == SIGTERM ? "SIGTERM" : interrupted == SIGINT ? "SIGINT (Ctrl-C)" : "a signal";
+}
 
 /* ---- JSON --------------------------------------------------------------- */
 
@@ -431,10 +496,93 @@ json_object *cli_json_metrics(const nnt_metrics *m)
     return o;
 }
 
+/* Length of the valid UTF-8 sequence at s (1..4), 0 if invalid (overlong,
+ * surrogate, past U+10FFFF, cut short). */
+static int utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80) return 1;
+    int n;
+    unsigned cp;
+    if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; }
+    else return 0;
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    static const unsigned min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+
+const char *cli_shown(const char *s, char *buf, size_t n)
+{
+    assert(n >= 4);
+    if (!s) s = "";
+    size_t k = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        char esc[4] = {0};
+        const char *piece;
+        size_t len;
+        int used;
+        int u = utf8_len(p);
+        if (u == 0) { /* invalid byte */
+            piece = "\xEF\xBF\xBD";
+            len = 3;
+            used = 1;
+        } else if (*p < 0x20 || *p == 0x7f || (u == 2 && p[0] == 0xC2 && p[1] < 0xA0)) {
+            /* control characters (C0, DEL, C1) would move the cursor or start
+             * a terminal escape sequence: shown as \n, \t or ? */
+            esc[0] = *p == '\n' || *p == '\t' ? '\\' : '?';
+            esc[1] = *p == '\n' ? 'n' : *p == '\t' ? 't' : '\0';
+            piece = esc;
+            len = strlen(esc);
+            used = u;
+        } else {
+            piece = (const char *)p;
+            len = (size_t)u;
+            used = u;
+        }
+        if (k + len + 4 > n) { /* keep room for "..." and the NUL (k <= n - 4 here) */
+            memcpy(buf + k, "...", 3);
+            k += 3;
+            break;
+        }
+        memcpy(buf + k, piece, len);
+        k += len;
+        p += used;
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+void cli_put_utf8(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        const unsigned char *run = p;
+        while (*p && utf8_len(p) > 0) p += utf8_len(p);
+        if (p > run) fwrite(run, 1, (size_t)(p - run), f);
+        if (*p) {
+            fputs("\xEF\xBF\xBD", f); /* U+FFFD for one invalid byte */
+            p++;
+        }
+    }
+}
+
+void cli_json_print(json_object *o)
+{
+    cli_put_utf8(stdout, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    fputc('\n', stdout);
+}
+
 void cli_json_emit(json_object *o)
 {
-    fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-          stdout);
+    cli_put_utf8(stdout, json_object_to_json_string_ext(
+                             o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     fputc('\n', stdout);
     fflush(stdout);
     json_object_put(o);
@@ -445,93 +593,58 @@ void cli_json_emit(json_object *o)
 int cli_out_open(const char *cmd, cli_out *o, const char *path)
 {
     memset(o, 0, sizeof *o);
-    if (!path || !strcmp(path, "-")) {
-        o->f = stdout;
-        return EXIT_OK;
-    }
-    size_t n = strlen(path);
-    o->path = malloc(n + 1);
-    o->tmp = malloc(n + sizeof ".tmpXXXXXX");
-    if (!o->path || !o->tmp) {
-        cli_out_abort(o);
-        cli_error(cmd, "out of memory");
-        return EXIT_RUNTIME;
-    }
-    memcpy(o->path, path, n + 1);
-    memcpy(o->tmp, path, n);
-    memcpy(o->tmp + n, ".tmpXXXXXX", sizeof ".tmpXXXXXX");
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) {
-        cli_error(cmd, "cannot write '%s': %s", path, strerror(errno));
-        free(o->tmp);
-        o->tmp = NULL;
-        cli_out_abort(o);
-        return EXIT_RUNTIME;
-    }
-    struct stat st;
-    (void)fchmod(fd, stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644);
-    o->f = fdopen(fd, "w");
-    if (!o->f) {
-        cli_error(cmd, "cannot write '%s': %s", path, strerror(errno));
-        close(fd);
-        cli_out_abort(o);
-        return EXIT_RUNTIME;
-    }
+    nnt_error err;
+    nnt_error_clear(&err);
+    int rc = nnt_file_writer_open(path ? path : "-", &o->w, &err);
+    if (rc != NNT_OK) return cli_lib_error(cmd, rc, &err);
+    o->f = nnt_file_writer_stream(o->w);
     return EXIT_OK;
 }
 
 int cli_out_commit(const char *cmd, cli_out *o)
 {
-    if (!o->tmp) {
-        if (fflush(o->f) != 0 || ferror(o->f)) {
-            cli_error(cmd, "cannot write to standard output: %s", strerror(errno));
-            return EXIT_RUNTIME;
-        }
-        return EXIT_OK;
-    }
-    int bad = fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0;
-    int e = errno;
-    bad |= fclose(o->f) != 0;
+    nnt_error err;
+    nnt_error_clear(&err);
+    int rc = nnt_file_writer_commit(o->w, &err);
+    o->w = NULL;
     o->f = NULL;
-    if (!bad && rename(o->tmp, o->path) != 0) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad) {
-        cli_error(cmd, "cannot write '%s': %s", o->path, strerror(e ? e : EIO));
-        cli_out_abort(o);
-        return EXIT_RUNTIME;
-    }
-    free(o->tmp);
-    free(o->path);
-    o->tmp = o->path = NULL;
-    return EXIT_OK;
+    return rc == NNT_OK ? EXIT_OK : cli_lib_error(cmd, rc, &err);
 }
 
 void cli_out_abort(cli_out *o)
 {
-    if (o->tmp) {
-        if (o->f) fclose(o->f);
-        unlink(o->tmp);
-    }
+    nnt_file_writer_abort(o->w);
+    o->w = NULL;
     o->f = NULL;
-    free(o->tmp);
-    free(o->path);
-    o->tmp = o->path = NULL;
+}
+
+int cli_check_output(const char *cmd, const char *opt, const char *path)
+{
+    if (!path) return EXIT_OK;
+    nnt_error err;
+    nnt_error_clear(&err);
+    int rc = nnt_output_path_check(path, &err);
+    if (rc == NNT_OK) return EXIT_OK;
+    cli_error(cmd, "%s: %s", opt, err.message);
+    return EXIT_RUNTIME;
 }
 
 void cli_csv_field(FILE *f, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
+    int quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote) fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = utf8_len(p);
+        if (n == 0) { /* keep the file valid UTF-8 */
+            fputs("\xEF\xBF\xBD", f);
+            p++;
+            continue;
+        }
+        if (*p == '"') fputc('"', f);
+        fwrite(p, 1, (size_t)n, f);
+        p += n;
     }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    if (quote) fputc('"', f);
 }
 
 int cli_one_operand(const char *cmd, int argc, char **argv, const char *name, const char **out)

@@ -4,11 +4,13 @@
 #ifndef NNTUNE_TOOLS_CLI_COMMON_H
 #define NNTUNE_TOOLS_CLI_COMMON_H
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include <json-c/json.h>
 
+#include "cli_data.h"
 #include "commands.h"
 #include "nntune/nntune.h"
 
@@ -30,9 +32,13 @@ int cli_one_operand(const char *cmd, int argc, char **argv, const char *name, co
 
 /* ---- getopt_long -------------------------------------------------------- */
 /* Reports what getopt_long's ':' or '?' return meant (unknown option, missing
- * value) as a usage error; returns EXIT_USAGE. Use with an optstring that
+ * value) as a usage error; an unknown long option gets the closest one of
+ * opts suggested ("did you mean --batch?"). Returns EXIT_USAGE. Use with an optstring that
  * starts with ':' and opterr = 0. */
-int cli_getopt_error(const char *cmd, int c, char **argv);
+int cli_getopt_error(const char *cmd, int c, char **argv, const struct option *opts);
+/* The long option of opts (without "--") closest to word ("--bacth=4" ->
+ * "batch") by edit distance, or NULL when none is close enough to be a typo. */
+const char *cli_closest_option(const char *word, const struct option *opts);
 /* Fails with a usage error if arguments are left after the options. Returns
  * EXIT_OK or EXIT_USAGE. */
 int cli_no_operands(const char *cmd, int argc, char **argv);
@@ -51,7 +57,8 @@ int cli_parse_int_list(const char *cmd, const char *opt, const char *s, int lo, 
 /* Comma-separated doubles in [lo, hi_excl), at least one, at most max. */
 int cli_parse_double_list(const char *cmd, const char *opt, const char *s, double lo,
                           double hi_excl, double *out, int max, int *n);
-/* "auto", "classify", "binary", "regress", "autoencode". */
+/* "auto", "classify", "binary", "regress", "autoencode"; also
+ * "classification" and "regression". */
 int cli_parse_task(const char *cmd, const char *opt, const char *s, nnt_task *out);
 const char *cli_task_name(nnt_task t);
 
@@ -62,6 +69,8 @@ typedef struct cli_data_opts {
     const char *target;  /* CSV target column; NULL: the last column */
     nnt_task task;       /* how to read the CSV target */
     int target_optional; /* prediction input: the target column may be absent */
+    const nnt_schema *schema; /* read a CSV through this schema (a model's, or
+                                 the training set's for validation/test) */
 } cli_data_opts;
 
 /* 1 if name is a built-in data set rather than a file. */
@@ -98,11 +107,16 @@ void cli_line_clear(void);
  * Returns buf. */
 char *cli_fmt_metrics(char *buf, size_t n, const char *prefix, const nnt_metrics *m);
 
-/* ---- Ctrl-C --------------------------------------------------------------- */
-/* The first SIGINT only sets a flag (the command stops cleanly); a second
+/* ---- Ctrl-C and SIGTERM ----------------------------------------------------- */
+/* The first SIGINT or SIGTERM only sets a flag (the command stops cleanly,
+ * saves what it promises and exits 128 + the signal: 130 or 143); a second
  * one kills the process as usual. */
 void cli_catch_interrupt(void);
 int cli_interrupted(void);
+/* 130 after SIGINT, 143 after SIGTERM; EXIT_OK when no signal came. */
+int cli_interrupt_exit(void);
+/* "SIGINT (Ctrl-C)" or "SIGTERM", for messages. */
+const char *cli_interrupt_name(void);
 
 /* ---- JSON --------------------------------------------------------------- */
 /* A JSON number, or null when v is not finite (JSON has no NaN). */
@@ -111,19 +125,33 @@ json_object *cli_json_num(double v);
 json_object *cli_json_metrics(const nnt_metrics *m);
 /* Prints o on one line to stdout, flushes, and releases o. */
 void cli_json_emit(json_object *o);
+/* Prints o on one line to stdout (o is kept). Like cli_json_emit, invalid
+ * UTF-8 in its strings (names and errors may hold any bytes) becomes U+FFFD,
+ * so the output is always valid JSON. */
+void cli_json_print(json_object *o);
+/* s made safe for a terminal line in buf (n bytes): newline and tab as \n
+ * and \t, other control characters (which could start escape sequences) as
+ * '?', invalid UTF-8 as U+FFFD, cut with "..." when longer than buf. Names
+ * and error texts from storage may hold anything. Returns buf. */
+const char *cli_shown(const char *s, char *buf, size_t n);
+/* Writes s to f with each invalid UTF-8 byte replaced by U+FFFD. */
+void cli_put_utf8(FILE *f, const char *s);
 
 /* ---- Output files ------------------------------------------------------- */
-/* A text output that is stdout (path NULL or "-") or a file written
- * atomically: a temporary file in the same directory renamed over path on
- * commit, removed on abort. */
+/* A text output: stdout (path NULL or "-") or a file written through the
+ * library's nnt_file_writer (atomic for regular files, in place for devices
+ * and FIFOs, symbolic links followed; see nntune/file.h). */
 typedef struct cli_out {
     FILE *f;
-    char *path;
-    char *tmp;
+    nnt_file_writer *w;
 } cli_out;
 int cli_out_open(const char *cmd, cli_out *o, const char *path); /* EXIT_OK / EXIT_RUNTIME */
 int cli_out_commit(const char *cmd, cli_out *o);                 /* EXIT_OK / EXIT_RUNTIME */
 void cli_out_abort(cli_out *o);
+/* Checks an output option's path before any work starts (nnt_output_path_check):
+ * prints "nntune CMD: OPT: cannot write 'PATH': reason" and returns EXIT_RUNTIME
+ * when it cannot be written; EXIT_OK (also for path NULL) otherwise. */
+int cli_check_output(const char *cmd, const char *opt, const char *path);
 /* Writes s as one CSV field, quoted when it holds a comma, quote, CR or LF. */
 void cli_csv_field(FILE *f, const char *s);
 

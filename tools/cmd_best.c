@@ -25,7 +25,11 @@ static void usage(FILE *f)
 "  --json           one JSON object\n"
 "  -h, --help       this help\n"
 "\n"
-"Exit status: 0 found, 1 no complete trial or a storage error, 2 usage error.\n");
+"Exit status: 0 found, 1 no complete trial or a storage error, 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nntune best study.db\n"
+"  nntune best study.db --study wide --json\n");
 }
 
 /* A trial's objective values as a JSON array (in the order of "objectives"). */
@@ -82,7 +86,7 @@ int cmd_best(int argc, char **argv)
         case 's': study = optarg; break;
         case 'j': json = 1; break;
         case 'h': usage(stdout); return EXIT_OK;
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, opts);
         }
     }
     const char *path;
@@ -115,6 +119,9 @@ int cmd_best(int argc, char **argv)
             json_object_object_add(o, "params", r->params ? json_tokener_parse(r->params) : NULL);
             json_object_object_add(o, "model", r->model_path ? json_object_new_string(r->model_path) : NULL);
             json_object_object_add(o, "model_exists", json_object_new_boolean(exists));
+            json_object_object_add(o, "valid_loss", cli_json_num(r->valid_loss));
+            json_object_object_add(o, "n_params", cli_json_num(r->n_params));
+            json_object_object_add(o, "tied", json_object_new_int(nnt_trials_tied(t, n, rec.maximize)));
             /* The stored test evaluation, refit details included, as stored. */
             if (r->test_info) json_object_object_add(o, "test", json_tokener_parse(r->test_info));
             const char *names[NNT_MAX_OBJECTIVES];
@@ -139,16 +146,19 @@ int cmd_best(int argc, char **argv)
                 json_object_object_add(o, "pareto_front", front);
                 free(idx);
             }
-            printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+            cli_json_print(o);
             json_object_put(o);
         } else {
             char v[32], s[32], d[32];
-            printf("study:   %s (%zu trials)\n", rec.name, n);
+            char name[160];
+            printf("study:   %s (%zu trials)\n", cli_shown(rec.name, name, sizeof name), n);
             printf("best:    trial %d\n", r->number);
             printf("%-8s %s", rec.metric, sc_fmt_value(v, sizeof v, r->value));
             if (isfinite(r->value_spread)) printf(" (sd %s over folds)", sc_fmt_value(s, sizeof s, r->value_spread));
             printf("\n");
-            printf("params:  %s\n", r->params ? r->params : "{}");
+            char params[2048];
+            printf("params:  %s\n", cli_shown(r->params ? r->params : "{}", params, sizeof params));
+            sc_ties_line(stdout, &rec, t, n);
             printf("epochs:  %d in %s, seed %llu\n", r->epochs,
                    cli_fmt_duration(r->duration, d, sizeof d), (unsigned long long)r->seed);
             if (r->model_path)

@@ -21,9 +21,17 @@ static void usage(FILE *f)
 "                      'fashion-mnist' (its test set)\n"
 "      --labels FILE   IDX label file\n"
 "      --json          print one JSON object instead of text\n"
+"\n"
+"A CSV is read by column name through the model's input schema: columns may\n"
+"come in any order, extra columns are ignored, missing ones are an error.\n"
+"      --delimiter C   CSV field delimiter (default: detected from the header)\n"
 "  -h, --help          show this help\n"
 "\n"
-"Exit status: 0 success, 1 data or runtime error, 2 usage error.\n");
+"Exit status: 0 success, 1 data or runtime error, 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nntune eval -m model.nnt -d test.csv\n"
+"  nntune eval -m fmnist.nnt -d fashion-mnist --json\n");
 }
 
 enum { O_JSON = 256, O_LABELS };
@@ -33,6 +41,7 @@ static const struct option long_opts[] = {
     {"data", required_argument, NULL, 'd'},
     {"labels", required_argument, NULL, O_LABELS},
     {"json", no_argument, NULL, O_JSON},
+    CLI_DATA_LONG_OPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -123,7 +132,17 @@ int cmd_eval(int argc, char **argv)
         case 'd': data = optarg; break;
         case O_LABELS: labels = optarg; break;
         case O_JSON: json = 1; break;
-        default: return cli_getopt_error(CMD, c, argv);
+        case CLI_O_DELIMITER:
+            if (cli_data_option(CMD, c, optarg)) return EXIT_USAGE;
+            break;
+        case CLI_O_IGNORE:
+        case CLI_O_MISSING:
+            /* The model's schema decides: its columns by name (others are
+             * ignored anyway) and its fill values. */
+            return cli_usage_error(CMD, "%s applies to training data; the model reads its own "
+                                   "columns by name and fills missing values with the values "
+                                   "stored at training", c == CLI_O_IGNORE ? "--ignore" : "--missing");
+        default: return cli_getopt_error(CMD, c, argv, long_opts);
         }
     }
     if (cli_no_operands(CMD, argc, argv) != EXIT_OK) return EXIT_USAGE;
@@ -143,7 +162,7 @@ int cmd_eval(int argc, char **argv)
 
     nnt_task task = nnt_model_task(m);
     const nnt_model_options *mo = nnt_model_get_options(m);
-    cli_data_opts d = {data, labels, nnt_model_target_name(m), task, 0};
+    cli_data_opts d = {data, labels, nnt_model_target_name(m), task, 0, nnt_model_schema(m)};
     if (cli_load_data(CMD, &d, &ds, &builtin_test) != EXIT_OK) goto done;
     if (builtin_test) {
         nnt_dataset_free(ds);
@@ -159,6 +178,8 @@ int cmd_eval(int argc, char **argv)
         cli_error(CMD, "'%s' has no target values to evaluate against", data);
         goto done;
     }
+    cli_warn_prediction_input(CMD, data, ds);
+    if (!json) cli_print_task_line(stdout, data, ds, task, model_path);
     int k = nnt_model_num_classes(m);
     if ((task == NNT_TASK_CLASSIFY || task == NNT_TASK_BINARY) && k > 0) {
         names = malloc(sizeof *names * (size_t)k);

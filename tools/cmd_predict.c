@@ -14,16 +14,23 @@ static void usage(FILE *f)
 "\n"
 "Writes one CSV row of predictions per input row. Classification:\n"
 "  prediction,p_<class1>,p_<class2>,...   (predicted class and probabilities)\n"
-"Regression: a single 'prediction' column. A CSV input may lack the target\n"
-"column; its feature columns must match the training data.\n"
+"Regression: a single 'prediction' column. A CSV input is read by column\n"
+"name through the model's input schema: any order, extra columns (the\n"
+"target, IDs) ignored, a missing feature column is an error naming it;\n"
+"categories and missing-value fills are applied as in training.\n"
 "\n"
 "  -m, --model FILE    model file written by 'nntune train'\n"
 "  -d, --data FILE     input: CSV, IDX images, or 'fashion-mnist' (its test set)\n"
 "      --labels FILE   IDX label file (makes --data an IDX image file)\n"
 "  -o, --out FILE      write the CSV here (atomically) instead of stdout\n"
+"      --delimiter C   CSV field delimiter (default: detected from the header)\n"
 "  -h, --help          show this help\n"
 "\n"
-"Exit status: 0 success, 1 data or runtime error, 2 usage error.\n");
+"Exit status: 0 success, 1 data or runtime error, 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nntune predict -m model.nnt -d new.csv -o predictions.csv\n"
+"  nntune predict -m model.nnt -d new.csv | head\n");
 }
 
 static const struct option long_opts[] = {
@@ -31,6 +38,7 @@ static const struct option long_opts[] = {
     {"data", required_argument, NULL, 'd'},
     {"labels", required_argument, NULL, 'L'},
     {"out", required_argument, NULL, 'o'},
+    CLI_DATA_LONG_OPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -114,12 +122,23 @@ int cmd_predict(int argc, char **argv)
         case 'd': data = optarg; break;
         case 'L': labels = optarg; break;
         case 'o': out_path = optarg; break;
-        default: return cli_getopt_error(CMD, c, argv);
+        case CLI_O_DELIMITER:
+            if (cli_data_option(CMD, c, optarg)) return EXIT_USAGE;
+            break;
+        case CLI_O_IGNORE:
+        case CLI_O_MISSING:
+            /* The model's schema decides: its columns by name (others are
+             * ignored anyway) and its fill values. */
+            return cli_usage_error(CMD, "%s applies to training data; the model reads its own "
+                                   "columns by name and fills missing values with the values "
+                                   "stored at training", c == CLI_O_IGNORE ? "--ignore" : "--missing");
+        default: return cli_getopt_error(CMD, c, argv, long_opts);
         }
     }
     if (cli_no_operands(CMD, argc, argv) != EXIT_OK) return EXIT_USAGE;
     if (!model_path) return cli_usage_error(CMD, "--model is required");
     if (!data) return cli_usage_error(CMD, "--data is required");
+    if (cli_check_output(CMD, "--out", out_path) != EXIT_OK) return EXIT_RUNTIME;
 
     nnt_error err;
     nnt_error_clear(&err);
@@ -140,7 +159,7 @@ int cmd_predict(int argc, char **argv)
              : mo->loss == NNT_LOSS_RECONSTRUCTION_CE ? NNT_TASK_AUTOENCODE
                                                       : NNT_TASK_CLASSIFY;
 
-    cli_data_opts d = {data, labels, nnt_model_target_name(m), task, 1};
+    cli_data_opts d = {data, labels, nnt_model_target_name(m), task, 1, nnt_model_schema(m)};
     if (cli_load_data(CMD, &d, &ds, &builtin_test) != EXIT_OK) goto done;
     if (builtin_test) { /* predict on the built-in's test part */
         nnt_dataset_free(ds);
@@ -153,7 +172,9 @@ int cmd_predict(int argc, char **argv)
                   model_path, mo->inputs);
         goto done;
     }
-    for (size_t j = 0; j < nf; j++) {
+    cli_warn_prediction_input(CMD, data, ds);
+    /* Without a schema (a model trained on arrays) columns go by position. */
+    for (size_t j = 0; !nnt_model_schema(m) && j < nf; j++) {
         const char *want = nnt_model_feature_name(m, j), *got = nnt_dataset_feature_name(ds, j);
         if (want && got && strcmp(want, got) != 0) {
             cli_warn(CMD, "column %zu of '%s' is '%s' but the model was trained on '%s'", j + 1,
@@ -172,8 +193,11 @@ int cmd_predict(int argc, char **argv)
         goto done;
     }
     if (cli_out_open(CMD, &out, out_path) != EXIT_OK) goto done;
+    /* Ctrl-C / SIGTERM: the temporary file is removed and the previous output
+     * file stays as it was; exit 130 / 143. */
+    cli_catch_interrupt();
     write_header(out.f, m, task, outputs);
-    for (size_t start = 0; start < n; start += chunk) {
+    for (size_t start = 0; start < n && !cli_interrupted(); start += chunk) {
         size_t k = n - start < chunk ? n - start : chunk;
         for (size_t i = 0; i < k; i++) rows[i] = (uint32_t)(start + i);
         int prc = nnt_model_predict(m, ds, rows, k, y, &err);
@@ -182,7 +206,20 @@ int cmd_predict(int argc, char **argv)
             cli_out_abort(&out);
             goto done;
         }
-        for (size_t i = 0; i < k; i++) write_row(out.f, m, task, outputs, y + i * (size_t)outputs);
+        /* checked per row too: a signal only interrupts one blocked write
+         * (a FIFO whose reader stopped reading), the next one would block */
+        for (size_t i = 0; i < k && !cli_interrupted(); i++)
+            write_row(out.f, m, task, outputs, y + i * (size_t)outputs);
+    }
+    if (cli_interrupted()) {
+        if (out_path && strcmp(out_path, "-"))
+            cli_error(CMD, "interrupted by %s; output to '%s' abandoned (a file keeps its "
+                      "previous contents)", cli_interrupt_name(), out_path);
+        else
+            cli_error(CMD, "interrupted by %s; the output is incomplete", cli_interrupt_name());
+        cli_out_abort(&out);
+        rc = cli_interrupt_exit();
+        goto done;
     }
     rc = cli_out_commit(CMD, &out);
 

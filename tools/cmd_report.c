@@ -31,7 +31,12 @@ static void usage(FILE *f)
 "  -h, --help             this help\n"
 "\n"
 "Methods and formats: docs/report.md. Exit status: 0 written, 1 storage or\n"
-"write error (or no complete trial for --suggest-space), 2 usage error.\n");
+"write error (or no complete trial for --suggest-space), 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nntune report study.db                  (writes report.html)\n"
+"  nntune report study.db -o study.md\n"
+"  nntune report study.db --suggest-space next.json && nntune tune next.json --data data.csv\n");
 }
 
 static int format_from_path(const char *path)
@@ -75,7 +80,7 @@ int cmd_report(int argc, char **argv)
             if (cli_parse_int(CMD, "--top", optarg, 1, 10, &ro.top_k) != 0) return EXIT_USAGE;
             break;
         case 'h': usage(stdout); return EXIT_OK;
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, opts);
         }
     }
     const char *path;
@@ -83,6 +88,9 @@ int cmd_report(int argc, char **argv)
     if (urc != EXIT_OK) return urc;
     if (fmt < 0) fmt = out ? format_from_path(out) : NNT_REPORT_HTML;
     if (!out && fmt == NNT_REPORT_HTML) out = "report.html";
+    if (cli_check_output(CMD, "--output", out) != EXIT_OK ||
+        cli_check_output(CMD, "--suggest-space", suggest) != EXIT_OK)
+        return EXIT_RUNTIME;
 
     nnt_error err;
     nnt_error_clear(&err);
@@ -100,7 +108,7 @@ int cmd_report(int argc, char **argv)
     if (out) {
         r = nnt_report_save(rep, (nnt_report_format)fmt, out, &err);
         if (r < 0) rc = cli_lib_error(CMD, r, &err);
-        else fprintf(stderr, "nntune report: wrote %s\n", out);
+        else if (strcmp(out, "-")) fprintf(stderr, "nntune report: wrote %s\n", out);
     } else {
         char *text = NULL;
         size_t len = 0;

@@ -20,12 +20,17 @@ static void usage(FILE *f)
 "                           built-in 'fashion-mnist' (its test set becomes --test)\n"
 "      --labels FILE        IDX label file (makes --data an IDX image file)\n"
 "      --target COL         CSV target column (default: the last column)\n"
-"      --task T             auto|classify|binary|regress|autoencode (default auto:\n"
-"                           a numeric target is regression, text is classes)\n"
+"      --task T             auto|classification|binary|regression|autoencode\n"
+"                           (short: classify, regress; default auto: text or\n"
+"                           few distinct integers are classes, see README)\n"
+CLI_DATA_USAGE
 "      --valid FILE         validation data (default: a split of --data)\n"
 "      --valid-labels FILE  IDX labels for --valid\n"
 "      --valid-fraction F   stratified hold-out fraction of --data (default 0.1;\n"
-"                           0: no validation, early stopping off)\n"
+"                           0: no validation, early stopping off). 'tune' holds\n"
+"                           out 0.2: picking the best of many trials on a small\n"
+"                           hold-out rewards its noise; one run keeps the rows\n"
+"                           for training\n"
 "      --test FILE          test data, evaluated once at the end\n"
 "      --test-labels FILE   IDX labels for --test\n"
 "      --scaling S          auto|none|standard|pixels (default auto)\n"
@@ -65,7 +70,16 @@ static void usage(FILE *f)
 "      --json               one JSON object per epoch and a final one on stdout\n"
 "  -h, --help               show this help\n"
 "\n"
-"Exit status: 0 success, 1 data or runtime error (or divergence), 2 usage error.\n");
+"Ctrl-C (SIGINT) or SIGTERM stops after the current batch and saves the best\n"
+"weights so far to --out (when an epoch completed).\n"
+"\n"
+"Exit status: 0 success, 1 data or runtime error (or divergence), 2 usage error,\n"
+"130 / 143 stopped by SIGINT / SIGTERM.\n"
+"\n"
+"Examples:\n"
+"  nntune train --data data.csv --hidden 64 --epochs 50 --out data.nnt\n"
+"  nntune train --data fashion-mnist --hidden 256,128 --dropout 0.2 --out fmnist.nnt\n"
+"  nntune train --data houses.csv --target price --task regress --json > log.jsonl\n");
 }
 
 enum {
@@ -113,6 +127,7 @@ static const struct option long_opts[] = {
     {"out", required_argument, NULL, 'o'},
     {"quiet", no_argument, NULL, 'q'},
     {"json", no_argument, NULL, O_JSON},
+    CLI_DATA_LONG_OPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -284,6 +299,11 @@ static int parse_args(int argc, char **argv, args *a)
         case O_TASK:
             if (cli_parse_task(CMD, on, optarg, &a->task)) return EXIT_USAGE;
             break;
+        case CLI_O_IGNORE:
+        case CLI_O_DELIMITER:
+        case CLI_O_MISSING:
+            if (cli_data_option(CMD, c, optarg)) return EXIT_USAGE;
+            break;
         case O_VALID: a->valid = optarg; break;
         case O_VALID_LABELS: a->valid_labels = optarg; break;
         case O_VALID_FRACTION:
@@ -379,7 +399,7 @@ static int parse_args(int argc, char **argv, args *a)
         case O_THREADS:
             if (cli_parse_int(CMD, on, optarg, 0, 1024, &a->topt.threads)) return EXIT_USAGE;
             break;
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, long_opts);
         }
     }
     if (cli_no_operands(CMD, argc, argv) != EXIT_OK) return EXIT_USAGE;
@@ -389,6 +409,7 @@ static int parse_args(int argc, char **argv, args *a)
     if (a->valid_labels && !a->valid) return cli_usage_error(CMD, "--valid-labels needs --valid");
     if (a->test_labels && !a->test) return cli_usage_error(CMD, "--test-labels needs --test");
     if (!*a->out) return cli_usage_error(CMD, "--out: empty file name");
+    if (cli_check_output(CMD, "--out", a->out) != EXIT_OK) return EXIT_RUNTIME;
     if (a->n_dropout > 1 && a->n_dropout != a->mopt.n_hidden) {
         return cli_usage_error(CMD, "--dropout: %d values for %d hidden layers", a->n_dropout,
                                a->mopt.n_hidden);
@@ -408,9 +429,10 @@ static int is_classification(nnt_task t) { return t == NNT_TASK_CLASSIFY || t ==
 static int load_aux(const char *what, const char *path, const char *labels, const args *a,
                     nnt_task task, const nnt_dataset *train, nnt_dataset **out)
 {
-    cli_data_opts d = {path, labels, a->target, task, 0};
+    cli_data_opts d = {path, labels, a->target, task, 0, nnt_dataset_schema(train)};
     int rc = cli_load_data(CMD, &d, out, NULL);
     if (rc != EXIT_OK) return rc;
+    cli_warn_prediction_input(CMD, path, *out); /* unseen categories, filled values */
     if (nnt_dataset_features(*out) != nnt_dataset_features(train)) {
         cli_error(CMD, "%s set '%s' has %zu features but the training set has %zu", what, path,
                   nnt_dataset_features(*out), nnt_dataset_features(train));
@@ -498,7 +520,7 @@ int cmd_train(int argc, char **argv)
         snprintf(line, sizeof line, "loading %s ...", a.data);
         cli_line_draw(line);
     }
-    cli_data_opts d = {a.data, a.labels, a.target, a.task, 0};
+    cli_data_opts d = {a.data, a.labels, a.target, a.task, 0, NULL};
     int lrc = cli_load_data(CMD, &d, &train, &builtin_test);
     if (pst.mode == SHOW_LIVE) cli_line_clear();
     if (lrc != EXIT_OK) goto out;
@@ -515,6 +537,11 @@ int cmd_train(int argc, char **argv)
         cli_error(CMD, "'%s' has no labels to learn", a.data);
         goto out;
     }
+    if (pst.mode == SHOW_LIVE || pst.mode == SHOW_LINES) {
+        cli_print_task_line(stdout, a.data, train, task, NULL);
+        fflush(stdout);
+    }
+    cli_warn_many_classes(CMD, a.data, train, task);
 
     if (a.valid) {
         if (load_aux("validation", a.valid, a.valid_labels, &a, task, train, &valid) != EXIT_OK)
@@ -583,6 +610,7 @@ int cmd_train(int argc, char **argv)
         else
             cli_error(CMD, "training stopped (%s) before an epoch completed; no model written",
                       status_key(status, &res, a.topt.max_epochs));
+        if (cli_interrupted()) rc = cli_interrupt_exit();
         goto out;
     }
 
@@ -642,8 +670,11 @@ int cmd_train(int argc, char **argv)
         printf("model saved to %s (%s)\n", a.out, cli_fmt_duration(res.seconds, dur, sizeof dur));
         fflush(stdout);
     }
-    rc = status == NNT_PRUNED ? EXIT_RUNTIME : EXIT_OK;
-    if (status == NNT_PRUNED) cli_error(CMD, "interrupted; best weights so far saved to %s", a.out);
+    /* Interrupted (SIGINT/SIGTERM): the best weights so far are saved, as
+     * promised in --help, and the exit status says which signal stopped it. */
+    rc = status == NNT_PRUNED ? (cli_interrupted() ? cli_interrupt_exit() : EXIT_RUNTIME) : EXIT_OK;
+    if (status == NNT_PRUNED)
+        cli_error(CMD, "interrupted by %s; best weights so far saved to %s", cli_interrupt_name(), a.out);
 
 out:
     nnt_eval_free(&test_eval);

@@ -19,10 +19,17 @@ static void usage(FILE *f)
 "Works while the study runs.\n"
 "\n"
 "  --study NAME     the study to list\n"
-"  --sort           best first (complete trials by value, then pruned, then the rest)\n"
+"  --sort           best first (complete trials by value, ties by validation loss\n"
+"                   then parameter count; then pruned ones, then the rest)\n"
 "                   instead of by trial number\n"
 "  --format F       table (default), csv or json\n"
-"  -h, --help       this help\n");
+"  -h, --help       this help\n"
+"\n"
+"Exit status: 0 listed, 1 storage error, 2 usage error.\n"
+"\n"
+"Examples:\n"
+"  nntune trials study.db --sort\n"
+"  nntune trials study.db --study wide --format csv > trials.csv\n");
 }
 
 static void csv_num(FILE *f, double v)
@@ -53,7 +60,7 @@ int cmd_trials(int argc, char **argv)
             format = optarg;
             break;
         case 'h': usage(stdout); return EXIT_OK;
-        default: return cli_getopt_error(CMD, c, argv);
+        default: return cli_getopt_error(CMD, c, argv, opts);
         }
     }
     const char *path;
@@ -115,6 +122,9 @@ int cmd_trials(int argc, char **argv)
             json_object_object_add(j, "state", json_object_new_string(nnt_trial_state_name(r->state)));
             json_object_object_add(j, "value", cli_json_num(r->value));
             json_object_object_add(j, "value_spread", cli_json_num(r->value_spread));
+            /* The tie-breakers of the best-trial rule (nnt_trial_compare). */
+            json_object_object_add(j, "valid_loss", cli_json_num(r->valid_loss));
+            json_object_object_add(j, "n_params", cli_json_num(r->n_params));
             json_object_object_add(j, "epochs", json_object_new_int(r->epochs));
             json_object_object_add(j, "duration", cli_json_num(r->duration));
             json_object_object_add(j, "seed", json_object_new_uint64(r->seed));
@@ -126,10 +136,11 @@ int cmd_trials(int argc, char **argv)
             json_object_array_add(a, j);
         }
         json_object_object_add(o, "trials", a);
-        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        cli_json_print(o);
         json_object_put(o);
     } else {
-        printf("study '%s': %zu trials (%s, %s is better)\n", rec.name, n, rec.metric,
+        char name[160], error[400], params[2048];
+        printf("study '%s': %zu trials (%s, %s is better)\n", cli_shown(rec.name, name, sizeof name), n, rec.metric,
                rec.maximize ? "higher" : "lower");
         printf("%-6s  %-8s  %-10s  %-8s  %-6s  %-8s  %s\n", "trial", "state", rec.metric, "spread",
                "epochs", "time", "params / error");
@@ -140,7 +151,8 @@ int cmd_trials(int argc, char **argv)
                    nnt_trial_state_name(r->state), sc_fmt_value(v, sizeof v, r->value),
                    sc_fmt_value(s, sizeof s, r->value_spread), r->epochs,
                    isfinite(r->duration) ? cli_fmt_duration(r->duration, d, sizeof d) : "-",
-                   r->params ? r->params : "", r->error ? "  " : "", r->error ? r->error : "");
+                   cli_shown(r->params, params, sizeof params), r->error ? "  " : "",
+                   r->error ? cli_shown(r->error, error, sizeof error) : "");
         }
     }
 done:

@@ -33,10 +33,13 @@ static void usage(FILE *f)
 "  --data FILE|fashion-mnist  training data (CSV, IDX, or a built-in set)\n"
 "  --labels FILE              IDX label file of --data\n"
 "  --target COL               CSV target column (default: the last one)\n"
-"  --task T                   auto|classify|binary|regress (default auto)\n"
+"  --task T                   auto|classification|binary|regression (default auto)\n"
+CLI_DATA_USAGE_TUNE
 "  --valid FILE               separate validation set (default: a hold-out of --data)\n"
 "  --valid-labels FILE        IDX labels of --valid\n"
-"  --valid-fraction F         hold-out fraction (default 0.2)\n"
+"  --valid-fraction F         hold-out fraction (default 0.2, twice train's 0.1:\n"
+"                             choosing among many trials on a small hold-out\n"
+"                             rewards its noise)\n"
 "  --test FILE                test set: the best model is evaluated on it\n"
 "  --test-labels FILE         IDX labels of --test\n"
 "  --max-rows N               tune on a seeded subsample of N rows of --data\n"
@@ -57,12 +60,15 @@ static void usage(FILE *f)
 "  --objective M,C...         multi-objective: the metric, then costs to minimise:\n"
 "                             params, infer_time (us/sample), train_time (s);\n"
 "                             e.g. accuracy,params. Ends with the Pareto front\n"
-"  --cv K                     K-fold cross-validation per trial\n"
+"  --cv K                     K-fold cross-validation per trial; 1: a hold-out.\n"
+"                             Default: 5 on small data (fewer than 5000 rows\n"
+"                             and no --valid), else a hold-out\n"
 "  --trial-time-limit D       per-trial wall-clock limit (a trial over it fails)\n"
 "  --refit                    at the end, retrain the best configuration on the\n"
 "                             training + validation rows for its best epoch count;\n"
 "                             that model is saved and tested (the time budget\n"
-"                             includes it)\n"
+"                             includes it). Default on small data (see --cv)\n"
+"  --no-refit                 keep the best trial's own model\n"
 "  --seed S                   study seed (default 1; on resume: the stored one)\n"
 "Execution and storage:\n"
 "  --jobs J                   parallel trials (default: the number of cores)\n"
@@ -70,13 +76,25 @@ static void usage(FILE *f)
 "  --study NAME               study name in the storage (default \"default\")\n"
 "  --model-out PATH           where the best model is saved (default\n"
 "                             <storage stem>.<study>.best.nnt)\n"
-"  --force                    resume even if the study definition changed\n"
+"  --force                    resume even if the search settings changed (never\n"
+"                             on other data: use a new --study name)\n"
 "Output:\n"
 "  --quiet                    only the final summary\n"
 "  --json                     one JSON object per trial event on stdout\n"
 "  -h, --help                 this help\n"
 "\n"
-"Exit status: 0 done, 1 runtime or data error, 2 usage or study-file error.\n");
+"Ctrl-C (SIGINT) or SIGTERM stops the study cleanly: finished trials are kept,\n"
+"running ones are recorded as interrupted and rerun when the same command is\n"
+"run again.\n"
+"\n"
+"Exit status: 0 done, 1 runtime or data error or no trial completed, 2 usage or\n"
+"study-file error, 130 / 143 stopped by SIGINT / SIGTERM (resumable).\n"
+"\n"
+"Examples:\n"
+"  nntune tune --data data.csv --trials 50 --storage study.db\n"
+"  nntune tune --data data.csv --param lr=0.0001:0.1:log --param neurons=64,128,256 \\\n"
+"              --trials 30 --jobs 2 --storage study.db --study wide\n"
+"  nntune tune study.json --time 10m      (run it again to resume)\n");
 }
 
 /* ---- live view --------------------------------------------------------------- */
@@ -141,7 +159,7 @@ static const nnt_cost *v_costs;
 
 static void print_trial_line(FILE *f, const nnt_study_event *e)
 {
-    char v[32], s[32], d[32];
+    char v[32], s[32], d[32], params[2048];
     fprintf(f, "trial %-4d %-8s ", e->number, nnt_trial_state_name(e->state));
     if (isfinite(e->value)) {
         fprintf(f, "%s %s", e->metric, sc_fmt_value(v, sizeof v, e->value));
@@ -150,10 +168,11 @@ static void print_trial_line(FILE *f, const nnt_study_event *e)
             fprintf(f, "  %s %s", nnt_cost_name(v_costs[k - 1]),
                     sc_fmt_objective(s, sizeof s, nnt_cost_name(v_costs[k - 1]), e->values[k]));
     } else {
-        fprintf(f, "%s", e->error ? e->error : "-");
+        char error[400];
+        fprintf(f, "%s", e->error ? cli_shown(e->error, error, sizeof error) : "-");
     }
     fprintf(f, "  %d epochs  %s  %s%s\n", e->epochs, cli_fmt_duration(e->duration, d, sizeof d),
-            e->params ? e->params : "", e->is_best ? "  *best*" : "");
+            cli_shown(e->params, params, sizeof params), e->is_best ? "  *best*" : "");
 }
 
 static void emit_json(const nnt_study_event *e)
@@ -302,7 +321,7 @@ enum {
     O_DATA = 256, O_LABELS, O_TARGET, O_TASK, O_VALID, O_VALID_LABELS, O_VALID_FRACTION, O_TEST,
     O_TEST_LABELS, O_MAX_ROWS, O_PARAM, O_SAMPLER, O_TRIALS, O_TIME, O_METRIC, O_CV,
     O_TRIAL_LIMIT, O_SEED, O_JOBS, O_STORAGE, O_STUDY, O_MODEL_OUT, O_FORCE, O_QUIET, O_JSON,
-    O_PRUNER, O_OBJECTIVE, O_REFIT
+    O_PRUNER, O_OBJECTIVE, O_REFIT, O_NO_REFIT
 };
 
 static const struct option long_opts[] = {
@@ -332,8 +351,10 @@ static const struct option long_opts[] = {
     {"model-out", required_argument, NULL, O_MODEL_OUT},
     {"force", no_argument, NULL, O_FORCE},
     {"refit", no_argument, NULL, O_REFIT},
+    {"no-refit", no_argument, NULL, O_NO_REFIT},
     {"quiet", no_argument, NULL, O_QUIET},
     {"json", no_argument, NULL, O_JSON},
+    CLI_DATA_LONG_OPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -442,37 +463,32 @@ static char *default_model_path(const char *storage, const char *study)
             break;
         }
     }
-    size_t n = ls + strlen(study) + 16;
+    size_t n = ls + strlen(study) + 32;
     char *p = malloc(n);
     if (!p) return NULL;
     int k = snprintf(p, n, "%.*s.", (int)ls, storage);
-    /* The study name goes into a file name: keep it to safe characters. */
-    for (const char *c = study; *c; c++)
+    /* The study name goes into a file name: keep it to safe characters, and
+     * short (a file name has at most 255 bytes): a long name is cut and a
+     * hash of the whole name keeps different studies apart. */
+    const size_t max_name = 80;
+    size_t i = 0;
+    for (const char *c = study; *c && i < max_name; c++, i++)
         p[k++] = (isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.') ? *c : '_';
+    if (strlen(study) > max_name) {
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (const char *c = study; *c; c++) h = (h ^ (unsigned char)*c) * 16777619u;
+        k += snprintf(p + k, n - (size_t)k, "-%08x", (unsigned)h);
+    }
     snprintf(p + k, n - (size_t)k, ".best.nnt");
     return p;
-}
-
-static char *data_desc(const nnt_dataset *ds, const settings *s)
-{
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "rows", json_object_new_int64((int64_t)nnt_dataset_rows(ds)));
-    json_object_object_add(o, "features", json_object_new_int64((int64_t)nnt_dataset_features(ds)));
-    json_object_object_add(o, "task", json_object_new_string(
-                                          nnt_dataset_task(ds) == NNT_TASK_CLASSIFY ? "classify" : "regress"));
-    json_object_object_add(o, "classes", json_object_new_int(nnt_dataset_num_classes(ds)));
-    const char *tn = nnt_dataset_target_name(ds);
-    if (tn) json_object_object_add(o, "target", json_object_new_string(tn));
-    (void)s;
-    char *r = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-    json_object_put(o);
-    return r;
 }
 
 int cmd_tune(int argc, char **argv)
 {
     settings s;
     memset(&s, 0, sizeof s);
+    s.cv = NNT_CV_AUTO; /* the library's small-data policy unless told */
+    s.refit = NNT_REFIT_AUTO;
     int rc = EXIT_OK;
     const char *study_path = NULL;
     nnt_study_file sf;
@@ -492,7 +508,7 @@ int cmd_tune(int argc, char **argv)
             usage(stdout);
             return EXIT_OK;
         }
-        if (c == ':' || c == '?') return cli_getopt_error(CMD, c, argv);
+        if (c == ':' || c == '?') return cli_getopt_error(CMD, c, argv, long_opts);
         if (n_flags == (int)(sizeof flags / sizeof flags[0]))
             return cli_usage_error(CMD, "too many options");
         flags[n_flags].c = c;
@@ -550,6 +566,8 @@ int cmd_tune(int argc, char **argv)
         case O_LABELS: s.labels = a; break;
         case O_TARGET: s.target = a; break;
         case O_TASK: bad = cli_parse_task(CMD, "--task", a, &s.task) < 0; s.task_set = 1; break;
+        case CLI_O_IGNORE: case CLI_O_DELIMITER: case CLI_O_MISSING:
+            bad = cli_data_option(CMD, flags[i].c, a) < 0; break;
         case O_VALID: s.valid = a; break;
         case O_VALID_LABELS: s.valid_labels = a; break;
         case O_VALID_FRACTION:
@@ -625,7 +643,6 @@ int cmd_tune(int argc, char **argv)
             break;
         case O_CV:
             bad = cli_parse_int(CMD, "--cv", a, 0, 64, &s.cv) < 0;
-            if (!bad && s.cv == 1) return cli_usage_error(CMD, "--cv: expected 0 or 2..64");
             break;
         case O_TRIAL_LIMIT:
             if (nnt_parse_duration(a, &s.trial_limit) < 0)
@@ -641,6 +658,7 @@ int cmd_tune(int argc, char **argv)
         case O_MODEL_OUT: s.model_out = a; break;
         case O_FORCE: s.force = 1; break;
         case O_REFIT: s.refit = 1; break;
+        case O_NO_REFIT: s.refit = 0; break;
         case O_QUIET: s.quiet = 1; break;
         case O_JSON: s.json = 1; break;
         }
@@ -663,7 +681,7 @@ int cmd_tune(int argc, char **argv)
     nnt_storage storage;
     memset(&storage, 0, sizeof storage);
     nnt_study *study = NULL;
-    char *model_path = NULL, *desc = NULL;
+    char *model_path = NULL;
     stored_search stored;
     memset(&stored, 0, sizeof stored);
     int r;
@@ -749,14 +767,26 @@ int cmd_tune(int argc, char **argv)
         goto done;
     }
 
+    /* The model file is checked before any data is loaded or trained on. */
+    model_path = s.model_out ? strdup(s.model_out) : default_model_path(s.storage, s.study);
+    if (!model_path) {
+        cli_error(CMD, "out of memory");
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    if ((rc = cli_check_output(CMD, "--model-out", model_path)) != EXIT_OK) goto done;
+
     /* ---- data */
-    cli_data_opts dopt = {s.data, s.labels, s.target, s.task_set ? s.task : NNT_TASK_AUTO, 0};
+    cli_data_opts dopt = {s.data, s.labels, s.target, s.task_set ? s.task : NNT_TASK_AUTO, 0, NULL};
     if ((rc = cli_load_data(CMD, &dopt, &train, &builtin_test)) != EXIT_OK) goto done;
     if (!nnt_dataset_has_target(train)) {
         cli_error(CMD, "%s: no target to tune on", s.data);
         rc = EXIT_RUNTIME;
         goto done;
     }
+    nnt_task shown = s.task_set && s.task != NNT_TASK_AUTO ? s.task : nnt_dataset_task(train);
+    if (!s.json && !s.quiet) cli_print_task_line(stdout, s.data, train, shown, NULL);
+    cli_warn_many_classes(CMD, s.data, train, shown);
     int nc = nnt_dataset_num_classes(train);
     const char **names = NULL;
     if (nc > 0) {
@@ -769,12 +799,12 @@ int cmd_tune(int argc, char **argv)
         for (int k = 0; k < nc; k++) names[k] = nnt_dataset_class_name(train, k);
     }
     if (s.valid) {
-        cli_data_opts vo = {s.valid, s.valid_labels, s.target, dopt.task, 0};
+        cli_data_opts vo = {s.valid, s.valid_labels, s.target, dopt.task, 0, nnt_dataset_schema(train)};
         if ((rc = cli_load_data(CMD, &vo, &valid, NULL)) == EXIT_OK && nc > 0)
             rc = cli_remap_classes(CMD, s.valid, valid, names, nc);
     }
     if (rc == EXIT_OK && s.test) {
-        cli_data_opts to = {s.test, s.test_labels, s.target, dopt.task, 0};
+        cli_data_opts to = {s.test, s.test_labels, s.target, dopt.task, 0, nnt_dataset_schema(train)};
         if ((rc = cli_load_data(CMD, &to, &test, NULL)) == EXIT_OK && nc > 0)
             rc = cli_remap_classes(CMD, s.test, test, names, nc);
     } else if (rc == EXIT_OK && builtin_test) {
@@ -790,15 +820,7 @@ int cmd_tune(int argc, char **argv)
         rc = cli_lib_error(CMD, r, &err);
         goto done;
     }
-    model_path = s.model_out ? strdup(s.model_out) : default_model_path(s.storage, s.study);
-    desc = data_desc(train, &s);
-    if (!model_path || !desc) {
-        cli_error(CMD, "out of memory");
-        rc = EXIT_RUNTIME;
-        goto done;
-    }
     so.model_out = model_path;
-    so.data_desc = desc;
     run_view view;
     memset(&view, 0, sizeof view);
     for (int i = 0; i < MAX_WORKERS; i++) view.running[i].number = -1;
@@ -816,7 +838,8 @@ int cmd_tune(int argc, char **argv)
     nnt_study_summary sum;
     nnt_study_get_summary(study, &sum);
     if (view.mode == 1 || view.mode == 2) {
-        printf("study '%s' in %s: %s search, ", s.study, s.storage, s.sampler);
+        char name[160];
+        printf("study '%s' in %s: %s search, ", cli_shown(s.study, name, sizeof name), s.storage, s.sampler);
         if (strcmp(sum.pruner, "none")) printf("%s pruning, ", sum.pruner);
         else printf("no pruning, ");
         printf("%s", sum.metric);
@@ -824,7 +847,8 @@ int cmd_tune(int argc, char **argv)
         printf(", seed %llu%s", (unsigned long long)sum.seed, sum.resumed ? ", resumed" : "");
         if (sum.resumed)
             printf(" (%d trials on record, %d count against the budget)", sum.n_trials, sum.n_done);
-        printf("\n");
+        char sel[256];
+        printf("\nselection: %s\n", sc_selection_text(sel, sizeof sel, &sum, valid != NULL));
         fflush(stdout);
     }
     v_costs = s.costs;
@@ -874,6 +898,13 @@ int cmd_tune(int argc, char **argv)
                 json_object_object_add(rf, "trial_test", cli_json_metrics(&sum.refit_trial_test));
             json_object_object_add(o, "refit", rf);
         }
+        json_object *sel = json_object_new_object();
+        json_object_object_add(sel, "cv_folds", json_object_new_int(sum.n_folds));
+        json_object_object_add(sel, "refit", json_object_new_boolean(sum.refit_planned));
+        json_object_object_add(sel, "rows", json_object_new_int64((int64_t)sum.tuned_rows));
+        json_object_object_add(sel, "small_data", json_object_new_boolean(sum.small_data));
+        json_object_object_add(o, "selection", sel);
+        json_object_object_add(o, "tied", json_object_new_int(sum.n_tied));
         if (sum.has_test) json_object_object_add(o, "test", cli_json_metrics(&sum.test));
         if (sum.stopped) json_object_object_add(o, "stopped", json_object_new_boolean(1));
         cli_json_emit(o);
@@ -886,6 +917,7 @@ int cmd_tune(int argc, char **argv)
             storage.trials_load(storage.ctx, rec.id, &trials, &nt, &err) == NNT_OK) {
             printf("\n");
             sc_leaderboard(stdout, &rec, trials, nt, 5);
+            sc_ties_line(stdout, &rec, trials, nt);
             if (sum.n_objectives > 1) {
                 printf("\n");
                 sc_pareto_table(stdout, &rec, trials, nt);
@@ -895,6 +927,8 @@ int cmd_tune(int argc, char **argv)
         nnt_study_record_free(&rec);
         printf("Trials: %d complete, %d pruned, %d failed\n", sum.n_complete, sum.n_pruned,
                sum.n_failed);
+        char sel[256];
+        printf("Selection: %s\n", sc_selection_text(sel, sizeof sel, &sum, valid != NULL));
         if (sum.best_number >= 0) {
             char v[32];
             printf("Best: trial %d, %s %s", sum.best_number, sum.metric,
@@ -930,7 +964,17 @@ int cmd_tune(int argc, char **argv)
         if (sum.stopped)
             printf("Stopped: run the same command again to resume the study.\n");
     }
-    if (sum.stopped) rc = EXIT_RUNTIME;
+    if (cli_interrupted()) {
+        /* Every finished trial is in the storage and the running ones are
+         * marked interrupted: the same command resumes the study. */
+        cli_error(CMD, "stopped by %s; the study is saved in %s: run the same command again to resume it",
+                  cli_interrupt_name(), s.storage);
+        rc = cli_interrupt_exit();
+    } else if (sum.stopped) {
+        rc = EXIT_RUNTIME;
+    } else if (sum.n_complete == 0) {
+        rc = sc_no_complete_trial(CMD, &storage, s.study, &sum);
+    }
 
 done:
     nnt_study_free(study);
@@ -941,7 +985,6 @@ done:
     nnt_dataset_free(test);
     nnt_dataset_free(builtin_test);
     free(model_path);
-    free(desc);
     stored_search_free(&stored);
     nnt_study_file_free(&sf);
     return rc;

@@ -1,6 +1,9 @@
 /* The nntune CLI's subcommands. Each takes argc/argv starting at the
  * subcommand name and returns the process exit code:
- * 0 success, 1 runtime or data error, 2 usage error. */
+ * 0 success, 1 runtime or data error (also: a study that ends without a
+ * completed trial), 2 usage error, 130 / 143 stopped by SIGINT / SIGTERM after
+ * saving what the command promises (train: the best weights so far; tune: the
+ * study, resumable). */
 #ifndef NNTUNE_TOOLS_COMMANDS_H
 #define NNTUNE_TOOLS_COMMANDS_H
 

@@ -25,12 +25,29 @@ static void usage(FILE *f)
     fprintf(f, "usage: nntune COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'nntune COMMAND --help' describes a command's options.\n");
+    fprintf(f, "\n'nntune help COMMAND' (or 'nntune COMMAND --help') describes a command's options.\n"
+               "Exit status: 0 success, 1 runtime or data error, 2 usage error, 130 / 143\n"
+               "stopped by SIGINT / SIGTERM (train and tune save their work first).\n");
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "help") && argc >= 3) {
+        /* `nntune help COMMAND` is `nntune COMMAND --help` */
+        if (argc > 3) {
+            fprintf(stderr, "nntune help: unexpected argument '%s'\n", argv[3]);
+            return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (!strcmp(argv[2], commands[i].name)) {
+                char *args[] = {argv[2], "--help", NULL};
+                return commands[i].run(2, args);
+            }
+        fprintf(stderr, "nntune help: unknown command '%s'\n", argv[2]);
         usage(stderr);
         return EXIT_USAGE;
     }

@@ -32,33 +32,15 @@ int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storag
 
 int sc_best(const nnt_trial_record *t, size_t n, int maximize)
 {
-    int best = -1;
-    for (size_t i = 0; i < n; i++) {
-        if (t[i].state != NNT_TRIAL_COMPLETE || !isfinite(t[i].value)) continue;
-        if (best < 0 || (maximize ? t[i].value > t[best].value : t[i].value < t[best].value))
-            best = (int)i;
-    }
-    return best;
+    return nnt_trials_best(t, n, maximize);
 }
 
 static const nnt_trial_record *rank_t;
 static int rank_max;
 
-static int group(const nnt_trial_record *r)
-{
-    if (r->state == NNT_TRIAL_COMPLETE && isfinite(r->value)) return 0;
-    if (r->state == NNT_TRIAL_PRUNED && isfinite(r->value)) return 1;
-    return 2;
-}
-
 static int cmp_rank(const void *a, const void *b)
 {
-    const nnt_trial_record *x = &rank_t[*(const size_t *)a], *y = &rank_t[*(const size_t *)b];
-    int gx = group(x), gy = group(y);
-    if (gx != gy) return gx - gy;
-    if (gx < 2 && x->value != y->value)
-        return (rank_max ? x->value > y->value : x->value < y->value) ? -1 : 1;
-    return x->number - y->number;
+    return nnt_trial_compare(&rank_t[*(const size_t *)a], &rank_t[*(const size_t *)b], rank_max);
 }
 
 void sc_rank(const nnt_trial_record *t, size_t n, int maximize, size_t *order)
@@ -67,6 +49,63 @@ void sc_rank(const nnt_trial_record *t, size_t n, int maximize, size_t *order)
     rank_t = t; /* qsort has no context argument; the CLI is single-threaded here */
     rank_max = maximize;
     qsort(order, n, sizeof *order, cmp_rank);
+}
+
+const char *sc_selection_text(char *buf, size_t n, const nnt_study_summary *sum, int has_valid)
+{
+    int k = 0;
+    if (sum->n_folds > 1) {
+        k = snprintf(buf, n, "%d-fold cross-validation", sum->n_folds);
+        if (sum->cv_auto && sum->small_data)
+            k += snprintf(buf + k, n - (size_t)k, " (small data: %zu rows < %d)", sum->tuned_rows,
+                          NNT_SMALL_DATA_ROWS);
+    } else if (has_valid) {
+        k = snprintf(buf, n, "hold-out validation on the separate validation set");
+    } else {
+        k = snprintf(buf, n, "hold-out validation");
+        if (sum->cv_auto && !sum->small_data)
+            k += snprintf(buf + k, n - (size_t)k, " (%zu rows >= %d)", sum->tuned_rows,
+                          NNT_SMALL_DATA_ROWS);
+    }
+    if (k < 0 || (size_t)k >= n) return buf;
+    if (sum->refit_planned)
+        snprintf(buf + k, n - (size_t)k, "; best configuration refit on all %zu training rows",
+                 sum->tuned_rows);
+    else if (sum->small_data && !has_valid)
+        snprintf(buf + k, n - (size_t)k, "; no refit: the best trial's own model is kept");
+    return buf;
+}
+
+int sc_ties_line(FILE *f, const nnt_study_record *rec, const nnt_trial_record *t, size_t n)
+{
+    int tied = nnt_trials_tied(t, n, rec->maximize);
+    if (tied < 2) return tied;
+    int b = nnt_trials_best(t, n, rec->maximize);
+    size_t complete = 0;
+    for (size_t i = 0; i < n; i++) complete += t[i].state == NNT_TRIAL_COMPLETE;
+    char v[32], l[32];
+    fprintf(f, "Ties: %d of %zu complete trials have %s %s; trial %d has the lowest validation "
+               "loss among them (%s)",
+            tied, complete, rec->metric, sc_fmt_value(v, sizeof v, t[b].value), t[b].number,
+            sc_fmt_value(l, sizeof l, t[b].valid_loss));
+    if (isfinite(t[b].n_params)) fprintf(f, ", %.0f parameters", t[b].n_params);
+    fprintf(f, "\n");
+    if (nnt_ties_noteworthy(tied, (int)complete)) {
+        int folds = 1;
+        json_object *d = rec->definition ? json_tokener_parse(rec->definition) : NULL, *fv;
+        if (d && json_object_object_get_ex(d, "cv_folds", &fv)) folds = json_object_get_int(fv);
+        json_object_put(d);
+        if (folds > 1)
+            fprintf(f, "Note: %d trials tie at the best value: the data is too small to tell "
+                       "them apart by %s. More data, or more folds (--cv), would separate them.\n",
+                    tied, rec->metric);
+        else
+            fprintf(f, "Note: %d trials tie at the best value: the validation data is too small "
+                       "to tell them apart. Use more validation data (--valid-fraction) or "
+                       "cross-validation (--cv 5).\n",
+                    tied);
+    }
+    return tied;
 }
 
 const char *sc_fmt_value(char *buf, size_t n, double v)
@@ -85,18 +124,20 @@ void sc_leaderboard(FILE *f, const nnt_study_record *rec, const nnt_trial_record
     sc_rank(t, n, rec->maximize, order);
     size_t complete = 0;
     for (size_t i = 0; i < n; i++) complete += t[i].state == NNT_TRIAL_COMPLETE;
+    char name[160];
     fprintf(f, "Leaderboard of study '%s' (%zu trials, %zu complete; %s, %s is better):\n",
-            rec->name, n, complete, rec->metric, rec->maximize ? "higher" : "lower");
+            cli_shown(rec->name, name, sizeof name), n, complete, rec->metric, rec->maximize ? "higher" : "lower");
     fprintf(f, "  %-4s  %-6s  %-10s  %-8s  %-6s  %-8s  %s\n", "rank", "trial", rec->metric,
             "spread", "epochs", "time", "params");
     int shown = 0;
     for (size_t k = 0; k < n && shown < top; k++) {
         const nnt_trial_record *r = &t[order[k]];
         if (r->state != NNT_TRIAL_COMPLETE || !isfinite(r->value)) break;
-        char v[32], s[32], d[32];
+        char v[32], s[32], d[32], params[2048];
         fprintf(f, "  %-4d  %-6d  %-10s  %-8s  %-6d  %-8s  %s\n", shown + 1, r->number,
                 sc_fmt_value(v, sizeof v, r->value), sc_fmt_value(s, sizeof s, r->value_spread),
-                r->epochs, cli_fmt_duration(r->duration, d, sizeof d), r->params ? r->params : "");
+                r->epochs, cli_fmt_duration(r->duration, d, sizeof d),
+                cli_shown(r->params, params, sizeof params));
         shown++;
     }
     if (shown == 0) fprintf(f, "  (no complete trial)\n");
@@ -181,7 +222,9 @@ int sc_pareto_table(FILE *f, const nnt_study_record *rec, const nnt_trial_record
     int m = sc_pareto(rec, t, n, idx);
     size_t complete = 0;
     for (size_t i = 0; i < n; i++) complete += t[i].state == NNT_TRIAL_COMPLETE;
-    fprintf(f, "Pareto front of study '%s' (%d of %zu complete trials; %s %s", rec->name,
+    char shown[160];
+    fprintf(f, "Pareto front of study '%s' (%d of %zu complete trials; %s %s",
+            cli_shown(rec->name, shown, sizeof shown),
             m > 0 ? m : 0, complete, names[0], maximize[0] ? "higher" : "lower");
     for (int j = 1; j < k; j++) fprintf(f, ", %s lower", names[j]);
     fprintf(f, " is better):\n");
@@ -198,4 +241,33 @@ int sc_pareto_table(FILE *f, const nnt_study_record *rec, const nnt_trial_record
     if (m <= 0) fprintf(f, "  (no complete trial with every objective measured)\n");
     free(idx);
     return m > 0 ? m : 0;
+}
+
+/* A study that ends without a completed trial has nothing to show for it:
+ * exit 1 and say why (what the trials ended as, and the first error). */
+int sc_no_complete_trial(const char *cmd, nnt_storage *storage, const char *study,
+                         const nnt_study_summary *sum)
+{
+    nnt_study_record rec;
+    memset(&rec, 0, sizeof rec);
+    nnt_trial_record *trials = NULL;
+    size_t nt = 0;
+    nnt_error err;
+    nnt_error_clear(&err);
+    const char *why = NULL;
+    if (nnt_storage_find_study(storage, study, &rec, &err) == NNT_OK &&
+        storage->trials_load(storage->ctx, rec.id, &trials, &nt, &err) == NNT_OK)
+        for (size_t i = 0; i < nt && !why; i++)
+            if (trials[i].state == NNT_TRIAL_FAILED && trials[i].error) why = trials[i].error;
+    if (sum->n_trials == 0)
+        cli_error(cmd, "no trial completed: the study ran no trial (is the budget spent?)");
+    else if (why)
+        cli_error(cmd, "no trial completed (%d failed, %d pruned); first error: %s", sum->n_failed,
+                  sum->n_pruned, why);
+    else
+        cli_error(cmd, "no trial completed (%d failed, %d pruned)%s", sum->n_failed, sum->n_pruned,
+                  sum->n_pruned > 0 && sum->n_failed == 0 ? ": the pruner stopped every trial" : "");
+    nnt_trial_records_free(trials, nt);
+    nnt_study_record_free(&rec);
+    return EXIT_RUNTIME;
 }

@@ -13,12 +13,31 @@
 int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storage *st,
                  nnt_study_record *rec, nnt_trial_record **trials, size_t *n);
 
-/* Index of the best complete trial (by the study's direction), -1 if none. */
+/* For a study that ended without a completed trial: prints why ("no trial
+ * completed (N failed, M pruned); first error: ...") and returns
+ * EXIT_RUNTIME. */
+int sc_no_complete_trial(const char *cmd, nnt_storage *storage, const char *study,
+                         const nnt_study_summary *sum);
+
+/* Index of the best complete trial, -1 if none: nnt_trials_best (value, then
+ * validation loss, then parameter count). */
 int sc_best(const nnt_trial_record *t, size_t n, int maximize);
 
-/* Fills order[] (n entries) with trial indices: complete trials best first,
- * then pruned ones by value, then the rest by number. */
+/* Fills order[] (n entries) with trial indices by nnt_trial_compare:
+ * complete trials best first, then pruned ones by value, then the rest by
+ * number. */
 void sc_rank(const nnt_trial_record *t, size_t n, int maximize, size_t *order);
+
+/* When several complete trials share the best value: a line saying how the
+ * best was chosen among them (validation loss, then parameter count), and a
+ * note when the ties are many (nnt_ties_noteworthy). Nothing otherwise.
+ * Returns the number of tied trials. */
+int sc_ties_line(FILE *f, const nnt_study_record *rec, const nnt_trial_record *t, size_t n);
+
+/* Writes how the study selects its model, e.g. "5-fold cross-validation
+ * (small data: 178 rows < 5000); best configuration refit on all 178
+ * training rows", into buf. */
+const char *sc_selection_text(char *buf, size_t n, const nnt_study_summary *sum, int has_valid);
 
 /* Prints the top `top` complete trials as a table. */
 void sc_leaderboard(FILE *f, const nnt_study_record *rec, const nnt_trial_record *t, size_t n,

@@ -29,39 +29,131 @@ typedef enum nnt_feature_kind {
 
 typedef struct nnt_dataset nnt_dataset;
 
+/* ---- Input schema: raw table columns -> model features ------------------- */
+/* Where a CSV loader's features come from, so that prediction data can be
+ * read the same way: one entry per raw input column, in feature order. A
+ * numeric column gives one feature; a categorical (text) column gives one
+ * 0/1 feature per category (one-hot, categories in byte order), so the
+ * feature count is the sum. A plain value: the arrays are owned by whoever
+ * holds the struct and released with nnt_schema_free. */
+typedef struct nnt_column {
+    char *name;          /* the header name */
+    int categorical;     /* 0: numeric; 1: one-hot over categories */
+    size_t n_categories; /* categorical only */
+    char **categories;   /* n_categories strings, byte order */
+    float fill;          /* a missing value becomes this (numeric) or all zeros
+                            (categorical, any finite fill); NAN: missing values
+                            are an error */
+} nnt_column;
+
+typedef struct nnt_schema {
+    size_t n_columns; /* 0: no schema */
+    nnt_column *columns;
+} nnt_schema;
+
+/* Features the schema produces (numeric 1 each, categorical n_categories). */
+NNT_API size_t nnt_schema_features(const nnt_schema *s);
+/* Deep copy into *dst (zeroed on failure). */
+NNT_API int nnt_schema_copy(const nnt_schema *src, nnt_schema *dst, nnt_error *err);
+NNT_API void nnt_schema_free(nnt_schema *s); /* frees arrays, zeroes s; NULL ok */
+
 /* ---- CSV ---------------------------------------------------------------- */
+/* Auto task rule (nnt_csv_options.task AUTO; in the spirit of scikit-learn's
+ * type_of_target): a target with any text value is classes; a numeric target
+ * is classes only when every value is integral ("68.0" counts as integral)
+ * AND it has at most max_classes distinct values AND (two distinct values, or
+ * at most one distinct value per two rows); else regression. So a 0/1 target
+ * is binary at any size, a 442-row target with 214 distinct integral values
+ * (68.0, 109.0, ...) is regression, and so is a 30-row target with 25
+ * distinct integers. */
+#define NNT_CSV_MAX_CLASSES 20
+/* A text feature column with at most this many distinct values is one-hot
+ * encoded; more is an error naming the column. */
+#define NNT_CSV_MAX_CATEGORIES 32
+
+typedef enum nnt_missing {
+    NNT_MISSING_ERROR = 0, /* a missing value is an error (the default) */
+    NNT_MISSING_DROP,      /* drop rows with a missing value in a used column */
+    NNT_MISSING_MEAN,      /* fill numeric columns with the column mean */
+    NNT_MISSING_MEDIAN     /* ... with the column median */
+} nnt_missing;
+
 typedef struct nnt_csv_options {
     const char *target;  /* target column name; NULL: the last column */
-    nnt_task task;       /* AUTO: integers or any text make classes, other
-                            numbers regression; see nnt_dataset_load_csv */
-    char delimiter;      /* default ',' */
+    nnt_task task;       /* AUTO: see the rule above; see nnt_dataset_load_csv */
+    char delimiter;      /* 0 (default): detected from the header (',', ';' or
+                            tab, whichever occurs most; ',' when none) */
     int target_optional; /* 1: a file without the target column loads with no
                             labels (prediction input); default 0 */
+    /* Added with the input schema (all default 0/NULL unless noted). */
+    const nnt_schema *schema; /* prediction input: read exactly these columns
+                                 BY NAME (any order; other columns ignored),
+                                 encoded and filled as the schema says */
+    const char *const *ignore; /* n_ignore column names to drop (training) */
+    size_t n_ignore;
+    nnt_missing missing;  /* training: what to do with missing values */
+    int max_categories;   /* default NNT_CSV_MAX_CATEGORIES; 0: text in a
+                             feature column is an error */
+    int max_classes;      /* auto rule; default NNT_CSV_MAX_CLASSES */
 } nnt_csv_options;
 
 NNT_API nnt_csv_options nnt_csv_options_default(void);
 
+/* What a CSV load found and decided, for the caller to show. */
+typedef struct nnt_csv_info {
+    char delimiter;          /* the delimiter used */
+    size_t columns;          /* columns in the header */
+    size_t columns_used;     /* feature columns read (schema columns) */
+    size_t categorical;      /* of them one-hot encoded */
+    /* Target and task. */
+    nnt_task task;           /* CLASSIFY, REGRESS, or AUTO when no target */
+    int task_forced;         /* the caller's task decided, not the rule */
+    int target_text;         /* some target value is not a number */
+    int target_integral;     /* every numeric target value is integral */
+    size_t target_distinct;  /* distinct target values */
+    double target_min, target_max; /* numeric targets; NAN when text */
+    int max_classes;         /* the limit the rule used */
+    /* Missing values and categories. */
+    size_t rows_read;        /* data records in the file */
+    size_t rows_dropped;     /* NNT_MISSING_DROP */
+    size_t missing_filled;   /* values filled (training policy or schema) */
+    size_t unseen;           /* categorical values not among the schema's
+                                categories: encoded as all zeros */
+    size_t unseen_rows;      /* rows with at least one of them */
+} nnt_csv_info;
+
 /* Loads a CSV file with a header row. Quoted fields ("" escapes a quote; a
  * quoted field may hold delimiters and line ends), CRLF line ends, a UTF-8 BOM
  * and blank lines are accepted; spaces around unquoted fields are trimmed.
- * Feature columns must be numeric and finite. Empty fields, "NA", "N/A", "?"
- * and "nan" (any case) are missing values, which are errors.
+ * Empty fields, "NA", "N/A", "?" and "nan" (any case) are missing values:
+ * an error that counts the affected rows and columns, unless opt->missing
+ * says to drop the rows or fill the columns (mean or median of the file's
+ * rows, stored in the schema as the columns' fill values; categorical
+ * columns fill with all zeros). A feature column with text values is one-hot
+ * encoded when it has at most max_categories distinct values, else an error
+ * naming the column. Columns named in opt->ignore are dropped.
  *
- * Target: with task AUTO a column of integers, or one with any text, becomes
- * classes; numbers with a fraction make regression. CLASSIFY and BINARY force
- * classes (BINARY needs exactly 2), REGRESS requires numbers. Class order:
- * numeric when every value is an integer (names are then the canonical
- * integers, "2.0" -> "2"), else byte-wise string order. AUTOENCODE loads like
- * AUTO.
+ * With opt->schema (prediction or evaluation data for a model), the schema's
+ * columns are looked up by name in the header in any order, other columns
+ * are ignored, a missing column is an NNT_ERR_FORMAT naming every missing
+ * one, categories are encoded as the schema says (unseen values: all zeros,
+ * counted in nnt_csv_info.unseen) and missing values take the schema's fill
+ * values (an error where a column has none).
+ *
+ * Target: AUTO follows the rule above (NNT_CSV_MAX_CLASSES). CLASSIFY and
+ * BINARY force classes (BINARY needs exactly 2), REGRESS requires numbers.
+ * Class order: numeric when every value is an integer (names are then the
+ * canonical integers, "2.0" -> "2"), else byte-wise string order. AUTOENCODE
+ * loads like AUTO.
  *
  * On failure returns a negative code, *out = NULL, and err names the file, line
  * and column (e.g. "iris.csv:17: column 'petal_width': expected a number, got
  * 'abc'"): NNT_ERR_IO for a file that cannot be opened or read,
  * NNT_ERR_NOT_FOUND for a named target column that is not in the header (and
  * target_optional is 0), NNT_ERR_FORMAT for everything wrong inside the file.
- * The file is read twice, streaming; peak memory stays within about the
- * parsed float data plus one read buffer (1 MiB, grown to the longest
- * record). */
+ * The file is read two or three times, streaming (the third pass only when
+ * there are text feature columns); peak memory stays within about the parsed
+ * float data plus one read buffer (1 MiB, grown to the longest record). */
 NNT_API int nnt_dataset_load_csv(const char *path, const nnt_csv_options *opt,
                                  nnt_dataset **out, nnt_error *err);
 
@@ -118,6 +210,11 @@ NNT_API const char *nnt_dataset_class_name(const nnt_dataset *ds, int c);
 NNT_API const char *nnt_dataset_feature_name(const nnt_dataset *ds, size_t j);
 NNT_API const char *nnt_dataset_target_name(const nnt_dataset *ds);
 NNT_API nnt_feature_kind nnt_dataset_kind(const nnt_dataset *ds);
+/* The input schema of a data set loaded from CSV; NULL for other data sets. */
+NNT_API const nnt_schema *nnt_dataset_schema(const nnt_dataset *ds);
+/* What the CSV load found (task rule, missing values, unseen categories);
+ * NULL for a data set not loaded from CSV. */
+NNT_API const nnt_csv_info *nnt_dataset_csv_info(const nnt_dataset *ds);
 
 /* Re-expresses ds's labels in the class order `names` (n names), so that a
  * validation or test file uses the training set's class indices. A class in ds

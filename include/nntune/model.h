@@ -85,6 +85,13 @@ NNT_API int nnt_model_num_classes(const nnt_model *m);
 NNT_API const char *nnt_model_class_name(const nnt_model *m, int c);
 NNT_API const char *nnt_model_feature_name(const nnt_model *m, size_t j);
 NNT_API const char *nnt_model_target_name(const nnt_model *m);
+/* The raw input columns the model reads (names, numeric or categorical with
+ * categories, fill values for missing values), taken from the training data
+ * set's schema (nnt_dataset_schema) by nnt_model_set_metadata_from. Pass it
+ * as nnt_csv_options.schema to read prediction data by column name. NULL when
+ * the model has none (trained on IDX or array data). Model files of versions
+ * 1 and 2 load with a numeric schema made from their feature names. */
+NNT_API const nnt_schema *nnt_model_schema(const nnt_model *m);
 
 /* ---- Prediction --------------------------------------------------------- */
 /* Forward pass on n rows of already-scaled inputs x (n x inputs). out gets

@@ -12,4 +12,5 @@
 #include "analysis.h"
 #include "study.h"
 #include "report.h"
+#include "file.h"
 #endif

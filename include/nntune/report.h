@@ -46,8 +46,12 @@ typedef struct nnt_report_param {
     nnt_param_kind kind;
     int log;
     double low, high;          /* INT/FLOAT: the study's range */
-    double importance;         /* share of the objective's variance in [0, 1];
-                                  NAN when not computed (see importance_note) */
+    double importance;         /* share of the objective's variance that the
+                                  parameter explains on its own (main effect),
+                                  in [0, 1]; NAN when not computed (see
+                                  importance_note). The one number the HTML
+                                  bars, the summary in words, the Markdown and
+                                  JSON forms and `nntune importance` show */
     int n_choices;             /* CATEGORICAL: choices; FIXED: 1; else 0 */
     const char *const *choices;/* choice texts (n_choices) */
     const int *choice_count;   /* per choice: complete trials that used it */
@@ -68,6 +72,11 @@ typedef struct nnt_report_overfit {
     double train_loss_best, train_loss_last;
     double gap;            /* at last_epoch: train metric minus validation
                               metric, signed so that > 0 means train is better */
+    double train_best, train_last; /* the training metric (curve_metric, the
+                              units of best_valid and last_valid) at
+                              best_epoch and at last_epoch */
+    int rank;              /* 1-based rank of the trial among the complete
+                              trials by value; 0 when it is not complete */
 } nnt_report_overfit;
 
 /* A failed trial whose error says it diverged. */
@@ -120,6 +129,15 @@ typedef struct nnt_report_summary {
     const int *pareto;         /* their numbers, best first by the metric */
     const char *suggested_space; /* study-file JSON {"objective":..., "space":
                                     {...}}; NULL without a complete trial */
+    int n_with_epochs;           /* trials with per-epoch values (those the
+                                    overfitting rule can look at) */
+    int n_overfit_listed;        /* overfit trials the page and the summary
+                                    name: the best-ranked, at most 5 */
+    const int *overfit_listed;   /* their indices into overfit */
+    double importance_explained; /* sum of the importances of the searched
+                                    parameters (main effects together, <= 1);
+                                    the rest is interactions and noise. NAN
+                                    when importance is not computed */
 } nnt_report_summary;
 
 typedef struct nnt_report nnt_report;

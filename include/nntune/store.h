@@ -64,6 +64,12 @@ typedef struct nnt_trial_record {
      * an objective could not be measured. */
     int n_values;
     double values[NNT_MAX_OBJECTIVES];
+    /* Tie-breakers of the best-trial rule (nnt_trial_compare): the
+     * validation loss at the kept epoch (mean over folds under k-fold) and
+     * the model's trainable parameter count of a complete trial; NAN when
+     * not known (trials stored before schema version 3, failed trials). */
+    double valid_loss;
+    double n_params;
 } nnt_trial_record;
 
 /* One epoch of one trial (one fold under k-fold cross-validation). */
@@ -116,8 +122,9 @@ typedef struct nnt_storage {
     int (*trial_epoch)(void *ctx, int64_t study, int number, const nnt_epoch_row *row,
                        nnt_error *err);
     /* Final state of a trial: state, value, value_spread, finished, duration,
-     * error, epochs, interrupted and the objective values (n_values, values)
-     * are taken from rec (matched by number). */
+     * error, epochs, interrupted, the objective values (n_values, values)
+     * and the tie-breakers (valid_loss, n_params) are taken from rec
+     * (matched by number). */
     int (*trial_finish)(void *ctx, int64_t study, const nnt_trial_record *rec, nnt_error *err);
     /* Records an artifact (kind "model") of a trial: a path and optional JSON
      * info (test metrics). */

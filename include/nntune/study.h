@@ -113,6 +113,43 @@ NNT_API const char *nnt_cost_name(nnt_cost c);
 /* Parses a cost name; -1 if unknown. */
 NNT_API int nnt_cost_from_name(const char *name);
 
+/* ---- Model selection policy ------------------------------------------------ */
+/* Studies with fewer training rows than this (after max_rows) are "small":
+ * with the defaults (cv_folds = NNT_CV_AUTO, refit = NNT_REFIT_AUTO) they
+ * score every trial by NNT_SMALL_DATA_FOLDS-fold cross-validation and refit
+ * the best configuration on all training rows at the end, as scikit-learn's
+ * GridSearchCV(cv=5, refit=True) does. A hold-out of 20 % of 5000 rows
+ * (1000 validation rows) resolves accuracy steps of 0.1 %; below that, ties
+ * and luck of the split dominate. Larger studies keep the single hold-out
+ * (cross-validation would cost 5x the time where it matters least). */
+#define NNT_SMALL_DATA_ROWS 5000
+#define NNT_SMALL_DATA_FOLDS 5
+#define NNT_CV_AUTO (-1)    /* nnt_study_options.cv_folds: decided by the rows */
+#define NNT_REFIT_AUTO (-1) /* nnt_study_options.refit: decided by the rows */
+
+/* ---- The best trial --------------------------------------------------------- */
+/* The one rule by which a trial is better than another, used for the
+ * study's best (and so the saved model), `nntune best`, leaderboards,
+ * `nntune trials --sort` and reports:
+ *   1. complete trials with a value, then pruned ones with a value, then the rest;
+ *   2. the better value in the study's direction;
+ *   3. on equal values, the lower validation loss (valid_loss);
+ *   4. then fewer trainable parameters (n_params);
+ *   5. only when all of these are equal, the lower trial number.
+ * An unknown (NAN) tie-breaker ranks after a known one. Returns < 0 when a is
+ * better, > 0 when b is, 0 only for equal numbers. Can't fail. */
+NNT_API int nnt_trial_compare(const nnt_trial_record *a, const nnt_trial_record *b, int maximize);
+/* Index of the best complete trial of t[0..n), -1 if none. */
+NNT_API int nnt_trials_best(const nnt_trial_record *t, size_t n, int maximize);
+/* Complete trials whose value equals the best one's (the best included); 0 if none. */
+NNT_API int nnt_trials_tied(const nnt_trial_record *t, size_t n, int maximize);
+/* Whether so many trials tie at the best value that the validation data
+ * cannot tell them apart: at least NNT_TIES_NOTE_MIN of them and at least
+ * NNT_TIES_NOTE_FRACTION of the complete trials. */
+#define NNT_TIES_NOTE_MIN 5
+#define NNT_TIES_NOTE_FRACTION 0.10
+NNT_API int nnt_ties_noteworthy(int tied, int n_complete);
+
 /* ---- Options -------------------------------------------------------------- */
 typedef struct nnt_study_options {
     const char *name;          /* study name in the storage; default "default" */
@@ -124,14 +161,22 @@ typedef struct nnt_study_options {
     double max_seconds;        /* time budget; 0 = none */
     nnt_metric metric;         /* objective; AUTO: accuracy (classification) / rmse */
     int direction;             /* 0: the metric's natural one; 1 maximise; -1 minimise */
-    int cv_folds;              /* >= 2: k-fold cross-validation per trial; 0/1: hold-out */
+    int cv_folds;              /* >= 2: k-fold cross-validation per trial; 0/1: hold-out;
+                                  NNT_CV_AUTO (the default): NNT_SMALL_DATA_FOLDS folds
+                                  when the study tunes on fewer than
+                                  NNT_SMALL_DATA_ROWS rows without a separate
+                                  validation set, else hold-out. On resume, AUTO
+                                  keeps the stored study's choice. */
     double valid_fraction;     /* hold-out fraction when no validation set; default 0.2 */
     size_t max_rows;           /* tune on a seeded subsample of this many rows; 0 = all */
     double trial_time_limit_s; /* per trial (per fold under k-fold); 0 = none */
     const char *model_out;     /* where each new best model is saved; NULL: not saved
                                   (kept in memory for the test evaluation) */
-    int force;                 /* resume even if the definition changed (stores the new one) */
-    const char *data_desc;     /* JSON object describing the data (stored, compared) or NULL */
+    int force;                 /* resume even if the search space, sampler, pruner or
+                                  budget changed (stores the new definition); never
+                                  when the data changed (see nnt_study_create) */
+    const char *data_desc;     /* JSON object of extra keys describing the data, merged
+                                  into the stored data fingerprint; NULL: none */
     nnt_model_options base_model; /* options not in the space */
     nnt_train_options base_train;
     nnt_study_event_fn on_event;
@@ -159,11 +204,16 @@ typedef struct nnt_study_options {
      * per epoch, scaled to the refit's rows, at most 40 % of the budget); a
      * best found too late for that is not refit, and a refit that does not
      * finish in what is left is dropped: the best trial's model stays. Needs validation rows drawn from the training data (not a
-     * separate validation set). Default 0. */
+     * separate validation set). 0: never. NNT_REFIT_AUTO (the default): on
+     * small data (fewer than NNT_SMALL_DATA_ROWS tuned rows) without a
+     * separate validation set; under k-fold the refit runs for the median of
+     * the folds' best epochs. */
     int refit;
 } nnt_study_options;
 
-/* Defaults as documented above; base options from nnt_*_options_default(). */
+/* Defaults as documented above (cv_folds NNT_CV_AUTO, refit
+ * NNT_REFIT_AUTO: cross-validation and a refit on small data); base options
+ * from nnt_*_options_default(). A zeroed struct means hold-out, no refit. */
 NNT_API nnt_study_options nnt_study_options_default(void);
 
 /* What a study tunes on. All borrowed and read-only for the study's life. */
@@ -227,6 +277,18 @@ typedef struct nnt_study_summary {
     const char *refit_note;       /* owned by the study; "" when none */
     size_t refit_trial_n_test;    /* > 0: refit_trial_test holds the test metrics of */
     nnt_metrics refit_trial_test; /* the best trial's own model, for comparison */
+    /* Model selection in use: n_folds folds (1: hold-out) on tuned_rows rows;
+     * small_data: tuned_rows < NNT_SMALL_DATA_ROWS; cv_auto / refit_auto: the
+     * fold count / the refit were chosen by the NNT_CV_AUTO / NNT_REFIT_AUTO
+     * policy (not asked for explicitly); refit_planned: a refit runs (or
+     * ran) at the end. */
+    int n_folds;
+    size_t tuned_rows;
+    int small_data, cv_auto, refit_auto, refit_planned;
+    /* Complete trials tied at the best value (the best included), and
+     * whether that is many enough for a note (nnt_ties_noteworthy). */
+    int n_tied;
+    int ties_noteworthy;
 } nnt_study_summary;
 
 /* Fills a summary of the current state. Can't fail. */
@@ -279,7 +341,7 @@ typedef struct nnt_study_file {
     int jobs;
     uint64_t seed;
     int seed_set;
-    int cv_folds;
+    int cv_folds;                  /* 0/1 hold-out; NNT_CV_AUTO when absent */
     double trial_time_limit_s;
     char *storage, *study_name, *model_out;
     long max_rows;
@@ -296,7 +358,8 @@ typedef struct nnt_study_file {
      * the costs here. */
     int n_costs;
     nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
-    int refit;                     /* "options": {"refit": true} */
+    int refit;                     /* "options": {"refit": true}: 1, false: 0;
+                                      NNT_REFIT_AUTO when absent */
 } nnt_study_file;
 
 /* Parses study-file JSON text. source names the file in messages. Every

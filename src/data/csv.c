@@ -1,10 +1,13 @@
 /* CSV loader.
  *
  * Two streaming passes over the file keep peak memory near the size of the
- * parsed floats: pass 1 checks the shape (field counts, missing values) and
- * what kind of target there is, pass 2 parses straight into exactly-sized
- * arrays. Records are split in place inside a fixed read buffer that only
- * grows to hold the longest record. */
+ * parsed floats: pass 1 checks the shape (field counts), counts missing
+ * values, finds text in feature columns and what kind of target there is,
+ * pass 2 parses straight into exactly-sized arrays. Only a file with text
+ * feature columns gets a pass in between that collects their categories
+ * (csv_columns.c), so numeric files pay nothing for it. Records are split in
+ * place inside a fixed read buffer that only grows to hold the longest
+ * record. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -14,7 +17,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "data/dataset_internal.h"
+#include "data/csv_internal.h"
 
 nnt_csv_options nnt_csv_options_default(void)
 {
@@ -22,368 +25,51 @@ nnt_csv_options nnt_csv_options_default(void)
     memset(&o, 0, sizeof o);
     o.target = NULL;
     o.task = NNT_TASK_AUTO;
-    o.delimiter = ',';
+    o.delimiter = '\0'; /* detect */
     o.target_optional = 0;
+    o.max_categories = NNT_CSV_MAX_CATEGORIES;
+    o.max_classes = NNT_CSV_MAX_CLASSES;
     return o;
 }
 
-/* ==== Record reader ====================================================== */
+/* ==== Loader state (the struct is in csv_internal.h) ======================= */
 
-#define CSV_BUF_INIT ((size_t)1 << 20)
-
-typedef struct csv_reader {
-    const char *path;
-    FILE *f;
-    char *buf;
-    size_t cap, len, pos; /* valid bytes buf[pos, len) */
-    int eof;
-    size_t next_line;     /* 1-based line number where the next record starts */
-} csv_reader;
-
-static int reader_open(csv_reader *r, const char *path, nnt_error *err)
+static void load_free(csv_load *L)
 {
-    memset(r, 0, sizeof *r);
-    r->path = path;
-    r->next_line = 1;
-    errno = 0;
-    r->f = fopen(path, "rb");
-    if (!r->f) {
-        char eb[128];
-        return nnt_fail(err, NNT_ERR_IO, "%s: cannot open: %s", path,
-                        nnt_errno_text_(errno ? errno : EIO, eb, sizeof eb));
+    nnt_free_strings_(L->header, L->ncols);
+    nnt_free(L->fields);
+    csv_dict_free(&L->names);
+    nnt_schema_free(&L->sch);
+    nnt_free(L->raw);
+    for (size_t c = 0; L->st && c < L->n_used; c++) nnt_free(L->st[c].text_first);
+    nnt_free(L->st);
+    nnt_free(L->offset);
+    csv_dict_free(&L->tvals);
+}
+
+int csv_oom(csv_load *L, nnt_error *err)
+{
+    return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", L->path);
+}
+
+/* "'a', 'b', 'c'" into buf, at most `max` names, then ", ..." */
+void csv_name_list(char *buf, size_t len, const char *const *names, size_t n, size_t max)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    size_t shown = n < max ? n : max;
+    for (size_t j = 0; j < shown; j++) {
+        int w = snprintf(buf + used, len - used, "%s'%s'", j ? ", " : "", names[j]);
+        if (w < 0 || (size_t)w >= len - used) break;
+        used += (size_t)w;
     }
-    r->buf = nnt_malloc(CSV_BUF_INIT + 1);
-    if (!r->buf) {
-        fclose(r->f);
-        r->f = NULL;
-        return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory for the read buffer", path);
-    }
-    r->cap = CSV_BUF_INIT;
-    return NNT_OK;
+    if (shown < n && used + 6 < len) snprintf(buf + used, len - used, ", ...");
 }
-
-static void reader_close(csv_reader *r)
-{
-    if (r->f) fclose(r->f);
-    nnt_free(r->buf);
-    memset(r, 0, sizeof *r);
-}
-
-/* Moves the unread tail to the front, grows the buffer if it is full, and
- * reads more. Returns bytes read (0 at EOF) or a negative status. */
-static int reader_fill(csv_reader *r, nnt_error *err)
-{
-    if (r->pos > 0) {
-        memmove(r->buf, r->buf + r->pos, r->len - r->pos);
-        r->len -= r->pos;
-        r->pos = 0;
-    }
-    if (r->len == r->cap) {
-        size_t ncap = r->cap * 2;
-        char *nb = nnt_realloc(r->buf, ncap + 1);
-        if (!nb) return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory for a record longer than "
-                                 "%zu bytes", r->path, r->cap);
-        r->buf = nb;
-        r->cap = ncap;
-    }
-    size_t got = fread(r->buf + r->len, 1, r->cap - r->len, r->f);
-    if (got == 0) {
-        if (ferror(r->f)) {
-            char eb[128];
-            return nnt_fail(err, NNT_ERR_IO, "%s: read error: %s", r->path,
-                            nnt_errno_text_(errno ? errno : EIO, eb, sizeof eb));
-        }
-        r->eof = 1;
-    }
-    r->len += got;
-    return (int)(got > 0);
-}
-
-/* Next record, NUL-terminated in place without its line end. A quoted field
- * may span lines; *line is where the record starts. Returns 1, 0 at end of
- * file, or a negative status. */
-static int reader_next(csv_reader *r, char **rec, size_t *rec_len, size_t *line, nnt_error *err)
-{
-    size_t scanned = 0;  /* bytes of the current record already scanned */
-    int in_quotes = 0;
-    size_t newlines = 0; /* newlines inside quotes so far */
-    for (;;) {
-        char *start = r->buf + r->pos;
-        size_t avail = r->len - r->pos;
-        char *end = NULL;
-        size_t i = scanned;
-        while (i < avail) {
-            char *nl = memchr(start + i, '\n', avail - i);
-            size_t stop = nl ? (size_t)(nl - start) : avail;
-            /* Quotes only matter when there are any; most files have none. */
-            char *q = memchr(start + i, '"', stop - i);
-            if (!q && !in_quotes) {
-                if (nl) end = nl;
-                i = stop;
-                break;
-            }
-            for (; i < stop; i++)
-                if (start[i] == '"') in_quotes = !in_quotes;
-            if (!nl) break;
-            if (!in_quotes) {
-                end = nl;
-                break;
-            }
-            newlines++;
-            i = stop + 1;
-        }
-        if (end) {
-            size_t n = (size_t)(end - start);
-            r->pos += n + 1;
-            if (n > 0 && start[n - 1] == '\r') n--;
-            start[n] = '\0';
-            *rec = start;
-            *rec_len = n;
-            *line = r->next_line;
-            r->next_line += newlines + 1;
-            return 1;
-        }
-        scanned = i;
-        if (r->eof) {
-            if (avail == 0) return 0;
-            if (in_quotes)
-                return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: unterminated quoted field (the "
-                                "closing '\"' is missing)", r->path, r->next_line);
-            size_t n = avail;
-            if (start[n - 1] == '\r') n--;
-            start[avail] = '\0'; /* buf has one spare byte past cap */
-            start[n] = '\0';
-            r->pos = r->len;
-            *rec = start;
-            *rec_len = n;
-            *line = r->next_line;
-            r->next_line += newlines + 1;
-            return 1;
-        }
-        int rc = reader_fill(r, err);
-        if (rc < 0) return rc;
-    }
-}
-
-/* ==== Field splitting ==================================================== */
-
-static int is_space(char c, char delim) { return (c == ' ' || c == '\t') && c != delim; }
-
-/* Splits rec in place into fields (quotes removed, "" unescaped, unquoted
- * fields trimmed). Stores up to cap field pointers and returns the total
- * count, or a negative status for a malformed quoted field. */
-static long split_fields(char *rec, char delim, char **fields, size_t cap, const char *path,
-                         size_t line, nnt_error *err)
-{
-    size_t n = 0;
-    char *p = rec;
-    for (;;) {
-        while (is_space(*p, delim)) p++;
-        char *field;
-        if (*p == '"') {
-            char *w = p, *r = p + 1;
-            field = w;
-            for (;;) {
-                if (*r == '\0')
-                    return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: field %zu: unterminated quoted "
-                                    "field", path, line, n + 1);
-                if (*r == '"') {
-                    if (r[1] == '"') {
-                        *w++ = '"';
-                        r += 2;
-                        continue;
-                    }
-                    r++;
-                    break;
-                }
-                *w++ = *r++;
-            }
-            while (is_space(*r, delim)) r++;
-            if (*r != delim && *r != '\0')
-                return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: field %zu: unexpected '%c' after a "
-                                "closing quote (expected the delimiter '%c')", path, line, n + 1,
-                                *r, delim);
-            char c = *r;
-            *w = '\0';
-            p = r;
-            if (n < cap) fields[n] = field;
-            n++;
-            if (c == '\0') break;
-            p++;
-        } else {
-            field = p;
-            char *q = p;
-            while (*q != delim && *q != '\0') q++;
-            char c = *q;
-            char *e = q;
-            while (e > field && is_space(e[-1], delim)) e--;
-            *e = '\0';
-            if (n < cap) fields[n] = field;
-            n++;
-            if (c == '\0') break;
-            p = q + 1;
-        }
-    }
-    return (long)n;
-}
-
-static int is_blank(const char *s)
-{
-    for (; *s; s++)
-        if (!isspace((unsigned char)*s)) return 0;
-    return 1;
-}
-
-static int ieq(const char *a, const char *b)
-{
-    for (; *a && *b; a++, b++)
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
-    return *a == *b;
-}
-
-/* Common spellings of a missing value. */
-static int is_missing(const char *s)
-{
-    /* The first byte settles almost every field: this runs on all of them. */
-    switch (s[0]) {
-    case '\0': return 1;
-    case '?': return s[1] == '\0';
-    case 'n':
-    case 'N': return ieq(s, "na") || ieq(s, "n/a") || ieq(s, "nan");
-    default: return 0;
-    }
-}
-
-/* A short, printable rendering of a field for messages. */
-static const char *shorten(const char *s, char *buf, size_t len)
-{
-    size_t n = strlen(s);
-    if (n < len) return s;
-    snprintf(buf, len, "%.*s...", (int)(len - 4), s);
-    return buf;
-}
-
-/* Fast path for plain integers of up to 9 digits (every pixel file), which
- * convert exactly; anything else goes to strtof. */
-static int parse_float(const char *s, float *out)
-{
-    const char *p = s;
-    int neg = 0;
-    if (*p == '-' || *p == '+') neg = *p++ == '-';
-    if (*p >= '0' && *p <= '9') {
-        long v = 0;
-        int digits = 0;
-        while (*p >= '0' && *p <= '9' && digits < 10) {
-            v = v * 10 + (*p++ - '0');
-            digits++;
-        }
-        if (*p == '\0' && digits <= 9) {
-            *out = (float)(neg ? -v : v);
-            return 1;
-        }
-    }
-    char *end;
-    errno = 0;
-    float v = strtof(s, &end);
-    if (end == s || *end != '\0' || !isfinite(v)) return 0;
-    *out = v;
-    return 1;
-}
-
-/* ==== Class dictionary (string -> first-seen index) ====================== */
-
-typedef struct class_dict {
-    char **names;    /* insertion order */
-    size_t n, names_cap;
-    int32_t *slots;  /* open addressing: index into names, -1 empty */
-    size_t n_slots;  /* power of two */
-} class_dict;
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static void dict_free(class_dict *d)
-{
-    nnt_free_strings_(d->names, d->n);
-    nnt_free(d->slots);
-    memset(d, 0, sizeof *d);
-}
-
-static int dict_grow(class_dict *d)
-{
-    size_t ns = d->n_slots ? d->n_slots * 2 : 64;
-    int32_t *slots = nnt_malloc_array(ns, sizeof(int32_t));
-    if (!slots) return -1;
-    for (size_t i = 0; i < ns; i++) slots[i] = -1;
-    for (size_t k = 0; k < d->n; k++) {
-        size_t h = (size_t)hash_str(d->names[k]) & (ns - 1);
-        while (slots[h] >= 0) h = (h + 1) & (ns - 1);
-        slots[h] = (int32_t)k;
-    }
-    nnt_free(d->slots);
-    d->slots = slots;
-    d->n_slots = ns;
-    return 0;
-}
-
-static size_t dict_probe(const class_dict *d, const char *key)
-{
-    size_t h = (size_t)hash_str(key) & (d->n_slots - 1);
-    while (d->slots[h] >= 0 && strcmp(d->names[d->slots[h]], key) != 0) h = (h + 1) & (d->n_slots - 1);
-    return h;
-}
-
-/* Index of key, inserting it if new; -1 when out of memory. Looking up a key
- * that is already there never allocates. */
-static int32_t dict_get(class_dict *d, const char *key)
-{
-    if (d->n_slots == 0 && dict_grow(d) < 0) return -1;
-    size_t h = dict_probe(d, key);
-    if (d->slots[h] >= 0) return d->slots[h];
-    if (d->n >= INT32_MAX - 1) return -1;
-    if (2 * (d->n + 1) > d->n_slots) {
-        if (dict_grow(d) < 0) return -1;
-        h = dict_probe(d, key);
-    }
-    if (d->n == d->names_cap) {
-        size_t nc = d->names_cap ? d->names_cap * 2 : 16;
-        char **nn = nnt_realloc(d->names, nc * sizeof(char *));
-        if (!nn) return -1;
-        d->names = nn;
-        d->names_cap = nc;
-    }
-    char *copy = nnt_strdup(key);
-    if (!copy) return -1;
-    d->names[d->n] = copy;
-    d->slots[h] = (int32_t)d->n;
-    return (int32_t)d->n++;
-}
-
-/* ==== Loader ============================================================= */
-
-typedef struct csv_load {
-    const char *path;
-    nnt_csv_options opt;
-    size_t ncols;
-    char **header;    /* ncols names */
-    char **fields;    /* ncols pointers into the current record */
-    long target_col;  /* -1: none */
-    size_t rows;
-    /* Pass 1 findings about the target column. */
-    int target_text;  /* some value is not a number */
-    int target_nonint;/* some numeric value is not an integer */
-    int classify;     /* decided after pass 1 */
-    int int_classes;  /* classes are integers: numeric order, canonical names */
-} csv_load;
 
 /* Splits a data record and checks it has as many fields as the header. */
-static int data_fields(csv_load *L, char *rec, size_t line, nnt_error *err)
+int csv_data_fields(csv_load *L, char *rec, size_t line, nnt_error *err)
 {
-    long n = split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
+    long n = csv_split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
     if (n < 0) return (int)n;
     if ((size_t)n != L->ncols)
         return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: expected %zu fields (as in the header), "
@@ -391,14 +77,29 @@ static int data_fields(csv_load *L, char *rec, size_t line, nnt_error *err)
     return NNT_OK;
 }
 
-static int missing_error(csv_load *L, size_t line, size_t col, nnt_error *err)
+/* ==== Header ============================================================= */
+
+/* The delimiter that occurs most often outside quotes in the header record
+ * (',' on ties and when none occurs). */
+static char detect_delimiter(const char *rec)
 {
-    const char *v = L->fields[col];
-    if (v[0] == '\0')
-        return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': missing value (empty field)",
-                        L->path, line, L->header[col]);
-    return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': missing value ('%s')", L->path,
-                    line, L->header[col], v);
+    static const char cand[3] = {',', ';', '\t'};
+    size_t count[3] = {0, 0, 0};
+    int q = 0;
+    for (const char *p = rec; *p; p++) {
+        if (*p == '"') q = !q;
+        else if (!q)
+            for (int k = 0; k < 3; k++) count[k] += *p == cand[k];
+    }
+    int best = 0;
+    for (int k = 1; k < 3; k++)
+        if (count[k] > count[best]) best = k;
+    return cand[best];
+}
+
+long csv_find_column(const csv_load *L, const char *name)
+{
+    return csv_dict_find(&L->names, name);
 }
 
 static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
@@ -408,73 +109,71 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
     int rc;
     /* Skip blank lines before the header. */
     do {
-        rc = reader_next(r, &rec, &len, &line, err);
+        rc = csv_reader_next(r, &rec, &len, &line, err);
         if (rc < 0) return rc;
         if (rc == 0)
             return nnt_fail(err, NNT_ERR_FORMAT, "%s: empty file (expected a header row)", L->path);
-    } while (is_blank(rec));
+    } while (csv_is_blank(rec));
+    L->header_line = line;
     if ((unsigned char)rec[0] == 0xEF && (unsigned char)rec[1] == 0xBB && (unsigned char)rec[2] == 0xBF)
         rec += 3; /* UTF-8 byte order mark */
+    int detected = L->opt.delimiter == '\0';
+    if (detected) L->opt.delimiter = detect_delimiter(rec);
     /* Count on a copy: splitting rewrites the record in place. */
     char *copy = nnt_strdup(rec);
-    if (!copy) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
-    long n = split_fields(copy, L->opt.delimiter, NULL, 0, L->path, line, err);
+    if (!copy) return csv_oom(L, err);
+    long n = csv_split_fields(copy, L->opt.delimiter, NULL, 0, L->path, line, err);
     nnt_free(copy);
     if (n < 0) return (int)n;
+    if (n == 1 && !detected && (strchr(rec, ';') || strchr(rec, '\t'))) {
+        const char *d = strchr(rec, ';') ? "';'" : "a tab";
+        return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: the header is a single column but contains "
+                        "%s: is %s the delimiter? (delimiter in use: '%c'; --delimiter %s)", L->path,
+                        line, d, d, L->opt.delimiter, strchr(rec, ';') ? "';'" : "tab");
+    }
     L->ncols = (size_t)n;
     L->header = nnt_calloc(L->ncols, sizeof(char *));
     L->fields = nnt_calloc(L->ncols, sizeof(char *));
-    if (!L->header || !L->fields) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
-    split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
+    if (!L->header || !L->fields) return csv_oom(L, err);
+    csv_split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
     for (size_t j = 0; j < L->ncols; j++) {
         if (L->fields[j][0] == '\0')
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column %zu has an empty name in the "
                             "header", L->path, line, j + 1);
-        if (!(L->header[j] = nnt_strdup(L->fields[j]))) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+        if (!(L->header[j] = nnt_strdup(L->fields[j]))) return csv_oom(L, err);
     }
-    /* A hash of the names keeps very wide headers (pixel columns) linear. */
-    class_dict seen;
-    memset(&seen, 0, sizeof seen);
+    /* A hash of the names keeps very wide headers (pixel columns) linear,
+     * also when a schema looks its columns up by name. */
     for (size_t j = 0; j < L->ncols; j++) {
-        int32_t id = dict_get(&seen, L->header[j]);
-        if (id < 0) {
-            dict_free(&seen);
-            return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
-        }
-        if ((size_t)id != j) {
-            dict_free(&seen);
+        int32_t id = csv_dict_get(&L->names, L->header[j]);
+        if (id < 0) return csv_oom(L, err);
+        if ((size_t)id != j)
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: duplicate column name '%s' "
                             "(columns %d and %zu)", L->path, line, L->header[j], (int)id + 1, j + 1);
-        }
     }
-    dict_free(&seen);
     if (!L->opt.target) {
+        /* The last column, unless a schema reads it as a feature. */
         L->target_col = (long)L->ncols - 1;
+        for (size_t c = 0; L->from_schema && c < L->sch.n_columns; c++)
+            if (strcmp(L->sch.columns[c].name, L->header[L->ncols - 1]) == 0) L->target_col = -1;
+        if (L->from_schema && L->opt.target_optional) L->target_col = -1;
     } else {
-        L->target_col = -1;
-        for (size_t j = 0; j < L->ncols; j++)
-            if (strcmp(L->header[j], L->opt.target) == 0) L->target_col = (long)j;
+        L->target_col = csv_find_column(L, L->opt.target);
         if (L->target_col < 0 && !L->opt.target_optional) {
             char list[400];
-            size_t used = 0;
-            list[0] = '\0';
-            size_t shown = L->ncols < 8 ? L->ncols : 8;
-            for (size_t j = 0; j < shown; j++) {
-                int w = snprintf(list + used, sizeof list - used, "%s'%s'", j ? ", " : "", L->header[j]);
-                if (w < 0 || (size_t)w >= sizeof list - used) break;
-                used += (size_t)w;
-            }
+            csv_name_list(list, sizeof list, (const char *const *)L->header, L->ncols, 8);
             return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s:%zu: no target column named '%s'; "
-                            "columns are %s%s (%zu in all)", L->path, line, L->opt.target, list,
-                            shown < L->ncols ? ", ..." : "", L->ncols);
+                            "columns are %s (%zu in all)", L->path, line, L->opt.target, list,
+                            L->ncols);
         }
+        /* Prediction input: the target is not needed, so its values (which
+         * may well be blank) are not read. */
+        if (L->from_schema && L->opt.target_optional) L->target_col = -1;
     }
-    size_t nfeat = L->ncols - (L->target_col >= 0 ? 1 : 0);
-    if (nfeat == 0)
-        return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: no feature columns (only the target "
-                        "column '%s')", L->path, line, L->header[L->target_col]);
     return NNT_OK;
 }
+
+/* ==== Pass 1: shape, missing values, text, target ======================== */
 
 /* Target value as a number; 0 when it is text. */
 static int target_number(const char *s, double *v)
@@ -487,38 +186,114 @@ static int target_number(const char *s, double *v)
 
 static int is_int_value(double v) { return v == floor(v) && fabs(v) <= 9007199254740992.0; }
 
+/* [sign] digits [. digits] [e [sign] digits], with at least one digit. */
+static int looks_decimal(const char *s)
+{
+    const char *p = s;
+    int digits = 0;
+    if (*p == '+' || *p == '-') p++;
+    while (*p >= '0' && *p <= '9') p++, digits++;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++) digits++;
+    if (!digits) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!(*p >= '0' && *p <= '9')) return 0;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    return *p == '\0';
+}
+
+/* Does this missing value need a policy (as opposed to a fill the schema
+ * already has)? */
+static int needs_policy(const csv_load *L, size_t c)
+{
+    return !(L->from_schema && isfinite(L->sch.columns[c].fill));
+}
+
+static int pass1_record(csv_load *L, size_t line, nnt_error *err)
+{
+    int row_missing = 0;
+    for (size_t c = 0; c < L->n_used; c++) {
+        const char *s = L->fields[L->raw[c]];
+        col_stat *st = &L->st[c];
+        if (csv_is_missing(s)) {
+            if (!needs_policy(L, c)) continue;
+            st->missing++;
+            if (L->missing_total++ == 0) {
+                L->first_missing_line = line;
+                L->first_missing_col = c;
+            }
+            row_missing = 1;
+            continue;
+        }
+        if (L->sch.columns[c].categorical) continue;
+        float f;
+        /* The plain decimal grammar settles nearly every field without a
+         * conversion (pass 2 converts, and reports a number out of range). */
+        if (!looks_decimal(s) && !csv_parse_float(s, &f)) {
+            double v;
+            if (target_number(s, &v) || errno == ERANGE) {
+                char sb[64];
+                return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': number '%s' is out of "
+                                "the float range", L->path, line, L->header[L->raw[c]],
+                                csv_shorten(s, sb, sizeof sb));
+            }
+            if (st->text++ == 0) {
+                st->text_line = line;
+                if (!(st->text_first = nnt_strdup(s))) return csv_oom(L, err);
+            }
+        } else {
+            st->numbers++;
+        }
+    }
+    if (L->target_col >= 0) {
+        const char *t = L->fields[L->target_col];
+        const char *tname = L->header[L->target_col];
+        double v;
+        char canon[40];
+        if (csv_is_missing(t)) {
+            if (L->opt.missing != NNT_MISSING_DROP || L->from_schema)
+                return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': missing target value "
+                                "(%s)%s", L->path, line, tname, t[0] ? t : "empty field",
+                                L->from_schema ? "" : "; rows without a target can be dropped "
+                                "with --missing drop");
+            row_missing = 1;
+        } else if (!target_number(t, &v)) {
+            if (L->opt.task == NNT_TASK_REGRESS) {
+                char sb[64];
+                return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number "
+                                "for a regression target, got '%s'", L->path, line, tname,
+                                csv_shorten(t, sb, sizeof sb));
+            }
+            L->target_text = 1;
+            if (csv_dict_get(&L->tvals, t) < 0) return csv_oom(L, err);
+        } else {
+            if (!is_int_value(v)) L->target_nonint = 1;
+            if (L->tvals.n == 0 || v < L->tmin) L->tmin = v;
+            if (L->tvals.n == 0 || v > L->tmax) L->tmax = v;
+            snprintf(canon, sizeof canon, "%.17g", v);
+            if (csv_dict_get(&L->tvals, canon) < 0) return csv_oom(L, err);
+        }
+    }
+    if (row_missing) L->missing_rows++;
+    return NNT_OK;
+}
+
 static int pass1(csv_load *L, nnt_error *err)
 {
     csv_reader r;
-    int rc = reader_open(&r, L->path, err);
+    int rc = csv_reader_open(&r, L->path, err);
     if (rc < 0) return rc;
     if ((rc = read_header(L, &r, err)) < 0) goto done;
+    if ((rc = csv_plan_columns(L, err)) < 0) goto done;
     char *rec;
     size_t len, line;
-    while ((rc = reader_next(&r, &rec, &len, &line, err)) > 0) {
-        if (is_blank(rec)) continue;
-        if ((rc = data_fields(L, rec, line, err)) < 0) goto done;
-        for (size_t j = 0; j < L->ncols; j++)
-            if (is_missing(L->fields[j])) {
-                rc = missing_error(L, line, j, err);
-                goto done;
-            }
-        if (L->target_col >= 0) {
-            const char *t = L->fields[L->target_col];
-            double v;
-            if (!target_number(t, &v)) {
-                if (L->opt.task == NNT_TASK_REGRESS) {
-                    char sb[64];
-                    rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number "
-                                  "for a regression target, got '%s'", L->path, line,
-                                  L->header[L->target_col], shorten(t, sb, sizeof sb));
-                    goto done;
-                }
-                L->target_text = 1;
-            } else if (!is_int_value(v)) {
-                L->target_nonint = 1;
-            }
-        }
+    while ((rc = csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
+        if (csv_is_blank(rec)) continue;
+        if ((rc = csv_data_fields(L, rec, line, err)) < 0) goto done;
+        if ((rc = pass1_record(L, line, err)) < 0) goto done;
         if (L->rows == UINT32_MAX) {
             rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: more than %u data rows", L->path, line,
                           (unsigned)UINT32_MAX);
@@ -533,8 +308,40 @@ static int pass1(csv_load *L, nnt_error *err)
     }
     rc = NNT_OK;
 done:
-    reader_close(&r);
+    csv_reader_close(&r);
     return rc;
+}
+
+/* ==== Decisions after pass 1 ============================================= */
+
+/* The task rule documented at NNT_CSV_MAX_CLASSES. */
+static void decide_task(csv_load *L)
+{
+    nnt_csv_info *in = &L->info;
+    in->max_classes = L->opt.max_classes > 0 ? L->opt.max_classes : NNT_CSV_MAX_CLASSES;
+    in->target_text = L->target_text;
+    in->target_integral = !L->target_nonint;
+    in->target_distinct = L->tvals.n;
+    in->target_min = L->target_text ? NAN : L->tmin;
+    in->target_max = L->target_text ? NAN : L->tmax;
+    if (L->target_col < 0) {
+        in->task = NNT_TASK_AUTO;
+        return;
+    }
+    size_t rows = L->rows - (L->opt.missing == NNT_MISSING_DROP ? L->missing_rows : 0);
+    switch (L->opt.task) {
+    case NNT_TASK_REGRESS: L->classify = 0; in->task_forced = 1; break;
+    case NNT_TASK_CLASSIFY:
+    case NNT_TASK_BINARY: L->classify = 1; in->task_forced = 1; break;
+    default:
+        /* Two values are classes at any size; more need two rows a value. */
+        L->classify = L->target_text ||
+                      (!L->target_nonint && L->tvals.n <= (size_t)in->max_classes &&
+                       (L->tvals.n <= 2 || 2 * L->tvals.n <= rows));
+        break;
+    }
+    L->int_classes = L->classify && !L->target_text && !L->target_nonint;
+    in->task = L->classify ? NNT_TASK_CLASSIFY : NNT_TASK_REGRESS;
 }
 
 static int class_cmp_int(const void *a, const void *b)
@@ -550,7 +357,7 @@ static int class_cmp_str(const void *a, const void *b)
 
 /* Sorts the classes (numeric order for integers, else byte order) and
  * rewrites the provisional first-seen labels to sorted indices. */
-static int finish_classes(csv_load *L, nnt_dataset *ds, class_dict *d, nnt_error *err)
+static int finish_classes(csv_load *L, nnt_dataset *ds, csv_dict *d, nnt_error *err)
 {
     const char *tname = L->header[L->target_col];
     if (d->n < 2)
@@ -569,7 +376,7 @@ static int finish_classes(csv_load *L, nnt_dataset *ds, class_dict *d, nnt_error
     memcpy(sorted, d->names, d->n * sizeof(char *));
     qsort(sorted, d->n, sizeof(char *), L->int_classes ? class_cmp_int : class_cmp_str);
     /* The names are unique, so the dictionary finds each one's first-seen index. */
-    for (size_t k = 0; k < d->n; k++) map[dict_get(d, sorted[k])] = (int32_t)k;
+    for (size_t k = 0; k < d->n; k++) map[csv_dict_get(d, sorted[k])] = (int32_t)k;
     for (size_t i = 0; i < ds->rows; i++) ds->labels[i] = map[ds->labels[i]];
     nnt_free(map);
     /* Hand the strings over to the data set. */
@@ -581,44 +388,97 @@ static int finish_classes(csv_load *L, nnt_dataset *ds, class_dict *d, nnt_error
     return NNT_OK;
 }
 
+
+/* ==== Pass 2: values ===================================================== */
+
+static int find_category(const nnt_column *col, const char *s)
+{
+    size_t lo = 0, hi = col->n_categories;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(col->categories[mid], s);
+        if (c == 0) return (int)mid;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return -1;
+}
+
+/* Does this record have a value that makes --missing drop skip it? */
+static int dropped_row(const csv_load *L)
+{
+    if (L->from_schema || L->opt.missing != NNT_MISSING_DROP) return 0;
+    if (L->target_col >= 0 && csv_is_missing(L->fields[L->target_col])) return 1;
+    for (size_t c = 0; c < L->n_used; c++)
+        if (csv_is_missing(L->fields[L->raw[c]])) return 1;
+    return 0;
+}
+
+/* Encodes the used columns of the current record into x (one row). Missing
+ * values become the schema's fill, or NAN to be filled after the pass. */
+static int encode_row(csv_load *L, float *x, size_t line, nnt_error *err)
+{
+    int unseen = 0;
+    for (size_t c = 0; c < L->n_used; c++) {
+        const nnt_column *col = &L->sch.columns[c];
+        const char *s = L->fields[L->raw[c]];
+        float *dst = x + L->offset[c];
+        int miss = csv_is_missing(s);
+        if (col->categorical) {
+            memset(dst, 0, col->n_categories * sizeof(float));
+            if (miss) {
+                L->info.missing_filled++;
+                continue;
+            }
+            int k = find_category(col, s);
+            if (k >= 0) dst[k] = 1.0f;
+            else {
+                L->info.unseen++;
+                unseen = 1;
+            }
+            continue;
+        }
+        if (miss) {
+            *dst = isfinite(col->fill) ? col->fill : NAN;
+            L->info.missing_filled++;
+            continue;
+        }
+        if (!csv_parse_float(s, dst)) {
+            char sb[64];
+            double v;
+            if (target_number(s, &v) || errno == ERANGE)
+                return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': number '%s' is out of "
+                                "the float range", L->path, line, col->name,
+                                csv_shorten(s, sb, sizeof sb));
+            return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s'",
+                            L->path, line, col->name, csv_shorten(s, sb, sizeof sb));
+        }
+    }
+    L->info.unseen_rows += (size_t)unseen;
+    return NNT_OK;
+}
+
 static int pass2(csv_load *L, nnt_dataset *ds, nnt_error *err)
 {
     csv_reader r;
-    class_dict dict;
+    csv_dict dict;
     memset(&dict, 0, sizeof dict);
-    int rc = reader_open(&r, L->path, err);
+    int rc = csv_reader_open(&r, L->path, err);
     if (rc < 0) return rc;
     char *rec;
     size_t len, line;
     do {
-        rc = reader_next(&r, &rec, &len, &line, err);
-    } while (rc > 0 && is_blank(rec));
+        rc = csv_reader_next(&r, &rec, &len, &line, err);
+    } while (rc > 0 && csv_is_blank(rec));
     if (rc <= 0) goto changed;
     size_t F = ds->features, row = 0;
     long tc = L->target_col;
-    while ((rc = reader_next(&r, &rec, &len, &line, err)) > 0) {
-        if (is_blank(rec)) continue;
+    while ((rc = csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
+        if (csv_is_blank(rec)) continue;
+        if ((rc = csv_data_fields(L, rec, line, err)) < 0) goto done;
+        if (dropped_row(L)) continue;
         if (row == ds->rows) goto changed;
-        if ((rc = data_fields(L, rec, line, err)) < 0) goto done;
-        float *x = ds->x + row * F;
-        size_t k = 0;
-        for (size_t j = 0; j < L->ncols; j++) {
-            if ((long)j == tc) continue;
-            const char *s = L->fields[j];
-            if (!parse_float(s, &x[k])) {
-                char sb[64];
-                double v;
-                if (target_number(s, &v) || errno == ERANGE)
-                    rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': number '%s' is "
-                                  "out of the float range", L->path, line, L->header[j],
-                                  shorten(s, sb, sizeof sb));
-                else
-                    rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, "
-                                  "got '%s'", L->path, line, L->header[j], shorten(s, sb, sizeof sb));
-                goto done;
-            }
-            k++;
-        }
+        if ((rc = encode_row(L, ds->x + row * F, line, err)) < 0) goto done;
         if (tc >= 0) {
             const char *t = L->fields[tc];
             if (!L->classify) {
@@ -633,7 +493,7 @@ static int pass2(csv_load *L, nnt_dataset *ds, nnt_error *err)
                     snprintf(canon, sizeof canon, "%lld", (long long)v);
                     t = canon;
                 }
-                int32_t id = dict_get(&dict, t);
+                int32_t id = csv_dict_get(&dict, t);
                 if (id < 0) {
                     rc = nnt_fail(err, NNT_ERR_NOMEM, "%s:%zu: out of memory for class names",
                                   L->path, line);
@@ -652,10 +512,12 @@ changed:
     if (rc >= 0)
         rc = nnt_fail(err, NNT_ERR_IO, "%s: the file changed while it was being read", L->path);
 done:
-    dict_free(&dict);
-    reader_close(&r);
+    csv_dict_free(&dict);
+    csv_reader_close(&r);
     return rc;
 }
+
+/* ==== Entry point ======================================================== */
 
 int nnt_dataset_load_csv(const char *path, const nnt_csv_options *opt, nnt_dataset **out,
                          nnt_error *err)
@@ -667,60 +529,80 @@ int nnt_dataset_load_csv(const char *path, const nnt_csv_options *opt, nnt_datas
     memset(&L, 0, sizeof L);
     L.path = path;
     L.opt = opt ? *opt : nnt_csv_options_default();
-    if (L.opt.delimiter == '\0') L.opt.delimiter = ',';
     if (L.opt.delimiter == '"' || L.opt.delimiter == '\n' || L.opt.delimiter == '\r')
         return nnt_fail(err, NNT_ERR_ARG, "CSV delimiter cannot be a quote or a line end");
+    if (L.opt.n_ignore && !L.opt.ignore)
+        return nnt_fail(err, NNT_ERR_ARG, "nnt_dataset_load_csv: n_ignore without ignore");
     L.target_col = -1;
-
     nnt_dataset *ds = NULL;
-    int rc = pass1(&L, err);
-    if (rc < 0) goto done;
+    int rc;
+    if (L.opt.schema && L.opt.schema->n_columns) {
+        if ((rc = nnt_schema_copy(L.opt.schema, &L.sch, err)) < 0) return rc;
+        L.from_schema = 1;
+    }
 
-    if (L.target_col >= 0) {
-        switch (L.opt.task) {
-        case NNT_TASK_REGRESS: L.classify = 0; break;
-        case NNT_TASK_CLASSIFY:
-        case NNT_TASK_BINARY: L.classify = 1; break;
-        default: L.classify = L.target_text || !L.target_nonint; break;
+    if ((rc = pass1(&L, err)) < 0) goto done;
+    if (L.missing_total && (L.from_schema || L.opt.missing == NNT_MISSING_ERROR)) {
+        rc = csv_missing_error(&L, err);
+        goto done;
+    }
+    for (size_t c = 0; L.from_schema && c < L.n_used; c++)
+        if (L.st[c].text && !L.sch.columns[c].categorical) {
+            rc = csv_text_error(&L, c, err);
+            goto done;
         }
-        L.int_classes = L.classify && !L.target_text && !L.target_nonint;
+    if (!L.from_schema && (rc = csv_collect_categories(&L, err)) < 0) goto done;
+    decide_task(&L);
+
+    size_t rows = L.rows - (!L.from_schema && L.opt.missing == NNT_MISSING_DROP ? L.missing_rows : 0);
+    if (rows == 0) {
+        rc = nnt_fail(err, NNT_ERR_FORMAT, "%s: all %zu rows have missing values; none is left "
+                      "after dropping them", path, L.rows);
+        goto done;
+    }
+    if (!(L.offset = nnt_calloc(L.n_used, sizeof(size_t)))) goto nomem;
+    size_t F = 0;
+    for (size_t c = 0; c < L.n_used; c++) {
+        L.offset[c] = F;
+        F += L.sch.columns[c].categorical ? L.sch.columns[c].n_categories : 1;
+    }
+    if (F == 0) {
+        rc = nnt_fail(err, NNT_ERR_FORMAT, "%s: the input schema gives no features", path);
+        goto done;
     }
 
     ds = nnt_dataset_alloc_();
     if (!ds) goto nomem;
     ds->kind = NNT_FEATURES_TABULAR;
-    ds->rows = L.rows;
-    ds->features = L.ncols - (L.target_col >= 0 ? 1 : 0);
-    ds->task = L.target_col < 0 ? NNT_TASK_AUTO : L.classify ? NNT_TASK_CLASSIFY : NNT_TASK_REGRESS;
+    ds->rows = rows;
+    ds->features = F;
+    ds->task = L.info.task;
     if (ds->rows > SIZE_MAX / ds->features) goto nomem;
     ds->x = nnt_malloc_array(ds->rows * ds->features, sizeof(float));
-    ds->feature_names = nnt_calloc(ds->features, sizeof(char *));
-    if (!ds->x || !ds->feature_names) goto nomem;
-    for (size_t j = 0, k = 0; j < L.ncols; j++) {
-        if ((long)j == L.target_col) continue;
-        ds->feature_names[k++] = L.header[j];
-        L.header[j] = NULL;
-    }
+    if (!ds->x) goto nomem;
+    if ((rc = csv_feature_names(&L, ds, err)) < 0) goto done;
     if (L.target_col >= 0) {
-        ds->target_name = L.header[L.target_col];
-        L.header[L.target_col] = NULL;
+        if (!(ds->target_name = nnt_strdup(L.header[L.target_col]))) goto nomem;
         if (L.classify) ds->labels = nnt_malloc_array(ds->rows, sizeof(int32_t));
         else ds->targets = nnt_malloc_array(ds->rows, sizeof(float));
         if (!ds->labels && !ds->targets) goto nomem;
     } else if (L.opt.target && !(ds->target_name = nnt_strdup(L.opt.target))) {
         goto nomem;
     }
-    /* pass2 reports with header names; keep the target's name reachable. */
-    for (size_t j = 0, k = 0; j < L.ncols; j++) {
-        if ((long)j == L.target_col) {
-            L.header[j] = ds->target_name;
-            continue;
-        }
-        L.header[j] = ds->feature_names[k++];
-    }
-    rc = pass2(&L, ds, err);
-    for (size_t j = 0; j < L.ncols; j++) L.header[j] = NULL; /* owned by ds now */
-    if (rc < 0) goto done;
+    if ((rc = pass2(&L, ds, err)) < 0) goto done;
+    if ((rc = csv_fit_fills(&L, ds, err)) < 0) goto done;
+
+    L.info.delimiter = L.opt.delimiter;
+    L.info.columns = L.ncols;
+    L.info.columns_used = L.n_used;
+    L.info.rows_read = L.rows;
+    L.info.rows_dropped = L.rows - rows;
+    if (L.from_schema)
+        for (size_t c = 0; c < L.n_used; c++) L.info.categorical += L.sch.columns[c].categorical;
+    ds->csv_info = L.info;
+    ds->has_csv_info = 1;
+    ds->schema = L.sch;
+    memset(&L.sch, 0, sizeof L.sch);
     *out = ds;
     ds = NULL;
     rc = NNT_OK;
@@ -730,7 +612,6 @@ nomem:
                   L.ncols);
 done:
     nnt_dataset_free(ds);
-    nnt_free_strings_(L.header, L.ncols);
-    nnt_free(L.fields);
+    load_free(&L);
     return rc;
 }

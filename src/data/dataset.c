@@ -89,6 +89,7 @@ void nnt_dataset_free(nnt_dataset *ds)
     nnt_free_strings_(ds->class_names, (size_t)ds->n_classes);
     nnt_free_strings_(ds->feature_names, ds->features);
     nnt_free(ds->target_name);
+    nnt_schema_free(&ds->schema);
     nnt_free(ds);
 }
 
@@ -182,6 +183,14 @@ nnt_task nnt_dataset_task(const nnt_dataset *ds) { return ds->task; }
 int nnt_dataset_num_classes(const nnt_dataset *ds) { return ds->n_classes; }
 nnt_feature_kind nnt_dataset_kind(const nnt_dataset *ds) { return ds->kind; }
 const char *nnt_dataset_target_name(const nnt_dataset *ds) { return ds->target_name; }
+const nnt_schema *nnt_dataset_schema(const nnt_dataset *ds)
+{
+    return ds->schema.n_columns ? &ds->schema : NULL;
+}
+const nnt_csv_info *nnt_dataset_csv_info(const nnt_dataset *ds)
+{
+    return ds->has_csv_info ? &ds->csv_info : NULL;
+}
 
 const char *nnt_dataset_class_name(const nnt_dataset *ds, int c)
 {

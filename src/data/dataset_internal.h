@@ -16,6 +16,9 @@ struct nnt_dataset {
     char **feature_names; /* features strings */
     char *target_name;    /* may be NULL when there is no target */
     nnt_feature_kind kind;
+    nnt_schema schema;    /* CSV: raw columns -> features; n_columns 0 otherwise */
+    int has_csv_info;
+    nnt_csv_info csv_info;
 };
 
 /* A zeroed data set (NULL when out of memory). */

@@ -146,6 +146,7 @@ static void free_metadata(nnt_model *m)
     }
     nnt_free(m->target_name);
     nnt_scaler_free(&m->scaler);
+    nnt_schema_free(&m->schema);
     m->feature_names = NULL;
     m->class_names = NULL;
     m->target_name = NULL;
@@ -258,6 +259,7 @@ int nnt_model_clone(const nnt_model *m, nnt_model **out, nnt_error *err)
     c->n_classes = 0;
     memset(&c->scaler, 0, sizeof c->scaler);
     c->scaler.kind = NNT_SCALE_NONE;
+    memset(&c->schema, 0, sizeof c->schema);
 
     int oom = 0;
     c->params = nnt_malloc_array(m->n_params, sizeof(float));
@@ -294,6 +296,11 @@ int nnt_model_clone(const nnt_model *m, nnt_model **out, nnt_error *err)
             nnt_model_free(c);
             return rc;
         }
+    }
+    int src = nnt_schema_copy(&m->schema, &c->schema, err);
+    if (src) {
+        nnt_model_free(c);
+        return src;
     }
     *out = c;
     return NNT_OK;
@@ -365,6 +372,10 @@ int nnt_model_set_metadata_from(nnt_model *m, const nnt_dataset *train_ds, nnt_t
             }
         }
         if (!oom) tmp.target_name = dup_or_null(nnt_dataset_target_name(train_ds), &oom);
+        const nnt_schema *sch = nnt_dataset_schema(train_ds);
+        if (!oom && sch && nnt_schema_features(sch) == nf &&
+            nnt_schema_copy(sch, &tmp.schema, NULL) < 0)
+            oom = 1;
     }
     if (oom) {
         free_metadata(&tmp);
@@ -386,5 +397,11 @@ int nnt_model_set_metadata_from(nnt_model *m, const nnt_dataset *train_ds, nnt_t
     m->target_name = tmp.target_name;
     m->n_classes = tmp.n_classes;
     m->class_names = tmp.class_names;
+    m->schema = tmp.schema;
     return NNT_OK;
+}
+
+const nnt_schema *nnt_model_schema(const nnt_model *m)
+{
+    return m && m->schema.n_columns ? &m->schema : NULL;
 }

@@ -27,6 +27,7 @@ struct nnt_model {
     char *target_name;                /* may be NULL */
     int n_classes;
     char **class_names;               /* n_classes entries, may be NULL when 0 */
+    nnt_schema schema;                /* raw input columns; n_columns 0 when none */
 };
 
 /* Output activation implied by a loss (AUTO: softmax, as cross-entropy). */

@@ -1,9 +1,10 @@
 /* Model files: a versioned little-endian binary record of a model's
  * architecture, metadata and weights, protected by a CRC-32.
  *
- * Layout (version 2), all integers little-endian:
+ * Layout (version 3), all integers little-endian:
  *   "NNTM"            magic, 4 bytes
- *   u32 version       = 2 (version 1 files, without the target scaling, load too)
+ *   u32 version       = 3 (versions 1 and 2 load too: version 1 has no target
+ *                     scaling, versions 1-2 no input schema)
  *   u64 file_size     total bytes including the trailing CRC; lets a loader
  *                     tell truncation from corruption before parsing anything
  *   options           u32 inputs, u32 outputs, u32 n_hidden, u32 hidden[n_hidden],
@@ -15,6 +16,10 @@
  *   u64 n_features    then n_features strings (feature names)
  *   u8 has_target     then one string when 1 (target name)
  *   u32 n_classes     then n_classes strings (class names)
+ *   input schema      (version >= 3) u64 n_columns, then per column: string
+ *                     name, u8 categorical, f32 fill, u32 n_categories, then
+ *                     n_categories strings; the features it gives must equal
+ *                     inputs (or n_columns is 0)
  *   u64 n_params      then n_params f32 weights
  *   u32 crc32         zlib crc32 of every byte before it
  * A string is a u32 byte length followed by that many bytes of UTF-8 (no NUL).
@@ -33,9 +38,10 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "nn/model_internal.h"
+#include "nntune/file.h"
 
 #define MODEL_MAGIC "NNTM"
-#define MODEL_VERSION 2u
+#define MODEL_VERSION 3u
 #define MODEL_VERSION_MIN 1u /* the oldest version this build reads */
 #define HEADER_BYTES 16u
 /* Sanity bounds that reject absurd counts in a damaged or hostile file
@@ -165,6 +171,17 @@ static int serialise(const nnt_model *m, wbuf *b)
     wb_u32(b, (uint32_t)nc);
     for (int c = 0; c < nc; c++) wb_str(b, m->class_names[c]);
 
+    wb_u64(b, m->schema.n_columns);
+    for (size_t c = 0; c < m->schema.n_columns; c++) {
+        const nnt_column *col = &m->schema.columns[c];
+        wb_str(b, col->name);
+        wb_u8(b, col->categorical ? 1u : 0u);
+        wb_f32(b, col->fill);
+        size_t k = col->categorical ? col->n_categories : 0;
+        wb_u32(b, (uint32_t)k);
+        for (size_t i = 0; i < k; i++) wb_str(b, col->categories[i]);
+    }
+
     wb_u64(b, m->n_params);
     for (size_t i = 0; i < m->n_params; i++) wb_f32(b, m->params[i]);
 
@@ -173,44 +190,6 @@ static int serialise(const nnt_model *m, wbuf *b)
     uint32_t crc = crc_of(b->p, b->len);
     wb_u32(b, crc);
     return b->failed ? NNT_ERR_NOMEM : NNT_OK;
-}
-
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* fsync of the directory makes the rename itself durable; failures are not
- * fatal (some file systems refuse fsync on directories). */
-static void sync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = NULL;
-    if (!slash) dir = nnt_strdup(".");
-    else if (slash == path) dir = nnt_strdup("/");
-    else {
-        dir = nnt_malloc((size_t)(slash - path) + 1);
-        if (dir) {
-            memcpy(dir, path, (size_t)(slash - path));
-            dir[slash - path] = '\0';
-        }
-    }
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    nnt_free(dir);
 }
 
 int nnt_model_save(const nnt_model *m, const char *path, nnt_error *err)
@@ -242,45 +221,9 @@ int nnt_model_save(const nnt_model *m, const char *path, nnt_error *err)
         return nnt_fail(err, rc, "model file '%s': out of memory while serialising", path);
     }
 
-    size_t plen = strlen(path);
-    char *tmp = nnt_malloc(plen + sizeof ".tmpXXXXXX");
-    if (!tmp) {
-        nnt_free(b.p);
-        return nnt_fail(err, NNT_ERR_NOMEM, "model file '%s': out of memory", path);
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmpXXXXXX", sizeof ".tmpXXXXXX");
-
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        rc = nnt_fail(err, NNT_ERR_IO, "cannot write model file '%s': %s", path, strerror(errno));
-        goto out;
-    }
-    /* mkstemp creates 0600; keep the mode of a file we replace, else 0644. */
-    struct stat st;
-    mode_t mode = (stat(path, &st) == 0) ? (st.st_mode & 07777) : 0644;
-    (void)fchmod(fd, mode);
-
-    if (write_all(fd, b.p, b.len) != 0 || fsync(fd) != 0) {
-        rc = nnt_fail(err, NNT_ERR_IO, "cannot write model file '%s': %s", path, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        goto out;
-    }
-    if (close(fd) != 0) {
-        rc = nnt_fail(err, NNT_ERR_IO, "cannot write model file '%s': %s", path, strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = nnt_fail(err, NNT_ERR_IO, "cannot write model file '%s': %s", path, strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
-    sync_parent_dir(path);
-    rc = NNT_OK;
-out:
-    nnt_free(tmp);
+    /* One writer for every output file (src/core/atomic_file.c): atomic for
+     * regular files, in place for devices and FIFOs, links followed. */
+    rc = nnt_write_file(path, b.p, b.len, err);
     nnt_free(b.p);
     return rc;
 }
@@ -359,6 +302,7 @@ typedef struct load_state {
     char *target;
     uint32_t n_classes;
     char **classes;
+    nnt_schema schema;
     uint64_t n_params;
     size_t params_pos; /* offset of the weights in data */
 } load_state;
@@ -582,6 +526,61 @@ static int parse_options(load_state *s)
     return NNT_OK;
 }
 
+static int parse_schema(load_state *s)
+{
+    rbuf *r = &s->r;
+    size_t at = r->pos;
+    uint64_t n = rb_u64(r);
+    if (r->overrun) return overrun(s, at);
+    if (n == 0) return NNT_OK;
+    /* Each column needs at least 13 bytes. */
+    if (n > (r->len - r->pos) / 13 || n > (uint64_t)s->opt.inputs)
+        return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': absurd input column count %llu",
+                        s->path, (unsigned long long)n);
+    nnt_schema *sch = &s->schema;
+    sch->columns = nnt_calloc((size_t)n, sizeof(nnt_column));
+    if (!sch->columns) return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
+    sch->n_columns = (size_t)n;
+    for (size_t c = 0; c < sch->n_columns; c++) {
+        nnt_column *col = &sch->columns[c];
+        int rc = read_str(s, &col->name, "input column name");
+        if (rc != NNT_OK) return rc;
+        at = r->pos;
+        unsigned cat = rb_u8(r);
+        col->fill = rb_f32(r);
+        uint32_t k = rb_u32(r);
+        if (r->overrun) return overrun(s, at);
+        if (cat > 1 || (!cat && k) || (cat && k == 0))
+            return corrupt(s, "bad input column record");
+        col->categorical = (int)cat;
+        rc = read_strs(s, k, &col->categories, "category");
+        if (col->categories) col->n_categories = k; /* freed in full on failure too */
+        if (rc != NNT_OK) return rc;
+    }
+    if (nnt_schema_features(sch) != (size_t)s->opt.inputs)
+        return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': the input columns give %zu "
+                        "features but the model has %d inputs", s->path, nnt_schema_features(sch),
+                        s->opt.inputs);
+    return NNT_OK;
+}
+
+/* Files before version 3: every feature is a numeric column of its name,
+ * without fill values, so prediction data is still read by name. */
+static int schema_from_names(load_state *s)
+{
+    if (!s->n_names || !s->names) return NNT_OK;
+    nnt_schema *sch = &s->schema;
+    sch->columns = nnt_calloc((size_t)s->n_names, sizeof(nnt_column));
+    if (!sch->columns) return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
+    sch->n_columns = (size_t)s->n_names;
+    for (size_t c = 0; c < sch->n_columns; c++) {
+        sch->columns[c].fill = NAN;
+        if (!(sch->columns[c].name = nnt_strdup(s->names[c])))
+            return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
+    }
+    return NNT_OK;
+}
+
 static int parse_metadata(load_state *s)
 {
     rbuf *r = &s->r;
@@ -663,6 +662,8 @@ static int parse_metadata(load_state *s)
     }
     rc = read_strs(s, s->n_classes, &s->classes, "class name");
     if (rc != NNT_OK) return rc;
+    rc = s->version >= 3 ? parse_schema(s) : schema_from_names(s);
+    if (rc != NNT_OK) return rc;
 
     at = r->pos;
     s->n_params = rb_u64(r);
@@ -684,6 +685,7 @@ static void load_state_free(load_state *s)
     free_strs(s->names, (size_t)s->n_names);
     nnt_free(s->target);
     free_strs(s->classes, s->n_classes);
+    nnt_schema_free(&s->schema);
 }
 
 int nnt_model_load(const char *path, nnt_model **out, nnt_error *err)
@@ -740,6 +742,8 @@ int nnt_model_load(const char *path, nnt_model **out, nnt_error *err)
     m->n_classes = (int)s.n_classes;
     m->class_names = s.classes;
     s.classes = NULL;
+    m->schema = s.schema;
+    memset(&s.schema, 0, sizeof s.schema);
 
     load_state_free(&s);
     *out = m;

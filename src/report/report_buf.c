@@ -11,6 +11,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "nntune/file.h"
 #include "report/report_internal.h"
 
 /* ---- Buffer --------------------------------------------------------------- */
@@ -38,6 +39,7 @@ static int rb_reserve(rbuf *b, size_t extra)
 
 void rb_add(rbuf *b, const char *s, size_t n)
 {
+    if (n == 0) return; /* s may be NULL then (an empty buffer's text) */
     if (rb_reserve(b, n) != 0) return;
     memcpy(b->p + b->len, s, n);
     b->len += n;
@@ -110,6 +112,19 @@ static int utf8_len(const unsigned char *s)
 
 static const char REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
+/* Appends the UTF-8 sequence at s, or U+FFFD for an invalid byte; returns how
+ * many bytes of s it used. */
+static int utf8_add(rbuf *b, const unsigned char *s)
+{
+    int n = utf8_len(s);
+    if (n == 0) {
+        rb_puts(b, REPLACEMENT);
+        return 1;
+    }
+    rb_add(b, (const char *)s, (size_t)n);
+    return n;
+}
+
 void rb_xml(rbuf *b, const char *s)
 {
     if (!s) return;
@@ -154,7 +169,9 @@ void rb_md(rbuf *b, const char *s)
             rb_add(b, "\\", 1);
             rb_add(b, p, 1);
             break;
-        default: rb_add(b, p, 1);
+        default:
+            if ((unsigned char)*p >= 0x80) p += utf8_add(b, (const unsigned char *)p) - 1;
+            else rb_add(b, p, 1);
         }
     }
 }
@@ -162,16 +179,25 @@ void rb_md(rbuf *b, const char *s)
 void rb_csv(rbuf *b, const char *s)
 {
     if (!s) return;
-    if (!strpbrk(s, ",\"\r\n")) {
-        rb_puts(b, s);
-        return;
-    }
-    rb_add(b, "\"", 1);
+    int quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote) rb_add(b, "\"", 1);
     for (const char *p = s; *p; p++) {
         if (*p == '"') rb_add(b, "\"", 1);
-        rb_add(b, p, 1);
+        if ((unsigned char)*p >= 0x80) p += utf8_add(b, (const unsigned char *)p) - 1;
+        else rb_add(b, p, 1);
     }
-    rb_add(b, "\"", 1);
+    if (quote) rb_add(b, "\"", 1);
+}
+
+void rb_utf8(rbuf *b, const char *s)
+{
+    if (!s) return;
+    for (const char *p = s; *p;) {
+        const char *run = p; /* copy ASCII runs in one go */
+        while (*p && (unsigned char)*p < 0x80) p++;
+        if (p > run) rb_add(b, run, (size_t)(p - run));
+        if (*p) p += utf8_add(b, (const unsigned char *)p);
+    }
 }
 
 /* ---- Numbers ---------------------------------------------------------------- */
@@ -205,43 +231,8 @@ const char *fmt_exact(char buf[32], double v)
     return buf;
 }
 
-/* ---- Atomic write ------------------------------------------------------------ */
+/* ---- Output file ------------------------------------------------------------ */
 int report_write_atomic(const char *path, const char *data, size_t n, nnt_error *err)
 {
-    size_t plen = strlen(path);
-    char *tmp = nnt_malloc(plen + 16);
-    if (!tmp) return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        nnt_free(tmp);
-        return nnt_fail(err, NNT_ERR_IO, "%s: cannot create a temporary file next to it: %s",
-                        path, strerror(e));
-    }
-    struct stat st;
-    /* mkstemp creates 0600; keep the mode of a file we replace, else 0644. */
-    (void)fchmod(fd, stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644);
-    size_t done = 0;
-    int e = 0;
-    while (done < n) {
-        ssize_t w = write(fd, data + done, n - done);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            e = errno;
-            break;
-        }
-        done += (size_t)w;
-    }
-    if (!e && fsync(fd) != 0) e = errno;
-    if (close(fd) != 0 && !e) e = errno;
-    if (!e && rename(tmp, path) != 0) e = errno;
-    if (e) {
-        unlink(tmp);
-        nnt_free(tmp);
-        return nnt_fail(err, NNT_ERR_IO, "%s: cannot write: %s", path, strerror(e));
-    }
-    nnt_free(tmp);
-    return NNT_OK;
+    return nnt_write_file(path, data, n, err); /* src/core/atomic_file.c */
 }

@@ -26,7 +26,7 @@ static const char CSS[] =
     "ul.findings li { margin: 4px 0; }\n"
     ".figure { overflow-x: auto; }\n"
     "svg { max-width: 100%; height: auto; display: block; background: #ffffff; }\n"
-    "svg text { fill: #333333; }\n"
+    "svg text:not([fill]) { fill: #333333; }\n"
     "table { border-collapse: collapse; font-size: 12px; margin: 6px 0; }\n"
     "th, td { border: 1px solid #dddddd; padding: 3px 7px; text-align: left; vertical-align: top; }\n"
     "th { background: #f0f0ee; }\n"
@@ -150,31 +150,46 @@ static void tables(const nnt_report *r, rbuf *b)
     char v[32], w[32];
     if (r->n_ranked > 0) {
         int k = s->n_top > r->opt.top_k ? s->n_top : r->opt.top_k;
+        if (k > REPORT_TOP_TABLE_MAX) k = REPORT_TOP_TABLE_MAX;
         if (k > r->n_ranked) k = r->n_ranked;
         rb_printf(b, "<section id=\"top-trials\"><h2>Top %d trials</h2>", k);
         trial_table(r, b, r->ranked, k, 1);
         rb_puts(b, "</section>\n");
     }
     if (s->n_overfit > 0) {
-        rb_puts(b, "<section id=\"overfitting\" class=\"keep\"><h2>Overfitting</h2><p class=\"caption\">"
-                   "Trials whose validation ");
+        rb_printf(b, "<section id=\"overfitting\" class=\"keep\"><h2>Overfitting</h2><p class=\"caption\">"
+                     "%d of the %d trials with per-epoch values overfit: their validation ",
+                  s->n_overfit, s->n_with_epochs);
         rb_xml(b, s->curve_metric);
-        rb_puts(b, " got worse after its best epoch while the training loss kept falling. The gap "
-                   "is the training metric minus the validation metric at the last epoch (positive: "
-                   "training is better).</p><table><thead><tr>");
-        const char *hd[] = {"trial", "best epoch", "last epoch", "best validation",
-                            "last validation", "train loss at best", "train loss at end", "gap at end"};
+        rb_printf(b, " got worse after their best epoch while the training loss kept falling. A "
+                     "trial's value is from its best epoch, so the ranking stands. The %d "
+                     "best-ranked are listed (every one is in the JSON form). Validation and "
+                     "training are the same metric; the gap is training minus validation at the "
+                     "last epoch (positive: training is better).</p><table><thead><tr>",
+                  s->n_overfit_listed);
+        char hv[64], ht[64];
+        snprintf(hv, sizeof hv, "validation %s (best, last)", s->curve_metric);
+        snprintf(ht, sizeof ht, "training %s (best, last)", s->curve_metric);
+        const char *hd[] = {"trial", "rank", "best epoch", "last epoch", hv, ht, "gap at end",
+                            "training loss (best, last)"};
         for (int i = 0; i < 8; i++) th(b, hd[i]);
         rb_puts(b, "</tr></thead><tbody>");
-        for (int i = 0; i < s->n_overfit; i++) {
-            const nnt_report_overfit *o = &s->overfit[i];
-            rb_printf(b, "<tr><td class=\"num\">%d</td><td class=\"num\">%d</td><td class=\"num\">%d</td>",
-                      o->number, o->best_epoch, o->last_epoch);
-            td(b, fmt_value(v, o->best_valid), 1);
-            td(b, fmt_value(v, o->last_valid), 1);
-            td(b, fmt_value(v, o->train_loss_best), 1);
-            td(b, fmt_value(v, o->train_loss_last), 1);
-            td(b, fmt_value(w, o->gap), 1);
+        char p[80];
+        for (int k = 0; k < s->n_overfit_listed; k++) {
+            const nnt_report_overfit *o = &s->overfit[s->overfit_listed[k]];
+            rb_printf(b, "<tr><td class=\"num\">%d</td>", o->number);
+            if (o->rank > 0) rb_printf(b, "<td class=\"num\">%d</td>", o->rank);
+            else td(b, "-", 1);
+            rb_printf(b, "<td class=\"num\">%d</td><td class=\"num\">%d</td>", o->best_epoch,
+                      o->last_epoch);
+            snprintf(p, sizeof p, "%s, %s", fmt_value(v, o->best_valid), fmt_value(w, o->last_valid));
+            td(b, p, 1);
+            snprintf(p, sizeof p, "%s, %s", fmt_value(v, o->train_best), fmt_value(w, o->train_last));
+            td(b, p, 1);
+            td(b, fmt_value(v, o->gap), 1);
+            snprintf(p, sizeof p, "%s, %s", fmt_value(v, o->train_loss_best),
+                     fmt_value(w, o->train_loss_last));
+            td(b, p, 1);
             rb_puts(b, "</tr>");
         }
         rb_puts(b, "</tbody></table></section>\n");
@@ -202,7 +217,16 @@ static void tables(const nnt_report *r, rbuf *b)
         rb_xml(b, s->suggested_space);
         rb_puts(b, "</pre></section>\n");
     }
-    if (r->n > 0) {
+    if (r->n > REPORT_DETAIL_ALL) {
+        /* a large study: its best trials; every one is in the CSV and JSON forms */
+        int k = r->n_ranked < REPORT_TRIAL_TABLE_MAX ? r->n_ranked : REPORT_TRIAL_TABLE_MAX;
+        rb_printf(b, "<section id=\"all-trials\"><h2>Trials (%d)</h2><p class=\"caption\">The "
+                     "best %d of %d trials, by value. Every trial is in <code>nntune report "
+                     "--format csv</code> (or <code>json</code>).</p>",
+                  r->n, k, r->n);
+        trial_table(r, b, r->ranked, k, 1);
+        rb_puts(b, "</section>\n");
+    } else if (r->n > 0) {
         rb_printf(b, "<section id=\"all-trials\"><h2>All trials (%d)</h2>", r->n);
         trial_table(r, b, NULL, r->n, 0);
         rb_puts(b, "</section>\n");
@@ -233,6 +257,12 @@ int report_render_html(const nnt_report *r, rbuf *b)
         rb_puts(b, "</a>");
     }
     rb_puts(b, "<a href=\"#all-trials\">Trials</a></nav>\n");
+    if (r->n > REPORT_DETAIL_ALL)
+        rb_printf(b, "<p class=\"note\">A large study: in the plots its %d best trials (and its "
+                     "first %d failed ones) are drawn one by one with hover text, the others as "
+                     "small dots or an even sample of lines; the tables list the best trials. "
+                     "<code>nntune report --format csv</code> has every trial.</p>\n",
+                  REPORT_DETAIL_TOP, REPORT_DETAIL_TOP);
     if (s->best_number < 0)
         rb_puts(b, "<p class=\"empty\" id=\"empty\">No completed trials yet. The plots and the summary "
                    "fill in as trials complete; this report can be made again while the study runs.</p>\n");

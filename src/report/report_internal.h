@@ -29,8 +29,12 @@ void rb_xml(rbuf *b, const char *s);
 /* Text for Markdown: inline markup characters backslash-escaped, < > &
  * as entities, newlines as spaces, | escaped (safe in table cells). */
 void rb_md(rbuf *b, const char *s);
-/* One CSV field (RFC 4180): quoted when it holds , " CR or LF. */
+/* One CSV field (RFC 4180): quoted when it holds , " CR or LF; invalid
+ * UTF-8 becomes U+FFFD (also in rb_md). */
 void rb_csv(rbuf *b, const char *s);
+/* s as is, except that invalid UTF-8 becomes U+FFFD (JSON text from json-c,
+ * which copies string bytes unchecked). */
+void rb_utf8(rbuf *b, const char *s);
 /* Takes the text (NUL-terminated) out of b; NULL on out of memory (b freed). */
 char *rb_take(rbuf *b, size_t *len);
 void rb_free(rbuf *b);
@@ -47,6 +51,36 @@ const char *fmt_short(char buf[32], double v);
 /* Shortest text that reads back to the same double. */
 const char *fmt_exact(char buf[32], double v);
 
+/* ---- Robust value ranges ------------------------------------------------------ */
+/* The range of the bulk of a set of values, so that one wild value (a
+ * diverged trial's RMSE of 1e4 among values near 60) does not flatten a
+ * plot. Direction-aware: the good end is never cut. With the values oriented
+ * so that lower is better, best = the lowest and s = the distance from best
+ * to the median (or, when at least half tie with the best, to the 75th, then
+ * the 90th percentile); values worse than best + RANGE_SPREADS * s are
+ * off-scale. Fewer than RANGE_MIN_VALUES values, or no spread, cut nothing. */
+#define RANGE_SPREADS 10.0
+#define RANGE_MIN_VALUES 10
+typedef struct vrange {
+    double lo, hi;    /* the values shown, in value units; NAN when there are none */
+    int n_clipped;    /* values outside [lo, hi] */
+    double extreme;   /* the farthest of them (value units); NAN when none */
+} vrange;
+
+/* v: n values (NANs skipped); up: larger is better. Reorders v. */
+vrange robust_range(double *v, int n, int up);
+
+/* ---- Large studies ------------------------------------------------------------- */
+/* Studies up to REPORT_DETAIL_ALL trials draw every point as its own marker
+ * with hover text. Larger ones keep that for the REPORT_DETAIL_TOP best
+ * complete trials and the first REPORT_DETAIL_TOP failed ones (rtrial.detail)
+ * and draw the others as a cloud: small dots in one path, on a 1-pixel grid
+ * with repeats dropped, and at most REPORT_CLOUD_LINES lines (an even sample)
+ * in the line plots. So a 2000-trial page stays under about 1 MB. */
+#define REPORT_DETAIL_ALL 300
+#define REPORT_DETAIL_TOP 40
+#define REPORT_CLOUD_LINES 300
+
 /* ---- The loaded study ----------------------------------------------------- */
 typedef struct rtrial {
     const nnt_trial_record *rec;
@@ -57,6 +91,8 @@ typedef struct rtrial {
     size_t n_rows;
     int n_rows0;          /* rows of fold 0 (the curves use these) */
     double oriented;      /* value, lower is better; NAN: none */
+    int detail;           /* drawn as its own marker with hover text (see
+                             REPORT_DETAIL_ALL); else part of a cloud */
 } rtrial;
 
 struct nnt_report {
@@ -72,6 +108,9 @@ struct nnt_report {
     nnt_report_param *params;
     int *ranked;          /* indices into t of complete trials, best first */
     int n_ranked;
+    int *overfit_listed;  /* indices into overfit of those the page lists (at
+                             most REPORT_OVERFIT_LISTED, best trials first) */
+    int n_overfit_listed;
     int *imp_order;
     nnt_report_overfit *overfit;
     nnt_report_diverged *diverged;
@@ -91,6 +130,18 @@ struct nnt_report {
 /* Importance below this share counts as "did not matter": such parameters
  * are neither described by a best region nor narrowed in the suggestion. */
 #define REPORT_IMPORTANT_SHARE 0.05
+/* How an importance share is written as a percentage wherever it is shown
+ * (summary, HTML bars, Markdown; `nntune importance` uses the same): one
+ * decimal, so the same study reads the same everywhere. */
+#define REPORT_PCT_FORMAT "%.1f%%"
+/* Overfit trials named in the summary and the tables (the best by value);
+ * the JSON form lists them all. */
+#define REPORT_OVERFIT_LISTED 5
+/* Rows of the "top trials" table at most; and of the trial table of a large
+ * study (more than REPORT_DETAIL_ALL trials: its best ones; the CSV and JSON
+ * forms have every trial). */
+#define REPORT_TOP_TABLE_MAX 20
+#define REPORT_TRIAL_TABLE_MAX 100
 
 /* Value of a metric by name ("accuracy", "loss", "rmse", "mae", "r2"); NAN
  * for an unknown name. */
@@ -99,6 +150,13 @@ double report_metric(const nnt_metrics *m, const char *name);
 int report_has_values(const nnt_report *r, const rtrial *t);
 /* Oriented so that lower is better. */
 double report_orient(const nnt_report *r, double v);
+/* 1 for metrics where larger is better ("accuracy", "r2"). */
+int report_metric_up(const char *name);
+
+/* ---- Summary steps of nnt_report_load (each fails only with NNT_ERR_NOMEM) - */
+int report_compute_importance(nnt_report *r, nnt_error *err); /* report_importance.c */
+int report_compute_trial_facts(nnt_report *r, nnt_error *err); /* report_facts.c */
+int report_compute_suggestion(nnt_report *r, nnt_error *err); /* report_suggest.c */
 /* Plain-text sentences of the summary (shared by HTML and Markdown):
  * malloc'd array of malloc'd strings, NULL on out of memory. */
 char **report_findings(const nnt_report *r, int *n);

@@ -1,6 +1,7 @@
 /* The summary in words (shared by HTML and Markdown), and the Markdown, CSV
  * and JSON renderers. */
 #include <json-c/json.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +40,11 @@ void report_findings_free(char **f, int n)
     nnt_free(f);
 }
 
+/* Importance as a percentage: REPORT_PCT_FORMAT, the same text the HTML bars
+ * and `nntune importance` print. */
 static const char *pct(char buf[32], double share)
 {
-    snprintf(buf, 32, "%.0f%%", 100 * share);
+    snprintf(buf, 32, REPORT_PCT_FORMAT, 100 * share);
     return buf;
 }
 
@@ -170,7 +173,7 @@ char **report_findings(const nnt_report *r, int *n_out)
         EMIT();
     }
     if (s->importance_note && s->best_number >= 0) {
-        rb_printf(&b, "%c%s.", s->importance_note[0] == 'i' ? 'I' : s->importance_note[0],
+        rb_printf(&b, "%c%s.", toupper((unsigned char)s->importance_note[0]),
                   s->importance_note + 1);
         EMIT();
     } else if (s->importance_note) {
@@ -186,7 +189,7 @@ char **report_findings(const nnt_report *r, int *n_out)
             if (!(q->importance >= IMPORTANT_SHARE)) break;
             rb_puts(&b, shown ? ", " : "Parameters that mattered most: ");
             rb_printf(&b, "%s (%s%s)", q->name, pct(v, q->importance),
-                      shown ? "" : " of the variance");
+                      shown ? "" : " of the variance on its own");
             shown++;
         }
         double rest = NAN;
@@ -200,9 +203,13 @@ char **report_findings(const nnt_report *r, int *n_out)
                 rb_printf(&b, " The other searched parameters explain %s or less each.",
                           pct(w, rest));
         } else {
-            rb_printf(&b, "No parameter explains %s or more of the variance on its own: "
-                          "interactions or noise dominate.", pct(w, IMPORTANT_SHARE));
+            snprintf(w, sizeof w, "%.0f%%", 100 * IMPORTANT_SHARE);
+            rb_printf(&b, "No parameter explains %s or more of the variance on its own.", w);
         }
+        if (isfinite(s->importance_explained))
+            rb_printf(&b, " Main effects together explain %s; the rest comes from interactions "
+                          "between parameters and noise.",
+                      pct(w, s->importance_explained));
         EMIT();
     }
     /* best regions: important parameters (all of them when importance is unknown) */
@@ -235,19 +242,26 @@ char **report_findings(const nnt_report *r, int *n_out)
         }
     }
     if (s->n_overfit > 0) {
-        rb_printf(&b, "%d trial%s overfit (validation %s got worse while the training loss kept "
-                      "falling): ",
-                  s->n_overfit, s->n_overfit == 1 ? "" : "s", s->curve_metric);
-        for (int i = 0; i < s->n_overfit && i < MAX_LISTED; i++) {
-            const nnt_report_overfit *o = &s->overfit[i];
-            rb_printf(&b, "%strial %d best at epoch %d of %d (%s %s then %s", i ? "; " : "",
-                      o->number, o->best_epoch, o->last_epoch, s->curve_metric,
-                      fmt_value(v, o->best_valid), fmt_value(w, o->last_valid));
-            rb_printf(&b, ", train-validation gap %s at the end)", fmt_value(v, o->gap));
+        /* a count and the few that matter: the best-ranked, whose value (from
+         * their best epoch) one would pick */
+        rb_printf(&b, "%d of the %d trials with per-epoch values overfit (validation %s got "
+                      "worse after its best epoch while the training loss kept falling); a "
+                      "trial's value is from its best epoch, so the ranking stands. ",
+                  s->n_overfit, s->n_with_epochs, s->curve_metric);
+        rb_puts(&b, s->n_overfit > s->n_overfit_listed ? "The best-ranked of them: "
+                                                        : s->n_overfit == 1 ? "It is " : "They are ");
+        for (int k = 0; k < s->n_overfit_listed; k++) {
+            const nnt_report_overfit *o = &s->overfit[s->overfit_listed[k]];
+            char x[32], y[32];
+            rb_printf(&b, "%strial %d", k ? "; " : "", o->number);
+            if (o->rank > 0) rb_printf(&b, " (rank %d)", o->rank);
+            rb_printf(&b, ", best at epoch %d of %d: validation %s %s then %s, training %s %s "
+                          "then %s",
+                      o->best_epoch, o->last_epoch, s->curve_metric, fmt_value(v, o->best_valid),
+                      fmt_value(w, o->last_valid), s->curve_metric, fmt_value(x, o->train_best),
+                      fmt_value(y, o->train_last));
         }
-        if (s->n_overfit > MAX_LISTED) rb_printf(&b, "; and %d more", s->n_overfit - MAX_LISTED);
-        rb_puts(&b, ". More regularisation (dropout, weight decay) or early stopping at the best "
-                    "epoch would help them.");
+        rb_puts(&b, ". More regularisation (dropout, weight decay) would let them train longer.");
         EMIT();
     } else if (s->n_trials > 0) {
         rb_puts(&b, "No trial overfit (no validation metric got worse while the training loss "
@@ -483,7 +497,10 @@ static json_object *summary_json(const nnt_report *r)
         json_object_object_add(j, "last_epoch", json_object_new_int(x->last_epoch));
         json_object_object_add(j, "best_valid", jnum(x->best_valid));
         json_object_object_add(j, "last_valid", jnum(x->last_valid));
+        json_object_object_add(j, "train_best", jnum(x->train_best));
+        json_object_object_add(j, "train_last", jnum(x->train_last));
         json_object_object_add(j, "gap", jnum(x->gap));
+        json_object_object_add(j, "rank", x->rank > 0 ? json_object_new_int(x->rank) : NULL);
         json_object_array_add(of, j);
     }
     json_object_object_add(o, "overfit", of);
@@ -568,7 +585,7 @@ int report_render_json(const nnt_report *r, rbuf *b)
                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
     int rc = text ? NNT_OK : NNT_ERR_NOMEM;
     if (text) {
-        rb_puts(b, text);
+        rb_utf8(b, text); /* names and errors from storage may hold any bytes */
         rb_puts(b, "\n");
     }
     json_object_put(o);
@@ -645,31 +662,46 @@ int report_render_md(const nnt_report *r, rbuf *b)
     report_findings_free(f, nf);
     if (r->n_ranked > 0) {
         int k = s->n_top > r->opt.top_k ? s->n_top : r->opt.top_k;
+        if (k > REPORT_TOP_TABLE_MAX) k = REPORT_TOP_TABLE_MAX;
         if (k > r->n_ranked) k = r->n_ranked;
         rb_printf(b, "\n## Top %d trials\n\n", k);
         md_trial_header(r, b, 1);
         for (int i = 0; i < k; i++) md_trial_row(r, &r->t[r->ranked[i]], b, i + 1);
     }
     if (s->n_params > 0 && !s->importance_note) {
+        char v[32];
         rb_puts(b, "\n## Hyperparameter importance\n\n| parameter | share of variance |\n|---|---|\n");
         for (int k = 0; k < s->n_params; k++) {
             const nnt_report_param *q = &s->params[s->importance_order[k]];
+            if (q->kind == NNT_PARAM_FIXED) continue;
             rb_puts(b, "| ");
             rb_md(b, q->name);
-            rb_printf(b, " | %.3f |\n", q->importance);
+            rb_printf(b, " | %s |\n", pct(v, q->importance));
         }
+        rb_printf(b, "\nMain effects together: %s of the variance; the rest is interactions "
+                     "and noise.\n",
+                  pct(v, s->importance_explained));
     }
     if (s->n_overfit > 0) {
-        rb_puts(b, "\n## Overfitting\n\n| trial | best epoch | last epoch | best validation | "
-                   "last validation | train loss at best | train loss at end | gap at end |\n"
+        rb_printf(b, "\n## Overfitting\n\n%d of the %d trials with per-epoch values overfit; the "
+                     "%d best-ranked (every one is in `--format json`). Validation and training "
+                     "are the same metric, %s; the gap is training minus validation at the last "
+                     "epoch (positive: training is better).\n\n",
+                  s->n_overfit, s->n_with_epochs, s->n_overfit_listed, s->curve_metric);
+        rb_puts(b, "| trial | rank | best epoch | last epoch | validation (best, last) | "
+                   "training (best, last) | gap at end | training loss (best, last) |\n"
                    "|---|---|---|---|---|---|---|---|\n");
-        for (int i = 0; i < s->n_overfit; i++) {
-            const nnt_report_overfit *o = &s->overfit[i];
-            char a[32], c[32], d[32], e[32];
-            rb_printf(b, "| %d | %d | %d | %s | %s | %s | %s | %s |\n", o->number, o->best_epoch,
+        for (int k = 0; k < s->n_overfit_listed; k++) {
+            const nnt_report_overfit *o = &s->overfit[s->overfit_listed[k]];
+            char a[32], c[32], d[32], e[32], f[32], g[32];
+            rb_printf(b, "| %d | ", o->number);
+            if (o->rank > 0) rb_printf(b, "%d", o->rank);
+            else rb_puts(b, "-");
+            rb_printf(b, " | %d | %d | %s, %s | %s, %s | %s | %s, %s |\n", o->best_epoch,
                       o->last_epoch, fmt_value(v, o->best_valid), fmt_value(a, o->last_valid),
-                      fmt_value(c, o->train_loss_best), fmt_value(d, o->train_loss_last),
-                      fmt_value(e, o->gap));
+                      fmt_value(c, o->train_best), fmt_value(d, o->train_last),
+                      fmt_value(e, o->gap), fmt_value(f, o->train_loss_best),
+                      fmt_value(g, o->train_loss_last));
         }
     }
     if (s->n_diverged > 0) {

@@ -26,15 +26,18 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "nntune/store.h"
+#include "store/sqlite_inspect.h"
 
-/* Version 2 added trials.objective_values (multi-objective studies); a
- * version-1 file is migrated forward when opened for writing. */
-#define NNT_SCHEMA_VERSION 2
+/* Version 2 added trials.objective_values (multi-objective studies),
+ * version 3 trials.valid_loss and trials.n_params (the tie-breakers of the
+ * best-trial rule); an older file is migrated forward when opened for
+ * writing. */
+#define NNT_SCHEMA_VERSION 3
 
 static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS meta("
     "  key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '2');"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '3');"
     "CREATE TABLE IF NOT EXISTS studies("
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL UNIQUE,"
@@ -60,6 +63,8 @@ static const char *const schema_sql =
     "  interrupted INTEGER NOT NULL DEFAULT 0,"
     "  retry_of INTEGER,"
     "  objective_values TEXT,"
+    "  valid_loss REAL,"
+    "  n_params REAL,"
     "  UNIQUE(study_id, number));"
     "CREATE INDEX IF NOT EXISTS trials_by_state ON trials(study_id, state);"
     "CREATE TABLE IF NOT EXISTS trial_epochs("
@@ -122,7 +127,7 @@ static const char *const stmt_sql[ST_COUNT_] = {
         " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [ST_TRIAL_FINISH] = "UPDATE trials SET state = ?3, value = ?4, value_spread = ?5,"
                         " finished = ?6, duration = ?7, error = ?8, epochs = ?9, interrupted = ?10,"
-                        " objective_values = ?11"
+                        " objective_values = ?11, valid_loss = ?12, n_params = ?13"
                         " WHERE study_id = ?1 AND number = ?2",
     [ST_ARTIFACT_ADD] = "INSERT INTO artifacts(trial_id, kind, path, info, created)"
                         " VALUES((SELECT id FROM trials WHERE study_id = ?1 AND number = ?2),"
@@ -134,7 +139,8 @@ static const char *const stmt_sql[ST_COUNT_] = {
         "  ORDER BY a.id DESC LIMIT 1),"
         " objective_values,"
         " (SELECT info FROM artifacts a WHERE a.trial_id = t.id AND a.kind = 'test'"
-        "  ORDER BY a.id DESC LIMIT 1)"
+        "  ORDER BY a.id DESC LIMIT 1),"
+        " valid_loss, n_params"
         " FROM trials t WHERE study_id = ?1 ORDER BY number",
     [ST_EPOCHS_LOAD] =
         "SELECT fold, epoch, train_loss, train_accuracy, train_rmse, train_mae, train_r2,"
@@ -162,6 +168,10 @@ static double now_unix(void)
 
 static int sq_fail(sq_store *s, nnt_error *err, const char *what)
 {
+    int prim = sqlite3_errcode(s->db) & 0xff;
+    if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
+        return nnt_fail(err, NNT_ERR_CORRUPT, "%s: %s: the storage file is corrupted or truncated (%s)",
+                        s->path, what, sqlite3_errmsg(s->db));
     return nnt_fail(err, NNT_ERR_STORAGE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
@@ -484,6 +494,8 @@ static int sq_trial_finish(void *ctx, int64_t study, const nnt_trial_record *rec
     }
     bind_text(st, 11, vals);
     nnt_free(vals);
+    bind_real(st, 12, rec->valid_loss);
+    bind_real(st, 13, rec->n_params);
     int r = step_done(s, st, err, "cannot update trial");
     if (r == NNT_OK && sqlite3_changes(s->db) != 1)
         return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s: no trial %d in study %lld", s->path,
@@ -546,6 +558,8 @@ static int sq_trials_load(void *ctx, int64_t study, nnt_trial_record **out, size
         r->model_path = col_text(st, 13, &oom);
         values_from_json((const char *)sqlite3_column_text(st, 14), r);
         r->test_info = col_text(st, 15, &oom);
+        r->valid_loss = col_real(st, 16);
+        r->n_params = col_real(st, 17);
         if (oom) goto oom;
     }
     if (rc != SQLITE_DONE) {
@@ -687,16 +701,21 @@ static int check_schema(sq_store *s, int *version_out, nnt_error *err)
     return NNT_OK;
 }
 
-/* Brings a version-1 file to version 2 (adds trials.objective_values), in
- * the caller's transaction. */
+/* Brings an older file to the current version (version 2 added
+ * trials.objective_values, version 3 trials.valid_loss and n_params), in the
+ * caller's transaction. */
 static int migrate(sq_store *s, int version, nnt_error *err)
 {
     if (version >= NNT_SCHEMA_VERSION) return NNT_OK;
     char *emsg = NULL;
-    if (sqlite3_exec(s->db,
-                     "ALTER TABLE trials ADD COLUMN objective_values TEXT;"
-                     "UPDATE meta SET value = '2' WHERE key = 'schema_version';",
-                     NULL, NULL, &emsg) != SQLITE_OK) {
+    const char *sql = version < 2 ? "ALTER TABLE trials ADD COLUMN objective_values TEXT;"
+                                    "ALTER TABLE trials ADD COLUMN valid_loss REAL;"
+                                    "ALTER TABLE trials ADD COLUMN n_params REAL;"
+                                    "UPDATE meta SET value = '3' WHERE key = 'schema_version';"
+                                  : "ALTER TABLE trials ADD COLUMN valid_loss REAL;"
+                                    "ALTER TABLE trials ADD COLUMN n_params REAL;"
+                                    "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &emsg) != SQLITE_OK) {
         int r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot migrate the schema from version %d: %s",
                          s->path, version, emsg ? emsg : sqlite3_errmsg(s->db));
         sqlite3_free(emsg);
@@ -714,6 +733,15 @@ int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_stora
     nnt_storage_options o = opt ? *opt : nnt_storage_options_default();
     if (o.busy_timeout_ms <= 0) o.busy_timeout_ms = 10000;
 
+    /* Look before writing: another program's database, a damaged file or a
+     * newer schema is refused before SQLite switches the file to WAL mode or
+     * creates a table in it (src/store/sqlite_inspect.c). */
+    int empty = 0, found_version = 0;
+    int r = nnt_sqlite_inspect(path, NNT_SCHEMA_VERSION, &empty, &found_version, err);
+    if (r < 0) return r;
+    if (o.readonly && empty && access(path, F_OK) == 0)
+        return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s: not an nntune storage (an empty database)", path);
+
     sq_store *s = nnt_calloc(1, sizeof *s);
     if (!s) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     s->lock_fd = -1;
@@ -726,7 +754,6 @@ int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_stora
     int flags = (o.readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                 SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
-    int r;
     if (rc != SQLITE_OK) {
         r = nnt_fail(err, o.readonly && access(path, F_OK) != 0 ? NNT_ERR_NOT_FOUND : NNT_ERR_STORAGE,
                      "%s: cannot open storage: %s", path,
@@ -787,9 +814,14 @@ int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_stora
     for (int i = 0; i < ST_COUNT_; i++) {
         const char *sql = stmt_sql[i];
         char *patched = NULL;
-        if (version < 2 && i == ST_TRIALS_LOAD) {
-            /* A version-1 file opened read-only: no objective_values column. */
-            patched = replace_once(sql, " objective_values,", " NULL,");
+        if (version < NNT_SCHEMA_VERSION && i == ST_TRIALS_LOAD) {
+            /* An older file opened read-only: columns it lacks read as NULL. */
+            patched = replace_once(sql, " valid_loss, n_params", " NULL, NULL");
+            if (patched && version < 2) {
+                char *p2 = replace_once(patched, " objective_values,", " NULL,");
+                nnt_free(patched);
+                patched = p2;
+            }
             if (!patched) {
                 r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
                 goto fail;
@@ -798,7 +830,7 @@ int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_stora
         }
         int prc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
         nnt_free(patched);
-        if (version < 2 && i == ST_TRIAL_FINISH) continue; /* read-only: never used */
+        if (version < NNT_SCHEMA_VERSION && i == ST_TRIAL_FINISH) continue; /* read-only: never used */
         if (prc != SQLITE_OK) {
             r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot prepare statement %d: %s", path, i,
                          sqlite3_errmsg(s->db));

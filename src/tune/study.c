@@ -38,8 +38,10 @@ typedef struct slot {
     double value;    /* raw metric, NAN: none */
     double oriented; /* lower is better, NAN: none */
     double spread;
+    double valid_loss; /* tie-breakers of nnt_trial_compare; NAN: unknown */
+    double n_params;
     int epochs;
-    int best_epoch;  /* the trainer's restored epoch (fold 0); 0: unknown */
+    int best_epoch;  /* the restored epoch (median over folds); 0: unknown */
     double duration; /* seconds the trial ran; NAN: unknown */
     double *inter;   /* fold-0 epoch values, oriented */
     int n_inter, cap_inter;
@@ -67,6 +69,10 @@ struct nnt_study {
     int maximize;
     uint64_t seed;
     int resumed;
+    /* model selection policy, resolved in create */
+    int refit_on;       /* a refit runs at the end */
+    int cv_auto, refit_auto, small_data;
+    size_t tuned_rows;
 
     /* state, under mu */
     pthread_mutex_t mu;
@@ -137,6 +143,7 @@ static slot *slot_new(int nspace)
     }
     sl->retry_of = -1;
     sl->value = sl->oriented = sl->spread = sl->duration = NAN;
+    sl->valid_loss = sl->n_params = NAN;
     return sl;
 }
 
@@ -153,14 +160,28 @@ static int slot_push(nnt_study *s, slot *sl)
     return NNT_OK;
 }
 
-/* Whether a trial (oriented value, number) beats the best slot. Ties go to
- * the lower trial number, so the best does not depend on finishing order. */
-static int better(const nnt_study *s, double a_oriented, int number, int best_idx)
+/* A slot as the best-trial rule sees it. */
+static nnt_trial_record slot_key(const slot *sl)
 {
-    if (!isfinite(a_oriented)) return 0;
+    nnt_trial_record r;
+    memset(&r, 0, sizeof r);
+    r.number = sl->number;
+    r.state = sl->state;
+    r.value = sl->value;
+    r.valid_loss = sl->valid_loss;
+    r.n_params = sl->n_params;
+    return r;
+}
+
+/* Whether a complete trial beats the best slot, by the one rule of
+ * nnt_trial_compare (value, then validation loss, then parameter count), so
+ * the best never depends on finishing order. */
+static int better(const nnt_study *s, const slot *a, int best_idx)
+{
+    if (a->state != NNT_TRIAL_COMPLETE || !isfinite(a->oriented)) return 0;
     if (best_idx < 0) return 1;
-    const slot *b = s->slots[best_idx];
-    return a_oriented < b->oriented || (a_oriented == b->oriented && number < b->number);
+    nnt_trial_record ka = slot_key(a), kb = slot_key(s->slots[best_idx]);
+    return nnt_trial_compare(&ka, &kb, s->maximize) < 0;
 }
 
 /* The history as the sampler and pruner see it. Views point into the slots,
@@ -300,10 +321,16 @@ static int best_epoch(const slot *sl)
  * trial at all. Called under mu when the best changes. */
 static void reserve_refit_time(nnt_study *s)
 {
-    if (!s->opt.refit || s->budget_end <= 0 || s->best < 0) return;
+    if (!s->refit_on || s->budget_end <= 0 || s->best < 0) return;
     const slot *b = s->slots[s->best];
     double need = nnt_objective_refit_estimate(&s->obj, b->duration, b->epochs, best_epoch(b));
     s->refit_estimate = need;
+    /* Stopping the trials takes a moment (the batch in flight, the last
+     * tells): small-data refits, estimated at hundredths of a second, found
+     * nothing of the budget left once the trials had stopped and were
+     * skipped. So the reserve is at least min(2 s, 5 % of the budget). */
+    double floor_s = fmin(2.0, 0.05 * s->opt.max_seconds);
+    if (need < floor_s) need = floor_s;
     double cap = 0.4 * s->opt.max_seconds;
     if (need > cap) need = cap;
     /* A best found too late for its refit does not stop the search: the
@@ -614,6 +641,8 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
         sl->value = o->value;
         sl->oriented = orient(s, o->value);
         sl->spread = o->value_spread;
+        sl->valid_loss = o->valid_loss;
+        sl->n_params = o->n_params;
     }
     sl->n_values = o->n_values > NNT_MAX_OBJECTIVES ? NNT_MAX_OBJECTIVES : o->n_values;
     for (int k = 0; k < sl->n_values; k++) sl->values[k] = o->values[k];
@@ -628,15 +657,14 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     nnt_error err;
     nnt_error_clear(&err);
     int save_r = NNT_OK, saved = 0;
-    if (sl->state == NNT_TRIAL_COMPLETE && o->model && s->model_out &&
-        better(s, sl->oriented, sl->number, s->best)) {
+    if (o->model && s->model_out && better(s, sl, s->best)) {
         save_r = nnt_model_save(o->model, s->model_out, &err);
         if (save_r == NNT_OK) {
             saved = 1;
         } else {
             sl->state = o->state = NNT_TRIAL_FAILED;
             sl->interrupted = o->interrupted = 1;
-            sl->value = sl->oriented = sl->spread = NAN;
+            sl->value = sl->oriented = sl->spread = sl->valid_loss = sl->n_params = NAN;
             sl->n_values = 0;
             snprintf(o->error, sizeof o->error, "interrupted (model not saved)");
         }
@@ -655,6 +683,8 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     rec.interrupted = o->interrupted;
     rec.n_values = sl->n_values;
     for (int k = 0; k < sl->n_values; k++) rec.values[k] = sl->values[k];
+    rec.valid_loss = sl->valid_loss;
+    rec.n_params = sl->n_params;
     int r = save_r;
     if (r < 0) set_fatal(s, &err, r);
     nnt_error ferr;
@@ -664,7 +694,7 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     if (r == NNT_OK) r = fr;
 
     int is_best = 0;
-    if (r == NNT_OK && sl->state == NNT_TRIAL_COMPLETE && better(s, sl->oriented, sl->number, s->best)) {
+    if (r == NNT_OK && better(s, sl, s->best)) {
         is_best = 1;
         if (saved) {
             r = s->storage->artifact_add(s->storage->ctx, s->study_id, sl->number, "model",
@@ -786,44 +816,13 @@ static char *build_definition(const nnt_study *s)
     json_object_object_add(b, "scaling", json_object_new_int(t->scaling));
     json_object_object_add(d, "base", b);
 
-    json_object *dd = o->data_desc ? json_tokener_parse(o->data_desc) : NULL;
+    json_object *dd = nnt_study_fingerprint(s->data.train, s->data.valid, o->data_desc);
     json_object_object_add(d, "data", dd ? dd : json_object_new_null());
 
     const char *txt = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
     char *out = txt ? nnt_strdup(txt) : NULL;
     json_object_put(d);
     return out;
-}
-
-/* Names the first top-level key whose value differs (into buf). */
-static const char *first_difference(const char *a, const char *b, char *buf, size_t n)
-{
-    json_object *ja = json_tokener_parse(a), *jb = json_tokener_parse(b);
-    snprintf(buf, n, "the definition");
-    if (ja && jb && json_object_is_type(ja, json_type_object)) {
-        json_object_object_foreach(jb, key, vb) {
-            json_object *va = NULL;
-            int has = json_object_object_get_ex(ja, key, &va);
-            const char *sa = has ? json_object_to_json_string_ext(va, JSON_C_TO_STRING_PLAIN) : "(none)";
-            const char *sb = json_object_to_json_string_ext(vb, JSON_C_TO_STRING_PLAIN);
-            if (strcmp(sa, sb)) {
-                snprintf(buf, n, "%s (stored %.200s, now %.200s)", key, sa, sb);
-                break;
-            }
-        }
-        /* A key only the stored definition has (e.g. a pruner). */
-        if (!strcmp(buf, "the definition")) {
-            json_object_object_foreach(ja, ka, va) {
-                if (json_object_object_get_ex(jb, ka, NULL)) continue;
-                snprintf(buf, n, "%s (stored %.200s, now (none))", ka,
-                         json_object_to_json_string_ext(va, JSON_C_TO_STRING_PLAIN));
-                break;
-            }
-        }
-    }
-    json_object_put(ja);
-    json_object_put(jb);
-    return buf;
 }
 
 /* ---- create ----------------------------------------------------------------- */
@@ -854,6 +853,8 @@ nnt_study_options nnt_study_options_default(void)
     o.sampler = "random";
     o.seed = 1;
     o.valid_fraction = 0.2;
+    o.cv_folds = NNT_CV_AUTO;
+    o.refit = NNT_REFIT_AUTO;
     o.base_model = nnt_model_options_default();
     o.base_train = nnt_train_options_default();
     return o;
@@ -901,6 +902,8 @@ static int load_history(nnt_study *s, nnt_error *err)
             sl->value = tr->value;
             sl->oriented = orient(s, tr->value);
             sl->spread = tr->value_spread;
+            sl->valid_loss = tr->valid_loss;
+            sl->n_params = tr->n_params;
         }
         sl->n_values = tr->n_values > NNT_MAX_OBJECTIVES ? NNT_MAX_OBJECTIVES : tr->n_values;
         for (int k = 0; k < sl->n_values; k++) sl->values[k] = tr->values[k];
@@ -913,7 +916,7 @@ static int load_history(nnt_study *s, nnt_error *err)
                 sl->active[k] = 0;
             }
         }
-        /* Fold-0 validation curve, for pruners. */
+        /* Fold-0 validation curve, for pruners; the refit epoch. */
         nnt_epoch_row *rows = NULL;
         size_t nr = 0;
         if (s->storage->epochs_load(s->storage->ctx, s->study_id, tr->number, &rows, &nr, err) ==
@@ -926,6 +929,7 @@ static int load_history(nnt_study *s, nnt_error *err)
                     if (rows[k].fold == 0)
                         sl->inter[sl->n_inter++] = orient(s, nnt_metrics_get(&rows[k].valid, s->metric));
             }
+            sl->best_epoch = nnt_stored_best_epoch(rows, nr, s->metric, s->maximize);
         }
         nnt_epoch_rows_free(rows);
         nnt_error_clear(err);
@@ -936,8 +940,7 @@ static int load_history(nnt_study *s, nnt_error *err)
         }
         if (tr->number >= s->next_number) s->next_number = tr->number + 1;
         if (sl->state != NNT_TRIAL_RUNNING && !sl->interrupted) s->n_done++;
-        if (better(s, sl->state == NNT_TRIAL_COMPLETE ? sl->oriented : NAN, sl->number, s->best))
-            s->best = s->n_slots - 1;
+        if (better(s, sl, s->best)) s->best = s->n_slots - 1;
     }
     nnt_trial_records_free(recs, n);
     if (r < 0) return r;
@@ -968,9 +971,13 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     if (opt->max_trials < 0) return nnt_fail(err, NNT_ERR_ARG, "budget.trials: expected a positive integer");
     if (opt->max_seconds < 0 || !isfinite(opt->max_seconds))
         return nnt_fail(err, NNT_ERR_ARG, "budget.time: expected a positive duration");
-    if (opt->cv_folds < 0 || opt->cv_folds > 64)
-        return nnt_fail(err, NNT_ERR_ARG, "options.cv_folds: expected 0 or 2..64, got %d",
+    if ((opt->cv_folds < 0 && opt->cv_folds != NNT_CV_AUTO) || opt->cv_folds > 64)
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "options.cv_folds: expected 0 or 1 (hold-out), 2..64 or NNT_CV_AUTO, got %d",
                         opt->cv_folds);
+    if (opt->refit < 0 && opt->refit != NNT_REFIT_AUTO)
+        return nnt_fail(err, NNT_ERR_ARG, "options.refit: expected 0, 1 or NNT_REFIT_AUTO, got %d",
+                        opt->refit);
     if (opt->cv_folds >= 2 && data->valid)
         return nnt_fail(err, NNT_ERR_ARG,
                         "options.cv_folds: cross-validation needs no separate validation set");
@@ -1050,7 +1057,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
             s->opt.prune_ctx = s->pruner.ctx;
         }
     }
-    if (opt->refit && data->valid) {
+    if (opt->refit > 0 && data->valid) {
         r = nnt_fail(err, NNT_ERR_ARG, "%s", NNT_REFIT_NEEDS_HOLDOUT);
         goto fail;
     }
@@ -1095,6 +1102,12 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     s->resumed = !created;
     s->seed = opt->seed;
     if (!created && !opt->seed_set) s->seed = rec.seed;
+    study_policy pol = nnt_study_resolve_policy(opt, data, created ? NULL : rec.definition);
+    s->tuned_rows = pol.tuned_rows;
+    s->small_data = pol.small_data;
+    s->cv_auto = pol.cv_auto;
+    s->refit_auto = pol.refit_auto;
+    s->refit_on = pol.refit;
 
     {
         nnt_objective_setup su;
@@ -1105,7 +1118,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
         su.base_train = opt->base_train;
         su.metric = s->metric;
         su.maximize = s->maximize;
-        su.cv_folds = opt->cv_folds;
+        su.cv_folds = pol.cv_folds;
         su.valid_fraction = opt->valid_fraction;
         su.max_rows = opt->max_rows;
         su.split_seed = nnt_seed_derive(s->seed, SPLIT_SEED_INDEX);
@@ -1127,27 +1140,10 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
         r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    /* A study row with the placeholder definition was created by a process
-     * that died before storing the real one: adopt it as new. */
-    int blank = !rec.definition || !strcmp(rec.definition, "{}");
-    int differs = !created && !blank &&
-                  (strcmp(rec.definition, def) != 0 || rec.seed != s->seed);
-    if (created || blank || (differs && opt->force)) {
-        r = storage->study_redefine(storage->ctx, s->study_id, def, s->seed, err);
-    } else if (differs) {
-        char buf[600];
-        if (rec.seed != s->seed)
-            snprintf(buf, sizeof buf, "seed (stored %llu, now %llu)",
-                     (unsigned long long)rec.seed, (unsigned long long)s->seed);
-        else
-            first_difference(rec.definition ? rec.definition : "{}", def, buf, sizeof buf);
-        r = nnt_fail(err, NNT_ERR_ARG,
-                     "study '%s' exists with a different %s; resume it with the same settings, "
-                     "pass --force to replace its definition, or choose another --study name",
-                     s->name, buf);
-    } else if (strcmp(rec.metric ? rec.metric : "", nnt_metric_name(s->metric)) != 0) {
-        r = nnt_fail(err, NNT_ERR_ARG, "study '%s' was created with metric %s", s->name,
-                     rec.metric ? rec.metric : "?");
+    {
+        study_definition_check ck = {s->storage, s->study_id, s->name, s->seed,
+                                     nnt_metric_name(s->metric), opt->force, created};
+        r = nnt_study_check_definition(&ck, &rec, def, err);
     }
     nnt_free(def);
     nnt_study_record_free(&rec);
@@ -1238,7 +1234,7 @@ int nnt_study_run(nnt_study *s, nnt_error *err)
     /* The refit's reserve moves the deadline earlier while trials run; they
      * then check it between batches, so a long epoch does not eat the
      * refit's time. */
-    if (s->opt.refit && s->budget_end > 0) ops.deadline = co_deadline;
+    if (s->refit_on && s->budget_end > 0) ops.deadline = co_deadline;
     pthread_mutex_lock(&s->mu);
     nnt_study_event e;
     event_init(s, &e, NNT_EVENT_STUDY_START, -1, NULL);
@@ -1272,7 +1268,7 @@ int nnt_study_run(nnt_study *s, nnt_error *err)
         r = s->fatal;
     } else {
         /* The cores the workers used are free now: the refit gets them all. */
-        if (s->opt.refit) r = run_refit(s, refit_threads, err);
+        if (s->refit_on) r = run_refit(s, refit_threads, err);
         if (r == NNT_OK) r = evaluate_best(s, err);
     }
     if (prev_threads > 0) nnt_blas_set_threads(prev_threads);
@@ -1331,6 +1327,18 @@ void nnt_study_get_summary(const nnt_study *s, nnt_study_summary *o)
     o->refit_note = s->refit_note;
     o->refit_trial_n_test = s->refit_trial_n_test;
     o->refit_trial_test = s->refit_trial_test;
+    o->n_folds = s->obj.n_folds;
+    o->tuned_rows = s->tuned_rows;
+    o->small_data = s->small_data;
+    o->cv_auto = s->cv_auto;
+    o->refit_auto = s->refit_auto;
+    o->refit_planned = s->refit_on;
+    if (s->best >= 0) {
+        for (int i = 0; i < s->n_slots; i++)
+            o->n_tied += s->slots[i]->state == NNT_TRIAL_COMPLETE &&
+                         s->slots[i]->value == s->slots[s->best]->value;
+        o->ties_noteworthy = nnt_ties_noteworthy(o->n_tied, o->n_complete);
+    }
     pthread_mutex_unlock(&m->mu);
     if (o->n_objectives > 1) {
         int np = nnt_study_pareto(s, NULL, 0, NULL);

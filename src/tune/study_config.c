@@ -238,8 +238,8 @@ static int parse_options(pctx *c, json_object *o, nnt_study_file *f)
                 return bad(c, path, "expected a non-negative integer", NULL);
             }
         } else if (!strcmp(key, "cv_folds")) {
-            if ((r = get_int(c, path, v, 0, 64, "0 (hold-out) or an integer in [2, 64]", &iv)) < 0) return r;
-            if (iv == 1) return bad(c, path, "expected 0 (hold-out) or an integer in [2, 64]", NULL);
+            if ((r = get_int(c, path, v, 0, 64, "0 or 1 (hold-out) or an integer in [2, 64]", &iv)) < 0)
+                return r;
             f->cv_folds = (int)iv;
         } else if (!strcmp(key, "trial_time_limit")) {
             if ((r = get_duration(c, path, v, &f->trial_time_limit_s)) < 0) return r;
@@ -365,6 +365,8 @@ int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_fi
                          nnt_error *err)
 {
     memset(f, 0, sizeof *f);
+    f->cv_folds = NNT_CV_AUTO; /* absent: the small-data policy decides */
+    f->refit = NNT_REFIT_AUTO;
     pctx c = {source ? source : "study file", err};
     json_tokener *tok = json_tokener_new();
     if (!tok) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");

@@ -45,7 +45,11 @@ typedef struct nnt_trial_outcome {
     nnt_trial_state state;
     double value, value_spread; /* raw metric; NAN: none */
     int epochs;
-    int best_epoch;             /* fold 0's restored (best) epoch; 0: unknown */
+    int best_epoch;             /* the restored (best) epoch: fold 0's under a hold-out,
+                                   the median of the folds' under k-fold; 0: unknown */
+    double valid_loss;          /* validation loss at the restored epoch (mean over
+                                   folds); NAN: none. Tie-breaker (nnt_trial_compare) */
+    double n_params;            /* trainable parameters of the model; NAN: none */
     double duration;
     int interrupted;            /* stopped by the study (stop request, time budget) */
     char error[512];            /* failure reason; empty if none */
@@ -109,6 +113,12 @@ void nnt_objective_free(nnt_objective *o);
  * out. Never fails as a call: failures become a failed outcome. */
 void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, int worker,
                        const nnt_trial_task *task, nnt_trial_outcome *out);
+
+/* The refit epoch of a stored trial from its epoch rows (ordered by fold,
+ * epoch): per fold the first epoch with the best metric (the lower
+ * validation loss on equal metrics, as the trainer restores), then the
+ * median over folds as nnt_objective_run computes it; 0 when none. */
+int nnt_stored_best_epoch(const nnt_epoch_row *rows, size_t nr, nnt_metric metric, int maximize);
 
 /* Worker loop: ask, run, tell until no more work. */
 void nnt_worker_loop(const nnt_objective *o, const nnt_coordinator_ops *ops, int worker,
@@ -185,5 +195,56 @@ int study_pruner_parse(const char *name, const char *options_json, const char *p
 /* Creates the pruner of a checked configuration (zeroed table for none). */
 int study_pruner_make(const study_pruner_conf *c, const char *path, nnt_pruner *out,
                       nnt_error *err);
+
+/* ---- Definition and data fingerprint (study_definition.c) ------------------- */
+
+struct json_object;
+/* 64-bit hash of a data set's shape, feature matrix and targets. */
+uint64_t nnt_dataset_content_hash(const nnt_dataset *ds);
+/* The "data" object of a study definition: rows, features, task, classes,
+ * target, feature_names (named columns only), hash, and valid {rows, hash}
+ * when a separate validation set is given; then extra_json's other keys.
+ * NULL when out of memory. */
+struct json_object *nnt_study_fingerprint(const nnt_dataset *train, const nnt_dataset *valid,
+                                          const char *extra_json);
+/* Whether the data now (a fingerprint) differs from the stored one; buf
+ * names every difference ("rows (stored 178, now 569), ..."). A stored
+ * fingerprint without a hash (older studies) is compared on the keys it
+ * has; NULL (none stored) never differs. */
+int nnt_study_data_differs(struct json_object *stored, struct json_object *now, char *buf,
+                           size_t n);
+
+/* The model selection policy resolved for one run (NNT_CV_AUTO,
+ * NNT_REFIT_AUTO): small data -- fewer than NNT_SMALL_DATA_ROWS tuned rows,
+ * no separate validation set -- gets NNT_SMALL_DATA_FOLDS folds and a refit;
+ * a resumed study (stored_definition not NULL) keeps its stored fold count. */
+typedef struct study_policy {
+    int cv_folds;      /* to use: 0/1 hold-out, >= 2 folds */
+    int refit;         /* 1: refit at the end */
+    int cv_auto, refit_auto, small_data;
+    size_t tuned_rows; /* rows of the training data, or max_rows when fewer */
+} study_policy;
+study_policy nnt_study_resolve_policy(const nnt_study_options *opt, const nnt_study_data *data,
+                                      const char *stored_definition);
+
+/* What the definition check needs to know of the study. */
+typedef struct study_definition_check {
+    nnt_storage *storage;
+    int64_t study_id;
+    const char *name;
+    uint64_t seed;
+    const char *metric;
+    int force;   /* nnt_study_options.force */
+    int created; /* this process created the study */
+} study_definition_check;
+
+/* Checks the stored study (rec) against this run's definition (def): a new
+ * or blank study stores def; other data is an NNT_ERR_ARG naming every
+ * difference, force or not; any other difference (or another seed) is an
+ * NNT_ERR_ARG naming the first one unless force, which stores def; an older
+ * data fingerprint that matches is upgraded to def silently; another metric
+ * is an NNT_ERR_ARG. */
+int nnt_study_check_definition(const study_definition_check *c, const nnt_study_record *rec,
+                               const char *def, nnt_error *err);
 
 #endif

@@ -177,6 +177,26 @@ static void measure_costs(const nnt_objective *o, const nnt_model *m, double tra
 
 /* ---- one trial ----------------------------------------------------------- */
 
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* The epoch a refit of the configuration trains for: the one fold's best
+ * epoch under a hold-out; under k-fold the median of the folds' best epochs
+ * (the upper one of the middle two for an even count), which one fold that
+ * peaked early or late does not move. 0 when none is known. */
+static int median_epoch(int *e, int n)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (e[i] > 0) e[m++] = e[i];
+    if (m == 0) return 0;
+    qsort(e, (size_t)m, sizeof *e, cmp_int);
+    return e[m / 2];
+}
+
 typedef struct fold_ctx {
     const nnt_coordinator_ops *ops;
     const nnt_objective *obj;
@@ -208,6 +228,29 @@ static int on_progress(const nnt_progress *p, void *userdata)
     return NNT_PRUNED;
 }
 
+int nnt_stored_best_epoch(const nnt_epoch_row *rows, size_t nr, nnt_metric metric, int maximize)
+{
+    int best[64], nb = 0;
+    size_t i = 0;
+    while (i < nr && nb < 64) {
+        int fold = rows[i].fold, at = -1;
+        double bv = NAN, bl = NAN;
+        for (; i < nr && rows[i].fold == fold; i++) {
+            double v = nnt_metrics_get(&rows[i].valid, metric);
+            double l = rows[i].valid.loss;
+            if (!isfinite(v)) continue;
+            if (maximize) v = -v;
+            if (at < 0 || v < bv || (v == bv && isfinite(l) && !(l >= bl))) {
+                at = rows[i].epoch;
+                bv = v;
+                bl = l;
+            }
+        }
+        if (at > 0) best[nb++] = at;
+    }
+    return median_epoch(best, nb);
+}
+
 void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, int worker,
                        const nnt_trial_task *task, nnt_trial_outcome *out)
 {
@@ -215,6 +258,8 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
     out->number = task->number;
     out->value = NAN;
     out->value_spread = NAN;
+    out->valid_loss = NAN;
+    out->n_params = NAN;
     double t0 = nnt_mono_now();
     nnt_error err;
     nnt_error_clear(&err);
@@ -235,7 +280,8 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
     topt.progress = on_progress;
 
     double values[64];
-    double sum = 0;
+    int best_epochs[64];
+    double sum = 0, loss_sum = 0;
     int n_folds = o->n_folds;
     nnt_model *best_model = NULL;
     double best_fold_value = NAN;
@@ -275,8 +321,9 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
         nnt_error_clear(&err);
         r = nnt_train(&td, &mopt, &topt, &model, &res, &err);
         if (res.epochs_run > out->epochs) out->epochs = res.epochs_run;
-        if (f == 0) out->best_epoch = res.best_epoch;
+        if (f < 64) best_epochs[f] = res.best_epoch;
         double v = res.best_epoch > 0 ? nnt_metrics_get(&res.best_valid, o->metric) : NAN;
+        loss_sum += res.best_epoch > 0 ? res.best_valid.loss : NAN;
         nnt_train_result_free(&res);
 
         const char *fail = NULL;
@@ -331,6 +378,9 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
     }
     out->state = state;
     out->value = sum / n_folds;
+    out->valid_loss = isfinite(loss_sum) ? loss_sum / n_folds : NAN;
+    out->n_params = best_model ? (double)nnt_model_num_params(best_model) : NAN;
+    out->best_epoch = median_epoch(best_epochs, n_folds < 64 ? n_folds : 64);
     if (n_folds > 1) {
         double ss = 0;
         for (int f = 0; f < n_folds && f < 64; f++) ss += (values[f] - out->value) * (values[f] - out->value);

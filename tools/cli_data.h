@@ -1,0 +1,58 @@
+/* CLI side of reading tables: the data options shared by train, tune,
+ * predict and eval (--ignore, --delimiter, --missing), the line that says
+ * which task was chosen and why, and the warnings about prediction input.
+ * Included by cli_common.h. */
+#ifndef NNTUNE_TOOLS_CLI_DATA_H
+#define NNTUNE_TOOLS_CLI_DATA_H
+
+#include <stdio.h>
+
+#include "nntune/nntune.h"
+
+/* getopt_long codes of the shared data options; far above every command's
+ * own enum. */
+enum { CLI_O_IGNORE = 900, CLI_O_DELIMITER, CLI_O_MISSING };
+#define CLI_DATA_LONG_OPTS \
+    {"ignore", required_argument, NULL, CLI_O_IGNORE}, \
+    {"delimiter", required_argument, NULL, CLI_O_DELIMITER}, \
+    {"missing", required_argument, NULL, CLI_O_MISSING}
+#define CLI_DATA_USAGE \
+"      --ignore COL[,COL]   drop these CSV columns (IDs, free text)\n" \
+"      --delimiter C        CSV field delimiter: one character, 'tab' or\n" \
+"                           'semicolon' (default: ',', ';' or tab, detected\n" \
+"                           from the header)\n" \
+"      --missing P          missing CSV values (empty, NA, NaN, ?): error\n" \
+"                           (default), drop (the rows), mean or median (fill;\n" \
+"                           the values are stored in the model and fill\n" \
+"                           missing values at prediction too)\n"
+
+/* The same, laid out like tune's help. */
+#define CLI_DATA_USAGE_TUNE \
+"  --ignore COL[,COL]         drop these CSV columns (IDs, free text)\n" \
+"  --delimiter C              CSV delimiter: one character or 'tab' (default:\n" \
+"                             ',', ';' or tab, detected from the header)\n" \
+"  --missing P                missing CSV values: error (default), drop, mean or\n" \
+"                             median (fills stored in the model)\n"
+
+/* Parses one of the shared data options into the process-wide CSV settings
+ * that cli_load_data applies. Returns 0, or -1 after a usage error. */
+int cli_data_option(const char *cmd, int code, const char *arg);
+
+/* The CSV options cli_load_data uses (defaults plus the shared options). */
+nnt_csv_options cli_csv_options(void);
+
+/* "task: regression (target 'y' is numeric with 214 distinct values; use
+ * --task classification to override); 442 rows, 10 features, target 25 to
+ * 346" on f. task is the task in use; model_path names the model the task
+ * came from (eval), else NULL. */
+void cli_print_task_line(FILE *f, const char *data_path, const nnt_dataset *ds, nnt_task task,
+                         const char *model_path);
+/* Warns when a forced classification has very many classes for its rows
+ * (more than 20 classes and fewer than 5 rows a class on average). */
+void cli_warn_many_classes(const char *cmd, const char *data_path, const nnt_dataset *ds,
+                           nnt_task task);
+/* Warnings about prediction input read through a model's schema: unseen
+ * categories (encoded as all zeros) and filled missing values. */
+void cli_warn_prediction_input(const char *cmd, const char *data_path, const nnt_dataset *ds);
+
+#endif
