@@ -239,6 +239,7 @@ static double run_study(const char *db, nnt_dataset *ds, const char *const *spec
     }
     nnt_study_options o = nnt_study_options_default();
     o.sampler = "random";
+    o.pruner = "none"; /* as before the library's default became asha */
     o.max_trials = trials;
     o.jobs = jobs;
     o.base_train.max_epochs = epochs;

@@ -347,8 +347,9 @@ static void test_other_data_refused_even_with_force(void **state)
     run_out b = run_study(db, &o, sp, &d_more, 0);
     assert_int_equal(b.rc, NNT_ERR_ARG);
     tu_assert_contains(b.msg, "study 'default' was run on other data: rows (stored 90, now 120)");
-    tu_assert_contains(b.msg, "not even with --force");
-    tu_assert_contains(b.msg, "choose a new --study name");
+    /* Library messages name option keys; the CLI says --force and --study. */
+    tu_assert_contains(b.msg, "not even with options.force");
+    tu_assert_contains(b.msg, "choose a new study.name");
     /* Same shape, other values. */
     nnt_dataset *other = tu_blobs(8, 90);
     nnt_study_data d_other = {other, NULL, NULL};
@@ -363,12 +364,12 @@ static void test_other_data_refused_even_with_force(void **state)
     assert_int_equal(d.rc, NNT_ERR_ARG);
     tu_assert_contains(d.msg, "target (stored \"target\", now \"kind\")");
     tu_assert_contains(d.msg, "feature column 2 (stored 'x1', now 'height')");
-    /* Without force the changed data is named and --force is not offered as the way out. */
+    /* Without force the changed data is named and force is not offered as the way out. */
     o.force = 0;
     run_out e = run_study(db, &o, sp, &d_more, 0);
     assert_int_equal(e.rc, NNT_ERR_ARG);
     tu_assert_contains(e.msg, "rows (stored 90, now 120)");
-    assert_null(strstr(e.msg, "pass --force"));
+    assert_null(strstr(e.msg, "set options.force"));
     /* The same data with another space: force accepts it, trials kept. */
     o.force = 1;
     run_out f = run_study(db, &o, sp2, &data, 1);

@@ -48,6 +48,9 @@ static nnt_study_options base_options(const char *sampler, int trials, int jobs)
      * (cross-validation and a refit by default) has tests of its own. */
     o.cv_folds = 1;
     o.refit = 0;
+    /* The default pruner (asha) would stop trials: these tests are about
+     * studies without pruning unless they ask for one. */
+    o.pruner = "none";
     return o;
 }
 
@@ -717,8 +720,8 @@ static void test_refit_estimate(void **state)
 {
     (void)state;
     nnt_dataset *ds = tu_blobs(7, 200);
-    nnt_objective obj;
-    nnt_objective_setup su;
+    nnt_mlp_objective obj;
+    nnt_mlp_setup su;
     memset(&su, 0, sizeof su);
     su.data.train = ds;
     su.metric = NNT_METRIC_ACCURACY;
@@ -726,14 +729,14 @@ static void test_refit_estimate(void **state)
     su.valid_fraction = 0.2;
     su.split_seed = 3;
     nnt_error err;
-    assert_int_equal(nnt_objective_init(&obj, &su, &err), NNT_OK);
-    assert_int_equal(nnt_objective_refit_rows(&obj), 200);
+    assert_int_equal(nnt_mlp_init(&obj, &su, &err), NNT_OK);
+    assert_int_equal(nnt_mlp_refit_rows(&obj), 200);
     double scale = 200.0 / (double)obj.splits[0].n_train;
     /* 20 s for 10 epochs: 2 s/epoch; 5 epochs on 200/160 of the rows. */
-    assert_float_equal(nnt_objective_refit_estimate(&obj, 20.0, 10, 5), 1.1 * 2.0 * scale * 5, 1e-9);
-    assert_true(nnt_objective_refit_estimate(&obj, NAN, 10, 5) == 0);
-    assert_true(nnt_objective_refit_estimate(&obj, 20.0, 0, 5) == 0);
-    nnt_objective_free(&obj);
+    assert_float_equal(nnt_mlp_refit_estimate(&obj, 20.0, 10, 5), 1.1 * 2.0 * scale * 5, 1e-9);
+    assert_true(nnt_mlp_refit_estimate(&obj, NAN, 10, 5) == 0);
+    assert_true(nnt_mlp_refit_estimate(&obj, 20.0, 0, 5) == 0);
+    nnt_mlp_free(&obj);
     nnt_dataset_free(ds);
 }
 

@@ -12,11 +12,11 @@
 #include "test_hold.h"
 
 #define CMD "tune"
-/* What `nntune tune` searches with when neither the command line nor the
- * study file names a sampler (and no grid is implied): chosen by the
- * Fashion-MNIST benchmark (bench/fmnist_tune.sh, docs/tpe-and-pruning.md). */
-#define DEFAULT_SAMPLER "tpe"
-#define DEFAULT_PRUNER "asha"
+/* The defaults (tpe, asha; none for a grid) are the library's
+ * (NNT_DEFAULT_SAMPLER, NNT_DEFAULT_PRUNER): the command sets only what its
+ * user typed. */
+#define DEFAULT_SAMPLER NNT_DEFAULT_SAMPLER
+#define DEFAULT_PRUNER NNT_DEFAULT_PRUNER
 #define MAX_PARAMS 64
 #define MAX_WORKERS 256
 
@@ -380,76 +380,29 @@ typedef struct settings {
     int seed_set;
 } settings;
 
-/* The search settings of a study already in the storage (from its stored
- * definition), adopted on resume for whatever the command line and the
- * study file leave unsaid, so that a resume needs no flags and a change of
- * the defaults never makes an old study unresumable. */
-typedef struct stored_search {
-    int found;
-    char *sampler, *sampler_options, *pruner, *pruner_options;
-    char *space; /* the stored space (JSON), NULL if none */
-    int n_costs;
-    nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
-} stored_search;
-
-static char *json_text_dup(json_object *o)
-{
-    return o ? strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) : NULL;
-}
-
-static void read_stored_search(const char *storage_path, const char *study, stored_search *out)
+/* The stored definition of a study already in the storage, read through the
+ * library (nnt_study_definition_parse): its settings are the resume
+ * defaults (nnt_study_options_inherit) and its space is kept when the
+ * command gives none. found = 0 when there is no such study. */
+static int read_stored(const char *storage_path, const char *study, nnt_study_definition *out)
 {
     memset(out, 0, sizeof *out);
-    if (access(storage_path, F_OK) != 0) return;
+    if (access(storage_path, F_OK) != 0) return 0;
     nnt_storage st;
     nnt_storage_options so = nnt_storage_options_default();
     so.readonly = 1;
     nnt_error err;
-    if (nnt_storage_open(storage_path, &so, &st, &err) < 0) return; /* the real open reports it */
+    if (nnt_storage_open(storage_path, &so, &st, &err) < 0) return 0; /* the real open reports it */
     nnt_study_record rec;
+    int found = 0;
     if (nnt_storage_find_study(&st, study, &rec, &err) == NNT_OK) {
-        json_object *d = rec.definition ? json_tokener_parse(rec.definition) : NULL;
-        json_object *v;
-        if (d && json_object_object_get_ex(d, "sampler", &v) && json_object_is_type(v, json_type_string)) {
-            out->found = 1;
-            out->sampler = strdup(json_object_get_string(v));
-            if (json_object_object_get_ex(d, "sampler_options", &v)) out->sampler_options = json_text_dup(v);
-            if (json_object_object_get_ex(d, "space", &v) && json_object_is_type(v, json_type_object))
-                out->space = json_text_dup(v);
-            out->pruner = strdup("none");
-            if (json_object_object_get_ex(d, "pruner", &v) && json_object_is_type(v, json_type_object)) {
-                json_object *nm;
-                if (json_object_object_get_ex(v, "name", &nm)) {
-                    free(out->pruner);
-                    out->pruner = strdup(json_object_get_string(nm));
-                }
-                json_object *opts = json_object_new_object();
-                json_object_object_foreach(v, k, pv) if (strcmp(k, "name")) json_object_object_add(opts, k, json_object_get(pv));
-                if (json_object_object_length(opts) > 0) out->pruner_options = json_text_dup(opts);
-                json_object_put(opts);
-            }
-            if (json_object_object_get_ex(d, "objectives", &v) && json_object_is_type(v, json_type_array)) {
-                size_t n = json_object_array_length(v);
-                for (size_t i = 1; i < n && out->n_costs < NNT_MAX_OBJECTIVES - 1; i++) {
-                    int c = nnt_cost_from_name(json_object_get_string(json_object_array_get_idx(v, i)));
-                    if (c > 0) out->costs[out->n_costs++] = (nnt_cost)c;
-                }
-            }
-        }
-        json_object_put(d);
+        found = rec.definition && nnt_study_definition_parse(rec.definition, out, &err) == NNT_OK &&
+                out->sampler;
+        if (!found) nnt_study_definition_free(out);
         nnt_study_record_free(&rec);
     }
     nnt_storage_close(&st);
-}
-
-static void stored_search_free(stored_search *s)
-{
-    free(s->sampler);
-    free(s->sampler_options);
-    free(s->pruner);
-    free(s->pruner_options);
-    free(s->space);
-    memset(s, 0, sizeof *s);
+    return found;
 }
 
 static char *default_model_path(const char *storage, const char *study)
@@ -682,15 +635,17 @@ int cmd_tune(int argc, char **argv)
     memset(&storage, 0, sizeof storage);
     nnt_study *study = NULL;
     char *model_path = NULL;
-    stored_search stored;
-    memset(&stored, 0, sizeof stored);
+    nnt_study_definition stored;
     int r;
-    read_stored_search(s.storage, s.study, &stored);
+    int found = read_stored(s.storage, s.study, &stored);
     /* Without a space of its own, a resume keeps the stored space, so that a
      * change of the default space never makes an old study unresumable. */
     if (sf.space_json) r = nnt_space_from_json(sf.space_json, &space, &err);
     else if (s.n_params > 0) r = (space = nnt_space_new()) ? NNT_OK : NNT_ERR_NOMEM;
-    else if (stored.space) r = nnt_space_from_json(stored.space, &space, &err);
+    /* (a user objective's space means nothing to the MLP trainer: the
+     * study is refused below, naming its objective) */
+    else if (found && stored.space && !stored.objective)
+        r = nnt_study_definition_space(&stored, &space, &err);
     else r = nnt_space_default(&space, &err);
     for (int i = 0; r == NNT_OK && i < s.n_params; i++) {
         char *eq = strchr(s.params[i], '=');
@@ -708,27 +663,6 @@ int cmd_tune(int argc, char **argv)
         rc = EXIT_USAGE;
         goto done;
     }
-    if (stored.found) {
-        /* Options go with their sampler (pruner): naming the stored one
-         * again without options keeps its stored options. */
-        if (!s.sampler || (!s.sampler_options && !strcmp(s.sampler, stored.sampler))) {
-            s.sampler = stored.sampler;
-            s.sampler_options = stored.sampler_options;
-        }
-        if (!s.pruner || (!s.pruner_options && !strcmp(s.pruner, stored.pruner))) {
-            s.pruner = stored.pruner;
-            s.pruner_options = stored.pruner_options;
-        }
-        if (!s.costs_set) {
-            s.n_costs = stored.n_costs;
-            for (int k = 0; k < stored.n_costs; k++) s.costs[k] = stored.costs[k];
-        }
-    }
-    if (!s.sampler)
-        s.sampler = (s.n_params > 0 && !sf.space_json && !s.trials && !s.time_s) ? "grid" : DEFAULT_SAMPLER;
-    /* Pruning suits every search but a grid, which is meant to be exhaustive. */
-    if (!s.pruner) s.pruner = strcmp(s.sampler, "grid") ? DEFAULT_PRUNER : "none";
-
     nnt_study_options so = nnt_study_options_default();
     for (int i = 0; i < sf.n_base; i++) {
         char path[160];
@@ -747,7 +681,13 @@ int cmd_tune(int argc, char **argv)
     so.pruner = s.pruner;
     so.pruner_options = s.pruner_options;
     so.n_costs = s.n_costs;
+    so.costs_set = s.costs_set;
     for (int k = 0; k < s.n_costs; k++) so.costs[k] = s.costs[k];
+    /* What the command leaves unsaid, a resume takes from the stored study. */
+    if (found) nnt_study_options_inherit(&so, &stored);
+    /* --param without a study-file space or a budget means: try them all. */
+    if (!so.sampler && s.n_params > 0 && !sf.space_json && !s.trials && !s.time_s)
+        so.sampler = "grid";
     so.seed = s.seed_set ? s.seed : 1;
     so.seed_set = s.seed_set;
     so.jobs = s.jobs;
@@ -762,8 +702,12 @@ int cmd_tune(int argc, char **argv)
     so.force = s.force;
     so.refit = s.refit;
     if (s.task_set) so.base_train.task = s.task;
-    if (strcmp(s.sampler, "grid") && !s.trials && !s.time_s) {
-        rc = cli_usage_error(CMD, "a %s search needs a budget: --trials N and/or --time D", s.sampler);
+    s.sampler = nnt_study_sampler_name(&so);
+    /* Everything the options can be checked for before any data is read. */
+    if ((r = nnt_study_options_check(&so, &err)) < 0) {
+        sc_study_error(CMD, r, &err);
+        fprintf(stderr, "Try 'nntune %s --help' for more information.\n", CMD);
+        rc = EXIT_USAGE;
         goto done;
     }
 
@@ -830,7 +774,7 @@ int cmd_tune(int argc, char **argv)
     nnt_study_data sd = {train, valid, test};
     r = nnt_study_create(&so, space, &sd, &storage, &study, &err);
     if (r < 0) {
-        cli_lib_error(CMD, r, &err);
+        sc_study_error(CMD, r, &err);
         rc = r == NNT_ERR_ARG ? EXIT_USAGE : EXIT_RUNTIME;
         goto done;
     }
@@ -843,7 +787,7 @@ int cmd_tune(int argc, char **argv)
         if (strcmp(sum.pruner, "none")) printf("%s pruning, ", sum.pruner);
         else printf("no pruning, ");
         printf("%s", sum.metric);
-        for (int k = 0; k < s.n_costs; k++) printf(" + %s", nnt_cost_name(s.costs[k]));
+        for (int k = 0; k < so.n_costs; k++) printf(" + %s", nnt_cost_name(so.costs[k]));
         printf(", seed %llu%s", (unsigned long long)sum.seed, sum.resumed ? ", resumed" : "");
         if (sum.resumed)
             printf(" (%d trials on record, %d count against the budget)", sum.n_trials, sum.n_done);
@@ -851,7 +795,7 @@ int cmd_tune(int argc, char **argv)
         printf("\nselection: %s\n", sc_selection_text(sel, sizeof sel, &sum, valid != NULL));
         fflush(stdout);
     }
-    v_costs = s.costs;
+    v_costs = so.costs;
     cli_catch_interrupt();
     r = nnt_study_run(study, &err);
     if (view.mode == 2) clear_block(&view);
@@ -985,7 +929,7 @@ done:
     nnt_dataset_free(test);
     nnt_dataset_free(builtin_test);
     free(model_path);
-    stored_search_free(&stored);
+    nnt_study_definition_free(&stored);
     nnt_study_file_free(&sf);
     return rc;
 }

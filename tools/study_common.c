@@ -92,9 +92,9 @@ int sc_ties_line(FILE *f, const nnt_study_record *rec, const nnt_trial_record *t
     fprintf(f, "\n");
     if (nnt_ties_noteworthy(tied, (int)complete)) {
         int folds = 1;
-        json_object *d = rec->definition ? json_tokener_parse(rec->definition) : NULL, *fv;
-        if (d && json_object_object_get_ex(d, "cv_folds", &fv)) folds = json_object_get_int(fv);
-        json_object_put(d);
+        nnt_study_definition d;
+        if (nnt_study_definition_parse(rec->definition, &d, NULL) == NNT_OK) folds = d.cv_folds;
+        nnt_study_definition_free(&d);
         if (folds > 1)
             fprintf(f, "Note: %d trials tie at the best value: the data is too small to tell "
                        "them apart by %s. More data, or more folds (--cv), would separate them.\n",
@@ -146,27 +146,49 @@ void sc_leaderboard(FILE *f, const nnt_study_record *rec, const nnt_trial_record
 
 /* ---- multi-objective ---------------------------------------------------------- */
 
+/* Cost names of user objectives, kept for the life of the command (its
+ * tables print them after sc_objectives returns). */
+static char sc_cost_names[NNT_MAX_OBJECTIVES][65];
+
 int sc_objectives(const nnt_study_record *rec, const char **names, int *maximize)
 {
-    static const char *const costs[] = {"params", "infer_time", "train_time"};
     int k = 1;
     names[0] = rec->metric ? rec->metric : "value";
     maximize[0] = rec->maximize;
-    json_object *d = rec->definition ? json_tokener_parse(rec->definition) : NULL;
-    json_object *o;
-    if (d && json_object_object_get_ex(d, "objectives", &o) && json_object_is_type(o, json_type_array)) {
-        size_t n = json_object_array_length(o);
-        for (size_t i = 1; i < n && k < NNT_MAX_OBJECTIVES; i++) {
-            const char *t = json_object_get_string(json_object_array_get_idx(o, i));
-            for (size_t c = 0; t && c < sizeof costs / sizeof costs[0]; c++)
-                if (!strcmp(t, costs[c])) {
-                    names[k] = costs[c];
-                    maximize[k++] = 0;
-                }
+    nnt_study_definition d;
+    if (nnt_study_definition_parse(rec->definition, &d, NULL) == NNT_OK) {
+        for (int i = 1; i < d.n_objectives && k < NNT_MAX_OBJECTIVES; i++) {
+            /* nntune's costs, or the names a user objective gave its own */
+            if (!d.objective && nnt_cost_from_name(d.objectives[i]) < 0) continue;
+            snprintf(sc_cost_names[k], sizeof sc_cost_names[k], "%s", d.objectives[i]);
+            names[k] = sc_cost_names[k];
+            maximize[k++] = 0;
         }
     }
-    json_object_put(d);
+    nnt_study_definition_free(&d);
     return k;
+}
+
+/* Library messages name option keys; the command's user knows flags. */
+int sc_study_error(const char *cmd, int code, const nnt_error *err)
+{
+    static const char *const map[][2] = {
+        {"set options.force", "pass --force"}, {"not even options.force", "not even --force"},
+        {"options.force", "--force"},
+        {"another study.name", "another --study name"}, {"study.name", "--study name"},        {"another storage file", "another --storage file"},
+        {"(budget.trials)", "(--trials)"},     {"(budget.time)", "(--time)"},
+    };
+    if (!err || !err->message[0]) return cli_lib_error(cmd, code, err);
+    nnt_error e = *err;
+    char out[sizeof e.message];
+    for (size_t m = 0; m < sizeof map / sizeof map[0]; m++) {
+        const char *hit = strstr(e.message, map[m][0]);
+        if (!hit) continue;
+        snprintf(out, sizeof out, "%.*s%s%s", (int)(hit - e.message), e.message, map[m][1],
+                 hit + strlen(map[m][0]));
+        snprintf(e.message, sizeof e.message, "%s", out);
+    }
+    return cli_lib_error(cmd, code, &e);
 }
 
 int sc_pareto(const nnt_study_record *rec, const nnt_trial_record *t, size_t n, size_t *idx)

@@ -47,10 +47,15 @@ void sc_leaderboard(FILE *f, const nnt_study_record *rec, const nnt_trial_record
 const char *sc_fmt_value(char *buf, size_t n, double v);
 
 /* The objectives of a study, from its stored definition: names[0] is the
- * metric, then the costs ("params", "infer_time", "train_time"); names point
- * into static strings or rec. Returns their count (1 for single-objective
+ * metric, then the costs ("params", "infer_time", "train_time", or a user
+ * objective's own names); names point into static storage or rec. Returns their count (1 for single-objective
  * studies), at most NNT_MAX_OBJECTIVES. */
 int sc_objectives(const nnt_study_record *rec, const char **names, int *maximize);
+
+/* Prints a library error of the study layer (nnt_study_options_check,
+ * nnt_study_create) with the option keys it names ("options.force",
+ * "budget.trials") as this command's flags ("--force", "--trials"). */
+int sc_study_error(const char *cmd, int code, const nnt_error *err);
 
 /* The Pareto front over the stored COMPLETE trials with all k objective
  * values: fills idx (indices into t, room for n) in display order (best

@@ -53,6 +53,15 @@ typedef struct nnt_error {
     char message[NNT_ERRMSG_MAX]; /* NUL-terminated, human-readable */
 } nnt_error;
 
+/* Fills err (NULL: no-op) with code and a printf-style message and returns
+ * code, so that `return nnt_error_set(err, NNT_ERR_ARG, "x: expected ...")`
+ * reports a failure in one line (user objectives, for example). */
+NNT_API int nnt_error_set(nnt_error *err, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 /* Resets err to NNT_OK with an empty message (no-op on NULL). */
 NNT_API void nnt_error_clear(nnt_error *err);
 

@@ -10,6 +10,7 @@
 #include "store.h"
 #include "prune.h"
 #include "analysis.h"
+#include "objective.h"
 #include "study.h"
 #include "report.h"
 #include "file.h"

@@ -19,6 +19,11 @@
  * primary objective (samplers and pruners see it alone), every objective's
  * value is stored per trial, and the study keeps the Pareto front.
  *
+ * What a trial runs is an objective (objective.h): nntune's MLP trainer on
+ * the study's data, or a C function of the caller's (nnt_study_options.
+ * objective; docs/objectives.md), with the same samplers, pruners, storage
+ * and resume.
+ *
  * The study file format is documented in docs/study-file.md, the storage
  * schema in docs/storage.md. */
 #ifndef NNTUNE_STUDY_H
@@ -27,6 +32,7 @@
 #include "common.h"
 #include "data.h"
 #include "model.h"
+#include "objective.h"
 #include "prune.h"
 #include "store.h"
 #include "train.h"
@@ -153,7 +159,8 @@ NNT_API int nnt_ties_noteworthy(int tied, int n_complete);
 /* ---- Options -------------------------------------------------------------- */
 typedef struct nnt_study_options {
     const char *name;          /* study name in the storage; default "default" */
-    const char *sampler;       /* "grid", "random" (default), "sobol", "tpe" */
+    const char *sampler;       /* "grid", "random", "sobol", "tpe"; NULL (the default):
+                                  NNT_DEFAULT_SAMPLER */
     uint64_t seed;             /* study seed; default 1 */
     int seed_set;              /* 0: on resume, keep the stored seed */
     int jobs;                  /* worker threads; 0 = number of online cores */
@@ -186,9 +193,11 @@ typedef struct nnt_study_options {
     /* Sampler options as a JSON object ({"n_startup": 10, "multivariate":
      * true} for tpe; see nnt_study_sampler_create); NULL: the defaults. */
     const char *sampler_options;
-    /* Built-in pruner: NULL or "none" (never prune), "median", "asha",
-     * "hyperband"; with pruner_options a JSON object of its options (see
-     * nnt_study_pruner_create). Not together with a custom prune hook. */
+    /* Built-in pruner: "none" (never prune), "median", "asha", "hyperband";
+     * with pruner_options a JSON object of its options (see
+     * nnt_study_pruner_create). NULL (the default): NNT_DEFAULT_PRUNER, or
+     * none for a grid search or with a custom prune hook, which excludes
+     * the built-in pruners. */
     const char *pruner;
     const char *pruner_options;
     /* Secondary objectives (costs, minimised) after the metric; 0: a
@@ -209,11 +218,44 @@ typedef struct nnt_study_options {
      * separate validation set; under k-fold the refit runs for the median of
      * the folds' best epochs. */
     int refit;
+    /* 1: n_costs / costs were given (0 costs then means a single objective
+     * also on resume); 0: nnt_study_options_inherit takes the stored ones. */
+    int costs_set;
+    /* The function the study tunes (objective.h); NULL: nntune's MLP
+     * trainer on `data`. With a user objective the study takes no data set
+     * (nnt_study_create's data may be NULL), the space takes any names
+     * (nnt_space_new_any), n_costs must be 0 (the objective names its own
+     * costs), cv_folds and refit do not apply, metric and direction come
+     * from the objective (a direction given must agree), and
+     * trial_time_limit_s fails trials that run longer at their next report
+     * or nnt_trial_should_stop. Borrowed for the study's life. */
+    const nnt_objective *objective;
 } nnt_study_options;
 
-/* Defaults as documented above (cv_folds NNT_CV_AUTO, refit
- * NNT_REFIT_AUTO: cross-validation and a refit on small data); base options
- * from nnt_*_options_default(). A zeroed struct means hold-out, no refit. */
+/* What a study searches with when the options name no sampler (pruner):
+ * chosen by the Fashion-MNIST benchmark (bench/fmnist_tune.sh,
+ * docs/tpe-and-pruning.md). A grid search prunes nothing by default. */
+#define NNT_DEFAULT_SAMPLER "tpe"
+#define NNT_DEFAULT_PRUNER "asha"
+
+/* The sampler (pruner) a study with these options uses: the one named, else
+ * the default above ("custom" for a custom prune hook). Static strings or
+ * the options' own; never NULL. */
+NNT_API const char *nnt_study_sampler_name(const nnt_study_options *o);
+NNT_API const char *nnt_study_pruner_name(const nnt_study_options *o);
+
+/* Checks what can be checked of the options without data or storage
+ * (nnt_study_create checks them again): budgets, fold and refit settings,
+ * costs, the sampler and its options, a user objective's fields, and that a
+ * search other than a grid has a budget. Messages name option keys
+ * ("budget: a tpe search needs a trial budget (budget.trials) or a time
+ * budget (budget.time)"). NNT_ERR_ARG on failure. */
+NNT_API int nnt_study_options_check(const nnt_study_options *o, nnt_error *err);
+
+/* Defaults as documented above (sampler and pruner NULL: the defaults;
+ * cv_folds NNT_CV_AUTO, refit NNT_REFIT_AUTO: cross-validation and a refit
+ * on small data); base options from nnt_*_options_default(). A zeroed
+ * struct means hold-out, no refit. */
 NNT_API nnt_study_options nnt_study_options_default(void);
 
 /* What a study tunes on. All borrowed and read-only for the study's life. */
@@ -224,6 +266,49 @@ typedef struct nnt_study_data {
 } nnt_study_data;
 
 typedef struct nnt_study nnt_study;
+
+/* ---- Stored definitions ------------------------------------------------------ */
+/* A study's stored definition (nnt_study_record.definition; the JSON is
+ * documented in docs/storage.md), read by nnt_study_definition_parse: the
+ * one reader of that JSON outside the study itself. Strings are owned by
+ * the struct (nnt_study_definition_free). */
+typedef struct nnt_study_definition {
+    char *objective;         /* NULL: nntune's MLP trainer; else the user
+                                objective's name (nnt_objective.name) */
+    char *objective_version; /* NULL: none */
+    char *sampler;           /* NULL only for a blank definition ("{}") */
+    char *sampler_options;   /* JSON object text; NULL: the defaults */
+    char *pruner;            /* "none" when the study prunes nothing */
+    char *pruner_options;    /* JSON object text; NULL: the defaults */
+    char *metric;            /* the value's name; NULL when not stored */
+    int maximize;
+    int n_objectives;        /* 1 + the number of costs */
+    char *objectives[NNT_MAX_OBJECTIVES]; /* [0] the metric, then the costs
+                                (minimised); [0] NULL when not stored */
+    int cv_folds;            /* 1: hold-out (also user objectives) */
+    char *space;             /* the search space, JSON object text; NULL: none */
+} nnt_study_definition;
+
+/* Parses stored definition text. NNT_ERR_FORMAT (naming the key) when it is
+ * not JSON or a known key has the wrong type; unknown keys are ignored. On
+ * failure *out is zeroed. */
+NNT_API int nnt_study_definition_parse(const char *json, nnt_study_definition *out,
+                                       nnt_error *err);
+NNT_API void nnt_study_definition_free(nnt_study_definition *d); /* zeroes d; NULL ok */
+/* The stored space, parsed as the objective wants it (nntune's names for
+ * the MLP trainer, any names for a user objective). NNT_ERR_NOT_FOUND when
+ * none is stored; on failure *out = NULL. */
+NNT_API int nnt_study_definition_space(const nnt_study_definition *d, nnt_space **out,
+                                       nnt_error *err);
+/* Resume defaults: what the options leave unsaid comes from the stored
+ * definition, so that a resume needs no settings and a change of the
+ * defaults never makes an old study unresumable. Takes the stored sampler
+ * (and its options) when o->sampler is NULL, or names the stored sampler
+ * without options; the same for the pruner (not with a custom prune hook);
+ * the stored costs when !o->costs_set. Pointers into stored: it must
+ * outlive the options' use. nnt_study_create does not call it (a library
+ * caller decides); the CLI does. */
+NNT_API void nnt_study_options_inherit(nnt_study_options *o, const nnt_study_definition *stored);
 
 /* Prepares a study: checks options, space (copied) and data, opens or creates
  * study `opt->name` in storage (locked for this process; trials left
@@ -267,6 +352,7 @@ typedef struct nnt_study_summary {
     int n_objectives;             /* 1 + the number of costs */
     int n_pareto;                 /* trials on the Pareto front (multi-objective) */
     const char *pruner;           /* "none", "median", "asha", "hyperband", "custom" */
+    const char *sampler;          /* "grid", "random", "sobol", "tpe" */
     /* Refit (nnt_study_options.refit) of this run: 0 not asked, 1 done (its
      * model is the study's result and the test metrics are its), -1 skipped
      * or not finished (refit_note says why; the best trial's model stays). */

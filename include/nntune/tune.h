@@ -44,6 +44,15 @@ typedef struct nnt_param_info {
 } nnt_param_info;
 
 NNT_API nnt_space *nnt_space_new(void);        /* NULL on out of memory */
+/* A space for a user objective (objective.h): parameters may have any name
+ * of 1-64 letters, digits, '_', '-' and '.'; ranges and choices get the
+ * generic checks (finite ends, low <= high, log > 0, no repeated choice)
+ * instead of the checks of nntune's MLP names. In the SPEC language a range
+ * written in integers ("1:10") is an int range, any other ("0.0:1") a float
+ * one. Clones and stored copies keep the mode. NULL on out of memory. */
+NNT_API nnt_space *nnt_space_new_any(void);
+/* 1 for a space made by nnt_space_new_any / nnt_space_from_json_any. */
+NNT_API int nnt_space_any_names(const nnt_space *s);
 NNT_API void nnt_space_free(nnt_space *s);      /* NULL is a no-op */
 NNT_API int nnt_space_size(const nnt_space *s);
 NNT_API int nnt_space_find(const nnt_space *s, const char *name); /* index or -1 */
@@ -63,6 +72,10 @@ NNT_API int nnt_space_set_spec(nnt_space *s, const char *name, const char *spec,
  * log scale": NNT_ERR_FORMAT for bad JSON and wrong types, NNT_ERR_ARG for bad
  * names, values and conditions. On failure *out = NULL. */
 NNT_API int nnt_space_from_json(const char *json_text, nnt_space **out, nnt_error *err);
+/* nnt_space_from_json for a user objective's space (any names, see
+ * nnt_space_new_any); a JSON range without "type" is int when both ends are
+ * written as integers. */
+NNT_API int nnt_space_from_json_any(const char *json_text, nnt_space **out, nnt_error *err);
 /* The default space from common practice (see docs/search-space.md). */
 NNT_API int nnt_space_default(nnt_space **out, nnt_error *err);
 /* Deep copy; NULL on out of memory. */

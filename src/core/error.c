@@ -32,4 +32,16 @@ int nnt_fail(nnt_error *err, int code, const char *fmt, ...)
     return code;
 }
 
+int nnt_error_set(nnt_error *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
+    return code;
+}
+
 const char *nnt_version(void) { return "0.1.0"; }

@@ -58,7 +58,7 @@ double report_metric(const nnt_metrics *m, const char *name)
     if (!strcmp(name, "rmse")) return m->rmse;
     if (!strcmp(name, "mae")) return m->mae;
     if (!strcmp(name, "r2")) return m->r2;
-    return NAN;
+    return m->loss; /* a user objective's value of its own name is stored as loss */
 }
 
 /* Metrics where larger is better, whatever the study optimises. */
@@ -174,52 +174,38 @@ const nnt_report_summary *nnt_report_get_summary(const nnt_report *r)
  * no per-parameter sections. */
 static int read_definition(nnt_report *r, nnt_error *err)
 {
-    json_object *def = r->study.definition ? json_tokener_parse(r->study.definition) : NULL;
+    nnt_study_definition def;
+    int have = nnt_study_definition_parse(r->study.definition, &def, NULL) == NNT_OK;
     /* "objectives": [metric, cost, ...]; costs are minimised */
     r->n_objectives = 1;
     r->obj_names[0] = nnt_strdup(r->study.metric ? r->study.metric : "value");
     r->obj_max[0] = r->study.maximize;
-    json_object *o;
-    if (def && json_object_object_get_ex(def, "objectives", &o) &&
-        json_object_is_type(o, json_type_array)) {
-        int n = (int)json_object_array_length(o);
-        for (int k = 1; k < n && k < NNT_MAX_OBJECTIVES; k++) {
-            const char *name = json_object_get_string(json_object_array_get_idx(o, k));
-            r->obj_names[k] = nnt_strdup(name ? name : "?");
-            r->obj_max[k] = report_metric_up(name);
-            r->n_objectives = k + 1;
-        }
+    for (int k = 1; have && k < def.n_objectives && k < NNT_MAX_OBJECTIVES; k++) {
+        r->obj_names[k] = nnt_strdup(def.objectives[k]);
+        r->obj_max[k] = report_metric_up(def.objectives[k]);
+        r->n_objectives = k + 1;
     }
+    int rc = NNT_OK;
     for (int k = 0; k < r->n_objectives; k++)
-        if (!r->obj_names[k]) {
-            json_object_put(def);
-            return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
-        }
-    json_object *obj = json_object_new_object();
-    if (!obj) {
-        json_object_put(def);
-        return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
+        if (!r->obj_names[k]) rc = nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
+    json_object *obj = rc == NNT_OK ? json_object_new_object() : NULL;
+    if (rc == NNT_OK && !obj) rc = nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
+    if (obj) {
+        json_object_object_add(obj, "metric", json_object_new_string(r->study.metric ? r->study.metric : "accuracy"));
+        json_object_object_add(obj, "direction",
+                               json_object_new_string(r->study.maximize ? "maximize" : "minimize"));
+        r->objective_json = nnt_strdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_SPACED));
+        json_object_put(obj);
+        if (!r->objective_json) rc = nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     }
-    json_object_object_add(obj, "metric", json_object_new_string(r->study.metric ? r->study.metric : "accuracy"));
-    json_object_object_add(obj, "direction",
-                           json_object_new_string(r->study.maximize ? "maximize" : "minimize"));
-    r->objective_json = nnt_strdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_SPACED));
-    json_object_put(obj);
-    if (!r->objective_json) {
-        json_object_put(def);
-        return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
+    if (rc == NNT_OK && have && def.space) {
+        r->space_json = nnt_strdup(def.space);
+        if (!r->space_json) rc = nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
+        /* the space as its objective reads it (any names for a user objective) */
+        else if (nnt_study_definition_space(&def, &r->space, NULL) != NNT_OK) r->space = NULL;
     }
-    if (def && json_object_object_get_ex(def, "space", &o) &&
-        json_object_is_type(o, json_type_object)) {
-        r->space_json = nnt_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-        if (!r->space_json) {
-            json_object_put(def);
-            return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
-        }
-        if (nnt_space_from_json(r->space_json, &r->space, NULL) != NNT_OK) r->space = NULL;
-    }
-    json_object_put(def);
-    return NNT_OK;
+    if (have) nnt_study_definition_free(&def);
+    return rc;
 }
 
 /* Ranking by the one best-trial rule (nnt_trial_compare). */

@@ -131,6 +131,18 @@ oom:
 
 nnt_space *nnt_space_new(void) { return nnt_calloc(1, sizeof(nnt_space)); }
 
+nnt_space *nnt_space_new_any(void)
+{
+    nnt_space *s = nnt_space_new();
+    if (s) s->any_names = 1;
+    return s;
+}
+
+int nnt_space_any_names(const nnt_space *s)
+{
+    return s ? s->any_names : 0;
+}
+
 void nnt_space_free(nnt_space *s)
 {
     if (!s) return;
@@ -143,6 +155,7 @@ nnt_space *nnt_space_clone(const nnt_space *s)
 {
     nnt_space *c = nnt_space_new();
     if (!c) return NULL;
+    c->any_names = s->any_names;
     if (s->n > 0) {
         c->p = nnt_calloc((size_t)s->n, sizeof *c->p);
         if (!c->p) {
@@ -309,10 +322,16 @@ static int spec_range(char *text, const char *name, const char *path, const spac
                       space_param *p, nnt_error *err)
 {
     static const char *usage = "LOW:HIGH[:log][:step=S][:points=N]";
-    if (dom->kind == DOM_ACTIVATION || dom->kind == DOM_OPTIMIZER || dom->kind == DOM_SCHEDULE)
+    if (dom && (dom->kind == DOM_ACTIVATION || dom->kind == DOM_OPTIMIZER || dom->kind == DOM_SCHEDULE))
         return nnt_fail(err, NNT_ERR_ARG, "%s: %s takes names, not a range; expected A,B,C or one name",
                         path, name);
-    p->kind = (dom->kind == DOM_INT || dom->kind == DOM_BOOL) ? NNT_PARAM_INT : NNT_PARAM_FLOAT;
+    if (dom) {
+        p->kind = (dom->kind == DOM_INT || dom->kind == DOM_BOOL) ? NNT_PARAM_INT : NNT_PARAM_FLOAT;
+    }
+    /* A user objective's name has no domain: a range written in integers
+     * ("1:10", "2:64:log:step=2") is an int range, any other ("0.0:1",
+     * "1e-4:1e-1:log") a float one. */
+    int decimal = 0;
     int part = 0;
     char *item = text;
     for (;;) {
@@ -321,6 +340,7 @@ static int spec_range(char *text, const char *name, const char *path, const spac
         char *t = trim(item);
         if (part < 2) {
             double v;
+            decimal |= strpbrk(t, ".eE") != NULL;
             if (!parse_number(t, &v))
                 return nnt_fail(err, NNT_ERR_ARG, "%s: expected a number for %s, got '%s' (%s)",
                                 path, part == 0 ? "LOW" : "HIGH", t, usage);
@@ -332,6 +352,7 @@ static int spec_range(char *text, const char *name, const char *path, const spac
             if (!parse_number(t + 5, &v) || v <= 0)
                 return nnt_fail(err, NNT_ERR_ARG, "%s: expected step=S with a number S > 0, got '%s'",
                                 path, t);
+            decimal |= strpbrk(t + 5, ".eE") != NULL;
             p->step = v;
         } else if (strncmp(t, "points=", 7) == 0) {
             double v;
@@ -350,6 +371,7 @@ static int spec_range(char *text, const char *name, const char *path, const spac
     }
     if (part < 2)
         return nnt_fail(err, NNT_ERR_ARG, "%s: expected %s", path, usage);
+    if (!dom) p->kind = decimal ? NNT_PARAM_FLOAT : NNT_PARAM_INT;
     return NNT_OK;
 }
 
@@ -358,8 +380,8 @@ int nnt_space_set_spec(nnt_space *s, const char *name, const char *spec, nnt_err
     if (!s || !name || !spec) return nnt_fail(err, NNT_ERR_ARG, "--param: missing name or value");
     char path[160];
     snprintf(path, sizeof path, "--param %s", name);
-    const space_domain *dom = space_domain_find(name);
-    if (!dom)
+    const space_domain *dom = s->any_names ? NULL : space_domain_find(name);
+    if (!dom && !s->any_names)
         return nnt_fail(err, NNT_ERR_ARG, "%s: unknown parameter; expected one of %s", path,
                         nnt_space_known_params());
     char *copy = nnt_strdup(spec);
@@ -383,7 +405,7 @@ int nnt_space_set_spec(nnt_space *s, const char *name, const char *spec, nnt_err
         p.name = nnt_strdup(name);
         if (!p.name) rc = nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", path);
     }
-    if (rc == NNT_OK) rc = space_check_param(&p, path, 0, err);
+    if (rc == NNT_OK) rc = space_check_param(&p, path, 0, s->any_names, err);
     if (rc == NNT_OK) return space_put(s, &p, err);
     space_param_clear(&p);
     return rc;
@@ -511,7 +533,7 @@ int nnt_space_validate(const nnt_space *s, nnt_error *err)
     char path[160];
     for (int i = 0; i < s->n; i++) {
         snprintf(path, sizeof path, "space.%s", s->p[i].name);
-        int rc = space_check_param(&s->p[i], path, 1, err);
+        int rc = space_check_param(&s->p[i], path, 1, s->any_names, err);
         if (rc != NNT_OK) return rc;
     }
     for (int i = 0; i < s->n; i++) {

@@ -172,21 +172,39 @@ static const char *sub(char *buf, size_t size, const char *path, const char *key
     return buf;
 }
 
-int space_check_param(const space_param *p, const char *path, int keyed, nnt_error *err)
+/* A user objective's parameter name: 1-64 characters, letters, digits,
+ * '_', '-' and '.', so that it reads the same in JSON, in --param NAME=SPEC
+ * and in conditions ("PARENT=A,B"). */
+static int user_name_ok(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > 64) return 0;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '_' || *c == '-' || *c == '.'))
+            return 0;
+    return 1;
+}
+
+int space_check_param(const space_param *p, const char *path, int keyed, int any_names,
+                      nnt_error *err)
 {
     char where[200], num[32], num2[32], buf[96];
-    const space_domain *d = space_domain_find(p->name);
-    if (!d)
+    const space_domain *d = any_names ? NULL : space_domain_find(p->name);
+    if (!d && !any_names)
         return nnt_fail(err, NNT_ERR_ARG, "%s: unknown parameter; expected one of %s", path,
                         nnt_space_known_params());
+    if (any_names && !user_name_ok(p->name))
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "%s: expected a name of 1-64 letters, digits, '_', '-' or '.'", path);
     switch (p->kind) {
     case NNT_PARAM_INT:
     case NNT_PARAM_FLOAT: {
-        if (is_string_domain(d->kind))
+        if (d && is_string_domain(d->kind))
             return nnt_fail(err, NNT_ERR_ARG,
                             "%s: %s takes names (%s), not a numeric range; use a list of choices",
                             path, p->name, names_of(d->kind));
-        if (p->kind == NNT_PARAM_FLOAT && d->kind != DOM_REAL)
+        if (d && p->kind == NNT_PARAM_FLOAT && d->kind != DOM_REAL)
             return nnt_fail(err, NNT_ERR_ARG, "%s: %s takes integers; use \"type\": \"int\"",
                             sub(where, sizeof where, path, "type", keyed), p->name);
         if (!isfinite(p->low))
@@ -212,6 +230,7 @@ int space_check_param(const space_param *p, const char *path, int keyed, nnt_err
             return nnt_fail(err, NNT_ERR_ARG, "%s: expected an integer step for %s, got %s",
                             sub(where, sizeof where, path, "step", keyed), p->name,
                             space_fmt_double(num, p->step));
+        if (!d) return NNT_OK;
         if (!in_domain(d, p->low))
             return nnt_fail(err, NNT_ERR_ARG, "%s: %s takes %s, got %s",
                             sub(where, sizeof where, path, "low", keyed), p->name,
@@ -233,7 +252,7 @@ int space_check_param(const space_param *p, const char *path, int keyed, nnt_err
             if (p->kind == NNT_PARAM_FIXED) sub(where, sizeof where, path, "value", keyed);
             else if (keyed) snprintf(where, sizeof where, "%s.choices[%d]", path, c);
             else snprintf(where, sizeof where, "%s (choice %d)", path, c + 1);
-            int rc = check_value(d, p->name, &p->choices[c], where, err);
+            int rc = d ? check_value(d, p->name, &p->choices[c], where, err) : NNT_OK;
             if (rc != NNT_OK) return rc;
             for (int e = 0; e < c; e++) {
                 const space_value *a = &p->choices[e], *b = &p->choices[c];

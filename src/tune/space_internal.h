@@ -42,6 +42,7 @@ typedef struct space_param {
 struct nnt_space {
     space_param *p;
     int n, cap;
+    int any_names; /* a user objective's space: any name, no domains (nnt_space_new_any) */
 };
 
 /* How values of a known parameter name are checked and applied. */
@@ -101,7 +102,10 @@ const space_domain *space_domain_find(const char *name);
 /* Checks a parameter against its name's domain: known name, kind allowed,
  * range ends and every choice valid. path prefixes the messages ("space.lr",
  * "--param lr"). */
-int space_check_param(const space_param *p, const char *path, int keyed, nnt_error *err);
-/* keyed: messages name sub-keys as "PATH.low" (JSON) rather than "PATH (low)". */
+int space_check_param(const space_param *p, const char *path, int keyed, int any_names,
+                      nnt_error *err);
+/* keyed: messages name sub-keys as "PATH.low" (JSON) rather than "PATH (low)".
+ * any_names: names outside nntune's list are allowed (a user objective's
+ * space); their ranges and choices get the generic checks only. */
 
 #endif

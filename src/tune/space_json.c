@@ -242,7 +242,7 @@ static int parse_param_object(json_object *o, const char *name, const char *path
             return nnt_fail(err, NNT_ERR_FORMAT, "%s.%s: unknown key; expected one of %s", path,
                             key, param_keys);
     }
-    const space_domain *dom = space_domain_find(name);
+    const space_domain *dom = space_domain_find(name); /* NULL in a user objective's space */
     if (type) {
         snprintf(where, sizeof where, "%s.type", path);
         if (!json_object_is_type(type, json_type_string))
@@ -262,8 +262,14 @@ static int parse_param_object(json_object *o, const char *name, const char *path
     } else if (value) {
         p->kind = NNT_PARAM_FIXED;
     } else if (low || high) {
-        p->kind = dom && (dom->kind == DOM_INT || dom->kind == DOM_BOOL) ? NNT_PARAM_INT
-                                                                          : NNT_PARAM_FLOAT;
+        /* A user objective's name has no domain: integer ends make an
+         * int range. */
+        p->kind = dom ? ((dom->kind == DOM_INT || dom->kind == DOM_BOOL) ? NNT_PARAM_INT
+                                                                         : NNT_PARAM_FLOAT)
+              : (json_object_is_type(low ? low : high, json_type_int) &&
+                 (!high || json_object_is_type(high, json_type_int)))
+                  ? NNT_PARAM_INT
+                  : NNT_PARAM_FLOAT;
     } else {
         return nnt_fail(err, NNT_ERR_FORMAT,
                         "%s: expected \"low\"/\"high\", \"choices\" or \"value\" (or a \"type\")",
@@ -349,7 +355,7 @@ static int parse_param(nnt_space *s, const char *name, json_object *val, nnt_err
 {
     char path[200];
     snprintf(path, sizeof path, "space.%s", name);
-    if (!space_domain_find(name))
+    if (!s->any_names && !space_domain_find(name))
         return nnt_fail(err, NNT_ERR_ARG, "%s: unknown parameter; expected one of %s", path,
                         nnt_space_known_params());
     space_param p;
@@ -381,7 +387,7 @@ static int parse_param(nnt_space *s, const char *name, json_object *val, nnt_err
                       "%s: expected an object, a list of choices or a fixed value, got %s", path,
                       type_name(val));
     }
-    if (rc == NNT_OK) rc = space_check_param(&p, path, 1, err);
+    if (rc == NNT_OK) rc = space_check_param(&p, path, 1, s->any_names, err);
     if (rc == NNT_OK) return space_put(s, &p, err);
     space_param_clear(&p);
     return rc;
@@ -430,7 +436,21 @@ static json_object *parse_json(const char *text, const char *what, nnt_error *er
     return o;
 }
 
+static int space_from_json(const char *json_text, int any_names, nnt_space **out,
+                           nnt_error *err);
+
 int nnt_space_from_json(const char *json_text, nnt_space **out, nnt_error *err)
+{
+    return space_from_json(json_text, 0, out, err);
+}
+
+int nnt_space_from_json_any(const char *json_text, nnt_space **out, nnt_error *err)
+{
+    return space_from_json(json_text, 1, out, err);
+}
+
+static int space_from_json(const char *json_text, int any_names, nnt_space **out,
+                           nnt_error *err)
 {
     if (!out) return nnt_fail(err, NNT_ERR_ARG, "space: NULL output");
     *out = NULL;
@@ -445,7 +465,7 @@ int nnt_space_from_json(const char *json_text, nnt_space **out, nnt_error *err)
                       type_name(root));
         goto done;
     }
-    s = nnt_space_new();
+    s = any_names ? nnt_space_new_any() : nnt_space_new();
     if (!s) {
         rc = nnt_fail(err, NNT_ERR_NOMEM, "space: out of memory");
         goto done;

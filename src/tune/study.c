@@ -64,8 +64,16 @@ struct nnt_study {
     nnt_storage *storage;
     int64_t study_id;
     nnt_study_data data;
-    nnt_objective obj;
-    nnt_metric metric;
+    nnt_mlp_objective obj;    /* the MLP trainer's state (zeroed for a user objective) */
+    nnt_objective objective;  /* what trials run: the user's, or the MLP trainer's */
+    int user;                 /* 1: a user objective (opt.objective) */
+    study_runner runner;
+    char *value_name;         /* the metric's name: nntune's, or the user value's */
+    char *obj_name, *obj_version;
+    char *cost_names[NNT_MAX_OBJECTIVES - 1]; /* user objective costs */
+    int n_costs;              /* secondary objectives */
+    int n_folds;              /* 1 for user objectives */
+    nnt_metric metric;        /* user objectives: the epoch-row column of their value */
     int maximize;
     uint64_t seed;
     int resumed;
@@ -242,9 +250,9 @@ static void event_init(const nnt_study *s, nnt_study_event *e, nnt_study_event_k
     e->max_seconds = s->opt.max_seconds;
     e->best_number = s->best >= 0 ? s->slots[s->best]->number : -1;
     e->best_value = s->best >= 0 ? s->slots[s->best]->value : NAN;
-    e->metric = nnt_metric_name(s->metric);
+    e->metric = s->value_name;
     e->maximize = s->maximize;
-    e->n_folds = s->obj.n_folds;
+    e->n_folds = s->n_folds;
 }
 
 static void emit(const nnt_study *s, const nnt_study_event *e)
@@ -323,7 +331,7 @@ static void reserve_refit_time(nnt_study *s)
 {
     if (!s->refit_on || s->budget_end <= 0 || s->best < 0) return;
     const slot *b = s->slots[s->best];
-    double need = nnt_objective_refit_estimate(&s->obj, b->duration, b->epochs, best_epoch(b));
+    double need = nnt_mlp_refit_estimate(&s->obj, b->duration, b->epochs, best_epoch(b));
     s->refit_estimate = need;
     /* Stopping the trials takes a moment (the batch in flight, the last
      * tells): small-data refits, estimated at hundredths of a second, found
@@ -360,6 +368,13 @@ static void refit_on_epoch(void *ctx, int epoch, double seconds)
     e.duration = seconds;
     emit(s, &e);
     pthread_mutex_unlock(&s->mu);
+}
+
+/* Whether the study is stopping, for nnt_trial_should_stop (no lock). */
+static int co_stopping(void *ctx)
+{
+    nnt_study *s = ctx;
+    return atomic_load(&s->stop) != 0;
 }
 
 /* The deadline as it stands, for workers between batches (no lock). */
@@ -427,7 +442,7 @@ static int run_refit(nnt_study *s, int threads, nnt_error *err)
         if (task.time_limit_s < 0.001) task.time_limit_s = 0.001;
     }
     s->refit_epochs = task.epochs;
-    s->refit_rows = nnt_objective_refit_rows(&s->obj);
+    s->refit_rows = nnt_mlp_refit_rows(&s->obj);
 
     pthread_mutex_lock(&s->mu);
     nnt_study_event e;
@@ -440,7 +455,7 @@ static int run_refit(nnt_study *s, int threads, nnt_error *err)
     nnt_refit_result res;
     nnt_error rerr;
     nnt_error_clear(&rerr);
-    int r = nnt_objective_refit(&s->obj, &task, &model, &res, &rerr);
+    int r = nnt_mlp_refit(&s->obj, &task, &model, &res, &rerr);
     s->refit_seconds = res.seconds;
     if (r != NNT_OK) {
         const char *why = rerr.message;
@@ -572,7 +587,7 @@ out:
     return result;
 }
 
-static int co_report(void *ctx, int worker, const nnt_trial_report *rp)
+static int co_report(void *ctx, int worker, const nnt_report_msg *rp)
 {
     nnt_study *s = ctx;
     int answer = NNT_REPORT_CONTINUE;
@@ -728,103 +743,6 @@ static void co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     pthread_mutex_unlock(&s->mu);
 }
 
-/* ---- definition ------------------------------------------------------------ */
-
-static json_object *num_list(const double *v, int n)
-{
-    json_object *a = json_object_new_array();
-    for (int i = 0; i < n; i++) json_object_array_add(a, json_object_new_double(v[i]));
-    return a;
-}
-
-/* The stored description of what the study searches and how it scores; a
- * resume must match it. Budgets, jobs and paths are not part of it. */
-static char *build_definition(const nnt_study *s)
-{
-    const nnt_study_options *o = &s->opt;
-    json_object *d = json_object_new_object();
-    json_object_object_add(d, "version", json_object_new_int(1));
-    json_object_object_add(d, "sampler", json_object_new_string(s->sampler_name));
-    /* Keys added with TPE, pruning and costs appear only when used, so that
-     * studies stored before them still resume. */
-    if (s->sampler_options) {
-        json_object *so = json_tokener_parse(s->sampler_options);
-        if (so && json_object_object_length(so) > 0) json_object_object_add(d, "sampler_options", so);
-        else json_object_put(so);
-    }
-    if (s->pruner_name && strcmp(s->pruner_name, "none")) {
-        json_object *po = s->pruner_options ? json_tokener_parse(s->pruner_options) : NULL;
-        if (!po) po = json_object_new_object();
-        json_object *pr = json_object_new_object();
-        json_object_object_add(pr, "name", json_object_new_string(s->pruner_name));
-        json_object_object_foreach(po, pk, pv) json_object_object_add(pr, pk, json_object_get(pv));
-        json_object_put(po);
-        json_object_object_add(d, "pruner", pr);
-    }
-    if (s->obj.n_costs > 0) {
-        json_object *ob = json_object_new_array();
-        json_object_array_add(ob, json_object_new_string(nnt_metric_name(s->metric)));
-        for (int k = 0; k < s->obj.n_costs; k++)
-            json_object_array_add(ob, json_object_new_string(nnt_cost_name(s->obj.costs[k])));
-        json_object_object_add(d, "objectives", ob);
-    }
-    json_object_object_add(d, "metric", json_object_new_string(nnt_metric_name(s->metric)));
-    json_object_object_add(d, "direction",
-                           json_object_new_string(s->maximize ? "maximize" : "minimize"));
-    json_object_object_add(d, "cv_folds", json_object_new_int(s->obj.n_folds));
-    json_object_object_add(d, "validation",
-                           json_object_new_string(s->obj.use_valid_set ? "separate set"
-                                                                       : "from data"));
-    if (!s->obj.use_valid_set && s->obj.n_folds == 1)
-        json_object_object_add(d, "valid_fraction", json_object_new_double(o->valid_fraction));
-    json_object_object_add(d, "max_rows", json_object_new_int64((int64_t)o->max_rows));
-    json_object_object_add(d, "trial_time_limit", json_object_new_double(o->trial_time_limit_s));
-
-    char *sp = nnt_space_to_json(s->space);
-    json_object *spo = sp ? json_tokener_parse(sp) : NULL;
-    nnt_free(sp);
-    json_object_object_add(d, "space", spo ? spo : json_object_new_null());
-
-    const nnt_model_options *m = &o->base_model;
-    const nnt_train_options *t = &o->base_train;
-    json_object *b = json_object_new_object();
-    int nh = m->n_hidden < 0 ? 0 : m->n_hidden > NNT_MAX_HIDDEN ? NNT_MAX_HIDDEN : m->n_hidden;
-    double hv[NNT_MAX_HIDDEN], dv[NNT_MAX_HIDDEN];
-    for (int i = 0; i < nh; i++) {
-        hv[i] = m->hidden[i];
-        dv[i] = m->dropout[i];
-    }
-    json_object_object_add(b, "hidden", num_list(hv, nh));
-    json_object_object_add(b, "dropout", num_list(dv, nh));
-    json_object_object_add(b, "input_dropout", json_object_new_double(m->input_dropout));
-    json_object_object_add(b, "activation", json_object_new_string(nnt_activation_name(m->activation)));
-    json_object_object_add(b, "loss", json_object_new_int(m->loss));
-    json_object_object_add(b, "optimizer", json_object_new_string(nnt_optimizer_name(t->optimizer)));
-    json_object_object_add(b, "lr", json_object_new_double(t->lr));
-    json_object_object_add(b, "momentum", json_object_new_double(t->momentum));
-    json_object_object_add(b, "weight_decay", json_object_new_double(t->weight_decay));
-    json_object_object_add(b, "batch_size", json_object_new_int(t->batch_size));
-    json_object_object_add(b, "scale_lr", json_object_new_int(t->scale_lr_with_batch));
-    json_object_object_add(b, "schedule", json_object_new_string(nnt_schedule_name(t->schedule)));
-    json_object_object_add(b, "warmup_epochs", json_object_new_int(t->warmup_epochs));
-    json_object_object_add(b, "epochs", json_object_new_int(t->max_epochs));
-    json_object_object_add(b, "early_stopping", json_object_new_int(t->early_stopping));
-    json_object_object_add(b, "patience", json_object_new_int(t->patience));
-    json_object_object_add(b, "min_delta", json_object_new_double(t->min_delta));
-    json_object_object_add(b, "pretrain_epochs", json_object_new_int(t->pretrain_epochs));
-    json_object_object_add(b, "task", json_object_new_int(t->task));
-    json_object_object_add(b, "scaling", json_object_new_int(t->scaling));
-    json_object_object_add(d, "base", b);
-
-    json_object *dd = nnt_study_fingerprint(s->data.train, s->data.valid, o->data_desc);
-    json_object_object_add(d, "data", dd ? dd : json_object_new_null());
-
-    const char *txt = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
-    char *out = txt ? nnt_strdup(txt) : NULL;
-    json_object_put(d);
-    return out;
-}
-
 /* ---- create ----------------------------------------------------------------- */
 
 /* The most epochs a trial may train: the largest value of an "epochs"
@@ -843,21 +761,6 @@ static int max_epochs_of(const nnt_space *sp, const nnt_train_options *base)
         if (v > mx) mx = v;
     }
     return mx >= 1 ? (int)mx : base->max_epochs;
-}
-
-nnt_study_options nnt_study_options_default(void)
-{
-    nnt_study_options o;
-    memset(&o, 0, sizeof o);
-    o.name = "default";
-    o.sampler = "random";
-    o.seed = 1;
-    o.valid_fraction = 0.2;
-    o.cv_folds = NNT_CV_AUTO;
-    o.refit = NNT_REFIT_AUTO;
-    o.base_model = nnt_model_options_default();
-    o.base_train = nnt_train_options_default();
-    return o;
 }
 
 static int check_metric(const nnt_dataset *ds, nnt_metric m, nnt_error *err)
@@ -958,51 +861,133 @@ static int load_history(nnt_study *s, nnt_error *err)
     return NNT_OK;
 }
 
+/* The MLP trainer's splits, built once the seed is known. */
+static int init_mlp(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
+                    int cv_folds, nnt_error *err)
+{
+    nnt_mlp_setup su;
+    memset(&su, 0, sizeof su);
+    su.data = *data;
+    su.space = s->space;
+    su.base_model = opt->base_model;
+    su.base_train = opt->base_train;
+    su.metric = s->metric;
+    su.maximize = s->maximize;
+    su.cv_folds = cv_folds;
+    su.valid_fraction = opt->valid_fraction;
+    su.max_rows = opt->max_rows;
+    su.split_seed = nnt_seed_derive(s->seed, SPLIT_SEED_INDEX);
+    su.trial_time_limit_s = opt->trial_time_limit_s;
+    su.n_costs = opt->n_costs;
+    for (int k = 0; k < opt->n_costs; k++) su.costs[k] = opt->costs[k];
+    int r = nnt_mlp_init(&s->obj, &su, err);
+    if (r == NNT_OK) s->n_folds = s->obj.n_folds;
+    return r;
+}
+
+/* What trials run: the user's objective (its strings copied), or the MLP
+ * trainer behind the same interface. */
+static int setup_objective(nnt_study *s, const nnt_study_options *opt, nnt_error *err)
+{
+    s->n_folds = 1;
+    study_runner *rn = &s->runner;
+    rn->space = s->space;
+    if (!opt->objective) {
+        s->objective.name = "mlp";
+        s->objective.evaluate = nnt_mlp_evaluate;
+        s->objective.ctx = &s->obj;
+        s->n_costs = opt->n_costs;
+        rn->objective = &s->objective;
+        return NNT_OK;
+    }
+    const nnt_objective *ob = opt->objective;
+    s->user = 1;
+    s->objective = *ob;
+    s->obj_name = nnt_strdup(ob->name);
+    s->obj_version = ob->version ? nnt_strdup(ob->version) : NULL;
+    s->value_name = nnt_strdup(ob->value_name ? ob->value_name : "value");
+    int oom = !s->obj_name || (ob->version && !s->obj_version) || !s->value_name;
+    s->n_costs = ob->n_costs;
+    for (int k = 0; k < ob->n_costs; k++) {
+        s->cost_names[k] = nnt_strdup(ob->cost_names[k]);
+        oom |= !s->cost_names[k];
+        s->objective.cost_names[k] = s->cost_names[k];
+    }
+    if (oom) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+    s->objective.name = s->obj_name;
+    s->objective.version = s->obj_version;
+    s->objective.value_name = s->value_name;
+    s->maximize = ob->maximize != 0;
+    /* Reported values go to the epoch-row column of the metric of that
+     * name, or to loss for names of the user's own. */
+    int m = nnt_metric_from_name(s->value_name);
+    s->metric = m > 0 ? (nnt_metric)m : NNT_METRIC_LOSS;
+    rn->objective = &s->objective;
+    rn->column = s->metric;
+    rn->maximize = s->maximize;
+    rn->n_costs = s->n_costs;
+    rn->trial_time_limit_s = opt->trial_time_limit_s;
+    return NNT_OK;
+}
+
+/* This run's definition, from study_definition.c. */
+static char *make_definition(const nnt_study *s, const nnt_study_options *opt)
+{
+    study_definition_in in;
+    memset(&in, 0, sizeof in);
+    in.sampler = s->sampler_name;
+    in.sampler_options = s->sampler_options;
+    in.pruner = s->pruner_name;
+    in.pruner_options = s->pruner_options;
+    in.metric = s->value_name;
+    in.maximize = s->maximize;
+    in.n_costs = s->n_costs;
+    for (int k = 0; k < s->n_costs; k++)
+        in.cost_names[k] = s->user ? s->cost_names[k] : nnt_cost_name(opt->costs[k]);
+    in.space = s->space;
+    in.trial_time_limit_s = opt->trial_time_limit_s;
+    if (s->user) {
+        in.objective = s->obj_name;
+        in.objective_version = s->obj_version;
+    } else {
+        in.mlp = 1;
+        in.n_folds = s->obj.n_folds;
+        in.use_valid_set = s->obj.use_valid_set;
+        in.valid_fraction = opt->valid_fraction;
+        in.max_rows = opt->max_rows;
+        in.base_model = &opt->base_model;
+        in.base_train = &opt->base_train;
+        in.train = s->data.train;
+        in.valid = s->data.valid;
+        in.data_desc = opt->data_desc;
+    }
+    return nnt_study_definition_build(&in);
+}
+
 int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
                      const nnt_study_data *data, nnt_storage *storage, nnt_study **out,
                      nnt_error *err)
 {
     *out = NULL;
+    static const nnt_study_data no_data;
+    if (!data && opt && opt->objective) data = &no_data;
     if (!opt || !space || !data || !storage || !storage->ctx)
         return nnt_fail(err, NNT_ERR_ARG, "nnt_study_create: missing argument");
-    if (!data->train) return nnt_fail(err, NNT_ERR_ARG, "study: no training data");
-    if (!nnt_dataset_has_target(data->train))
-        return nnt_fail(err, NNT_ERR_ARG, "study: the training data has no target column");
-    if (opt->max_trials < 0) return nnt_fail(err, NNT_ERR_ARG, "budget.trials: expected a positive integer");
-    if (opt->max_seconds < 0 || !isfinite(opt->max_seconds))
-        return nnt_fail(err, NNT_ERR_ARG, "budget.time: expected a positive duration");
-    if ((opt->cv_folds < 0 && opt->cv_folds != NNT_CV_AUTO) || opt->cv_folds > 64)
-        return nnt_fail(err, NNT_ERR_ARG,
-                        "options.cv_folds: expected 0 or 1 (hold-out), 2..64 or NNT_CV_AUTO, got %d",
-                        opt->cv_folds);
-    if (opt->refit < 0 && opt->refit != NNT_REFIT_AUTO)
-        return nnt_fail(err, NNT_ERR_ARG, "options.refit: expected 0, 1 or NNT_REFIT_AUTO, got %d",
-                        opt->refit);
-    if (opt->cv_folds >= 2 && data->valid)
-        return nnt_fail(err, NNT_ERR_ARG,
-                        "options.cv_folds: cross-validation needs no separate validation set");
-    if (!(opt->valid_fraction > 0 && opt->valid_fraction < 1))
-        return nnt_fail(err, NNT_ERR_ARG, "valid_fraction: expected a number in (0, 1), got %g",
-                        opt->valid_fraction);
-    if (opt->trial_time_limit_s < 0)
-        return nnt_fail(err, NNT_ERR_ARG, "options.trial_time_limit: expected seconds >= 0");
-    if (opt->jobs < 0) return nnt_fail(err, NNT_ERR_ARG, "options.jobs: expected a positive integer");
-    if (opt->n_costs < 0 || opt->n_costs > NNT_MAX_OBJECTIVES - 1)
-        return nnt_fail(err, NNT_ERR_ARG, "objectives: expected at most %d costs, got %d",
-                        NNT_MAX_OBJECTIVES - 1, opt->n_costs);
-    for (int k = 0; k < opt->n_costs; k++) {
-        if (!strcmp(nnt_cost_name(opt->costs[k]), "?"))
-            return nnt_fail(err, NNT_ERR_ARG, "objectives[%d]: unknown cost %d", k + 1,
-                            (int)opt->costs[k]);
-        for (int j = 0; j < k; j++)
-            if (opt->costs[j] == opt->costs[k])
-                return nnt_fail(err, NNT_ERR_ARG, "objectives[%d]: %s is given twice", k + 1,
-                                nnt_cost_name(opt->costs[k]));
+    if (opt->objective) {
+        if (data->train || data->valid || data->test)
+            return nnt_fail(err, NNT_ERR_ARG,
+                            "data: a user objective takes no data set (its evaluate function "
+                            "reads its own)");
+    } else {
+        if (!data->train) return nnt_fail(err, NNT_ERR_ARG, "study: no training data");
+        if (!nnt_dataset_has_target(data->train))
+            return nnt_fail(err, NNT_ERR_ARG, "study: the training data has no target column");
+        if (opt->cv_folds >= 2 && data->valid)
+            return nnt_fail(err, NNT_ERR_ARG,
+                            "options.cv_folds: cross-validation needs no separate validation set");
     }
-    if (opt->prune && opt->pruner && strcmp(opt->pruner, "none"))
-        return nnt_fail(err, NNT_ERR_ARG,
-                        "pruner: a custom prune hook and the built-in pruner '%s' exclude each other",
-                        opt->pruner);
+    int r = nnt_study_options_check(opt, err);
+    if (r < 0) return r;
 
     nnt_study *s = nnt_calloc(1, sizeof *s);
     if (!s) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
@@ -1012,14 +997,11 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     s->opt = *opt;
     s->storage = storage;
     s->data = *data;
-    int r = NNT_OK;
     s->name = nnt_strdup(opt->name && opt->name[0] ? opt->name : "default");
-    s->sampler_name = nnt_strdup(opt->sampler && opt->sampler[0] ? opt->sampler : "random");
+    s->sampler_name = nnt_strdup(nnt_study_sampler_name(opt));
     s->model_out = opt->model_out ? nnt_strdup(opt->model_out) : NULL;
     s->sampler_options = opt->sampler_options ? nnt_strdup(opt->sampler_options) : NULL;
-    s->pruner_name = nnt_strdup(opt->pruner && opt->pruner[0] ? opt->pruner
-                                : opt->prune                  ? "custom"
-                                                              : "none");
+    s->pruner_name = nnt_strdup(nnt_study_pruner_name(opt));
     s->pruner_options = opt->pruner_options ? nnt_strdup(opt->pruner_options) : NULL;
     s->space = nnt_space_clone(space);
     if (!s->name || !s->sampler_name || (opt->model_out && !s->model_out) || !s->space ||
@@ -1035,9 +1017,23 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     s->opt.pruner = s->pruner_name;
     s->opt.pruner_options = s->pruner_options;
     s->opt.data_desc = NULL; /* only read during create */
+    s->opt.objective = NULL;  /* copied into s->objective */
     s->nspace = nnt_space_size(s->space);
     if ((r = nnt_space_validate(s->space, err)) < 0) goto fail;
-    s->max_epochs = max_epochs_of(s->space, &opt->base_train);
+    if (opt->objective && !nnt_space_any_names(s->space)) {
+        r = nnt_fail(err, NNT_ERR_ARG,
+                     "space: a user objective's space is made with nnt_space_new_any or "
+                     "nnt_space_from_json_any (its names are not nntune's MLP parameters)");
+        goto fail;
+    }
+    if (!opt->objective && nnt_space_any_names(s->space)) {
+        r = nnt_fail(err, NNT_ERR_ARG,
+                     "space: made for a user objective (nnt_space_new_any); nntune's MLP "
+                     "trainer takes its own parameter names");
+        goto fail;
+    }
+    if ((r = setup_objective(s, opt, err)) < 0) goto fail;
+    s->max_epochs = s->user ? opt->objective->max_steps : max_epochs_of(s->space, &opt->base_train);
     {
         /* Sampler and pruner options are checked before any storage work. */
         nnt_tpe_options tpe;
@@ -1061,23 +1057,22 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
         r = nnt_fail(err, NNT_ERR_ARG, "%s", NNT_REFIT_NEEDS_HOLDOUT);
         goto fail;
     }
-    if (strcmp(s->sampler_name, "grid") && opt->max_trials == 0 && opt->max_seconds == 0) {
-        r = nnt_fail(err, NNT_ERR_ARG,
-                     "budget: a %s search needs a trial budget (--trials) or a time budget "
-                     "(--time)",
-                     s->sampler_name);
-        goto fail;
+    if (!s->user) {
+        s->metric = opt->metric;
+        if (s->metric == NNT_METRIC_AUTO)
+            s->metric = nnt_dataset_task(data->train) == NNT_TASK_CLASSIFY ? NNT_METRIC_ACCURACY
+                                                                            : NNT_METRIC_RMSE;
+        if ((r = check_metric(data->train, s->metric, err)) < 0) goto fail;
+        s->maximize = nnt_metric_maximize(s->metric);
+        s->value_name = nnt_strdup(nnt_metric_name(s->metric));
+        if (!s->value_name) {
+            r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
     }
-
-    s->metric = opt->metric;
-    if (s->metric == NNT_METRIC_AUTO)
-        s->metric = nnt_dataset_task(data->train) == NNT_TASK_CLASSIFY ? NNT_METRIC_ACCURACY
-                                                                        : NNT_METRIC_RMSE;
-    if ((r = check_metric(data->train, s->metric, err)) < 0) goto fail;
-    s->maximize = nnt_metric_maximize(s->metric);
     if (opt->direction != 0 && (opt->direction > 0) != s->maximize) {
-        r = nnt_fail(err, NNT_ERR_ARG, "objective.direction: %s must be %s",
-                     nnt_metric_name(s->metric), s->maximize ? "maximized" : "minimized");
+        r = nnt_fail(err, NNT_ERR_ARG, "objective.direction: %s must be %s", s->value_name,
+                     s->maximize ? "maximized" : "minimized");
         goto fail;
     }
 
@@ -1089,7 +1084,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
         memset(&req, 0, sizeof req);
         req.name = s->name;
         req.seed = opt->seed;
-        req.metric = nnt_metric_name(s->metric);
+        req.metric = s->value_name;
         req.maximize = s->maximize;
         req.create = 1;
         req.exclusive = 1;
@@ -1102,39 +1097,21 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     s->resumed = !created;
     s->seed = opt->seed;
     if (!created && !opt->seed_set) s->seed = rec.seed;
-    study_policy pol = nnt_study_resolve_policy(opt, data, created ? NULL : rec.definition);
-    s->tuned_rows = pol.tuned_rows;
-    s->small_data = pol.small_data;
-    s->cv_auto = pol.cv_auto;
-    s->refit_auto = pol.refit_auto;
-    s->refit_on = pol.refit;
-
-    {
-        nnt_objective_setup su;
-        memset(&su, 0, sizeof su);
-        su.data = *data;
-        su.space = s->space;
-        su.base_model = opt->base_model;
-        su.base_train = opt->base_train;
-        su.metric = s->metric;
-        su.maximize = s->maximize;
-        su.cv_folds = pol.cv_folds;
-        su.valid_fraction = opt->valid_fraction;
-        su.max_rows = opt->max_rows;
-        su.split_seed = nnt_seed_derive(s->seed, SPLIT_SEED_INDEX);
-        su.trial_time_limit_s = opt->trial_time_limit_s;
-        su.n_costs = opt->n_costs;
-        for (int k = 0; k < opt->n_costs; k++) su.costs[k] = opt->costs[k];
-        r = nnt_objective_init(&s->obj, &su, err);
+    if (!s->user) {
+        study_policy pol = nnt_study_resolve_policy(opt, data, created ? NULL : rec.definition);
+        s->tuned_rows = pol.tuned_rows;
+        s->small_data = pol.small_data;
+        s->cv_auto = pol.cv_auto;
+        s->refit_auto = pol.refit_auto;
+        s->refit_on = pol.refit;
+        r = init_mlp(s, opt, data, pol.cv_folds, err);
     }
     if (r < 0) {
         nnt_study_record_free(&rec);
         goto fail;
     }
 
-    s->opt.data_desc = opt->data_desc;
-    char *def = build_definition(s);
-    s->opt.data_desc = NULL;
+    char *def = make_definition(s, opt);
     if (!def) {
         nnt_study_record_free(&rec);
         r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
@@ -1142,7 +1119,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     }
     {
         study_definition_check ck = {s->storage, s->study_id, s->name, s->seed,
-                                     nnt_metric_name(s->metric), opt->force, created};
+                                     s->value_name, opt->force, created};
         r = nnt_study_check_definition(&ck, &rec, def, err);
     }
     nnt_free(def);
@@ -1174,7 +1151,7 @@ typedef struct worker_arg {
 static void *worker_main(void *p)
 {
     worker_arg *a = p;
-    nnt_worker_loop(&a->s->obj, a->ops, a->id, a->s->nspace);
+    nnt_worker_loop(&a->s->runner, a->ops, a->id, a->s->nspace);
     return NULL;
 }
 
@@ -1230,7 +1207,7 @@ int nnt_study_run(nnt_study *s, nnt_error *err)
     reserve_refit_time(s); /* a resumed study may have its best already */
     pthread_mutex_unlock(&s->mu);
 
-    nnt_coordinator_ops ops = {s, co_ask, co_report, co_tell, NULL};
+    nnt_coordinator_ops ops = {s, co_ask, co_report, co_tell, NULL, co_stopping};
     /* The refit's reserve moves the deadline earlier while trials run; they
      * then check it between batches, so a long epoch does not eat the
      * refit's time. */
@@ -1242,7 +1219,7 @@ int nnt_study_run(nnt_study *s, nnt_error *err)
     pthread_mutex_unlock(&s->mu);
 
     if (jobs == 1) {
-        nnt_worker_loop(&s->obj, &ops, 0, s->nspace);
+        nnt_worker_loop(&s->runner, &ops, 0, s->nspace);
     } else {
         pthread_t *th = nnt_calloc((size_t)jobs, sizeof *th);
         worker_arg *args = nnt_calloc((size_t)jobs, sizeof *args);
@@ -1256,7 +1233,7 @@ int nnt_study_run(nnt_study *s, nnt_error *err)
                 started++;
             }
         }
-        if (started == 0) nnt_worker_loop(&s->obj, &ops, 0, s->nspace);
+        if (started == 0) nnt_worker_loop(&s->runner, &ops, 0, s->nspace);
         for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
         nnt_free(th);
         nnt_free(args);
@@ -1313,13 +1290,14 @@ void nnt_study_get_summary(const nnt_study *s, nnt_study_summary *o)
     o->has_test = s->has_test;
     o->test = s->test;
     o->n_test = s->n_test;
-    o->metric = nnt_metric_name(s->metric);
+    o->metric = s->value_name;
     o->maximize = s->maximize;
     o->seed = s->seed;
     o->resumed = s->resumed;
     o->stopped = atomic_load(&m->stop) && !s->fatal;
-    o->n_objectives = 1 + s->obj.n_costs;
+    o->n_objectives = 1 + s->n_costs;
     o->pruner = s->pruner_name;
+    o->sampler = s->sampler_name;
     o->refit = s->refit_state;
     o->refit_epochs = s->refit_epochs;
     o->refit_rows = s->refit_rows;
@@ -1327,7 +1305,7 @@ void nnt_study_get_summary(const nnt_study *s, nnt_study_summary *o)
     o->refit_note = s->refit_note;
     o->refit_trial_n_test = s->refit_trial_n_test;
     o->refit_trial_test = s->refit_trial_test;
-    o->n_folds = s->obj.n_folds;
+    o->n_folds = s->n_folds;
     o->tuned_rows = s->tuned_rows;
     o->small_data = s->small_data;
     o->cv_auto = s->cv_auto;
@@ -1348,9 +1326,9 @@ void nnt_study_get_summary(const nnt_study *s, nnt_study_summary *o)
 
 int nnt_study_pareto(const nnt_study *s, int *numbers, int max, nnt_error *err)
 {
-    if (!s || s->obj.n_costs == 0) return 0;
+    if (!s || s->n_costs == 0) return 0;
     nnt_study *m = (nnt_study *)s; /* the mutex only */
-    int k = 1 + s->obj.n_costs;
+    int k = 1 + s->n_costs;
     pthread_mutex_lock(&m->mu);
     int n = s->n_slots;
     double *pts = nnt_malloc((size_t)(n > 0 ? n : 1) * (size_t)k * sizeof *pts);
@@ -1395,11 +1373,15 @@ void nnt_study_free(nnt_study *s)
     nnt_free(s->sampler_options);
     nnt_free(s->pruner_name);
     nnt_free(s->pruner_options);
-    nnt_objective_free(&s->obj);
+    nnt_mlp_free(&s->obj);
     nnt_space_free(s->space);
     nnt_free(s->name);
     nnt_free(s->sampler_name);
     nnt_free(s->model_out);
+    nnt_free(s->value_name);
+    nnt_free(s->obj_name);
+    nnt_free(s->obj_version);
+    for (int k = 0; k < NNT_MAX_OBJECTIVES - 1; k++) nnt_free(s->cost_names[k]);
     pthread_mutex_destroy(&s->mu);
     nnt_free(s);
 }

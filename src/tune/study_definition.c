@@ -1,5 +1,8 @@
-/* The data fingerprint of a study definition, and the comparison of a
- * stored definition with the one a resume would store.
+/* The owner of a study's stored definition: writing it
+ * (nnt_study_definition_build), reading it for everyone else
+ * (nnt_study_definition_parse, nnt_study_definition_space), its data
+ * fingerprint, and the comparison of a stored definition with the one a
+ * resume would store.
  *
  * A study's trials are scores on one data set; resuming it on other data
  * would mix scores that cannot be compared, and the saved best model would
@@ -276,6 +279,20 @@ static const char *first_difference(const char *a, const char *b, char *buf, siz
     return buf;
 }
 
+/* "nntune's MLP trainer" (returns 0) or "the user objective 'NAME'"
+ * (returns 1), from a definition's "objective" key. */
+static int objective_words(json_object *def, char *buf, size_t n)
+{
+    json_object *o = NULL, *nm = NULL;
+    if (!def || !json_object_object_get_ex(def, "objective", &o) ||
+        !json_object_object_get_ex(o, "name", &nm)) {
+        snprintf(buf, n, "nntune's MLP trainer");
+        return 0;
+    }
+    snprintf(buf, n, "the user objective '%.64s'", json_object_get_string(nm));
+    return 1;
+}
+
 /* Checks the stored definition against this one (def): data never may
  * differ; the rest only with s->force, which stores the new one. A stored
  * data fingerprint of an older kind that matches is upgraded silently. */
@@ -295,11 +312,18 @@ int nnt_study_check_definition(const study_definition_check *s, const nnt_study_
     if (jn) json_object_object_get_ex(jn, "data", &dn);
     char what[1500];
     int r = NNT_OK;
-    if (nnt_study_data_differs(ds, dn, what, sizeof what)) {
+    char was[120], now[120];
+    if (objective_words(js, was, sizeof was) != objective_words(jn, now, sizeof now)) {
+        /* Trials of one objective mean nothing to another. */
+        r = nnt_fail(err, NNT_ERR_ARG,
+                     "study '%s' tunes %s, not %s; a study keeps its objective (not even "
+                     "options.force changes it): choose another study.name",
+                     s->name, was, now);
+    } else if (nnt_study_data_differs(ds, dn, what, sizeof what)) {
         r = nnt_fail(err, NNT_ERR_ARG,
                      "study '%s' was run on other data: %s. Its trials and saved model belong to "
-                     "that data, so it cannot continue on this data (not even with --force); "
-                     "choose a new --study name (or another --storage file)",
+                     "that data, so it cannot continue on this data (not even with options.force); "
+                     "choose a new study.name (or another storage file)",
                      s->name, what);
     } else {
         /* The rest of the definition, without the data. */
@@ -321,8 +345,8 @@ int nnt_study_check_definition(const study_definition_check *s, const nnt_study_
                 first_difference(rs ? rs : rec->definition, rn ? rn : def, buf, sizeof buf);
             r = nnt_fail(err, NNT_ERR_ARG,
                          "study '%s' exists with a different %s; resume it with the same "
-                         "settings, pass --force to replace its definition (same data only), or "
-                         "choose another --study name",
+                         "settings, set options.force to replace its definition (same data only), or "
+                         "choose another study.name",
                          s->name, buf);
         } else if (differs || upgrade) {
             r = storage->study_redefine(storage->ctx, s->study_id, def, s->seed, err);
@@ -338,3 +362,240 @@ int nnt_study_check_definition(const study_definition_check *s, const nnt_study_
     return r;
 }
 
+
+/* ---- writing a definition ------------------------------------------------------ */
+
+static json_object *num_list(const double *v, int n)
+{
+    json_object *a = json_object_new_array();
+    for (int i = 0; i < n; i++) json_object_array_add(a, json_object_new_double(v[i]));
+    return a;
+}
+
+/* The MLP trainer's base options (those not in the space). */
+static json_object *base_json(const nnt_model_options *m, const nnt_train_options *t)
+{
+    json_object *b = json_object_new_object();
+    int nh = m->n_hidden < 0 ? 0 : m->n_hidden > NNT_MAX_HIDDEN ? NNT_MAX_HIDDEN : m->n_hidden;
+    double hv[NNT_MAX_HIDDEN], dv[NNT_MAX_HIDDEN];
+    for (int i = 0; i < nh; i++) {
+        hv[i] = m->hidden[i];
+        dv[i] = m->dropout[i];
+    }
+    json_object_object_add(b, "hidden", num_list(hv, nh));
+    json_object_object_add(b, "dropout", num_list(dv, nh));
+    json_object_object_add(b, "input_dropout", json_object_new_double(m->input_dropout));
+    json_object_object_add(b, "activation", json_object_new_string(nnt_activation_name(m->activation)));
+    json_object_object_add(b, "loss", json_object_new_int(m->loss));
+    json_object_object_add(b, "optimizer", json_object_new_string(nnt_optimizer_name(t->optimizer)));
+    json_object_object_add(b, "lr", json_object_new_double(t->lr));
+    json_object_object_add(b, "momentum", json_object_new_double(t->momentum));
+    json_object_object_add(b, "weight_decay", json_object_new_double(t->weight_decay));
+    json_object_object_add(b, "batch_size", json_object_new_int(t->batch_size));
+    json_object_object_add(b, "scale_lr", json_object_new_int(t->scale_lr_with_batch));
+    json_object_object_add(b, "schedule", json_object_new_string(nnt_schedule_name(t->schedule)));
+    json_object_object_add(b, "warmup_epochs", json_object_new_int(t->warmup_epochs));
+    json_object_object_add(b, "epochs", json_object_new_int(t->max_epochs));
+    json_object_object_add(b, "early_stopping", json_object_new_int(t->early_stopping));
+    json_object_object_add(b, "patience", json_object_new_int(t->patience));
+    json_object_object_add(b, "min_delta", json_object_new_double(t->min_delta));
+    json_object_object_add(b, "pretrain_epochs", json_object_new_int(t->pretrain_epochs));
+    json_object_object_add(b, "task", json_object_new_int(t->task));
+    json_object_object_add(b, "scaling", json_object_new_int(t->scaling));
+    return b;
+}
+
+/* Key order is part of the format: a resume compares the stored text (less
+ * its data) with this one, so the MLP trainer's keys keep the order
+ * nntune has always written them in. */
+char *nnt_study_definition_build(const study_definition_in *in)
+{
+    json_object *d = json_object_new_object();
+    json_object_object_add(d, "version", json_object_new_int(1));
+    if (!in->mlp) {
+        /* A user objective's identity; MLP definitions have no such key. */
+        json_object *ob = json_object_new_object();
+        json_object_object_add(ob, "name", json_object_new_string(in->objective));
+        if (in->objective_version)
+            json_object_object_add(ob, "version", json_object_new_string(in->objective_version));
+        json_object_object_add(d, "objective", ob);
+    }
+    json_object_object_add(d, "sampler", json_object_new_string(in->sampler));
+    /* Keys added with TPE, pruning and costs appear only when used, so that
+     * studies stored before them still resume. */
+    if (in->sampler_options) {
+        json_object *so = json_tokener_parse(in->sampler_options);
+        if (so && json_object_object_length(so) > 0) json_object_object_add(d, "sampler_options", so);
+        else json_object_put(so);
+    }
+    if (in->pruner && strcmp(in->pruner, "none")) {
+        json_object *po = in->pruner_options ? json_tokener_parse(in->pruner_options) : NULL;
+        if (!po) po = json_object_new_object();
+        json_object *pr = json_object_new_object();
+        json_object_object_add(pr, "name", json_object_new_string(in->pruner));
+        json_object_object_foreach(po, pk, pv) json_object_object_add(pr, pk, json_object_get(pv));
+        json_object_put(po);
+        json_object_object_add(d, "pruner", pr);
+    }
+    if (in->n_costs > 0) {
+        json_object *ob = json_object_new_array();
+        json_object_array_add(ob, json_object_new_string(in->metric));
+        for (int k = 0; k < in->n_costs; k++)
+            json_object_array_add(ob, json_object_new_string(in->cost_names[k]));
+        json_object_object_add(d, "objectives", ob);
+    }
+    json_object_object_add(d, "metric", json_object_new_string(in->metric));
+    json_object_object_add(d, "direction",
+                           json_object_new_string(in->maximize ? "maximize" : "minimize"));
+    if (in->mlp) {
+        json_object_object_add(d, "cv_folds", json_object_new_int(in->n_folds));
+        json_object_object_add(d, "validation",
+                               json_object_new_string(in->use_valid_set ? "separate set" : "from data"));
+        if (!in->use_valid_set && in->n_folds == 1)
+            json_object_object_add(d, "valid_fraction", json_object_new_double(in->valid_fraction));
+        json_object_object_add(d, "max_rows", json_object_new_int64((int64_t)in->max_rows));
+    }
+    json_object_object_add(d, "trial_time_limit", json_object_new_double(in->trial_time_limit_s));
+
+    char *sp = nnt_space_to_json(in->space);
+    json_object *spo = sp ? json_tokener_parse(sp) : NULL;
+    nnt_free(sp);
+    json_object_object_add(d, "space", spo ? spo : json_object_new_null());
+    if (in->mlp) {
+        json_object_object_add(d, "base", base_json(in->base_model, in->base_train));
+        json_object *dd = nnt_study_fingerprint(in->train, in->valid, in->data_desc);
+        json_object_object_add(d, "data", dd ? dd : json_object_new_null());
+    }
+    const char *txt = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
+    char *out = txt ? nnt_strdup(txt) : NULL;
+    json_object_put(d);
+    return out;
+}
+
+/* ---- reading a definition -------------------------------------------------------- */
+
+void nnt_study_definition_free(nnt_study_definition *d)
+{
+    if (!d) return;
+    nnt_free(d->objective);
+    nnt_free(d->objective_version);
+    nnt_free(d->sampler);
+    nnt_free(d->sampler_options);
+    nnt_free(d->pruner);
+    nnt_free(d->pruner_options);
+    nnt_free(d->metric);
+    for (int k = 0; k < NNT_MAX_OBJECTIVES; k++) nnt_free(d->objectives[k]);
+    nnt_free(d->space);
+    memset(d, 0, sizeof *d);
+}
+
+/* A string key (NULL when absent); -1 when present with another type. */
+static int get_string(json_object *o, const char *key, char **out)
+{
+    json_object *v;
+    *out = NULL;
+    if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) return 0;
+    if (!json_object_is_type(v, json_type_string)) return -1;
+    *out = nnt_strdup(json_object_get_string(v));
+    return *out ? 0 : -2;
+}
+
+static char *plain_text(json_object *v)
+{
+    return nnt_strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+}
+
+static int parse_objectives(json_object *v, nnt_study_definition *d)
+{
+    if (!json_object_is_type(v, json_type_array)) return -1;
+    size_t n = json_object_array_length(v);
+    for (size_t i = 0; i < n && i < NNT_MAX_OBJECTIVES; i++) {
+        json_object *e = json_object_array_get_idx(v, i);
+        if (!json_object_is_type(e, json_type_string)) return -1;
+        if (!(d->objectives[i] = nnt_strdup(json_object_get_string(e)))) return -2;
+        d->n_objectives = (int)i + 1;
+    }
+    return 0;
+}
+
+int nnt_study_definition_parse(const char *json, nnt_study_definition *out, nnt_error *err)
+{
+    if (!out) return nnt_fail(err, NNT_ERR_ARG, "definition: NULL output");
+    memset(out, 0, sizeof *out);
+    out->cv_folds = 1;
+    out->n_objectives = 1;
+    json_object *o = json ? json_tokener_parse(json) : NULL;
+    if (!o || !json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        return nnt_fail(err, NNT_ERR_FORMAT, "definition: expected a JSON object");
+    }
+    const char *bad = NULL;
+    int r = 0;
+    json_object *v;
+    if (json_object_object_get_ex(o, "objective", &v)) {
+        if (!json_object_is_type(v, json_type_object)) bad = "objective";
+        else if ((r = get_string(v, "name", &out->objective)) < 0) bad = "objective.name";
+        else if ((r = get_string(v, "version", &out->objective_version)) < 0) bad = "objective.version";
+    }
+    if (!bad && (r = get_string(o, "sampler", &out->sampler)) < 0) bad = "sampler";
+    if (!bad && (r = get_string(o, "metric", &out->metric)) < 0) bad = "metric";
+    if (!bad && json_object_object_get_ex(o, "sampler_options", &v)) {
+        if (!json_object_is_type(v, json_type_object)) bad = "sampler_options";
+        else if (!(out->sampler_options = plain_text(v))) r = -2;
+    }
+    if (!bad && r == 0) {
+        out->pruner = nnt_strdup("none");
+        if (!out->pruner) r = -2;
+    }
+    if (!bad && r == 0 && json_object_object_get_ex(o, "pruner", &v)) {
+        if (!json_object_is_type(v, json_type_object)) {
+            bad = "pruner";
+        } else {
+            char *name = NULL;
+            if ((r = get_string(v, "name", &name)) < 0 || !name) {
+                bad = "pruner.name";
+            } else {
+                nnt_free(out->pruner);
+                out->pruner = name;
+                json_object *opts = json_object_new_object();
+                json_object_object_foreach(v, k, pv) if (strcmp(k, "name"))
+                    json_object_object_add(opts, k, json_object_get(pv));
+                if (json_object_object_length(opts) > 0 && !(out->pruner_options = plain_text(opts)))
+                    r = -2;
+                json_object_put(opts);
+            }
+        }
+    }
+    if (!bad && r == 0 && json_object_object_get_ex(o, "direction", &v))
+        out->maximize = json_object_is_type(v, json_type_string) &&
+                        !strcmp(json_object_get_string(v), "maximize");
+    if (!bad && r == 0 && json_object_object_get_ex(o, "cv_folds", &v)) {
+        if (!json_object_is_type(v, json_type_int)) bad = "cv_folds";
+        else out->cv_folds = json_object_get_int(v);
+    }
+    if (!bad && r == 0 && json_object_object_get_ex(o, "objectives", &v) &&
+        (r = parse_objectives(v, out)) == -1)
+        bad = "objectives";
+    if (!bad && r == 0 && !out->objectives[0] && out->metric &&
+        !(out->objectives[0] = nnt_strdup(out->metric)))
+        r = -2;
+    if (!bad && r == 0 && json_object_object_get_ex(o, "space", &v) &&
+        json_object_is_type(v, json_type_object) && !(out->space = plain_text(v)))
+        r = -2;
+    json_object_put(o);
+    if (bad || r < 0) {
+        nnt_study_definition_free(out);
+        if (!bad) return nnt_fail(err, NNT_ERR_NOMEM, "definition: out of memory");
+        return nnt_fail(err, NNT_ERR_FORMAT, "definition.%s: wrong type", bad);
+    }
+    return NNT_OK;
+}
+
+int nnt_study_definition_space(const nnt_study_definition *d, nnt_space **out, nnt_error *err)
+{
+    if (!out) return nnt_fail(err, NNT_ERR_ARG, "definition: NULL output");
+    *out = NULL;
+    if (!d || !d->space) return nnt_fail(err, NNT_ERR_NOT_FOUND, "definition: no space stored");
+    return d->objective ? nnt_space_from_json_any(d->space, out, err)
+                        : nnt_space_from_json(d->space, out, err);
+}

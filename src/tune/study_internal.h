@@ -28,15 +28,18 @@ typedef struct nnt_trial_task {
 } nnt_trial_task;
 
 /* report: one epoch of one fold. */
-typedef struct nnt_trial_report {
+typedef struct nnt_report_msg {
     int number;
     int fold, n_folds;
     const nnt_progress *progress;
     double value; /* the objective metric of this epoch (raw) */
-} nnt_trial_report;
+} nnt_report_msg;
 
 /* Answers to a report. */
 enum { NNT_REPORT_CONTINUE = 0, NNT_REPORT_PRUNE = 1, NNT_REPORT_ABORT = 2 };
+/* Not a coordinator answer: a user objective's trial ran past
+ * trial_time_limit_s (it then fails with "time limit", as MLP trials do). */
+#define NNT_REPORT_TIME_LIMIT 3
 
 /* tell: the result of a trial. The model (NULL if none) passes to the
  * coordinator. */
@@ -63,17 +66,20 @@ typedef struct nnt_coordinator_ops {
     /* NNT_OK: task filled; NNT_ERR_NOT_FOUND: no more work. */
     int (*ask)(void *ctx, int worker, nnt_trial_task *task);
     /* NNT_REPORT_CONTINUE, _PRUNE or _ABORT. */
-    int (*report)(void *ctx, int worker, const nnt_trial_report *r);
+    int (*report)(void *ctx, int worker, const nnt_report_msg *r);
     void (*tell)(void *ctx, int worker, nnt_trial_outcome *o);
     /* Optional (NULL: none): the study's current deadline in monotonic
      * seconds (0: none), which may move earlier while a trial runs; workers
      * check it between batches and stop the trial as interrupted. Lock-free. */
     double (*deadline)(void *ctx);
+    /* Optional (NULL: never): nonzero once the study is stopping (stop
+     * request, storage failure), for nnt_trial_should_stop. Lock-free. */
+    int (*stopping)(void *ctx);
 } nnt_coordinator_ops;
 
 /* ---- Objective --------------------------------------------------------- */
 
-typedef struct nnt_objective {
+typedef struct nnt_mlp_objective {
     nnt_study_data data;
     const nnt_space *space;
     nnt_model_options base_model;
@@ -86,9 +92,9 @@ typedef struct nnt_objective {
     double trial_time_limit_s;
     int n_costs;             /* secondary objectives measured on complete trials */
     nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
-} nnt_objective;
+} nnt_mlp_objective;
 
-typedef struct nnt_objective_setup {
+typedef struct nnt_mlp_setup {
     nnt_study_data data;
     const nnt_space *space;
     nnt_model_options base_model;
@@ -102,27 +108,77 @@ typedef struct nnt_objective_setup {
     double trial_time_limit_s;
     int n_costs;
     nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
-} nnt_objective_setup;
+} nnt_mlp_setup;
 
 /* Builds the splits once (hold-out, k folds, or the separate validation set;
  * optionally subsampled). */
-int nnt_objective_init(nnt_objective *o, const nnt_objective_setup *setup, nnt_error *err);
-void nnt_objective_free(nnt_objective *o);
-
-/* Trains one trial (every fold), reporting each epoch through ops, and fills
- * out. Never fails as a call: failures become a failed outcome. */
-void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, int worker,
-                       const nnt_trial_task *task, nnt_trial_outcome *out);
+int nnt_mlp_init(nnt_mlp_objective *o, const nnt_mlp_setup *setup, nnt_error *err);
+void nnt_mlp_free(nnt_mlp_objective *o);
 
 /* The refit epoch of a stored trial from its epoch rows (ordered by fold,
  * epoch): per fold the first epoch with the best metric (the lower
  * validation loss on equal metrics, as the trainer restores), then the
- * median over folds as nnt_objective_run computes it; 0 when none. */
+ * median over folds as nnt_mlp_run computes it; 0 when none. */
 int nnt_stored_best_epoch(const nnt_epoch_row *rows, size_t nr, nnt_metric metric, int maximize);
 
+/* ---- Objectives through the public interface (objective.c) ---------------- */
+
+/* The view evaluate() gets of a trial's parameters. */
+struct nnt_params {
+    const nnt_space *space;
+    const double *x;
+    const uint8_t *active;
+    const char *json;
+    char (*num_text)[32]; /* text of INT / FLOAT values, per slot */
+};
+
+/* The running trial behind nnt_trial_report (objective.h). */
+struct nnt_trial {
+    const nnt_coordinator_ops *ops;
+    int worker;
+    const nnt_trial_task *task;
+    nnt_metric column; /* the epoch-row column reports are stored in */
+    int maximize;
+    int max_steps;
+    int last_step;
+    double best;       /* best finite value reported (raw); NAN: none */
+    double t0;         /* monotonic start of the trial */
+    double time_limit_s; /* 0: none */
+    int answer;        /* the coordinator's last non-continue answer */
+    /* Built-in objectives fill the outcome themselves (the MLP trainer's
+     * model, folds and tie-breakers) and set outcome_filled. */
+    nnt_trial_outcome *out;
+    int outcome_filled;
+};
+
+/* Passes one report (an epoch of a fold) to the coordinator; returns its
+ * answer (NNT_REPORT_*), remembering a non-continue one in t->answer. */
+int study_trial_send_report(nnt_trial *t, const nnt_report_msg *r);
+
+/* How a study runs trials: the objective (the public interface; the MLP
+ * trainer is one) and what the runner needs to turn its result into an
+ * outcome. */
+typedef struct study_runner {
+    const nnt_objective *objective;
+    const nnt_space *space;
+    nnt_metric column; /* epoch-row column of reported values */
+    int maximize;
+    int n_costs;
+    double trial_time_limit_s; /* user objectives: a trial over it fails */
+} study_runner;
+
+/* Runs one trial through the objective and fills out. Never fails as a
+ * call: failures become a failed outcome. */
+void study_run_trial(const study_runner *rn, const nnt_coordinator_ops *ops, int worker,
+                     const nnt_trial_task *task, nnt_trial_outcome *out);
+
 /* Worker loop: ask, run, tell until no more work. */
-void nnt_worker_loop(const nnt_objective *o, const nnt_coordinator_ops *ops, int worker,
+void nnt_worker_loop(const study_runner *rn, const nnt_coordinator_ops *ops, int worker,
                      int space_size);
+
+/* The MLP trainer as an nnt_objective (ctx: an initialised nnt_mlp_objective). */
+int nnt_mlp_evaluate(void *ctx, const nnt_params *params, nnt_trial *trial, double *values,
+                     nnt_error *err);
 
 /* Monotonic seconds. */
 double nnt_mono_now(void);
@@ -158,20 +214,20 @@ typedef struct nnt_refit_result {
     "training rows to add; drop the validation set (hold-out or cv_folds) to refit"
 
 /* Rows a refit trains on: fold 0's training and validation rows. */
-size_t nnt_objective_refit_rows(const nnt_objective *o);
+size_t nnt_mlp_refit_rows(const nnt_mlp_objective *o);
 
 /* Trains the refit model. Returns NNT_OK with *out set when all task->epochs
  * ran; a positive status (NNT_TIMEOUT, NNT_DIVERGED, NNT_PRUNED when
  * should_stop said so) with *out = NULL and a message in err; a negative
  * error. NNT_ERR_ARG when the objective validates
  * on a separate validation set (nothing to add to the training rows). */
-int nnt_objective_refit(const nnt_objective *o, const nnt_refit_task *task, nnt_model **out,
+int nnt_mlp_refit(const nnt_mlp_objective *o, const nnt_refit_task *task, nnt_model **out,
                         nnt_refit_result *res, nnt_error *err);
 
 /* Seconds a refit is expected to take: the trial's seconds per epoch (per
  * fold) scaled by the refit's rows over the trial's training rows, for
  * `epochs` epochs, with a 10 % margin. */
-double nnt_objective_refit_estimate(const nnt_objective *o, double trial_seconds,
+double nnt_mlp_refit_estimate(const nnt_mlp_objective *o, double trial_seconds,
                                     int trial_epochs, int epochs);
 
 /* ---- Samplers and pruners from options (study_plugins.c) ------------------ */
@@ -226,6 +282,33 @@ typedef struct study_policy {
 } study_policy;
 study_policy nnt_study_resolve_policy(const nnt_study_options *opt, const nnt_study_data *data,
                                       const char *stored_definition);
+
+/* What a study's definition is built from (nnt_study_definition_build). */
+typedef struct study_definition_in {
+    const char *sampler, *sampler_options, *pruner, *pruner_options;
+    const char *metric; /* the value's name */
+    int maximize;
+    int n_costs;
+    const char *cost_names[NNT_MAX_OBJECTIVES - 1];
+    const nnt_space *space;
+    double trial_time_limit_s;
+    /* a user objective */
+    const char *objective, *objective_version;
+    /* the MLP trainer (mlp = 1) */
+    int mlp;
+    int n_folds, use_valid_set;
+    double valid_fraction;
+    size_t max_rows;
+    const nnt_model_options *base_model;
+    const nnt_train_options *base_train;
+    const nnt_dataset *train, *valid;
+    const char *data_desc;
+} study_definition_in;
+
+/* The stored description of what the study searches and how it scores
+ * (docs/storage.md); a resume must match it. Budgets, jobs and paths are
+ * not part of it. malloc'd; NULL when out of memory. */
+char *nnt_study_definition_build(const study_definition_in *in);
 
 /* What the definition check needs to know of the study. */
 typedef struct study_definition_check {

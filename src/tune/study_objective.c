@@ -1,7 +1,9 @@
-/* The objective of a study: one trial = apply the parameters to the base
- * options, train (on every fold), read the validation metric of the best
- * epoch. Also the worker loop that runs trials handed out by the
- * coordinator. */
+/* The MLP trainer as a study objective (nnt_mlp_evaluate, one
+ * implementation of objective.h's interface): one trial = apply the
+ * parameters to the base options, train (on every fold), read the
+ * validation metric of the best epoch. Its outcome carries more than a
+ * value (the model, the best epoch, tie-breakers, costs), which it fills in
+ * through the internal side of the trial handle. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +41,7 @@ static void subsample(uint32_t *rows, size_t *n, size_t keep, uint64_t seed)
     qsort(rows, keep, sizeof *rows, cmp_u32);
 }
 
-int nnt_objective_init(nnt_objective *o, const nnt_objective_setup *su, nnt_error *err)
+int nnt_mlp_init(nnt_mlp_objective *o, const nnt_mlp_setup *su, nnt_error *err)
 {
     memset(o, 0, sizeof *o);
     o->data = su->data;
@@ -69,7 +71,7 @@ int nnt_objective_init(nnt_objective *o, const nnt_objective_setup *su, nnt_erro
                                   err);
     }
     if (r < 0) {
-        nnt_objective_free(o);
+        nnt_mlp_free(o);
         return r;
     }
     if (su->max_rows > 0 && su->max_rows < rows) {
@@ -88,7 +90,7 @@ int nnt_objective_init(nnt_objective *o, const nnt_objective_setup *su, nnt_erro
     for (int f = 0; f < o->n_folds; f++) {
         if (o->splits[f].n_train == 0 ||
             (!o->use_valid_set && o->splits[f].n_valid == 0)) {
-            nnt_objective_free(o);
+            nnt_mlp_free(o);
             return nnt_fail(err, NNT_ERR_ARG,
                             "data: too few rows (%zu) for a training and a validation part",
                             rows);
@@ -97,7 +99,7 @@ int nnt_objective_init(nnt_objective *o, const nnt_objective_setup *su, nnt_erro
     return NNT_OK;
 }
 
-void nnt_objective_free(nnt_objective *o)
+void nnt_mlp_free(nnt_mlp_objective *o)
 {
     if (!o) return;
     if (o->splits)
@@ -126,7 +128,7 @@ static int cmp_double(const void *a, const void *b)
 /* Microseconds per sample of a forward pass over (up to 2048 of) the
  * validation rows of fold 0: the median of 5 timed runs, which discounts a
  * cold cache or a preempted run. NAN when it cannot be measured. */
-static double infer_time_us(const nnt_objective *o, const nnt_model *m)
+static double infer_time_us(const nnt_mlp_objective *o, const nnt_model *m)
 {
     const nnt_split *sp = &o->splits[0];
     const nnt_dataset *ds = o->use_valid_set ? o->data.valid : o->data.train;
@@ -159,7 +161,7 @@ static double infer_time_us(const nnt_objective *o, const nnt_model *m)
 
 /* The values of every objective of a complete trial: its metric, then the
  * costs in the study's order. */
-static void measure_costs(const nnt_objective *o, const nnt_model *m, double train_s,
+static void measure_costs(const nnt_mlp_objective *o, const nnt_model *m, double train_s,
                           nnt_trial_outcome *out)
 {
     out->n_values = 1 + o->n_costs;
@@ -198,34 +200,31 @@ static int median_epoch(int *e, int n)
 }
 
 typedef struct fold_ctx {
-    const nnt_coordinator_ops *ops;
-    const nnt_objective *obj;
-    int worker, number, fold;
-    int answer; /* last non-continue answer of the coordinator */
+    nnt_trial *trial;
+    const nnt_mlp_objective *obj;
+    int fold;
 } fold_ctx;
 
 static int on_progress(const nnt_progress *p, void *userdata)
 {
     fold_ctx *fc = userdata;
+    const nnt_coordinator_ops *ops = fc->trial->ops;
     if (p->batch != 0) {
-        double d = fc->ops->deadline ? fc->ops->deadline(fc->ops->ctx) : 0;
+        double d = ops->deadline ? ops->deadline(ops->ctx) : 0;
         if (d > 0 && nnt_mono_now() >= d) {
-            fc->answer = NNT_REPORT_ABORT;
+            fc->trial->answer = NNT_REPORT_ABORT;
             return NNT_PRUNED;
         }
         return 0;
     }
     if (p->pretraining) return 0;
-    nnt_trial_report r;
-    r.number = fc->number;
+    nnt_report_msg r;
+    r.number = fc->trial->task->number;
     r.fold = fc->fold;
     r.n_folds = fc->obj->n_folds;
     r.progress = p;
     r.value = p->has_valid ? nnt_metrics_get(&p->valid, fc->obj->metric) : NAN;
-    int a = fc->ops->report(fc->ops->ctx, fc->worker, &r);
-    if (a == NNT_REPORT_CONTINUE) return 0;
-    fc->answer = a;
-    return NNT_PRUNED;
+    return study_trial_send_report(fc->trial, &r) == NNT_REPORT_CONTINUE ? 0 : NNT_PRUNED;
 }
 
 int nnt_stored_best_epoch(const nnt_epoch_row *rows, size_t nr, nnt_metric metric, int maximize)
@@ -251,9 +250,11 @@ int nnt_stored_best_epoch(const nnt_epoch_row *rows, size_t nr, nnt_metric metri
     return median_epoch(best, nb);
 }
 
-void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, int worker,
-                       const nnt_trial_task *task, nnt_trial_outcome *out)
+/* One trial of the MLP trainer: every fold, reporting each epoch through
+ * the trial handle. */
+static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outcome *out)
 {
+    const nnt_trial_task *task = trial->task;
     memset(out, 0, sizeof *out);
     out->number = task->number;
     out->value = NAN;
@@ -276,7 +277,7 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
     topt.seed = task->seed;
     topt.monitor = o->metric;
     topt.threads = 0; /* the study set one BLAS thread for the process */
-    topt.report_batches = ops->deadline != NULL;
+    topt.report_batches = trial->ops->deadline != NULL;
     topt.progress = on_progress;
 
     double values[64];
@@ -288,7 +289,8 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
     nnt_trial_state state = NNT_TRIAL_COMPLETE;
 
     for (int f = 0; f < n_folds; f++) {
-        fold_ctx fc = {ops, o, worker, task->number, f, NNT_REPORT_CONTINUE};
+        fold_ctx fc = {trial, o, f};
+        trial->answer = NNT_REPORT_CONTINUE;
         topt.userdata = &fc;
         double limit = o->trial_time_limit_s;
         int budget_binding = 0;
@@ -341,7 +343,7 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
                 fail = "time limit";
             }
         } else if (r == NNT_PRUNED) {
-            if (fc.answer == NNT_REPORT_PRUNE) {
+            if (trial->answer == NNT_REPORT_PRUNE) {
                 state = NNT_TRIAL_PRUNED;
             } else {
                 fail = "interrupted";
@@ -392,27 +394,19 @@ void nnt_objective_run(const nnt_objective *o, const nnt_coordinator_ops *ops, i
     out->model = best_model;
 }
 
-/* ---- worker ---------------------------------------------------------------- */
+/* ---- the MLP trainer as an objective ------------------------------------- */
 
-void nnt_worker_loop(const nnt_objective *o, const nnt_coordinator_ops *ops, int worker,
-                     int space_size)
+int nnt_mlp_evaluate(void *ctx, const nnt_params *params, nnt_trial *trial, double *values,
+                     nnt_error *err)
 {
-    nnt_trial_task task;
-    memset(&task, 0, sizeof task);
-    task.x = nnt_calloc((size_t)(space_size > 0 ? space_size : 1), sizeof *task.x);
-    task.active = nnt_calloc((size_t)(space_size > 0 ? space_size : 1), 1);
-    if (!task.x || !task.active) {
-        nnt_free(task.x);
-        nnt_free(task.active);
-        return;
-    }
-    while (ops->ask(ops->ctx, worker, &task) == NNT_OK) {
-        nnt_trial_outcome out;
-        nnt_objective_run(o, ops, worker, &task, &out);
-        nnt_free(task.params);
-        task.params = NULL;
-        ops->tell(ops->ctx, worker, &out);
-    }
-    nnt_free(task.x);
-    nnt_free(task.active);
+    (void)params; /* the task's x/active, which params views */
+    const nnt_mlp_objective *o = ctx;
+    mlp_run(o, trial, trial->out);
+    trial->outcome_filled = 1;
+    nnt_trial_outcome *out = trial->out;
+    for (int k = 0; k < out->n_values; k++) values[k] = out->values[k];
+    if (out->n_values == 0) values[0] = out->value;
+    if (out->state == NNT_TRIAL_COMPLETE) return NNT_OK;
+    if (out->state == NNT_TRIAL_PRUNED) return NNT_PRUNED;
+    return nnt_fail(err, NNT_ERR_INTERNAL, "%s", out->error);
 }

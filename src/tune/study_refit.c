@@ -12,19 +12,19 @@
 #include "core/error.h"
 #include "tune/study_internal.h"
 
-size_t nnt_objective_refit_rows(const nnt_objective *o)
+size_t nnt_mlp_refit_rows(const nnt_mlp_objective *o)
 {
     if (!o->splits || o->use_valid_set) return 0;
     return o->splits[0].n_train + o->splits[0].n_valid;
 }
 
-double nnt_objective_refit_estimate(const nnt_objective *o, double trial_seconds,
+double nnt_mlp_refit_estimate(const nnt_mlp_objective *o, double trial_seconds,
                                     int trial_epochs, int epochs)
 {
     if (!o->splits || trial_epochs <= 0 || !(trial_seconds > 0) || o->splits[0].n_train == 0)
         return 0;
     double per_epoch = trial_seconds / ((double)trial_epochs * (double)o->n_folds);
-    double scale = (double)nnt_objective_refit_rows(o) / (double)o->splits[0].n_train;
+    double scale = (double)nnt_mlp_refit_rows(o) / (double)o->splits[0].n_train;
     return 1.1 * per_epoch * scale * (double)epochs;
 }
 
@@ -58,7 +58,7 @@ static int on_refit_epoch(const nnt_progress *p, void *userdata)
     return p->epoch >= s->epoch ? NNT_PRUNED : 0;
 }
 
-int nnt_objective_refit(const nnt_objective *o, const nnt_refit_task *task, nnt_model **out,
+int nnt_mlp_refit(const nnt_mlp_objective *o, const nnt_refit_task *task, nnt_model **out,
                         nnt_refit_result *res, nnt_error *err)
 {
     *out = NULL;
