@@ -61,7 +61,7 @@ static void remove_db(const char *path)
 static void write_trial(nnt_storage *st, int64_t study, int number, const char *params, int epochs)
 {
     nnt_error err;
-    if (st->trial_start(st->ctx, study, number, params, (uint64_t)number, -1, 1.0, &err) < 0)
+    if (nnt_storage_trial_start(st, study, number, params, (uint64_t)number, -1, 1.0, &err) < 0)
         die("trial_start", &err);
     nnt_epoch_row row;
     memset(&row, 0, sizeof row);
@@ -73,7 +73,7 @@ static void write_trial(nnt_storage *st, int64_t study, int number, const char *
         row.valid = row.train;
         row.lr = 0.01;
         row.elapsed_s = e * 0.1;
-        if (st->trial_epoch(st->ctx, study, number, &row, &err) < 0) die("trial_epoch", &err);
+        if (nnt_storage_trial_epoch(st, study, number, &row, &err) < 0) die("trial_epoch", &err);
     }
     nnt_trial_record rec;
     memset(&rec, 0, sizeof rec);
@@ -84,7 +84,7 @@ static void write_trial(nnt_storage *st, int64_t study, int number, const char *
     rec.finished = 2.0;
     rec.duration = 1.0;
     rec.epochs = epochs;
-    if (st->trial_finish(st->ctx, study, &rec, &err) < 0) die("trial_finish", &err);
+    if (nnt_storage_trial_finish(st, study, &rec, &err) < 0) die("trial_finish", &err);
 }
 
 static void bench_overhead(int stored, int measured)
@@ -99,8 +99,8 @@ static void bench_overhead(int stored, int measured)
            "20 epochs per trial)\n", stored);
     for (int k = 0; k < 3; k++) {
         remove_db(db);
-        nnt_storage st;
-        if (nnt_storage_open(db, NULL, &st, &err) < 0) die("storage", &err);
+        nnt_storage *st = NULL;
+        if (nnt_storage_open_sqlite(db, 0, &st, &err) < 0) die("storage", &err);
         nnt_study_open_request req;
         memset(&req, 0, sizeof req);
         req.name = "bench";
@@ -109,7 +109,7 @@ static void bench_overhead(int stored, int measured)
         req.maximize = 1;
         req.create = req.exclusive = req.recover = 1;
         nnt_study_record rec;
-        if (st.study_open(st.ctx, &req, &rec, NULL, &err) < 0) die("study_open", &err);
+        if (nnt_storage_study_open(st, &req, &rec, NULL, &err) < 0) die("study_open", &err);
         nnt_sampler sm;
         if (nnt_sampler_create_seeded(samplers[k], space, 1, &sm, &err) < 0) die("sampler", &err);
         int total = stored + measured;
@@ -126,7 +126,7 @@ static void bench_overhead(int stored, int measured)
             if (r < 0) die("propose", &err);
             char *params = nnt_space_params_json(space, xs + (size_t)i * n, act + (size_t)i * n);
             double t1 = now();
-            write_trial(&st, rec.id, i, params, 20);
+            write_trial(st, rec.id, i, params, 20);
             double t2 = now();
             free(params);
             views[i].number = i;
@@ -147,7 +147,7 @@ static void bench_overhead(int stored, int measured)
             double t0 = now();
             nnt_trial_record *t = NULL;
             size_t nt = 0;
-            if (st.trials_load(st.ctx, rec.id, &t, &nt, &err) < 0) die("trials_load", &err);
+            if (nnt_storage_trials_load(st, rec.id, &t, &nt, &err) < 0) die("trials_load", &err);
             double t1 = now();
             printf("   load %zu trials on resume: %.1f ms\n", nt, 1e3 * (t1 - t0));
             nnt_trial_records_free(t, nt);
@@ -157,7 +157,7 @@ static void bench_overhead(int stored, int measured)
         free(views);
         nnt_sampler_free(&sm);
         nnt_study_record_free(&rec);
-        nnt_storage_close(&st);
+        nnt_storage_close(st);
     }
     nnt_space_free(space);
 }
@@ -250,11 +250,11 @@ static double run_study(const char *db, nnt_dataset *ds, const char *const *spec
     o.model_out = tmp_path("bench-best.nnt");
     o.on_event = on_event;
     o.userdata = log;
-    nnt_storage st;
-    if (nnt_storage_open(db, NULL, &st, &err) < 0) die("storage", &err);
+    nnt_storage *st = NULL;
+    if (nnt_storage_open_sqlite(db, 0, &st, &err) < 0) die("storage", &err);
     nnt_study_data data = {ds, NULL, NULL};
     nnt_study *s = NULL;
-    if (nnt_study_create(&o, sp, &data, &st, &s, &err) < 0) die("study", &err);
+    if (nnt_study_create(&o, sp, &data, st, &s, &err) < 0) die("study", &err);
     double t0 = now();
     if (nnt_study_run(s, &err) < 0) die("run", &err);
     double t = now() - t0;
@@ -265,7 +265,7 @@ static double run_study(const char *db, nnt_dataset *ds, const char *const *spec
         exit(1);
     }
     nnt_study_free(s);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     nnt_space_free(sp);
     return t;
 }

@@ -122,15 +122,15 @@ int main(int argc, char **argv)
     o.max_trials = 30;
     o.jobs = 2;
 
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_study *study = NULL;
-    int rc = nnt_storage_open(argc > 1 ? argv[1] : "tune_training_loop.db", NULL, &st, &err);
+    int rc = nnt_storage_open_sqlite(argc > 1 ? argv[1] : "tune_training_loop.db", 0, &st, &err);
     if (rc < 0) {
         fprintf(stderr, "storage: %s\n", err.message);
         nnt_space_free(space);
         return 1;
     }
-    rc = nnt_study_create(&o, space, NULL, &st, &study, &err);
+    rc = nnt_study_create(&o, space, NULL, st, &study, &err);
     if (rc == NNT_OK) rc = nnt_study_run(study, &err);
     int ok = rc == NNT_OK;
     if (!ok) fprintf(stderr, "study: %s\n", err.message);
@@ -145,7 +145,7 @@ int main(int argc, char **argv)
         if (!ok) fprintf(stderr, "no trial beat chance\n");
     }
     nnt_study_free(study);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     nnt_space_free(space);
     return ok ? 0 : 1;
 }

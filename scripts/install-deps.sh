@@ -4,11 +4,14 @@
 # line and fails, so a fresh Debian 12 machine needs nothing but the repository.
 # Usage: scripts/install-deps.sh [--bench]   (--bench adds the peers used by bench/)
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libopenblas-dev libblis-dev zlib1g-dev
+# libdnnl-dev: oneDNN, the opt-in GEMM backend (cmake -DNNT_GEMM=onednn) and a
+# candidate of bench/bench_gemm_backends.c.
+pkgs=(build-essential cmake pkg-config libopenblas-dev libblis-dev libdnnl-dev zlib1g-dev
       libsqlite3-dev sqlite3 libjson-c-dev libcmocka-dev dataset-fashion-mnist chromium python3
       python3-pil)
 if [ "${1:-}" = "--bench" ]; then
-  pkgs+=(python3-torch python3-optuna python3-sklearn)
+  # libxsmm-dev: the third candidate of bench/bench_gemm_backends.c.
+  pkgs+=(python3-torch python3-optuna python3-sklearn libxsmm-dev)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -59,6 +59,15 @@ run 0 "$NNTUNE" train --data "$BLOBS" $TR --json --out "$T/j.nnt"
 lacks "$T/out" "task:"
 run 0 "$NNTUNE" eval --model "$T/r.nnt" --data "$REG"
 contains "$T/out" "task: regression (the task of model '$T/r.nnt'); 160 rows, 3 features, target range"
+# eval counts the model's classes, also on a file where some are absent;
+# a class the model does not know is an error before any task line.
+grep -v ',gamma$' "$BLOBS" >"$T/two.csv"
+run 0 "$NNTUNE" eval --model "$T/c.nnt" --data "$T/two.csv"
+contains "$T/out" "task: classification (the task of model '$T/c.nnt'); 160 rows, 4 features, 3 classes"
+sed 's/,gamma$/,delta/' "$BLOBS" >"$T/new_class.csv"
+run 1 "$NNTUNE" eval --model "$T/c.nnt" --data "$T/new_class.csv"
+contains "$T/err" "class 'delta' in the data is not one of the 3 known classes ('alpha', 'beta', 'gamma')"
+lacks "$T/out" "task:"
 # tune prints it before the study line.
 run 0 "$NNTUNE" tune --data "$BLOBS" --trials 1 --param epochs=2 --storage "$T/s.db" --study s1
 head -1 "$T/out" | grep -qF "task: classification (target 'label' has text values); 240 rows" \
@@ -111,6 +120,97 @@ contains "$T/err" "the model has no fill values for them (train it with --missin
 run 0 "$NNTUNE" eval --model "$T/m.nnt" --data "$T/messy.csv"
 contains "$T/out" "rows      120"
 contains "$T/err" "14 missing values filled"
+
+# ---- Validation and test files with their columns in another order: the
+# target is found by the training set's name (it was taken as the last column).
+awk -F, 'BEGIN { OFS = "," } { print $4, $5, $2, $1, $3 }' "$BLOBS" >"$T/perm.csv"
+run 0 "$NNTUNE" train --data "$BLOBS" $TR --valid "$T/perm.csv" --test "$T/perm.csv" --out "$T/p.nnt"
+contains "$T/out" "test (240 rows)"
+run 0 "$NNTUNE" tune --data "$BLOBS" --param neurons=8 --param epochs=3 --trials 1 --cv 1 --no-refit \
+    --valid "$T/perm.csv" --test "$T/perm.csv" --storage "$T/perm.db" --model-out "$T/pt.nnt"
+contains "$T/out" "Test accuracy of the best model"
+# A test file without the target is an error before the study, not after it.
+cut -d, -f1-4 "$BLOBS" >"$T/notarget.csv"
+run 1 "$NNTUNE" tune --data "$BLOBS" --param epochs=3 --trials 1 --test "$T/notarget.csv" --storage "$T/nt.db"
+contains "$T/err" "notarget.csv:1: no target column named 'label'"
+lacks "$T/out" "trial 0"
+
+# ---- A column that looks like a row ID is warned about (train and tune), once dropped not.
+/usr/bin/python3 - "$T/ids.csv" <<'PY'
+import random, sys
+random.seed(5)
+rows = list(range(60))
+random.shuffle(rows)  # a shuffled sample of the row numbers, as after a split
+with open(sys.argv[1], "w") as f:
+    f.write("PassengerId,ticket,age,fare,y\n")
+    for k, i in enumerate(rows):
+        age = 20 + i % 30                      # whole numbers, repeated: a feature
+        f.write(f"{7000 + 13 * i},{100 + i},{age},{random.random():.3f},{'a' if i < 30 else 'b'}\n")
+PY
+run 0 "$NNTUNE" train --data "$T/ids.csv" $TR --out "$T/id.nnt"
+contains "$T/err" "warning: $T/ids.csv: column 'PassengerId' looks like a row ID (a different whole number in each of the 60 rows): a model learns nothing general from it, and it leaks the labels where rows are ordered by class; if it is an ID, drop it with --ignore PassengerId"
+contains "$T/err" "column 'ticket' looks like a row ID"
+sed '1s/^PassengerId,/Row ID,/' "$T/ids.csv" >"$T/ids2.csv"
+run 0 "$NNTUNE" train --data "$T/ids2.csv" $TR --out "$T/id.nnt"
+contains "$T/err" "drop it with --ignore 'Row ID'"
+lacks "$T/err" "column 'age'"
+lacks "$T/err" "column 'fare'"
+run 0 "$NNTUNE" train --data "$T/ids.csv" $TR --ignore PassengerId,ticket --out "$T/id.nnt"
+lacks "$T/err" "row ID"
+# Early stopping on a handful of validation rows is warned about (6 of 60 rows here).
+contains "$T/err" "warning: only 6 validation rows: the epoch early stopping keeps is mostly chance at this size (one row moves the validation accuracy by 17 points); on small data 'nntune tune' scores by 5-fold cross-validation and refits on every row, or give validation more rows (--valid-fraction)"
+run 0 "$NNTUNE" train --data "$T/ids.csv" $TR --ignore PassengerId,ticket --valid-fraction 0.4 --out "$T/id.nnt"
+lacks "$T/err" "validation rows"
+run 0 "$NNTUNE" train --data "$T/ids.csv" $TR --ignore PassengerId,ticket --no-early-stopping --out "$T/id.nnt"
+lacks "$T/err" "validation rows"
+run 0 "$NNTUNE" tune --data "$T/ids.csv" --param neurons=8 --param epochs=2 --trials 1 --cv 1 --no-refit --storage "$T/id.db"
+contains "$T/err" "nntune tune: warning: $T/ids.csv: column 'PassengerId' looks like a row ID"
+
+# ---- Study files: "ignore", "delimiter" and "missing" as the flags; flags override them.
+cat >"$T/messy.json" <<JSON
+{"data": "$T/messy.csv", "ignore": ["customer"], "delimiter": ";", "missing": "median",
+ "space": {"neurons": [8]}, "budget": {"trials": 2},
+ "options": {"epochs": 3, "cv_folds": 1, "refit": false, "jobs": 1, "storage": "$T/s.db",
+             "model_out": "$T/s.nnt"}}
+JSON
+run 0 "$NNTUNE" tune "$T/messy.json"
+contains "$T/out" "120 rows, 5 features (from 3 columns, 1 of them categorical), 2 classes, 14 missing values filled"
+# The fills went into the study's model.
+run 0 "$NNTUNE" predict --model "$T/s.nnt" --data "$T/new.csv"
+contains "$T/err" "new.csv: 2 missing values filled with the model's fill values"
+run 0 "$NNTUNE" tune "$T/messy.json" --missing drop --storage "$T/s2.db"
+contains "$T/out" "107 rows, 5 features (from 3 columns, 1 of them categorical), 2 classes, 13 rows with missing values dropped"
+# --ignore replaces the file's list (customer is back: too many categories).
+run 1 "$NNTUNE" tune "$T/messy.json" --ignore city --storage "$T/s3.db"
+contains "$T/err" "column 'customer' has text values"
+# --delimiter overrides the file's.
+run 1 "$NNTUNE" tune "$T/messy.json" --delimiter , --storage "$T/s3.db"
+contains "$T/err" "the header is a single column but contains ';'"
+# Base options against the default space: a fixed parameter of it (epochs)
+# takes the option's value; a searched one (lr) warns that the option does nothing.
+cat >"$T/base.json" <<JSON
+{"data": "$BLOBS", "budget": {"trials": 2},
+ "options": {"epochs": 2, "lr": 0.01, "jobs": 1, "storage": "$T/base.db", "model_out": "$T/base.nnt"}}
+JSON
+run 0 "$NNTUNE" tune "$T/base.json"
+contains "$T/err" "base.json: study.options.lr (0.01) has no effect: the search space searches 'lr' (a parameter of the space overrides the base option; remove it from the space to fix its value)"
+lacks "$T/err" "study.options.epochs"
+run 0 "$NNTUNE" trials "$T/base.db" --format json
+/usr/bin/python3 -c "import json, sys; t = json.load(open(sys.argv[1]))['trials']; assert t and all(x['params']['epochs'] == 2 for x in t), t" "$T/out" \
+    || fail "the study file's epochs did not reach the trials"
+# Resuming (the stored space) repeats no warning.
+run 0 "$NNTUNE" tune "$T/base.json" --trials 3
+lacks "$T/err" "has no effect"
+# Bad values: exit 2 naming the key.
+echo '{"data": "x.csv", "missing": "zero"}' >"$T/bad.json"
+run 2 "$NNTUNE" tune "$T/bad.json"
+contains "$T/err" 'bad.json: study.missing: expected "error", "drop", "mean" or "median", got "zero"'
+echo '{"data": "x.csv", "ignore": ["id", 3]}' >"$T/bad.json"
+run 2 "$NNTUNE" tune "$T/bad.json"
+contains "$T/err" "bad.json: study.ignore[1]: expected a column name, got an integer"
+echo '{"data": "x.csv", "delimiter": "::"}' >"$T/bad.json"
+run 2 "$NNTUNE" tune "$T/bad.json"
+contains "$T/err" 'bad.json: study.delimiter: expected one character, "tab", "semicolon" or "comma", got "::"'
 
 # ---- Usage errors.
 run 2 "$NNTUNE" train --data "$BLOBS" --missing zero

@@ -59,6 +59,13 @@ check "[ \$(grep -cE '^  (lr|neurons|activation) +[0-9.]+%' imp.out) -eq 3 ]" "o
 "$NNT" importance imp.db --format json > imp.json
 check "py \"import json; d=json.load(open('imp.json')); s=[e['importance'] for e in d['importance']]; assert d['trials']==24 and abs(sum(s)-d['explained'])<1e-6 and 0<d['explained']<=1 and s==sorted(s, reverse=True) and d['importance'][0]['param']=='lr'\"" \
     "importance json: shares of the variance sum to 'explained' (<= 1), sorted, lr first"
+# One number per parameter: the table, the JSON importance and the report agree.
+"$NNT" report imp.db --format md -o imp.md > /dev/null 2>&1
+check "py \"import json, re; d=json.load(open('imp.json')); t=open('imp.out').read(); m=open('imp.md').read()
+for e in d['importance']:
+    assert re.search(r'^  %s +%.1f%%' % (e['param'], 100 * e['importance']), t, re.M), e
+    assert '| %s | %.1f%% |' % (e['param'], 100 * e['importance']) in m, e\"" \
+    "importance: the table's percentages are the report's shares of the variance"
 "$NNT" tune --data "$DATA" "${SPACE[@]}" --sampler random --pruner none --trials 2 \
     --storage few.db --quiet > /dev/null 2>&1
 "$NNT" importance few.db > few.out 2>&1
@@ -121,6 +128,15 @@ check "[ $rc -eq 0 ] && grep -q 'resumed' keep2.out" "resume without --param kee
 "$NNT" trials keep.db --format json > keep.json
 check "py \"import json; t=json.load(open('keep.json'))['trials']; assert len(t)==3 and all(set(x['params'])=={'lr','neurons','activation','epochs','early_stopping'} for x in t)\"" \
     "the resumed trial draws from the stored space"
+
+# ---- 5b. small data gets the small-data default space ------------------------
+# blobs.csv has 240 rows (< NNT_SMALL_DATA_ROWS): weight decay is tuned, Adam only,
+# 100 epochs.
+"$NNT" tune --data "$DATA" --trials 1 --jobs 1 --storage small.db > small.out 2>&1
+rc=$?
+"$NNT" trials small.db --format json > small.json
+check "[ $rc -eq 0 ] && py \"import json; p=json.load(open('small.json'))['trials'][0]['params']; assert 'weight_decay' in p and 'momentum' not in p and p['optimizer']=='adam' and p['epochs']==100, p\"" \
+    "the default space on 240 rows is the small-data space (rc $rc)"
 
 # ---- 6. --refit: the best configuration retrained on all rows ---------------
 "$NNT" tune --data "$DATA" --test "$DATA" "${SPACE[@]}" --sampler random --pruner none --trials 3 \

@@ -79,5 +79,12 @@ check "[ $? -eq 0 ] && [ \$(\"$NNT\" trials cv.db --format csv | tail -n +2 | wc
     --study half --quiet > half.out 2>&1
 check "[ $? -eq 0 ] && grep -qF 'small data: 120 rows' half.out" "another --study name on the other data"
 
+# Fewer rows than the default 5 folds: one fold a row, no error about folds.
+head -4 "$DATA" > tiny.csv
+"$NNT" tune --data tiny.csv --param epochs=2 --param neurons=4 --trials 1 --jobs 1 \
+    --storage tiny.db > tiny.out 2>&1
+check "[ $? -eq 0 ] && grep -qF 'selection: 3-fold cross-validation (small data: 3 rows < 5000)' tiny.out" \
+    "3 rows: 3-fold cross-validation by default"
+
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]

@@ -1,10 +1,14 @@
-/* Core: status table, error messages, RNG determinism and ranges. */
+/* Core: status table, error messages, RNG determinism and ranges, the
+ * clock, the shortest round-trip number formatter. */
 #include "testutil.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/error.h"
+#include "core/numfmt.h"
 #include "nntune/nntune.h"
 
 static void test_strerror(void **state)
@@ -81,6 +85,36 @@ static void test_shuffle_is_permutation(void **state)
     assert_true(moved > 80);
 }
 
+static void test_clock(void **state)
+{
+    (void)state;
+    double m0 = nnt_clock_monotonic(), w0 = nnt_clock_wall();
+    double m1 = nnt_clock_monotonic();
+    assert_true(m1 >= m0);
+    /* The wall clock is unix time: after 2020-01-01 and within a second of time(). */
+    assert_true(w0 > 1577836800.0);
+    assert_true(fabs(w0 - (double)time(NULL)) < 2.0);
+}
+
+static void test_fmt_shortest(void **state)
+{
+    (void)state;
+    char b[32];
+    assert_string_equal(nnt_fmt_shortest(b, 0.1), "0.1");
+    assert_string_equal(nnt_fmt_shortest(b, -0.0), "0");
+    assert_string_equal(nnt_fmt_shortest(b, 5000), "5000");
+    assert_string_equal(nnt_fmt_shortest(b, 1e-4), "0.0001");
+    assert_string_equal(nnt_fmt_shortest(b, 0.1 + 0.2), "0.30000000000000004");
+    assert_string_equal(nnt_fmt_shortest(b, 1e300), "1e+300");
+    /* Every value reads back exactly. */
+    nnt_rng rng;
+    nnt_rng_seed(&rng, 99);
+    for (int i = 0; i < 1000; i++) {
+        double v = (nnt_rng_uniform(&rng) - 0.5) * pow(10.0, (double)(i % 40) - 20.0);
+        assert_true(strtod(nnt_fmt_shortest(b, v), NULL) == v);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -89,6 +123,8 @@ int main(void)
         cmocka_unit_test(test_rng_reproducible_and_in_range),
         cmocka_unit_test(test_rng_normal_moments),
         cmocka_unit_test(test_shuffle_is_permutation),
+        cmocka_unit_test(test_clock),
+        cmocka_unit_test(test_fmt_shortest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

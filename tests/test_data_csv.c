@@ -246,7 +246,7 @@ static void test_delimiters(void **state)
     nnt_csv_options o = nnt_csv_options_default();
     o.delimiter = ';';
     assert_int_equal(load_text("semi.csv", "a;b;y\n1,5;2;x\n3;4;z\n", &o, &ds, &e), NNT_ERR_FORMAT);
-    tu_assert_contains(e.message, "semi.csv:2: column 'a': expected a number, got '1,5'");
+    tu_assert_contains(e.message, "semi.csv:2: column 'a' holds numbers with a decimal comma ('1,5')");
     assert_int_equal(load_text("semi2.csv", "a;b;y\n1.5;2;x\n3;4;z\n", &o, &ds, &e), 0);
     assert_float_equal(nnt_dataset_x(ds)[0], 1.5, 0);
     nnt_dataset_free(ds);
@@ -381,6 +381,42 @@ static void test_non_numeric_feature(void **state)
     expect_fail("trail.csv", "a,b,y\n1,2x,x\n2,3,y\n", NULL, NNT_ERR_FORMAT,
                 "trail.csv:2: column 'b': expected a number, got '2x' (the column mixes numbers "
                 "and text); drop the column with --ignore b");
+    /* The suggested option can be pasted into a shell: names with spaces,
+     * parentheses or quotes are single-quoted. */
+    expect_fail("spaced.csv", "petal width (cm),b,y\n1,2,x\n2x,3,y\n", NULL, NNT_ERR_FORMAT,
+                "drop the column with --ignore 'petal width (cm)'");
+    expect_fail("quote.csv", "it's,b,y\n1,2,x\n2x,3,y\n", NULL, NNT_ERR_FORMAT,
+                "drop the column with --ignore 'it'\\''s'");
+}
+
+/* Numbers with a decimal comma (European spreadsheets, ';' delimiter) are
+ * an error naming the cause: read as text they were one-hot encoded
+ * categories, and a target of them a classifier with a class per value. */
+static void test_decimal_comma(void **state)
+{
+    (void)state;
+    static const char few[] = "a;w;y\n1;0,2;x\n2;0,2;z\n3;1,5;x\n4;1,5;z\n";
+    expect_fail("comma.csv", few, NULL, NNT_ERR_FORMAT,
+                "comma.csv:2: column 'w' holds numbers with a decimal comma ('0,2'); nntune reads "
+                "'.' as the decimal point: write the numbers with '.' (with ';' or tab as the "
+                "delimiter: sed 's/,/./g' on the file)");
+    /* Mixed with whole numbers (which parse) it is not "text": same message. */
+    expect_fail("mixed.csv", "a;w;y\n1;5;x\n2;5,5;z\n", NULL, NNT_ERR_FORMAT,
+                "mixed.csv:3: column 'w' holds numbers with a decimal comma ('5,5')");
+    expect_fail("target.csv", "a;y\n1;68,0\n2;109,5\n3;7,25\n", NULL, NNT_ERR_FORMAT,
+                "target.csv: target column 'y' holds numbers with a decimal comma ('68,0'); nntune "
+                "reads '.' as the decimal point, so they would be 3 classes");
+    /* Forced classes keep them as class names; text categories stay categories. */
+    nnt_csv_options o = nnt_csv_options_default();
+    o.task = NNT_TASK_CLASSIFY;
+    nnt_dataset *ds = NULL;
+    nnt_error e;
+    assert_int_equal(load_text("forced.csv", "a;y\n1;68,0\n2;109,5\n3;68,0\n", &o, &ds, &e), NNT_OK);
+    assert_int_equal(nnt_dataset_num_classes(ds), 2);
+    nnt_dataset_free(ds);
+    assert_int_equal(load_text("words.csv", "a;c;y\n1;x,y;p\n2;z;q\n", NULL, &ds, &e), NNT_OK);
+    assert_int_equal(nnt_dataset_features(ds), 3);
+    nnt_dataset_free(ds);
 }
 
 static void test_missing_values(void **state)
@@ -431,7 +467,12 @@ static void test_duplicate_and_empty_column_names(void **state)
     expect_fail("dup.csv", "a,b,a,y\n1,2,3,x\n", NULL, NNT_ERR_FORMAT,
                 "dup.csv:1: duplicate column name 'a' (columns 1 and 3)");
     expect_fail("emptyname.csv", "a,,y\n1,2,x\n", NULL, NNT_ERR_FORMAT,
-                "emptyname.csv:1: column 2 has an empty name");
+                "emptyname.csv:1: column 2 has an empty name in the header; every column needs a name");
+    /* pandas' to_csv writes its row index as an unnamed first column. */
+    expect_fail("pandas.csv", ",a,y\n0,2,x\n1,3,z\n", NULL, NNT_ERR_FORMAT,
+                "pandas.csv:1: column 1 has an empty name in the header (a row index, as pandas' "
+                "to_csv writes it by default? write the file with index=False, or name the column "
+                "and drop it with --ignore NAME)");
 }
 
 /* A record far longer than the initial read buffer, and a very wide header. */
@@ -504,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_empty_and_header_only),
         cmocka_unit_test(test_ragged_row),
         cmocka_unit_test(test_non_numeric_feature),
+        cmocka_unit_test(test_decimal_comma),
         cmocka_unit_test(test_missing_values),
         cmocka_unit_test(test_unknown_target_column),
         cmocka_unit_test(test_single_class),

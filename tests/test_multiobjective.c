@@ -64,11 +64,11 @@ static study_run run(const char *db, const nnt_study_options *o, const nnt_space
 {
     study_run out;
     memset(&out, 0, sizeof out);
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study *s = NULL;
-    if (nnt_study_create(o, sp, data, &st, &s, &err) != NNT_OK) fail_msg("create: %s", err.message);
+    if (nnt_study_create(o, sp, data, st, &s, &err) != NNT_OK) fail_msg("create: %s", err.message);
     if (nnt_study_run(s, &err) != NNT_OK) fail_msg("run: %s", err.message);
     out.n_front = nnt_study_pareto(s, out.front, 256, &err);
     nnt_study_summary sum;
@@ -77,11 +77,11 @@ static study_run run(const char *db, const nnt_study_options *o, const nnt_space
     out.n_pareto = sum.n_pareto;
     nnt_study_free(s);
     nnt_study_record rec;
-    assert_int_equal(nnt_storage_find_study(&st, o->name, &rec, &err), NNT_OK);
-    assert_int_equal(st.trials_load(st.ctx, rec.id, &out.t, &out.n, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(st, o->name, &rec, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trials_load(st, rec.id, &out.t, &out.n, &err), NNT_OK);
     out.definition = strdup(rec.definition);
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     return out;
 }
 
@@ -241,14 +241,14 @@ static void test_time_costs(void **state)
     /* Costs named twice, or too many, are refused before any trial. */
     o.n_costs = 2;
     o.costs[0] = o.costs[1] = NNT_COST_PARAMS;
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(tu_path("mo-bad.db"), NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(tu_path("mo-bad.db"), 0, &st, &err), NNT_OK);
     nnt_study *s = NULL;
-    assert_int_equal(nnt_study_create(&o, sp, &data, &st, &s, &err), NNT_ERR_ARG);
+    assert_int_equal(nnt_study_create(&o, sp, &data, st, &s, &err), NNT_ERR_ARG);
     tu_assert_contains(err.message, "params is given twice");
     assert_null(s);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 
     /* Names round-trip. */
     assert_string_equal(nnt_cost_name(NNT_COST_INFER_TIME), "infer_time");

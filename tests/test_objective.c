@@ -160,12 +160,12 @@ static run_out run(const char *db, const nnt_study_options *o, const nnt_space *
 {
     run_out out;
     memset(&out, 0, sizeof out);
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
     nnt_error_clear(&err);
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study *s = NULL;
-    out.rc = nnt_study_create(o, sp, NULL, &st, &s, &err);
+    out.rc = nnt_study_create(o, sp, NULL, st, &s, &err);
     if (out.rc == NNT_OK) out.rc = nnt_study_run(s, &err);
     snprintf(out.msg, sizeof out.msg, "%s", err.message);
     if (s) {
@@ -178,12 +178,12 @@ static run_out run(const char *db, const nnt_study_options *o, const nnt_space *
         nnt_study_free(s);
     }
     nnt_study_record rec;
-    if (nnt_storage_find_study(&st, o->name, &rec, &err) == NNT_OK) {
-        assert_int_equal(st.trials_load(st.ctx, rec.id, &out.t, &out.n, &err), NNT_OK);
+    if (nnt_storage_find_study(st, o->name, &rec, &err) == NNT_OK) {
+        assert_int_equal(nnt_storage_trials_load(st, rec.id, &out.t, &out.n, &err), NNT_OK);
         snprintf(out.definition, sizeof out.definition, "%s", rec.definition ? rec.definition : "");
         nnt_study_record_free(&rec);
     }
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     return out;
 }
 
@@ -264,15 +264,15 @@ static void test_pruning_recorded(void **state)
     assert_int_equal(count(&r, NNT_TRIAL_FAILED), 0);
     /* Every report is stored as an epoch row; a pruned trial stopped early
      * with the best value it reported (the last: values fall with k). */
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study_record rec;
-    assert_int_equal(nnt_storage_find_study(&st, "user", &rec, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(st, "user", &rec, &err), NNT_OK);
     for (size_t i = 0; i < r.n; i++) {
         nnt_epoch_row *rows = NULL;
         size_t nr = 0;
-        assert_int_equal(st.epochs_load(st.ctx, rec.id, r.t[i].number, &rows, &nr, &err), NNT_OK);
+        assert_int_equal(nnt_storage_epochs_load(st, rec.id, r.t[i].number, &rows, &nr, &err), NNT_OK);
         assert_int_equal((int)nr, r.t[i].epochs);
         if (r.t[i].state == NNT_TRIAL_PRUNED) {
             assert_true(r.t[i].epochs < STEPS);
@@ -284,7 +284,7 @@ static void test_pruning_recorded(void **state)
         nnt_epoch_rows_free(rows);
     }
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     tu_assert_contains(r.definition, "\"pruner\":{\"name\":\"asha\",\"min_resource\":1,\"eta\":3}");
     run_free(&r);
     nnt_space_free(sp);
@@ -334,12 +334,12 @@ static void test_resume_continues(void **state)
     nnt_space *msp = nnt_space_new();
     nnt_error err;
     assert_int_equal(nnt_space_set_spec(msp, "lr", "0.01,0.1", &err), NNT_OK);
-    nnt_storage st;
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    nnt_storage *st = NULL;
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study *s = NULL;
-    assert_int_equal(nnt_study_create(&mlp, msp, &data, &st, &s, &err), NNT_ERR_ARG);
+    assert_int_equal(nnt_study_create(&mlp, msp, &data, st, &s, &err), NNT_ERR_ARG);
     tu_assert_contains(err.message, "study 'user' tunes the user objective 'smooth', not nntune's MLP trainer");
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     nnt_space_free(msp);
     nnt_dataset_free(ds);
     run_free(&a);
@@ -407,11 +407,11 @@ static void test_stop_and_time_limit(void **state)
     ob.ctx = &ctx;
     nnt_study_options o = options_of(&ob, "random", 6, 1);
     const char *db = tu_path("stop.db");
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study *s = NULL;
-    assert_int_equal(nnt_study_create(&o, sp, NULL, &st, &s, &err), NNT_OK);
+    assert_int_equal(nnt_study_create(&o, sp, NULL, st, &s, &err), NNT_OK);
     ctx.study = s;
     assert_int_equal(nnt_study_run(s, &err), NNT_OK);
     nnt_study_summary sum;
@@ -420,7 +420,7 @@ static void test_stop_and_time_limit(void **state)
     assert_int_equal(sum.n_trials, 3);
     assert_int_equal(sum.n_failed, 1);
     nnt_study_free(s);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     /* The interrupted trial reruns first on resume, with its parameters. */
     ctx.study = NULL;
     run_out r = run(db, &o, sp);
@@ -495,9 +495,9 @@ static void test_option_checks(void **state)
     (void)state;
     nnt_space *sp = any_space(0);
     nnt_objective ob = objective_of(smooth, "smooth");
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(tu_path("checks.db"), NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(tu_path("checks.db"), 0, &st, &err), NNT_OK);
     nnt_study *s = NULL;
     struct {
         int what;
@@ -530,7 +530,7 @@ static void test_option_checks(void **state)
         case 7: o.cv_folds = 5; break;
         }
         nnt_error_clear(&err);
-        assert_int_equal(nnt_study_create(&o, use, &data, &st, &s, &err), NNT_ERR_ARG);
+        assert_int_equal(nnt_study_create(&o, use, &data, st, &s, &err), NNT_ERR_ARG);
         assert_null(s);
         tu_assert_contains(err.message, cases[i].expect);
     }
@@ -563,14 +563,14 @@ static void test_option_checks(void **state)
     mo.name = "mlp-any";
     mo.max_trials = 2;
     nnt_study_data md = {ds, NULL, NULL};
-    assert_int_equal(nnt_study_create(&mo, any, &md, &st, &s, &err), NNT_ERR_ARG);
+    assert_int_equal(nnt_study_create(&mo, any, &md, st, &s, &err), NNT_ERR_ARG);
     tu_assert_contains(err.message, "space: made for a user objective (nnt_space_new_any)");
     nnt_study_record rec;
-    assert_int_equal(nnt_storage_find_study(&st, "mlp-any", &rec, &err), NNT_ERR_NOT_FOUND);
+    assert_int_equal(nnt_storage_find_study(st, "mlp-any", &rec, &err), NNT_ERR_NOT_FOUND);
     nnt_space_free(any);
     nnt_space_free(mlp_space);
     nnt_dataset_free(ds);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     nnt_space_free(sp);
 }
 

@@ -49,11 +49,11 @@ static int diverged_index(int number)
     return -1;
 }
 
-static nnt_storage open_rw(const char *path)
+static nnt_storage *open_rw(const char *path)
 {
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    int r = nnt_storage_open(path, NULL, &st, &err);
+    int r = nnt_storage_open_sqlite(path, 0, &st, &err);
     if (r != NNT_OK) fail_msg("open %s: %s", path, err.message);
     return st;
 }
@@ -74,7 +74,7 @@ static int64_t create_study(nnt_storage *st, const char *name, const char *space
     nnt_study_record rec;
     nnt_error err;
     int created = 0;
-    int r = st->study_open(st->ctx, &req, &rec, &created, &err);
+    int r = nnt_storage_study_open(st, &req, &rec, &created, &err);
     if (r != NNT_OK) fail_msg("study_open: %s", err.message);
     int64_t id = rec.id;
     nnt_study_record_free(&rec);
@@ -102,7 +102,7 @@ static void finish(nnt_storage *st, int64_t id, int number, nnt_trial_state stat
     fin.epochs = epochs;
     fin.retry_of = -1;
     nnt_error err;
-    int r = st->trial_finish(st->ctx, id, &fin, &err);
+    int r = nnt_storage_trial_finish(st, id, &fin, &err);
     if (r != NNT_OK) fail_msg("trial_finish %d: %s", number, err.message);
 }
 
@@ -117,7 +117,7 @@ static void epoch(nnt_storage *st, int64_t id, int number, int e, nnt_metrics tr
     row.lr = lr;
     row.elapsed_s = 0.1 * e;
     nnt_error err;
-    int r = st->trial_epoch(st->ctx, id, number, &row, &err);
+    int r = nnt_storage_trial_epoch(st, id, number, &row, &err);
     if (r != NNT_OK) fail_msg("trial_epoch %d/%d: %s", number, e, err.message);
 }
 
@@ -132,8 +132,8 @@ static double objective(double lr, nnt_rng *rng)
  * the other parameters noise. */
 static void build_synthetic(const char *path, const char *name)
 {
-    nnt_storage st = open_rw(path);
-    int64_t id = create_study(&st, name, SPACE);
+    nnt_storage *st = open_rw(path);
+    int64_t id = create_study(st, name, SPACE);
     nnt_rng rng;
     nnt_rng_seed(&rng, 12345);
     static const int bs[4] = {16, 32, 64, 128};
@@ -155,18 +155,18 @@ static void build_synthetic(const char *path, const char *name)
                      "{\"lr\": %.17g, \"batch_size\": %d, \"dropout\": %.17g, \"activation\": "
                      "\"%s\", \"neurons\": %d, \"epochs\": 12}",
                      lr, b, drop, a, neurons);
-        if (st.trial_start(st.ctx, id, n, params, 100 + (uint64_t)n, -1, 1000.0 + n, &err) != NNT_OK)
+        if (nnt_storage_trial_start(st, id, n, params, 100 + (uint64_t)n, -1, 1000.0 + n, &err) != NNT_OK)
             fail_msg("trial_start %d: %s", n, err.message);
         double value = objective(lr, &rng);
         if (dv >= 0) {
-            epoch(&st, id, n, 1, metrics(2.5, 0.3), metrics(3.0, 0.3), lr);
+            epoch(st, id, n, 1, metrics(2.5, 0.3), metrics(3.0, 0.3), lr);
             char e[64];
             snprintf(e, sizeof e, "diverged (lr=%g)", lr);
-            finish(&st, id, n, NNT_TRIAL_FAILED, NAN, 1, e);
+            finish(st, id, n, NNT_TRIAL_FAILED, NAN, 1, e);
             continue;
         }
         if (n == ODD_NUM) {
-            finish(&st, id, n, NNT_TRIAL_FAILED, NAN, 0, EVIL);
+            finish(st, id, n, NNT_TRIAL_FAILED, NAN, 0, EVIL);
             continue;
         }
         int E = overfit_epoch(n);
@@ -190,23 +190,21 @@ static void build_synthetic(const char *path, const char *name)
                 ta = fmin(0.999, va + 0.01);
             }
             if (va > best) best = va;
-            epoch(&st, id, n, e, metrics(tl, ta), metrics(vl, va), lr);
+            epoch(st, id, n, e, metrics(tl, ta), metrics(vl, va), lr);
         }
-        finish(&st, id, n, n == PRUNED_NUM ? NNT_TRIAL_PRUNED : NNT_TRIAL_COMPLETE, best, last, NULL);
+        finish(st, id, n, n == PRUNED_NUM ? NNT_TRIAL_PRUNED : NNT_TRIAL_COMPLETE, best, last, NULL);
     }
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 }
 
 static nnt_report *load(const char *path, const char *study)
 {
-    nnt_storage st;
-    nnt_storage_options so = nnt_storage_options_default();
-    so.readonly = 1;
+    nnt_storage *st = NULL;
     nnt_error err;
-    if (nnt_storage_open(path, &so, &st, &err) != NNT_OK) fail_msg("open: %s", err.message);
+    if (nnt_storage_open_sqlite(path, NNT_STORAGE_READONLY, &st, &err) != NNT_OK) fail_msg("open: %s", err.message);
     nnt_report *r = NULL;
-    int rc = nnt_report_load(&st, study, NULL, &r, &err);
-    nnt_storage_close(&st);
+    int rc = nnt_report_load(st, study, NULL, &r, &err);
+    nnt_storage_close(st);
     if (rc != NNT_OK) fail_msg("report_load: %s", err.message);
     return r;
 }
@@ -289,8 +287,8 @@ static void test_importance_of_pruned_study(void **state)
 {
     (void)state;
     const char *path = tu_path("pruned.db");
-    nnt_storage st = open_rw(path);
-    int64_t id = create_study(&st, "pruned", SPACE);
+    nnt_storage *st = open_rw(path);
+    int64_t id = create_study(st, "pruned", SPACE);
     nnt_rng rng;
     nnt_rng_seed(&rng, 777);
     nnt_error err;
@@ -301,17 +299,17 @@ static void test_importance_of_pruned_study(void **state)
                  "{\"lr\": %.17g, \"batch_size\": %d, \"dropout\": %.17g, \"activation\": "
                  "\"relu\", \"neurons\": 16, \"epochs\": 12}",
                  lr, 16 << nnt_rng_below(&rng, 4), 0.5 * nnt_rng_uniform(&rng));
-        if (st.trial_start(st.ctx, id, n, params, 100 + (uint64_t)n, -1, 1000.0 + n, &err) != NNT_OK)
+        if (nnt_storage_trial_start(st, id, n, params, 100 + (uint64_t)n, -1, 1000.0 + n, &err) != NNT_OK)
             fail_msg("trial_start %d: %s", n, err.message);
         double value = objective(lr, &rng);
         int complete = n % 8 == 0; /* 0, 8, 16, 24 */
         int last = complete ? 6 : 2;
         for (int e = 1; e <= last; e++)
-            epoch(&st, id, n, e, metrics(1.0 / e, value), metrics(0.5, value - 0.01 * (last - e)), lr);
+            epoch(st, id, n, e, metrics(1.0 / e, value), metrics(0.5, value - 0.01 * (last - e)), lr);
         double final = complete ? 0.8 + 0.1 * nnt_rng_uniform(&rng) : value;
-        finish(&st, id, n, complete ? NNT_TRIAL_COMPLETE : NNT_TRIAL_PRUNED, final, last, NULL);
+        finish(st, id, n, complete ? NNT_TRIAL_COMPLETE : NNT_TRIAL_PRUNED, final, last, NULL);
     }
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     nnt_report *r = load(path, "pruned");
     const nnt_report_summary *s = nnt_report_get_summary(r);
     assert_null(s->importance_note);
@@ -457,8 +455,8 @@ static void test_suggested_choices(void **state)
 {
     (void)state;
     const char *path = tu_path("choices.db");
-    nnt_storage st = open_rw(path);
-    int64_t id = create_study(&st, "choices",
+    nnt_storage *st = open_rw(path);
+    int64_t id = create_study(st, "choices",
                               "{\"optimizer\": [\"adam\", \"momentum\"],"
                               " \"momentum\": {\"type\": \"float\", \"low\": 0.5, \"high\": 0.99,"
                               "  \"if\": {\"optimizer\": [\"momentum\"]}},"
@@ -470,10 +468,10 @@ static void test_suggested_choices(void **state)
         double lr = 0.001 * pow(100, n / 9.0);
         if (adam) snprintf(p, sizeof p, "{\"optimizer\": \"adam\", \"lr\": %.17g}", lr);
         else snprintf(p, sizeof p, "{\"optimizer\": \"momentum\", \"momentum\": 0.9, \"lr\": %.17g}", lr);
-        assert_int_equal(st.trial_start(st.ctx, id, n, p, 1, -1, 1.0, &err), NNT_OK);
-        finish(&st, id, n, NNT_TRIAL_COMPLETE, adam ? 0.9 + 0.001 * n : 0.5, 3, NULL);
+        assert_int_equal(nnt_storage_trial_start(st, id, n, p, 1, -1, 1.0, &err), NNT_OK);
+        finish(st, id, n, NNT_TRIAL_COMPLETE, adam ? 0.9 + 0.001 * n : 0.5, 3, NULL);
     }
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     nnt_report *r = load(path, NULL);
     const nnt_report_summary *s = nnt_report_get_summary(r);
     assert_int_equal(s->n_top, 3);
@@ -576,9 +574,9 @@ static void test_empty_study(void **state)
 {
     (void)state;
     const char *path = tu_path("empty.db");
-    nnt_storage st = open_rw(path);
-    create_study(&st, "empty", SPACE);
-    nnt_storage_close(&st);
+    nnt_storage *st = open_rw(path);
+    create_study(st, "empty", SPACE);
+    nnt_storage_close(st);
     nnt_report *r = load(path, "empty");
     const nnt_report_summary *s = nnt_report_get_summary(r);
     assert_int_equal(s->n_trials, 0);
@@ -603,21 +601,21 @@ static void test_single_trial(void **state)
 {
     (void)state;
     const char *path = tu_path("single.db");
-    nnt_storage st = open_rw(path);
-    int64_t id = create_study(&st, "single", SPACE);
+    nnt_storage *st = open_rw(path);
+    int64_t id = create_study(st, "single", SPACE);
     nnt_error err;
-    assert_int_equal(st.trial_start(st.ctx, id, 0,
+    assert_int_equal(nnt_storage_trial_start(st, id, 0,
                                      "{\"lr\": 0.01, \"batch_size\": 32, \"dropout\": 0.1, "
                                      "\"activation\": \"relu\", \"neurons\": 16, \"epochs\": 12}",
                                      1, -1, 1.0, &err), NNT_OK);
-    epoch(&st, id, 0, 1, metrics(0.9, 0.6), metrics(0.8, 0.7), 0.01);
-    epoch(&st, id, 0, 2, metrics(0.5, 0.8), metrics(0.6, 0.8), 0.01);
-    finish(&st, id, 0, NNT_TRIAL_COMPLETE, 0.8, 2, NULL);
+    epoch(st, id, 0, 1, metrics(0.9, 0.6), metrics(0.8, 0.7), 0.01);
+    epoch(st, id, 0, 2, metrics(0.5, 0.8), metrics(0.6, 0.8), 0.01);
+    finish(st, id, 0, NNT_TRIAL_COMPLETE, 0.8, 2, NULL);
     /* the study's test evaluation of the best model, as nnt_study_run stores it */
-    assert_int_equal(st.artifact_add(st.ctx, id, 0, "test", "best.nnt",
+    assert_int_equal(nnt_storage_artifact_add(st, id, 0, "test", "best.nnt",
                                      "{\"rows\": 100, \"loss\": 0.5, \"accuracy\": 0.75}", &err),
                      NNT_OK);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 
     nnt_report *r = load(path, NULL);
     const nnt_report_summary *s = nnt_report_get_summary(r);
@@ -651,8 +649,8 @@ static void test_single_trial(void **state)
     req.create = 1;
     nnt_study_record rec;
     int created;
-    assert_int_equal(st.study_open(st.ctx, &req, &rec, &created, &err), NNT_OK);
-    assert_int_equal(st.trial_start(st.ctx, rec.id, 0, "{\"lr\": 0.1}", 1, -1, 1.0, &err), NNT_OK);
+    assert_int_equal(nnt_storage_study_open(st, &req, &rec, &created, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_start(st, rec.id, 0, "{\"lr\": 0.1}", 1, -1, 1.0, &err), NNT_OK);
     nnt_trial_record fin;
     memset(&fin, 0, sizeof fin);
     fin.number = 0;
@@ -661,9 +659,9 @@ static void test_single_trial(void **state)
     fin.value_spread = NAN;
     fin.duration = 1;
     fin.finished = 2;
-    assert_int_equal(st.trial_finish(st.ctx, rec.id, &fin, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_finish(st, rec.id, &fin, &err), NNT_OK);
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     r = load(path, "nospace");
     html = render(r, NNT_REPORT_HTML);
     tu_assert_contains(html, "rmse");
@@ -675,16 +673,14 @@ static void test_single_trial(void **state)
 static void test_not_found_and_atomic_save(void **state)
 {
     (void)state;
-    nnt_storage st;
-    nnt_storage_options so = nnt_storage_options_default();
-    so.readonly = 1;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(synthetic_db(), &so, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(synthetic_db(), NNT_STORAGE_READONLY, &st, &err), NNT_OK);
     nnt_report *r = (nnt_report *)1;
-    assert_int_equal(nnt_report_load(&st, "nope", NULL, &r, &err), NNT_ERR_NOT_FOUND);
+    assert_int_equal(nnt_report_load(st, "nope", NULL, &r, &err), NNT_ERR_NOT_FOUND);
     assert_null(r);
     tu_assert_contains(err.message, "nope");
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 
     r = load(synthetic_db(), "synthetic");
     const char *out = tu_path("report.html");
@@ -709,7 +705,7 @@ static void test_pareto(void **state)
 {
     (void)state;
     const char *path = tu_path("pareto.db");
-    nnt_storage st = open_rw(path);
+    nnt_storage *st = open_rw(path);
     nnt_study_open_request req;
     memset(&req, 0, sizeof req);
     req.name = "pareto";
@@ -721,14 +717,14 @@ static void test_pareto(void **state)
     nnt_study_record rec;
     nnt_error err;
     int created;
-    assert_int_equal(st.study_open(st.ctx, &req, &rec, &created, &err), NNT_OK);
+    assert_int_equal(nnt_storage_study_open(st, &req, &rec, &created, &err), NNT_OK);
     /* (accuracy, params): 3 is dominated by 1, 4 by 0; 6 has no cost measured */
     static const double acc[7] = {0.90, 0.95, 0.85, 0.93, 0.80, 0.97, 0.99};
     static const double params[7] = {1000, 5000, 800, 6000, 2000, 20000, NAN};
     for (int n = 0; n < 7; n++) {
         char p[64];
         snprintf(p, sizeof p, "{\"lr\": %g}", 0.001 * (n + 1));
-        assert_int_equal(st.trial_start(st.ctx, rec.id, n, p, 1, -1, 1.0, &err), NNT_OK);
+        assert_int_equal(nnt_storage_trial_start(st, rec.id, n, p, 1, -1, 1.0, &err), NNT_OK);
         nnt_trial_record fin;
         memset(&fin, 0, sizeof fin);
         fin.number = n;
@@ -739,10 +735,10 @@ static void test_pareto(void **state)
         fin.n_values = 2;
         fin.values[0] = acc[n];
         fin.values[1] = params[n];
-        assert_int_equal(st.trial_finish(st.ctx, rec.id, &fin, &err), NNT_OK);
+        assert_int_equal(nnt_storage_trial_finish(st, rec.id, &fin, &err), NNT_OK);
     }
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 
     nnt_report *r = load(path, "pareto");
     const nnt_report_summary *s = nnt_report_get_summary(r);
@@ -778,8 +774,8 @@ static void test_allocation_failures(void **state)
 {
     (void)state;
     const char *path = tu_path("alloc.db");
-    nnt_storage st = open_rw(path);
-    int64_t id = create_study(&st, "alloc", SPACE);
+    nnt_storage *st = open_rw(path);
+    int64_t id = create_study(st, "alloc", SPACE);
     nnt_error err;
     for (int n = 0; n < 6; n++) {
         char p[256];
@@ -787,22 +783,20 @@ static void test_allocation_failures(void **state)
                  "{\"lr\": %g, \"batch_size\": 32, \"dropout\": 0.1, \"activation\": \"relu\", "
                  "\"neurons\": 16, \"epochs\": 12}",
                  0.001 * (n + 1));
-        assert_int_equal(st.trial_start(st.ctx, id, n, p, 1, -1, 1.0, &err), NNT_OK);
+        assert_int_equal(nnt_storage_trial_start(st, id, n, p, 1, -1, 1.0, &err), NNT_OK);
         for (int e = 1; e <= 5; e++)
-            epoch(&st, id, n, e, metrics(1.0 / e, 0.5 + 0.05 * e), metrics(1.0 / e, 0.5 + 0.04 * e), 0.01);
-        finish(&st, id, n, n == 5 ? NNT_TRIAL_FAILED : NNT_TRIAL_COMPLETE, n == 5 ? NAN : 0.7 + 0.01 * n,
+            epoch(st, id, n, e, metrics(1.0 / e, 0.5 + 0.05 * e), metrics(1.0 / e, 0.5 + 0.04 * e), 0.01);
+        finish(st, id, n, n == 5 ? NNT_TRIAL_FAILED : NNT_TRIAL_COMPLETE, n == 5 ? NAN : 0.7 + 0.01 * n,
                5, n == 5 ? "diverged (lr=0.006)" : NULL);
     }
-    nnt_storage_close(&st);
-    nnt_storage_options so = nnt_storage_options_default();
-    so.readonly = 1;
-    assert_int_equal(nnt_storage_open(path, &so, &st, &err), NNT_OK);
+    nnt_storage_close(st);
+    assert_int_equal(nnt_storage_open_sqlite(path, NNT_STORAGE_READONLY, &st, &err), NNT_OK);
     int done = 0, failures = 0;
     for (long k = 0; k < 100000 && !done; k += tu_quick() ? 7 : 1) {
         nnt_report *r = NULL;
         char *text = NULL;
         nnt_alloc_fail_after(k);
-        int rc = nnt_report_load(&st, "alloc", NULL, &r, &err);
+        int rc = nnt_report_load(st, "alloc", NULL, &r, &err);
         for (int f = 0; rc == NNT_OK && f <= NNT_REPORT_JSON; f++) {
             rc = nnt_report_render(r, (nnt_report_format)f, &text, NULL, &err);
             free(text);
@@ -818,7 +812,7 @@ static void test_allocation_failures(void **state)
     }
     assert_true(done);
     assert_true(failures > 20);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 }
 
 int main(void)

@@ -22,11 +22,11 @@ static const char *SPACE =
     " \"neurons\": {\"type\": \"int\", \"low\": 8, \"high\": 128, \"log\": true}}";
 
 /* ---- Writing a study -------------------------------------------------------- */
-static nnt_storage open_rw(const char *path)
+static nnt_storage *open_rw(const char *path)
 {
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    if (nnt_storage_open(path, NULL, &st, &err) != NNT_OK) fail_msg("open %s: %s", path, err.message);
+    if (nnt_storage_open_sqlite(path, 0, &st, &err) != NNT_OK) fail_msg("open %s: %s", path, err.message);
     return st;
 }
 
@@ -46,7 +46,7 @@ static int64_t create_study(nnt_storage *st, const char *name, const char *metri
     nnt_study_record rec;
     nnt_error err;
     int created = 0;
-    if (st->study_open(st->ctx, &req, &rec, &created, &err) != NNT_OK)
+    if (nnt_storage_study_open(st, &req, &rec, &created, &err) != NNT_OK)
         fail_msg("study_open: %s", err.message);
     int64_t id = rec.id;
     nnt_study_record_free(&rec);
@@ -67,7 +67,7 @@ static double start(nnt_storage *st, int64_t id, int n, nnt_rng *rng)
              0.5 * nnt_rng_uniform(rng), act[nnt_rng_below(rng, 2)],
              (int)lround(pow(2, 3 + 4 * nnt_rng_uniform(rng))));
     nnt_error err;
-    if (st->trial_start(st->ctx, id, n, params, 100 + (uint64_t)n, -1, 1000.0 + n, &err) != NNT_OK)
+    if (nnt_storage_trial_start(st, id, n, params, 100 + (uint64_t)n, -1, 1000.0 + n, &err) != NNT_OK)
         fail_msg("trial_start %d: %s", n, err.message);
     return lr;
 }
@@ -89,7 +89,7 @@ static void epoch(nnt_storage *st, int64_t id, int n, int e, nnt_metrics train, 
     row.lr = 0.01;
     row.elapsed_s = 0.1 * e;
     nnt_error err;
-    if (st->trial_epoch(st->ctx, id, n, &row, &err) != NNT_OK)
+    if (nnt_storage_trial_epoch(st, id, n, &row, &err) != NNT_OK)
         fail_msg("trial_epoch %d/%d: %s", n, e, err.message);
 }
 
@@ -108,20 +108,18 @@ static void finish(nnt_storage *st, int64_t id, int n, nnt_trial_state state, do
     fin.epochs = epochs;
     fin.retry_of = -1;
     nnt_error err;
-    if (st->trial_finish(st->ctx, id, &fin, &err) != NNT_OK)
+    if (nnt_storage_trial_finish(st, id, &fin, &err) != NNT_OK)
         fail_msg("trial_finish %d: %s", n, err.message);
 }
 
 static nnt_report *load(const char *path, const char *study)
 {
-    nnt_storage st;
-    nnt_storage_options so = nnt_storage_options_default();
-    so.readonly = 1;
+    nnt_storage *st = NULL;
     nnt_error err;
-    if (nnt_storage_open(path, &so, &st, &err) != NNT_OK) fail_msg("open: %s", err.message);
+    if (nnt_storage_open_sqlite(path, NNT_STORAGE_READONLY, &st, &err) != NNT_OK) fail_msg("open: %s", err.message);
     nnt_report *r = NULL;
-    int rc = nnt_report_load(&st, study, NULL, &r, &err);
-    nnt_storage_close(&st);
+    int rc = nnt_report_load(st, study, NULL, &r, &err);
+    nnt_storage_close(st);
     if (rc != NNT_OK) fail_msg("report_load: %s", err.message);
     return r;
 }
@@ -246,22 +244,22 @@ static void test_wild_value_is_clipped(void **state)
 {
     (void)state;
     const char *path = tu_path("wild.db");
-    nnt_storage st = open_rw(path);
-    int64_t id = create_study(&st, "wild", "rmse", 0);
+    nnt_storage *st = open_rw(path);
+    int64_t id = create_study(st, "wild", "rmse", 0);
     nnt_rng rng;
     nnt_rng_seed(&rng, 7);
     for (int n = 0; n < 42; n++) {
-        double lr = start(&st, id, n, &rng), d = log10(lr) + 2;
+        double lr = start(st, id, n, &rng), d = log10(lr) + 2;
         double final = n == 13 ? 14000 : 55 + 4 * d * d + 0.5 * nnt_rng_uniform(&rng);
         for (int e = 1; e <= 5; e++) {
             double v = final * (1 + 0.5 / e);
             if (n == 13) v = final; /* diverged from the start */
             if (n == 20 && e == 2) v = 1e35;
-            epoch(&st, id, n, e, metrics(0.5 / e, NAN, v * 0.9), metrics(0.6 / e, NAN, v));
+            epoch(st, id, n, e, metrics(0.5 / e, NAN, v * 0.9), metrics(0.6 / e, NAN, v));
         }
-        finish(&st, id, n, NNT_TRIAL_COMPLETE, final, 5, NULL);
+        finish(st, id, n, NNT_TRIAL_COMPLETE, final, 5, NULL);
     }
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 
     nnt_report *r = load(path, "wild");
     const nnt_report_summary *s = nnt_report_get_summary(r);
@@ -295,16 +293,16 @@ static void test_wild_value_is_clipped(void **state)
  * two still running. */
 static void build_large(const char *path)
 {
-    nnt_storage st = open_rw(path);
-    int64_t id = create_study(&st, "large", "accuracy", 1);
+    nnt_storage *st = open_rw(path);
+    int64_t id = create_study(st, "large", "accuracy", 1);
     nnt_rng rng;
     nnt_rng_seed(&rng, 11);
     for (int n = 0; n < LARGE_TRIALS; n++) {
-        (void)start(&st, id, n, &rng);
+        (void)start(st, id, n, &rng);
         double q = 0.6 + 0.35 * nnt_rng_uniform(&rng);
         if (n % 40 == 7) {
-            epoch(&st, id, n, 1, metrics(2.0, 0.3, NAN), metrics(2.5, 0.3, NAN));
-            finish(&st, id, n, NNT_TRIAL_FAILED, NAN, 1, "diverged (lr=0.9)");
+            epoch(st, id, n, 1, metrics(2.0, 0.3, NAN), metrics(2.5, 0.3, NAN));
+            finish(st, id, n, NNT_TRIAL_FAILED, NAN, 1, "diverged (lr=0.9)");
             continue;
         }
         if (n >= LARGE_TRIALS - 2) continue; /* running */
@@ -317,12 +315,12 @@ static void build_large(const char *path)
                 vl = 1 - q * (1 - 0.3 / 4) + 0.05 * (e - 4);
             }
             best = fmax(best, va);
-            epoch(&st, id, n, e, metrics(0.9 / e, fmin(0.999, q + 0.01 * e), NAN),
+            epoch(st, id, n, e, metrics(0.9 / e, fmin(0.999, q + 0.01 * e), NAN),
                   metrics(vl, va, NAN));
         }
-        finish(&st, id, n, complete ? NNT_TRIAL_COMPLETE : NNT_TRIAL_PRUNED, best, last, NULL);
+        finish(st, id, n, complete ? NNT_TRIAL_COMPLETE : NNT_TRIAL_PRUNED, best, last, NULL);
     }
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 }
 
 static void test_large_study_is_compact(void **state)
@@ -407,18 +405,18 @@ static void test_parallel_labels_on_boxes(void **state)
 {
     (void)state;
     const char *path = tu_path("small.db");
-    nnt_storage st = open_rw(path);
-    int64_t id = create_study(&st, "small", "accuracy", 1);
+    nnt_storage *st = open_rw(path);
+    int64_t id = create_study(st, "small", "accuracy", 1);
     nnt_rng rng;
     nnt_rng_seed(&rng, 5);
     for (int n = 0; n < 30; n++) {
-        (void)start(&st, id, n, &rng);
+        (void)start(st, id, n, &rng);
         double q = 0.5 + 0.4 * nnt_rng_uniform(&rng);
         for (int e = 1; e <= 3; e++)
-            epoch(&st, id, n, e, metrics(1.0 / e, q, NAN), metrics(1.1 / e, q * (1 - 0.1 / e), NAN));
-        finish(&st, id, n, NNT_TRIAL_COMPLETE, q * (1 - 0.1 / 3), 3, NULL);
+            epoch(st, id, n, e, metrics(1.0 / e, q, NAN), metrics(1.1 / e, q * (1 - 0.1 / e), NAN));
+        finish(st, id, n, NNT_TRIAL_COMPLETE, q * (1 - 0.1 / 3), 3, NULL);
     }
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     nnt_report *r = load(path, "small");
     size_t len;
     char *html = render(r, NNT_REPORT_HTML, &len);

@@ -82,12 +82,12 @@ static run_out run_study(const char *db, const nnt_study_options *o, const nnt_s
 {
     run_out out;
     memset(&out, 0, sizeof out);
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
     nnt_error_clear(&err);
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study *s = NULL;
-    out.rc = nnt_study_create(o, sp, data, &st, &s, &err);
+    out.rc = nnt_study_create(o, sp, data, st, &s, &err);
     if (out.rc == NNT_OK && run) out.rc = nnt_study_run(s, &err);
     snprintf(out.msg, sizeof out.msg, "%s", err.message);
     if (s) {
@@ -96,12 +96,12 @@ static run_out run_study(const char *db, const nnt_study_options *o, const nnt_s
     }
     nnt_study_free(s);
     nnt_study_record rec;
-    if (nnt_storage_find_study(&st, o->name, &rec, &err) == NNT_OK) {
-        assert_int_equal(st.trials_load(st.ctx, rec.id, &out.t, &out.n, &err), NNT_OK);
+    if (nnt_storage_find_study(st, o->name, &rec, &err) == NNT_OK) {
+        assert_int_equal(nnt_storage_trials_load(st, rec.id, &out.t, &out.n, &err), NNT_OK);
         snprintf(out.definition, sizeof out.definition, "%s", rec.definition);
         nnt_study_record_free(&rec);
     }
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     return out;
 }
 
@@ -405,11 +405,11 @@ static void test_old_fingerprint(void **state)
     run_out a = run_study(db, &o, sp, &data, 1);
     assert_int_equal(a.rc, NNT_OK);
     /* Rewrite the stored data description as older versions wrote it. */
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study_record r;
-    assert_int_equal(nnt_storage_find_study(&st, "default", &r, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(st, "default", &r, &err), NNT_OK);
     char def[8192];
     snprintf(def, sizeof def, "%s", r.definition);
     char *at = strstr(def, "\"data\":");
@@ -417,10 +417,10 @@ static void test_old_fingerprint(void **state)
     snprintf(at, sizeof def - (size_t)(at - def),
              "\"data\":{\"rows\":90,\"features\":4,\"task\":\"classify\",\"classes\":3,"
              "\"target\":\"target\"}}");
-    int rr = st.study_redefine(st.ctx, r.id, def, r.seed, &err);
+    int rr = nnt_storage_study_redefine(st, r.id, def, r.seed, &err);
     if (rr != NNT_OK) fail_msg("redefine: %s", err.message);
     nnt_study_record_free(&r);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 
     /* The same data resumes; the definition is then upgraded to the full
      * fingerprint (hash, feature names). */
@@ -428,11 +428,11 @@ static void test_old_fingerprint(void **state)
     assert_int_equal(b.rc, NNT_OK);
     tu_assert_contains(b.definition, "\"hash\":\"");
     /* Back to the old form; other rows are refused. */
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
-    assert_int_equal(nnt_storage_find_study(&st, "default", &r, &err), NNT_OK);
-    assert_int_equal(st.study_redefine(st.ctx, r.id, def, r.seed, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(st, "default", &r, &err), NNT_OK);
+    assert_int_equal(nnt_storage_study_redefine(st, r.id, def, r.seed, &err), NNT_OK);
     nnt_study_record_free(&r);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     nnt_dataset *more = tu_blobs(9, 100);
     nnt_study_data d_more = {more, NULL, NULL};
     o.force = 1;

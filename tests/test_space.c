@@ -477,6 +477,18 @@ static void test_params_json_round_trip(void **state)
 
 /* ==== Default space ================================================================ */
 
+/* The small-data space's ranges (docs/search-space.md). */
+#define SMALL_NEURONS_LOW 16
+#define SMALL_NEURONS_HIGH 256
+#define SMALL_LR_LOW 1e-4
+#define SMALL_LR_HIGH 0.03
+#define SMALL_WD_LOW 1e-6
+#define SMALL_WD_HIGH 0.1
+#define SMALL_BATCH_LOW 16
+#define SMALL_BATCH_HIGH 128
+#define SMALL_EPOCHS 100
+#define SMALL_PATIENCE 20
+
 static void test_default_space(void **state)
 {
     (void)state;
@@ -515,6 +527,48 @@ static void test_default_space(void **state)
         if (o.optimizer == NNT_OPT_MOMENTUM) assert_true(o.momentum >= 0.8 && o.momentum <= 0.99);
         assert_true(o.lr >= 1e-4 && o.lr <= 0.1);
         assert_true(m.dropout[0] >= 0 && m.dropout[0] <= 0.3f);
+    }
+    nnt_sampler_free(&smp);
+    nnt_space_free(s);
+}
+
+/* The small-data default: picked below NNT_SMALL_DATA_ROWS rows, the large-data
+ * default from there on; every draw applies and stays in its documented ranges. */
+static void test_default_space_for_rows(void **state)
+{
+    (void)state;
+    nnt_space *s = NULL;
+    nnt_error e;
+    assert_int_equal(nnt_space_default_for_rows(NNT_SMALL_DATA_ROWS, &s, &e), NNT_OK);
+    nnt_param_info in;
+    assert_int_equal(nnt_space_info(s, nnt_space_find(s, "lr"), &in), NNT_OK);
+    assert_true(in.low == 1e-4 && in.high == 0.1); /* the large-data space */
+    assert_true(nnt_space_find(s, "weight_decay") < 0);
+    nnt_space_free(s);
+
+    assert_int_equal(nnt_space_default_for_rows(NNT_SMALL_DATA_ROWS - 1, &s, &e), NNT_OK);
+    assert_int_equal(nnt_space_validate(s, &e), NNT_OK);
+    assert_true(nnt_space_find(s, "weight_decay") >= 0);
+    assert_true(nnt_space_find(s, "momentum") < 0);
+    assert_int_equal(nnt_space_info(s, nnt_space_find(s, "weight_decay"), &in), NNT_OK);
+    assert_true(in.log && in.low == SMALL_WD_LOW && in.high == SMALL_WD_HIGH);
+    nnt_sampler smp;
+    assert_int_equal(nnt_sampler_create("random", s, &smp, &e), NNT_OK);
+    double x[16];
+    uint8_t a[16];
+    for (int t = 0; t < 50; t++) {
+        assert_int_equal(smp.propose(smp.ctx, s, NULL, t, (uint64_t)t, x, a, &e), NNT_OK);
+        nnt_model_options m = nnt_model_options_default();
+        nnt_train_options o = nnt_train_options_default();
+        if (nnt_space_apply(s, x, a, &m, &o, &e) != NNT_OK) fail_msg("%s", e.message);
+        assert_true(m.n_hidden >= 1 && m.n_hidden <= 3);
+        for (int l = 0; l < m.n_hidden; l++)
+            assert_true(m.hidden[l] >= SMALL_NEURONS_LOW && m.hidden[l] <= SMALL_NEURONS_HIGH);
+        assert_true(o.max_epochs == SMALL_EPOCHS && o.patience == SMALL_PATIENCE && o.early_stopping == 1);
+        assert_int_equal(o.optimizer, NNT_OPT_ADAM);
+        assert_true(o.lr >= SMALL_LR_LOW && o.lr <= SMALL_LR_HIGH);
+        assert_true(o.weight_decay >= SMALL_WD_LOW && o.weight_decay <= SMALL_WD_HIGH);
+        assert_true(o.batch_size >= SMALL_BATCH_LOW && o.batch_size <= SMALL_BATCH_HIGH);
     }
     nnt_sampler_free(&smp);
     nnt_space_free(s);
@@ -665,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_space_json_round_trip),
         cmocka_unit_test(test_params_json_round_trip),
         cmocka_unit_test(test_default_space),
+        cmocka_unit_test(test_default_space_for_rows),
         cmocka_unit_test(test_apply_every_name),
         cmocka_unit_test(test_alloc_failures),
     };

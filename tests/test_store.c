@@ -9,12 +9,13 @@
 #include <unistd.h>
 
 #include "nntune/nntune.h"
+#include "nntune/storage_backend.h"
 
-static nnt_storage open_rw(const char *path)
+static nnt_storage *open_rw(const char *path)
 {
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    int r = nnt_storage_open(path, NULL, &st, &err);
+    int r = nnt_storage_open_sqlite(path, 0, &st, &err);
     if (r != NNT_OK) fail_msg("open %s: %s", path, err.message);
     return st;
 }
@@ -34,7 +35,7 @@ static nnt_study_record open_study(nnt_storage *st, const char *name, int exclus
     req.recover = recover;
     nnt_study_record rec;
     nnt_error err;
-    int r = st->study_open(st->ctx, &req, &rec, created, &err);
+    int r = nnt_storage_study_open(st, &req, &rec, created, &err);
     if (r != NNT_OK) fail_msg("study_open %s: %s", name, err.message);
     return rec;
 }
@@ -57,8 +58,8 @@ static void test_schema_and_wal(void **state)
 {
     (void)state;
     const char *path = tu_path("schema.db");
-    nnt_storage st = open_rw(path);
-    assert_string_equal(st.name, "sqlite");
+    nnt_storage *st = open_rw(path);
+    assert_string_equal(nnt_storage_backend_name(st), "sqlite");
     char buf[64];
     query_text(path, "PRAGMA journal_mode", buf, sizeof buf);
     assert_string_equal(buf, "wal");
@@ -72,26 +73,25 @@ static void test_schema_and_wal(void **state)
         query_text(path, sql, buf, sizeof buf);
         assert_string_equal(buf, "1");
     }
-    nnt_storage_close(&st);
-    assert_null(st.ctx);
-    nnt_storage_close(&st); /* a closed storage is a no-op */
+    nnt_storage_close(st);
+    nnt_storage_close(NULL); /* no storage: a no-op */
 }
 
 static void test_trial_life_cycle(void **state)
 {
     (void)state;
     const char *path = tu_path("cycle.db");
-    nnt_storage st = open_rw(path);
+    nnt_storage *st = open_rw(path);
     int created = 0;
-    nnt_study_record rec = open_study(&st, "s1", 1, 1, &created);
+    nnt_study_record rec = open_study(st, "s1", 1, 1, &created);
     assert_int_equal(created, 1);
     assert_string_equal(rec.name, "s1");
     assert_true(rec.maximize);
     assert_true(rec.seed == 42);
     nnt_error err;
-    assert_int_equal(st.trial_start(st.ctx, rec.id, 0, "{\"lr\": 0.1}", 7, -1, 1000.0, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_start(st, rec.id, 0, "{\"lr\": 0.1}", 7, -1, 1000.0, &err), NNT_OK);
     /* The same number twice is refused. */
-    assert_true(st.trial_start(st.ctx, rec.id, 0, "{}", 7, -1, 1000.0, &err) < 0);
+    assert_true(nnt_storage_trial_start(st, rec.id, 0, "{}", 7, -1, 1000.0, &err) < 0);
     for (int e = 1; e <= 3; e++) {
         nnt_epoch_row row;
         memset(&row, 0, sizeof row);
@@ -103,12 +103,12 @@ static void test_trial_life_cycle(void **state)
         row.valid.loss = 2.0 / e;
         row.lr = 0.1;
         row.elapsed_s = e;
-        assert_int_equal(st.trial_epoch(st.ctx, rec.id, 0, &row, &err), NNT_OK);
+        assert_int_equal(nnt_storage_trial_epoch(st, rec.id, 0, &row, &err), NNT_OK);
     }
     /* A reader sees the running trial. */
     nnt_trial_record *t = NULL;
     size_t n = 0;
-    assert_int_equal(st.trials_load(st.ctx, rec.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trials_load(st, rec.id, &t, &n, &err), NNT_OK);
     assert_int_equal(n, 1);
     assert_int_equal(t[0].state, NNT_TRIAL_RUNNING);
     assert_true(isnan(t[0].value));
@@ -123,12 +123,12 @@ static void test_trial_life_cycle(void **state)
     fin.finished = 1002.5;
     fin.duration = 2.5;
     fin.epochs = 3;
-    assert_int_equal(st.trial_finish(st.ctx, rec.id, &fin, &err), NNT_OK);
-    assert_int_equal(st.artifact_add(st.ctx, rec.id, 0, "model", "/tmp/m.nnt", NULL, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_finish(st, rec.id, &fin, &err), NNT_OK);
+    assert_int_equal(nnt_storage_artifact_add(st, rec.id, 0, "model", "/tmp/m.nnt", NULL, &err), NNT_OK);
     fin.number = 9; /* no such trial */
-    assert_int_equal(st.trial_finish(st.ctx, rec.id, &fin, &err), NNT_ERR_NOT_FOUND);
+    assert_int_equal(nnt_storage_trial_finish(st, rec.id, &fin, &err), NNT_ERR_NOT_FOUND);
 
-    assert_int_equal(st.trials_load(st.ctx, rec.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trials_load(st, rec.id, &t, &n, &err), NNT_OK);
     assert_int_equal(n, 1);
     assert_int_equal(t[0].number, 0);
     assert_int_equal(t[0].state, NNT_TRIAL_COMPLETE);
@@ -144,7 +144,7 @@ static void test_trial_life_cycle(void **state)
     nnt_trial_records_free(t, n);
 
     nnt_epoch_row *rows = NULL;
-    assert_int_equal(st.epochs_load(st.ctx, rec.id, 0, &rows, &n, &err), NNT_OK);
+    assert_int_equal(nnt_storage_epochs_load(st, rec.id, 0, &rows, &n, &err), NNT_OK);
     assert_int_equal(n, 3);
     assert_int_equal(rows[2].epoch, 3);
     assert_true(rows[2].valid.loss == 2.0 / 3);
@@ -152,7 +152,7 @@ static void test_trial_life_cycle(void **state)
     assert_true(isnan(rows[1].valid.rmse)); /* NAN goes in as NULL and comes back as NAN */
     nnt_epoch_rows_free(rows);
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 }
 
 static void test_interrupted_marking(void **state)
@@ -160,17 +160,17 @@ static void test_interrupted_marking(void **state)
     (void)state;
     const char *path = tu_path("interrupt.db");
     nnt_error err;
-    nnt_storage a = open_rw(path);
-    nnt_study_record ra = open_study(&a, "run", 1, 1, NULL);
-    assert_int_equal(a.trial_start(a.ctx, ra.id, 0, "{}", 1, -1, 5.0, &err), NNT_OK);
+    nnt_storage *a = open_rw(path);
+    nnt_study_record ra = open_study(a, "run", 1, 1, NULL);
+    assert_int_equal(nnt_storage_trial_start(a, ra.id, 0, "{}", 1, -1, 5.0, &err), NNT_OK);
     nnt_epoch_row row;
     memset(&row, 0, sizeof row);
     row.epoch = 1;
-    assert_int_equal(a.trial_epoch(a.ctx, ra.id, 0, &row, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_epoch(a, ra.id, 0, &row, &err), NNT_OK);
 
     /* While `a` holds the study, another runner is refused and nothing is
      * marked; a plain reader is fine. */
-    nnt_storage b = open_rw(path);
+    nnt_storage *b = open_rw(path);
     nnt_study_open_request req;
     memset(&req, 0, sizeof req);
     req.name = "run";
@@ -178,21 +178,21 @@ static void test_interrupted_marking(void **state)
     req.exclusive = 1;
     req.recover = 1;
     nnt_study_record rb;
-    assert_int_equal(b.study_open(b.ctx, &req, &rb, NULL, &err), NNT_ERR_STORAGE);
+    assert_int_equal(nnt_storage_study_open(b, &req, &rb, NULL, &err), NNT_ERR_STORAGE);
     tu_assert_contains(err.message, "being run by another process");
     nnt_study_record rr;
-    assert_int_equal(nnt_storage_find_study(&b, "run", &rr, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(b, "run", &rr, &err), NNT_OK);
     nnt_trial_record *t = NULL;
     size_t n = 0;
-    assert_int_equal(b.trials_load(b.ctx, rr.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trials_load(b, rr.id, &t, &n, &err), NNT_OK);
     assert_int_equal(t[0].state, NNT_TRIAL_RUNNING);
     nnt_trial_records_free(t, n);
 
     /* The runner goes away (its lock with it): the next runner recovers. */
     nnt_study_record_free(&ra);
-    nnt_storage_close(&a);
-    assert_int_equal(b.study_open(b.ctx, &req, &rb, NULL, &err), NNT_OK);
-    assert_int_equal(b.trials_load(b.ctx, rb.id, &t, &n, &err), NNT_OK);
+    nnt_storage_close(a);
+    assert_int_equal(nnt_storage_study_open(b, &req, &rb, NULL, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trials_load(b, rb.id, &t, &n, &err), NNT_OK);
     assert_int_equal(n, 1);
     assert_int_equal(t[0].state, NNT_TRIAL_FAILED);
     assert_int_equal(t[0].interrupted, 1);
@@ -201,7 +201,7 @@ static void test_interrupted_marking(void **state)
     nnt_trial_records_free(t, n);
     nnt_study_record_free(&rb);
     nnt_study_record_free(&rr);
-    nnt_storage_close(&b);
+    nnt_storage_close(b);
 }
 
 static void test_two_studies_and_reopen(void **state)
@@ -209,26 +209,24 @@ static void test_two_studies_and_reopen(void **state)
     (void)state;
     const char *path = tu_path("two.db");
     nnt_error err;
-    nnt_storage st = open_rw(path);
+    nnt_storage *st = open_rw(path);
     int created;
-    nnt_study_record s1 = open_study(&st, "alpha", 1, 1, &created);
-    nnt_study_record s2 = open_study(&st, "beta", 1, 1, &created);
+    nnt_study_record s1 = open_study(st, "alpha", 1, 1, &created);
+    nnt_study_record s2 = open_study(st, "beta", 1, 1, &created);
     assert_int_equal(created, 1);
     assert_true(s1.id != s2.id);
-    assert_int_equal(st.trial_start(st.ctx, s1.id, 0, "{\"a\":1}", 1, -1, 1, &err), NNT_OK);
-    assert_int_equal(st.trial_start(st.ctx, s2.id, 0, "{\"b\":1}", 2, -1, 1, &err), NNT_OK);
-    assert_int_equal(st.trial_start(st.ctx, s2.id, 1, "{\"b\":2}", 3, 0, 1, &err), NNT_OK);
-    assert_int_equal(st.study_redefine(st.ctx, s2.id, "{\"v\":2}", 99, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_start(st, s1.id, 0, "{\"a\":1}", 1, -1, 1, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_start(st, s2.id, 0, "{\"b\":1}", 2, -1, 1, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_start(st, s2.id, 1, "{\"b\":2}", 3, 0, 1, &err), NNT_OK);
+    assert_int_equal(nnt_storage_study_redefine(st, s2.id, "{\"v\":2}", 99, &err), NNT_OK);
     nnt_study_record_free(&s1);
     nnt_study_record_free(&s2);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 
-    nnt_storage_options ro = nnt_storage_options_default();
-    ro.readonly = 1;
-    assert_int_equal(nnt_storage_open(path, &ro, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(path, NNT_STORAGE_READONLY, &st, &err), NNT_OK);
     nnt_study_record *all = NULL;
     size_t n = 0;
-    assert_int_equal(st.study_list(st.ctx, &all, &n, &err), NNT_OK);
+    assert_int_equal(nnt_storage_study_list(st, &all, &n, &err), NNT_OK);
     assert_int_equal(n, 2);
     assert_string_equal(all[0].name, "alpha");
     assert_int_equal(all[0].n_trials, 1);
@@ -238,51 +236,49 @@ static void test_two_studies_and_reopen(void **state)
     assert_true(all[1].seed == 99);
     nnt_study_records_free(all, n);
     nnt_study_record latest;
-    assert_int_equal(nnt_storage_find_study(&st, NULL, &latest, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(st, NULL, &latest, &err), NNT_OK);
     assert_string_equal(latest.name, "beta");
     nnt_trial_record *t = NULL;
-    assert_int_equal(st.trials_load(st.ctx, latest.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trials_load(st, latest.id, &t, &n, &err), NNT_OK);
     assert_int_equal(n, 2);
     assert_int_equal(t[1].retry_of, 0);
     assert_string_equal(t[1].params, "{\"b\":2}");
     nnt_trial_records_free(t, n);
     nnt_study_record_free(&latest);
     nnt_study_record none;
-    assert_int_equal(nnt_storage_find_study(&st, "gamma", &none, &err), NNT_ERR_NOT_FOUND);
+    assert_int_equal(nnt_storage_find_study(st, "gamma", &none, &err), NNT_ERR_NOT_FOUND);
     tu_assert_contains(err.message, "gamma");
     /* Read-only handles cannot create or lock. */
     nnt_study_open_request req;
     memset(&req, 0, sizeof req);
     req.name = "gamma";
     req.create = 1;
-    assert_int_equal(st.study_open(st.ctx, &req, &none, NULL, &err), NNT_ERR_ARG);
-    nnt_storage_close(&st);
+    assert_int_equal(nnt_storage_study_open(st, &req, &none, NULL, &err), NNT_ERR_ARG);
+    nnt_storage_close(st);
 }
 
 static void test_open_errors(void **state)
 {
     (void)state;
     nnt_error err;
-    nnt_storage st;
-    nnt_storage_options ro = nnt_storage_options_default();
-    ro.readonly = 1;
-    assert_int_equal(nnt_storage_open(tu_path("missing.db"), &ro, &st, &err), NNT_ERR_NOT_FOUND);
+    nnt_storage *st = NULL;
+    assert_int_equal(nnt_storage_open_sqlite(tu_path("missing.db"), NNT_STORAGE_READONLY, &st, &err), NNT_ERR_NOT_FOUND);
     tu_assert_contains(err.message, "missing.db");
-    assert_null(st.ctx);
+    assert_null(st);
 
     /* Not a database. */
     const char *junk = tu_write("junk.db", "this is not sqlite, just some text that is long enough");
-    assert_true(nnt_storage_open(junk, NULL, &st, &err) < 0);
+    assert_true(nnt_storage_open_sqlite(junk, 0, &st, &err) < 0);
     tu_assert_contains(err.message, "junk.db");
 
     /* A newer schema is refused. */
     const char *path = tu_path("future.db");
     st = open_rw(path);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     char buf[8];
     query_text(path, "UPDATE meta SET value = '99' WHERE key = 'schema_version' RETURNING value", buf,
                sizeof buf);
-    assert_int_equal(nnt_storage_open(path, NULL, &st, &err), NNT_ERR_UNSUPPORTED);
+    assert_int_equal(nnt_storage_open_sqlite(path, 0, &st, &err), NNT_ERR_UNSUPPORTED);
     tu_assert_contains(err.message, "schema version 99");
 }
 
@@ -305,12 +301,12 @@ static void test_objective_values_and_migration(void **state)
 {
     (void)state;
     const char *path = tu_path("values.db");
-    nnt_storage st = open_rw(path);
+    nnt_storage *st = open_rw(path);
     int created = 0;
-    nnt_study_record rec = open_study(&st, "mo", 1, 1, &created);
+    nnt_study_record rec = open_study(st, "mo", 1, 1, &created);
     nnt_error err;
-    assert_int_equal(st.trial_start(st.ctx, rec.id, 0, "{}", 1, -1, 1.0, &err), NNT_OK);
-    assert_int_equal(st.trial_start(st.ctx, rec.id, 1, "{}", 2, -1, 1.0, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_start(st, rec.id, 0, "{}", 1, -1, 1.0, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_start(st, rec.id, 1, "{}", 2, -1, 1.0, &err), NNT_OK);
     nnt_trial_record tr;
     memset(&tr, 0, sizeof tr);
     tr.number = 0;
@@ -325,14 +321,14 @@ static void test_objective_values_and_migration(void **state)
     tr.values[2] = NAN;
     tr.valid_loss = 0.25;
     tr.n_params = 1234;
-    assert_int_equal(st.trial_finish(st.ctx, rec.id, &tr, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_finish(st, rec.id, &tr, &err), NNT_OK);
     tr.number = 1;
     tr.n_values = 0;
     tr.valid_loss = tr.n_params = NAN;
-    assert_int_equal(st.trial_finish(st.ctx, rec.id, &tr, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_finish(st, rec.id, &tr, &err), NNT_OK);
     nnt_trial_record *t = NULL;
     size_t n = 0;
-    assert_int_equal(st.trials_load(st.ctx, rec.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trials_load(st, rec.id, &t, &n, &err), NNT_OK);
     assert_int_equal(n, 2);
     assert_int_equal(t[0].n_values, 3);
     assert_true(t[0].values[0] == 0.875 && t[0].values[1] == 1234 && isnan(t[0].values[2]));
@@ -341,7 +337,7 @@ static void test_objective_values_and_migration(void **state)
     assert_true(isnan(t[1].valid_loss) && isnan(t[1].n_params));
     nnt_trial_records_free(t, n);
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 
     /* A version-1 file as the first release wrote it. */
     const char *old = tu_path("v1.db");
@@ -366,18 +362,16 @@ static void test_objective_values_and_migration(void **state)
              "INSERT INTO studies VALUES(1, 'old', '{}', 5, 'accuracy', 'maximize', 1.0);"
              "INSERT INTO trials(study_id, number, state, params, value, seed, started)"
              " VALUES(1, 0, 'complete', '{}', 0.5, 9, 1.0);");
-    nnt_storage_options ro = nnt_storage_options_default();
-    ro.readonly = 1;
-    assert_int_equal(nnt_storage_open(old, &ro, &st, &err), NNT_OK);
-    assert_int_equal(nnt_storage_find_study(&st, "old", &rec, &err), NNT_OK);
-    assert_int_equal(st.trials_load(st.ctx, rec.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(old, NNT_STORAGE_READONLY, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(st, "old", &rec, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trials_load(st, rec.id, &t, &n, &err), NNT_OK);
     assert_int_equal(n, 1);
     assert_true(t[0].value == 0.5);
     assert_int_equal(t[0].n_values, 0);
     assert_true(isnan(t[0].valid_loss) && isnan(t[0].n_params)); /* columns it lacks */
     nnt_trial_records_free(t, n);
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     char buf[16];
     query_text(old, "SELECT value FROM meta WHERE key = 'schema_version'", buf, sizeof buf);
     assert_string_equal(buf, "1"); /* reading changes nothing */
@@ -385,22 +379,22 @@ static void test_objective_values_and_migration(void **state)
     st = open_rw(old);
     query_text(old, "SELECT value FROM meta WHERE key = 'schema_version'", buf, sizeof buf);
     assert_string_equal(buf, "3");
-    rec = open_study(&st, "old", 1, 1, &created);
+    rec = open_study(st, "old", 1, 1, &created);
     assert_int_equal(created, 0);
-    assert_int_equal(st.trial_start(st.ctx, rec.id, 1, "{}", 3, -1, 1.0, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_start(st, rec.id, 1, "{}", 3, -1, 1.0, &err), NNT_OK);
     tr.number = 1;
     tr.n_values = 2;
     tr.values[0] = 0.5;
     tr.values[1] = 10;
-    assert_int_equal(st.trial_finish(st.ctx, rec.id, &tr, &err), NNT_OK);
-    assert_int_equal(st.trials_load(st.ctx, rec.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_finish(st, rec.id, &tr, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trials_load(st, rec.id, &t, &n, &err), NNT_OK);
     assert_int_equal(n, 2);
     assert_int_equal(t[0].n_values, 0);
     assert_int_equal(t[1].n_values, 2);
     assert_true(t[1].values[1] == 10);
     nnt_trial_records_free(t, n);
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 }
 
 static void test_state_names(void **state)
@@ -410,6 +404,47 @@ static void test_state_names(void **state)
         assert_int_equal(nnt_trial_state_from_name(nnt_trial_state_name((nnt_trial_state)s)), s);
     assert_string_equal(nnt_trial_state_name(NNT_TRIAL_PRUNED), "pruned");
     assert_int_equal(nnt_trial_state_from_name("bogus"), -1);
+}
+
+/* A second back end plugs in through nnt_storage_wrap: calls reach its
+ * functions with its context, a function it lacks is a clear error, and
+ * closing the handle closes the back end. */
+static int fake_closed;
+static int fake_trials_load(void *ctx, int64_t study, nnt_trial_record **out, size_t *n,
+                            nnt_error *err)
+{
+    (void)err;
+    *out = NULL;
+    *n = (size_t)study + (size_t)*(int *)ctx;
+    return NNT_OK;
+}
+static void fake_close(void *ctx) { fake_closed += *(int *)ctx; }
+
+static void test_second_backend(void **state)
+{
+    (void)state;
+    static const nnt_storage_backend fake = {
+        .name = "fake", .trials_load = fake_trials_load, .close = fake_close};
+    int ctx = 5;
+    nnt_storage *st = NULL;
+    nnt_error err;
+    fake_closed = 0;
+    assert_int_equal(nnt_storage_wrap(&fake, &ctx, &st, &err), NNT_OK);
+    assert_string_equal(nnt_storage_backend_name(st), "fake");
+    nnt_trial_record *t = NULL;
+    size_t n = 0;
+    assert_int_equal(nnt_storage_trials_load(st, 2, &t, &n, &err), NNT_OK);
+    assert_int_equal(n, 7);
+    assert_int_equal(nnt_storage_trial_start(st, 1, 0, "{}", 1, -1, 1.0, &err), NNT_ERR_UNSUPPORTED);
+    assert_string_equal(err.message, "storage fake: no trial_start");
+    assert_int_equal(nnt_storage_trials_load(NULL, 2, &t, &n, &err), NNT_ERR_ARG);
+    assert_string_equal(err.message, "storage is not open");
+    nnt_storage_close(st);
+    assert_int_equal(fake_closed, 5);
+    /* A back end without close is refused. */
+    static const nnt_storage_backend no_close = {.name = "bad"};
+    assert_int_equal(nnt_storage_wrap(&no_close, &ctx, &st, &err), NNT_ERR_ARG);
+    assert_null(st);
 }
 
 int main(void)
@@ -422,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_objective_values_and_migration),
         cmocka_unit_test(test_state_names),
+        cmocka_unit_test(test_second_backend),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,12 +70,12 @@ static run_out run_study(const char *db, const nnt_study_options *o, const nnt_s
 {
     run_out out;
     memset(&out, 0, sizeof out);
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
     nnt_error_clear(&err);
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study *s = NULL;
-    out.rc = nnt_study_create(o, sp, data, &st, &s, &err);
+    out.rc = nnt_study_create(o, sp, data, st, &s, &err);
     if (out.rc == NNT_OK) out.rc = nnt_study_run(s, &err);
     snprintf(out.msg, sizeof out.msg, "%s", err.message);
     if (s) {
@@ -85,11 +85,11 @@ static run_out run_study(const char *db, const nnt_study_options *o, const nnt_s
         nnt_study_free(s);
     }
     nnt_study_record rec;
-    if (nnt_storage_find_study(&st, o->name, &rec, &err) == NNT_OK) {
-        assert_int_equal(st.trials_load(st.ctx, rec.id, &out.t, &out.n, &err), NNT_OK);
+    if (nnt_storage_find_study(st, o->name, &rec, &err) == NNT_OK) {
+        assert_int_equal(nnt_storage_trials_load(st, rec.id, &out.t, &out.n, &err), NNT_OK);
         nnt_study_record_free(&rec);
     }
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     return out;
 }
 
@@ -280,16 +280,16 @@ static void test_kfold_value_is_mean(void **state)
     run_out a = run_study(db, &o, sp, &data);
     assert_int_equal(a.rc, NNT_OK);
     assert_int_equal(a.n, 2);
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study_record rec;
-    assert_int_equal(nnt_storage_find_study(&st, "default", &rec, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(st, "default", &rec, &err), NNT_OK);
     for (size_t i = 0; i < a.n; i++) {
         assert_int_equal(a.t[i].state, NNT_TRIAL_COMPLETE);
         nnt_epoch_row *rows = NULL;
         size_t n = 0;
-        assert_int_equal(st.epochs_load(st.ctx, rec.id, a.t[i].number, &rows, &n, &err), NNT_OK);
+        assert_int_equal(nnt_storage_epochs_load(st, rec.id, a.t[i].number, &rows, &n, &err), NNT_OK);
         assert_int_equal(n, 3 * 8); /* 3 folds x 8 epochs */
         /* Each fold's value is its best epoch's validation accuracy. */
         double best[3] = {-1, -1, -1};
@@ -303,7 +303,7 @@ static void test_kfold_value_is_mean(void **state)
         nnt_epoch_rows_free(rows);
     }
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     run_free(&a);
     nnt_space_free(sp);
     nnt_dataset_free(ds);
@@ -365,14 +365,14 @@ static void test_interrupted_trial_reruns(void **state)
     o.max_trials = 2;
 
     /* Pretend a process died while running trial 2 (cell 3 of the grid). */
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study_record rec;
-    assert_int_equal(nnt_storage_find_study(&st, "default", &rec, &err), NNT_OK);
-    assert_int_equal(st.trial_start(st.ctx, rec.id, 2, full.t[2].params, 123, -1, 1.0, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(st, "default", &rec, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_start(st, rec.id, 2, full.t[2].params, 123, -1, 1.0, &err), NNT_OK);
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
 
     o.max_trials = 0; /* finish the grid */
     run_out b = run_study(db, &o, sp, &data);
@@ -462,10 +462,10 @@ static void test_stop_marks_interrupted(void **state)
     nnt_study *s = NULL;
     o.on_event = stop_after_first;
     o.userdata = &s;
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(tu_path("stop.db"), NULL, &st, &err), NNT_OK);
-    assert_int_equal(nnt_study_create(&o, sp, &data, &st, &s, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(tu_path("stop.db"), 0, &st, &err), NNT_OK);
+    assert_int_equal(nnt_study_create(&o, sp, &data, st, &s, &err), NNT_OK);
     assert_int_equal(nnt_study_run(s, &err), NNT_OK);
     nnt_study_summary sum;
     nnt_study_get_summary(s, &sum);
@@ -476,7 +476,7 @@ static void test_stop_marks_interrupted(void **state)
     assert_int_equal(sum.n_complete + sum.n_failed, sum.n_trials);
     assert_int_equal(sum.n_done, sum.n_complete);
     nnt_study_free(s);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     nnt_space_free(sp);
     nnt_dataset_free(ds);
 }
@@ -515,6 +515,33 @@ static void test_study_file(void **state)
     assert_int_equal(to.max_epochs, 15);
     assert_int_equal(to.optimizer, NNT_OPT_SGD);
     assert_int_equal(to.early_stopping, 0);
+    /* Absent CSV keys: no columns dropped, delimiter detected, missing values an error. */
+    assert_int_equal(f.n_ignore, 0);
+    assert_null(f.ignore);
+    assert_int_equal(f.delimiter, 0);
+    assert_int_equal(f.missing, NNT_MISSING_ERROR);
+    nnt_study_file_free(&f);
+
+    /* The CSV keys, as --ignore, --delimiter and --missing. */
+    assert_int_equal(nnt_study_file_parse("{\"ignore\": [\"id\", \"name\"], \"delimiter\": \";\","
+                                          " \"missing\": \"median\"}", "csv.json", &f, &err), NNT_OK);
+    assert_int_equal(f.n_ignore, 2);
+    assert_string_equal(f.ignore[0], "id");
+    assert_string_equal(f.ignore[1], "name");
+    assert_int_equal(f.delimiter, ';');
+    assert_int_equal(f.missing, NNT_MISSING_MEDIAN);
+    nnt_study_file_free(&f);
+    assert_int_equal(nnt_study_file_parse("{\"ignore\": \"id\", \"delimiter\": \"tab\", \"missing\": \"drop\"}",
+                                          "csv.json", &f, &err), NNT_OK);
+    assert_int_equal(f.n_ignore, 1);
+    assert_string_equal(f.ignore[0], "id");
+    assert_int_equal(f.delimiter, '\t');
+    assert_int_equal(f.missing, NNT_MISSING_DROP);
+    nnt_study_file_free(&f);
+    assert_int_equal(nnt_study_file_parse("{\"delimiter\": \"\\t\", \"missing\": \"mean\"}", "csv.json", &f, &err),
+                     NNT_OK);
+    assert_int_equal(f.delimiter, '\t');
+    assert_int_equal(f.missing, NNT_MISSING_MEAN);
     nnt_study_file_free(&f);
 
     static const struct {
@@ -540,6 +567,18 @@ static void test_study_file(void **state)
         {"{\"options\": {\"lr\": \"0.1,0.2\"}}", "study.options.lr: expected a single value"},
         {"[1, 2]", "study: expected a JSON object"},
         {"{\"data\": \"x\",\n \"budget\": }", "bad.json:2: invalid JSON"},
+        {"{\"task\": \"cluster\"}", "study.task: expected \"auto\", \"classification\" (or \"classify\")"},
+        {"{\"ignore\": 3}", "study.ignore: expected a column name or a list of column names, got an integer"},
+        {"{\"ignore\": []}", "study.ignore: expected at least one column name, got an empty list"},
+        {"{\"ignore\": [\"id\", \"\"]}", "study.ignore[1]: expected a column name, got an empty string"},
+        {"{\"ignore\": [\"id\", \"id\"]}", "study.ignore[1]: column 'id' is given twice"},
+        {"{\"ignore\": [\"id\", null]}", "study.ignore[1]: expected a column name, got null"},
+        {"{\"delimiter\": \";;\"}", "study.delimiter: expected one character, \"tab\", \"semicolon\" or \"comma\", got \";;\""},
+        {"{\"delimiter\": 59}", "study.delimiter: expected one character, \"tab\", \"semicolon\" or \"comma\", got an integer"},
+        {"{\"delimiter\": \"\\\"\"}", "study.delimiter: expected one character"},
+        {"{\"missing\": \"zero\"}", "study.missing: expected \"error\", \"drop\", \"mean\" or \"median\", got \"zero\""},
+        {"{\"missing\": true}", "study.missing: expected \"error\", \"drop\", \"mean\" or \"median\", got a boolean"},
+        {"{\"data\": \"x\", \"ignore\": [\"id\"], \"missing\": \"nope\"}", "study.missing"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         nnt_error_clear(&err);
@@ -547,6 +586,7 @@ static void test_study_file(void **state)
         if (r >= 0) fail_msg("accepted: %s", bad[i].text);
         tu_assert_contains(err.message, bad[i].expect);
         assert_null(f.data);
+        assert_null(f.ignore);
     }
     double s;
     assert_int_equal(nnt_parse_duration("90", &s), NNT_OK);
@@ -561,16 +601,16 @@ static void test_study_file(void **state)
  * caller frees them with nnt_epoch_rows_free). */
 static nnt_epoch_row *stored_epochs(const char *db, int number, size_t *n)
 {
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(db, NULL, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study_record rec;
-    assert_int_equal(nnt_storage_find_study(&st, "default", &rec, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(st, "default", &rec, &err), NNT_OK);
     nnt_epoch_row *rows = NULL;
     *n = 0;
-    assert_int_equal(st.epochs_load(st.ctx, rec.id, number, &rows, n, &err), NNT_OK);
+    assert_int_equal(nnt_storage_epochs_load(st, rec.id, number, &rows, n, &err), NNT_OK);
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     return rows;
 }
 
@@ -697,10 +737,10 @@ static void test_refit_stopped(void **state)
     nnt_study *s = NULL;
     o.on_event = stop_on_refit;
     o.userdata = &s;
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_error err;
-    assert_int_equal(nnt_storage_open(tu_path("stopped.db"), NULL, &st, &err), NNT_OK);
-    assert_int_equal(nnt_study_create(&o, sp, &data, &st, &s, &err), NNT_OK);
+    assert_int_equal(nnt_storage_open_sqlite(tu_path("stopped.db"), 0, &st, &err), NNT_OK);
+    assert_int_equal(nnt_study_create(&o, sp, &data, st, &s, &err), NNT_OK);
     assert_int_equal(nnt_study_run(s, &err), NNT_OK);
     nnt_study_summary sum;
     nnt_study_get_summary(s, &sum);
@@ -709,7 +749,7 @@ static void test_refit_stopped(void **state)
     tu_assert_contains(sum.refit_note, "stopped after 0 of");
     tu_assert_contains(sum.refit_note, "kept trial");
     nnt_study_free(s);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     nnt_space_free(sp);
     nnt_dataset_free(ds);
 }

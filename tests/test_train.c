@@ -282,6 +282,38 @@ static void test_reproducible(void **state)
     nnt_dataset_free(ds);
 }
 
+/* Two GEMM threads (--threads 2): the same seed gives the same bits, and the
+ * products are wide enough (batch 256, 200 inputs, 256 hidden units) that
+ * the backend splits them across both threads. */
+static nnt_model *train_threads(const nnt_train_data *d, int threads)
+{
+    nnt_model_options mo = mlp(256, 64);
+    nnt_train_options o = quiet(2);
+    o.batch_size = 256;
+    o.seed = 5;
+    o.threads = threads;
+    nnt_model *m = NULL;
+    nnt_train_result res;
+    nnt_error e;
+    if (nnt_train(d, &mo, &o, &m, &res, &e) != NNT_OK) fail_msg("train: %s", e.message);
+    nnt_train_result_free(&res);
+    return m;
+}
+
+static void test_reproducible_two_threads(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = blobs(1100, 200, 5, 3);
+    nnt_train_data d = tdata(ds, NULL);
+    nnt_model *a = train_threads(&d, 2), *b = train_threads(&d, 2);
+    nnt_blas_set_threads(1); /* process-wide: the other tests run on one */
+    size_t n = nnt_model_num_params(a);
+    assert_memory_equal(nnt_model_params(a), nnt_model_params(b), n * sizeof(float));
+    nnt_model_free(a);
+    nnt_model_free(b);
+    nnt_dataset_free(ds);
+}
+
 /* ---- Early stopping ------------------------------------------------------------ */
 
 static void test_early_stopping_restores_best(void **state)
@@ -753,6 +785,28 @@ static void test_allocations_only_at_setup(void **state)
     nnt_dataset_free(ds);
 }
 
+/* The BLAS thread count is process-wide: nnt_train sets it for the call
+ * only (threads > 0) and puts the caller's count back, so that two studies
+ * or trainings in one process do not leave each other's setting behind. */
+static void test_threads_restored(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_ds(4, 2, XOR_X, XOR_Y, 2, NULL, NNT_FEATURES_TABULAR);
+    nnt_train_data d = tdata(ds, NULL);
+    nnt_model_options mo = mlp(4, 0);
+    nnt_train_options o = quiet(3);
+    o.threads = 2;
+    nnt_model *m = NULL;
+    nnt_error e;
+    nnt_blas_set_threads(1);
+    int rc = nnt_train(&d, &mo, &o, &m, NULL, &e);
+    if (rc != NNT_OK) fail_msg("train: %s", e.message);
+    /* The previous count returned here is the one nnt_train put back. */
+    assert_int_equal(nnt_blas_set_threads(1), 1);
+    nnt_model_free(m);
+    nnt_dataset_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -762,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_regression_large_targets),
         cmocka_unit_test(test_autoencoder),
         cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_reproducible_two_threads),
         cmocka_unit_test(test_early_stopping_restores_best),
         cmocka_unit_test(test_divergence),
         cmocka_unit_test(test_callback_prunes),
@@ -770,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_history_and_schedule),
         cmocka_unit_test(test_allocations_only_at_setup),
+        cmocka_unit_test(test_threads_restored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -355,12 +355,7 @@ int cli_remap_classes(const char *cmd, const char *what, nnt_dataset *ds,
 
 /* ---- Time and terminal -------------------------------------------------- */
 
-double cli_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+double cli_now(void) { return nnt_clock_monotonic(); }
 
 char *cli_fmt_duration(double s, char *buf, size_t n)
 {

@@ -38,6 +38,26 @@ enum { CLI_O_IGNORE = 900, CLI_O_DELIMITER, CLI_O_MISSING };
  * that cli_load_data applies. Returns 0, or -1 after a usage error. */
 int cli_data_option(const char *cmd, int code, const char *arg);
 
+/* The same for commands that read data with a saved model (predict, eval):
+ * --delimiter applies; --ignore and --missing are refused, the model's
+ * schema deciding its columns and fill values. Returns 0, or -1 after a
+ * usage error. */
+int cli_model_data_option(const char *cmd, int code, const char *arg);
+
+/* Loads data to run saved model m (read from model_path) on: through the
+ * model's schema and target column, as the given task (target_optional: the
+ * target may be absent), the test part of a built-in set, and the feature
+ * count checked against the model's inputs. Returns EXIT_OK, or
+ * EXIT_RUNTIME with the message printed and *out NULL. */
+int cli_load_model_data(const char *cmd, const nnt_model *m, const char *model_path,
+                        const char *data, const char *labels, nnt_task task,
+                        int target_optional, nnt_dataset **out);
+
+/* Takes the study file's "ignore", "delimiter" and "missing" as the starting
+ * values of the shared data options (the flags, read after, override them).
+ * Returns 0, or -1 after an error message. */
+int cli_data_from_study_file(const char *cmd, const nnt_study_file *sf);
+
 /* The CSV options cli_load_data uses (defaults plus the shared options). */
 nnt_csv_options cli_csv_options(void);
 
@@ -51,6 +71,16 @@ void cli_print_task_line(FILE *f, const char *data_path, const nnt_dataset *ds, 
  * (more than 20 classes and fewer than 5 rows a class on average). */
 void cli_warn_many_classes(const char *cmd, const char *data_path, const nnt_dataset *ds,
                            nnt_task task);
+/* Warns about each numeric feature column of training data that looks like
+ * a row ID: a different whole number in every row, and a name like "id",
+ * "Id", "customer_id", "index" or "row", or values packed densely (like row
+ * numbers). Such a column teaches a model nothing general, and where rows
+ * are ordered by class (many public tables are) it leaks the labels. */
+void cli_warn_id_columns(const char *cmd, const char *data_path, const nnt_dataset *ds);
+/* Warns when early stopping picks the best epoch on fewer than 20
+ * validation rows (train): one row then moves accuracy by several points,
+ * so the kept epoch is mostly chance. */
+void cli_warn_small_validation(const char *cmd, size_t n_valid, int classification);
 /* Warnings about prediction input read through a model's schema: unseen
  * categories (encoded as all zeros) and filled missing values. */
 void cli_warn_prediction_input(const char *cmd, const char *data_path, const nnt_dataset *ds);

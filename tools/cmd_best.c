@@ -93,7 +93,7 @@ int cmd_best(int argc, char **argv)
     int urc = cli_one_operand(CMD, argc, argv, "STORAGE", &path);
     if (urc != EXIT_OK) return urc;
 
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_study_record rec;
     nnt_trial_record *t = NULL;
     size_t n = 0;
@@ -176,6 +176,6 @@ int cmd_best(int argc, char **argv)
     }
     nnt_trial_records_free(t, n);
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     return rc;
 }

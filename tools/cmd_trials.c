@@ -67,7 +67,7 @@ int cmd_trials(int argc, char **argv)
     int urc = cli_one_operand(CMD, argc, argv, "STORAGE", &path);
     if (urc != EXIT_OK) return urc;
 
-    nnt_storage st;
+    nnt_storage *st = NULL;
     nnt_study_record rec;
     nnt_trial_record *t = NULL;
     size_t n = 0;
@@ -159,6 +159,6 @@ done:
     free(order);
     nnt_trial_records_free(t, n);
     nnt_study_record_free(&rec);
-    nnt_storage_close(&st);
+    nnt_storage_close(st);
     return rc;
 }

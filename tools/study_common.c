@@ -7,24 +7,24 @@
 
 #include "cli_common.h"
 
-int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storage *st,
+int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storage **st,
                  nnt_study_record *rec, nnt_trial_record **trials, size_t *n)
 {
     nnt_error err;
     nnt_error_clear(&err);
-    nnt_storage_options so = nnt_storage_options_default();
-    so.readonly = 1;
-    int r = nnt_storage_open(path, &so, st, &err);
+    int r = nnt_storage_open_sqlite(path, NNT_STORAGE_READONLY, st, &err);
     if (r < 0) return cli_lib_error(cmd, r, &err);
-    r = nnt_storage_find_study(st, name, rec, &err);
+    r = nnt_storage_find_study(*st, name, rec, &err);
     if (r < 0) {
-        nnt_storage_close(st);
+        nnt_storage_close(*st);
+        *st = NULL;
         return cli_lib_error(cmd, r, &err);
     }
-    r = st->trials_load(st->ctx, rec->id, trials, n, &err);
+    r = nnt_storage_trials_load(*st, rec->id, trials, n, &err);
     if (r < 0) {
         nnt_study_record_free(rec);
-        nnt_storage_close(st);
+        nnt_storage_close(*st);
+        *st = NULL;
         return cli_lib_error(cmd, r, &err);
     }
     return EXIT_OK;
@@ -267,6 +267,21 @@ int sc_pareto_table(FILE *f, const nnt_study_record *rec, const nnt_trial_record
 
 /* A study that ends without a completed trial has nothing to show for it:
  * exit 1 and say why (what the trials ended as, and the first error). */
+int sc_report_load(const char *cmd, const char *path, const char *study,
+                   const nnt_report_options *ro, nnt_report **out)
+{
+    nnt_error err;
+    nnt_error_clear(&err);
+    nnt_storage *st = NULL;
+    *out = NULL;
+    int r = nnt_storage_open_sqlite(path, NNT_STORAGE_READONLY, &st, &err);
+    if (r < 0) return cli_lib_error(cmd, r, &err);
+    r = nnt_report_load(st, study, ro, out, &err);
+    nnt_storage_close(st);
+    if (r < 0) return cli_lib_error(cmd, r, &err);
+    return EXIT_OK;
+}
+
 int sc_no_complete_trial(const char *cmd, nnt_storage *storage, const char *study,
                          const nnt_study_summary *sum)
 {
@@ -278,7 +293,7 @@ int sc_no_complete_trial(const char *cmd, nnt_storage *storage, const char *stud
     nnt_error_clear(&err);
     const char *why = NULL;
     if (nnt_storage_find_study(storage, study, &rec, &err) == NNT_OK &&
-        storage->trials_load(storage->ctx, rec.id, &trials, &nt, &err) == NNT_OK)
+        nnt_storage_trials_load(storage, rec.id, &trials, &nt, &err) == NNT_OK)
         for (size_t i = 0; i < nt && !why; i++)
             if (trials[i].state == NNT_TRIAL_FAILED && trials[i].error) why = trials[i].error;
     if (sum->n_trials == 0)
@@ -292,4 +307,28 @@ int sc_no_complete_trial(const char *cmd, nnt_storage *storage, const char *stud
     nnt_trial_records_free(trials, nt);
     nnt_study_record_free(&rec);
     return EXIT_RUNTIME;
+}
+
+int sc_base_options_vs_space(const char *cmd, const char *src, nnt_space *space,
+                             int default_space, const nnt_study_file *sf)
+{
+    for (int i = 0; i < sf->n_base; i++) {
+        int k = nnt_space_find(space, sf->base_names[i]);
+        if (k < 0) continue;
+        nnt_param_info info;
+        nnt_space_info(space, k, &info);
+        if (default_space && info.kind == NNT_PARAM_FIXED) {
+            nnt_error err;
+            if (nnt_space_set_spec(space, sf->base_names[i], sf->base_values[i], &err) < 0) {
+                cli_error(cmd, "%s: study.options.%s: %s", src, sf->base_names[i], err.message);
+                return -1;
+            }
+            continue;
+        }
+        cli_warn(cmd, "%s: study.options.%s (%s) has no effect: the search space %s '%s' "
+                 "(a parameter of the space overrides the base option; remove it from the space "
+                 "to fix its value)", src, sf->base_names[i], sf->base_values[i],
+                 info.kind == NNT_PARAM_FIXED ? "fixes" : "searches", sf->base_names[i]);
+    }
+    return 0;
 }

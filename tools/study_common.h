@@ -10,8 +10,14 @@
 
 /* Opens storage read-only and finds the study (name NULL: the most recent).
  * Prints the error and returns EXIT_RUNTIME on failure (nothing left open). */
-int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storage *st,
+int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storage **st,
                  nnt_study_record *rec, nnt_trial_record **trials, size_t *n);
+
+/* Opens storage read-only, loads the report of the study (name NULL: the
+ * most recent) and closes the storage. Returns EXIT_OK, or the exit status
+ * with the error printed and *out NULL. */
+int sc_report_load(const char *cmd, const char *path, const char *study,
+                   const nnt_report_options *ro, nnt_report **out);
 
 /* For a study that ended without a completed trial: prints why ("no trial
  * completed (N failed, M pruned); first error: ...") and returns
@@ -68,5 +74,14 @@ int sc_pareto_table(FILE *f, const nnt_study_record *rec, const nnt_trial_record
 
 /* A cost value for tables: "12.3k" parameters, "4.1 us", "12.5 s". */
 const char *sc_fmt_objective(char *buf, size_t n, const char *name, double v);
+
+/* A study file's base options ("options": {"epochs": 3}) against the space.
+ * In the default space (default_space 1) a base option that names one of
+ * its fixed parameters (epochs, patience, ...) sets that parameter, so the
+ * option does what it says; a base option that names a searched parameter
+ * is overridden by the search, which a warning says. Returns 0, or -1 after
+ * an error message. */
+int sc_base_options_vs_space(const char *cmd, const char *src, nnt_space *space,
+                             int default_space, const nnt_study_file *sf);
 
 #endif

@@ -1,7 +1,7 @@
 /* nntune: reports that explain a study.
  *
- * A report reads one study from a storage (read-only use of the nnt_storage
- * table, so it works on a running or finished study), computes a summary of
+ * A report reads one study from a storage (read-only use of an nnt_storage
+ * handle, so it works on a running or finished study), computes a summary of
  * what the data says (best configuration, parameter importance, best regions,
  * overfitting, divergence, a narrower search space for the next study) and
  * renders it as a self-contained HTML page with inline SVG plots, as
@@ -143,9 +143,9 @@ typedef struct nnt_report_summary {
 typedef struct nnt_report nnt_report;
 
 /* Loads study `study` (NULL: as nnt_storage_find_study) from an open storage
- * and computes its summary. Only the storage's study_list, trials_load and
- * epochs_load are used. A study with no trial, or no complete trial, is
- * valid (the summary says so). Fails with the storage's error, NNT_ERR_NOMEM,
+ * and computes its summary. It only reads: nnt_storage_find_study,
+ * nnt_storage_trials_load and nnt_storage_epochs_load. A study with no trial,
+ * or no complete trial, is valid (the summary says so). Fails with the storage's error, NNT_ERR_NOMEM,
  * or NNT_ERR_NOT_FOUND for an unknown study; *out = NULL then. opt NULL:
  * defaults. */
 NNT_API int nnt_report_load(nnt_storage *storage, const char *study,

@@ -106,12 +106,20 @@ typedef int (*nnt_prune_fn)(void *ctx, const nnt_history *hist, int number, int 
 
 /* ---- Objectives --------------------------------------------------------------- */
 /* Costs a multi-objective study minimises next to its validation metric. */
+/* The one table of costs (enum suffix, name, value; values from 1):
+ * PARAMS: trainable parameters of the model; INFER_TIME: microseconds per
+ * sample of a forward pass on (up to 2048 of) the validation rows after
+ * training, median of 5 runs, one thread; TRAIN_TIME: seconds the trial
+ * trained (all folds). */
+#define NNT_COST_MAP(X)                                                       \
+    X(PARAMS, "params", 1)                                                   \
+    X(INFER_TIME, "infer_time", 2)                                           \
+    X(TRAIN_TIME, "train_time", 3)
+
 typedef enum nnt_cost {
-    NNT_COST_PARAMS = 1, /* "params": trainable parameters of the model */
-    NNT_COST_INFER_TIME, /* "infer_time": microseconds per sample of a forward
-                            pass on (up to 2048 of) the validation rows after
-                            training, median of 5 runs, one thread */
-    NNT_COST_TRAIN_TIME  /* "train_time": seconds the trial trained (all folds) */
+#define NNT_COST_ENUM_(id, name, value) NNT_COST_##id = value,
+    NNT_COST_MAP(NNT_COST_ENUM_)
+#undef NNT_COST_ENUM_
 } nnt_cost;
 
 /* "params", "infer_time", "train_time"; "?" for other values. */
@@ -127,8 +135,8 @@ NNT_API int nnt_cost_from_name(const char *name);
  * GridSearchCV(cv=5, refit=True) does. A hold-out of 20 % of 5000 rows
  * (1000 validation rows) resolves accuracy steps of 0.1 %; below that, ties
  * and luck of the split dominate. Larger studies keep the single hold-out
- * (cross-validation would cost 5x the time where it matters least). */
-#define NNT_SMALL_DATA_ROWS 5000
+ * (cross-validation would cost 5x the time where it matters least).
+ * NNT_SMALL_DATA_ROWS (tune.h) is the threshold. */
 #define NNT_SMALL_DATA_FOLDS 5
 #define NNT_CV_AUTO (-1)    /* nnt_study_options.cv_folds: decided by the rows */
 #define NNT_REFIT_AUTO (-1) /* nnt_study_options.refit: decided by the rows */
@@ -446,6 +454,14 @@ typedef struct nnt_study_file {
     nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
     int refit;                     /* "options": {"refit": true}: 1, false: 0;
                                       NNT_REFIT_AUTO when absent */
+    /* How a CSV is read, as --ignore, --delimiter and --missing: "ignore"
+     * (a column name or a list of them), "delimiter" (one character, "tab",
+     * "semicolon" or "comma") and "missing" ("error", "drop", "mean",
+     * "median"). */
+    char **ignore;                 /* n_ignore column names to drop; NULL when absent */
+    int n_ignore;
+    char delimiter;                /* 0 when absent: detected from the header */
+    nnt_missing missing;           /* NNT_MISSING_ERROR when absent */
 } nnt_study_file;
 
 /* Parses study-file JSON text. source names the file in messages. Every

@@ -15,6 +15,7 @@
 #include "model.h"
 #include "rng.h"
 #include "train.h"
+#include "trial.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -78,6 +79,15 @@ NNT_API int nnt_space_from_json(const char *json_text, nnt_space **out, nnt_erro
 NNT_API int nnt_space_from_json_any(const char *json_text, nnt_space **out, nnt_error *err);
 /* The default space from common practice (see docs/search-space.md). */
 NNT_API int nnt_space_default(nnt_space **out, nnt_error *err);
+/* Rows tuned on below which nnt_space_default_for_rows gives the small-data
+ * space; the same threshold as the study's small-data model selection. */
+#define NNT_SMALL_DATA_ROWS 5000
+/* The default space for a study that trains on `rows` rows: with fewer than
+ * NNT_SMALL_DATA_ROWS, the small-data space (docs/search-space.md: smaller
+ * networks, weight decay, small batches, more epochs; trials are cheap there),
+ * otherwise nnt_space_default's. Fails only for lack of memory; on failure
+ * *out = NULL. */
+NNT_API int nnt_space_default_for_rows(size_t rows, nnt_space **out, nnt_error *err);
 /* Deep copy; NULL on out of memory. */
 NNT_API nnt_space *nnt_space_clone(const nnt_space *s);
 /* Makes parameter `name` conditional on another one, from a command-line
@@ -120,12 +130,7 @@ NNT_API int nnt_space_apply(const nnt_space *s, const double *x, const uint8_t *
                             nnt_model_options *mopt, nnt_train_options *topt, nnt_error *err);
 
 /* ---- Samplers ------------------------------------------------------------- */
-typedef enum nnt_trial_state {
-    NNT_TRIAL_RUNNING = 0,
-    NNT_TRIAL_COMPLETE,
-    NNT_TRIAL_PRUNED,
-    NNT_TRIAL_FAILED
-} nnt_trial_state;
+/* nnt_trial_state is in trial.h. */
 
 /* What a sampler may see of earlier trials. value is the objective oriented
  * so that LOWER IS BETTER (maximised metrics are negated); NAN when none. */

@@ -139,7 +139,11 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
     for (size_t j = 0; j < L->ncols; j++) {
         if (L->fields[j][0] == '\0')
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column %zu has an empty name in the "
-                            "header", L->path, line, j + 1);
+                            "header%s", L->path, line, j + 1,
+                            j == 0 ? " (a row index, as pandas' to_csv writes it by default? "
+                                     "write the file with index=False, or name the column and "
+                                     "drop it with --ignore NAME)"
+                                   : "; every column needs a name");
         if (!(L->header[j] = nnt_strdup(L->fields[j]))) return csv_oom(L, err);
     }
     /* A hash of the names keeps very wide headers (pixel columns) linear,
@@ -268,6 +272,7 @@ static int pass1_record(csv_load *L, size_t line, nnt_error *err)
                                 csv_shorten(t, sb, sizeof sb));
             }
             L->target_text = 1;
+            if (!csv_decimal_comma(t)) L->target_words = 1;
             if (csv_dict_get(&L->tvals, t) < 0) return csv_oom(L, err);
         } else {
             if (!is_int_value(v)) L->target_nonint = 1;
@@ -314,8 +319,10 @@ done:
 
 /* ==== Decisions after pass 1 ============================================= */
 
-/* The task rule documented at NNT_CSV_MAX_CLASSES. */
-static void decide_task(csv_load *L)
+/* The task rule documented at NNT_CSV_MAX_CLASSES. A target of
+ * decimal-comma numbers ("68,0") would be text, so classes: under the auto
+ * rule that is an error, not a classifier with a class per number. */
+static int decide_task(csv_load *L, nnt_error *err)
 {
     nnt_csv_info *in = &L->info;
     in->max_classes = L->opt.max_classes > 0 ? L->opt.max_classes : NNT_CSV_MAX_CLASSES;
@@ -326,7 +333,22 @@ static void decide_task(csv_load *L)
     in->target_max = L->target_text ? NAN : L->tmax;
     if (L->target_col < 0) {
         in->task = NNT_TASK_AUTO;
-        return;
+        return NNT_OK;
+    }
+    if (L->target_text && !L->target_words && L->opt.task == NNT_TASK_AUTO && !L->from_schema) {
+        const char *ex = "";
+        for (size_t i = 0; i < L->tvals.n; i++)
+            if (csv_decimal_comma(L->tvals.names[i])) {
+                ex = L->tvals.names[i];
+                break;
+            }
+        char sb[64];
+        return nnt_fail(err, NNT_ERR_FORMAT, "%s: target column '%s' holds numbers with a "
+                        "decimal comma ('%s'); nntune reads '.' as the decimal point, so they would "
+                        "be %zu classes: write the numbers with '.' (with ';' or tab as the "
+                        "delimiter: sed 's/,/./g' on the file), or give --task classification "
+                        "if they are class names", L->path, L->header[L->target_col],
+                        csv_shorten(ex, sb, sizeof sb), L->tvals.n);
     }
     size_t rows = L->rows - (L->opt.missing == NNT_MISSING_DROP ? L->missing_rows : 0);
     switch (L->opt.task) {
@@ -342,6 +364,7 @@ static void decide_task(csv_load *L)
     }
     L->int_classes = L->classify && !L->target_text && !L->target_nonint;
     in->task = L->classify ? NNT_TASK_CLASSIFY : NNT_TASK_REGRESS;
+    return NNT_OK;
 }
 
 static int class_cmp_int(const void *a, const void *b)
@@ -552,7 +575,7 @@ int nnt_dataset_load_csv(const char *path, const nnt_csv_options *opt, nnt_datas
             goto done;
         }
     if (!L.from_schema && (rc = csv_collect_categories(&L, err)) < 0) goto done;
-    decide_task(&L);
+    if ((rc = decide_task(&L, err)) < 0) goto done;
 
     size_t rows = L.rows - (!L.from_schema && L.opt.missing == NNT_MISSING_DROP ? L.missing_rows : 0);
     if (rows == 0) {

@@ -1,6 +1,7 @@
 /* CSV loader, column side: which columns are used (a schema's by name, or all
  * but the target and the ignored ones), the counted missing-value and text
  * errors, categories of text columns, fill values and feature names. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -117,19 +118,37 @@ int csv_missing_error(csv_load *L, nnt_error *err)
                                      "drop|mean|median");
 }
 
+/* The error for a column of decimal-comma numbers: read as text they would
+ * become categories (or an error suggesting --ignore), neither of which is
+ * what the table means. */
+static int decimal_comma_error(csv_load *L, size_t c, const char *example, size_t line,
+                               nnt_error *err)
+{
+    char sb[64];
+    return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s' holds numbers with a decimal comma "
+                    "('%s'); nntune reads '.' as the decimal point: write the numbers with '.' "
+                    "(with ';' or tab as the delimiter: sed 's/,/./g' on the file)", L->path, line,
+                    L->sch.columns[c].name, csv_shorten(example, sb, sizeof sb));
+}
+
 int csv_text_error(csv_load *L, size_t c, nnt_error *err)
 {
     char sb[64];
     const col_stat *st = &L->st[c];
     const char *name = L->sch.columns[c].name;
+    if (csv_decimal_comma(st->text_first))
+        return decimal_comma_error(L, c, st->text_first, st->text_line, err);
     if (L->from_schema)
         return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s' "
                         "(the model reads '%s' as a numeric column)", L->path, st->text_line, name,
                         csv_shorten(st->text_first, sb, sizeof sb), name);
-    return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s'%s; "
-                    "drop the column with --ignore %s", L->path, st->text_line, name,
-                    csv_shorten(st->text_first, sb, sizeof sb),
-                    st->numbers ? " (the column mixes numbers and text)" : "", name);
+    char *word = csv_shell_word(name);
+    int rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s'%s; "
+                      "drop the column with --ignore %s", L->path, st->text_line, name,
+                      csv_shorten(st->text_first, sb, sizeof sb),
+                      st->numbers ? " (the column mixes numbers and text)" : "", word ? word : name);
+    nnt_free(word);
+    return rc;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -152,11 +171,19 @@ int csv_collect_categories(csv_load *L, nnt_error *err)
     }
     if (n_text == 0) return NNT_OK;
     csv_dict *d = nnt_calloc(L->n_used, sizeof(csv_dict));
-    if (!d) return csv_oom(L, err);
+    /* comma[c]: every value looked at so far is a decimal-comma number */
+    unsigned char *comma = nnt_malloc(L->n_used);
+    if (!d || !comma) {
+        nnt_free(d);
+        nnt_free(comma);
+        return csv_oom(L, err);
+    }
+    memset(comma, 1, L->n_used);
     csv_reader r;
     int rc = csv_reader_open(&r, L->path, err);
     if (rc < 0) {
         nnt_free(d);
+        nnt_free(comma);
         return rc;
     }
     char *rec;
@@ -171,6 +198,7 @@ int csv_collect_categories(csv_load *L, nnt_error *err)
             if (!L->st[c].text || d[c].n > (size_t)maxc) continue;
             const char *s = L->fields[L->raw[c]];
             if (csv_is_missing(s)) continue;
+            if (comma[c] && !csv_decimal_comma(s)) comma[c] = 0;
             if (csv_dict_get(&d[c], s) < 0) {
                 rc = csv_oom(L, err);
                 break;
@@ -181,13 +209,19 @@ int csv_collect_categories(csv_load *L, nnt_error *err)
     for (size_t c = 0; rc >= 0 && c < L->n_used; c++) {
         if (!L->st[c].text) continue;
         nnt_column *col = &L->sch.columns[c];
+        if (comma[c]) {
+            rc = decimal_comma_error(L, c, L->st[c].text_first, L->st[c].text_line, err);
+            break;
+        }
         if (d[c].n > (size_t)maxc) {
             char sb[64];
+            char *word = csv_shell_word(col->name);
             rc = nnt_fail(err, NNT_ERR_FORMAT, "%s: column '%s' has text values ('%s' at line %zu) "
                           "and more than %d distinct values, too many to encode as categories; "
                           "drop the column with --ignore %s", L->path, col->name,
                           csv_shorten(L->st[c].text_first, sb, sizeof sb), L->st[c].text_line, maxc,
-                          col->name);
+                          word ? word : col->name);
+            nnt_free(word);
             break;
         }
         qsort(d[c].names, d[c].n, sizeof(char *), cmp_str);
@@ -200,6 +234,7 @@ int csv_collect_categories(csv_load *L, nnt_error *err)
     }
     for (size_t c = 0; c < L->n_used; c++) csv_dict_free(&d[c]);
     nnt_free(d);
+    nnt_free(comma);
     return rc < 0 ? rc : NNT_OK;
 }
 

@@ -37,6 +37,13 @@ int csv_is_blank(const char *s);
 int csv_is_missing(const char *s);
 /* A short, printable rendering of a field for messages. */
 const char *csv_shorten(const char *s, char *buf, size_t len);
+/* s as one shell word for a suggested command line ("--ignore 'petal width
+ * (cm)'"): as it is when it holds only safe characters, else in single
+ * quotes. A fresh string (nnt_free it), or NULL when out of memory. */
+char *csv_shell_word(const char *s);
+/* 1 if s is a number written with a decimal comma ("3,5", "-0,25",
+ * "1.234,5"), as European spreadsheets export them. */
+int csv_decimal_comma(const char *s);
 /* A finite float; 0 for anything else. */
 int csv_parse_float(const char *s, float *out);
 
@@ -85,6 +92,7 @@ typedef struct csv_load {
     /* Target column. */
     int target_text;     /* some value is not a number */
     int target_nonint;   /* some numeric value is not an integer */
+    int target_words;    /* some text value is not a decimal-comma number */
     csv_dict tvals;      /* distinct values (numbers in canonical form) */
     double tmin, tmax;
     int classify;        /* decided after pass 1 */

@@ -237,6 +237,49 @@ const char *csv_shorten(const char *s, char *buf, size_t len)
     return buf;
 }
 
+char *csv_shell_word(const char *s)
+{
+    size_t n = strlen(s), quotes = 0;
+    int safe = n > 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!(isalnum(c) || strchr("_-.,:/+=@%", c) || c >= 0x80)) safe = 0;
+        quotes += c == '\'';
+    }
+    char *w = nnt_malloc(n + 3 * quotes + 3);
+    if (!w) return NULL;
+    if (safe) {
+        memcpy(w, s, n + 1);
+        return w;
+    }
+    /* 'it'\''s': a quote ends the quoted part, adds an escaped quote, reopens. */
+    char *p = w;
+    *p++ = '\'';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\'') {
+            memcpy(p, "'\\''", 4);
+            p += 4;
+        } else {
+            *p++ = s[i];
+        }
+    }
+    *p++ = '\'';
+    *p = '\0';
+    return w;
+}
+
+/* "3,5", "-0,25", "1.234,5": a number written with a decimal comma (many
+ * European spreadsheets export them, with ';' as the delimiter). */
+int csv_decimal_comma(const char *s)
+{
+    if (*s == '-' || *s == '+') s++;
+    size_t digits = 0, after = 0;
+    for (; isdigit((unsigned char)*s) || *s == '.'; s++) digits += *s != '.';
+    if (digits == 0 || *s++ != ',') return 0;
+    for (; isdigit((unsigned char)*s); s++) after++;
+    return after > 0 && *s == '\0';
+}
+
 /* Fast path for plain integers of up to 9 digits (every pixel file), which
  * convert exactly; anything else goes to strtof. */
 int csv_parse_float(const char *s, float *out)

@@ -1,6 +1,6 @@
-/* Row-major single-precision GEMM through the BLAS chosen at build time
- * (OpenBLAS by default, BLIS with -DNNT_BLAS=blis), and a check of which
- * kernel set that BLAS runs on this CPU. */
+/* Row-major single-precision GEMM through the backend chosen at build time
+ * (OpenBLAS by default, BLIS with -DNNT_BLAS=blis, oneDNN's dnnl_sgemm with
+ * -DNNT_GEMM=onednn), and a check of which kernel set it runs on this CPU. */
 #ifndef NNT_KERNELS_GEMM_H
 #define NNT_KERNELS_GEMM_H
 

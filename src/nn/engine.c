@@ -59,7 +59,8 @@ static float *alloc_floats(size_t rows, size_t cols, int *oom)
     return p;
 }
 
-int nnt_workspace_init(nnt_workspace *ws, const nnt_model *m, int max_batch, nnt_error *err)
+static int workspace_init(nnt_workspace *ws, const nnt_model *m, int max_batch, int training,
+                          nnt_error *err)
 {
     if (!ws || !m) return nnt_fail(err, NNT_ERR_ARG, "workspace: model and workspace must not be NULL");
     memset(ws, 0, sizeof *ws);
@@ -74,19 +75,30 @@ int nnt_workspace_init(nnt_workspace *ws, const nnt_model *m, int max_batch, nnt
     ws->max_batch = max_batch;
     ws->n_layers = L;
     for (int l = 0; l <= L && !oom; l++) ws->act[l] = alloc_floats(nb, (size_t)m->sizes[l], &oom);
-    for (int l = 0; l < L && !oom; l++)
+    for (int l = 0; l < L && !oom && training; l++)
         if (drop_rate(m, l) > 0.0f) ws->mask[l] = alloc_floats(nb, (size_t)m->sizes[l], &oom);
-    if (!oom) ws->delta = alloc_floats(nb, wmax, &oom);
-    if (!oom) ws->delta_prev = alloc_floats(nb, wmax, &oom);
-    if (!oom) ws->grad = alloc_floats(m->n_params, 1, &oom);
+    if (!oom && training) ws->delta = alloc_floats(nb, wmax, &oom);
+    if (!oom && training) ws->delta_prev = alloc_floats(nb, wmax, &oom);
+    if (!oom && training) ws->grad = alloc_floats(m->n_params, 1, &oom);
     if (!oom) ws->logits = alloc_floats(nb, (size_t)m->sizes[L], &oom);
     if (oom) {
         nnt_workspace_free(ws);
         return nnt_fail(err, NNT_ERR_NOMEM, "workspace: out of memory for a batch of %d rows",
                         max_batch);
     }
-    memset(ws->grad, 0, m->n_params * sizeof(float));
+    if (training) memset(ws->grad, 0, m->n_params * sizeof(float));
     return NNT_OK;
+}
+
+int nnt_workspace_init(nnt_workspace *ws, const nnt_model *m, int max_batch, nnt_error *err)
+{
+    return workspace_init(ws, m, max_batch, 1, err);
+}
+
+int nnt_workspace_init_forward(nnt_workspace *ws, const nnt_model *m, int max_batch,
+                               nnt_error *err)
+{
+    return workspace_init(ws, m, max_batch, 0, err);
 }
 
 /* ---- Forward ----------------------------------------------------------------- */

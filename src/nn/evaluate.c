@@ -254,7 +254,7 @@ int nnt_model_forward(const nnt_model *m, const float *x, size_t n, float *out, 
         return nnt_fail(err, NNT_ERR_ARG, "nnt_model_forward: NULL model, input or output");
     if (n == 0) return NNT_OK;
     nnt_workspace ws;
-    int rc = nnt_workspace_init(&ws, m, chunk_for(n), err);
+    int rc = nnt_workspace_init_forward(&ws, m, chunk_for(n), err);
     if (rc < 0) return rc;
     const size_t in = (size_t)m->sizes[0], outw = (size_t)m->sizes[m->n_layers];
     for (size_t start = 0; start < n; start += (size_t)ws.max_batch) {
@@ -298,7 +298,7 @@ int nnt_model_predict(const nnt_model *m, const nnt_dataset *ds, const uint32_t 
     if (n == 0) return NNT_OK;
     if (!out) return nnt_fail(err, NNT_ERR_ARG, "nnt_model_predict: NULL output buffer");
     nnt_workspace ws;
-    rc = nnt_workspace_init(&ws, m, chunk_for(n), err);
+    rc = nnt_workspace_init_forward(&ws, m, chunk_for(n), err);
     if (rc < 0) return rc;
     for (size_t start = 0; start < n; start += (size_t)ws.max_batch) {
         int nb = (int)(n - start < (size_t)ws.max_batch ? n - start : (size_t)ws.max_batch);
@@ -344,7 +344,7 @@ int nnt_model_evaluate(const nnt_model *m, const nnt_dataset *ds, const uint32_t
         nnt_free(confusion);
         return nnt_fail(err, NNT_ERR_NOMEM, "nnt_model_evaluate: out of memory");
     }
-    rc = nnt_workspace_init(&ws, m, chunk, err);
+    rc = nnt_workspace_init_forward(&ws, m, chunk, err);
     if (rc < 0) {
         nnt_free(labels);
         nnt_free(targets);

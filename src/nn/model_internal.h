@@ -58,6 +58,12 @@ typedef struct nnt_workspace {
 } nnt_workspace;
 
 int nnt_workspace_init(nnt_workspace *ws, const nnt_model *m, int max_batch, nnt_error *err);
+/* Forward-only workspace (prediction): activations and logits only; no
+ * gradient buffer (n_params floats, cleared: ~1 MB for a 784-256-128-10
+ * network, most of a one-row prediction's time), no deltas, no dropout masks.
+ * Only nnt_forward with training = 0 and the loss values may use it. */
+int nnt_workspace_init_forward(nnt_workspace *ws, const nnt_model *m, int max_batch,
+                               nnt_error *err);
 void nnt_workspace_free(nnt_workspace *ws);
 
 /* Forward pass of n <= max_batch rows already copied into ws->act[0].

@@ -37,6 +37,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "nn/model_io_internal.h"
 #include "nn/model_internal.h"
 #include "nntune/file.h"
 
@@ -47,72 +48,9 @@
 /* Sanity bounds that reject absurd counts in a damaged or hostile file
  * before anything is allocated from them. */
 #define MAX_WIDTH (1u << 24)
-#define MAX_STRING (1u << 20)
 #define MAX_CLASSES (1u << 20)
 
 /* ---- Writing ------------------------------------------------------------ */
-
-typedef struct wbuf {
-    unsigned char *p;
-    size_t len, cap;
-    int failed; /* sticky: an allocation failed */
-} wbuf;
-
-static void wb_put(wbuf *b, const void *src, size_t n)
-{
-    if (b->failed || n == 0) return;
-    if (n > SIZE_MAX - b->len) {
-        b->failed = 1;
-        return;
-    }
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n) cap = cap > SIZE_MAX / 2 ? b->len + n : cap * 2;
-        unsigned char *q = nnt_realloc(b->p, cap);
-        if (!q) {
-            b->failed = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, src, n);
-    b->len += n;
-}
-
-static void wb_u8(wbuf *b, unsigned v)
-{
-    unsigned char c = (unsigned char)v;
-    wb_put(b, &c, 1);
-}
-
-static void wb_u32(wbuf *b, uint32_t v)
-{
-    unsigned char c[4];
-    for (int i = 0; i < 4; i++) c[i] = (unsigned char)(v >> (8 * i));
-    wb_put(b, c, 4);
-}
-
-static void wb_u64(wbuf *b, uint64_t v)
-{
-    unsigned char c[8];
-    for (int i = 0; i < 8; i++) c[i] = (unsigned char)(v >> (8 * i));
-    wb_put(b, c, 8);
-}
-
-static void wb_f32(wbuf *b, float f)
-{
-    uint32_t v;
-    memcpy(&v, &f, 4);
-    wb_u32(b, v);
-}
-
-static void wb_str(wbuf *b, const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    wb_u32(b, (uint32_t)n);
-    wb_put(b, s, n);
-}
 
 static void le_u64_at(unsigned char *p, uint64_t v)
 {
@@ -171,16 +109,7 @@ static int serialise(const nnt_model *m, wbuf *b)
     wb_u32(b, (uint32_t)nc);
     for (int c = 0; c < nc; c++) wb_str(b, m->class_names[c]);
 
-    wb_u64(b, m->schema.n_columns);
-    for (size_t c = 0; c < m->schema.n_columns; c++) {
-        const nnt_column *col = &m->schema.columns[c];
-        wb_str(b, col->name);
-        wb_u8(b, col->categorical ? 1u : 0u);
-        wb_f32(b, col->fill);
-        size_t k = col->categorical ? col->n_categories : 0;
-        wb_u32(b, (uint32_t)k);
-        for (size_t i = 0; i < k; i++) wb_str(b, col->categories[i]);
-    }
+    nnt_mio_write_schema(b, &m->schema);
 
     wb_u64(b, m->n_params);
     for (size_t i = 0; i < m->n_params; i++) wb_f32(b, m->params[i]);
@@ -229,143 +158,6 @@ int nnt_model_save(const nnt_model *m, const char *path, nnt_error *err)
 }
 
 /* ---- Reading ------------------------------------------------------------ */
-
-typedef struct rbuf {
-    const unsigned char *p;
-    size_t len, pos;
-    int overrun; /* sticky: a read went past the end */
-} rbuf;
-
-static const unsigned char *rb_take(rbuf *r, size_t n)
-{
-    if (r->overrun || n > r->len - r->pos) {
-        r->overrun = 1;
-        return NULL;
-    }
-    const unsigned char *q = r->p + r->pos;
-    r->pos += n;
-    return q;
-}
-
-static uint32_t get_u32(const unsigned char *q)
-{
-    return (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *q)
-{
-    return (uint64_t)get_u32(q) | (uint64_t)get_u32(q + 4) << 32;
-}
-
-static uint32_t rb_u32(rbuf *r)
-{
-    const unsigned char *q = rb_take(r, 4);
-    return q ? get_u32(q) : 0;
-}
-
-static uint64_t rb_u64(rbuf *r)
-{
-    const unsigned char *q = rb_take(r, 8);
-    return q ? get_u64(q) : 0;
-}
-
-static unsigned rb_u8(rbuf *r)
-{
-    const unsigned char *q = rb_take(r, 1);
-    return q ? q[0] : 0;
-}
-
-static float rb_f32(rbuf *r)
-{
-    uint32_t v = rb_u32(r);
-    float f;
-    memcpy(&f, &v, 4);
-    return f;
-}
-
-/* Parse state shared by the steps of nnt_model_load, so that one cleanup
- * path frees whatever was built. */
-typedef struct load_state {
-    const char *path;
-    nnt_error *err;
-    rbuf r;
-    unsigned char *data;
-    nnt_model_options opt;
-    uint32_t task;
-    uint32_t scaler_kind;
-    uint64_t scaler_n;
-    float *shift, *mul;
-    uint32_t version;
-    float target_shift, target_mul; /* version >= 2; else 0 (none) */
-    uint64_t n_names;
-    char **names;
-    char *target;
-    uint32_t n_classes;
-    char **classes;
-    nnt_schema schema;
-    uint64_t n_params;
-    size_t params_pos; /* offset of the weights in data */
-} load_state;
-
-static int corrupt(load_state *s, const char *what)
-{
-    return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': %s", s->path, what);
-}
-
-static int overrun(load_state *s, size_t at)
-{
-    return nnt_fail(s->err, NNT_ERR_CORRUPT,
-                    "model file '%s': record runs past the end of the data at byte %zu", s->path,
-                    at);
-}
-
-/* Reads a string into a fresh NUL-terminated copy. */
-static int read_str(load_state *s, char **out, const char *what)
-{
-    size_t at = s->r.pos;
-    uint32_t n = rb_u32(&s->r);
-    if (s->r.overrun) return overrun(s, at);
-    if (n > MAX_STRING || n > s->r.len - s->r.pos) {
-        return nnt_fail(s->err, NNT_ERR_CORRUPT,
-                        "model file '%s': %s at byte %zu has an impossible length %u", s->path,
-                        what, at, n);
-    }
-    const unsigned char *q = rb_take(&s->r, n);
-    if (memchr(q, 0, n))
-        return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': %s at byte %zu contains a NUL byte",
-                        s->path, what, at);
-    char *c = nnt_malloc((size_t)n + 1);
-    if (!c) return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
-    memcpy(c, q, n);
-    c[n] = '\0';
-    *out = c;
-    return NNT_OK;
-}
-
-static void free_strs(char **v, size_t n)
-{
-    if (!v) return;
-    for (size_t i = 0; i < n; i++) nnt_free(v[i]);
-    nnt_free(v);
-}
-
-static int read_strs(load_state *s, uint64_t n, char ***out, const char *what)
-{
-    /* Each string needs at least its 4-byte length: a count the remaining
-     * bytes cannot hold is damage, not a reason to allocate. */
-    if (n > (s->r.len - s->r.pos) / 4)
-        return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': absurd %s count %llu", s->path,
-                        what, (unsigned long long)n);
-    if (n == 0) return NNT_OK;
-    char **v = nnt_calloc((size_t)n, sizeof *v);
-    if (!v) return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
-    *out = v;
-    for (uint64_t i = 0; i < n; i++) {
-        int rc = read_str(s, &v[i], what);
-        if (rc != NNT_OK) return rc;
-    }
-    return NNT_OK;
-}
 
 static int check_header(load_state *s, const unsigned char *h, size_t size)
 {
@@ -526,61 +318,6 @@ static int parse_options(load_state *s)
     return NNT_OK;
 }
 
-static int parse_schema(load_state *s)
-{
-    rbuf *r = &s->r;
-    size_t at = r->pos;
-    uint64_t n = rb_u64(r);
-    if (r->overrun) return overrun(s, at);
-    if (n == 0) return NNT_OK;
-    /* Each column needs at least 13 bytes. */
-    if (n > (r->len - r->pos) / 13 || n > (uint64_t)s->opt.inputs)
-        return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': absurd input column count %llu",
-                        s->path, (unsigned long long)n);
-    nnt_schema *sch = &s->schema;
-    sch->columns = nnt_calloc((size_t)n, sizeof(nnt_column));
-    if (!sch->columns) return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
-    sch->n_columns = (size_t)n;
-    for (size_t c = 0; c < sch->n_columns; c++) {
-        nnt_column *col = &sch->columns[c];
-        int rc = read_str(s, &col->name, "input column name");
-        if (rc != NNT_OK) return rc;
-        at = r->pos;
-        unsigned cat = rb_u8(r);
-        col->fill = rb_f32(r);
-        uint32_t k = rb_u32(r);
-        if (r->overrun) return overrun(s, at);
-        if (cat > 1 || (!cat && k) || (cat && k == 0))
-            return corrupt(s, "bad input column record");
-        col->categorical = (int)cat;
-        rc = read_strs(s, k, &col->categories, "category");
-        if (col->categories) col->n_categories = k; /* freed in full on failure too */
-        if (rc != NNT_OK) return rc;
-    }
-    if (nnt_schema_features(sch) != (size_t)s->opt.inputs)
-        return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': the input columns give %zu "
-                        "features but the model has %d inputs", s->path, nnt_schema_features(sch),
-                        s->opt.inputs);
-    return NNT_OK;
-}
-
-/* Files before version 3: every feature is a numeric column of its name,
- * without fill values, so prediction data is still read by name. */
-static int schema_from_names(load_state *s)
-{
-    if (!s->n_names || !s->names) return NNT_OK;
-    nnt_schema *sch = &s->schema;
-    sch->columns = nnt_calloc((size_t)s->n_names, sizeof(nnt_column));
-    if (!sch->columns) return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
-    sch->n_columns = (size_t)s->n_names;
-    for (size_t c = 0; c < sch->n_columns; c++) {
-        sch->columns[c].fill = NAN;
-        if (!(sch->columns[c].name = nnt_strdup(s->names[c])))
-            return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
-    }
-    return NNT_OK;
-}
-
 static int parse_metadata(load_state *s)
 {
     rbuf *r = &s->r;
@@ -662,7 +399,7 @@ static int parse_metadata(load_state *s)
     }
     rc = read_strs(s, s->n_classes, &s->classes, "class name");
     if (rc != NNT_OK) return rc;
-    rc = s->version >= 3 ? parse_schema(s) : schema_from_names(s);
+    rc = s->version >= 3 ? nnt_mio_parse_schema(s) : nnt_mio_schema_from_names(s);
     if (rc != NNT_OK) return rc;
 
     at = r->pos;

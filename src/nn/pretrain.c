@@ -10,13 +10,7 @@
 #include "nn/evaluate.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
-
-double nnt_monotonic_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "nntune/clock.h"
 
 /* Everything one layer's autoencoder owns. */
 typedef struct ae_layer {
@@ -122,7 +116,7 @@ int nnt_pretrain(nnt_model *m, nnt_workspace *ws, const nnt_dataset *ds, uint32_
                 loss_sum += loss * nb;
                 nnt_backward(a.ae, &a.ws, nb);
                 nnt_optim_step(&a.opt, a.ae->params, a.ws.grad, lr);
-                if (o->time_limit_s > 0 && nnt_monotonic_s() - t0 > o->time_limit_s) {
+                if (o->time_limit_s > 0 && nnt_clock_monotonic() - t0 > o->time_limit_s) {
                     ae_free(&a);
                     nnt_fail(err, NNT_TIMEOUT, "time limit of %g s reached during pretraining",
                              o->time_limit_s);
@@ -143,7 +137,7 @@ int nnt_pretrain(nnt_model *m, nnt_workspace *ws, const nnt_dataset *ds, uint32_
                 p.monitored = p.train.loss;
                 p.batch_loss = p.train.loss;
                 p.lr = lr;
-                p.elapsed_s = nnt_monotonic_s() - t0;
+                p.elapsed_s = nnt_clock_monotonic() - t0;
                 p.pretraining = 1;
                 if (o->progress(&p, o->userdata) != 0) {
                     ae_free(&a);

@@ -5,8 +5,8 @@
 #include "nn/model_internal.h"
 #include "nntune/train.h"
 
-/* Seconds on a monotonic clock (for time limits and progress). */
-double nnt_monotonic_s(void);
+/* Time limits and progress use nnt_clock_monotonic (nntune/clock.h). */
+#include "nntune/clock.h"
 
 /* For each hidden layer k in turn, trains a one-hidden-layer autoencoder
  * sizes[k] -> sizes[k+1] -> sizes[k] for o->pretrain_epochs epochs and copies

@@ -70,7 +70,7 @@ static int validate_options(const nnt_train_options *o, nnt_error *err)
 {
 #define BAD(...) return nnt_fail(err, NNT_ERR_ARG, __VA_ARGS__)
     if ((int)o->optimizer < NNT_OPT_SGD || (int)o->optimizer > NNT_OPT_ADAMW)
-        BAD("optimizer: unknown optimiser %d", (int)o->optimizer);
+        BAD("optimizer: unknown optimizer %d", (int)o->optimizer);
     if (!(o->lr > 0) || !is_num(o->lr)) BAD("lr: must be a finite value > 0, got %g", o->lr);
     if ((o->optimizer == NNT_OPT_MOMENTUM || o->optimizer == NNT_OPT_NESTEROV) &&
         !(o->momentum >= 0 && o->momentum < 1))
@@ -408,14 +408,14 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
                 p.valid.loss = p.valid.accuracy = p.valid.rmse = p.valid.mae = p.valid.r2 = NAN;
                 p.monitored = NAN;
                 p.lr = lr;
-                p.elapsed_s = nnt_monotonic_s() - t0;
+                p.elapsed_s = nnt_clock_monotonic() - t0;
                 if (o->progress(&p, o->userdata) != 0) {
                     nnt_fail(err, NNT_PRUNED, "stopped by the progress callback in epoch %d, "
                              "batch %d", epoch, b + 1);
                     return NNT_PRUNED;
                 }
             }
-            if (o->time_limit_s > 0 && nnt_monotonic_s() - t0 > o->time_limit_s) {
+            if (o->time_limit_s > 0 && nnt_clock_monotonic() - t0 > o->time_limit_s) {
                 nnt_fail(err, NNT_TIMEOUT, "time limit of %g s reached in epoch %d",
                          o->time_limit_s, epoch);
                 return NNT_TIMEOUT;
@@ -440,7 +440,7 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
             }
             nnt_metric_acc_result(&vacc, &rec->valid);
         }
-        rec->elapsed_s = nnt_monotonic_s() - t0;
+        rec->elapsed_s = nnt_clock_monotonic() - t0;
         res->epochs_run = epoch;
 
         /* Without validation rows the latest epoch counts as the best. */
@@ -485,7 +485,7 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
         }
         if (r->valid && o->early_stopping && since_best >= o->patience) break;
         if (o->time_limit_s > 0 && epoch < o->max_epochs &&
-            nnt_monotonic_s() - t0 > o->time_limit_s) {
+            nnt_clock_monotonic() - t0 > o->time_limit_s) {
             nnt_fail(err, NNT_TIMEOUT, "time limit of %g s reached after epoch %d",
                      o->time_limit_s, epoch);
             return NNT_TIMEOUT;
@@ -496,23 +496,15 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
 
 /* ---- Entry point ----------------------------------------------------------- */
 
-int nnt_train(const nnt_train_data *data, const nnt_model_options *mopt,
-              const nnt_train_options *topt, nnt_model **out, nnt_train_result *result,
-              nnt_error *err)
+/* nnt_train after the options are checked (o) and the thread count set. */
+static int train_run(const nnt_train_options *o, const nnt_train_data *data,
+                     const nnt_model_options *mopt, double t0, nnt_model **out,
+                     nnt_train_result *result, nnt_error *err)
 {
-    if (out) *out = NULL;
-    if (result) memset(result, 0, sizeof *result);
-    if (!data || !data->train || !out)
-        return nnt_fail(err, NNT_ERR_ARG, "nnt_train: data, data->train and out must not be NULL");
-    double t0 = nnt_monotonic_s();
-
     run r;
     memset(&r, 0, sizeof r);
-    r.o = topt ? *topt : nnt_train_options_default();
-    int rc = validate_options(&r.o, err);
-    if (rc < 0) return rc;
-    if (r.o.threads > 0) nnt_blas_set_threads(r.o.threads);
-    rc = setup(&r, data, mopt, err);
+    r.o = *o;
+    int rc = setup(&r, data, mopt, err);
     if (rc < 0) {
         run_free(&r);
         return rc;
@@ -543,7 +535,7 @@ int nnt_train(const nnt_train_data *data, const nnt_model_options *mopt,
         r.model = NULL;
     }
     res.status = status;
-    res.seconds = nnt_monotonic_s() - t0;
+    res.seconds = nnt_clock_monotonic() - t0;
     res.history = r.history;
     r.history = NULL;
     *out = r.model;
@@ -552,4 +544,26 @@ int nnt_train(const nnt_train_data *data, const nnt_model_options *mopt,
     if (result) *result = res;
     else nnt_free(res.history);
     return status;
+}
+
+int nnt_train(const nnt_train_data *data, const nnt_model_options *mopt,
+              const nnt_train_options *topt, nnt_model **out, nnt_train_result *result,
+              nnt_error *err)
+{
+    if (out) *out = NULL;
+    if (result) memset(result, 0, sizeof *result);
+    if (!data || !data->train || !out)
+        return nnt_fail(err, NNT_ERR_ARG, "nnt_train: data, data->train and out must not be NULL");
+    double t0 = nnt_clock_monotonic();
+
+    nnt_train_options o = topt ? *topt : nnt_train_options_default();
+    int rc = validate_options(&o, err);
+    if (rc < 0) return rc;
+    /* The BLAS thread count is process-wide: set for this call only, and
+     * put back on every way out, so that a call leaves the process as it
+     * found it. */
+    int prev_threads = o.threads > 0 ? nnt_blas_set_threads(o.threads) : 0;
+    rc = train_run(&o, data, mopt, t0, out, result, err);
+    if (prev_threads > 0) nnt_blas_set_threads(prev_threads);
+    return rc;
 }

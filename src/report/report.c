@@ -53,18 +53,17 @@ int nnt_report_format_from_name(const char *name)
 double report_metric(const nnt_metrics *m, const char *name)
 {
     if (!name) return NAN;
-    if (!strcmp(name, "loss")) return m->loss;
-    if (!strcmp(name, "accuracy")) return m->accuracy;
-    if (!strcmp(name, "rmse")) return m->rmse;
-    if (!strcmp(name, "mae")) return m->mae;
-    if (!strcmp(name, "r2")) return m->r2;
-    return m->loss; /* a user objective's value of its own name is stored as loss */
+    /* nntune's metric names map through the one table (src/nn/names.c); a
+     * user objective's value of its own name is stored as loss. */
+    int k = nnt_metric_from_name(name);
+    return k > NNT_METRIC_AUTO ? nnt_metrics_get(m, (nnt_metric)k) : m->loss;
 }
 
 /* Metrics where larger is better, whatever the study optimises. */
 int report_metric_up(const char *name)
 {
-    return name && (!strcmp(name, "accuracy") || !strcmp(name, "r2"));
+    int k = nnt_metric_from_name(name);
+    return k > NNT_METRIC_AUTO && nnt_metric_maximize((nnt_metric)k);
 }
 
 double report_orient(const nnt_report *r, double v)
@@ -222,7 +221,7 @@ static int cmp_rank(const void *a, const void *b)
 
 static int load_trials(nnt_report *r, nnt_storage *st, nnt_error *err)
 {
-    int rc = st->trials_load(st->ctx, r->study.id, &r->recs, &r->n_recs, err);
+    int rc = nnt_storage_trials_load(st, r->study.id, &r->recs, &r->n_recs, err);
     if (rc != NNT_OK) return rc;
     r->n = (int)r->n_recs;
     r->t = nnt_calloc(r->n ? (size_t)r->n : 1, sizeof *r->t);
@@ -242,7 +241,7 @@ static int load_trials(nnt_report *r, nnt_storage *st, nnt_error *err)
                       nnt_space_params_from_json(r->space, t->rec->params, t->x, t->active, NULL) ==
                           NNT_OK;
         }
-        rc = st->epochs_load(st->ctx, r->study.id, t->rec->number, &t->rows, &t->n_rows, err);
+        rc = nnt_storage_epochs_load(st, r->study.id, t->rec->number, &t->rows, &t->n_rows, err);
         if (rc != NNT_OK) return rc;
         while ((size_t)t->n_rows0 < t->n_rows && t->rows[t->n_rows0].fold == 0) t->n_rows0++;
     }
@@ -379,7 +378,7 @@ int nnt_report_load(nnt_storage *storage, const char *study, const nnt_report_op
                     nnt_report **out, nnt_error *err)
 {
     if (out) *out = NULL;
-    if (!storage || !out || !storage->trials_load || !storage->epochs_load)
+    if (!storage || !out)
         return nnt_fail(err, NNT_ERR_ARG, "report: missing storage or output");
     nnt_report_options o = opt ? *opt : nnt_report_options_default();
     if (o.top_k < 1) o.top_k = 1;

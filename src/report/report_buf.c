@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/numfmt.h"
 #include "core/error.h"
 #include "nntune/file.h"
 #include "report/report_internal.h"
@@ -217,19 +218,7 @@ const char *fmt_short(char buf[32], double v)
     return buf;
 }
 
-const char *fmt_exact(char buf[32], double v)
-{
-    /* whole numbers as integers: "5000", not "5e+03" */
-    if (v == floor(v) && fabs(v) < 1e15) {
-        snprintf(buf, 32, "%.0f", v == 0 ? 0.0 : v);
-        return buf;
-    }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, 32, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    return buf;
-}
+const char *fmt_exact(char buf[32], double v) { return nnt_fmt_shortest(buf, v); }
 
 /* ---- Output file ------------------------------------------------------------ */
 int report_write_atomic(const char *path, const char *data, size_t n, nnt_error *err)

@@ -129,13 +129,216 @@ static int findings_suggestion(const nnt_report *r, rbuf *b)
     return space != NULL;
 }
 
+/* The best trial: its value, parameters and test result. */
+static int finding_best(const nnt_report *r, rbuf *b)
+{
+    const nnt_report_summary *s = &r->sum;
+    char v[32], w[32];
+    const rtrial *bt = &r->t[r->ranked[0]];
+    rb_printf(b, "Best: trial %d with %s %s (%s is better)", s->best_number, s->metric,
+              fmt_value(v, s->best_value), s->maximize ? "higher" : "lower");
+    if (bt->x_ok) {
+        int first = 1;
+        for (int p = 0; p < r->np; p++) {
+            if (!bt->active[p] || r->info[p].kind == NNT_PARAM_FIXED) continue;
+            rb_puts(b, first ? ": " : ", ");
+            first = 0;
+            rb_printf(b, "%s=%s", r->info[p].name, report_param_text(r, bt, p, w));
+        }
+    } else if (s->best_params) {
+        rb_printf(b, ": %s", s->best_params);
+    }
+    rb_puts(b, ".");
+    if (s->has_test && s->refit_epochs > 0)
+        rb_printf(b, " Refit on %ld rows (training + validation) for %d epochs, its test %s is %s.",
+                  s->refit_rows, s->refit_epochs, s->metric, fmt_value(v, s->test_value));
+    else if (s->has_test)
+        rb_printf(b, " Its test %s is %s.", s->metric, fmt_value(v, s->test_value));
+    return 1;
+}
+
+/* What mattered: the parameters' importance (or why it is not known). */
+static int finding_importance(const nnt_report *r, rbuf *b)
+{
+    const nnt_report_summary *s = &r->sum;
+    char v[32], w[32];
+    if (s->importance_note && s->best_number >= 0) {
+        rb_printf(b, "%c%s.", toupper((unsigned char)s->importance_note[0]),
+                  s->importance_note + 1);
+        return 1;
+    } else if (s->importance_note) {
+        /* no complete trial: the line above says it all */
+    } else if (s->n_params > 0) {
+        int shown = 0;
+        if (s->importance_epoch > 0)
+            rb_printf(b, "Most trials were pruned, so importance is measured on the %d trials "
+                          "that reached epoch %d, by their best %s up to it. ",
+                      s->importance_trials, s->importance_epoch, s->metric);
+        for (int k = 0; k < s->n_params && shown < 3; k++) {
+            const nnt_report_param *q = &s->params[s->importance_order[k]];
+            if (!(q->importance >= IMPORTANT_SHARE)) break;
+            rb_puts(b, shown ? ", " : "Parameters that mattered most: ");
+            rb_printf(b, "%s (%s%s)", q->name, pct(v, q->importance),
+                      shown ? "" : " of the variance on its own");
+            shown++;
+        }
+        double rest = NAN;
+        for (int k = shown; k < s->n_params && !isfinite(rest); k++) {
+            const nnt_report_param *q = &s->params[s->importance_order[k]];
+            if (q->kind != NNT_PARAM_FIXED) rest = q->importance;
+        }
+        if (shown) {
+            rb_puts(b, ".");
+            if (isfinite(rest))
+                rb_printf(b, " The other searched parameters explain %s or less each.",
+                          pct(w, rest));
+        } else {
+            snprintf(w, sizeof w, "%.0f%%", 100 * IMPORTANT_SHARE);
+            rb_printf(b, "No parameter explains %s or more of the variance on its own.", w);
+        }
+        if (isfinite(s->importance_explained))
+            rb_printf(b, " Main effects together explain %s; the rest comes from interactions "
+                          "between parameters and noise.",
+                      pct(w, s->importance_explained));
+        return 1;
+    }
+    return 0;
+}
+
+/* The best region of the k-th parameter by importance (0: none to show). */
+static int finding_region(const nnt_report *r, int k, rbuf *b)
+{
+    const nnt_report_summary *s = &r->sum;
+    int p = s->importance_order[k];
+    const nnt_report_param *q = &s->params[p];
+    if (q->kind == NNT_PARAM_FIXED || q->n_top_active == 0) return 0;
+    if (!s->importance_note && !(q->importance >= IMPORTANT_SHARE)) return 0;
+    rb_printf(b, "Best region of %s (top %d trials): ", q->name, s->n_top);
+    if (q->kind == NNT_PARAM_CATEGORICAL) {
+        int first = 1;
+        for (int c = 0; c < q->n_choices; c++) {
+            if (!q->choice_top[c]) continue;
+            rb_printf(b, "%s%s (%d of %d)", first ? "" : ", ", q->choices[c],
+                      q->choice_top[c], q->n_top_active);
+            first = 0;
+        }
+        rb_puts(b, "; searched ");
+        for (int c = 0; c < q->n_choices; c++)
+            rb_printf(b, "%s%s", c ? ", " : "", q->choices[c]);
+    } else {
+        range_text(b, q, q->top_low, q->top_high);
+        rb_puts(b, "; searched ");
+        range_text(b, q, q->low, q->high);
+        if (q->log) rb_puts(b, ", log scale");
+    }
+    rb_puts(b, ".");
+    return 1;
+}
+
+/* Trials that overfit, or that none did. */
+static int finding_overfit(const nnt_report *r, rbuf *b)
+{
+    const nnt_report_summary *s = &r->sum;
+    char v[32], w[32];
+    if (s->n_overfit > 0) {
+        /* a count and the few that matter: the best-ranked, whose value (from
+         * their best epoch) one would pick */
+        rb_printf(b, "%d of the %d trials with per-epoch values overfit (validation %s got "
+                      "worse after its best epoch while the training loss kept falling); a "
+                      "trial's value is from its best epoch, so the ranking stands. ",
+                  s->n_overfit, s->n_with_epochs, s->curve_metric);
+        rb_puts(b, s->n_overfit > s->n_overfit_listed ? "The best-ranked of them: "
+                                                        : s->n_overfit == 1 ? "It is " : "They are ");
+        for (int k = 0; k < s->n_overfit_listed; k++) {
+            const nnt_report_overfit *o = &s->overfit[s->overfit_listed[k]];
+            char x[32], y[32];
+            rb_printf(b, "%strial %d", k ? "; " : "", o->number);
+            if (o->rank > 0) rb_printf(b, " (rank %d)", o->rank);
+            rb_printf(b, ", best at epoch %d of %d: validation %s %s then %s, training %s %s "
+                          "then %s",
+                      o->best_epoch, o->last_epoch, s->curve_metric, fmt_value(v, o->best_valid),
+                      fmt_value(w, o->last_valid), s->curve_metric, fmt_value(x, o->train_best),
+                      fmt_value(y, o->train_last));
+        }
+        rb_puts(b, ". More regularisation (dropout, weight decay) would let them train longer.");
+        return 1;
+    } else if (s->n_trials > 0) {
+        rb_puts(b, "No trial overfit (no validation metric got worse while the training loss "
+                    "kept falling).");
+        return 1;
+    }
+    return 0;
+}
+
+/* Diverged trials and the learning rates around them. */
+static int finding_diverged(const nnt_report *r, rbuf *b)
+{
+    const nnt_report_summary *s = &r->sum;
+    char v[32], w[32];
+    if (s->n_diverged > 0) {
+        double min_lr = INFINITY, max_ok = -INFINITY;
+        rb_printf(b, "%d trial%s diverged: ", s->n_diverged, s->n_diverged == 1 ? "" : "s");
+        for (int i = 0; i < s->n_diverged; i++) {
+            const nnt_report_diverged *d = &s->diverged[i];
+            if (d->lr < min_lr) min_lr = d->lr;
+            if (i < MAX_LISTED)
+                rb_printf(b, "%strial %d (lr %s)", i ? ", " : "", d->number, fmt_short(v, d->lr));
+        }
+        if (s->n_diverged > MAX_LISTED) rb_printf(b, ", and %d more", s->n_diverged - MAX_LISTED);
+        rb_puts(b, ".");
+        int plr = r->space ? nnt_space_find(r->space, "lr") : -1;
+        for (int k = 0; plr >= 0 && k < r->n_ranked; k++) {
+            const rtrial *t = &r->t[r->ranked[k]];
+            if (t->x_ok && t->active[plr] && r->info[plr].kind != NNT_PARAM_CATEGORICAL)
+                max_ok = fmax(max_ok, t->x[plr]);
+        }
+        if (isfinite(min_lr)) {
+            rb_printf(b, " The smallest learning rate that diverged was %s", fmt_short(v, min_lr));
+            if (isfinite(max_ok))
+                rb_printf(b, "; the largest that completed was %s", fmt_short(w, max_ok));
+            rb_puts(b, ".");
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* The Pareto front of a multi-objective study. */
+static int finding_pareto(const nnt_report *r, rbuf *b)
+{
+    const nnt_report_summary *s = &r->sum;
+    char v[32];
+    if (s->multi_objective) {
+        rb_printf(b, "Pareto front over %s", r->obj_names[0]);
+        for (int k = 1; k < r->n_objectives; k++)
+            rb_printf(b, "%s%s", k + 1 == r->n_objectives ? " and " : ", ", r->obj_names[k]);
+        if (r->n_pareto == 0) {
+            rb_puts(b, ": no complete trial has every objective measured yet.");
+        } else {
+            rb_printf(b, ": %d trial%s no other trial beats in every objective: ", r->n_pareto,
+                      r->n_pareto == 1 ? "" : "s");
+            for (int i = 0; i < r->n_pareto && i < MAX_LISTED; i++) {
+                const nnt_trial_record *t = r->t[r->pareto[i]].rec;
+                rb_printf(b, "%strial %d (", i ? "; " : "", t->number);
+                for (int k = 0; k < r->n_objectives; k++)
+                    rb_printf(b, "%s%s %s", k ? ", " : "", r->obj_names[k],
+                              k ? fmt_short(v, t->values[k]) : fmt_value(v, t->values[k]));
+                rb_puts(b, ")");
+            }
+            if (r->n_pareto > MAX_LISTED) rb_printf(b, "; and %d more", r->n_pareto - MAX_LISTED);
+            rb_puts(b, ". The ranking above uses the first objective only.");
+        }
+        return 1;
+    }
+    return 0;
+}
+
 char **report_findings(const nnt_report *r, int *n_out)
 {
     const nnt_report_summary *s = &r->sum;
     char **list = NULL;
     int n = 0, cap = 0;
     rbuf b = {0};
-    char v[32], w[32];
 #define EMIT()                                          \
     do {                                                \
         if (b.oom || add_finding(&list, &n, &cap, &b)) \
@@ -149,172 +352,16 @@ char **report_findings(const nnt_report *r, int *n_out)
         rb_puts(&b, "No completed trials yet: there is no best configuration, importance or "
                     "suggestion to show. Run the study further (it can be resumed) and report again.");
         EMIT();
-    } else {
-        const rtrial *bt = &r->t[r->ranked[0]];
-        rb_printf(&b, "Best: trial %d with %s %s (%s is better)", s->best_number, s->metric,
-                  fmt_value(v, s->best_value), s->maximize ? "higher" : "lower");
-        if (bt->x_ok) {
-            int first = 1;
-            for (int p = 0; p < r->np; p++) {
-                if (!bt->active[p] || r->info[p].kind == NNT_PARAM_FIXED) continue;
-                rb_puts(&b, first ? ": " : ", ");
-                first = 0;
-                rb_printf(&b, "%s=%s", r->info[p].name, report_param_text(r, bt, p, w));
-            }
-        } else if (s->best_params) {
-            rb_printf(&b, ": %s", s->best_params);
-        }
-        rb_puts(&b, ".");
-        if (s->has_test && s->refit_epochs > 0)
-            rb_printf(&b, " Refit on %ld rows (training + validation) for %d epochs, its test %s is %s.",
-                      s->refit_rows, s->refit_epochs, s->metric, fmt_value(v, s->test_value));
-        else if (s->has_test)
-            rb_printf(&b, " Its test %s is %s.", s->metric, fmt_value(v, s->test_value));
+    } else if (finding_best(r, &b)) {
         EMIT();
     }
-    if (s->importance_note && s->best_number >= 0) {
-        rb_printf(&b, "%c%s.", toupper((unsigned char)s->importance_note[0]),
-                  s->importance_note + 1);
-        EMIT();
-    } else if (s->importance_note) {
-        /* no complete trial: the line above says it all */
-    } else if (s->n_params > 0) {
-        int shown = 0;
-        if (s->importance_epoch > 0)
-            rb_printf(&b, "Most trials were pruned, so importance is measured on the %d trials "
-                          "that reached epoch %d, by their best %s up to it. ",
-                      s->importance_trials, s->importance_epoch, s->metric);
-        for (int k = 0; k < s->n_params && shown < 3; k++) {
-            const nnt_report_param *q = &s->params[s->importance_order[k]];
-            if (!(q->importance >= IMPORTANT_SHARE)) break;
-            rb_puts(&b, shown ? ", " : "Parameters that mattered most: ");
-            rb_printf(&b, "%s (%s%s)", q->name, pct(v, q->importance),
-                      shown ? "" : " of the variance on its own");
-            shown++;
-        }
-        double rest = NAN;
-        for (int k = shown; k < s->n_params && !isfinite(rest); k++) {
-            const nnt_report_param *q = &s->params[s->importance_order[k]];
-            if (q->kind != NNT_PARAM_FIXED) rest = q->importance;
-        }
-        if (shown) {
-            rb_puts(&b, ".");
-            if (isfinite(rest))
-                rb_printf(&b, " The other searched parameters explain %s or less each.",
-                          pct(w, rest));
-        } else {
-            snprintf(w, sizeof w, "%.0f%%", 100 * IMPORTANT_SHARE);
-            rb_printf(&b, "No parameter explains %s or more of the variance on its own.", w);
-        }
-        if (isfinite(s->importance_explained))
-            rb_printf(&b, " Main effects together explain %s; the rest comes from interactions "
-                          "between parameters and noise.",
-                      pct(w, s->importance_explained));
-        EMIT();
-    }
+    if (finding_importance(r, &b)) EMIT();
     /* best regions: important parameters (all of them when importance is unknown) */
-    if (s->best_number >= 0) {
-        for (int k = 0; k < s->n_params; k++) {
-            int p = s->importance_order[k];
-            const nnt_report_param *q = &s->params[p];
-            if (q->kind == NNT_PARAM_FIXED || q->n_top_active == 0) continue;
-            if (!s->importance_note && !(q->importance >= IMPORTANT_SHARE)) continue;
-            rb_printf(&b, "Best region of %s (top %d trials): ", q->name, s->n_top);
-            if (q->kind == NNT_PARAM_CATEGORICAL) {
-                int first = 1;
-                for (int c = 0; c < q->n_choices; c++) {
-                    if (!q->choice_top[c]) continue;
-                    rb_printf(&b, "%s%s (%d of %d)", first ? "" : ", ", q->choices[c],
-                              q->choice_top[c], q->n_top_active);
-                    first = 0;
-                }
-                rb_puts(&b, "; searched ");
-                for (int c = 0; c < q->n_choices; c++)
-                    rb_printf(&b, "%s%s", c ? ", " : "", q->choices[c]);
-            } else {
-                range_text(&b, q, q->top_low, q->top_high);
-                rb_puts(&b, "; searched ");
-                range_text(&b, q, q->low, q->high);
-                if (q->log) rb_puts(&b, ", log scale");
-            }
-            rb_puts(&b, ".");
-            EMIT();
-        }
-    }
-    if (s->n_overfit > 0) {
-        /* a count and the few that matter: the best-ranked, whose value (from
-         * their best epoch) one would pick */
-        rb_printf(&b, "%d of the %d trials with per-epoch values overfit (validation %s got "
-                      "worse after its best epoch while the training loss kept falling); a "
-                      "trial's value is from its best epoch, so the ranking stands. ",
-                  s->n_overfit, s->n_with_epochs, s->curve_metric);
-        rb_puts(&b, s->n_overfit > s->n_overfit_listed ? "The best-ranked of them: "
-                                                        : s->n_overfit == 1 ? "It is " : "They are ");
-        for (int k = 0; k < s->n_overfit_listed; k++) {
-            const nnt_report_overfit *o = &s->overfit[s->overfit_listed[k]];
-            char x[32], y[32];
-            rb_printf(&b, "%strial %d", k ? "; " : "", o->number);
-            if (o->rank > 0) rb_printf(&b, " (rank %d)", o->rank);
-            rb_printf(&b, ", best at epoch %d of %d: validation %s %s then %s, training %s %s "
-                          "then %s",
-                      o->best_epoch, o->last_epoch, s->curve_metric, fmt_value(v, o->best_valid),
-                      fmt_value(w, o->last_valid), s->curve_metric, fmt_value(x, o->train_best),
-                      fmt_value(y, o->train_last));
-        }
-        rb_puts(&b, ". More regularisation (dropout, weight decay) would let them train longer.");
-        EMIT();
-    } else if (s->n_trials > 0) {
-        rb_puts(&b, "No trial overfit (no validation metric got worse while the training loss "
-                    "kept falling).");
-        EMIT();
-    }
-    if (s->n_diverged > 0) {
-        double min_lr = INFINITY, max_ok = -INFINITY;
-        rb_printf(&b, "%d trial%s diverged: ", s->n_diverged, s->n_diverged == 1 ? "" : "s");
-        for (int i = 0; i < s->n_diverged; i++) {
-            const nnt_report_diverged *d = &s->diverged[i];
-            if (d->lr < min_lr) min_lr = d->lr;
-            if (i < MAX_LISTED)
-                rb_printf(&b, "%strial %d (lr %s)", i ? ", " : "", d->number, fmt_short(v, d->lr));
-        }
-        if (s->n_diverged > MAX_LISTED) rb_printf(&b, ", and %d more", s->n_diverged - MAX_LISTED);
-        rb_puts(&b, ".");
-        int plr = r->space ? nnt_space_find(r->space, "lr") : -1;
-        for (int k = 0; plr >= 0 && k < r->n_ranked; k++) {
-            const rtrial *t = &r->t[r->ranked[k]];
-            if (t->x_ok && t->active[plr] && r->info[plr].kind != NNT_PARAM_CATEGORICAL)
-                max_ok = fmax(max_ok, t->x[plr]);
-        }
-        if (isfinite(min_lr)) {
-            rb_printf(&b, " The smallest learning rate that diverged was %s", fmt_short(v, min_lr));
-            if (isfinite(max_ok))
-                rb_printf(&b, "; the largest that completed was %s", fmt_short(w, max_ok));
-            rb_puts(&b, ".");
-        }
-        EMIT();
-    }
-    if (s->multi_objective) {
-        rb_printf(&b, "Pareto front over %s", r->obj_names[0]);
-        for (int k = 1; k < r->n_objectives; k++)
-            rb_printf(&b, "%s%s", k + 1 == r->n_objectives ? " and " : ", ", r->obj_names[k]);
-        if (r->n_pareto == 0) {
-            rb_puts(&b, ": no complete trial has every objective measured yet.");
-        } else {
-            rb_printf(&b, ": %d trial%s no other trial beats in every objective: ", r->n_pareto,
-                      r->n_pareto == 1 ? "" : "s");
-            for (int i = 0; i < r->n_pareto && i < MAX_LISTED; i++) {
-                const nnt_trial_record *t = r->t[r->pareto[i]].rec;
-                rb_printf(&b, "%strial %d (", i ? "; " : "", t->number);
-                for (int k = 0; k < r->n_objectives; k++)
-                    rb_printf(&b, "%s%s %s", k ? ", " : "", r->obj_names[k],
-                              k ? fmt_short(v, t->values[k]) : fmt_value(v, t->values[k]));
-                rb_puts(&b, ")");
-            }
-            if (r->n_pareto > MAX_LISTED) rb_printf(&b, "; and %d more", r->n_pareto - MAX_LISTED);
-            rb_puts(&b, ". The ranking above uses the first objective only.");
-        }
-        EMIT();
-    }
+    for (int k = 0; s->best_number >= 0 && k < s->n_params; k++)
+        if (finding_region(r, k, &b)) EMIT();
+    if (finding_overfit(r, &b)) EMIT();
+    if (finding_diverged(r, &b)) EMIT();
+    if (finding_pareto(r, &b)) EMIT();
     if (s->suggested_space) {
         if (findings_suggestion(r, &b)) EMIT();
         else rb_free(&b);

@@ -20,70 +20,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "nntune/store.h"
+#include "nntune/clock.h"
+#include "nntune/storage_backend.h"
 #include "store/sqlite_inspect.h"
+#include "store/sqlite_schema.h"
 
-/* Version 2 added trials.objective_values (multi-objective studies),
- * version 3 trials.valid_loss and trials.n_params (the tie-breakers of the
- * best-trial rule); an older file is migrated forward when opened for
- * writing. */
-#define NNT_SCHEMA_VERSION 3
 
-static const char *const schema_sql =
-    "CREATE TABLE IF NOT EXISTS meta("
-    "  key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '3');"
-    "CREATE TABLE IF NOT EXISTS studies("
-    "  id INTEGER PRIMARY KEY,"
-    "  name TEXT NOT NULL UNIQUE,"
-    "  definition TEXT NOT NULL,"
-    "  seed INTEGER NOT NULL,"
-    "  metric TEXT NOT NULL,"
-    "  direction TEXT NOT NULL CHECK(direction IN ('maximize', 'minimize')),"
-    "  created REAL NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS trials("
-    "  id INTEGER PRIMARY KEY,"
-    "  study_id INTEGER NOT NULL REFERENCES studies(id) ON DELETE CASCADE,"
-    "  number INTEGER NOT NULL,"
-    "  state TEXT NOT NULL CHECK(state IN ('running', 'complete', 'pruned', 'failed')),"
-    "  params TEXT NOT NULL,"
-    "  value REAL,"
-    "  value_spread REAL,"
-    "  seed INTEGER NOT NULL,"
-    "  started REAL NOT NULL,"
-    "  finished REAL,"
-    "  duration REAL,"
-    "  error TEXT,"
-    "  epochs INTEGER NOT NULL DEFAULT 0,"
-    "  interrupted INTEGER NOT NULL DEFAULT 0,"
-    "  retry_of INTEGER,"
-    "  objective_values TEXT,"
-    "  valid_loss REAL,"
-    "  n_params REAL,"
-    "  UNIQUE(study_id, number));"
-    "CREATE INDEX IF NOT EXISTS trials_by_state ON trials(study_id, state);"
-    "CREATE TABLE IF NOT EXISTS trial_epochs("
-    "  trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,"
-    "  fold INTEGER NOT NULL,"
-    "  epoch INTEGER NOT NULL,"
-    "  train_loss REAL, train_accuracy REAL, train_rmse REAL, train_mae REAL, train_r2 REAL,"
-    "  valid_loss REAL, valid_accuracy REAL, valid_rmse REAL, valid_mae REAL, valid_r2 REAL,"
-    "  lr REAL,"
-    "  elapsed REAL,"
-    "  PRIMARY KEY(trial_id, fold, epoch));"
-    "CREATE TABLE IF NOT EXISTS artifacts("
-    "  id INTEGER PRIMARY KEY,"
-    "  trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,"
-    "  kind TEXT NOT NULL,"
-    "  path TEXT NOT NULL,"
-    "  info TEXT,"
-    "  created REAL NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS artifacts_by_trial ON artifacts(trial_id, kind);";
 
 /* Statements prepared once per connection. */
 enum {
@@ -158,13 +104,6 @@ typedef struct sq_store {
 } sq_store;
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static double now_unix(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + tv.tv_usec * 1e-6;
-}
 
 static int sq_fail(sq_store *s, nnt_error *err, const char *what)
 {
@@ -344,7 +283,7 @@ static int sq_study_open(void *ctx, const nnt_study_open_request *req, nnt_study
         sqlite3_bind_int64(ins, 3, (sqlite3_int64)req->seed);
         bind_text(ins, 4, req->metric ? req->metric : "");
         bind_text(ins, 5, req->maximize ? "maximize" : "minimize");
-        sqlite3_bind_double(ins, 6, now_unix());
+        sqlite3_bind_double(ins, 6, nnt_clock_wall());
         int r = step_done(s, ins, err, "cannot create study");
         /* A concurrent runner may have created it meanwhile: fall through to
          * the lookup, which then finds theirs. */
@@ -513,7 +452,7 @@ static int sq_artifact_add(void *ctx, int64_t study, int number, const char *kin
     bind_text(st, 3, kind ? kind : "model");
     bind_text(st, 4, path ? path : "");
     bind_text(st, 5, info_json);
-    sqlite3_bind_double(st, 6, now_unix());
+    sqlite3_bind_double(st, 6, nnt_clock_wall());
     return step_done(s, st, err, "cannot record artifact");
 }
 
@@ -641,18 +580,6 @@ static void sq_close(void *ctx)
 
 /* ---- open --------------------------------------------------------------- */
 
-static int table_exists(sq_store *s, const char *name)
-{
-    sqlite3_stmt *st = NULL;
-    int yes = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        yes = sqlite3_step(st) == SQLITE_ROW;
-    }
-    sqlite3_finalize(st);
-    return yes;
-}
 
 /* text with the first `from` replaced by `to` (malloc'd), NULL on OOM. */
 static char *replace_once(const char *text, const char *from, const char *to)
@@ -672,66 +599,30 @@ static char *replace_once(const char *text, const char *from, const char *to)
     return out;
 }
 
-nnt_storage_options nnt_storage_options_default(void)
-{
-    nnt_storage_options o;
-    memset(&o, 0, sizeof o);
-    o.busy_timeout_ms = 10000;
-    return o;
-}
 
-/* Reads meta.schema_version into *version; refuses newer versions. */
-static int check_schema(sq_store *s, int *version_out, nnt_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
-                           NULL) != SQLITE_OK)
-        return nnt_fail(err, NNT_ERR_STORAGE, "%s: not an nntune storage (no meta table): %s",
-                        s->path, sqlite3_errmsg(s->db));
-    int rc = sqlite3_step(st);
-    int version = rc == SQLITE_ROW ? atoi((const char *)sqlite3_column_text(st, 0)) : 0;
-    sqlite3_finalize(st);
-    if (version < 1)
-        return nnt_fail(err, NNT_ERR_STORAGE, "%s: no schema_version in table meta", s->path);
-    if (version > NNT_SCHEMA_VERSION)
-        return nnt_fail(err, NNT_ERR_UNSUPPORTED,
-                        "%s: schema version %d is newer than this nntune understands (%d)",
-                        s->path, version, NNT_SCHEMA_VERSION);
-    *version_out = version;
-    return NNT_OK;
-}
 
-/* Brings an older file to the current version (version 2 added
- * trials.objective_values, version 3 trials.valid_loss and n_params), in the
- * caller's transaction. */
-static int migrate(sq_store *s, int version, nnt_error *err)
-{
-    if (version >= NNT_SCHEMA_VERSION) return NNT_OK;
-    char *emsg = NULL;
-    const char *sql = version < 2 ? "ALTER TABLE trials ADD COLUMN objective_values TEXT;"
-                                    "ALTER TABLE trials ADD COLUMN valid_loss REAL;"
-                                    "ALTER TABLE trials ADD COLUMN n_params REAL;"
-                                    "UPDATE meta SET value = '3' WHERE key = 'schema_version';"
-                                  : "ALTER TABLE trials ADD COLUMN valid_loss REAL;"
-                                    "ALTER TABLE trials ADD COLUMN n_params REAL;"
-                                    "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &emsg) != SQLITE_OK) {
-        int r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot migrate the schema from version %d: %s",
-                         s->path, version, emsg ? emsg : sqlite3_errmsg(s->db));
-        sqlite3_free(emsg);
-        return r;
-    }
-    return NNT_OK;
-}
+static const nnt_storage_backend sqlite_backend = {
+    .name = "sqlite",
+    .study_open = sq_study_open,
+    .study_list = sq_study_list,
+    .study_redefine = sq_study_redefine,
+    .trial_start = sq_trial_start,
+    .trial_epoch = sq_trial_epoch,
+    .trial_finish = sq_trial_finish,
+    .artifact_add = sq_artifact_add,
+    .trials_load = sq_trials_load,
+    .epochs_load = sq_epochs_load,
+    .close = sq_close,
+};
 
-int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_storage *out,
-                     nnt_error *err)
+int nnt_storage_open_sqlite(const char *path, unsigned flags_in, nnt_storage **out,
+                            nnt_error *err)
 {
-    if (!out) return nnt_fail(err, NNT_ERR_ARG, "nnt_storage_open: out is NULL");
-    memset(out, 0, sizeof *out);
+    if (!out) return nnt_fail(err, NNT_ERR_ARG, "nnt_storage_open_sqlite: out is NULL");
+    *out = NULL;
     if (!path || !path[0]) return nnt_fail(err, NNT_ERR_ARG, "storage: empty path");
-    nnt_storage_options o = opt ? *opt : nnt_storage_options_default();
-    if (o.busy_timeout_ms <= 0) o.busy_timeout_ms = 10000;
+    const int readonly = (flags_in & NNT_STORAGE_READONLY) != 0;
+    const int busy_timeout_ms = 10000; /* wait this long for another writer */
 
     /* Look before writing: another program's database, a damaged file or a
      * newer schema is refused before SQLite switches the file to WAL mode or
@@ -739,78 +630,32 @@ int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_stora
     int empty = 0, found_version = 0;
     int r = nnt_sqlite_inspect(path, NNT_SCHEMA_VERSION, &empty, &found_version, err);
     if (r < 0) return r;
-    if (o.readonly && empty && access(path, F_OK) == 0)
+    if (readonly && empty && access(path, F_OK) == 0)
         return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s: not an nntune storage (an empty database)", path);
 
     sq_store *s = nnt_calloc(1, sizeof *s);
     if (!s) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     s->lock_fd = -1;
-    s->readonly = o.readonly;
+    s->readonly = readonly;
     s->path = nnt_strdup(path);
     if (!s->path) {
         nnt_free(s);
         return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     }
-    int flags = (o.readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+    int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                 SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (rc != SQLITE_OK) {
-        r = nnt_fail(err, o.readonly && access(path, F_OK) != 0 ? NNT_ERR_NOT_FOUND : NNT_ERR_STORAGE,
+        r = nnt_fail(err, readonly && access(path, F_OK) != 0 ? NNT_ERR_NOT_FOUND : NNT_ERR_STORAGE,
                      "%s: cannot open storage: %s", path,
                      s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         goto fail;
     }
-    sqlite3_busy_timeout(s->db, o.busy_timeout_ms);
+    sqlite3_busy_timeout(s->db, busy_timeout_ms);
     sqlite3_extended_result_codes(s->db, 1);
-    if (!o.readonly) {
-        /* journal_mode returns a row: run it through exec, then check. */
-        sqlite3_stmt *st = NULL;
-        const char *mode = NULL;
-        if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            mode = (const char *)sqlite3_column_text(st, 0);
-        int wal = mode && !strcmp(mode, "wal");
-        sqlite3_finalize(st);
-        if (!wal) {
-            r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot switch to WAL mode: %s", path,
-                         sqlite3_errmsg(s->db));
-            goto fail;
-        }
-        char *emsg = NULL;
-        if (sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; BEGIN IMMEDIATE;",
-                         NULL, NULL, &emsg) != SQLITE_OK) {
-            r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot create the schema: %s", path,
-                         emsg ? emsg : sqlite3_errmsg(s->db));
-            sqlite3_free(emsg);
-            goto fail;
-        }
-        /* An existing version-1 file has a trials table without
-         * objective_values: migrate it before the (IF NOT EXISTS) schema
-         * statements, in the same transaction. */
-        int old = 0;
-        r = NNT_OK;
-        if (table_exists(s, "meta")) {
-            r = check_schema(s, &old, err);
-            if (r == NNT_OK) r = migrate(s, old, err);
-        }
-        if (r == NNT_OK && sqlite3_exec(s->db, schema_sql, NULL, NULL, &emsg) != SQLITE_OK) {
-            r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot create the schema: %s", path,
-                         emsg ? emsg : sqlite3_errmsg(s->db));
-            sqlite3_free(emsg);
-        }
-        if (r < 0) {
-            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-            goto fail;
-        }
-        if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, &emsg) != SQLITE_OK) {
-            r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot create the schema: %s", path,
-                         emsg ? emsg : sqlite3_errmsg(s->db));
-            sqlite3_free(emsg);
-            goto fail;
-        }
-    }
+    if (!readonly && (r = nnt_sqlite_schema_create(s->db, path, err)) < 0) goto fail;
     int version = 0;
-    if ((r = check_schema(s, &version, err)) < 0) goto fail;
+    if ((r = nnt_sqlite_schema_version(s->db, path, &version, err)) < 0) goto fail;
     for (int i = 0; i < ST_COUNT_; i++) {
         const char *sql = stmt_sql[i];
         char *patched = NULL;
@@ -837,19 +682,7 @@ int nnt_storage_open(const char *path, const nnt_storage_options *opt, nnt_stora
             goto fail;
         }
     }
-    out->name = "sqlite";
-    out->ctx = s;
-    out->study_open = sq_study_open;
-    out->study_list = sq_study_list;
-    out->study_redefine = sq_study_redefine;
-    out->trial_start = sq_trial_start;
-    out->trial_epoch = sq_trial_epoch;
-    out->trial_finish = sq_trial_finish;
-    out->artifact_add = sq_artifact_add;
-    out->trials_load = sq_trials_load;
-    out->epochs_load = sq_epochs_load;
-    out->close = sq_close;
-    return NNT_OK;
+    return nnt_storage_wrap(&sqlite_backend, s, out, err); /* closes s on failure */
 fail:
     sq_close(s);
     return r;

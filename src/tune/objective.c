@@ -76,7 +76,7 @@ int study_trial_send_report(nnt_trial *t, const nnt_report_msg *r)
 
 static int over_time_limit(const nnt_trial *t)
 {
-    return t->time_limit_s > 0 && nnt_mono_now() - t->t0 > t->time_limit_s;
+    return t->time_limit_s > 0 && nnt_clock_monotonic() - t->t0 > t->time_limit_s;
 }
 
 int nnt_trial_should_stop(const nnt_trial *t)
@@ -90,7 +90,7 @@ int nnt_trial_should_stop(const nnt_trial *t)
         return 1;
     }
     double d = ops->deadline ? ops->deadline(ops->ctx) : t->task->deadline;
-    if (d > 0 && nnt_mono_now() >= d) {
+    if (d > 0 && nnt_clock_monotonic() >= d) {
         m->answer = NNT_REPORT_ABORT;
         return 1;
     }
@@ -126,7 +126,7 @@ int nnt_trial_report(nnt_trial *t, int step, double value)
     p.has_valid = 1;
     p.monitored = value;
     p.lr = NAN;
-    p.elapsed_s = nnt_mono_now() - t->t0;
+    p.elapsed_s = nnt_clock_monotonic() - t->t0;
     nnt_report_msg r;
     r.number = t->task->number;
     r.fold = 0;
@@ -191,7 +191,7 @@ void study_run_trial(const study_runner *rn, const nnt_coordinator_ops *ops, int
     tr.maximize = rn->maximize;
     tr.max_steps = rn->objective->max_steps;
     tr.best = NAN;
-    tr.t0 = nnt_mono_now();
+    tr.t0 = nnt_clock_monotonic();
     tr.time_limit_s = rn->trial_time_limit_s;
     tr.answer = NNT_REPORT_CONTINUE;
     tr.out = out;
@@ -203,7 +203,7 @@ void study_run_trial(const study_runner *rn, const nnt_coordinator_ops *ops, int
     nnt_free(texts);
     if (tr.outcome_filled) return;
 
-    out->duration = nnt_mono_now() - tr.t0;
+    out->duration = nnt_clock_monotonic() - tr.t0;
     out->epochs = tr.last_step;
     char buf[sizeof out->error];
     if (r == NNT_OK) {

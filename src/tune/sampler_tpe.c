@@ -23,13 +23,7 @@
 #include "tune/sampler_internal.h"
 #include "tune/space_internal.h"
 #include "tune/tpe_internal.h"
-
-#define SQRT2PI 2.5066282746310002
-#define SQRT1_2 0.70710678118654752
-#define FORGET_FLAT 25    /* most recent observations at full weight */
-#define FAR_Z 9.0         /* beyond 9 sigma a kernel's mass is < 1e-19 */
-#define FAR_Z2 (FAR_Z * FAR_Z)
-#define SCOTT_SIGMA0 0.2  /* multivariate bandwidth: 0.2 n^(-1/(d+4)) * range */
+#include "tune/tpe_kernels.h"
 
 nnt_tpe_options nnt_tpe_options_default(void)
 {
@@ -49,22 +43,6 @@ nnt_tpe_options nnt_tpe_options_default(void)
 }
 
 /* ==== Parameter domains ======================================================= */
-
-enum { DIM_CONT = 0, DIM_DISC, DIM_CAT, DIM_FIXED };
-
-/* A parameter as TPE models it: numeric ones in transformed space t = log(v)
- * or v, on [lo, hi]; discrete ones (ints, steps) over the cells around their
- * grid points. */
-typedef struct dim_info {
-    int kind;
-    int log;
-    double low, high, st;
-    long kmax;
-    double lo, hi;
-    int K;
-} dim_info;
-
-static double tf(const dim_info *d, double v) { return d->log ? log(v) : v; }
 
 static void dim_init(const space_param *p, dim_info *d)
 {
@@ -97,89 +75,7 @@ static void dim_init(const space_param *p, dim_info *d)
     if (!(d->hi > d->lo)) d->hi = d->lo + 1e-12; /* low == high: a point */
 }
 
-/* The parameter value whose cell holds t (discrete) or t itself mapped back. */
-static double untf(const dim_info *d, double t)
-{
-    double v = d->log ? exp(t) : t;
-    if (d->kind == DIM_DISC) {
-        double k = floor((v - d->low) / d->st + 0.5);
-        if (k < 0) k = 0;
-        if (k > (double)d->kmax) k = (double)d->kmax;
-        v = d->low + k * d->st;
-    }
-    if (v < d->low) v = d->low;
-    if (v > d->high) v = d->high;
-    return v;
-}
-
-/* The cell [a, b] of discrete value v in transformed space, inside [lo, hi]. */
-static void cell(const dim_info *d, double v, double *a, double *b)
-{
-    double x0 = v - 0.5 * d->st, x1 = v + 0.5 * d->st;
-    *a = d->log && x0 <= 0 ? d->lo : tf(d, x0);
-    *b = tf(d, x1);
-    if (*a < d->lo) *a = d->lo;
-    if (*b > d->hi) *b = d->hi;
-    if (*b < *a) *b = *a;
-}
-
-/* e^x for x in [-745, 0] to ~2e-7 relative: x log2(e) = n + f with
- * |f| <= 1/2, 2^f from its degree-6 Taylor series, 2^n from the exponent
- * bits. Kernel sums call exp hundreds of thousands of times per proposal;
- * libm's exactness buys nothing in a density ratio. */
-static inline double fast_exp(double x)
-{
-    if (x < -700) return 0;
-    double t = x * 1.4426950408889634;
-    double n = (t + 6755399441055744.0) - 6755399441055744.0; /* round to nearest */
-    double u = (t - n) * 0.6931471805599453;
-    double p = 1 + u * (1 + u * (0.5 + u * (1.0 / 6 + u * (1.0 / 24 + u * (1.0 / 120 + u * (1.0 / 720))))));
-    union {
-        uint64_t i;
-        double d;
-    } b;
-    b.i = (uint64_t)((int64_t)n + 1023) << 52;
-    return p * b.d;
-}
-
-/* erfc(x) for x >= 0 to 1.5e-7 absolute (Abramowitz & Stegun 7.1.26, from
- * Hastings 1955). Every mass TPE computes is added to a sum that the prior
- * component keeps well above 1e-4, so absolute accuracy is what counts. */
-static inline double fast_erfc(double x)
-{
-    double t = 1.0 / (1.0 + 0.3275911 * x);
-    double p = t * (0.254829592 +
-                    t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-    return p * fast_exp(-x * x);
-}
-
-/* Phi(zb) - Phi(za), za <= zb, from the tail on each side. */
-static double ncdf_diff(double za, double zb)
-{
-    if (za >= 0) return 0.5 * (fast_erfc(za * SQRT1_2) - fast_erfc(zb * SQRT1_2));
-    if (zb <= 0) return 0.5 * (fast_erfc(-zb * SQRT1_2) - fast_erfc(-za * SQRT1_2));
-    return 1.0 - 0.5 * (fast_erfc(-za * SQRT1_2) + fast_erfc(zb * SQRT1_2));
-}
-
-/* A draw from N(mu, s) truncated to [lo, hi]. mu lies in [lo, hi] and
- * s <= hi - lo, so each try lands inside with probability > 0.34. */
-static double draw_truncnorm(nnt_rng *r, double mu, double s, double lo, double hi)
-{
-    for (int t = 0; t < 64; t++) {
-        double v = mu + s * nnt_rng_normal(r);
-        if (v >= lo && v <= hi) return v;
-    }
-    return mu < lo ? lo : (mu > hi ? hi : mu);
-}
-
 /* ==== Observations ============================================================ */
-
-typedef struct obs {
-    const nnt_trial_view *v;
-    int group;     /* 0 complete, 1 pruned, 2 running (constant liar) */
-    double key1;   /* complete: value; pruned: -epochs */
-    double key2;   /* pruned: value at its last epoch */
-} obs;
 
 static double nan_worst(double v) { return isnan(v) ? INFINITY : v; }
 
@@ -258,20 +154,6 @@ static void rank_history(const nnt_tpe_options *opt, const nnt_history *hist, ob
     *n_finished = fin;
 }
 
-static int obs_active(const obs *b, int i)
-{
-    return b->v->active[i] && !isnan(b->v->x[i]);
-}
-
-/* Hyperopt's linear forgetting: the FORGET_FLAT most recent observations
- * weigh 1, older ones ramp up from 1/m. */
-static void forget_weights(int m, double *w)
-{
-    int ramp = m - FORGET_FLAT;
-    double w0 = 1.0 / m, step = ramp > 1 ? (1.0 - w0) / (double)(ramp - 1) : 0;
-    for (int k = 0; k < m; k++) w[k] = k >= ramp ? 1 : w0 + step * (double)k;
-}
-
 /* ==== Univariate Parzen estimators ============================================ */
 
 /* A truncated Gaussian mixture on [lo, hi]: the observations, sorted by mu,
@@ -285,10 +167,6 @@ typedef struct mixture {
     double *mu, *s, *inv_s, *w, *coef, *wz;
     double *block;
 } mixture;
-
-typedef struct sortpair {
-    double mu, w;
-} sortpair;
 
 /* Quicksort by mu (median of three, insertion sort below 16): qsort's
  * comparator calls cost more than the rest of a proposal. */
@@ -389,16 +267,6 @@ static void mixture_free(mixture *x)
 {
     nnt_free(x->block);
     memset(x, 0, sizeof *x);
-}
-
-static inline double max2(double a, double b) { return a > b ? a : b; }
-
-/* Mass of N(mu, 1/inv_s) inside [lo, hi]. */
-static double trunc_mass(double mu, double inv_s, double lo, double hi)
-{
-    double za = (lo - mu) * inv_s, zb = (hi - mu) * inv_s;
-    if (za < -FAR_Z && zb > FAR_Z) return 1;
-    return ncdf_diff(za, zb);
 }
 
 /* Builds the mixture from n observations sp (transformed values and
@@ -504,24 +372,6 @@ static double mixture_logpdf(const mixture *x, double t)
     return log(s);
 }
 
-/* Mass of a kernel on [a, b]. A cell narrower than the kernel's sigma uses
- * Simpson's rule (error < h^5/2400 for a width of h sigmas, well below 1e-3
- * of the cell's mass where that mass matters): three fast exps cost a
- * fraction of the two erfc evaluations. */
-static double kernel_mass(double mu, double inv_s, double a, double b)
-{
-    double za = (a - mu) * inv_s, zb = (b - mu) * inv_s;
-    if (za > FAR_Z || zb < -FAR_Z) return 0; /* < 1e-19: as in mixture_logpdf */
-    if (za < -FAR_Z && zb > FAR_Z) return 1;
-    double h = zb - za;
-    if (h <= 1) {
-        double zm = 0.5 * (za + zb);
-        return h / (6 * SQRT2PI) *
-               (fast_exp(-0.5 * za * za) + 4 * fast_exp(-0.5 * zm * zm) + fast_exp(-0.5 * zb * zb));
-    }
-    return ncdf_diff(za, zb);
-}
-
 /* log of the mixture's mass on [a, b]. */
 static double mixture_logmass(const mixture *x, double a, double b)
 {
@@ -579,24 +429,6 @@ static void collect_categorical(const nnt_tpe_options *opt, const dim_info *d, c
         p[c] = ((p[c] + wsum * eps) / norm + opt->prior_weight / d->K) / total;
 }
 
-static int draw_index(const double *p, int K, nnt_rng *r)
-{
-    double u = nnt_rng_uniform(r), c = 0;
-    for (int k = 0; k < K; k++) {
-        c += p[k];
-        if (u < c) return k;
-    }
-    return K - 1;
-}
-
-/* Scratch for one proposal: sized once from the history. */
-typedef struct scratch {
-    sortpair *sp, *tmp;
-    uint32_t *key;
-    double *wbuf;
-    double *pl, *pg; /* categorical probabilities */
-} scratch;
-
 /* Draws n_candidates values of parameter i from l into cand and their
  * log l - log g into score. */
 static int candidates_univariate(const nnt_tpe_options *opt, const dim_info *d, int i,
@@ -642,291 +474,6 @@ static int candidates_univariate(const nnt_tpe_options *opt, const dim_info *d, 
     }
     mixture_free(&l);
     mixture_free(&g);
-    return NNT_OK;
-}
-
-/* ==== Multivariate Parzen estimator =========================================== */
-
-/* Joint kernels over the dims J: component c is an observation (or, last,
- * the prior) with one kernel per dim: a truncated Gaussian for numeric dims
- * (bandwidth from Scott's rule, shared by the observation components; the
- * prior's is the range), and for categorical dims a distribution that puts
- * (1 + eps) / (1 + K eps) on the observed choice, eps = prior_weight /
- * components (Optuna's kernel; the prior's is uniform). Densities are
- * products over dims, evaluated in linear scale: the prior component keeps
- * the sum far from underflow. Storage is by dim (column t of mu is
- * mu[t*m .. t*m + m-1]) so that each dim is one tight loop over the
- * components. */
-typedef struct joint {
-    int m, n, nd;  /* components, observations (m - 1), dims */
-    double *w;     /* m: normalised weights */
-    double *cw;    /* m: w / prod(Z) * prod over continuous dims of inv_s/sqrt(2 pi),
-                      and 1/K per categorical dim for the prior */
-    double *mu;    /* nd x m: transformed value, or choice index */
-    double *s;     /* nd: observation bandwidth */
-    double *inv_s; /* 2 nd: observation, prior */
-    double *cat_on, *cat_off; /* nd */
-    int *cell;     /* nd x m: grid index of a discrete dim's mu when memoised */
-    int *uniq;     /* per memoised dim, the distinct grid indices observed... */
-    int *n_uniq;   /* ...their count (0 for other dims), and where they start */
-    int *uniq_at;
-    double *block;
-} joint;
-
-/* Discrete dims with at most this many grid points compute their kernel
- * masses once per distinct observed grid point and candidate: the
- * observation components share one bandwidth, so the mass depends only on
- * the component's grid point. */
-#define JOINT_MEMO_MAX 1024
-
-static int memoised(const dim_info *d) { return d->kind == DIM_DISC && d->kmax < JOINT_MEMO_MAX; }
-
-static void joint_free(joint *j)
-{
-    nnt_free(j->block);
-    nnt_free(j->cell);
-    nnt_free(j->uniq);
-    nnt_free(j->n_uniq);
-    nnt_free(j->uniq_at);
-    memset(j, 0, sizeof *j);
-}
-
-static int joint_usable(const obs *b, const int *J, int nd)
-{
-    for (int t = 0; t < nd; t++)
-        if (!obs_active(b, J[t])) return 0;
-    return 1;
-}
-
-static int grid_index(const dim_info *d, double v)
-{
-    double kk = floor((v - d->low) / d->st + 0.5);
-    return kk < 0 ? 0 : (kk > (double)d->kmax ? (int)d->kmax : (int)kk);
-}
-
-static int joint_build(const nnt_tpe_options *opt, const dim_info *dims, const int *J, int nd,
-                       const obs *o, int from, int to, double *wbuf, joint *j)
-{
-    memset(j, 0, sizeof *j);
-    int n = 0;
-    for (int q = from; q < to; q++) n += joint_usable(&o[q], J, nd);
-    int m = n + 1;
-    size_t sz = (size_t)m * 2 + (size_t)m * nd + (size_t)nd * 5;
-    j->block = nnt_malloc_array(sz, sizeof *j->block);
-    j->cell = nnt_malloc_array((size_t)m * nd, sizeof *j->cell);
-    j->uniq = nnt_malloc_array((size_t)m * nd, sizeof *j->uniq);
-    j->n_uniq = nnt_calloc((size_t)nd, sizeof *j->n_uniq);
-    j->uniq_at = nnt_calloc((size_t)nd, sizeof *j->uniq_at);
-    if (!j->block || !j->cell || !j->uniq || !j->n_uniq || !j->uniq_at) {
-        joint_free(j);
-        return NNT_ERR_NOMEM;
-    }
-    j->m = m;
-    j->n = n;
-    j->nd = nd;
-    j->w = j->block;
-    j->cw = j->w + m;
-    j->mu = j->cw + m;
-    j->s = j->mu + (size_t)m * nd;
-    j->inv_s = j->s + nd;
-    j->cat_on = j->inv_s + 2 * nd;
-    j->cat_off = j->cat_on + nd;
-    forget_weights(n, wbuf);
-    double wsum = opt->prior_weight;
-    int k = 0;
-    for (int q = from; q < to; q++) {
-        if (!joint_usable(&o[q], J, nd)) continue;
-        for (int t = 0; t < nd; t++) {
-            const dim_info *d = &dims[J[t]];
-            double v = o[q].v->x[J[t]];
-            size_t at = (size_t)t * m + k;
-            j->cell[at] = memoised(d) ? grid_index(d, v) : -1;
-            j->mu[at] = d->kind == DIM_CAT ? v : (d->log && !(v > 0) ? d->lo : tf(d, v));
-        }
-        j->w[k] = wbuf[k];
-        wsum += wbuf[k];
-        k++;
-    }
-    j->w[n] = opt->prior_weight;
-    for (int c = 0; c < m; c++) {
-        j->w[c] /= wsum;
-        j->cw[c] = j->w[c];
-    }
-    double eps = opt->prior_weight / m;
-    int n_u = 0;
-    for (int t = 0; t < nd; t++) {
-        const dim_info *d = &dims[J[t]];
-        double *col = j->mu + (size_t)t * m;
-        j->cell[(size_t)t * m + n] = -1;
-        if (d->kind == DIM_CAT) {
-            j->cat_on[t] = (1 + eps) / (1 + d->K * eps);
-            j->cat_off[t] = eps / (1 + d->K * eps);
-            col[n] = -1; /* the prior: uniform */
-            j->cw[n] /= d->K;
-            continue;
-        }
-        double range = d->hi - d->lo;
-        double s = SCOTT_SIGMA0 * pow((double)(n > 0 ? n : 1), -1.0 / (nd + 4)) * range;
-        double minsig = opt->magic_clip ? range / (n + 1 < 100 ? n + 1 : 100) : 1e-12 * range;
-        if (s < minsig) s = minsig;
-        if (s > range) s = range;
-        j->s[t] = s;
-        j->inv_s[2 * t] = 1.0 / s;
-        j->inv_s[2 * t + 1] = 1.0 / range;
-        col[n] = 0.5 * (d->lo + d->hi);
-        if (memoised(d)) {
-            /* The distinct grid points, each with its truncation mass (the
-             * components of one grid point share it). */
-            double *z = nnt_malloc_array((size_t)d->kmax + 1, sizeof *z);
-            if (!z) {
-                joint_free(j);
-                return NNT_ERR_NOMEM;
-            }
-            for (long q = 0; q <= d->kmax; q++) z[q] = -1;
-            j->uniq_at[t] = n_u;
-            for (int c = 0; c < n; c++) {
-                int q = j->cell[(size_t)t * m + c];
-                if (z[q] < 0) {
-                    z[q] = trunc_mass(col[c], j->inv_s[2 * t], d->lo, d->hi);
-                    j->uniq[n_u++] = q;
-                }
-                j->cw[c] /= z[q];
-            }
-            j->n_uniq[t] = n_u - j->uniq_at[t];
-            j->cw[n] /= trunc_mass(col[n], j->inv_s[2 * t + 1], d->lo, d->hi);
-            nnt_free(z);
-            continue;
-        }
-        for (int c = 0; c < m; c++) {
-            double is = j->inv_s[2 * t + (c == n)];
-            j->cw[c] /= trunc_mass(col[c], is, d->lo, d->hi);
-            if (d->kind == DIM_CONT) j->cw[c] *= is / SQRT2PI;
-        }
-    }
-    return NNT_OK;
-}
-
-/* log of the joint density at candidate y (model coordinates; ya/yb: the
- * cells of discrete dims). memo has kmax + 1 slots per memoised dim (NULL
- * for the others); z2 and f have room for the components. */
-static double joint_logpdf(const joint *j, const dim_info *dims, const int *J, const double *y,
-                           const double *ya, const double *yb, double **memo, double *z2,
-                           double *f)
-{
-    int n = j->n, m = j->m, nd = j->nd;
-    for (int c = 0; c < n; c++) {
-        z2[c] = 0;
-        f[c] = j->cw[c];
-    }
-    double z2p = 0, fp = j->cw[n];
-    for (int t = 0; t < nd; t++) {
-        const dim_info *d = &dims[J[t]];
-        const double *col = j->mu + (size_t)t * m;
-        double is = j->inv_s[2 * t], isp = j->inv_s[2 * t + 1], yt = y[t];
-        if (d->kind == DIM_CAT) {
-            double on = j->cat_on[t], off = j->cat_off[t];
-            for (int c = 0; c < n; c++) f[c] *= col[c] == yt ? on : off;
-        } else if (d->kind == DIM_CONT) {
-            for (int c = 0; c < n; c++) {
-                double z = (yt - col[c]) * is;
-                z2[c] += z * z;
-            }
-            double z = (yt - col[n]) * isp;
-            z2p += z * z;
-        } else {
-            if (memo[t]) {
-                const int *u = j->uniq + j->uniq_at[t];
-                for (int q = 0; q < j->n_uniq[t]; q++) {
-                    double mu = tf(d, fmin(d->low + u[q] * d->st, d->high));
-                    memo[t][u[q]] = kernel_mass(mu, is, ya[t], yb[t]);
-                }
-                const int *cl = j->cell + (size_t)t * m;
-                for (int c = 0; c < n; c++) f[c] *= memo[t][cl[c]];
-            } else {
-                for (int c = 0; c < n; c++) f[c] *= kernel_mass(col[c], is, ya[t], yb[t]);
-            }
-            fp *= kernel_mass(col[n], isp, ya[t], yb[t]);
-        }
-    }
-    double sum = fp * fast_exp(-0.5 * z2p);
-    for (int c = 0; c < n; c++)
-        if (z2[c] < 2 * FAR_Z2 && f[c] > 0) sum += f[c] * fast_exp(-0.5 * z2[c]);
-    return log(sum);
-}
-
-static int propose_joint(const nnt_tpe_options *opt, const dim_info *dims, const int *J, int nd,
-                         const obs *o, int n_good, int n_all, scratch *sc, nnt_rng *r,
-                         double *x)
-{
-    joint l, g;
-    int rc = joint_build(opt, dims, J, nd, o, 0, n_good, sc->wbuf, &l);
-    if (rc != NNT_OK) return rc;
-    rc = joint_build(opt, dims, J, nd, o, n_good, n_all, sc->wbuf, &g);
-    if (rc != NNT_OK) {
-        joint_free(&l);
-        return rc;
-    }
-    /* y: candidate in model coordinates; v: parameter values; ya/yb: cells;
-     * best; then per-component scratch and the memo slots. */
-    size_t n_memo = 0;
-    for (int t = 0; t < nd; t++)
-        if (memoised(&dims[J[t]])) n_memo += (size_t)dims[J[t]].kmax + 1;
-    size_t m_max = (size_t)(l.m > g.m ? l.m : g.m);
-    double *buf = nnt_malloc_array((size_t)nd * 5 + 2 * m_max + n_memo + 1, sizeof *buf);
-    double **memo = nnt_calloc((size_t)nd + 1, sizeof *memo);
-    if (!buf || !memo) {
-        nnt_free(buf);
-        nnt_free(memo);
-        joint_free(&l);
-        joint_free(&g);
-        return NNT_ERR_NOMEM;
-    }
-    double *y = buf, *v = y + nd, *ya = v + nd, *yb = ya + nd, *best = yb + nd;
-    double *z2 = best + nd, *f = z2 + m_max, *slots = f + m_max;
-    for (int t = 0; t < nd; t++)
-        if (memoised(&dims[J[t]])) {
-            memo[t] = slots;
-            slots += dims[J[t]].kmax + 1;
-        }
-    double best_score = -INFINITY;
-    for (int c = 0; c < opt->n_candidates; c++) {
-        int k = draw_index(l.w, l.m, r);
-        int prior = k == l.m - 1;
-        for (int t = 0; t < nd; t++) {
-            const dim_info *d = &dims[J[t]];
-            double mu = l.mu[(size_t)t * l.m + k];
-            ya[t] = yb[t] = 0;
-            if (d->kind == DIM_CAT) {
-                /* The kernel's own distribution: observed choice or any other. */
-                if (prior) {
-                    y[t] = (double)nnt_rng_below(r, (uint64_t)d->K);
-                } else if (d->K == 1 || nnt_rng_uniform(r) < l.cat_on[t]) {
-                    y[t] = mu;
-                } else {
-                    int other = (int)nnt_rng_below(r, (uint64_t)(d->K - 1));
-                    y[t] = other >= (int)mu ? other + 1 : other;
-                }
-                v[t] = y[t];
-                continue;
-            }
-            double s = prior ? d->hi - d->lo : l.s[t];
-            double t0 = draw_truncnorm(r, mu, s, d->lo, d->hi);
-            v[t] = untf(d, t0);
-            y[t] = d->kind == DIM_DISC ? tf(d, v[t]) : t0;
-            if (d->kind == DIM_DISC) cell(d, v[t], &ya[t], &yb[t]);
-        }
-        double score = joint_logpdf(&l, dims, J, y, ya, yb, memo, z2, f) -
-                       joint_logpdf(&g, dims, J, y, ya, yb, memo, z2, f);
-        if (c == 0 || score > best_score) {
-            best_score = score;
-            memcpy(best, v, (size_t)nd * sizeof *v);
-        }
-    }
-    for (int t = 0; t < nd; t++) x[J[t]] = best[t];
-    nnt_free(buf);
-    nnt_free(memo);
-    joint_free(&l);
-    joint_free(&g);
     return NNT_OK;
 }
 
@@ -1007,7 +554,7 @@ static int tpe_propose(void *vctx, const nnt_space *space, const nnt_history *hi
          * was active. */
         for (int i = 0; i < n; i++)
             if (c->parent[i] < 0 && c->dims[i].kind != DIM_FIXED) J[nd++] = i;
-        if (nd > 0) rc = propose_joint(&c->opt, c->dims, J, nd, o, n_good, n_all, &sc, &r, x);
+        if (nd > 0) rc = tpe_propose_joint(&c->opt, c->dims, J, nd, o, n_good, n_all, &sc, &r, x);
     }
     double *joint_x = nnt_malloc_array((size_t)nd + 1, sizeof *joint_x);
     if (!joint_x) rc = NNT_ERR_NOMEM;

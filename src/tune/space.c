@@ -11,19 +11,12 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/numfmt.h"
 #include "tune/space_internal.h"
 
 /* ==== Values ================================================================ */
 
-const char *space_fmt_double(char *buf, double v)
-{
-    if (v == 0) v = 0; /* no "-0" */
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, 32, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    return buf;
-}
+const char *space_fmt_double(char *buf, double v) { return nnt_fmt_shortest(buf, v); }
 
 void space_value_clear(space_value *v)
 {
@@ -755,7 +748,34 @@ static const char default_space_json[] =
     "  \"early_stopping\": true\n"
     "}\n";
 
+/* The small-data space (fewer than NNT_SMALL_DATA_ROWS training rows): why
+ * each value, with the figures of bench/generalisation.sh, is in
+ * docs/search-space.md. In short: a trial is cheap there, so it trains for
+ * more epochs with more patience; weight decay (scikit-learn's alpha) is the
+ * regulariser that matters; small batches give enough steps per epoch. */
+static const char small_space_json[] =
+    "{\n"
+    "  \"hidden_layers\": {\"type\": \"int\", \"low\": 1, \"high\": 3},\n"
+    "  \"neurons\": {\"type\": \"int\", \"low\": 16, \"high\": 256, \"log\": true},\n"
+    "  \"activation\": [\"relu\", \"tanh\"],\n"
+    "  \"optimizer\": \"adam\",\n"
+    "  \"lr\": {\"type\": \"float\", \"low\": 0.0001, \"high\": 0.03, \"log\": true},\n"
+    "  \"weight_decay\": {\"type\": \"float\", \"low\": 1e-06, \"high\": 0.1, \"log\": true},\n"
+    "  \"batch_size\": [16, 32, 64, 128],\n"
+    "  \"dropout\": {\"type\": \"float\", \"low\": 0, \"high\": 0.2},\n"
+    "  \"epochs\": 100,\n"
+    "  \"schedule\": \"cosine\",\n"
+    "  \"patience\": 20,\n"
+    "  \"early_stopping\": true\n"
+    "}\n";
+
 int nnt_space_default(nnt_space **out, nnt_error *err)
 {
     return nnt_space_from_json(default_space_json, out, err);
+}
+
+int nnt_space_default_for_rows(size_t rows, nnt_space **out, nnt_error *err)
+{
+    return nnt_space_from_json(rows < NNT_SMALL_DATA_ROWS ? small_space_json : default_space_json,
+                               out, err);
 }

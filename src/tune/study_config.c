@@ -283,8 +283,73 @@ static int parse_options(pctx *c, json_object *o, nnt_study_file *f)
 }
 
 static const char *const top_keys =
-    "data, labels, target, task, valid, valid_labels, valid_fraction, test, test_labels, "
-    "objective, objectives, space, sampler, pruner, budget, options";
+    "data, labels, target, task, ignore, delimiter, missing, valid, valid_labels, "
+    "valid_fraction, test, test_labels, objective, objectives, space, sampler, pruner, "
+    "budget, options";
+
+/* ---- CSV reading: "ignore", "delimiter", "missing" (as the CLI's flags) -------- */
+
+/* "ignore": "id" or ["id", "name"]: CSV columns to drop. */
+static int parse_ignore(pctx *c, const char *path, json_object *v, nnt_study_file *f)
+{
+    const char *expect = "expected a column name or a list of column names, got %s";
+    int is_list = json_object_is_type(v, json_type_array);
+    if (!is_list && !json_object_is_type(v, json_type_string)) return bad(c, path, expect, type_word(v));
+    size_t n = is_list ? json_object_array_length(v) : 1;
+    if (n == 0) return bad(c, path, "expected at least one column name, got an empty list", NULL);
+    for (int i = 0; i < f->n_ignore; i++) nnt_free(f->ignore[i]);
+    nnt_free(f->ignore);
+    f->n_ignore = 0;
+    f->ignore = nnt_calloc(n, sizeof *f->ignore);
+    if (!f->ignore) return nnt_fail(c->err, NNT_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_object *e = is_list ? json_object_array_get_idx(v, i) : v;
+        char p[256];
+        if (is_list) snprintf(p, sizeof p, "%s[%zu]", path, i);
+        else snprintf(p, sizeof p, "%s", path);
+        if (!json_object_is_type(e, json_type_string))
+            return bad(c, p, "expected a column name, got %s", type_word(e));
+        const char *name = json_object_get_string(e);
+        if (!name[0]) return bad(c, p, "expected a column name, got an empty string", NULL);
+        for (int j = 0; j < f->n_ignore; j++)
+            if (!strcmp(f->ignore[j], name)) return bad(c, p, "column '%s' is given twice", name);
+        f->ignore[f->n_ignore] = nnt_strdup(name);
+        if (!f->ignore[f->n_ignore]) return nnt_fail(c->err, NNT_ERR_NOMEM, "out of memory");
+        f->n_ignore++;
+    }
+    return NNT_OK;
+}
+
+/* "delimiter": one character, or "tab", "semicolon", "comma" (as --delimiter). */
+static int parse_delimiter(pctx *c, const char *path, json_object *v, nnt_study_file *f)
+{
+    const char *expect = "expected one character, \"tab\", \"semicolon\" or \"comma\", got %s";
+    if (!json_object_is_type(v, json_type_string)) return bad(c, path, expect, type_word(v));
+    const char *t = json_object_get_string(v);
+    if (!strcmp(t, "tab") || !strcmp(t, "\\t")) f->delimiter = '\t';
+    else if (!strcmp(t, "semicolon")) f->delimiter = ';';
+    else if (!strcmp(t, "comma")) f->delimiter = ',';
+    else if (strlen(t) == 1 && t[0] != '"' && t[0] != '\n' && t[0] != '\r') f->delimiter = t[0];
+    else {
+        char got[80];
+        snprintf(got, sizeof got, "\"%.60s\"", t);
+        return bad(c, path, expect, got);
+    }
+    return NNT_OK;
+}
+
+/* "missing": "error", "drop", "mean" or "median" (as --missing). */
+static int parse_missing(pctx *c, const char *path, json_object *v, nnt_study_file *f)
+{
+    const char *t = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+    if (t && !strcmp(t, "error")) f->missing = NNT_MISSING_ERROR;
+    else if (t && !strcmp(t, "drop")) f->missing = NNT_MISSING_DROP;
+    else if (t && !strcmp(t, "mean")) f->missing = NNT_MISSING_MEAN;
+    else if (t && !strcmp(t, "median")) f->missing = NNT_MISSING_MEDIAN;
+    else if (t) return bad(c, path, "expected \"error\", \"drop\", \"mean\" or \"median\", got \"%s\"", t);
+    else return bad(c, path, "expected \"error\", \"drop\", \"mean\" or \"median\", got %s", type_word(v));
+    return NNT_OK;
+}
 
 /* "sampler" / "pruner": a name, or an object with "name" and options. The
  * options are checked here (so a typo stops the study before any trial) and
@@ -401,6 +466,9 @@ int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_fi
         else if (!strcmp(key, "valid_labels")) r = get_string(&c, path, v, &f->valid_labels);
         else if (!strcmp(key, "test")) r = get_string(&c, path, v, &f->test);
         else if (!strcmp(key, "test_labels")) r = get_string(&c, path, v, &f->test_labels);
+        else if (!strcmp(key, "ignore")) r = parse_ignore(&c, path, v, f);
+        else if (!strcmp(key, "delimiter")) r = parse_delimiter(&c, path, v, f);
+        else if (!strcmp(key, "missing")) r = parse_missing(&c, path, v, f);
         else if (!strcmp(key, "sampler")) {
             r = parse_plugin(&c, path, v, &f->sampler, &f->sampler_options);
             nnt_tpe_options tpe;
@@ -436,7 +504,7 @@ int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_fi
             else if (t && (!strcmp(t, "classify") || !strcmp(t, "classification"))) f->task = NNT_TASK_CLASSIFY;
             else if (t && !strcmp(t, "binary")) f->task = NNT_TASK_BINARY;
             else if (t && (!strcmp(t, "regress") || !strcmp(t, "regression"))) f->task = NNT_TASK_REGRESS;
-            else r = bad(&c, path, "expected \"auto\", \"classify\", \"binary\" or \"regress\"", NULL);
+            else r = bad(&c, path, "expected \"auto\", \"classification\" (or \"classify\"), \"binary\" or \"regression\" (or \"regress\")", NULL);
         } else if (!strcmp(key, "valid_fraction")) {
             r = get_number(&c, path, v, &f->valid_fraction);
             if (r == NNT_OK && !(f->valid_fraction > 0 && f->valid_fraction < 1))
@@ -566,5 +634,7 @@ void nnt_study_file_free(nnt_study_file *f)
     }
     nnt_free(f->base_names);
     nnt_free(f->base_values);
+    for (int i = 0; i < f->n_ignore; i++) nnt_free(f->ignore[i]);
+    nnt_free(f->ignore);
     memset(f, 0, sizeof *f);
 }

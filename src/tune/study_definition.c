@@ -230,6 +230,9 @@ study_policy nnt_study_resolve_policy(const nnt_study_options *opt, const nnt_st
     if (folds == NNT_CV_AUTO) {
         s->cv_auto = 1;
         folds = auto_ok ? NNT_SMALL_DATA_FOLDS : 1;
+        /* Fewer rows than folds: one fold a row (leave-one-out), not an
+         * error about folds the user never asked for. */
+        if (folds > 1 && rows < (size_t)folds) folds = rows >= 2 ? (int)rows : 1;
         json_object *d = stored_definition ? json_tokener_parse(stored_definition) : NULL, *v;
         if (d && json_object_object_get_ex(d, "cv_folds", &v) && json_object_is_type(v, json_type_int))
             folds = json_object_get_int(v);
@@ -304,7 +307,8 @@ int nnt_study_check_definition(const study_definition_check *s, const nnt_study_
     /* A study row with the placeholder definition was created by a process
      * that died before storing the real one: adopt it as new. */
     int blank = !rec->definition || !strcmp(rec->definition, "{}");
-    if (created || blank) return storage->study_redefine(storage->ctx, s->study_id, def, s->seed, err);
+    if (created || blank)
+        return nnt_storage_study_redefine(storage, s->study_id, def, s->seed, err);
 
     json_object *js = json_tokener_parse(rec->definition), *jn = json_tokener_parse(def);
     json_object *ds = NULL, *dn = NULL;
@@ -349,7 +353,7 @@ int nnt_study_check_definition(const study_definition_check *s, const nnt_study_
                          "choose another study.name",
                          s->name, buf);
         } else if (differs || upgrade) {
-            r = storage->study_redefine(storage->ctx, s->study_id, def, s->seed, err);
+            r = nnt_storage_study_redefine(storage, s->study_id, def, s->seed, err);
         }
         nnt_free(rs);
         nnt_free(rn);

@@ -1,15 +1,16 @@
 /* The seam between the study coordinator and its workers, and the objective
  * a worker evaluates. Not a public header.
  *
- * The coordinator (study.c) is reached only through nnt_coordinator_ops: a
+ * The coordinator (study_coord.c) is reached only through nnt_coordinator_ops: a
  * worker asks for a trial, reports each epoch and tells the result. Today the
  * ops are direct calls under a mutex from worker threads; an MPI transport
  * would implement the same three messages with sends and receives (the model
- * in a tell travelling as a model file), leaving study.c and the objective
+ * in a tell travelling as a model file), leaving the coordinator and the objective
  * unchanged. */
 #ifndef NNT_TUNE_STUDY_INTERNAL_H
 #define NNT_TUNE_STUDY_INTERNAL_H
 
+#include "nntune/clock.h" /* nnt_clock_monotonic: deadlines and durations */
 #include "nntune/study.h"
 
 /* ---- Messages ------------------------------------------------------------ */
@@ -179,9 +180,6 @@ void nnt_worker_loop(const study_runner *rn, const nnt_coordinator_ops *ops, int
 /* The MLP trainer as an nnt_objective (ctx: an initialised nnt_mlp_objective). */
 int nnt_mlp_evaluate(void *ctx, const nnt_params *params, nnt_trial *trial, double *values,
                      nnt_error *err);
-
-/* Monotonic seconds. */
-double nnt_mono_now(void);
 
 /* ---- Refit (study_refit.c) ------------------------------------------------- */
 

@@ -14,13 +14,6 @@
 #include "core/error.h"
 #include "tune/study_internal.h"
 
-double nnt_mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* ---- splits ------------------------------------------------------------- */
 
 static int cmp_u32(const void *a, const void *b)
@@ -145,9 +138,9 @@ static double infer_time_us(const nnt_mlp_objective *o, const nnt_model *m)
         int ok = 1;
         for (int k = 0; k < 5 && ok; k++) {
             nnt_error e;
-            double t0 = nnt_mono_now();
+            double t0 = nnt_clock_monotonic();
             ok = nnt_model_predict(m, ds, rows, n, out, &e) == NNT_OK;
-            t[k] = nnt_mono_now() - t0;
+            t[k] = nnt_clock_monotonic() - t0;
         }
         if (ok) {
             qsort(t, 5, sizeof t[0], cmp_double);
@@ -211,7 +204,7 @@ static int on_progress(const nnt_progress *p, void *userdata)
     const nnt_coordinator_ops *ops = fc->trial->ops;
     if (p->batch != 0) {
         double d = ops->deadline ? ops->deadline(ops->ctx) : 0;
-        if (d > 0 && nnt_mono_now() >= d) {
+        if (d > 0 && nnt_clock_monotonic() >= d) {
             fc->trial->answer = NNT_REPORT_ABORT;
             return NNT_PRUNED;
         }
@@ -261,7 +254,7 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
     out->value_spread = NAN;
     out->valid_loss = NAN;
     out->n_params = NAN;
-    double t0 = nnt_mono_now();
+    double t0 = nnt_clock_monotonic();
     nnt_error err;
     nnt_error_clear(&err);
 
@@ -271,7 +264,7 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
     if (r < 0) {
         out->state = NNT_TRIAL_FAILED;
         copy_text(out->error, sizeof out->error, err.message[0] ? err.message : nnt_strerror(r));
-        out->duration = nnt_mono_now() - t0;
+        out->duration = nnt_clock_monotonic() - t0;
         return;
     }
     topt.seed = task->seed;
@@ -295,7 +288,7 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
         double limit = o->trial_time_limit_s;
         int budget_binding = 0;
         if (task->deadline > 0) {
-            double left = task->deadline - nnt_mono_now();
+            double left = task->deadline - nnt_clock_monotonic();
             if (left < 0.001) left = 0.001;
             if (limit <= 0 || left < limit) {
                 limit = left;
@@ -359,7 +352,7 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
             size_t at = 0;
             if (n_folds > 1) at = (size_t)snprintf(out->error, sizeof out->error, "fold %d: ", f + 1);
             copy_text(out->error + at, sizeof out->error - at, fail);
-            out->duration = nnt_mono_now() - t0;
+            out->duration = nnt_clock_monotonic() - t0;
             return;
         }
         if (f < (int)(sizeof values / sizeof values[0])) values[f] = v;
@@ -388,7 +381,7 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
         for (int f = 0; f < n_folds && f < 64; f++) ss += (values[f] - out->value) * (values[f] - out->value);
         out->value_spread = sqrt(ss / (n_folds - 1));
     }
-    out->duration = nnt_mono_now() - t0;
+    out->duration = nnt_clock_monotonic() - t0;
     if (o->n_costs > 0 && state == NNT_TRIAL_COMPLETE)
         measure_costs(o, best_model, out->duration, out);
     out->model = best_model;

@@ -1,0 +1,146 @@
+/* The study's shared state: struct nnt_study and its trial slots, and the
+ * functions the study's files (study.c, study_coord.c, study_storage.c,
+ * study_refit.c, study_results.c) call across each other. Internal. */
+#ifndef NNT_TUNE_STUDY_STATE_H
+#define NNT_TUNE_STUDY_STATE_H
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "tune/study_internal.h"
+
+/* Seeds derived from the study seed for things that are not trials. */
+#define SPLIT_SEED_INDEX 0x5917u
+#define REFIT_SEED_INDEX 0x2ef17u
+
+typedef struct slot {
+    int number;
+    nnt_trial_state state;
+    int interrupted;
+    int retry_of;
+    int retried; /* a rerun of this interrupted trial has been handed out */
+    uint64_t seed;
+    double *x;
+    uint8_t *active;
+    double value;    /* raw metric, NAN: none */
+    double oriented; /* lower is better, NAN: none */
+    double spread;
+    double valid_loss; /* tie-breakers of nnt_trial_compare; NAN: unknown */
+    double n_params;
+    int epochs;
+    int best_epoch;  /* the restored epoch (median over folds); 0: unknown */
+    double duration; /* seconds the trial ran; NAN: unknown */
+    double *inter;   /* fold-0 epoch values, oriented */
+    int n_inter, cap_inter;
+    char *params;
+    char *model_path;
+    int n_values; /* multi-objective: metric then costs (raw); 0: none */
+    double values[NNT_MAX_OBJECTIVES];
+} slot;
+
+struct nnt_study {
+    /* configuration */
+    nnt_study_options opt;
+    char *name, *sampler_name, *model_out;
+    char *sampler_options, *pruner_name, *pruner_options; /* NULL: defaults / none */
+    nnt_space *space;
+    int nspace;
+    nnt_sampler sampler;
+    nnt_pruner pruner; /* built-in pruner (zeroed: none or a custom hook) */
+    int max_epochs;    /* the trials' epoch budget (pruners' max_resource) */
+    nnt_storage *storage;
+    int64_t study_id;
+    nnt_study_data data;
+    nnt_mlp_objective obj;    /* the MLP trainer's state (zeroed for a user objective) */
+    nnt_objective objective;  /* what trials run: the user's, or the MLP trainer's */
+    int user;                 /* 1: a user objective (opt.objective) */
+    study_runner runner;
+    char *value_name;         /* the metric's name: nntune's, or the user value's */
+    char *obj_name, *obj_version;
+    char *cost_names[NNT_MAX_OBJECTIVES - 1]; /* user objective costs */
+    int n_costs;              /* secondary objectives */
+    int n_folds;              /* 1 for user objectives */
+    nnt_metric metric;        /* user objectives: the epoch-row column of their value */
+    int maximize;
+    uint64_t seed;
+    int resumed;
+    /* model selection policy, resolved in create */
+    int refit_on;       /* a refit runs at the end */
+    int cv_auto, refit_auto, small_data;
+    size_t tuned_rows;
+
+    /* state, under mu */
+    pthread_mutex_t mu;
+    slot **slots;
+    int n_slots, cap_slots;
+    int *retry;        /* slot indices of interrupted trials to rerun, in order */
+    int n_retry;
+    int next_number;
+    int n_done, n_running;
+    int *worker_slot;  /* current slot per worker */
+    int n_workers;
+    int best;          /* slot index, -1 */
+    nnt_model *best_model;
+    nnt_trial_view *views;
+    int cap_views;
+    double t_start, deadline;
+    int fatal;
+    nnt_error fatal_err;
+    int has_test;
+    nnt_metrics test;
+    size_t n_test;
+    atomic_int stop;
+    /* refit (opt.refit) */
+    double budget_end;  /* t_start + max_seconds; deadline is earlier by the refit's reserve */
+    _Atomic double live_deadline; /* copy of deadline that workers read between batches */
+    int refit_state;    /* 0 not run, 1 done, -1 skipped or unfinished */
+    int refit_epochs;
+    size_t refit_rows;
+    double refit_seconds;
+    char refit_note[1200];
+    double refit_estimate; /* seconds the current best's refit should take */
+    nnt_metrics refit_trial_test; /* the best trial's own model on the test set */
+    size_t refit_trial_n_test;    /* 0: not measured */
+};
+
+/* study.c */
+int study_init_mlp(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
+                   int cv_folds, nnt_error *err);
+
+/* study_coord.c */
+double study_orient(const nnt_study *s, double v);
+void study_slot_free(slot *sl);
+slot *study_slot_new(int nspace);
+int study_slot_push(nnt_study *s, slot *sl);
+int study_better(const nnt_study *s, const slot *a, int best_idx);
+void study_event_init(const nnt_study *s, nnt_study_event *e, nnt_study_event_kind kind,
+                      int worker, const slot *sl);
+void study_emit(const nnt_study *s, const nnt_study_event *e);
+int study_co_stopping(void *ctx);
+double study_co_deadline(void *ctx);
+int study_co_ask(void *ctx, int worker, nnt_trial_task *t);
+int study_co_report(void *ctx, int worker, const nnt_report_msg *rp);
+void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o);
+
+/* study_storage.c */
+int study_open_stored(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
+                      nnt_error *err);
+int study_load_history(nnt_study *s, nnt_error *err);
+char *study_make_definition(const nnt_study *s, const nnt_study_options *opt);
+
+/* study_refit.c */
+int study_slot_best_epoch(const slot *sl);
+void study_reserve_refit_time(nnt_study *s);
+json_object *study_refit_json(const nnt_study *s);
+int study_run_refit(nnt_study *s, int threads, nnt_error *err);
+
+/* study_results.c */
+int study_test_model(const nnt_study *s, const nnt_model *m, nnt_metrics *out, size_t *n,
+                     nnt_error *err);
+int study_best_trial_model(const nnt_study *s, const slot *b, const nnt_model **m,
+                           nnt_model **loaded, nnt_error *err);
+json_object *study_metrics_json(const nnt_metrics *m, size_t rows);
+int study_evaluate_best(nnt_study *s, nnt_error *err);
+
+#endif
