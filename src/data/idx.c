@@ -98,10 +98,12 @@ static int idx_header(gzFile gz, const char *path, uint32_t want_magic, const ch
         dims[i] = be32(h + 4 * i);
         if (dims[i] == 0)
             return nnt_fail(err, NNT_ERR_FORMAT, "%s: IDX dimension %u is zero", path, i);
-        total *= dims[i];
-        if (total > IDX_MAX_ELEMENTS)
+        /* Divide, not multiply: three 32-bit dimensions can wrap 64 bits
+         * (2^14 * 2^24 * 2^26 made 0 and passed). */
+        if (dims[i] > IDX_MAX_ELEMENTS / total)
             return nnt_fail(err, NNT_ERR_FORMAT, "%s: IDX dimensions too large (more than 2^40 "
                             "elements)", path);
+        total *= dims[i];
     }
     if (dims[0] > UINT32_MAX / 2)
         return nnt_fail(err, NNT_ERR_FORMAT, "%s: %u items is more than a data set can index",
@@ -120,18 +122,25 @@ static int load_images(const char *path, nnt_dataset *ds, nnt_error *err)
     ds->rows = dims[0];
     ds->features = (size_t)dims[1] * dims[2];
     size_t total = ds->rows * ds->features;
-    ds->x = nnt_malloc_array(total, sizeof(float));
-    enum { CHUNK = 1 << 16 };
+    /* The header's size is a claim: the pixel buffer grows (doubling) as
+     * pixels arrive, so a 16-byte file that promises 2^40 pixels is a
+     * truncation error, not a terabyte allocation. */
+    enum { CHUNK = 1 << 16, FIRST = 1 << 20 };
+    size_t cap = total < FIRST ? total : FIRST;
+    ds->x = nnt_malloc_array(cap, sizeof(float));
     chunk = nnt_malloc(CHUNK);
-    if (!ds->x || !chunk) {
-        rc = nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory for %zu x %zu pixels", path, ds->rows,
-                      ds->features);
-        goto done;
-    }
+    if (!ds->x || !chunk) goto nomem;
     /* Convert chunk by chunk so the bytes never exist twice in full. */
     size_t pos = 0;
     while (pos < total) {
-        size_t want = total - pos < CHUNK ? total - pos : CHUNK, got;
+        if (pos == cap) {
+            size_t ncap = cap > total / 2 ? total : 2 * cap;
+            float *nx = nnt_realloc(ds->x, ncap * sizeof(float));
+            if (!nx) goto nomem;
+            ds->x = nx;
+            cap = ncap;
+        }
+        size_t want = cap - pos < CHUNK ? cap - pos : CHUNK, got;
         if ((rc = idx_read(gz, path, chunk, want, &got, err)) < 0) goto done;
         for (size_t i = 0; i < got; i++) ds->x[pos + i] = (float)chunk[i];
         pos += got;
@@ -143,6 +152,10 @@ static int load_images(const char *path, nnt_dataset *ds, nnt_error *err)
         }
     }
     rc = NNT_OK;
+    goto done;
+nomem:
+    rc = nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory for %zu x %zu pixels", path, ds->rows,
+                  ds->features);
 done:
     nnt_free(chunk);
     gzclose(gz);

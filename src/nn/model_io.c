@@ -414,6 +414,19 @@ static int parse_metadata(load_state *s)
     return NNT_OK;
 }
 
+/* Weights and biases the parsed architecture needs. Widths are at most
+ * MAX_WIDTH (2^24), so no product or sum here overflows 64 bits. */
+static uint64_t params_needed(const nnt_model_options *o)
+{
+    uint64_t n = 0, in = (uint64_t)o->inputs;
+    for (int l = 0; l <= o->n_hidden; l++) {
+        uint64_t out = (uint64_t)(l < o->n_hidden ? o->hidden[l] : o->outputs);
+        n += in * out + out;
+        in = out;
+    }
+    return n;
+}
+
 static void load_state_free(load_state *s)
 {
     nnt_free(s->data);
@@ -440,6 +453,14 @@ int nnt_model_load(const char *path, nnt_model **out, nnt_error *err)
     if (rc == NNT_OK) rc = parse_options(&s);
     if (rc == NNT_OK) rc = parse_metadata(&s);
     if (rc != NNT_OK) goto fail;
+    /* Checked before the model is built: widths from a damaged file must not
+     * make nnt_model_create allocate (and initialise) gigabytes. */
+    if (params_needed(&s.opt) != s.n_params) {
+        rc = nnt_fail(err, NNT_ERR_CORRUPT,
+                      "model file '%s': %llu weights stored but the architecture needs %llu", path,
+                      (unsigned long long)s.n_params, (unsigned long long)params_needed(&s.opt));
+        goto fail;
+    }
 
     nnt_error cerr;
     nnt_error_clear(&cerr);

@@ -30,6 +30,8 @@ int nnt_parse_duration(const char *text, double *seconds)
     else if (*end == 'd') mul = 86400, end++;
     while (isspace((unsigned char)*end)) end++;
     if (*end) return NNT_ERR_ARG;
+    /* "1e308d" is a finite number of days but not of seconds. */
+    if (!isfinite(v * mul)) return NNT_ERR_ARG;
     *seconds = v * mul;
     return NNT_OK;
 }
