@@ -3,7 +3,9 @@
 # study in headless Chromium, checks that the page loads with no console
 # messages (the page has no scripts, so any console output is an error: a
 # blocked or failed resource, a parse problem), that the plots are in the
-# DOM, and saves a screenshot in the build folder for a person to look at.
+# DOM, and that a screenshot of the whole page is not blank (colours overall
+# and drawing inside every plot's box); the screenshot stays in the build
+# folder for a person to look at.
 # Without /usr/bin/chromium the test fails in CI (CI=true) and is skipped
 # elsewhere (scripts/install-deps.sh installs it).
 # usage: cli_report_browser.sh NNTUNE_BINARY BUILD_DIR
@@ -68,15 +70,69 @@ else
     echo "ok: no console messages or errors from the page"
 fi
 
+# Where each plot is: a copy of the page with a script that logs every <svg>'s
+# box and the page height to the console (the report itself has no script).
+cp "$BUILD/report.html" probe.html
+cat >> probe.html <<'PROBE'
+<script>
+var boxes = [].slice.call(document.querySelectorAll('svg')).map(function (s) {
+  var b = s.getBoundingClientRect();
+  return [Math.round(b.left + scrollX), Math.round(b.top + scrollY), Math.round(b.width), Math.round(b.height)];
+});
+console.log('NNT_PROBE ' + JSON.stringify({height: document.documentElement.scrollHeight, svgs: boxes}));
+</script>
+PROBE
+browser --window-size=1280,2000 --dump-dom "file://$T/probe.html" > /dev/null 2> probe.log
+height=$(grep -o 'NNT_PROBE {"height":[0-9]*' probe.log | grep -o '[0-9]*$')
+check "[ -n \"$height\" ] && [ \"$height\" -ge 1000 ]" "the plots' positions are measured (page height ${height:-?} px)"
+[ -n "$height" ] && [ "$height" -le 16000 ] || height=16000
+
 rm -f "$BUILD/report.png"
-browser --screenshot="$BUILD/report.png" --window-size=1280,2000 --hide-scrollbars \
+browser --screenshot="$BUILD/report.png" --window-size=1280,"$height" --hide-scrollbars \
     "file://$BUILD/report.html" > shot.out 2> shot.log
 rc=$?
-check "[ $rc -eq 0 ] && [ -s '$BUILD/report.png' ]" "screenshot saved (rc $rc)"
+check "[ $rc -eq 0 ] && [ -s '$BUILD/report.png' ]" "screenshot of the whole page saved (rc $rc)"
 check "[ \"\$(head -c 8 '$BUILD/report.png' | od -An -tx1 | tr -d ' \n')\" = 89504e470d0a1a0a ]" \
       "the screenshot is a PNG"
 if grep -E 'CONSOLE|Uncaught' shot.log > console.txt; then
     fail "console output while taking the screenshot: $(head -5 console.txt)"
+fi
+
+# The picture itself is not blank: many colours over the page, and inside
+# every plot's box (from the probe) some drawing: at least 32 colours and 1.5 %
+# of its pixels off the box's own background. Debian's python3 with
+# python3-pil (scripts/install-deps.sh). A blank picture of the same size must
+# fail the same check, or the check proves nothing.
+cat > picture.py <<'PY'
+import json, re, sys
+from PIL import Image
+probe = json.loads(re.search(r"NNT_PROBE (\{.*\})", open(sys.argv[2]).read()).group(1))
+im = Image.open(sys.argv[1]).convert("RGB")
+bad = []
+n = len(im.getcolors(1 << 24) or [])
+if n < 256:
+    bad.append("only %d colours on the page" % n)
+plots = [b for b in probe["svgs"] if b[2] >= 100 and b[3] >= 80]
+if len(plots) < 7:
+    bad.append("only %d plot boxes measured" % len(plots))
+for x, y, w, h in plots:
+    cols = sorted(im.crop((x, y, x + w, y + h)).getcolors(1 << 24) or [], reverse=True)
+    drawn = 1 - cols[0][0] / float(w * h) if cols else 0
+    if len(cols) < 32 or drawn < 0.015:
+        bad.append("plot at (%d, %d) %dx%d: %d colours, %.1f %% drawn" % (x, y, w, h, len(cols), 100 * drawn))
+print("; ".join(bad) if bad else "%d colours, %d plots drawn" % (n, len(plots)))
+sys.exit(1 if bad else 0)
+PY
+if /usr/bin/python3 -c 'import PIL' 2> /dev/null; then
+    pic=$(/usr/bin/python3 picture.py "$BUILD/report.png" probe.log 2>&1)
+    check "[ $? -eq 0 ]" "the screenshot is not blank: $pic"
+    /usr/bin/python3 -c "from PIL import Image; Image.new('RGB', Image.open('$BUILD/report.png').size, (255, 255, 255)).save('blank.png')"
+    blank=$(/usr/bin/python3 picture.py blank.png probe.log 2>&1)
+    check "[ $? -eq 1 ]" "a blank picture fails that check ($(echo "$blank" | cut -c1-70)...)"
+elif [ "${CI:-}" = "true" ]; then
+    fail "/usr/bin/python3 has no PIL; CI must install python3-pil (scripts/install-deps.sh)"
+else
+    echo "SKIP: picture checks need python3-pil (apt-get install python3-pil); not in CI, so skipping"
 fi
 echo "screenshot: $BUILD/report.png"
 echo "report:     $BUILD/report.html"

@@ -81,7 +81,12 @@ fi
 
 # ---- train: SIGINT and SIGTERM save the best weights so far ---------------------
 for sig in INT TERM; do
-    rm -f t.nnt
+    # The previous round's train.json must go first: it already holds epoch
+    # events, so the wait below could pass before the new process has even
+    # opened its output, and the signal would hit the forked shell instead of
+    # nntune (seen once in 30 loaded runs: bash ran this script's EXIT trap in
+    # that child, which removed $T under the running test).
+    rm -f t.nnt train.json train.err
     "$NNT" train --data "$DATA" --epochs 100000 --no-early-stopping --out t.nnt --json > train.json 2> train.err &
     pid=$!
     pids+=("$pid")

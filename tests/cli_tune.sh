@@ -49,27 +49,41 @@ check "[ \$(\"$NNT\" trials grid.db --study default --format csv | tail -n +2 | 
 check "python3 -c \"import json; ev=[json.loads(l) for l in open('events.json')]; k=[e['event'] for e in ev]; assert k.count('trial_end')==2 and k[-1]=='summary' and 'epoch' in k\"" "--json events"
 
 # ---- 2. kill -9 of a running study, then resume ----------------------------
-# No pruning: the kill must catch slow trials mid-way (pruning is tested in
-# cli_tune_search.sh).
+# The kill must land while trials run, however fast the machine is: the CLI's
+# test-only hold (tools/test_hold.c) pauses the study at trial 3's start until
+# $HOLD/go exists. With 2 jobs, trial 3 starts once at least 2 of trials 0-2
+# have finished, so at the kill 2 or 3 are complete and the others of trials
+# 0-3 (trial 3 at least) are running.
+# No pruning (pruning is tested in cli_tune_search.sh).
+HOLD="$T/hold"
+mkdir -p "$HOLD"
+# Waits (at most 300 s, with a message) until file $1 exists or process $2 ends.
+wait_file() {
+    local i
+    for i in $(seq 3000); do
+        [ -e "$1" ] && return 0
+        kill -0 "$2" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -e "$1" ] || echo "note: $1 did not appear (process $2 ended or 300 s passed)"
+    [ -e "$1" ]
+}
 ARGS=(--data "$DATA" --storage kill.db --trials 10 --jobs 2 --seed 9 --pruner none
-      --param epochs=40 --param early_stopping=false --param hidden_layers=2
-      --param neurons=128 --param batch_size=4 --param lr=0.001:0.01:log)
-"$NNT" tune "${ARGS[@]}" > kill1.out 2>&1 &
+      --param epochs=6 --param early_stopping=false --param hidden_layers=2
+      --param neurons=16 --param batch_size=16 --param lr=0.001:0.01:log)
+NNT_TEST_HOLD_TRIAL=3 NNT_TEST_HOLD_DIR="$HOLD" "$NNT" tune "${ARGS[@]}" > kill1.out 2>&1 &
 pid=$!
-n=0
-for _ in $(seq 600); do
-    n=$("$NNT" trials kill.db --format csv 2>/dev/null | awk -F, 'NR > 1 && $2 == "complete"' | wc -l)
-    [ "$n" -ge 2 ] && break
-    sleep 0.1
-done
+wait_file "$HOLD/held" "$pid"
+held=$?
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
-check "[ $n -ge 2 ]" "at least 2 trials complete before the kill ($n)"
+check "[ $held -eq 0 ]" "the study was held at trial 3's start"
 "$NNT" trials kill.db --format csv > before.csv
 awk -F, 'NR > 1 && $2 == "complete" { print $1 "," $3 "," $13 }' before.csv | sort > before.done
-total_before=$(tail -n +2 before.csv | wc -l)
 done_before=$(wc -l < before.done)
-check "[ $total_before -lt 10 ]" "killed before the budget was spent ($total_before trials)"
+running_before=$(awk -F, 'NR > 1 && $2 == "running"' before.csv | wc -l)
+check "[ $done_before -ge 2 ] && [ $running_before -ge 1 ] && [ $((done_before + running_before)) -eq 4 ]" \
+    "killed with trials 0-3 complete ($done_before) or running ($running_before)"
 
 "$NNT" tune "${ARGS[@]}" > kill2.out 2>&1
 rc=$?
@@ -83,24 +97,30 @@ counted=$(awk -F, 'NR > 1 && $2 != "running" && $10 == 0' after.csv | wc -l)
 check "[ $counted -eq 10 ]" "the budget of 10 is finished ($counted counted trials)"
 check "[ \$(awk -F, 'NR > 1 && \$2 == \"running\"' after.csv | wc -l) -eq 0 ]" "no trial left running"
 interrupted=$(awk -F, 'NR > 1 && $10 == 1' after.csv | wc -l)
-check "[ $interrupted -ge 1 ]" "interrupted trials are on record ($interrupted)"
+check "[ $interrupted -eq $running_before ]" "the $running_before running trial(s) are on record as interrupted ($interrupted)"
 check "[ \$(awk -F, 'NR > 1 && \$10 == 1 && \$2 != \"failed\"' after.csv | wc -l) -eq 0 ]" "interrupted trials are failed"
 check "grep -q ',interrupted\$' after.csv" "interrupted trials carry the error 'interrupted'"
 reruns=$(awk -F, 'NR > 1 && $11 != ""' after.csv | wc -l)
 check "[ $reruns -eq $interrupted ]" "each interrupted trial was rerun ($reruns reruns)"
-check "[ $done_before -ge 2 ]" "completed trials before the kill: $done_before"
 
-# A second runner on a study that is running is refused.
-"$NNT" tune "${ARGS[@]}" --trials 14 > lock1.out 2>&1 &
+# A second runner on a study that is running is refused: the first one is
+# held at the start of its first new trial (trial numbers run 0..rows-1).
+rm -f "$HOLD/held"
+next=$(tail -n +2 after.csv | wc -l)
+NNT_TEST_HOLD_TRIAL=$next NNT_TEST_HOLD_DIR="$HOLD" "$NNT" tune "${ARGS[@]}" --trials 14 > lock1.out 2>&1 &
 pid=$!
-for _ in $(seq 100); do
-    [ "$("$NNT" trials kill.db --format csv 2>/dev/null | awk -F, 'NR > 1 && $2 == "running"' | wc -l)" -ge 1 ] && break
-    sleep 0.05
-done
+wait_file "$HOLD/held" "$pid"
+held=$?
 "$NNT" tune "${ARGS[@]}" --trials 14 > lock2.out 2>&1
 rc=$?
+touch "$HOLD/go"
 wait "$pid"
-check "[ $rc -eq 1 ] && grep -q 'being run by another process' lock2.out" "a second runner of a running study is refused"
+rc1=$?
+check "[ $held -eq 0 ]" "the first runner was held at trial $next's start"
+check "[ $rc -eq 1 ] && grep -q 'being run by another process' lock2.out" "a second runner of a running study is refused (rc $rc)"
+check "[ $rc1 -eq 0 ]" "the first runner finishes once released (rc $rc1)"
+check "[ \$(\"$NNT\" trials kill.db --format csv | awk -F, 'NR > 1 && \$2 != \"running\" && \$10 == 0' | wc -l) -eq 14 ]" \
+    "the first runner finished the budget of 14"
 
 # A resume with another definition is an error, unless --force.
 "$NNT" tune --data "$DATA" --param lr=0.02,0.2 --param epochs=5 --storage grid.db \

@@ -6,6 +6,7 @@
 
 #include "cli_common.h"
 #include "study_common.h"
+#include "test_hold.h"
 #include "tune_cli.h"
 
 static void clear_block(tune_view *v)
@@ -137,6 +138,7 @@ void tune_view_on_event(const nnt_study_event *e, void *ud)
     tune_view *v = ud;
     /* Ctrl-C: stop cleanly; running trials are recorded as interrupted. */
     if (cli_interrupted()) nnt_study_stop(v->study);
+    cli_test_hold(e);
     v->last = *e;
     v->have_last = 1;
     int w = e->worker >= 0 && e->worker < TUNE_MAX_WORKERS ? e->worker : -1;

@@ -17,8 +17,14 @@
  * Optimiser state that only ever decays (a weight whose gradient is always 0:
  * border pixels, dead relus) would sink into subnormal floats, which cost ~100
  * cycles each on x86; FLUSH sends anything below 1e-30 to exactly 0 instead.
- * The effect on any update is below 1e-22 relative. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(NNT_NO_CLONES)
+ * The effect on any update is below 1e-22 relative.
+ *
+ * Under ThreadSanitizer (make test-tsan) the kernels are plain functions:
+ * target_clones dispatches through an ifunc resolver that the dynamic loader
+ * runs at relocation time, before the TSan runtime has started, and the
+ * instrumented resolver then crashes the program at load. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(NNT_NO_CLONES) && !defined(__SANITIZE_THREAD__)
 #define NNT_CLONES __attribute__((target_clones("fma", "default")))
 #else
 #define NNT_CLONES

@@ -340,6 +340,27 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     if (o->interrupted && s->deadline > 0 && nnt_clock_monotonic() >= s->deadline)
         snprintf(o->error, sizeof o->error, "interrupted (study time budget)");
 
+    /* A new best is saved (atomically) before it goes on record, so that a
+     * killed study still leaves its best model behind. A trial whose model
+     * cannot be saved (disk full) is not complete: it goes on record as
+     * interrupted, which a resume reruns with the same parameters and seed,
+     * and the study stops with the save's error (tests/cli_disk_full.sh). */
+    nnt_error err;
+    nnt_error_clear(&err);
+    int save_r = NNT_OK, saved = 0;
+    if (o->model && s->model_out && study_better(s, sl, s->best)) {
+        save_r = nnt_model_save(o->model, s->model_out, &err);
+        if (save_r == NNT_OK) {
+            saved = 1;
+        } else {
+            sl->state = o->state = NNT_TRIAL_FAILED;
+            sl->interrupted = o->interrupted = 1;
+            sl->value = sl->oriented = sl->spread = sl->valid_loss = sl->n_params = NAN;
+            sl->n_values = 0;
+            snprintf(o->error, sizeof o->error, "interrupted (model not saved)");
+        }
+    }
+
     nnt_trial_record rec = slot_key(sl); /* number, state, value, tie-breakers */
     rec.value_spread = sl->spread;
     rec.finished = nnt_clock_wall();
@@ -349,21 +370,20 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     rec.interrupted = o->interrupted;
     rec.n_values = sl->n_values;
     for (int k = 0; k < sl->n_values; k++) rec.values[k] = sl->values[k];
-    nnt_error err;
-    nnt_error_clear(&err);
-    int r = nnt_storage_trial_finish(s->storage, s->study_id, &rec, &err);
+    int r = save_r;
     if (r < 0) set_fatal(s, &err, r);
+    nnt_error ferr;
+    nnt_error_clear(&ferr);
+    int fr = nnt_storage_trial_finish(s->storage, s->study_id, &rec, &ferr);
+    if (fr < 0 && r == NNT_OK) set_fatal(s, &ferr, fr);
+    if (r == NNT_OK) r = fr;
 
     int is_best = 0;
     if (r == NNT_OK && study_better(s, sl, s->best)) {
         is_best = 1;
-        if (o->model && s->model_out) {
-            /* Saved as it is found (atomically), so a killed study still
-             * leaves its best model behind. */
-            r = nnt_model_save(o->model, s->model_out, &err);
-            if (r == NNT_OK)
-                r = nnt_storage_artifact_add(s->storage, s->study_id, sl->number, "model",
-                                             s->model_out, NULL, &err);
+        if (saved) {
+            r = nnt_storage_artifact_add(s->storage, s->study_id, sl->number, "model",
+                                         s->model_out, NULL, &err);
             if (r < 0) set_fatal(s, &err, r);
             else sl->model_path = nnt_strdup(s->model_out);
         }
