@@ -39,7 +39,7 @@ contains "$T/err" "--epochs: expected an integer, got 'ten'"
 run 2 "$NNTUNE" train --data "$BLOBS" --lr=-1
 contains "$T/err" "--lr"
 run 2 "$NNTUNE" train --data "$BLOBS" --optimizer adagrad
-contains "$T/err" "unknown value 'adagrad'"
+contains "$T/err" "unknown optimizer 'adagrad' (expected sgd, momentum, nesterov, adam or adamw)"
 run 2 "$NNTUNE" train --data "$BLOBS" --hidden 8,4 --dropout 0.1,0.2,0.3
 contains "$T/err" "3 values for 2 hidden layers"
 run 2 "$NNTUNE" train --data "$BLOBS" --dropout 1.5

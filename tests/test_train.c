@@ -785,6 +785,28 @@ static void test_allocations_only_at_setup(void **state)
     nnt_dataset_free(ds);
 }
 
+/* The BLAS thread count is process-wide: nnt_train sets it for the call
+ * only (threads > 0) and puts the caller's count back, so that two studies
+ * or trainings in one process do not leave each other's setting behind. */
+static void test_threads_restored(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = make_ds(4, 2, XOR_X, XOR_Y, 2, NULL, NNT_FEATURES_TABULAR);
+    nnt_train_data d = tdata(ds, NULL);
+    nnt_model_options mo = mlp(4, 0);
+    nnt_train_options o = quiet(3);
+    o.threads = 2;
+    nnt_model *m = NULL;
+    nnt_error e;
+    nnt_blas_set_threads(1);
+    int rc = nnt_train(&d, &mo, &o, &m, NULL, &e);
+    if (rc != NNT_OK) fail_msg("train: %s", e.message);
+    /* The previous count returned here is the one nnt_train put back. */
+    assert_int_equal(nnt_blas_set_threads(1), 1);
+    nnt_model_free(m);
+    nnt_dataset_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -803,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_history_and_schedule),
         cmocka_unit_test(test_allocations_only_at_setup),
+        cmocka_unit_test(test_threads_restored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,41 @@ static struct {
     nnt_missing missing;
 } g_csv;
 
+int cli_model_data_option(const char *cmd, int code, const char *arg)
+{
+    if (code == CLI_O_DELIMITER) return cli_data_option(cmd, code, arg);
+    /* The model's schema decides: its columns by name (others are ignored
+     * anyway) and its fill values. */
+    cli_usage_error(cmd, "%s applies to training data; the model reads its own columns by name "
+                    "and fills missing values with the values stored at training",
+                    code == CLI_O_IGNORE ? "--ignore" : "--missing");
+    return -1;
+}
+
+int cli_load_model_data(const char *cmd, const nnt_model *m, const char *model_path,
+                        const char *data, const char *labels, nnt_task task,
+                        int target_optional, nnt_dataset **out)
+{
+    nnt_dataset *ds = NULL, *builtin_test = NULL;
+    cli_data_opts d = {data, labels, nnt_model_target_name(m), task, target_optional,
+                       nnt_model_schema(m)};
+    *out = NULL;
+    if (cli_load_data(cmd, &d, &ds, &builtin_test) != EXIT_OK) return EXIT_RUNTIME;
+    if (builtin_test) { /* run on the built-in's test part */
+        nnt_dataset_free(ds);
+        ds = builtin_test;
+    }
+    int inputs = nnt_model_get_options(m)->inputs;
+    if (nnt_dataset_features(ds) != (size_t)inputs) {
+        cli_error(cmd, "'%s' has %zu feature columns but model '%s' expects %d", data,
+                  nnt_dataset_features(ds), model_path, inputs);
+        nnt_dataset_free(ds);
+        return EXIT_RUNTIME;
+    }
+    *out = ds;
+    return EXIT_OK;
+}
+
 int cli_data_option(const char *cmd, int code, const char *arg)
 {
     switch (code) {

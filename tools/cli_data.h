@@ -38,6 +38,21 @@ enum { CLI_O_IGNORE = 900, CLI_O_DELIMITER, CLI_O_MISSING };
  * that cli_load_data applies. Returns 0, or -1 after a usage error. */
 int cli_data_option(const char *cmd, int code, const char *arg);
 
+/* The same for commands that read data with a saved model (predict, eval):
+ * --delimiter applies; --ignore and --missing are refused, the model's
+ * schema deciding its columns and fill values. Returns 0, or -1 after a
+ * usage error. */
+int cli_model_data_option(const char *cmd, int code, const char *arg);
+
+/* Loads data to run saved model m (read from model_path) on: through the
+ * model's schema and target column, as the given task (target_optional: the
+ * target may be absent), the test part of a built-in set, and the feature
+ * count checked against the model's inputs. Returns EXIT_OK, or
+ * EXIT_RUNTIME with the message printed and *out NULL. */
+int cli_load_model_data(const char *cmd, const nnt_model *m, const char *model_path,
+                        const char *data, const char *labels, nnt_task task,
+                        int target_optional, nnt_dataset **out);
+
 /* Takes the study file's "ignore", "delimiter" and "missing" as the starting
  * values of the shared data options (the flags, read after, override them).
  * Returns 0, or -1 after an error message. */

@@ -133,15 +133,10 @@ int cmd_eval(int argc, char **argv)
         case O_LABELS: labels = optarg; break;
         case O_JSON: json = 1; break;
         case CLI_O_DELIMITER:
-            if (cli_data_option(CMD, c, optarg)) return EXIT_USAGE;
-            break;
         case CLI_O_IGNORE:
         case CLI_O_MISSING:
-            /* The model's schema decides: its columns by name (others are
-             * ignored anyway) and its fill values. */
-            return cli_usage_error(CMD, "%s applies to training data; the model reads its own "
-                                   "columns by name and fills missing values with the values "
-                                   "stored at training", c == CLI_O_IGNORE ? "--ignore" : "--missing");
+            if (cli_model_data_option(CMD, c, optarg)) return EXIT_USAGE;
+            break;
         default: return cli_getopt_error(CMD, c, argv, long_opts);
         }
     }
@@ -152,7 +147,7 @@ int cmd_eval(int argc, char **argv)
     nnt_error err;
     nnt_error_clear(&err);
     nnt_model *m = NULL;
-    nnt_dataset *ds = NULL, *builtin_test = NULL;
+    nnt_dataset *ds = NULL;
     const char **names = NULL;
     nnt_eval ev;
     memset(&ev, 0, sizeof ev);
@@ -161,19 +156,7 @@ int cmd_eval(int argc, char **argv)
     rc = EXIT_RUNTIME;
 
     nnt_task task = nnt_model_task(m);
-    const nnt_model_options *mo = nnt_model_get_options(m);
-    cli_data_opts d = {data, labels, nnt_model_target_name(m), task, 0, nnt_model_schema(m)};
-    if (cli_load_data(CMD, &d, &ds, &builtin_test) != EXIT_OK) goto done;
-    if (builtin_test) {
-        nnt_dataset_free(ds);
-        ds = builtin_test;
-        builtin_test = NULL;
-    }
-    if (nnt_dataset_features(ds) != (size_t)mo->inputs) {
-        cli_error(CMD, "'%s' has %zu feature columns but model '%s' expects %d", data,
-                  nnt_dataset_features(ds), model_path, mo->inputs);
-        goto done;
-    }
+    if (cli_load_model_data(CMD, m, model_path, data, labels, task, 0, &ds) != EXIT_OK) goto done;
     if (task != NNT_TASK_AUTOENCODE && !nnt_dataset_has_target(ds)) {
         cli_error(CMD, "'%s' has no target values to evaluate against", data);
         goto done;
@@ -204,7 +187,6 @@ int cmd_eval(int argc, char **argv)
 done:
     nnt_eval_free(&ev);
     free(names);
-    nnt_dataset_free(builtin_test);
     nnt_dataset_free(ds);
     nnt_model_free(m);
     return rc;

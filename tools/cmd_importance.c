@@ -93,15 +93,9 @@ int cmd_importance(int argc, char **argv)
     int urc = cli_one_operand(CMD, argc, argv, "STORAGE", &path);
     if (urc != EXIT_OK) return urc;
 
-    nnt_error err;
-    nnt_error_clear(&err);
-    nnt_storage *st = NULL;
-    int r = nnt_storage_open_sqlite(path, NNT_STORAGE_READONLY, &st, &err);
-    if (r < 0) return cli_lib_error(CMD, r, &err);
     nnt_report *rep = NULL;
-    r = nnt_report_load(st, study, &ro, &rep, &err);
-    nnt_storage_close(st);
-    if (r < 0) return cli_lib_error(CMD, r, &err);
+    int r = sc_report_load(CMD, path, study, &ro, &rep);
+    if (r != EXIT_OK) return r;
     const nnt_report_summary *s = nnt_report_get_summary(rep);
     if (s->importance_note || s->n_params == 0) {
         const char *why = s->importance_note ? s->importance_note : "its search space is empty";

@@ -123,15 +123,10 @@ int cmd_predict(int argc, char **argv)
         case 'L': labels = optarg; break;
         case 'o': out_path = optarg; break;
         case CLI_O_DELIMITER:
-            if (cli_data_option(CMD, c, optarg)) return EXIT_USAGE;
-            break;
         case CLI_O_IGNORE:
         case CLI_O_MISSING:
-            /* The model's schema decides: its columns by name (others are
-             * ignored anyway) and its fill values. */
-            return cli_usage_error(CMD, "%s applies to training data; the model reads its own "
-                                   "columns by name and fills missing values with the values "
-                                   "stored at training", c == CLI_O_IGNORE ? "--ignore" : "--missing");
+            if (cli_model_data_option(CMD, c, optarg)) return EXIT_USAGE;
+            break;
         default: return cli_getopt_error(CMD, c, argv, long_opts);
         }
     }
@@ -143,7 +138,7 @@ int cmd_predict(int argc, char **argv)
     nnt_error err;
     nnt_error_clear(&err);
     nnt_model *m = NULL;
-    nnt_dataset *ds = NULL, *builtin_test = NULL;
+    nnt_dataset *ds = NULL;
     float *y = NULL;
     uint32_t *rows = NULL;
     cli_out out = {0};
@@ -159,19 +154,8 @@ int cmd_predict(int argc, char **argv)
              : mo->loss == NNT_LOSS_RECONSTRUCTION_CE ? NNT_TASK_AUTOENCODE
                                                       : NNT_TASK_CLASSIFY;
 
-    cli_data_opts d = {data, labels, nnt_model_target_name(m), task, 1, nnt_model_schema(m)};
-    if (cli_load_data(CMD, &d, &ds, &builtin_test) != EXIT_OK) goto done;
-    if (builtin_test) { /* predict on the built-in's test part */
-        nnt_dataset_free(ds);
-        ds = builtin_test;
-        builtin_test = NULL;
-    }
+    if (cli_load_model_data(CMD, m, model_path, data, labels, task, 1, &ds) != EXIT_OK) goto done;
     size_t nf = nnt_dataset_features(ds);
-    if (nf != (size_t)mo->inputs) {
-        cli_error(CMD, "'%s' has %zu feature columns but model '%s' expects %d", data, nf,
-                  model_path, mo->inputs);
-        goto done;
-    }
     cli_warn_prediction_input(CMD, data, ds);
     /* Without a schema (a model trained on arrays) columns go by position. */
     for (size_t j = 0; !nnt_model_schema(m) && j < nf; j++) {
@@ -227,7 +211,6 @@ done:
     if (rc != EXIT_OK) cli_out_abort(&out);
     free(rows);
     free(y);
-    nnt_dataset_free(builtin_test);
     nnt_dataset_free(ds);
     nnt_model_free(m);
     return rc;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "study_common.h"
 
 #define CMD "report"
 
@@ -92,15 +93,11 @@ int cmd_report(int argc, char **argv)
         cli_check_output(CMD, "--suggest-space", suggest) != EXIT_OK)
         return EXIT_RUNTIME;
 
+    nnt_report *rep = NULL;
+    int r = sc_report_load(CMD, path, study, &ro, &rep);
+    if (r != EXIT_OK) return r;
     nnt_error err;
     nnt_error_clear(&err);
-    nnt_storage *st = NULL;
-    int r = nnt_storage_open_sqlite(path, NNT_STORAGE_READONLY, &st, &err);
-    if (r < 0) return cli_lib_error(CMD, r, &err);
-    nnt_report *rep = NULL;
-    r = nnt_report_load(st, study, &ro, &rep, &err);
-    nnt_storage_close(st);
-    if (r < 0) return cli_lib_error(CMD, r, &err);
 
     int rc = EXIT_OK;
     if (out) {

@@ -267,6 +267,21 @@ int sc_pareto_table(FILE *f, const nnt_study_record *rec, const nnt_trial_record
 
 /* A study that ends without a completed trial has nothing to show for it:
  * exit 1 and say why (what the trials ended as, and the first error). */
+int sc_report_load(const char *cmd, const char *path, const char *study,
+                   const nnt_report_options *ro, nnt_report **out)
+{
+    nnt_error err;
+    nnt_error_clear(&err);
+    nnt_storage *st = NULL;
+    *out = NULL;
+    int r = nnt_storage_open_sqlite(path, NNT_STORAGE_READONLY, &st, &err);
+    if (r < 0) return cli_lib_error(cmd, r, &err);
+    r = nnt_report_load(st, study, ro, out, &err);
+    nnt_storage_close(st);
+    if (r < 0) return cli_lib_error(cmd, r, &err);
+    return EXIT_OK;
+}
+
 int sc_no_complete_trial(const char *cmd, nnt_storage *storage, const char *study,
                          const nnt_study_summary *sum)
 {

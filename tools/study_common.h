@@ -13,6 +13,12 @@
 int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storage **st,
                  nnt_study_record *rec, nnt_trial_record **trials, size_t *n);
 
+/* Opens storage read-only, loads the report of the study (name NULL: the
+ * most recent) and closes the storage. Returns EXIT_OK, or the exit status
+ * with the error printed and *out NULL. */
+int sc_report_load(const char *cmd, const char *path, const char *study,
+                   const nnt_report_options *ro, nnt_report **out);
+
 /* For a study that ended without a completed trial: prints why ("no trial
  * completed (N failed, M pruned); first error: ...") and returns
  * EXIT_RUNTIME. */

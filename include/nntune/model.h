@@ -3,6 +3,7 @@
 #ifndef NNTUNE_MODEL_H
 #define NNTUNE_MODEL_H
 
+#include "activation.h" /* nnt_activation and its names */
 #include "common.h"
 #include "data.h"
 #include "trial.h"
@@ -13,28 +14,26 @@ extern "C" {
 
 #define NNT_MAX_HIDDEN 64
 
-typedef enum nnt_activation {
-    NNT_ACT_RELU = 0,
-    NNT_ACT_LEAKY_RELU, /* f(x) = x > 0 ? x : slope*x */
-    NNT_ACT_ELU,        /* f(x) = x > 0 ? x : alpha*(exp(x)-1) */
-    NNT_ACT_TANH,
-    NNT_ACT_SIGMOID,
-    NNT_ACT_IDENTITY,
-    NNT_ACT_SOFTMAX     /* output layer only */
-} nnt_activation;
+/* The one table of losses (enum suffix, name), in enum order. */
+#define NNT_LOSS_MAP(X)                                                                   \
+    X(AUTO, "auto")                                 /* from the task */                   \
+    X(CROSS_ENTROPY, "cross_entropy")               /* softmax output, multiclass */      \
+    X(BINARY_CROSS_ENTROPY, "binary_cross_entropy") /* sigmoid output(s), binary /        \
+                                                       multi-label */                     \
+    X(SQUARED_ERROR, "squared_error")               /* identity output, regression */     \
+    X(RECONSTRUCTION_CE, "reconstruction_ce")       /* sigmoid output vs inputs in [0,1]  \
+                                                       (autoencoder) */
 
 typedef enum nnt_loss {
-    NNT_LOSS_AUTO = 0,          /* from the task */
-    NNT_LOSS_CROSS_ENTROPY,     /* softmax output, multiclass */
-    NNT_LOSS_BINARY_CROSS_ENTROPY, /* sigmoid output(s), binary / multi-label */
-    NNT_LOSS_SQUARED_ERROR,     /* identity output, regression */
-    NNT_LOSS_RECONSTRUCTION_CE  /* sigmoid output vs inputs in [0,1] (autoencoder) */
+#define NNT_LOSS_ENUM_(id, name) NNT_LOSS_##id,
+    NNT_LOSS_MAP(NNT_LOSS_ENUM_)
+#undef NNT_LOSS_ENUM_
 } nnt_loss;
 
-/* Parses/prints names: "relu", "leaky_relu", "elu", "tanh", "sigmoid",
- * "identity", "softmax". Parse returns -1 for an unknown name. */
-NNT_API int nnt_activation_from_name(const char *name);
-NNT_API const char *nnt_activation_name(nnt_activation a);
+/* How many losses there are (auto included). */
+#define NNT_LOSS_COUNT_(id, name) +1
+enum { NNT_LOSS_COUNT = 0 NNT_LOSS_MAP(NNT_LOSS_COUNT_) };
+#undef NNT_LOSS_COUNT_
 
 /* Parses/prints loss names: "auto", "cross_entropy", "binary_cross_entropy",
  * "squared_error", "reconstruction_ce". Parse returns -1 for an unknown name;

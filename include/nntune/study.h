@@ -106,12 +106,20 @@ typedef int (*nnt_prune_fn)(void *ctx, const nnt_history *hist, int number, int 
 
 /* ---- Objectives --------------------------------------------------------------- */
 /* Costs a multi-objective study minimises next to its validation metric. */
+/* The one table of costs (enum suffix, name, value; values from 1):
+ * PARAMS: trainable parameters of the model; INFER_TIME: microseconds per
+ * sample of a forward pass on (up to 2048 of) the validation rows after
+ * training, median of 5 runs, one thread; TRAIN_TIME: seconds the trial
+ * trained (all folds). */
+#define NNT_COST_MAP(X)                                                       \
+    X(PARAMS, "params", 1)                                                   \
+    X(INFER_TIME, "infer_time", 2)                                           \
+    X(TRAIN_TIME, "train_time", 3)
+
 typedef enum nnt_cost {
-    NNT_COST_PARAMS = 1, /* "params": trainable parameters of the model */
-    NNT_COST_INFER_TIME, /* "infer_time": microseconds per sample of a forward
-                            pass on (up to 2048 of) the validation rows after
-                            training, median of 5 runs, one thread */
-    NNT_COST_TRAIN_TIME  /* "train_time": seconds the trial trained (all folds) */
+#define NNT_COST_ENUM_(id, name, value) NNT_COST_##id = value,
+    NNT_COST_MAP(NNT_COST_ENUM_)
+#undef NNT_COST_ENUM_
 } nnt_cost;
 
 /* "params", "infer_time", "train_time"; "?" for other values. */

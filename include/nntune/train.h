@@ -3,6 +3,7 @@
 #ifndef NNTUNE_TRAIN_H
 #define NNTUNE_TRAIN_H
 
+#include "blas.h" /* nnt_blas_set_threads, nnt_blas_info */
 #include "common.h"
 #include "data.h"
 #include "model.h"
@@ -11,28 +12,57 @@
 extern "C" {
 #endif
 
+/* The tables of optimisers, schedules and metrics (enum suffix, name), in
+ * enum order: the enums and the name tables (src/nn/names.c) are made from
+ * them. */
+#define NNT_OPTIMIZER_MAP(X)                                                  \
+    X(SGD, "sgd")                                                            \
+    X(MOMENTUM, "momentum") /* heavy-ball momentum */                        \
+    X(NESTEROV, "nesterov")                                                  \
+    X(ADAM, "adam")                                                          \
+    X(ADAMW, "adamw") /* decoupled weight decay */
+
+/* STEP: lr * gamma^floor((epoch-1) / step_epochs), epoch 1-based.
+ * COSINE: cosine from lr (epoch 1) towards lr*min_lr_fraction, reached just
+ * after epoch max_epochs: (1+cos(pi*(epoch-1)/max_epochs))/2. */
+#define NNT_SCHEDULE_MAP(X)                                                   \
+    X(CONSTANT, "constant")                                                  \
+    X(STEP, "step")                                                          \
+    X(COSINE, "cosine")
+
+/* AUTO: accuracy for classification, loss otherwise. */
+#define NNT_METRIC_MAP(X)                                                     \
+    X(AUTO, "auto")                                                          \
+    X(LOSS, "loss")                                                          \
+    X(ACCURACY, "accuracy")                                                  \
+    X(RMSE, "rmse")                                                          \
+    X(MAE, "mae")                                                            \
+    X(R2, "r2")
+
 typedef enum nnt_optimizer {
-    NNT_OPT_SGD = 0,
-    NNT_OPT_MOMENTUM, /* heavy-ball momentum */
-    NNT_OPT_NESTEROV,
-    NNT_OPT_ADAM,
-    NNT_OPT_ADAMW     /* decoupled weight decay */
+#define NNT_OPT_ENUM_(id, name) NNT_OPT_##id,
+    NNT_OPTIMIZER_MAP(NNT_OPT_ENUM_)
+#undef NNT_OPT_ENUM_
 } nnt_optimizer;
 
 typedef enum nnt_schedule {
-    NNT_SCHED_CONSTANT = 0,
-    NNT_SCHED_STEP,   /* lr * gamma^floor((epoch-1) / step_epochs), epoch 1-based */
-    NNT_SCHED_COSINE  /* cosine from lr (epoch 1) towards lr*min_lr_fraction, reached
-                         just after epoch max_epochs: (1+cos(pi*(epoch-1)/max_epochs))/2 */
+#define NNT_SCHED_ENUM_(id, name) NNT_SCHED_##id,
+    NNT_SCHEDULE_MAP(NNT_SCHED_ENUM_)
+#undef NNT_SCHED_ENUM_
 } nnt_schedule;
 
+/* How many optimisers and schedules there are. */
+#define NNT_COUNT_(id, name) +1
+enum {
+    NNT_OPTIMIZER_COUNT = 0 NNT_OPTIMIZER_MAP(NNT_COUNT_),
+    NNT_SCHEDULE_COUNT = 0 NNT_SCHEDULE_MAP(NNT_COUNT_)
+};
+#undef NNT_COUNT_
+
 typedef enum nnt_metric {
-    NNT_METRIC_AUTO = 0, /* accuracy for classification, loss otherwise */
-    NNT_METRIC_LOSS,
-    NNT_METRIC_ACCURACY,
-    NNT_METRIC_RMSE,
-    NNT_METRIC_MAE,
-    NNT_METRIC_R2
+#define NNT_METRIC_ENUM_(id, name) NNT_METRIC_##id,
+    NNT_METRIC_MAP(NNT_METRIC_ENUM_)
+#undef NNT_METRIC_ENUM_
 } nnt_metric;
 
 NNT_API int nnt_optimizer_from_name(const char *name);  /* "sgd","momentum","nesterov","adam","adamw"; -1 */
@@ -161,19 +191,14 @@ typedef struct nnt_train_result {
  *   epoch drops that partial epoch (restore_best) and returns NNT_TIMEOUT.
  * - Divergence: a non-finite batch or validation loss ends the run with
  *   NNT_DIVERGED and the best epoch's weights (always restored).
- * - threads > 0 sets the process-wide BLAS thread count and leaves it set.
+ * - threads > 0 sets the process-wide BLAS thread count for the call and
+ *   puts the previous count back before returning (nntune/blas.h).
  * - Pretraining (pretrain_epochs > 0): see src/nn/pretrain.h; it uses the
  *   training rows only and its events have pretraining = 1. */
 NNT_API int nnt_train(const nnt_train_data *data, const nnt_model_options *mopt,
                       const nnt_train_options *topt, nnt_model **out,
                       nnt_train_result *result, nnt_error *err);
 NNT_API void nnt_train_result_free(nnt_train_result *r);
-
-/* Sets the number of BLAS threads for the process (the BLAS setting is
- * process-wide). Returns the previous value where the BLAS tells it. */
-NNT_API int nnt_blas_set_threads(int n);
-/* Name of the BLAS and kernel in use, e.g. "OpenBLAS Zen". */
-NNT_API const char *nnt_blas_info(void);
 
 #ifdef __cplusplus
 }

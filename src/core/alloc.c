@@ -1,10 +1,15 @@
+/* The library's allocation wrappers, with a failure-injection hook in the
+ * test build only. */
 #include "core/alloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Failure-injection countdown for tests; negative = off. Only tests set it. */
+#ifdef NNT_ALLOC_TEST_HOOK
+/* Failure-injection countdown; negative = off. Compiled only into the test
+ * build of the library (nntune_testlib, CMakeLists.txt): the released
+ * library has no mutable global state here. */
 static long fail_countdown = -1;
 
 void nnt_alloc_fail_after(long n) { fail_countdown = n; }
@@ -16,6 +21,12 @@ static int should_fail(void)
     fail_countdown--;
     return 0;
 }
+#else
+/* Release build: no hook and no state; the call does nothing. */
+void nnt_alloc_fail_after(long n) { (void)n; }
+
+static int should_fail(void) { return 0; }
+#endif
 
 void *nnt_malloc(size_t n) { return should_fail() ? NULL : malloc(n ? n : 1); }
 

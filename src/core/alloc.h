@@ -14,6 +14,8 @@ char *nnt_strdup(const char *s);
 void *nnt_malloc_array(size_t count, size_t size);
 
 /* Test hook: the (n+1)-th allocation from now on fails; n < 0 disables.
+ * Only in the test build of the library (NNT_ALLOC_TEST_HOOK, which the
+ * tests link: nntune_testlib); in the released library it does nothing.
  * Not thread-safe; for single-threaded tests only. */
 void nnt_alloc_fail_after(long n);
 

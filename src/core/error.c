@@ -1,3 +1,5 @@
+/* Error codes and messages: nnt_strerror, and the error struct the library
+ * fills (nnt_fail, nnt_error_clear). */
 #include "core/error.h"
 
 #include <stdarg.h>
@@ -20,18 +22,7 @@ void nnt_error_clear(nnt_error *err)
     err->message[0] = '\0';
 }
 
-int nnt_fail(nnt_error *err, int code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-        err->code = code;
-    }
-    return code;
-}
-
+/* nnt_fail (core/error.h) is this function under its internal name. */
 int nnt_error_set(nnt_error *err, int code, const char *fmt, ...)
 {
     if (err) {

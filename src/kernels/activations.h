@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "nntune/model.h" /* nnt_activation */
+#include "nntune/activation.h" /* nnt_activation */
 
 /* y[i][j] = f(y[i][j] + b[j]) in place; y: n x d, b: d. param is the leaky
  * slope (LEAKY_RELU) or alpha (ELU), unused otherwise. a is a hidden

@@ -1,3 +1,6 @@
+/* Row-major SGEMM through the BLAS chosen at build time (OpenBLAS or BLIS),
+ * the BLAS thread count and name, and the check of which kernel set it runs
+ * on this CPU (see gemm.h). */
 #include "kernels/gemm.h"
 
 #include <pthread.h>
@@ -6,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "nntune/train.h"
+#include "nntune/blas.h" /* nnt_blas_set_threads, nnt_blas_info */
 
 #if defined(NNT_BLAS_BLIS)
 #include <blis.h>

@@ -8,40 +8,7 @@
 #include "nn/model_internal.h"
 
 /* ---- Names ----------------------------------------------------------------- */
-
-static const char *const act_names[] = {"relu", "leaky_relu", "elu", "tanh",
-                                        "sigmoid", "identity", "softmax"};
-#define N_ACT_NAMES ((int)(sizeof act_names / sizeof act_names[0]))
-
-static const char *const loss_names[] = {"auto", "cross_entropy", "binary_cross_entropy",
-                                         "squared_error", "reconstruction_ce"};
-#define N_LOSS_NAMES ((int)(sizeof loss_names / sizeof loss_names[0]))
-
-int nnt_activation_from_name(const char *name)
-{
-    if (!name) return -1;
-    for (int i = 0; i < N_ACT_NAMES; i++)
-        if (strcmp(name, act_names[i]) == 0) return i;
-    return -1;
-}
-
-const char *nnt_activation_name(nnt_activation a)
-{
-    return (int)a >= 0 && (int)a < N_ACT_NAMES ? act_names[a] : "unknown";
-}
-
-int nnt_loss_from_name(const char *name)
-{
-    if (!name) return -1;
-    for (int i = 0; i < N_LOSS_NAMES; i++)
-        if (strcmp(name, loss_names[i]) == 0) return i;
-    return -1;
-}
-
-const char *nnt_loss_name(nnt_loss l)
-{
-    return (int)l >= 0 && (int)l < N_LOSS_NAMES ? loss_names[l] : "unknown";
-}
+/* (the activation and loss names are in names.c, with the others) */
 
 nnt_activation nnt_loss_output_activation(nnt_loss loss)
 {
@@ -107,7 +74,7 @@ static int validate(const nnt_model_options *o, nnt_error *err)
                         "activation: must be relu, leaky_relu, elu, tanh, sigmoid or identity "
                         "(softmax is for the output layer only), got %d",
                         (int)o->activation);
-    if ((int)o->loss < 0 || (int)o->loss >= N_LOSS_NAMES)
+    if ((int)o->loss < 0 || (int)o->loss >= NNT_LOSS_COUNT)
         return nnt_fail(err, NNT_ERR_ARG, "loss: unknown loss %d", (int)o->loss);
     if ((o->loss == NNT_LOSS_CROSS_ENTROPY || o->loss == NNT_LOSS_AUTO) && o->outputs < 2)
         return nnt_fail(err, NNT_ERR_ARG,

@@ -1,13 +1,20 @@
-/* Names of optimisers, schedules and metrics, and reading a metric out of a
- * metrics struct. */
+/* Names of activations, losses, optimisers, schedules and metrics (the
+ * tables come from the X-macros next to the enums), and reading a metric
+ * out of a metrics struct. */
 #include <math.h>
 #include <string.h>
 
 #include "nntune/train.h"
 
-static const char *const optimizer_names[] = {"sgd", "momentum", "nesterov", "adam", "adamw"};
-static const char *const schedule_names[] = {"constant", "step", "cosine"};
-static const char *const metric_names[] = {"auto", "loss", "accuracy", "rmse", "mae", "r2"};
+/* The tables come from the X-macros next to the enums (nntune/activation.h,
+ * nntune/model.h, nntune/train.h). */
+#define NAME_(id, name) name,
+static const char *const activation_names[] = {NNT_ACTIVATION_MAP(NAME_)};
+static const char *const loss_names[] = {NNT_LOSS_MAP(NAME_)};
+static const char *const optimizer_names[] = {NNT_OPTIMIZER_MAP(NAME_)};
+static const char *const schedule_names[] = {NNT_SCHEDULE_MAP(NAME_)};
+static const char *const metric_names[] = {NNT_METRIC_MAP(NAME_)};
+#undef NAME_
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -19,36 +26,28 @@ static int find_name(const char *const *names, int n, const char *name, int firs
     return -1;
 }
 
-int nnt_optimizer_from_name(const char *name)
+/* The name of value v of a table, "unknown" outside it. */
+static const char *name_at(const char *const *names, int n, int v)
 {
-    return find_name(optimizer_names, COUNT(optimizer_names), name, 0);
+    return v >= 0 && v < n ? names[v] : "unknown";
 }
 
-const char *nnt_optimizer_name(nnt_optimizer o)
-{
-    return (int)o >= 0 && (int)o < COUNT(optimizer_names) ? optimizer_names[o] : "unknown";
-}
+/* nnt_X_from_name (-1 if unknown) and nnt_X_name ("unknown" outside the
+ * enum) for each table. "auto" parses too (metrics, losses) so that a
+ * printed default round-trips. */
+#define NAME_FUNCTIONS(x, type, table)                                        \
+    int nnt_##x##_from_name(const char *name)                                 \
+    {                                                                         \
+        return find_name(table, COUNT(table), name, 0);                       \
+    }                                                                         \
+    const char *nnt_##x##_name(type v) { return name_at(table, COUNT(table), (int)v); }
 
-int nnt_schedule_from_name(const char *name)
-{
-    return find_name(schedule_names, COUNT(schedule_names), name, 0);
-}
-
-const char *nnt_schedule_name(nnt_schedule s)
-{
-    return (int)s >= 0 && (int)s < COUNT(schedule_names) ? schedule_names[s] : "unknown";
-}
-
-/* "auto" parses too so that a printed default round-trips. */
-int nnt_metric_from_name(const char *name)
-{
-    return find_name(metric_names, COUNT(metric_names), name, 0);
-}
-
-const char *nnt_metric_name(nnt_metric m)
-{
-    return (int)m >= 0 && (int)m < COUNT(metric_names) ? metric_names[m] : "unknown";
-}
+NAME_FUNCTIONS(activation, nnt_activation, activation_names)
+NAME_FUNCTIONS(loss, nnt_loss, loss_names)
+NAME_FUNCTIONS(optimizer, nnt_optimizer, optimizer_names)
+NAME_FUNCTIONS(schedule, nnt_schedule, schedule_names)
+NAME_FUNCTIONS(metric, nnt_metric, metric_names)
+#undef NAME_FUNCTIONS
 
 int nnt_metric_maximize(nnt_metric m) { return m == NNT_METRIC_ACCURACY || m == NNT_METRIC_R2; }
 

@@ -70,7 +70,7 @@ static int validate_options(const nnt_train_options *o, nnt_error *err)
 {
 #define BAD(...) return nnt_fail(err, NNT_ERR_ARG, __VA_ARGS__)
     if ((int)o->optimizer < NNT_OPT_SGD || (int)o->optimizer > NNT_OPT_ADAMW)
-        BAD("optimizer: unknown optimiser %d", (int)o->optimizer);
+        BAD("optimizer: unknown optimizer %d", (int)o->optimizer);
     if (!(o->lr > 0) || !is_num(o->lr)) BAD("lr: must be a finite value > 0, got %g", o->lr);
     if ((o->optimizer == NNT_OPT_MOMENTUM || o->optimizer == NNT_OPT_NESTEROV) &&
         !(o->momentum >= 0 && o->momentum < 1))
@@ -496,23 +496,15 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
 
 /* ---- Entry point ----------------------------------------------------------- */
 
-int nnt_train(const nnt_train_data *data, const nnt_model_options *mopt,
-              const nnt_train_options *topt, nnt_model **out, nnt_train_result *result,
-              nnt_error *err)
+/* nnt_train after the options are checked (o) and the thread count set. */
+static int train_run(const nnt_train_options *o, const nnt_train_data *data,
+                     const nnt_model_options *mopt, double t0, nnt_model **out,
+                     nnt_train_result *result, nnt_error *err)
 {
-    if (out) *out = NULL;
-    if (result) memset(result, 0, sizeof *result);
-    if (!data || !data->train || !out)
-        return nnt_fail(err, NNT_ERR_ARG, "nnt_train: data, data->train and out must not be NULL");
-    double t0 = nnt_clock_monotonic();
-
     run r;
     memset(&r, 0, sizeof r);
-    r.o = topt ? *topt : nnt_train_options_default();
-    int rc = validate_options(&r.o, err);
-    if (rc < 0) return rc;
-    if (r.o.threads > 0) nnt_blas_set_threads(r.o.threads);
-    rc = setup(&r, data, mopt, err);
+    r.o = *o;
+    int rc = setup(&r, data, mopt, err);
     if (rc < 0) {
         run_free(&r);
         return rc;
@@ -552,4 +544,26 @@ int nnt_train(const nnt_train_data *data, const nnt_model_options *mopt,
     if (result) *result = res;
     else nnt_free(res.history);
     return status;
+}
+
+int nnt_train(const nnt_train_data *data, const nnt_model_options *mopt,
+              const nnt_train_options *topt, nnt_model **out, nnt_train_result *result,
+              nnt_error *err)
+{
+    if (out) *out = NULL;
+    if (result) memset(result, 0, sizeof *result);
+    if (!data || !data->train || !out)
+        return nnt_fail(err, NNT_ERR_ARG, "nnt_train: data, data->train and out must not be NULL");
+    double t0 = nnt_clock_monotonic();
+
+    nnt_train_options o = topt ? *topt : nnt_train_options_default();
+    int rc = validate_options(&o, err);
+    if (rc < 0) return rc;
+    /* The BLAS thread count is process-wide: set for this call only, and
+     * put back on every way out, so that a call leaves the process as it
+     * found it. */
+    int prev_threads = o.threads > 0 ? nnt_blas_set_threads(o.threads) : 0;
+    rc = train_run(&o, data, mopt, t0, out, result, err);
+    if (prev_threads > 0) nnt_blas_set_threads(prev_threads);
+    return rc;
 }

@@ -105,14 +105,25 @@ static int in_domain(const space_domain *d, double v)
     return 1;
 }
 
-static const char *names_of(space_domain_kind k)
+/* "a, b, c": the names of a string domain, from the tables next to the
+ * enums (softmax, an output activation only, left out). */
+static const char *names_of(space_domain_kind k, char *buf, size_t n)
 {
-    switch (k) {
-    case DOM_ACTIVATION: return "relu, leaky_relu, elu, tanh, sigmoid, identity";
-    case DOM_OPTIMIZER: return "sgd, momentum, nesterov, adam, adamw";
-    case DOM_SCHEDULE: return "constant, step, cosine";
-    default: return "";
+    int count = k == DOM_ACTIVATION  ? NNT_ACT_SOFTMAX
+              : k == DOM_OPTIMIZER ? NNT_OPTIMIZER_COUNT
+              : k == DOM_SCHEDULE  ? NNT_SCHEDULE_COUNT
+                                   : 0;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < count && used < n; i++) {
+        const char *name = k == DOM_ACTIVATION  ? nnt_activation_name((nnt_activation)i)
+                         : k == DOM_OPTIMIZER ? nnt_optimizer_name((nnt_optimizer)i)
+                                              : nnt_schedule_name((nnt_schedule)i);
+        int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", name);
+        if (w < 0) break;
+        used += (size_t)w;
     }
+    return buf;
 }
 
 static const char *kind_word(space_domain_kind k)
@@ -147,11 +158,11 @@ static int is_string_domain(space_domain_kind k)
 static int check_value(const space_domain *d, const char *name, const space_value *v,
                        const char *where, nnt_error *err)
 {
-    char buf[96];
+    char buf[96], names[128];
     if (is_string_domain(d->kind)) {
         if (v->kind != SV_STRING || name_code(d->kind, v->text) < 0)
             return nnt_fail(err, NNT_ERR_ARG, "%s: unknown %s \"%s\"; expected one of %s", where,
-                            kind_word(d->kind), v->text, names_of(d->kind));
+                            kind_word(d->kind), v->text, names_of(d->kind, names, sizeof names));
         return NNT_OK;
     }
     if (d->kind == DOM_BOOL && v->kind == SV_STRING &&
@@ -200,10 +211,11 @@ int space_check_param(const space_param *p, const char *path, int keyed, int any
     switch (p->kind) {
     case NNT_PARAM_INT:
     case NNT_PARAM_FLOAT: {
+        char names[128];
         if (d && is_string_domain(d->kind))
             return nnt_fail(err, NNT_ERR_ARG,
                             "%s: %s takes names (%s), not a numeric range; use a list of choices",
-                            path, p->name, names_of(d->kind));
+                            path, p->name, names_of(d->kind, names, sizeof names));
         if (d && p->kind == NNT_PARAM_FLOAT && d->kind != DOM_REAL)
             return nnt_fail(err, NNT_ERR_ARG, "%s: %s takes integers; use \"type\": \"int\"",
                             sub(where, sizeof where, path, "type", keyed), p->name);
@@ -309,10 +321,11 @@ static int value_of(const nnt_space *s, int i, const double *x, applied *out, nn
         }
     }
     if (is_string_domain(d->kind)) {
+        char names[128];
         if (!out->text || name_code(d->kind, out->text) < 0)
             return nnt_fail(err, NNT_ERR_ARG, "params.%s: unknown %s \"%s\"; expected one of %s",
                             p->name, kind_word(d->kind), out->text ? out->text : "(number)",
-                            names_of(d->kind));
+                            names_of(d->kind, names, sizeof names));
     } else if (out->text || !in_domain(d, out->num)) {
         char num[32];
         return nnt_fail(err, NNT_ERR_ARG, "params.%s: %s takes %s, got %s", p->name, p->name,

@@ -11,7 +11,9 @@
 
 /* ---- costs ------------------------------------------------------------------ */
 
-static const char *const cost_names[] = {NULL, "params", "infer_time", "train_time"};
+#define COST_NAME_(id, name, value) [value] = name,
+static const char *const cost_names[] = {NNT_COST_MAP(COST_NAME_)};
+#undef COST_NAME_
 
 const char *nnt_cost_name(nnt_cost c)
 {
