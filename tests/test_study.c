@@ -780,6 +780,67 @@ static void test_refit_estimate(void **state)
     nnt_dataset_free(ds);
 }
 
+/* schedule_epochs lays the learning-rate schedule out over the refit's own
+ * epochs: a cosine refit of 6 epochs with schedule_epochs 6 is the same run
+ * as one whose options say 6 epochs, and not the one that replays the
+ * 40-epoch schedule and stops after epoch 6 (learning rate still high). */
+static nnt_model *refit_cosine(nnt_dataset *ds, int max_epochs, int schedule_epochs)
+{
+    nnt_space *sp = nnt_space_new();
+    nnt_mlp_setup su;
+    memset(&su, 0, sizeof su);
+    su.data.train = ds;
+    su.space = sp;
+    su.base_model = nnt_model_options_default();
+    su.base_model.n_hidden = 1;
+    su.base_model.hidden[0] = 8;
+    su.base_train = nnt_train_options_default();
+    su.base_train.max_epochs = max_epochs;
+    su.base_train.schedule = NNT_SCHED_COSINE;
+    su.base_train.lr = 0.05;
+    su.metric = NNT_METRIC_ACCURACY;
+    su.maximize = 1;
+    su.cv_folds = 5;
+    su.split_seed = 3;
+    nnt_mlp_objective obj;
+    nnt_error err;
+    assert_int_equal(nnt_mlp_init(&obj, &su, &err), NNT_OK);
+    double x = 0;
+    uint8_t active = 0;
+    nnt_refit_task t;
+    memset(&t, 0, sizeof t);
+    t.x = &x;
+    t.active = &active;
+    t.epochs = 6;
+    t.schedule_epochs = schedule_epochs;
+    t.seed = 9;
+    t.threads = 1;
+    nnt_model *m = NULL;
+    nnt_refit_result res;
+    assert_int_equal(nnt_mlp_refit(&obj, &t, &m, &res, &err), NNT_OK);
+    assert_int_equal(res.epochs, 6);
+    assert_int_equal(res.rows, 200);
+    nnt_mlp_free(&obj);
+    nnt_space_free(sp);
+    return m;
+}
+
+static void test_refit_schedule_epochs(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = tu_blobs(7, 200);
+    nnt_model *own = refit_cosine(ds, 6, 0);
+    nnt_model *compressed = refit_cosine(ds, 40, 6);
+    nnt_model *replayed = refit_cosine(ds, 40, 0);
+    size_t np = nnt_model_num_params(own);
+    assert_memory_equal(nnt_model_params(own), nnt_model_params(compressed), np * sizeof(float));
+    assert_true(memcmp(nnt_model_params(own), nnt_model_params(replayed), np * sizeof(float)) != 0);
+    nnt_model_free(own);
+    nnt_model_free(compressed);
+    nnt_model_free(replayed);
+    nnt_dataset_free(ds);
+}
+
 static void test_metric_checks(void **state)
 {
     (void)state;
@@ -1078,6 +1139,7 @@ int main(void)
         cmocka_unit_test(test_metric_checks),
         cmocka_unit_test(test_refit),
         cmocka_unit_test(test_refit_estimate),
+        cmocka_unit_test(test_refit_schedule_epochs),
         cmocka_unit_test(test_refit_stopped),
         cmocka_unit_test(test_tpe_asha_prunes_and_resumes),
         cmocka_unit_test(test_pruning_with_grid_and_random),

@@ -188,6 +188,9 @@ typedef struct nnt_refit_task {
     const double *x;       /* the best trial's parameters */
     const uint8_t *active;
     int epochs;            /* stop after this epoch (the best trial's best epoch) */
+    /* 0: lay the learning-rate schedule out over the trial's max_epochs, as
+     * the trial did; > 0 (>= epochs): over this many epochs instead. */
+    int schedule_epochs;
     uint64_t seed;
     double time_limit_s;   /* 0: none */
     int threads;           /* BLAS threads for the refit (>= 1) */
