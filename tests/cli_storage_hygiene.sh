@@ -71,7 +71,7 @@ for _ in range(300): b[r.randrange(100, size)] = r.randrange(256)
 put("bytes.db", b)                                          # scattered damage
 b = bytearray(data); r = random.Random(4)
 for i in range(size - 8192, size): b[i] = r.randrange(256)
-put("tail.db", b)                                           # the last pages (trial rows)
+put("tail.db", b)                                           # the last pages (trial or epoch rows)
 EOF
 cp good.db newer.db
 sqlite3 newer.db "UPDATE meta SET value = '99' WHERE key = 'schema_version'"
@@ -90,7 +90,9 @@ for f in random header trunc-half trunc-page trunc-100 pages bytes tail newer; d
         # exit 1 and a message naming the file; rc >= 128 would be a crash
         if [ $rc -eq 1 ] && grep -q "^nntune $c: x.db: " out; then
             echo "ok: $c on $f.db: $(head -c 160 out)"
-        elif [ $f = bytes ] && [ $rc -eq 0 ]; then
+        elif { [ $f = bytes ] || [ $f = tail ]; } && [ $rc -eq 0 ]; then
+            # scattered bytes, or the last pages: which rows lie there depends on
+            # the stored timings' sizes, so a command may not read them
             echo "ok: $c on $f.db: damage missed the pages it reads"
         else
             fail "$c on $f.db: exit $rc: $(head -c 300 out)"
@@ -101,7 +103,7 @@ done
 check "grep -q 'storage schema version 99 is newer than this nntune understands' out" "newer schema: says so"
 "$NNT" trials random.db > out 2>&1
 check "grep -q 'not an SQLite database' out" "random bytes: says it is not an SQLite database"
-"$NNT" trials tail.db > out 2>&1
+"$NNT" trials pages.db > out 2>&1
 check "grep -q 'corrupted or truncated' out" "damaged pages: says the file is corrupted or truncated"
 
 # ---- 3. hostile names, parameters and error texts ------------------------------
