@@ -85,6 +85,23 @@ static void test_shuffle_is_permutation(void **state)
     assert_true(moved > 80);
 }
 
+/* One rule for valid UTF-8 (include/nntune/utf8.h): lengths of valid
+ * sequences, 0 for every kind of invalid one. */
+static void test_utf8_len(void **state)
+{
+    (void)state;
+    assert_int_equal(nnt_utf8_len("a"), 1);
+    assert_int_equal(nnt_utf8_len("\xC3\xA9"), 2);          /* e-acute */
+    assert_int_equal(nnt_utf8_len("\xE2\x82\xAC"), 3);      /* euro sign */
+    assert_int_equal(nnt_utf8_len("\xF0\x9F\x98\x80"), 4);  /* U+1F600 */
+    assert_int_equal(nnt_utf8_len("\xFF"), 0);               /* never valid */
+    assert_int_equal(nnt_utf8_len("\x80"), 0);               /* stray continuation */
+    assert_int_equal(nnt_utf8_len("\xC3"), 0);               /* cut short by the NUL */
+    assert_int_equal(nnt_utf8_len("\xC0\xAF"), 0);          /* overlong '/' */
+    assert_int_equal(nnt_utf8_len("\xED\xA0\x80"), 0);      /* surrogate U+D800 */
+    assert_int_equal(nnt_utf8_len("\xF4\x90\x80\x80"), 0);  /* past U+10FFFF */
+}
+
 static void test_clock(void **state)
 {
     (void)state;
@@ -123,6 +140,7 @@ int main(void)
         cmocka_unit_test(test_rng_reproducible_and_in_range),
         cmocka_unit_test(test_rng_normal_moments),
         cmocka_unit_test(test_shuffle_is_permutation),
+        cmocka_unit_test(test_utf8_len),
         cmocka_unit_test(test_clock),
         cmocka_unit_test(test_fmt_shortest),
     };

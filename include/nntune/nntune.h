@@ -19,4 +19,5 @@
 #include "study.h"
 #include "report.h"
 #include "file.h"
+#include "utf8.h"
 #endif

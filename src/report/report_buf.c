@@ -13,6 +13,7 @@
 #include "core/numfmt.h"
 #include "core/error.h"
 #include "nntune/file.h"
+#include "nntune/utf8.h"
 #include "report/report_internal.h"
 
 /* ---- Buffer --------------------------------------------------------------- */
@@ -93,21 +94,9 @@ void rb_free(rbuf *b)
  * allows every scalar value from U+0020 up except U+FFFE and U+FFFF. */
 static int utf8_len(const unsigned char *s)
 {
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    int n;
-    unsigned cp;
-    if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; }
-    else return 0;
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    static const unsigned min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    if (cp == 0xFFFE || cp == 0xFFFF) return 0;
+    int n = nnt_utf8_len((const char *)s);
+    /* U+FFFE and U+FFFF are EF BF BE / EF BF BF */
+    if (n == 3 && s[0] == 0xEF && s[1] == 0xBF && (s[2] == 0xBE || s[2] == 0xBF)) return 0;
     return n;
 }
 
