@@ -64,7 +64,7 @@ static void test_schema_and_wal(void **state)
     query_text(path, "PRAGMA journal_mode", buf, sizeof buf);
     assert_string_equal(buf, "wal");
     query_text(path, "SELECT value FROM meta WHERE key = 'schema_version'", buf, sizeof buf);
-    assert_string_equal(buf, "3");
+    assert_string_equal(buf, "4");
     const char *tables[] = {"studies", "trials", "trial_epochs", "artifacts"};
     for (int i = 0; i < 4; i++) {
         char sql[128];
@@ -378,7 +378,7 @@ static void test_objective_values_and_migration(void **state)
 
     st = open_rw(old);
     query_text(old, "SELECT value FROM meta WHERE key = 'schema_version'", buf, sizeof buf);
-    assert_string_equal(buf, "3");
+    assert_string_equal(buf, "4");
     rec = open_study(st, "old", 1, 1, &created);
     assert_int_equal(created, 0);
     assert_int_equal(nnt_storage_trial_start(st, rec.id, 1, "{}", 3, -1, 1.0, &err), NNT_OK);

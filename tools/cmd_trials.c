@@ -78,10 +78,13 @@ int cmd_trials(int argc, char **argv)
     if (sort) sc_rank(t, n, rec.maximize, order);
     else
         for (size_t i = 0; i < n; i++) order[i] = i;
+    /* A study run over MPI shows the worker rank of each trial. */
+    int ranks = 0;
+    for (size_t i = 0; i < n; i++) ranks |= t[i].rank >= 1;
 
     if (!strcmp(format, "csv")) {
         printf("number,state,value,value_spread,epochs,duration,seed,started,finished,interrupted,"
-               "retry_of,model,params,error\n");
+               "retry_of,model,params,error%s\n", ranks ? ",rank" : "");
         for (size_t k = 0; k < n; k++) {
             const nnt_trial_record *r = &t[order[k]];
             printf("%d,%s,", r->number, nnt_trial_state_name(r->state));
@@ -102,6 +105,8 @@ int cmd_trials(int argc, char **argv)
             cli_csv_field(stdout, r->params ? r->params : "");
             putchar(',');
             cli_csv_field(stdout, r->error ? r->error : "");
+            if (ranks && r->rank >= 1) printf(",%d", r->rank);
+            else if (ranks) putchar(',');
             putchar('\n');
         }
     } else if (!strcmp(format, "json")) {
@@ -129,6 +134,7 @@ int cmd_trials(int argc, char **argv)
             if (r->interrupted) json_object_object_add(j, "interrupted", json_object_new_boolean(1));
             if (r->retry_of >= 0) json_object_object_add(j, "retry_of", json_object_new_int(r->retry_of));
             if (r->model_path) json_object_object_add(j, "model", json_object_new_string(r->model_path));
+            if (r->rank >= 1) json_object_object_add(j, "rank", json_object_new_int(r->rank));
             json_object_array_add(a, j);
         }
         json_object_object_add(o, "trials", a);
@@ -138,13 +144,15 @@ int cmd_trials(int argc, char **argv)
         char name[160], error[400], params[2048];
         printf("study '%s': %zu trials (%s, %s is better)\n", cli_shown(rec.name, name, sizeof name), n, rec.metric,
                rec.maximize ? "higher" : "lower");
-        printf("%-6s  %-8s  %-10s  %-8s  %-6s  %-8s  %s\n", "trial", "state", rec.metric, "spread",
-               "epochs", "time", "params / error");
+        printf("%-6s  %s%-8s  %-10s  %-8s  %-6s  %-8s  %s\n", "trial", ranks ? "rank  " : "", "state",
+               rec.metric, "spread", "epochs", "time", "params / error");
         for (size_t k = 0; k < n; k++) {
             const nnt_trial_record *r = &t[order[k]];
-            char v[32], s[32], d[32];
-            printf("%-6d  %-8s  %-10s  %-8s  %-6d  %-8s  %s%s%s\n", r->number,
-                   nnt_trial_state_name(r->state), sc_fmt_value(v, sizeof v, r->value),
+            char v[32], s[32], d[32], rk[16] = "";
+            if (ranks && r->rank >= 1) snprintf(rk, sizeof rk, "%-4d  ", r->rank);
+            else if (ranks) snprintf(rk, sizeof rk, "%-4s  ", "-");
+            printf("%-6d  %s%-8s  %-10s  %-8s  %-6d  %-8s  %s%s%s\n", r->number,
+                   rk, nnt_trial_state_name(r->state), sc_fmt_value(v, sizeof v, r->value),
                    sc_fmt_value(s, sizeof s, r->value_spread), r->epochs,
                    isfinite(r->duration) ? cli_fmt_duration(r->duration, d, sizeof d) : "-",
                    cli_shown(r->params, params, sizeof params), r->error ? "  " : "",

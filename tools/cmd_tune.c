@@ -11,30 +11,47 @@
 #include "cli_common.h"
 #include "study_common.h"
 #include "tune_cli.h"
+#include "tune_mpi.h"
 
 #define CMD TUNE_CMD
+
+/* The stored definition of a study already in the storage (malloc'd JSON
+ * text; NULL: none). */
+static char *read_definition(const char *storage_path, const char *study)
+{
+    if (access(storage_path, F_OK) != 0) return NULL;
+    nnt_storage *st = NULL;
+    nnt_error err;
+    if (nnt_storage_open_sqlite(storage_path, NNT_STORAGE_READONLY, &st, &err) < 0)
+        return NULL; /* the real open reports it */
+    nnt_study_record rec;
+    char *text = NULL;
+    if (nnt_storage_find_study(st, study, &rec, &err) == NNT_OK) {
+        text = rec.definition ? strdup(rec.definition) : NULL;
+        nnt_study_record_free(&rec);
+    }
+    nnt_storage_close(st);
+    return text;
+}
 
 /* The stored definition of a study already in the storage, read through the
  * library (nnt_study_definition_parse): its settings are the resume
  * defaults (nnt_study_options_inherit) and its space is kept when the
- * command gives none. found = 0 when there is no such study. */
-static int read_stored(const char *storage_path, const char *study, nnt_study_definition *out)
+ * command gives none. found = 0 when there is no such study. Under MPI,
+ * rank 0 reads it and the workers get its text. */
+static int read_stored(tune_mpi *m, const char *storage_path, const char *study,
+                       nnt_study_definition *out)
 {
     memset(out, 0, sizeof *out);
-    if (access(storage_path, F_OK) != 0) return 0;
-    nnt_storage *st = NULL;
-    nnt_error err;
-    if (nnt_storage_open_sqlite(storage_path, NNT_STORAGE_READONLY, &st, &err) < 0)
-        return 0; /* the real open reports it */
-    nnt_study_record rec;
-    int found = 0;
-    if (nnt_storage_find_study(st, study, &rec, &err) == NNT_OK) {
-        found = rec.definition && nnt_study_definition_parse(rec.definition, out, &err) == NNT_OK &&
-                out->sampler;
-        if (!found) nnt_study_definition_free(out);
-        nnt_study_record_free(&rec);
+    char *text = !m->on || m->rank == 0 ? read_definition(storage_path, study) : NULL;
+    if (tune_mpi_share_text(m, &text) != EXIT_OK) {
+        free(text);
+        return 0;
     }
-    nnt_storage_close(st);
+    nnt_error err;
+    int found = text && nnt_study_definition_parse(text, out, &err) == NNT_OK && out->sampler;
+    if (!found) nnt_study_definition_free(out);
+    free(text);
     return found;
 }
 
@@ -246,53 +263,70 @@ int cmd_tune(int argc, char **argv)
     nnt_study_definition stored;
     nnt_study_options so;
     int r, default_space;
+    tune_mpi mpi;
+    if ((rc = tune_mpi_begin(&mpi, &s)) != EXIT_OK) {
+        nnt_study_file_free(&sf);
+        return rc;
+    }
+    int worker = mpi.on && mpi.rank != 0;
     /* Every check of the space and the options before any data or trial. */
-    int found = read_stored(s.storage, s.study, &stored);
-    if ((rc = build_space(&s, &sf, found, &stored, &space, &default_space)) != EXIT_OK) goto done;
+    int found = read_stored(&mpi, s.storage, s.study, &stored);
+    if ((rc = build_space(&s, &sf, found, &stored, &space, &default_space)) != EXIT_OK) goto sync;
     /* The file's base options against the space (a stored space had them
      * applied when the study was created). */
     int stored_space = !sf.space_json && s.n_params == 0 && found && stored.space && !stored.objective;
     if (s.study_path && !stored_space && !default_space &&
         sc_base_options_vs_space(CMD, s.study_path, space, !sf.space_json && s.n_params == 0, &sf) < 0) {
         rc = EXIT_USAGE;
-        goto done;
+        goto sync;
     }
-    if ((rc = build_options(&s, &sf, found, &stored, &so)) != EXIT_OK) goto done;
+    if ((rc = build_options(&s, &sf, found, &stored, &so)) != EXIT_OK) goto sync;
 
     /* The model file is checked before any data is loaded or trained on. */
     model_path = s.model_out ? strdup(s.model_out) : default_model_path(s.storage, s.study);
     if (!model_path) {
         cli_error(CMD, "out of memory");
         rc = EXIT_RUNTIME;
-        goto done;
+        goto sync;
     }
-    if ((rc = cli_check_output(CMD, "--model-out", model_path)) != EXIT_OK) goto done;
-    if ((rc = load_data(&s, &sf, default_space, &space, &train, &valid, &test, &builtin_test)) != EXIT_OK) goto done;
+    if (!worker) rc = cli_check_output(CMD, "--model-out", model_path);
+sync: /* under MPI, every rank stops when one does (tools/tune_mpi.c) */
+    if (!tune_mpi_agree(&mpi, &rc)) goto done;
+    if ((rc = tune_mpi_share_data(&mpi, &s)) != EXIT_OK) goto done;
+    rc = load_data(&s, &sf, default_space, &space, &train, &valid, &test, &builtin_test);
+    if (!tune_mpi_agree(&mpi, &rc)) goto done;
 
-    /* ---- storage and study */
-    r = nnt_storage_open_sqlite(s.storage, 0, &storage, &err);
-    if (r < 0) {
-        rc = cli_lib_error(CMD, r, &err);
-        goto done;
-    }
+    /* ---- storage and study (a worker rank's is a scratch file of its own) */
+    r = nnt_storage_open_sqlite(worker ? tune_mpi_worker_storage(&mpi) : s.storage, 0, &storage, &err);
+    if (r < 0) rc = cli_lib_error(CMD, r, &err);
     so.model_out = model_path;
     tune_view view;
     tune_view_init(&view, s.json ? 3 : s.quiet ? 0 : cli_isatty(stdout) ? 2 : 1, so.costs);
     so.on_event = tune_view_on_event;
     so.userdata = &view;
     nnt_study_data sd = {train, valid, test};
-    r = nnt_study_create(&so, space, &sd, storage, &study, &err);
+    /* Under MPI rank 0 opens the study first: the workers take its seed and
+     * folds (a resume's come from the storage). */
+    if (worker && (rc = tune_mpi_setup(&mpi, NULL, &so)) != EXIT_OK) goto agree;
+    r = rc == EXIT_OK ? nnt_study_create(&so, space, &sd, storage, &study, &err) : NNT_OK;
     if (r < 0) {
         sc_study_error(CMD, r, &err);
         rc = r == NNT_ERR_ARG ? EXIT_USAGE : EXIT_RUNTIME;
-        goto done;
     }
+    if (mpi.on && !worker && tune_mpi_setup(&mpi, study, &so) != EXIT_OK && rc == EXIT_OK) rc = EXIT_RUNTIME;
+    if (worker && rc == EXIT_OK) rc = tune_mpi_check(&mpi, study);
+agree:
+    if (!tune_mpi_agree(&mpi, &rc)) goto done;
     view.study = study;
     nnt_study_summary sum;
     nnt_study_get_summary(study, &sum);
     if (view.mode == 1 || view.mode == 2) tune_print_header(&s, &so, &sum, valid != NULL);
     cli_catch_interrupt();
-    r = nnt_study_run(study, &err);
+    r = tune_mpi_run(&mpi, &s, study, &err);
+    if (worker) {
+        if (r < 0) rc = cli_lib_error(CMD, r, &err);
+        goto done;
+    }
     tune_view_finish(&view);
     nnt_study_get_summary(study, &sum);
     if (r < 0) {
@@ -324,6 +358,6 @@ done:
     free(model_path);
     nnt_study_definition_free(&stored);
     nnt_study_file_free(&sf);
-    return rc;
+    return tune_mpi_end(&mpi, rc);
 }
 

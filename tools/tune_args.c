@@ -66,13 +66,20 @@ CLI_DATA_USAGE_TUNE
 "  --no-refit                 keep the best trial's own model\n"
 "  --seed S                   study seed (default 1; on resume: the stored one)\n"
 "Execution and storage:\n"
-"  --jobs J                   parallel trials (default: the number of cores)\n"
+"  --jobs J                   parallel trials (default: the number of cores); under\n"
+"                             mpirun/srun: per worker rank (docs/cluster.md)\n"
 "  --storage FILE             SQLite storage (default nntune.db)\n"
 "  --study NAME               study name in the storage (default \"default\")\n"
 "  --model-out PATH           where the best model is saved (default\n"
 "                             <storage stem>.<study>.best.nnt)\n"
 "  --force                    resume even if the search settings changed (never\n"
 "                             on other data: use a new --study name)\n"
+"Under mpirun or srun (a build with MPI; docs/cluster.md): rank 0 runs the\n"
+"study and the storage, every other rank runs --jobs trials at a time.\n"
+"  --mpi-timeout D            a worker rank silent this long is given up, its\n"
+"                             trials stored as interrupted (default 2m)\n"
+"  --mpi-data bcast|each      bcast (default): rank 0 reads the data files and\n"
+"                             sends them; each: every rank reads the paths\n"
 "Output:\n"
 "  --quiet                    only the final summary\n"
 "  --json                     one JSON object per trial event on stdout\n"
@@ -98,7 +105,7 @@ enum {
     O_DATA = 256, O_LABELS, O_TARGET, O_TASK, O_VALID, O_VALID_LABELS, O_VALID_FRACTION, O_TEST,
     O_TEST_LABELS, O_MAX_ROWS, O_PARAM, O_SAMPLER, O_TRIALS, O_TIME, O_METRIC, O_CV,
     O_TRIAL_LIMIT, O_SEED, O_JOBS, O_STORAGE, O_STUDY, O_MODEL_OUT, O_FORCE, O_QUIET, O_JSON,
-    O_PRUNER, O_OBJECTIVE, O_REFIT, O_NO_REFIT
+    O_PRUNER, O_OBJECTIVE, O_REFIT, O_NO_REFIT, O_MPI_TIMEOUT, O_MPI_DATA
 };
 
 static const struct option long_opts[] = {
@@ -131,6 +138,8 @@ static const struct option long_opts[] = {
     {"no-refit", no_argument, NULL, O_NO_REFIT},
     {"quiet", no_argument, NULL, O_QUIET},
     {"json", no_argument, NULL, O_JSON},
+    {"mpi-timeout", required_argument, NULL, O_MPI_TIMEOUT},
+    {"mpi-data", required_argument, NULL, O_MPI_DATA},
     CLI_DATA_LONG_OPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -279,6 +288,15 @@ static int apply_flag(tune_settings *s, int c, const char *a)
     case O_NO_REFIT: s->refit = 0; break;
     case O_QUIET: s->quiet = 1; break;
     case O_JSON: s->json = 1; break;
+    case O_MPI_TIMEOUT:
+        if (nnt_parse_duration(a, &s->mpi_timeout) < 0 || !(s->mpi_timeout > 0))
+            return cli_usage_error(CMD, "--mpi-timeout: expected a duration like 30s or 5m, got '%s'", a);
+        break;
+    case O_MPI_DATA:
+        if (strcmp(a, "bcast") && strcmp(a, "each"))
+            return cli_usage_error(CMD, "--mpi-data: expected bcast or each, got '%s'", a);
+        s->mpi_data_each = !strcmp(a, "each");
+        break;
     }
     return bad ? EXIT_USAGE : 0;
 }

@@ -35,6 +35,8 @@ typedef struct tune_settings {
     int cv, jobs, force, quiet, json, refit;
     uint64_t seed;
     int seed_set;
+    double mpi_timeout; /* --mpi-timeout; 0: the default */
+    int mpi_data_each;  /* --mpi-data each: every rank reads the data paths */
 } tune_settings;
 
 /* Returned by tune_parse_args when the command goes on (any other value is

@@ -35,6 +35,10 @@ typedef struct nnt_storage_backend {
                        nnt_error *err);
     /* Closes the back end and frees ctx (releases the study lock). */
     void (*close)(void *ctx);
+    /* Optional (NULL: studies over MPI keep no rank): the MPI rank running
+     * a trial (nnt_trial_record.rank). Last, so that older back ends'
+     * tables stay valid. */
+    int (*trial_rank)(void *ctx, int64_t study, int number, int rank, nnt_error *err);
 } nnt_storage_backend;
 
 /* Wraps a back end's context in a handle. ops must outlive the handle (a

@@ -102,6 +102,9 @@ NNT_API int nnt_storage_trial_epoch(nnt_storage *st, int64_t study, int number,
  * number). */
 NNT_API int nnt_storage_trial_finish(nnt_storage *st, int64_t study, const nnt_trial_record *rec,
                                      nnt_error *err);
+/* Records the MPI rank that runs trial `number` (a study over MPI). */
+NNT_API int nnt_storage_trial_rank(nnt_storage *st, int64_t study, int number, int rank,
+                                   nnt_error *err);
 /* Records an artifact (kind "model") of a trial: a path and optional JSON
  * info (test metrics). */
 NNT_API int nnt_storage_artifact_add(nnt_storage *st, int64_t study, int number,

@@ -79,6 +79,7 @@ typedef struct nnt_trial_record {
      * not known (trials stored before schema version 3, failed trials). */
     double valid_loss;
     double n_params;
+    int rank; /* the MPI worker rank that ran it (>= 1, include/nntune/mpi.h); -1: a local run */
 } nnt_trial_record;
 
 /* One epoch of one trial (one fold under k-fold cross-validation). */

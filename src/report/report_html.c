@@ -103,6 +103,9 @@ static void td(rbuf *b, const char *s, int num)
 static void trial_table(const nnt_report *r, rbuf *b, const int *idx, int n, int ranked)
 {
     char v[32];
+    /* A study run over MPI: the worker rank of each trial. */
+    int mpi = 0;
+    for (int i = 0; i < r->n; i++) mpi |= r->t[i].rec->rank >= 1;
     rb_puts(b, "<div class=\"scroll\"><table><thead><tr>");
     if (ranked) th(b, "rank");
     th(b, "trial");
@@ -111,6 +114,7 @@ static void trial_table(const nnt_report *r, rbuf *b, const int *idx, int n, int
     th(b, "spread");
     th(b, "epochs run");
     th(b, "seconds");
+    if (mpi) th(b, "MPI rank");
     if (r->np > 0)
         for (int p = 0; p < r->np; p++) th(b, r->info[p].name);
     else
@@ -127,6 +131,8 @@ static void trial_table(const nnt_report *r, rbuf *b, const int *idx, int n, int
         td(b, fmt_value(v, t->rec->value_spread), 1);
         rb_printf(b, "<td class=\"num\">%d</td>", t->rec->epochs);
         td(b, fmt_short(v, t->rec->duration), 1);
+        if (mpi && t->rec->rank >= 1) rb_printf(b, "<td class=\"num\">%d</td>", t->rec->rank);
+        else if (mpi) td(b, "-", 1);
         if (r->np > 0) {
             if (t->x_ok) {
                 for (int p = 0; p < r->np; p++) td(b, report_param_text(r, t, p, v), 0);

@@ -11,7 +11,7 @@
 static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS meta("
     "  key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '3');"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '4');"
     "CREATE TABLE IF NOT EXISTS studies("
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL UNIQUE,"
@@ -39,6 +39,7 @@ static const char *const schema_sql =
     "  objective_values TEXT,"
     "  valid_loss REAL,"
     "  n_params REAL,"
+    "  mpi_rank INTEGER,"
     "  UNIQUE(study_id, number));"
     "CREATE INDEX IF NOT EXISTS trials_by_state ON trials(study_id, state);"
     "CREATE TABLE IF NOT EXISTS trial_epochs("
@@ -94,20 +95,25 @@ int nnt_sqlite_schema_version(sqlite3 *db, const char *path, int *version_out, n
 }
 
 /* Brings an older file to the current version (version 2 added
- * trials.objective_values, version 3 trials.valid_loss and n_params), in the
- * caller's transaction. */
+ * trials.objective_values, version 3 trials.valid_loss and n_params,
+ * version 4 trials.mpi_rank), in the caller's transaction. */
 static int migrate(sqlite3 *db, const char *path, int version, nnt_error *err)
 {
     if (version >= NNT_SCHEMA_VERSION) return NNT_OK;
     char *emsg = NULL;
-    const char *sql = version < 2 ? "ALTER TABLE trials ADD COLUMN objective_values TEXT;"
-                                    "ALTER TABLE trials ADD COLUMN valid_loss REAL;"
-                                    "ALTER TABLE trials ADD COLUMN n_params REAL;"
-                                    "UPDATE meta SET value = '3' WHERE key = 'schema_version';"
-                                  : "ALTER TABLE trials ADD COLUMN valid_loss REAL;"
-                                    "ALTER TABLE trials ADD COLUMN n_params REAL;"
-                                    "UPDATE meta SET value = '3' WHERE key = 'schema_version';";
-    if (sqlite3_exec(db, sql, NULL, NULL, &emsg) != SQLITE_OK) {
+    static const char *const steps[] = {
+        "ALTER TABLE trials ADD COLUMN objective_values TEXT;",  /* to 2 */
+        "ALTER TABLE trials ADD COLUMN valid_loss REAL;"
+        "ALTER TABLE trials ADD COLUMN n_params REAL;",          /* to 3 */
+        "ALTER TABLE trials ADD COLUMN mpi_rank INTEGER;",       /* to 4 */
+    };
+    int rc = SQLITE_OK;
+    for (int v = version; v < NNT_SCHEMA_VERSION && rc == SQLITE_OK; v++)
+        rc = sqlite3_exec(db, steps[v - 1], NULL, NULL, &emsg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "UPDATE meta SET value = '4' WHERE key = 'schema_version';", NULL, NULL,
+                          &emsg);
+    if (rc != SQLITE_OK) {
         int r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot migrate the schema from version %d: %s",
                          path, version, emsg ? emsg : sqlite3_errmsg(db));
         sqlite3_free(emsg);

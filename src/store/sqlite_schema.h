@@ -10,7 +10,7 @@
  * version 3 trials.valid_loss and trials.n_params (the tie-breakers of the
  * best-trial rule); an older file is migrated forward when opened for
  * writing. */
-#define NNT_SCHEMA_VERSION 3
+#define NNT_SCHEMA_VERSION 4
 
 /* In a database opened for writing: WAL mode, then (one transaction) an
  * older schema migrated forward and the tables created where missing.

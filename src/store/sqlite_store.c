@@ -45,6 +45,7 @@ enum {
     ST_ARTIFACT_ADD,
     ST_TRIALS_LOAD,
     ST_EPOCHS_LOAD,
+    ST_TRIAL_RANK,
     ST_COUNT_
 };
 
@@ -86,13 +87,14 @@ static const char *const stmt_sql[ST_COUNT_] = {
         " objective_values,"
         " (SELECT info FROM artifacts a WHERE a.trial_id = t.id AND a.kind = 'test'"
         "  ORDER BY a.id DESC LIMIT 1),"
-        " valid_loss, n_params"
+        " valid_loss, n_params, mpi_rank"
         " FROM trials t WHERE study_id = ?1 ORDER BY number",
     [ST_EPOCHS_LOAD] =
         "SELECT fold, epoch, train_loss, train_accuracy, train_rmse, train_mae, train_r2,"
         " valid_loss, valid_accuracy, valid_rmse, valid_mae, valid_r2, lr, elapsed"
         " FROM trial_epochs WHERE trial_id ="
         " (SELECT id FROM trials WHERE study_id = ?1 AND number = ?2) ORDER BY fold, epoch",
+    [ST_TRIAL_RANK] = "UPDATE trials SET mpi_rank = ?3 WHERE study_id = ?1 AND number = ?2",
 };
 
 typedef struct sq_store {
@@ -387,6 +389,16 @@ static int sq_trial_start(void *ctx, int64_t study, int number, const char *para
     return step_done(s, st, err, "cannot insert trial");
 }
 
+static int sq_trial_rank(void *ctx, int64_t study, int number, int rank, nnt_error *err)
+{
+    sq_store *s = ctx;
+    sqlite3_stmt *st = stmt(s, ST_TRIAL_RANK);
+    sqlite3_bind_int64(st, 1, study);
+    sqlite3_bind_int(st, 2, number);
+    sqlite3_bind_int(st, 3, rank);
+    return step_done(s, st, err, "cannot record the trial's rank");
+}
+
 static int sq_trial_epoch(void *ctx, int64_t study, int number, const nnt_epoch_row *row,
                           nnt_error *err)
 {
@@ -499,6 +511,7 @@ static int sq_trials_load(void *ctx, int64_t study, nnt_trial_record **out, size
         r->test_info = col_text(st, 15, &oom);
         r->valid_loss = col_real(st, 16);
         r->n_params = col_real(st, 17);
+        r->rank = sqlite3_column_type(st, 18) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 18);
         if (oom) goto oom;
     }
     if (rc != SQLITE_DONE) {
@@ -613,6 +626,7 @@ static const nnt_storage_backend sqlite_backend = {
     .trials_load = sq_trials_load,
     .epochs_load = sq_epochs_load,
     .close = sq_close,
+    .trial_rank = sq_trial_rank,
 };
 
 int nnt_storage_open_sqlite(const char *path, unsigned flags_in, nnt_storage **out,
@@ -661,7 +675,8 @@ int nnt_storage_open_sqlite(const char *path, unsigned flags_in, nnt_storage **o
         char *patched = NULL;
         if (version < NNT_SCHEMA_VERSION && i == ST_TRIALS_LOAD) {
             /* An older file opened read-only: columns it lacks read as NULL. */
-            patched = replace_once(sql, " valid_loss, n_params", " NULL, NULL");
+            patched = replace_once(sql, " valid_loss, n_params, mpi_rank",
+                                   version < 3 ? " NULL, NULL, NULL" : " valid_loss, n_params, NULL");
             if (patched && version < 2) {
                 char *p2 = replace_once(patched, " objective_values,", " NULL,");
                 nnt_free(patched);
@@ -675,7 +690,8 @@ int nnt_storage_open_sqlite(const char *path, unsigned flags_in, nnt_storage **o
         }
         int prc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
         nnt_free(patched);
-        if (version < NNT_SCHEMA_VERSION && i == ST_TRIAL_FINISH) continue; /* read-only: never used */
+        if (version < NNT_SCHEMA_VERSION && (i == ST_TRIAL_FINISH || i == ST_TRIAL_RANK))
+            continue; /* read-only: never used */
         if (prc != SQLITE_OK) {
             r = nnt_fail(err, NNT_ERR_STORAGE, "%s: cannot prepare statement %d: %s", path, i,
                          sqlite3_errmsg(s->db));

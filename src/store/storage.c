@@ -108,6 +108,12 @@ int nnt_storage_trial_finish(nnt_storage *st, int64_t study, const nnt_trial_rec
     return st->ops->trial_finish(st->ctx, study, rec, err);
 }
 
+int nnt_storage_trial_rank(nnt_storage *st, int64_t study, int number, int rank, nnt_error *err)
+{
+    CHECK_OP(st, trial_rank);
+    return st->ops->trial_rank(st->ctx, study, number, rank, err);
+}
+
 int nnt_storage_artifact_add(nnt_storage *st, int64_t study, int number, const char *kind,
                              const char *path, const char *info_json, nnt_error *err)
 {

@@ -267,19 +267,28 @@ static void *worker_main(void *p)
 
 int nnt_study_run(nnt_study *s, nnt_error *err)
 {
+    return study_run_with(s, NULL, err);
+}
+
+int study_run_with(nnt_study *s, const study_transport *tp, nnt_error *err)
+{
     if (!s) return nnt_fail(err, NNT_ERR_ARG, "nnt_study_run: no study");
     int jobs = s->opt.jobs;
-    if (jobs <= 0) {
+    if (jobs <= 0 || tp) {
         long nc = sysconf(_SC_NPROCESSORS_ONLN);
         jobs = nc > 0 ? (int)nc : 1;
     }
     int refit_threads = jobs; /* before the trial budget trims the worker count */
-    if (s->opt.max_trials > 0) {
+    if (tp) {
+        /* The workers are elsewhere (another process's threads); the refit
+         * gets this process's cores. */
+        jobs = tp->n_workers;
+    } else if (s->opt.max_trials > 0) {
         int left = s->opt.max_trials - s->n_done;
         if (left < 1) left = 1;
         if (jobs > left) jobs = left;
     }
-    if (jobs > 256) jobs = 256;
+    if (jobs > 256 && !tp) jobs = 256;
     s->worker_slot = nnt_calloc((size_t)jobs, sizeof *s->worker_slot);
     if (!s->worker_slot) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     s->n_workers = jobs;
@@ -305,7 +314,9 @@ int nnt_study_run(nnt_study *s, nnt_error *err)
     study_emit(s, &e);
     pthread_mutex_unlock(&s->mu);
 
-    if (jobs == 1) {
+    if (tp) {
+        tp->serve(tp->ctx, s, &ops);
+    } else if (jobs == 1) {
         nnt_worker_loop(&s->runner, &ops, 0, s->nspace);
     } else {
         pthread_t *th = nnt_calloc((size_t)jobs, sizeof *th);

@@ -105,6 +105,16 @@ struct nnt_study {
 };
 
 /* study.c */
+/* Where the workers of a run are when they are not this process's threads
+ * (src/mpi/: other MPI ranks). serve() runs until every worker is done,
+ * passing their messages to ops (the coordinator) in this thread. */
+typedef struct study_transport {
+    int n_workers; /* worker ids 0 .. n_workers-1 */
+    void (*serve)(void *ctx, nnt_study *s, const nnt_coordinator_ops *ops);
+    void *ctx;
+} study_transport;
+/* nnt_study_run with the workers behind tp (NULL: threads here). */
+int study_run_with(nnt_study *s, const study_transport *tp, nnt_error *err);
 int study_init_mlp(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
                    int cv_folds, nnt_error *err);
 
