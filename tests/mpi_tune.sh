@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Studies over MPI (issue 12; docs/cluster.md), under
+# `mpirun --oversubscribe --allow-run-as-root -np 3`: rank 0 coordinates, ranks
+# 1 and 2 run trials. Registered by CMake only when MPI is found.
+#  1. a grid study over MPI stores exactly the trials, values and epoch rows of
+#     the same study run locally with one job, plus the rank of each trial
+#     (shown by `nntune trials` and the HTML report);
+#  2. TPE + ASHA over MPI finishes its trial budget with pruned trials stored;
+#  3. the launcher killed with SIGKILL: the storage stays consistent and the
+#     same mpirun command resumes, no completed trial lost;
+#  4. a worker rank killed (SIGKILL) mid-trial: Open MPI's default ends the
+#     job; the storage is consistent and a resume finishes the study;
+#  5. a worker rank that hangs (SIGSTOP) is given up after --mpi-timeout: its
+#     trial is stored as interrupted, the study finishes on the other rank and
+#     the job ends with MPI_Abort (the stopped rank cannot finalize).
+# Signals are sent once the storage shows the work running; trials are long
+# by construction (300 epochs on 3000 rows without early stopping).
+# usage: mpi_tune.sh NNTUNE_BINARY [BUILD_DIR]
+set -u
+NNT=${1:?usage: mpi_tune.sh NNTUNE_BINARY}
+case $NNT in /*) ;; *) NNT="$PWD/$NNT" ;; esac
+HERE=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d /tmp/nnt-mpi-XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+cd "$T" || exit 1
+# Scratch files of the ranks (data copies, model blobs) stay in the test's folder.
+mkdir tmp && export TMPDIR="$T/tmp"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+# No network interfaces needed on one machine; keep Open MPI quiet about them.
+export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
+MPIRUN=(mpirun --oversubscribe --allow-run-as-root -np 3)
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+check() { if eval "$1"; then echo "ok: $2"; else fail "$2"; fi; }
+command -v sqlite3 > /dev/null || { echo "FAIL: sqlite3 is needed (scripts/install-deps.sh)"; exit 1; }
+command -v mpirun > /dev/null || { echo "FAIL: mpirun is needed (scripts/install-deps.sh)"; exit 1; }
+
+# Waits (at most 120 s) until the SQL query on $1 prints a number > 0.
+wait_for() {
+    local db=$1 sql=$2 n
+    for _ in $(seq 1200); do
+        n=$(sqlite3 "$db" "$sql" 2> /dev/null)
+        [ "${n:-0}" -gt 0 ] 2> /dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# The pid of MPI rank $2 among the children of mpirun $1.
+rank_pid() {
+    local p
+    for p in $(pgrep -P "$1"); do
+        if tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+# Waits (at most 30 s) until none of the pids is alive, then kills what is left.
+wait_gone() {
+    for _ in $(seq 300); do
+        local alive=0 p
+        for p in "$@"; do kill -0 "$p" 2> /dev/null && alive=1; done
+        [ $alive = 0 ] && return 0
+        sleep 0.1
+    done
+    for p in "$@"; do kill -9 "$p" 2> /dev/null; done
+    return 1
+}
+# Trials as "number state value spread epochs seed params" lines.
+rows() { sqlite3 "$1" "SELECT number, state, value, value_spread, epochs, seed, params FROM trials ORDER BY number"; }
+
+# ---- 1. grid over MPI == grid with one local job -------------------------------
+GRID=(--data "$HERE/data/blobs.csv" --param neurons=8,16 --param lr=0.01,0.1 --param epochs=4
+      --seed 7 --quiet)
+"$NNT" tune "${GRID[@]}" --jobs 1 --storage local.db > local.out 2>&1
+check "[ $? = 0 ]" "grid study locally with one job"
+"${MPIRUN[@]}" "$NNT" tune "${GRID[@]}" --jobs 2 --storage mpi.db > mpi.out 2>&1
+check "[ $? = 0 ]" "grid study over MPI (-np 3, 2 jobs a rank)"
+check "[ \"\$(rows local.db)\" = \"\$(rows mpi.db)\" ] && [ \$(sqlite3 mpi.db 'SELECT count(*) FROM trials') = 4 ]" \
+    "the same 4 trials, parameters, seeds and values"
+EP="SELECT t.number, e.fold, e.epoch, e.train_loss, e.valid_loss, e.valid_accuracy
+    FROM trial_epochs e JOIN trials t ON t.id = e.trial_id ORDER BY 1, 2, 3"
+check "[ \"\$(sqlite3 local.db \"$EP\")\" = \"\$(sqlite3 mpi.db \"$EP\")\" ] && [ -n \"\$(sqlite3 mpi.db \"$EP\")\" ]" \
+    "the same epoch rows (every fold's metrics)"
+check "[ \$(sqlite3 mpi.db 'SELECT count(*) FROM trials WHERE mpi_rank IN (1, 2)') = 4 ] &&
+       [ \$(sqlite3 local.db 'SELECT count(*) FROM trials WHERE mpi_rank IS NULL') = 4 ]" \
+    "each trial's rank stored (none for the local study)"
+"$NNT" trials mpi.db > trials.out
+check "grep -q '^trial   rank  state' trials.out && ! \"$NNT\" trials local.db | grep -q 'rank  state'" \
+    "nntune trials shows the rank of a study over MPI only"
+"$NNT" best mpi.db > best_mpi.out && "$NNT" best local.db > best_local.out
+same_best() { grep -v '^model' "$1" | sed 's/ in [0-9.]*s,/,/'; }
+check "[ \"\$(same_best best_mpi.out)\" = \"\$(same_best best_local.out)\" ] && grep -q '^best: *trial 3' best_mpi.out" \
+    "nntune best: the same best trial"
+"$NNT" report mpi.db -o report.html > /dev/null 2>&1
+check "grep -q '<th>MPI rank</th>' report.html" "the HTML report shows the MPI rank"
+check "[ -s mpi.default.best.nnt ] && \"$NNT\" eval --model mpi.default.best.nnt --data \"$HERE/data/blobs.csv\" > /dev/null" \
+    "the best model came back to rank 0 and loads"
+check "[ -z \"\$(ls tmp)\" ]" "no scratch files left behind"
+
+# ---- 2. TPE + ASHA over MPI ----------------------------------------------------
+"${MPIRUN[@]}" "$NNT" tune --data "$HERE/data/blobs.csv" --sampler tpe --pruner asha --trials 16 \
+    --param neurons=4:32 --param lr=0.001:0.3:log --param epochs=30 --cv 0 --jobs 2 \
+    --storage tpe.db --quiet > tpe.out 2>&1
+check "[ $? = 0 ]" "TPE + ASHA over MPI"
+check "[ \$(sqlite3 tpe.db \"SELECT count(*) FROM trials WHERE state IN ('complete', 'pruned')\") = 16 ]" \
+    "the budget of 16 trials finished"
+check "[ \$(sqlite3 tpe.db \"SELECT count(*) FROM trials WHERE state = 'pruned'\") -ge 1 ] &&
+       [ \$(sqlite3 tpe.db \"SELECT count(*) FROM trials WHERE state = 'complete'\") -ge 1 ]" \
+    "pruning decisions recorded (pruned and complete trials)"
+check "[ \$(sqlite3 tpe.db \"SELECT count(*) FROM trials t WHERE state = 'pruned' AND
+        epochs < 30 AND epochs = (SELECT max(epoch) FROM trial_epochs e WHERE e.trial_id = t.id)\") \
+        = \$(sqlite3 tpe.db \"SELECT count(*) FROM trials WHERE state = 'pruned'\") ]" \
+    "pruned trials stopped early, their epoch rows stored"
+
+# ---- 3-5: long trials --------------------------------------------------------
+awk 'BEGIN { srand(7); print "a,b,c,d,e,f,y";
+  for (i = 0; i < 3000; i++) { s = 0; for (j = 0; j < 6; j++) { x[j] = rand() * 2 - 1; s += x[j] * (j + 1) }
+    printf "%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%s\n", x[0], x[1], x[2], x[3], x[4], x[5], (s > 0 ? "p" : "n") } }' > big.csv
+LONG=(--data big.csv --param neurons=16,32,48,64,80,96 --param epochs=300 --param early_stopping=false
+      --jobs 1 --cv 0 --no-refit --quiet --mpi-timeout 3s)
+COMPLETE="SELECT number, value FROM trials WHERE state = 'complete' ORDER BY number"
+all_done() { [ "$(sqlite3 "$1" "SELECT count(DISTINCT params) FROM trials WHERE state = 'complete'")" = 6 ]; }
+
+# 3. SIGKILL to the launcher
+"${MPIRUN[@]}" "$NNT" tune "${LONG[@]}" --storage launcher.db > launcher.out 2>&1 &
+mp=$!
+pids+=("$mp")
+wait_for launcher.db "SELECT count(*) FROM trials WHERE state = 'complete'" || fail "no trial completed"
+ranks=$(pgrep -P "$mp")
+kill -9 "$mp"
+wait "$mp" 2> /dev/null
+wait_gone $ranks
+check "[ \"\$(sqlite3 launcher.db 'PRAGMA integrity_check')\" = ok ]" "launcher killed: the storage is intact"
+before=$(sqlite3 launcher.db "$COMPLETE")
+check "[ -n \"$before\" ] && [ \$(sqlite3 launcher.db \"SELECT count(*) FROM trials WHERE state = 'running'\") -ge 1 ]" \
+    "completed trials stored, the running ones left running"
+"${MPIRUN[@]}" "$NNT" tune "${LONG[@]}" --storage launcher.db > launcher2.out 2>&1
+check "[ $? = 0 ]" "the same mpirun command resumes the study"
+check "all_done launcher.db" "the resumed study completes every grid point"
+check "sqlite3 launcher.db \"$COMPLETE\" | grep -qxF -f <(echo \"$before\") &&
+       [ \$(sqlite3 launcher.db \"$COMPLETE\" | grep -cxF -f <(echo \"$before\")) = \$(echo \"$before\" | wc -l) ]" \
+    "no completed trial lost"
+check "[ \$(sqlite3 launcher.db \"SELECT count(*) FROM trials WHERE interrupted = 1\") -ge 1 ] &&
+       [ \$(sqlite3 launcher.db \"SELECT count(*) FROM trials WHERE state = 'running'\") = 0 ]" \
+    "the killed trials stored as interrupted and rerun"
+
+# 4. SIGKILL to a worker rank mid-trial
+"${MPIRUN[@]}" "$NNT" tune "${LONG[@]}" --storage worker.db > worker.out 2>&1 &
+mp=$!
+pids+=("$mp")
+wait_for worker.db "SELECT count(*) FROM trials WHERE state = 'complete' AND mpi_rank IS NOT NULL" || fail "no trial completed"
+wait_for worker.db "SELECT count(*) FROM trials WHERE state = 'running' AND mpi_rank = 2" || fail "rank 2 runs no trial"
+w=$(rank_pid "$mp" 2)
+kill -9 "$w"
+wait "$mp"
+rc=$?
+check "[ $rc != 0 ] && grep -q 'exited on signal 9' worker.out" "a worker killed: Open MPI ends the job (exit $rc)"
+check "[ \"\$(sqlite3 worker.db 'PRAGMA integrity_check')\" = ok ]" "worker killed: the storage is intact"
+before=$(sqlite3 worker.db "$COMPLETE")
+"${MPIRUN[@]}" "$NNT" tune "${LONG[@]}" --storage worker.db > worker2.out 2>&1
+check "[ $? = 0 ] && all_done worker.db" "the resumed study completes every grid point"
+check "[ \$(sqlite3 worker.db \"$COMPLETE\" | grep -cxF -f <(echo \"$before\")) = \$(echo \"$before\" | wc -l) ]" \
+    "no completed trial lost"
+
+# 5. a worker rank that hangs
+"${MPIRUN[@]}" "$NNT" tune "${LONG[@]}" --storage hang.db > hang.out 2>&1 &
+mp=$!
+pids+=("$mp")
+wait_for hang.db "SELECT count(*) FROM trials WHERE state = 'running' AND mpi_rank = 2" || fail "rank 2 runs no trial"
+w=$(rank_pid "$mp" 2)
+pids+=("$w")
+kill -STOP "$w"
+wait "$mp"
+rc=$?
+kill -9 "$w" 2> /dev/null
+check "[ $rc != 0 ] && grep -q '1 MPI worker rank(s) went silent and were given up' hang.out" \
+    "a hung worker: given up, the job ends with MPI_Abort (exit $rc)"
+check "[ \$(sqlite3 hang.db \"SELECT count(*) FROM trials WHERE mpi_rank = 2 AND interrupted = 1 AND
+        error LIKE 'interrupted (MPI rank 2 silent for % s)'\") = 1 ]" "its trial stored as interrupted"
+check "all_done hang.db && [ \$(sqlite3 hang.db \"SELECT count(*) FROM trials WHERE state = 'running'\") = 0 ]" \
+    "the study went on and finished on the other rank"
+
+[ $fails = 0 ] && echo "all MPI checks passed"
+exit $((fails > 0))
