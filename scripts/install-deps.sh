@@ -8,9 +8,11 @@ set -euo pipefail
 # candidate of bench/bench_gemm_backends.c.
 # clang-14 + libclang-rt-14-dev: the libFuzzer targets (bench/fuzz.sh, CI);
 # llvm-14: llvm-symbolizer, so sanitizer reports name functions and lines.
+# libopenmpi-dev + openmpi-bin: studies over MPI (mpirun; docs/cluster.md,
+# tests/mpi_tune.sh); the build works without them.
 pkgs=(build-essential cmake pkg-config libopenblas-dev libblis-dev libdnnl-dev zlib1g-dev
       libsqlite3-dev sqlite3 libjson-c-dev libcmocka-dev dataset-fashion-mnist chromium python3
-      python3-pil clang-14 libclang-rt-14-dev llvm-14)
+      python3-pil clang-14 libclang-rt-14-dev llvm-14 libopenmpi-dev openmpi-bin)
 if [ "${1:-}" = "--bench" ]; then
   # libxsmm-dev: the third candidate of bench/bench_gemm_backends.c.
   pkgs+=(python3-torch python3-optuna python3-sklearn libxsmm-dev)

@@ -369,6 +369,7 @@ static void test_objective_values_and_migration(void **state)
     assert_true(t[0].value == 0.5);
     assert_int_equal(t[0].n_values, 0);
     assert_true(isnan(t[0].valid_loss) && isnan(t[0].n_params)); /* columns it lacks */
+    assert_int_equal(t[0].rank, -1);
     nnt_trial_records_free(t, n);
     nnt_study_record_free(&rec);
     nnt_storage_close(st);
@@ -387,11 +388,54 @@ static void test_objective_values_and_migration(void **state)
     tr.values[0] = 0.5;
     tr.values[1] = 10;
     assert_int_equal(nnt_storage_trial_finish(st, rec.id, &tr, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_rank(st, rec.id, 1, 2, &err), NNT_OK); /* a run over MPI */
     assert_int_equal(nnt_storage_trials_load(st, rec.id, &t, &n, &err), NNT_OK);
     assert_int_equal(n, 2);
     assert_int_equal(t[0].n_values, 0);
     assert_int_equal(t[1].n_values, 2);
     assert_true(t[1].values[1] == 10);
+    assert_int_equal(t[0].rank, -1);
+    assert_int_equal(t[1].rank, 2);
+    nnt_trial_records_free(t, n);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(st);
+}
+
+/* A version-3 file (before trials.mpi_rank, issue 12) reads as it is, its
+ * trials without a rank, and gains the column when opened for writing. */
+static void test_version3_mpi_rank(void **state)
+{
+    (void)state;
+    const char *path = tu_path("v3.db");
+    nnt_error err;
+    nnt_storage *st = open_rw(path);
+    int created = 0;
+    nnt_study_record rec = open_study(st, "s", 1, 1, &created);
+    assert_int_equal(nnt_storage_trial_start(st, rec.id, 0, "{}", 3, -1, 1.0, &err), NNT_OK);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(st);
+    exec_sql(path, "ALTER TABLE trials DROP COLUMN mpi_rank;"
+                   "UPDATE meta SET value = '3' WHERE key = 'schema_version';");
+    assert_int_equal(nnt_storage_open_sqlite(path, NNT_STORAGE_READONLY, &st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_find_study(st, "s", &rec, &err), NNT_OK);
+    nnt_trial_record *t = NULL;
+    size_t n = 0;
+    assert_int_equal(nnt_storage_trials_load(st, rec.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(t[0].rank, -1);
+    nnt_trial_records_free(t, n);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(st);
+    char buf[16];
+    query_text(path, "SELECT value FROM meta WHERE key = 'schema_version'", buf, sizeof buf);
+    assert_string_equal(buf, "3");
+    st = open_rw(path);
+    query_text(path, "SELECT value FROM meta WHERE key = 'schema_version'", buf, sizeof buf);
+    assert_string_equal(buf, "4");
+    rec = open_study(st, "s", 1, 1, &created);
+    assert_int_equal(nnt_storage_trial_rank(st, rec.id, 0, 1, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trials_load(st, rec.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(t[0].rank, 1);
     nnt_trial_records_free(t, n);
     nnt_study_record_free(&rec);
     nnt_storage_close(st);
@@ -456,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_two_studies_and_reopen),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_objective_values_and_migration),
+        cmocka_unit_test(test_version3_mpi_rank),
         cmocka_unit_test(test_state_names),
         cmocka_unit_test(test_second_backend),
     };
