@@ -104,6 +104,20 @@ check "[ -s mpi.default.best.nnt ] && \"$NNT\" eval --model mpi.default.best.nnt
     "the best model came back to rank 0 and loads"
 check "[ -z \"\$(ls tmp)\" ]" "no scratch files left behind"
 
+# Data each rank reads (--mpi-data each) that differs: refused by the
+# fingerprint check on the worker, before any trial (MPMD: rank 2 gets
+# another file).
+head -200 "$HERE/data/blobs.csv" > part.csv
+ONE=(--mpi-data each --param epochs=2 --trials 2 --storage each.db --quiet)
+mpirun --oversubscribe --allow-run-as-root -np 2 "$NNT" tune --data "$HERE/data/blobs.csv" "${ONE[@]}" : \
+    -np 1 "$NNT" tune --data part.csv "${ONE[@]}" > each.out 2>&1
+check "[ $? != 0 ] && grep -q \"MPI rank 2: the training data differs from rank 0's (fingerprint [0-9a-f]*, rank 0 [0-9a-f]*): give every rank the same file\" each.out &&
+       [ \$(sqlite3 each.db 'SELECT count(*) FROM trials') = 0 ]" "--mpi-data each: other data on a rank is refused"
+"${MPIRUN[@]}" "$NNT" tune --data "$HERE/data/blobs.csv" --mpi-data each --param epochs=2 --trials 4 --pruner none \
+    --storage each2.db --quiet > each2.out 2>&1
+check "[ $? = 0 ] && [ \$(sqlite3 each2.db \"SELECT count(*) FROM trials WHERE state = 'complete'\") = 4 ]" \
+    "--mpi-data each: every rank reads the same file"
+
 # ---- 2. TPE + ASHA over MPI ----------------------------------------------------
 "${MPIRUN[@]}" "$NNT" tune --data "$HERE/data/blobs.csv" --sampler tpe --pruner asha --trials 16 \
     --param neurons=4:32 --param lr=0.001:0.3:log --param epochs=30 --cv 0 --jobs 2 \
