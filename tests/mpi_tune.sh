@@ -10,6 +10,8 @@
 #     same mpirun command resumes, no completed trial lost;
 #  4. a worker rank killed (SIGKILL) mid-trial: Open MPI's default ends the
 #     job; the storage is consistent and a resume finishes the study;
+#     with `mpirun --enable-recovery` the job goes on and rank 0 gives the
+#     dead rank up after --mpi-timeout;
 #  5. a worker rank that hangs (SIGSTOP) is given up after --mpi-timeout: its
 #     trial is stored as interrupted, the study finishes on the other rank and
 #     the job ends with MPI_Abort (the stopped rank cannot finalize).
@@ -33,6 +35,8 @@ mkdir tmp && export TMPDIR="$T/tmp"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 # No network interfaces needed on one machine; keep Open MPI quiet about them.
 export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
+# Under ASan (make test-asan): Open MPI's own allocations live until exit.
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HERE/lsan_mpi.supp"
 MPIRUN=(mpirun --oversubscribe --allow-run-as-root -np 3)
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
@@ -182,6 +186,22 @@ before=$(sqlite3 worker.db "$COMPLETE")
 check "[ $? = 0 ] && all_done worker.db" "the resumed study completes every grid point"
 check "[ \$(sqlite3 worker.db \"$COMPLETE\" | grep -cxF -f <(echo \"$before\")) = \$(echo \"$before\" | wc -l) ]" \
     "no completed trial lost"
+
+# 4b. the same under `mpirun --enable-recovery`: the job goes on without the
+# dead rank, which rank 0 gives up after --mpi-timeout.
+"${MPIRUN[@]}" --enable-recovery "$NNT" tune "${LONG[@]}" --storage recovery.db > recovery.out 2>&1 &
+mp=$!
+pids+=("$mp")
+wait_for recovery.db "SELECT count(*) FROM trials WHERE state = 'running' AND mpi_rank = 2" || fail "rank 2 runs no trial"
+w=$(rank_pid "$mp" 2)
+kill -9 "$w"
+wait "$mp"
+rc=$?
+check "grep -q '1 MPI worker rank(s) went silent and were given up' recovery.out" \
+    "--enable-recovery: a killed worker is given up (exit $rc)"
+check "all_done recovery.db && [ \$(sqlite3 recovery.db \"SELECT count(*) FROM trials WHERE mpi_rank = 2 AND
+        interrupted = 1 AND error LIKE 'interrupted (MPI rank 2 silent%'\") -ge 1 ]" \
+    "--enable-recovery: the study finished on the other rank, the killed trial interrupted"
 
 # 5. a worker rank that hangs
 "${MPIRUN[@]}" "$NNT" tune "${LONG[@]}" --storage hang.db > hang.out 2>&1 &
