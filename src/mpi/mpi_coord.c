@@ -6,6 +6,7 @@
  * stored as interrupted (a resume reruns them) and the study goes on. */
 #include <math.h>
 #include <mpi.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -65,8 +66,13 @@ static void on_ask(mpi_coord *c, nnt_study *s, const nnt_coordinator_ops *ops, i
         mb_blob(&b, c->task.params, strlen(c->task.params) + 1);
         nnt_free(c->task.params);
         c->task.params = NULL;
+        /* Which rank runs it (a column of its own, for `nntune trials` and
+         * the report); a failure to store it loses only that. Under the
+         * study's lock, as every storage write of the coordinator. */
         nnt_error err;
+        pthread_mutex_lock(&s->mu);
         nnt_storage_trial_rank(s->storage, s->study_id, c->running[w], rank, &err);
+        pthread_mutex_unlock(&s->mu);
     }
     if (b.oom) { /* nothing to send: the worker would wait forever */
         nnt_free(b.p);
