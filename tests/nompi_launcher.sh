@@ -5,6 +5,7 @@
 # usage: nompi_launcher.sh NNTUNE_BINARY
 set -u
 NNT=${1:?usage: nompi_launcher.sh NNTUNE_BINARY}
+case $NNT in /*) ;; *) NNT="$PWD/$NNT" ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d /tmp/nnt-nompi-XXXXXX)
 trap 'rm -rf "$T"' EXIT

@@ -28,6 +28,7 @@ typedef struct mpi_coord {
     peer *peers;
     int n_workers;
     int *running;      /* per worker: its trial's number, -1: none */
+    int *epochs;       /* per worker: the last epoch its trial reported */
     int given_up;      /* ranks given up */
     char *scratch;
     nnt_trial_task task;
@@ -56,6 +57,7 @@ static void on_ask(mpi_coord *c, nnt_study *s, const nnt_coordinator_ops *ops, i
     mb_i32(&b, r);
     if (r == NNT_OK) {
         c->running[w] = c->task.number;
+        c->epochs[w] = 0;
         double now = nnt_clock_monotonic();
         mb_i32(&b, c->task.number);
         mb_u64(&b, c->task.seed);
@@ -95,7 +97,10 @@ static void on_report(mpi_coord *c, const nnt_coordinator_ops *ops, int rank, in
     mr_get(m, &p, sizeof p);
     rp.progress = &p;
     int answer = NNT_REPORT_ABORT;
-    if (!m->bad && c->running[w] == rp.number) answer = ops->report(ops->ctx, w, &rp);
+    if (!m->bad && c->running[w] == rp.number) {
+        answer = ops->report(ops->ctx, w, &rp);
+        if (p.epoch > c->epochs[w]) c->epochs[w] = p.epoch;
+    }
     double dl = ops->deadline ? ops->deadline(ops->ctx) : 0;
     mbuf b = {0};
     mb_i32(&b, answer);
@@ -135,6 +140,7 @@ static void give_up(mpi_coord *c, const nnt_coordinator_ops *ops, int rank, doub
         o.state = NNT_TRIAL_FAILED;
         o.value = o.value_spread = o.valid_loss = o.n_params = NAN;
         o.duration = NAN;
+        o.epochs = c->epochs[w];
         o.interrupted = 1;
         snprintf(o.error, sizeof o.error, "interrupted (MPI rank %d silent for %.0f s)", rank, silent);
         ops->tell(ops->ctx, w, &o);
@@ -235,10 +241,11 @@ int nnt_mpi_study_run(nnt_study *s, const nnt_mpi_options *o, int *given_up, nnt
         c.n_workers += jobs[k];
     }
     c.running = nnt_calloc((size_t)(c.n_workers > 0 ? c.n_workers : 1), sizeof *c.running);
+    c.epochs = nnt_calloc((size_t)(c.n_workers > 0 ? c.n_workers : 1), sizeof *c.epochs);
     c.task.x = nnt_calloc((size_t)(s->nspace > 0 ? s->nspace : 1), sizeof *c.task.x);
     c.task.active = nnt_calloc((size_t)(s->nspace > 0 ? s->nspace : 1), 1);
     c.scratch = mpi_scratch_dir();
-    if (!c.running || !c.task.x || !c.task.active || !c.scratch) {
+    if (!c.running || !c.epochs || !c.task.x || !c.task.active || !c.scratch) {
         r = nnt_fail(err, NNT_ERR_NOMEM, "MPI: out of memory (or no scratch folder in $TMPDIR)");
         goto out;
     }
@@ -250,6 +257,7 @@ out:
     nnt_free(jobs);
     nnt_free(c.peers);
     nnt_free(c.running);
+    nnt_free(c.epochs);
     nnt_free(c.task.x);
     nnt_free(c.task.active);
     nnt_free(c.in);
