@@ -14,12 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
 #include "nntune/analysis.h"
 #include "tune/study_state.h"
+
+double study_now(const nnt_study *s)
+{
+    return s->clock ? s->clock(s->clock_ctx) : nnt_clock_monotonic();
+}
 
 double study_orient(const nnt_study *s, double v)
 {
@@ -107,7 +113,7 @@ int study_better(const nnt_study *s, const slot *a, int best_idx)
 
 /* The history as the sampler and pruner see it. Views point into the slots,
  * which stay put (the slot array holds pointers). */
-static int build_history(nnt_study *s, nnt_history *h)
+int study_build_history(nnt_study *s, nnt_history *h)
 {
     if (s->n_slots > s->cap_views) {
         int nc = s->n_slots * 2;
@@ -159,7 +165,7 @@ void study_event_init(const nnt_study *s, nnt_study_event *e, nnt_study_event_ki
     e->n_done = s->n_done;
     e->n_running = s->n_running;
     e->max_trials = s->opt.max_trials;
-    e->elapsed_s = s->t_start > 0 ? nnt_clock_monotonic() - s->t_start : 0;
+    e->elapsed_s = s->t_start > 0 ? study_now(s) - s->t_start : 0;
     e->max_seconds = s->opt.max_seconds;
     e->best_number = s->best >= 0 ? s->slots[s->best]->number : -1;
     e->best_value = s->best >= 0 ? s->slots[s->best]->value : NAN;
@@ -189,14 +195,14 @@ double study_co_deadline(void *ctx)
 
 /* ---- the three messages ------------------------------------------------- */
 
-int study_co_ask(void *ctx, int worker, nnt_trial_task *t)
+/* ask under the lock: NNT_OK, NNT_ERR_NOT_FOUND or NNT_ASK_WAIT. */
+static int ask_locked(nnt_study *s, int worker, nnt_trial_task *t)
 {
-    nnt_study *s = ctx;
     int result = NNT_ERR_NOT_FOUND;
-    pthread_mutex_lock(&s->mu);
     if (atomic_load(&s->stop) || s->fatal) goto out;
-    if (s->deadline > 0 && nnt_clock_monotonic() >= s->deadline) goto out;
+    if (s->deadline > 0 && study_now(s) >= s->deadline) goto out;
     if (s->opt.max_trials > 0 && s->n_done + s->n_running >= s->opt.max_trials) goto out;
+    if (s->det_slots > 0 && !study_det_ready(s)) return NNT_ASK_WAIT;
 
     slot *sl = study_slot_new(s->nspace);
     if (!sl) {
@@ -218,7 +224,8 @@ int study_co_ask(void *ctx, int worker, nnt_trial_task *t)
         src->retried = 1;
     } else {
         nnt_history h;
-        int r = build_history(s, &h);
+        int r = s->det_slots > 0 ? study_det_history(s, s->next_number, &h)
+                                 : study_build_history(s, &h);
         if (r == NNT_OK) {
             sl->seed = nnt_seed_derive(s->seed, (uint64_t)s->next_number);
             r = s->sampler.propose(s->sampler.ctx, s->space, &h, s->next_number, sl->seed, sl->x,
@@ -260,14 +267,45 @@ int study_co_ask(void *ctx, int worker, nnt_trial_task *t)
     memcpy(t->x, sl->x, (size_t)s->nspace * sizeof *t->x);
     memcpy(t->active, sl->active, (size_t)s->nspace);
     t->params = nnt_strdup(sl->params);
-    t->deadline = s->deadline;
+    /* A deterministic study's budget stops handing out trials only: a
+     * trial cut short by the clock would differ from run to run. */
+    t->deadline = s->det_slots > 0 ? 0 : s->deadline;
     nnt_study_event e;
     study_event_init(s, &e, NNT_EVENT_TRIAL_START, worker, sl);
     study_emit(s, &e);
     result = NNT_OK;
 out:
-    pthread_mutex_unlock(&s->mu);
     return result;
+}
+
+int study_co_ask_try(void *ctx, int worker, nnt_trial_task *t)
+{
+    nnt_study *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    int r = ask_locked(s, worker, t);
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+int study_co_ask(void *ctx, int worker, nnt_trial_task *t)
+{
+    nnt_study *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    int r;
+    while ((r = ask_locked(s, worker, t)) == NNT_ASK_WAIT) {
+        /* Woken by a tell; the timeout only re-checks a stop request
+         * (nnt_study_stop, being async-signal-safe, cannot signal). */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r;
 }
 
 int study_co_report(void *ctx, int worker, const nnt_report_msg *rp)
@@ -304,11 +342,12 @@ int study_co_report(void *ctx, int worker, const nnt_report_msg *rp)
     if (p->epoch > sl->epochs) sl->epochs = p->epoch;
 
     if (atomic_load(&s->stop) || s->fatal ||
-        (s->deadline > 0 && nnt_clock_monotonic() >= s->deadline)) {
+        (s->det_slots == 0 && s->deadline > 0 && study_now(s) >= s->deadline)) {
         answer = NNT_REPORT_ABORT;
     } else if (s->opt.prune && rp->fold == 0) {
         nnt_history h;
-        if (build_history(s, &h) == NNT_OK &&
+        int hr = s->det_slots > 0 ? study_det_history(s, sl->number, &h) : study_build_history(s, &h);
+        if (hr == NNT_OK &&
             s->opt.prune(s->opt.prune_ctx, &h, sl->number, p->epoch, study_orient(s, rp->value)) ==
                 NNT_PRUNED)
             answer = NNT_REPORT_PRUNE;
@@ -337,7 +376,7 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     sl->best_epoch = o->best_epoch;
     study_slot_set_results(s, sl, o->value, o->value_spread, o->valid_loss, o->n_params,
                            o->n_values, o->values);
-    if (o->interrupted && s->deadline > 0 && nnt_clock_monotonic() >= s->deadline)
+    if (o->interrupted && s->deadline > 0 && study_now(s) >= s->deadline)
         snprintf(o->error, sizeof o->error, "interrupted (study time budget)");
 
     /* A new best is saved (atomically) before it goes on record, so that a
@@ -410,5 +449,25 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     e.n_values = sl->n_values;
     e.values = sl->n_values > 0 ? sl->values : NULL;
     study_emit(s, &e);
+    if (s->det_slots > 0) pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+}
+
+int study_co_begin(nnt_study *s, int n_workers, nnt_error *err)
+{
+    nnt_free(s->worker_slot);
+    s->worker_slot = nnt_calloc((size_t)(n_workers > 0 ? n_workers : 1), sizeof *s->worker_slot);
+    if (!s->worker_slot) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+    s->n_workers = n_workers;
+    s->t_start = study_now(s);
+    s->deadline = s->opt.max_seconds > 0 ? s->t_start + s->opt.max_seconds : 0;
+    s->budget_end = s->deadline;
+    atomic_store(&s->live_deadline, s->deadline);
+    pthread_mutex_lock(&s->mu);
+    study_reserve_refit_time(s); /* a resumed study may have its best already */
+    nnt_study_event e;
+    study_event_init(s, &e, NNT_EVENT_STUDY_START, -1, NULL);
+    study_emit(s, &e);
+    pthread_mutex_unlock(&s->mu);
+    return NNT_OK;
 }
