@@ -8,6 +8,7 @@
  * order from the history as it stands (running trials included), so the
  * parameter sequence does not depend on how many workers there are. */
 #include <json-c/json.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,6 +26,12 @@
 double study_now(const nnt_study *s)
 {
     return s->clock ? s->clock(s->clock_ctx) : nnt_clock_monotonic();
+}
+
+void study_set_clock(nnt_study *s, double (*fn)(void *ctx), void *ctx)
+{
+    s->clock = fn;
+    s->clock_ctx = ctx;
 }
 
 double study_orient(const nnt_study *s, double v)
@@ -111,8 +118,29 @@ int study_better(const nnt_study *s, const slot *a, int best_idx)
     return nnt_trial_compare(&ka, &kb, s->maximize) < 0;
 }
 
-/* The history as the sampler and pruner see it. Views point into the slots,
+/* A slot as the sampler and pruner see it. Views point into the slots,
  * which stay put (the slot array holds pointers). */
+static void view_fill(nnt_trial_view *v, const slot *sl)
+{
+    memset(v, 0, sizeof *v);
+    v->number = sl->number;
+    v->state = sl->state;
+    v->x = sl->x;
+    v->active = sl->active;
+    v->value = sl->oriented;
+    v->epochs = sl->n_inter;
+    v->intermediate = sl->inter;
+    v->retry = sl->interrupted;
+}
+
+/* Slot i changed (a report, a tell): its view follows. Views are kept
+ * between calls, so building the history costs only what changed, not
+ * the whole history at every report (bench/bench_coordinator.c). */
+static void view_touch(nnt_study *s, int i)
+{
+    if (i < s->n_views) view_fill(&s->views[i], s->slots[i]);
+}
+
 int study_build_history(nnt_study *s, nnt_history *h)
 {
     if (s->n_slots > s->cap_views) {
@@ -122,19 +150,11 @@ int study_build_history(nnt_study *s, nnt_history *h)
         s->views = nv;
         s->cap_views = nc;
     }
-    for (int i = 0; i < s->n_slots; i++) {
-        const slot *sl = s->slots[i];
-        nnt_trial_view *v = &s->views[i];
-        memset(v, 0, sizeof *v);
-        v->number = sl->number;
-        v->state = sl->state;
-        v->x = sl->x;
-        v->active = sl->active;
-        v->value = sl->oriented;
-        v->epochs = sl->n_inter;
-        v->intermediate = sl->inter;
-        v->retry = sl->interrupted;
-    }
+    /* Views a deterministic history hid (study_det_history) come back. */
+    for (int i = s->masked_from; i < s->n_views; i++) view_fill(&s->views[i], s->slots[i]);
+    s->masked_from = INT_MAX;
+    for (int i = s->n_views; i < s->n_slots; i++) view_fill(&s->views[i], s->slots[i]);
+    s->n_views = s->n_slots;
     h->trials = s->views;
     h->n = s->n_slots;
     return NNT_OK;
@@ -338,6 +358,7 @@ int study_co_report(void *ctx, int worker, const nnt_report_msg *rp)
             }
         }
         if (sl->n_inter < sl->cap_inter) sl->inter[sl->n_inter++] = study_orient(s, rp->value);
+        view_touch(s, s->worker_slot[worker]);
     }
     if (p->epoch > sl->epochs) sl->epochs = p->epoch;
 
@@ -434,6 +455,7 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     nnt_model_free(o->model);
     o->model = NULL;
     if (is_best) study_reserve_refit_time(s);
+    view_touch(s, idx);
     s->n_running--;
     if (!sl->interrupted) s->n_done++;
 

@@ -43,9 +43,10 @@ int study_det_history(nnt_study *s, int number, nnt_history *h)
     int n = h->n;
     while (n > 0 && s->slots[n - 1]->number > number) n--;
     int cut = number - s->det_slots + 1;
-    /* study_build_history rewrites every view, so these edits last for
-     * this one call only. */
+    /* These edits last for this one call: the next study_build_history
+     * rewrites the views from masked_from on. */
     for (int i = n - 1; i >= 0 && s->slots[i]->number >= cut; i--) {
+        if (i < s->masked_from) s->masked_from = i;
         if (s->slots[i]->number == number) continue;
         nnt_trial_view *v = &s->views[i];
         v->state = NNT_TRIAL_RUNNING;

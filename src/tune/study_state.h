@@ -82,8 +82,9 @@ struct nnt_study {
     int n_workers;
     int best;          /* slot index, -1 */
     nnt_model *best_model;
-    nnt_trial_view *views;
-    int cap_views;
+    nnt_trial_view *views; /* the history's views of slots[0..n_views) (study_build_history) */
+    int cap_views, n_views;
+    int masked_from;       /* views from here were changed for one call (study_det_history) */
     double t_start, deadline;
     int fatal;
     nnt_error fatal_err;
@@ -122,6 +123,11 @@ int study_init_mlp(nnt_study *s, const nnt_study_options *opt, const nnt_study_d
 double study_orient(const nnt_study *s, double v);
 /* The coordinator's clock (s->clock, else nnt_clock_monotonic). */
 double study_now(const nnt_study *s);
+/* Drives the coordinator's clock (deadlines, budgets, elapsed times) from
+ * fn(ctx) instead of nnt_clock_monotonic; NULL restores it. Before
+ * study_co_begin. Workers' own checks (trial time limits) keep the real
+ * clock: this is for a transport that simulates its workers. */
+void study_set_clock(nnt_study *s, double (*fn)(void *ctx), void *ctx);
 /* The history as the sampler and pruner see it (every slot, as it stands). */
 int study_build_history(nnt_study *s, nnt_history *h);
 /* Prepares the coordinator for n_workers workers (ids 0..n_workers-1):
