@@ -316,6 +316,30 @@ static double serve(nnt_study *s, const nnt_space *sp, worker *w, int id, sim_cl
     return *server_free;
 }
 
+/* What the storage holds after the run: every trial handed out, none left
+ * running, the complete and pruned counts the workers told (the smoke test's
+ * check that the coordinator and the storage kept up). */
+static int check_stored(nnt_storage *st, const nnt_study *s, const result *res, nnt_error *err)
+{
+    nnt_trial_record *t = NULL;
+    size_t n = 0;
+    int r = nnt_storage_trials_load(st, s->study_id, &t, &n, err);
+    if (r < 0) return r;
+    long complete = 0, pruned = 0, running = 0;
+    for (size_t i = 0; i < n; i++) {
+        complete += t[i].state == NNT_TRIAL_COMPLETE;
+        pruned += t[i].state == NNT_TRIAL_PRUNED;
+        running += t[i].state == NNT_TRIAL_RUNNING;
+    }
+    nnt_trial_records_free(t, n);
+    if ((long)n != res->trials || complete != res->complete || pruned != res->pruned || running)
+        return nnt_error_set(err, NNT_ERR_INTERNAL,
+                             "stored %zu trials (%ld complete, %ld pruned, %ld running), "
+                             "handed out %ld (%ld complete, %ld pruned)",
+                             n, complete, pruned, running, res->trials, res->complete, res->pruned);
+    return NNT_OK;
+}
+
 static int simulate(int n_workers, double seconds, int max_trials, uint64_t seed, result *res)
 {
     memset(res, 0, sizeof *res);
@@ -382,6 +406,7 @@ static int simulate(int n_workers, double seconds, int max_trials, uint64_t seed
         res->end_t = server_free;
     }
     res->wall = wall_now() - w0;
+    if (rc == NNT_OK) rc = check_stored(st, s, res, &err);
     if (rc != NNT_OK) fprintf(stderr, "bench_coordinator: %s\n", err.message[0] ? err.message : nnt_strerror(rc));
     res->server_busy += ca.sum + cr.sum + ct.sum;
     res->ask_mean = ca.n ? ca.sum / (double)ca.n : 0;

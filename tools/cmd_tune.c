@@ -139,6 +139,7 @@ static int build_options(tune_settings *s, const nnt_study_file *sf, int found,
     so->costs_set = s->costs_set;
     for (int k = 0; k < s->n_costs; k++) so->costs[k] = s->costs[k];
     so->deterministic = s->deterministic;
+    so->slots = s->slots;
     /* What the command leaves unsaid, a resume takes from the stored study. */
     if (found) nnt_study_options_inherit(so, stored);
     /* --param without a study-file space or a budget means: try them all. */
