@@ -22,8 +22,12 @@
  * coordinator busy all the time would serve). A benchmark, not a test; a
  * small run is a smoke test in CTest (bench_coordinator_smoke).
  *
+ * --window S adds, per S seconds of simulated time, the trials handed out so
+ * far, the mean ask cost, the coordinator's busy fraction and the workers'
+ * idle fraction: how the cost grows with the history.
+ *
  * Usage: bench_coordinator [--workers N[,N...]] [--seconds S] [--seed K]
- *                          [--trials T] [--quiet] */
+ *                          [--trials T] [--window S] [--quiet] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +209,14 @@ typedef struct result {
     double end_t;
     double wall;
     double ask_mean, ask_p99, ask_late, report_mean, report_p99, tell_mean, tell_p99;
+    /* per window of simulated time (--window): asks, their CPU, the
+     * coordinator's CPU, the workers' idle time, trials handed out so far */
+    double window;
+    int n_win;
+    struct win {
+        long asks, trials;
+        double ask_cpu, cpu, idle;
+    } *win;
 } result;
 
 static nnt_space *bench_space(void)
@@ -340,9 +352,11 @@ static int check_stored(nnt_storage *st, const nnt_study *s, const result *res, 
     return NNT_OK;
 }
 
-static int simulate(int n_workers, double seconds, int max_trials, uint64_t seed, result *res)
+static int simulate(int n_workers, double seconds, int max_trials, uint64_t seed, double window,
+                    result *res)
 {
     memset(res, 0, sizeof *res);
+    res->window = window;
     res->workers = n_workers;
     res->seconds = seconds;
     char dir[] = "/tmp/nnt-bench-coord-XXXXXX";
@@ -399,8 +413,31 @@ static int simulate(int n_workers, double seconds, int max_trials, uint64_t seed
         double start = e.t > server_free ? e.t : server_free;
         clk.t = start;
         worker *w = &ws[e.w];
+        int was_ask = w->msg == MSG_ASK;
         double next = serve(s, sp, w, e.w, &clk, res, &ca, &cr, &ct, &server_free);
         res->idle += server_free - e.t;
+        if (res->window > 0) {
+            int k = (int)(start / res->window);
+            if (k >= res->n_win) {
+                struct win *nw = realloc(res->win, (size_t)(k + 1) * sizeof *nw);
+                if (!nw) {
+                    rc = NNT_ERR_NOMEM;
+                    break;
+                }
+                memset(nw + res->n_win, 0, (size_t)(k + 1 - res->n_win) * sizeof *nw);
+                res->win = nw;
+                res->n_win = k + 1;
+            }
+            struct win *wd = &res->win[k];
+            double c = server_free - start;
+            wd->cpu += c;
+            wd->idle += server_free - e.t;
+            wd->trials = res->trials;
+            if (was_ask) {
+                wd->asks++;
+                wd->ask_cpu += c;
+            }
+        }
         res->events++;
         if (next >= 0) heap_push(&h, (event){next, seq++, e.w});
         res->end_t = server_free;
@@ -443,7 +480,7 @@ static int simulate(int n_workers, double seconds, int max_trials, uint64_t seed
 int main(int argc, char **argv)
 {
     const char *workers = "10,100,1000";
-    double seconds = 600;
+    double seconds = 600, window = 0;
     int max_trials = 0, quiet = 0;
     uint64_t seed = 1;
     for (int i = 1; i < argc; i++) {
@@ -451,10 +488,11 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--trials") && i + 1 < argc) max_trials = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--window") && i + 1 < argc) window = atof(argv[++i]);
         else if (!strcmp(argv[i], "--quiet")) quiet = 1;
         else {
             fprintf(stderr, "usage: bench_coordinator [--workers N[,N...]] [--seconds S] "
-                            "[--trials T] [--seed K] [--quiet]\n");
+                            "[--trials T] [--seed K] [--window S] [--quiet]\n");
             return 2;
         }
     }
@@ -479,7 +517,8 @@ int main(int argc, char **argv)
             return 2;
         }
         result r;
-        if (simulate(n, seconds, max_trials, seed, &r) != NNT_OK) {
+        if (simulate(n, seconds, max_trials, seed, window, &r) != NNT_OK) {
+            free(r.win);
             status = 1;
             continue;
         }
@@ -493,6 +532,15 @@ int main(int argc, char **argv)
         if (!quiet)
             printf("        complete %ld, pruned %ld, simulated %.0f s\n", r.complete, r.pruned,
                    r.end_t);
+        for (int k = 0; k < r.n_win && k * window < seconds; k++) {
+            const struct win *wd = &r.win[k];
+            printf("        %5.0f-%-5.0f s: trials so far %6ld, ask mean %6.0f us, coordinator busy "
+                   "%5.1f %%, worker idle %6.3f %%\n",
+                   k * window, (k + 1) * window, wd->trials,
+                   wd->asks ? 1e6 * wd->ask_cpu / (double)wd->asks : 0, 100 * wd->cpu / window,
+                   100 * wd->idle / ((double)n * window));
+        }
+        free(r.win);
     }
     return status;
 }
