@@ -26,8 +26,15 @@
  * far, the mean ask cost, the coordinator's busy fraction and the workers'
  * idle fraction: how the cost grows with the history.
  *
+ * --deterministic runs a reproducible study (docs/reproducible.md) with as
+ * many slots as workers (--slots J: J): an ask that must wait is answered
+ * NNT_ASK_WAIT (study_co_ask_try) and asked again after the next tell, as a
+ * transport serving many workers from one loop does; the waits count as
+ * idle time.
+ *
  * Usage: bench_coordinator [--workers N[,N...]] [--seconds S] [--seed K]
- *                          [--trials T] [--window S] [--quiet] */
+ *                          [--trials T] [--window S] [--deterministic]
+ *                          [--slots J] [--quiet] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +123,8 @@ typedef struct worker {
     double best;
     int outcome;        /* a tell's state: complete, pruned, interrupted */
     int done;
+    int parked;         /* a deterministic ask said NNT_ASK_WAIT at parked_at */
+    double parked_at;
 } worker;
 
 typedef struct event {
@@ -263,6 +272,9 @@ static double serve(nnt_study *s, const nnt_space *sp, worker *w, int id, sim_cl
             double work = w->steps > 0 ? 2.0 : w->duration;
             res->busy += work;
             next = end + work;
+        } else if (r == NNT_ASK_WAIT) {
+            w->parked = 1; /* asks again after the next tell, as an MPI rank 0 would */
+            w->parked_at = end;
         } else {
             w->done = 1;
         }
@@ -352,9 +364,18 @@ static int check_stored(nnt_storage *st, const nnt_study *s, const result *res, 
     return NNT_OK;
 }
 
-static int simulate(int n_workers, double seconds, int max_trials, uint64_t seed, double window,
-                    result *res)
+typedef struct sim_opts {
+    double seconds, window;
+    int max_trials;
+    uint64_t seed;
+    int slots; /* > 0: a deterministic study with this many slots */
+} sim_opts;
+
+static int simulate(int n_workers, const sim_opts *so, result *res)
 {
+    double seconds = so->seconds, window = so->window;
+    int max_trials = so->max_trials;
+    uint64_t seed = so->seed;
     memset(res, 0, sizeof *res);
     res->window = window;
     res->workers = n_workers;
@@ -388,6 +409,8 @@ static int simulate(int n_workers, double seconds, int max_trials, uint64_t seed
     o.max_seconds = seconds;
     o.max_trials = max_trials;
     o.jobs = n_workers;
+    o.deterministic = so->slots > 0;
+    o.slots = so->slots;
     if (rc == NNT_OK) rc = nnt_study_create(&o, sp, NULL, st, &s, &err);
     sim_clock clk = {0};
     if (rc == NNT_OK) {
@@ -406,6 +429,8 @@ static int simulate(int n_workers, double seconds, int max_trials, uint64_t seed
         heap_push(&h, (event){0.01 * unit(seed + (uint64_t)i), i, i});
     }
     costs ca = {0}, cr = {0}, ct = {0};
+    int *parked = calloc((size_t)n_workers, sizeof *parked), n_parked = 0;
+    if (!parked) rc = NNT_ERR_NOMEM;
     double server_free = 0, w0 = wall_now();
     long seq = n_workers;
     while (rc == NNT_OK && h.n > 0) {
@@ -413,9 +438,23 @@ static int simulate(int n_workers, double seconds, int max_trials, uint64_t seed
         double start = e.t > server_free ? e.t : server_free;
         clk.t = start;
         worker *w = &ws[e.w];
-        int was_ask = w->msg == MSG_ASK;
+        int was_ask = w->msg == MSG_ASK, was_tell = w->msg == MSG_TELL;
         double next = serve(s, sp, w, e.w, &clk, res, &ca, &cr, &ct, &server_free);
         res->idle += server_free - e.t;
+        if (w->parked) {
+            w->parked = 0;
+            parked[n_parked++] = e.w;
+        }
+        double woken_idle = 0;
+        if (was_tell && n_parked > 0) {
+            /* A result came in: the waiting asks go again, in the order they waited. */
+            for (int k = 0; k < n_parked; k++) {
+                woken_idle += server_free - ws[parked[k]].parked_at;
+                heap_push(&h, (event){server_free, seq++, parked[k]});
+            }
+            res->idle += woken_idle;
+            n_parked = 0;
+        }
         if (res->window > 0) {
             int k = (int)(start / res->window);
             if (k >= res->n_win) {
@@ -431,7 +470,7 @@ static int simulate(int n_workers, double seconds, int max_trials, uint64_t seed
             struct win *wd = &res->win[k];
             double c = server_free - start;
             wd->cpu += c;
-            wd->idle += server_free - e.t;
+            wd->idle += server_free - e.t + woken_idle;
             wd->trials = res->trials;
             if (was_ask) {
                 wd->asks++;
@@ -458,6 +497,7 @@ static int simulate(int n_workers, double seconds, int max_trials, uint64_t seed
         free(ws[i].task.active);
     }
     free(ws);
+    free(parked);
     free(h.e);
     free(ca.v);
     free(cr.v);
@@ -481,7 +521,7 @@ int main(int argc, char **argv)
 {
     const char *workers = "10,100,1000";
     double seconds = 600, window = 0;
-    int max_trials = 0, quiet = 0;
+    int max_trials = 0, quiet = 0, det = 0, slots = 0;
     uint64_t seed = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--workers") && i + 1 < argc) workers = argv[++i];
@@ -489,10 +529,13 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--trials") && i + 1 < argc) max_trials = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--window") && i + 1 < argc) window = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--deterministic")) det = 1;
+        else if (!strcmp(argv[i], "--slots") && i + 1 < argc) det = slots = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--quiet")) quiet = 1;
         else {
             fprintf(stderr, "usage: bench_coordinator [--workers N[,N...]] [--seconds S] "
-                            "[--trials T] [--seed K] [--window S] [--quiet]\n");
+                            "[--trials T] [--seed K] [--window S] [--deterministic] [--slots J] "
+                            "[--quiet]\n");
             return 2;
         }
     }
@@ -502,8 +545,9 @@ int main(int argc, char **argv)
     }
     if (!quiet)
         printf("coordinator benchmark: TPE + ASHA + SQLite (temp file), trials 10-120 s reporting "
-               "every 2 s, %.0f s simulated%s\n",
-               seconds, max_trials > 0 ? " or the trial budget" : "");
+               "every 2 s, %.0f s simulated%s%s\n",
+               seconds, max_trials > 0 ? " or the trial budget" : "",
+               det ? ", deterministic (slots: --slots, else the workers)" : ", free-running");
     printf("%7s %7s %8s %7s %7s %16s %16s %16s %10s %9s %7s\n", "workers", "trials", "events",
            "util%", "coord%", "ask us mean/p99", "report us", "tell us", "ask late us",
            "events/s", "wall s");
@@ -517,7 +561,8 @@ int main(int argc, char **argv)
             return 2;
         }
         result r;
-        if (simulate(n, seconds, max_trials, seed, window, &r) != NNT_OK) {
+        sim_opts so = {seconds, window, max_trials, seed, det ? (slots > 0 ? slots : n) : 0};
+        if (simulate(n, &so, &r) != NNT_OK) {
             free(r.win);
             status = 1;
             continue;
