@@ -2,7 +2,8 @@
 # CLI tests of `nntune tune --deterministic`: two runs with --jobs 2 (TPE +
 # ASHA on the MLP trainer, small data) store the same trials -- `nntune
 # trials --format csv` equal but for times and the model path -- a resume
-# keeps the mode, and what depends on timing is refused with a message.
+# keeps the mode, --slots gives the same study with any --jobs, and what
+# depends on timing is refused with a message.
 # usage: cli_deterministic.sh NNTUNE_BINARY [BUILD_DIR]
 set -u
 NNT=${1:?usage: cli_deterministic.sh NNTUNE_BINARY}
@@ -51,6 +52,18 @@ mkdir c
 stable a/s.db > a24.csv
 stable c/s.db > c24.csv
 check "[ \$(wc -l < a24.csv) -eq 25 ] && cmp -s a24.csv c24.csv" "16 then 24 trials equal a straight 24"
+
+# --slots: the same study with any --jobs (1 runs them one at a time).
+for j in 1 2; do
+    mkdir "s$j"
+    (cd "s$j" && "$NNT" tune "${ARGS[@]}" --slots 3 --jobs "$j" --trials 12 --storage s.db \
+        > out.txt 2>&1)
+    stable "s$j/s.db" > "s$j.csv"
+done
+check "[ \$(wc -l < s1.csv) -eq 13 ] && cmp -s s1.csv s2.csv" "--slots 3 gives the same study with --jobs 1 and 2"
+(cd s1 && "$NNT" tune "${ARGS[@]}" --slots 4 --trials 14 --storage s.db > other.txt 2>&1)
+rc=$?
+check "[ $rc -eq 2 ] && grep -q 'different slots (stored 3, now 4)' s1/other.txt" "another slot count is refused on resume (rc $rc)"
 
 # Timing-dependent settings are refused.
 "$NNT" tune "${ARGS[@]}" --deterministic --trials 4 --trial-time-limit 30s --storage x.db \
