@@ -32,9 +32,12 @@
  * transport serving many workers from one loop does; the waits count as
  * idle time.
  *
+ * --tpe-bad-max N sets TPE's n_bad_max (the bad density from the N most
+ * recent bad trials), which bounds the cost of an ask in long studies.
+ *
  * Usage: bench_coordinator [--workers N[,N...]] [--seconds S] [--seed K]
  *                          [--trials T] [--window S] [--deterministic]
- *                          [--slots J] [--quiet] */
+ *                          [--slots J] [--tpe-bad-max N] [--quiet] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -369,6 +372,7 @@ typedef struct sim_opts {
     int max_trials;
     uint64_t seed;
     int slots; /* > 0: a deterministic study with this many slots */
+    const char *sampler_options;
 } sim_opts;
 
 static int simulate(int n_workers, const sim_opts *so, result *res)
@@ -403,6 +407,7 @@ static int simulate(int n_workers, const sim_opts *so, result *res)
     o.objective = &ob;
     o.name = "bench";
     o.sampler = "tpe";
+    o.sampler_options = so->sampler_options;
     o.pruner = "asha";
     o.seed = seed;
     o.seed_set = 1;
@@ -521,7 +526,7 @@ int main(int argc, char **argv)
 {
     const char *workers = "10,100,1000";
     double seconds = 600, window = 0;
-    int max_trials = 0, quiet = 0, det = 0, slots = 0;
+    int max_trials = 0, quiet = 0, det = 0, slots = 0, bad_max = 0;
     uint64_t seed = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--workers") && i + 1 < argc) workers = argv[++i];
@@ -529,13 +534,14 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--trials") && i + 1 < argc) max_trials = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--window") && i + 1 < argc) window = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--tpe-bad-max") && i + 1 < argc) bad_max = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--deterministic")) det = 1;
         else if (!strcmp(argv[i], "--slots") && i + 1 < argc) det = slots = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--quiet")) quiet = 1;
         else {
             fprintf(stderr, "usage: bench_coordinator [--workers N[,N...]] [--seconds S] "
                             "[--trials T] [--seed K] [--window S] [--deterministic] [--slots J] "
-                            "[--quiet]\n");
+                            "[--tpe-bad-max N] [--quiet]\n");
             return 2;
         }
     }
@@ -548,6 +554,7 @@ int main(int argc, char **argv)
                "every 2 s, %.0f s simulated%s%s\n",
                seconds, max_trials > 0 ? " or the trial budget" : "",
                det ? ", deterministic (slots: --slots, else the workers)" : ", free-running");
+    if (!quiet && bad_max > 0) printf("TPE n_bad_max %d\n", bad_max);
     printf("%7s %7s %8s %7s %7s %16s %16s %16s %10s %9s %7s\n", "workers", "trials", "events",
            "util%", "coord%", "ask us mean/p99", "report us", "tell us", "ask late us",
            "events/s", "wall s");
@@ -561,7 +568,10 @@ int main(int argc, char **argv)
             return 2;
         }
         result r;
-        sim_opts so = {seconds, window, max_trials, seed, det ? (slots > 0 ? slots : n) : 0};
+        char sopt[64];
+        snprintf(sopt, sizeof sopt, "{\"n_bad_max\": %d}", bad_max);
+        sim_opts so = {seconds, window, max_trials, seed, det ? (slots > 0 ? slots : n) : 0,
+                       bad_max > 0 ? sopt : NULL};
         if (simulate(n, &so, &r) != NNT_OK) {
             free(r.win);
             status = 1;
