@@ -211,9 +211,11 @@ typedef struct nnt_tpe_options {
                              back to "random" beyond its dimensions) or "random" */
     uint64_t study_seed;  /* for the Sobol scramble; default 0 */
     int n_bad_max;        /* > 0: the bad density g uses only the n_bad_max most recent
-                             bad observations (the good ones always come from the
-                             whole history), which bounds a proposal's cost in long
-                             studies (bench/bench_coordinator.c); 0 (default): all */
+                             bad observations (in history order; running trials
+                             under the constant liar are among them), while the
+                             good ones still come from the whole history: bounds a
+                             proposal's cost in long studies
+                             (bench/bench_coordinator.c); 0 (default): all */
 } nnt_tpe_options;
 
 /* The defaults listed above. Can't fail. */
