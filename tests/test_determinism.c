@@ -4,7 +4,8 @@
  * values, states, errors, every reported step and so the pruning decisions --
  * for TPE + ASHA and random + median with 2 and 3 slots; fewer workers than
  * slots give the same study; a resume continues it identically; a time
- * budget leaves a prefix of the same study; and the option checks. */
+ * budget leaves a prefix of the same study; a stopped study resumes; and
+ * the option checks. */
 #include "testutil.h"
 
 #include <math.h>
@@ -302,6 +303,55 @@ static void test_time_budget_prefix(void **state)
     stored_free(&rc);
 }
 
+/* Stops the study (ctx) at its 6th evaluate call. */
+typedef struct stopper {
+    jitter j;
+    nnt_study *study;
+} stopper;
+
+static int stopping(void *ctx, const nnt_params *p, nnt_trial *t, double *values, nnt_error *err)
+{
+    stopper *st = ctx;
+    if (atomic_load(&st->j.calls) == 5 && st->study) nnt_study_stop(st->study);
+    return curve(&st->j, p, t, values, err);
+}
+
+/* A stop interrupts the running trials; the resume reruns them first and
+ * goes on to the budget (no wait is left hanging). */
+static void test_stop_and_resume(void **state)
+{
+    (void)state;
+    stopper st = {{9, 0, 0}, NULL};
+    nnt_objective ob = objective_of(&st.j);
+    ob.evaluate = stopping;
+    ob.ctx = &st;
+    nnt_study_options o = options_of(&ob, "tpe", "asha", 16, 2, 0);
+    nnt_space *sp = space_ab();
+    nnt_storage *stg = NULL;
+    nnt_error err;
+    const char *db = tu_path("stopped.db");
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, &stg, &err), NNT_OK);
+    assert_int_equal(nnt_study_create(&o, sp, NULL, stg, &st.study, &err), NNT_OK);
+    assert_int_equal(nnt_study_run(st.study, &err), NNT_OK);
+    nnt_study_free(st.study);
+    st.study = NULL;
+    nnt_storage_close(stg);
+    nnt_space_free(sp);
+    stored r2 = run(db, &o);
+    assert_int_equal(r2.rc, NNT_OK);
+    int interrupted = 0, retries = 0, done = 0;
+    for (size_t i = 0; i < r2.n; i++) {
+        interrupted += r2.t[i].interrupted;
+        retries += r2.t[i].retry_of >= 0;
+        done += !r2.t[i].interrupted;
+        assert_true(r2.t[i].state != NNT_TRIAL_RUNNING);
+    }
+    assert_true(interrupted >= 1);
+    assert_int_equal(retries, interrupted);
+    assert_int_equal(done, 16);
+    stored_free(&r2);
+}
+
 /* What depends on timing is refused, and another slot count is another study. */
 static void test_option_checks(void **state)
 {
@@ -357,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_random_median),
         cmocka_unit_test(test_resume_continues),
         cmocka_unit_test(test_time_budget_prefix),
+        cmocka_unit_test(test_stop_and_resume),
         cmocka_unit_test(test_option_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
