@@ -6,7 +6,9 @@
  *
  * Trial numbers are given out in order, and parameters are proposed in that
  * order from the history as it stands (running trials included), so the
- * parameter sequence does not depend on how many workers there are. */
+ * parameter sequence does not depend on how many workers there are. A
+ * deterministic study proposes and prunes from a history fixed by trial
+ * number instead (study_determ.c), its ask waiting until that is complete. */
 #include <json-c/json.h>
 #include <limits.h>
 #include <math.h>
