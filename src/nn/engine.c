@@ -209,7 +209,10 @@ double nnt_loss_value(const nnt_model *m, const nnt_workspace *ws, int n, const 
  * the product delta W_l that reads its weights (its bias gradient was made a
  * layer earlier, by the pass that produced delta). The gradient and the
  * weights it was read with are then still in cache (the first layer's 784 x
- * 256 gradient is 800 KB, within a 1-2 MB L2). */
+ * 256 gradient is 800 KB, within a 1-2 MB L2). Measured on an AVX-512 Xeon:
+ * no faster than the two calls in a row, since Adam there is bound by its
+ * square roots and divisions, not by memory (bench/README.md). m's weights
+ * are written only with o (nnt_backward passes NULL). */
 static void backward_pass(const nnt_model *m, nnt_workspace *ws, int n, nnt_optim *o)
 {
     int L = m->n_layers;
