@@ -56,9 +56,9 @@ static void ones_product(int ta, int tb, int m, int n, int k)
     free(c);
 }
 
-static void test_products_survive_signal_handlers(void **state)
+static void run_under_signals(void)
 {
-    (void)state;
+    g_hits = 0;
     struct sigaction sa, old_sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_prof;
@@ -92,6 +92,22 @@ static void test_products_survive_signal_handlers(void **state)
     assert_true(products > 100);
 }
 
+static void test_products_survive_signal_handlers(void **state)
+{
+    (void)state;
+    run_under_signals();
+}
+
+/* Two GEMM threads: with oneDNN the second is an OpenMP pool thread, which
+ * must not take the signal inside a kernel either. */
+static void test_two_threads_survive_signal_handlers(void **state)
+{
+    (void)state;
+    int prev = nnt_blas_set_threads(2);
+    run_under_signals();
+    nnt_blas_set_threads(prev > 0 ? prev : 1);
+}
+
 static void test_signal_mask_restored(void **state)
 {
     (void)state;
@@ -116,6 +132,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_signal_mask_restored),
         cmocka_unit_test(test_products_survive_signal_handlers),
+        cmocka_unit_test(test_two_threads_survive_signal_handlers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
