@@ -76,6 +76,53 @@ static void propose_ok(nnt_sampler *smp, const nnt_space *s, hist_store *h, int 
 
 /* ==== Options and startup ============================================================ */
 
+static const char *quad_space;
+
+/* n_bad_max: a proposal from a long history equals the one from the good
+ * trials plus only the n_bad_max most recent bad ones, in order. */
+static void test_tpe_n_bad_max(void **state)
+{
+    (void)state;
+    nnt_space *s = parse_ok(quad_space);
+    nnt_tpe_options o = nnt_tpe_options_default();
+    o.gamma = 1;
+    o.gamma_max = 6; /* 6 good ones in both histories */
+    o.n_startup_trials = 5;
+    nnt_tpe_options capped = o;
+    capped.n_bad_max = 20;
+    nnt_sampler a = tpe_make(s, &capped), b = tpe_make(s, &o);
+    static hist_store full, cut;
+    full.n = cut.n = 0;
+    uint8_t act[2] = {1, 1};
+    nnt_rng r;
+    nnt_rng_seed(&r, 9);
+    double x[2], val[80];
+    for (int t = 0; t < 80; t++) {
+        x[0] = exp(log(1e-5) + nnt_rng_uniform(&r) * (log(1.0) - log(1e-5)));
+        x[1] = 2 + (int)(nnt_rng_uniform(&r) * 2000);
+        val[t] = t < 6 ? -1.0 - t : nnt_rng_uniform(&r); /* trials 0-5 are the good ones */
+        hist_add(&full, x, act, 2, NNT_TRIAL_COMPLETE, val[t]);
+    }
+    for (int t = 0; t < 80; t++)
+        if (t < 6 || t >= 80 - 20) hist_add(&cut, full.x[t], act, 2, NNT_TRIAL_COMPLETE, val[t]);
+    double xa[2], xb[2], xc[2];
+    uint8_t aa[2], ab[2], ac[2];
+    propose_ok(&a, s, &full, 80, 77, xa, aa);
+    propose_ok(&b, s, &cut, 80, 77, xb, ab);
+    assert_memory_equal(xa, xb, sizeof xa);
+    /* and it differs from using them all */
+    propose_ok(&b, s, &full, 80, 77, xc, ac);
+    assert_true(memcmp(xa, xc, sizeof xa) != 0);
+    o.n_bad_max = -1;
+    nnt_sampler bad;
+    nnt_error e;
+    assert_int_equal(nnt_sampler_tpe_create(s, &o, &bad, &e), NNT_ERR_ARG);
+    tu_assert_contains(e.message, "tpe: n_bad_max -1: expected >= 0 (0: all)");
+    nnt_sampler_free(&a);
+    nnt_sampler_free(&b);
+    nnt_space_free(s);
+}
+
 static const char *quad_space =
     "{\"lr\": {\"type\": \"float\", \"low\": 1e-5, \"high\": 1, \"log\": true},"
     " \"neurons\": {\"type\": \"int\", \"low\": 2, \"high\": 2048, \"log\": true}}";
@@ -601,6 +648,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tpe_options),
+        cmocka_unit_test(test_tpe_n_bad_max),
         cmocka_unit_test(test_tpe_startup_is_sobol),
         cmocka_unit_test(test_tpe_domains_and_determinism),
         cmocka_unit_test(test_tpe_ranking_pruned_and_running),

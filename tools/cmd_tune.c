@@ -155,6 +155,8 @@ static int build_options(tune_settings *s, const nnt_study_file *sf, int found,
     so->n_costs = s->n_costs;
     so->costs_set = s->costs_set;
     for (int k = 0; k < s->n_costs; k++) so->costs[k] = s->costs[k];
+    so->deterministic = s->deterministic;
+    so->slots = s->slots;
     /* What the command leaves unsaid, a resume takes from the stored study. */
     if (found) nnt_study_options_inherit(so, stored);
     /* --param without a study-file space or a budget means: try them all. */
@@ -281,6 +283,7 @@ int cmd_tune(int argc, char **argv)
         goto sync;
     }
     if ((rc = build_options(&s, &sf, found, &stored, &so)) != EXIT_OK) goto sync;
+    tune_mpi_slots(&mpi, &s, &so);
 
     /* The model file is checked before any data is loaded or trained on. */
     model_path = s.model_out ? strdup(s.model_out) : default_model_path(s.storage, s.study);

@@ -68,6 +68,12 @@ CLI_DATA_USAGE_TUNE
 "Execution and storage:\n"
 "  --jobs J                   parallel trials (default: the number of cores); under\n"
 "                             mpirun/srun: per worker rank (docs/cluster.md)\n"
+"  --deterministic            reproducible parallel study: the same seed and\n"
+"                             --jobs give the same trials whatever the timing\n"
+"                             (docs/reproducible.md); kept on resume\n"
+"  --slots N                  --deterministic with N slots instead of --jobs: the\n"
+"                             same study with any --jobs; more slots than jobs\n"
+"                             wait less, proposals see older results\n"
 "  --storage FILE             SQLite storage (default nntune.db)\n"
 "  --study NAME               study name in the storage (default \"default\")\n"
 "  --model-out PATH           where the best model is saved (default\n"
@@ -105,7 +111,8 @@ enum {
     O_DATA = 256, O_LABELS, O_TARGET, O_TASK, O_VALID, O_VALID_LABELS, O_VALID_FRACTION, O_TEST,
     O_TEST_LABELS, O_MAX_ROWS, O_PARAM, O_SAMPLER, O_TRIALS, O_TIME, O_METRIC, O_CV,
     O_TRIAL_LIMIT, O_SEED, O_JOBS, O_STORAGE, O_STUDY, O_MODEL_OUT, O_FORCE, O_QUIET, O_JSON,
-    O_PRUNER, O_OBJECTIVE, O_REFIT, O_NO_REFIT, O_MPI_TIMEOUT, O_MPI_DATA
+    O_PRUNER, O_OBJECTIVE, O_REFIT, O_NO_REFIT, O_DETERMINISTIC,
+    O_SLOTS, O_MPI_TIMEOUT, O_MPI_DATA
 };
 
 static const struct option long_opts[] = {
@@ -134,6 +141,8 @@ static const struct option long_opts[] = {
     {"study", required_argument, NULL, O_STUDY},
     {"model-out", required_argument, NULL, O_MODEL_OUT},
     {"force", no_argument, NULL, O_FORCE},
+    {"deterministic", no_argument, NULL, O_DETERMINISTIC},
+    {"slots", required_argument, NULL, O_SLOTS},
     {"refit", no_argument, NULL, O_REFIT},
     {"no-refit", no_argument, NULL, O_NO_REFIT},
     {"quiet", no_argument, NULL, O_QUIET},
@@ -284,6 +293,11 @@ static int apply_flag(tune_settings *s, int c, const char *a)
         break;
     case O_MODEL_OUT: s->model_out = a; break;
     case O_FORCE: s->force = 1; break;
+    case O_DETERMINISTIC: s->deterministic = 1; break;
+    case O_SLOTS:
+        bad = cli_parse_int(CMD, "--slots", a, 1, 4096, &s->slots) < 0;
+        s->deterministic = 1;
+        break;
     case O_REFIT: s->refit = 1; break;
     case O_NO_REFIT: s->refit = 0; break;
     case O_QUIET: s->quiet = 1; break;

@@ -33,6 +33,8 @@ typedef struct tune_settings {
     int trials;
     double time_s, trial_limit;
     int cv, jobs, force, quiet, json, refit;
+    int deterministic; /* --deterministic (or --slots) */
+    int slots;         /* --slots; 0: --jobs */
     uint64_t seed;
     int seed_set;
     double mpi_timeout; /* --mpi-timeout; 0: the default */

@@ -57,6 +57,7 @@ int tune_mpi_begin(tune_mpi *m, tune_settings *s)
 }
 
 int tune_mpi_share_text(tune_mpi *m, char **text) { (void)m; (void)text; return EXIT_OK; }
+void tune_mpi_slots(const tune_mpi *m, const tune_settings *s, nnt_study_options *so) { (void)m; (void)s; (void)so; }
 int tune_mpi_agree(tune_mpi *m, int *rc) { (void)m; return *rc == EXIT_OK; }
 int tune_mpi_share_data(tune_mpi *m, tune_settings *s) { (void)m; (void)s; return EXIT_OK; }
 const char *tune_mpi_worker_storage(tune_mpi *m) { (void)m; return NULL; }
@@ -101,6 +102,14 @@ int tune_mpi_begin(tune_mpi *m, tune_settings *s)
     if (rc != EXIT_OK) cli_error(CMD, "MPI rank %d: cannot make a scratch folder in $TMPDIR", m->rank);
     tune_mpi_agree(m, &rc);
     return rc;
+}
+
+void tune_mpi_slots(const tune_mpi *m, const tune_settings *s, nnt_study_options *so)
+{
+    if (!m->on || !so->deterministic || so->slots > 0) return;
+    long jobs = s->jobs > 0 ? s->jobs : sysconf(_SC_NPROCESSORS_ONLN);
+    long n = (long)(m->size - 1) * (jobs > 0 ? jobs : 1);
+    so->slots = n > 4096 ? 4096 : (int)n;
 }
 
 int tune_mpi_share_text(tune_mpi *m, char **text)

@@ -19,6 +19,10 @@ typedef struct tune_mpi {
  * made quiet on worker ranks). Without MPI in the build, a launcher's
  * environment is a clear error. Returns EXIT_OK or an exit status. */
 int tune_mpi_begin(tune_mpi *m, tune_settings *s);
+/* --deterministic over MPI without --slots (nor stored slots): one slot per
+ * worker thread of every worker rank, (ranks - 1) x --jobs (x rank 0's
+ * cores without --jobs). */
+void tune_mpi_slots(const tune_mpi *m, const tune_settings *s, nnt_study_options *so);
 /* Rank 0's *text (malloc'd or NULL) to every rank. */
 int tune_mpi_share_text(tune_mpi *m, char **text);
 /* 1 when every rank's rc is EXIT_OK; on a rank that is fine but another

@@ -12,7 +12,9 @@
  * same parameter sequence for grid, random and sobol whatever the number of
  * jobs, and with one job bit-identical metrics. TPE and pruning read the
  * history, so with one job they reproduce exactly; with several jobs the
- * history a proposal or a pruning decision sees depends on timing.
+ * history a proposal or a pruning decision sees depends on timing, unless
+ * the study is deterministic (nnt_study_options.deterministic), which fixes
+ * that history by trial number.
  *
  * Multi-objective studies optimise the validation metric together with
  * costs (parameter count, inference or training time); the metric stays the
@@ -238,6 +240,26 @@ typedef struct nnt_study_options {
      * trial_time_limit_s fails trials that run longer at their next report
      * or nnt_trial_should_stop. Borrowed for the study's life. */
     const nnt_objective *objective;
+    /* 1: a reproducible parallel study (docs/reproducible.md): the same seed
+     * and the same number of slots give the same trials -- parameters,
+     * values, states and pruning decisions -- whatever the timing of the
+     * workers. Trial k is proposed from the finished trials numbered below
+     * k - slots + 1, with the slots - 1 trials before it seen as running
+     * (nothing reported), and its ask waits until those results are in;
+     * a pruning decision for trial k sees the same fixed set. A time budget
+     * then only stops handing out trials: running trials finish, so the
+     * stored trials are a prefix 0..n-1 of the same study with any budget.
+     * Excludes what depends on timing: trial_time_limit_s (and the base
+     * time_limit_s) and the infer_time / train_time costs. Stored in the
+     * study's definition, so a resume keeps it (nnt_study_options_inherit).
+     * 0 (the default): free-running, every proposal sees the history as it
+     * stands. */
+    int deterministic;
+    /* Parallel slots of a deterministic study; 0: jobs (the online cores
+     * when jobs is 0) when the study is created, the stored count on resume
+     * (nnt_study_options_inherit). More workers than slots wait; fewer run
+     * the same study, slower. */
+    int slots;
 } nnt_study_options;
 
 /* What a study searches with when the options name no sampler (pruner):
@@ -295,6 +317,7 @@ typedef struct nnt_study_definition {
                                 (minimised); [0] NULL when not stored */
     int cv_folds;            /* 1: hold-out (also user objectives) */
     char *space;             /* the search space, JSON object text; NULL: none */
+    int slots;               /* a deterministic study's parallel slots; 0: free-running */
 } nnt_study_definition;
 
 /* Parses stored definition text. NNT_ERR_FORMAT (naming the key) when it is
@@ -313,7 +336,8 @@ NNT_API int nnt_study_definition_space(const nnt_study_definition *d, nnt_space 
  * defaults never makes an old study unresumable. Takes the stored sampler
  * (and its options) when o->sampler is NULL, or names the stored sampler
  * without options; the same for the pruner (not with a custom prune hook);
- * the stored costs when !o->costs_set. Pointers into stored: it must
+ * the stored costs when !o->costs_set; a stored deterministic study stays
+ * deterministic, with its stored slots unless o->slots is set. Pointers into stored: it must
  * outlive the options' use. nnt_study_create does not call it (a library
  * caller decides); the CLI does. */
 NNT_API void nnt_study_options_inherit(nnt_study_options *o, const nnt_study_definition *stored);

@@ -210,6 +210,12 @@ typedef struct nnt_tpe_options {
     const char *startup;  /* sampler for the startup trials: "sobol" (default, falls
                              back to "random" beyond its dimensions) or "random" */
     uint64_t study_seed;  /* for the Sobol scramble; default 0 */
+    int n_bad_max;        /* > 0: the bad density g uses only the n_bad_max most recent
+                             bad observations (in history order; running trials
+                             under the constant liar are among them), while the
+                             good ones still come from the whole history: bounds a
+                             proposal's cost in long studies
+                             (bench/bench_coordinator.c); 0 (default): all */
 } nnt_tpe_options;
 
 /* The defaults listed above. Can't fail. */

@@ -30,6 +30,8 @@ typedef struct mpi_coord {
     int *running;      /* per worker: its trial's number, -1: none */
     int *epochs;       /* per worker: the last epoch its trial reported */
     int given_up;      /* ranks given up */
+    int *waiting;      /* workers whose ask waits (a deterministic study), in order */
+    int n_waiting;
     char *scratch;
     nnt_trial_task task;
     unsigned char *in;
@@ -49,11 +51,16 @@ static void reply(int rank, int local, const mbuf *b)
     MPI_Send(b->p, (int)b->n, MPI_BYTE, rank, MPI_TAG_REPLY + local, MPI_COMM_WORLD);
 }
 
-static void on_ask(mpi_coord *c, nnt_study *s, const nnt_coordinator_ops *ops, int rank, int local)
+/* Answers worker w's ask, or returns 0 when a deterministic study makes it
+ * wait for earlier trials (it is asked again after the next tell). */
+static int try_ask(mpi_coord *c, nnt_study *s, int w)
 {
-    int w = c->peers[rank].first + local;
+    int rank = 1;
+    while (rank + 1 < c->size && c->peers[rank + 1].first <= w) rank++;
+    int local = w - c->peers[rank].first;
+    int r = study_co_ask_try(s, w, &c->task);
+    if (r == NNT_ASK_WAIT) return 0;
     mbuf b = {0};
-    int r = ops->ask(ops->ctx, w, &c->task);
     mb_i32(&b, r);
     if (r == NNT_OK) {
         c->running[w] = c->task.number;
@@ -83,6 +90,24 @@ static void on_ask(mpi_coord *c, nnt_study *s, const nnt_coordinator_ops *ops, i
     }
     reply(rank, local, &b);
     nnt_free(b.p);
+    return 1;
+}
+
+static void on_ask(mpi_coord *c, nnt_study *s, int rank, int local)
+{
+    int w = c->peers[rank].first + local;
+    if (c->n_waiting > 0 || !try_ask(c, s, w)) c->waiting[c->n_waiting++] = w;
+}
+
+/* Asks that waited, in order, until one still has to wait. */
+static void retry_waiting(mpi_coord *c, nnt_study *s)
+{
+    int k = 0;
+    while (k < c->n_waiting && try_ask(c, s, c->waiting[k])) k++;
+    if (k > 0) {
+        memmove(c->waiting, c->waiting + k, (size_t)(c->n_waiting - k) * sizeof *c->waiting);
+        c->n_waiting -= k;
+    }
 }
 
 static void on_report(mpi_coord *c, const nnt_coordinator_ops *ops, int rank, int local, mread *m)
@@ -146,6 +171,10 @@ static void give_up(mpi_coord *c, const nnt_coordinator_ops *ops, int rank, doub
         ops->tell(ops->ctx, w, &o);
         c->running[w] = -1;
     }
+    int k = 0; /* its waiting asks go */
+    for (int i = 0; i < c->n_waiting; i++)
+        if (c->waiting[i] < p->first || c->waiting[i] >= p->first + p->jobs) c->waiting[k++] = c->waiting[i];
+    c->n_waiting = k;
     p->given_up = 1;
     c->given_up++;
 }
@@ -188,6 +217,7 @@ static void serve(void *ctx, nnt_study *s, const nnt_coordinator_ops *ops)
         if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st) != MPI_SUCCESS) flag = 0;
         if (!flag) {
             check_silent(c, ops, &live);
+            retry_waiting(c, s); /* also sees a stop request */
             nap();
             continue;
         }
@@ -205,9 +235,12 @@ static void serve(void *ctx, nnt_study *s, const nnt_coordinator_ops *ops)
         int local = mr_i32(&m);
         if (m.bad || local < 0 || local >= p->jobs) continue;
         switch (st.MPI_TAG) {
-        case MPI_TAG_ASK: on_ask(c, s, ops, rank, local); break;
+        case MPI_TAG_ASK: on_ask(c, s, rank, local); break;
         case MPI_TAG_REPORT: on_report(c, ops, rank, local, &m); break;
-        case MPI_TAG_TELL: on_tell(c, ops, rank, local, &m); break;
+        case MPI_TAG_TELL:
+            on_tell(c, ops, rank, local, &m);
+            retry_waiting(c, s);
+            break;
         case MPI_TAG_DONE:
             p->done = 1;
             live--;
@@ -242,10 +275,11 @@ int nnt_mpi_study_run(nnt_study *s, const nnt_mpi_options *o, int *given_up, nnt
     }
     c.running = nnt_calloc((size_t)(c.n_workers > 0 ? c.n_workers : 1), sizeof *c.running);
     c.epochs = nnt_calloc((size_t)(c.n_workers > 0 ? c.n_workers : 1), sizeof *c.epochs);
+    c.waiting = nnt_calloc((size_t)(c.n_workers > 0 ? c.n_workers : 1), sizeof *c.waiting);
     c.task.x = nnt_calloc((size_t)(s->nspace > 0 ? s->nspace : 1), sizeof *c.task.x);
     c.task.active = nnt_calloc((size_t)(s->nspace > 0 ? s->nspace : 1), 1);
     c.scratch = mpi_scratch_dir();
-    if (!c.running || !c.epochs || !c.task.x || !c.task.active || !c.scratch) {
+    if (!c.running || !c.epochs || !c.waiting || !c.task.x || !c.task.active || !c.scratch) {
         r = nnt_fail(err, NNT_ERR_NOMEM, "MPI: out of memory (or no scratch folder in $TMPDIR)");
         goto out;
     }
@@ -258,6 +292,7 @@ out:
     nnt_free(c.peers);
     nnt_free(c.running);
     nnt_free(c.epochs);
+    nnt_free(c.waiting);
     nnt_free(c.task.x);
     nnt_free(c.task.active);
     nnt_free(c.in);

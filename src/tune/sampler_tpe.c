@@ -148,7 +148,12 @@ static void rank_history(const nnt_tpe_options *opt, const nnt_history *hist, ob
             tmp[nb++] = o[i];
         }
     }
-    memcpy(o, tmp, (size_t)m * sizeof *o);
+    /* n_bad_max: only the most recent bad observations (the tail of the
+     * bad part, which is in history order). */
+    int skip = opt->n_bad_max > 0 && m - nt > opt->n_bad_max ? m - nt - opt->n_bad_max : 0;
+    memcpy(o, tmp, (size_t)nt * sizeof *o);
+    memcpy(o + nt, tmp + nt + skip, (size_t)(m - nt - skip) * sizeof *o);
+    m -= skip;
     *n_good = g;
     *n_all = m;
     *n_finished = fin;
@@ -680,6 +685,8 @@ int nnt_sampler_tpe_create(const nnt_space *space, const nnt_tpe_options *opt, n
         return nnt_fail(err, NNT_ERR_ARG, "tpe: gamma %g: expected in (0, 1]", o.gamma);
     if (o.gamma_max < 1)
         return nnt_fail(err, NNT_ERR_ARG, "tpe: gamma_max %d: expected >= 1", o.gamma_max);
+    if (o.n_bad_max < 0)
+        return nnt_fail(err, NNT_ERR_ARG, "tpe: n_bad_max %d: expected >= 0 (0: all)", o.n_bad_max);
     if (!(o.prior_weight > 0) || !isfinite(o.prior_weight))
         return nnt_fail(err, NNT_ERR_ARG, "tpe: prior_weight %g: expected > 0", o.prior_weight);
     const char *st = o.startup ? o.startup : "sobol";

@@ -150,6 +150,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     nnt_study *s = nnt_calloc(1, sizeof *s);
     if (!s) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
     atomic_init(&s->stop, 0);
     s->best = -1;
     s->opt = *opt;
@@ -177,6 +178,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     s->opt.data_desc = NULL; /* only read during create */
     s->opt.objective = NULL;  /* copied into s->objective */
     s->nspace = nnt_space_size(s->space);
+    s->det_slots = study_det_slots(opt);
     if ((r = nnt_space_validate(s->space, err)) < 0) goto fail;
     if (opt->objective && !nnt_space_any_names(s->space)) {
         r = nnt_fail(err, NNT_ERR_ARG,
@@ -288,31 +290,22 @@ int study_run_with(nnt_study *s, const study_transport *tp, nnt_error *err)
         if (left < 1) left = 1;
         if (jobs > left) jobs = left;
     }
+    /* A deterministic study runs at most its slots at a time; more workers
+     * would only wait. (Over MPI the worker ranks' asks wait at rank 0.) */
+    if (!tp && s->det_slots > 0 && jobs > s->det_slots) jobs = s->det_slots;
     if (jobs > 256 && !tp) jobs = 256;
-    s->worker_slot = nnt_calloc((size_t)jobs, sizeof *s->worker_slot);
-    if (!s->worker_slot) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
-    s->n_workers = jobs;
+    int r0 = study_co_begin(s, jobs, err);
+    if (r0 < 0) return r0;
 
     /* Trials run side by side, so each one's BLAS gets one thread. */
     int prev_threads = nnt_blas_set_threads(1);
-    s->t_start = nnt_clock_monotonic();
-    s->deadline = s->opt.max_seconds > 0 ? s->t_start + s->opt.max_seconds : 0;
-    s->budget_end = s->deadline;
-    atomic_store(&s->live_deadline, s->deadline);
-    pthread_mutex_lock(&s->mu);
-    study_reserve_refit_time(s); /* a resumed study may have its best already */
-    pthread_mutex_unlock(&s->mu);
-
     nnt_coordinator_ops ops = {s, study_co_ask, study_co_report, study_co_tell, NULL, study_co_stopping};
     /* The refit's reserve moves the deadline earlier while trials run; they
      * then check it between batches, so a long epoch does not eat the
-     * refit's time. */
-    if (s->refit_on && s->budget_end > 0) ops.deadline = study_co_deadline;
-    pthread_mutex_lock(&s->mu);
+     * refit's time. Not in a deterministic study, whose trials always run
+     * to their end. */
+    if (s->refit_on && s->budget_end > 0 && s->det_slots == 0) ops.deadline = study_co_deadline;
     nnt_study_event e;
-    study_event_init(s, &e, NNT_EVENT_STUDY_START, -1, NULL);
-    study_emit(s, &e);
-    pthread_mutex_unlock(&s->mu);
 
     if (tp) {
         tp->serve(tp->ctx, s, &ops);
@@ -382,6 +375,7 @@ void nnt_study_free(nnt_study *s)
     nnt_free(s->obj_name);
     nnt_free(s->obj_version);
     for (int k = 0; k < NNT_MAX_OBJECTIVES - 1; k++) nnt_free(s->cost_names[k]);
+    pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     nnt_free(s);
 }

@@ -6,20 +6,35 @@
  *
  * Trial numbers are given out in order, and parameters are proposed in that
  * order from the history as it stands (running trials included), so the
- * parameter sequence does not depend on how many workers there are. */
+ * parameter sequence does not depend on how many workers there are. A
+ * deterministic study proposes and prunes from a history fixed by trial
+ * number instead (study_determ.c), its ask waiting until that is complete. */
 #include <json-c/json.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
 #include "nntune/analysis.h"
 #include "tune/study_state.h"
+
+double study_now(const nnt_study *s)
+{
+    return s->clock ? s->clock(s->clock_ctx) : nnt_clock_monotonic();
+}
+
+void study_set_clock(nnt_study *s, double (*fn)(void *ctx), void *ctx)
+{
+    s->clock = fn;
+    s->clock_ctx = ctx;
+}
 
 double study_orient(const nnt_study *s, double v)
 {
@@ -105,9 +120,30 @@ int study_better(const nnt_study *s, const slot *a, int best_idx)
     return nnt_trial_compare(&ka, &kb, s->maximize) < 0;
 }
 
-/* The history as the sampler and pruner see it. Views point into the slots,
+/* A slot as the sampler and pruner see it. Views point into the slots,
  * which stay put (the slot array holds pointers). */
-static int build_history(nnt_study *s, nnt_history *h)
+static void view_fill(nnt_trial_view *v, const slot *sl)
+{
+    memset(v, 0, sizeof *v);
+    v->number = sl->number;
+    v->state = sl->state;
+    v->x = sl->x;
+    v->active = sl->active;
+    v->value = sl->oriented;
+    v->epochs = sl->n_inter;
+    v->intermediate = sl->inter;
+    v->retry = sl->interrupted;
+}
+
+/* Slot i changed (a report, a tell): its view follows. Views are kept
+ * between calls, so building the history costs only what changed, not
+ * the whole history at every report (bench/bench_coordinator.c). */
+static void view_touch(nnt_study *s, int i)
+{
+    if (i < s->n_views) view_fill(&s->views[i], s->slots[i]);
+}
+
+int study_build_history(nnt_study *s, nnt_history *h)
 {
     if (s->n_slots > s->cap_views) {
         int nc = s->n_slots * 2;
@@ -116,19 +152,11 @@ static int build_history(nnt_study *s, nnt_history *h)
         s->views = nv;
         s->cap_views = nc;
     }
-    for (int i = 0; i < s->n_slots; i++) {
-        const slot *sl = s->slots[i];
-        nnt_trial_view *v = &s->views[i];
-        memset(v, 0, sizeof *v);
-        v->number = sl->number;
-        v->state = sl->state;
-        v->x = sl->x;
-        v->active = sl->active;
-        v->value = sl->oriented;
-        v->epochs = sl->n_inter;
-        v->intermediate = sl->inter;
-        v->retry = sl->interrupted;
-    }
+    /* Views a deterministic history hid (study_det_history) come back. */
+    for (int i = s->masked_from; i < s->n_views; i++) view_fill(&s->views[i], s->slots[i]);
+    s->masked_from = INT_MAX;
+    for (int i = s->n_views; i < s->n_slots; i++) view_fill(&s->views[i], s->slots[i]);
+    s->n_views = s->n_slots;
     h->trials = s->views;
     h->n = s->n_slots;
     return NNT_OK;
@@ -159,7 +187,7 @@ void study_event_init(const nnt_study *s, nnt_study_event *e, nnt_study_event_ki
     e->n_done = s->n_done;
     e->n_running = s->n_running;
     e->max_trials = s->opt.max_trials;
-    e->elapsed_s = s->t_start > 0 ? nnt_clock_monotonic() - s->t_start : 0;
+    e->elapsed_s = s->t_start > 0 ? study_now(s) - s->t_start : 0;
     e->max_seconds = s->opt.max_seconds;
     e->best_number = s->best >= 0 ? s->slots[s->best]->number : -1;
     e->best_value = s->best >= 0 ? s->slots[s->best]->value : NAN;
@@ -189,14 +217,14 @@ double study_co_deadline(void *ctx)
 
 /* ---- the three messages ------------------------------------------------- */
 
-int study_co_ask(void *ctx, int worker, nnt_trial_task *t)
+/* ask under the lock: NNT_OK, NNT_ERR_NOT_FOUND or NNT_ASK_WAIT. */
+static int ask_locked(nnt_study *s, int worker, nnt_trial_task *t)
 {
-    nnt_study *s = ctx;
     int result = NNT_ERR_NOT_FOUND;
-    pthread_mutex_lock(&s->mu);
     if (atomic_load(&s->stop) || s->fatal) goto out;
-    if (s->deadline > 0 && nnt_clock_monotonic() >= s->deadline) goto out;
+    if (s->deadline > 0 && study_now(s) >= s->deadline) goto out;
     if (s->opt.max_trials > 0 && s->n_done + s->n_running >= s->opt.max_trials) goto out;
+    if (s->det_slots > 0 && !study_det_ready(s)) return NNT_ASK_WAIT;
 
     slot *sl = study_slot_new(s->nspace);
     if (!sl) {
@@ -218,7 +246,8 @@ int study_co_ask(void *ctx, int worker, nnt_trial_task *t)
         src->retried = 1;
     } else {
         nnt_history h;
-        int r = build_history(s, &h);
+        int r = s->det_slots > 0 ? study_det_history(s, s->next_number, &h)
+                                 : study_build_history(s, &h);
         if (r == NNT_OK) {
             sl->seed = nnt_seed_derive(s->seed, (uint64_t)s->next_number);
             r = s->sampler.propose(s->sampler.ctx, s->space, &h, s->next_number, sl->seed, sl->x,
@@ -260,14 +289,45 @@ int study_co_ask(void *ctx, int worker, nnt_trial_task *t)
     memcpy(t->x, sl->x, (size_t)s->nspace * sizeof *t->x);
     memcpy(t->active, sl->active, (size_t)s->nspace);
     t->params = nnt_strdup(sl->params);
-    t->deadline = s->deadline;
+    /* A deterministic study's budget stops handing out trials only: a
+     * trial cut short by the clock would differ from run to run. */
+    t->deadline = s->det_slots > 0 ? 0 : s->deadline;
     nnt_study_event e;
     study_event_init(s, &e, NNT_EVENT_TRIAL_START, worker, sl);
     study_emit(s, &e);
     result = NNT_OK;
 out:
-    pthread_mutex_unlock(&s->mu);
     return result;
+}
+
+int study_co_ask_try(void *ctx, int worker, nnt_trial_task *t)
+{
+    nnt_study *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    int r = ask_locked(s, worker, t);
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+int study_co_ask(void *ctx, int worker, nnt_trial_task *t)
+{
+    nnt_study *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    int r;
+    while ((r = ask_locked(s, worker, t)) == NNT_ASK_WAIT) {
+        /* Woken by a tell; the timeout only re-checks a stop request
+         * (nnt_study_stop, being async-signal-safe, cannot signal). */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r;
 }
 
 int study_co_report(void *ctx, int worker, const nnt_report_msg *rp)
@@ -300,15 +360,17 @@ int study_co_report(void *ctx, int worker, const nnt_report_msg *rp)
             }
         }
         if (sl->n_inter < sl->cap_inter) sl->inter[sl->n_inter++] = study_orient(s, rp->value);
+        view_touch(s, s->worker_slot[worker]);
     }
     if (p->epoch > sl->epochs) sl->epochs = p->epoch;
 
     if (atomic_load(&s->stop) || s->fatal ||
-        (s->deadline > 0 && nnt_clock_monotonic() >= s->deadline)) {
+        (s->det_slots == 0 && s->deadline > 0 && study_now(s) >= s->deadline)) {
         answer = NNT_REPORT_ABORT;
     } else if (s->opt.prune && rp->fold == 0) {
         nnt_history h;
-        if (build_history(s, &h) == NNT_OK &&
+        int hr = s->det_slots > 0 ? study_det_history(s, sl->number, &h) : study_build_history(s, &h);
+        if (hr == NNT_OK &&
             s->opt.prune(s->opt.prune_ctx, &h, sl->number, p->epoch, study_orient(s, rp->value)) ==
                 NNT_PRUNED)
             answer = NNT_REPORT_PRUNE;
@@ -337,7 +399,7 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     sl->best_epoch = o->best_epoch;
     study_slot_set_results(s, sl, o->value, o->value_spread, o->valid_loss, o->n_params,
                            o->n_values, o->values);
-    if (o->interrupted && s->deadline > 0 && nnt_clock_monotonic() >= s->deadline)
+    if (o->interrupted && s->deadline > 0 && study_now(s) >= s->deadline)
         snprintf(o->error, sizeof o->error, "interrupted (study time budget)");
 
     /* A new best is saved (atomically) before it goes on record, so that a
@@ -395,6 +457,7 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     nnt_model_free(o->model);
     o->model = NULL;
     if (is_best) study_reserve_refit_time(s);
+    view_touch(s, idx);
     s->n_running--;
     if (!sl->interrupted) s->n_done++;
 
@@ -410,5 +473,25 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     e.n_values = sl->n_values;
     e.values = sl->n_values > 0 ? sl->values : NULL;
     study_emit(s, &e);
+    if (s->det_slots > 0) pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+}
+
+int study_co_begin(nnt_study *s, int n_workers, nnt_error *err)
+{
+    nnt_free(s->worker_slot);
+    s->worker_slot = nnt_calloc((size_t)(n_workers > 0 ? n_workers : 1), sizeof *s->worker_slot);
+    if (!s->worker_slot) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
+    s->n_workers = n_workers;
+    s->t_start = study_now(s);
+    s->deadline = s->opt.max_seconds > 0 ? s->t_start + s->opt.max_seconds : 0;
+    s->budget_end = s->deadline;
+    atomic_store(&s->live_deadline, s->deadline);
+    pthread_mutex_lock(&s->mu);
+    study_reserve_refit_time(s); /* a resumed study may have its best already */
+    nnt_study_event e;
+    study_event_init(s, &e, NNT_EVENT_STUDY_START, -1, NULL);
+    study_emit(s, &e);
+    pthread_mutex_unlock(&s->mu);
+    return NNT_OK;
 }

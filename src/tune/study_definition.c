@@ -460,6 +460,9 @@ char *nnt_study_definition_build(const study_definition_in *in)
         json_object_object_add(d, "max_rows", json_object_new_int64((int64_t)in->max_rows));
     }
     json_object_object_add(d, "trial_time_limit", json_object_new_double(in->trial_time_limit_s));
+    /* Only in deterministic studies: the slots are part of what the study
+     * is (another count gives other trials). */
+    if (in->slots > 0) json_object_object_add(d, "slots", json_object_new_int(in->slots));
 
     char *sp = nnt_space_to_json(in->space);
     json_object *spo = sp ? json_tokener_parse(sp) : NULL;
@@ -576,6 +579,10 @@ int nnt_study_definition_parse(const char *json, nnt_study_definition *out, nnt_
     if (!bad && r == 0 && json_object_object_get_ex(o, "cv_folds", &v)) {
         if (!json_object_is_type(v, json_type_int)) bad = "cv_folds";
         else out->cv_folds = json_object_get_int(v);
+    }
+    if (!bad && r == 0 && json_object_object_get_ex(o, "slots", &v)) {
+        if (!json_object_is_type(v, json_type_int) || json_object_get_int(v) < 1) bad = "slots";
+        else out->slots = json_object_get_int(v);
     }
     if (!bad && r == 0 && json_object_object_get_ex(o, "objectives", &v) &&
         (r = parse_objectives(v, out)) == -1)

@@ -62,6 +62,13 @@ typedef struct nnt_trial_outcome {
     double values[NNT_MAX_OBJECTIVES];
 } nnt_trial_outcome;
 
+/* An ask's answer when a deterministic study (nnt_study_options.
+ * deterministic) cannot propose the next trial yet: the results it is
+ * proposed from are not all in. Not an error; the transport asks again after
+ * the next tell (study_co_ask_try). study_co_ask, for worker threads, waits
+ * instead and never returns it. */
+#define NNT_ASK_WAIT 1
+
 typedef struct nnt_coordinator_ops {
     void *ctx;
     /* NNT_OK: task filled; NNT_ERR_NOT_FOUND: no more work. */
@@ -293,6 +300,7 @@ typedef struct study_definition_in {
     const char *cost_names[NNT_MAX_OBJECTIVES - 1];
     const nnt_space *space;
     double trial_time_limit_s;
+    int slots; /* a deterministic study's parallel slots; 0: free-running */
     /* a user objective */
     const char *objective, *objective_version;
     /* the MLP trainer (mlp = 1) */

@@ -93,6 +93,25 @@ static int check_user_objective(const nnt_study_options *opt, nnt_error *err)
     return NNT_OK;
 }
 
+/* A deterministic study excludes what depends on timing. */
+static int check_deterministic(const nnt_study_options *opt, nnt_error *err)
+{
+    if (opt->deterministic != 1)
+        return nnt_fail(err, NNT_ERR_ARG, "options.deterministic: expected 0 or 1, got %d",
+                        opt->deterministic);
+    if (opt->trial_time_limit_s > 0 || opt->base_train.time_limit_s > 0)
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "options.trial_time_limit: a deterministic study cannot have a trial "
+                        "time limit (whether a trial runs past it depends on timing)");
+    for (int k = 0; k < opt->n_costs; k++)
+        if (opt->costs[k] == NNT_COST_INFER_TIME || opt->costs[k] == NNT_COST_TRAIN_TIME)
+            return nnt_fail(err, NNT_ERR_ARG,
+                            "objectives: %s is a measured time, which a deterministic study "
+                            "cannot reproduce (use params)",
+                            nnt_cost_name(opt->costs[k]));
+    return NNT_OK;
+}
+
 int nnt_study_options_check(const nnt_study_options *opt, nnt_error *err)
 {
     if (!opt) return nnt_fail(err, NNT_ERR_ARG, "nnt_study_options_check: no options");
@@ -112,6 +131,9 @@ int nnt_study_options_check(const nnt_study_options *opt, nnt_error *err)
     if (opt->trial_time_limit_s < 0)
         return nnt_fail(err, NNT_ERR_ARG, "options.trial_time_limit: expected seconds >= 0");
     if (opt->jobs < 0) return nnt_fail(err, NNT_ERR_ARG, "options.jobs: expected a positive integer");
+    if (opt->slots < 0 || opt->slots > 4096)
+        return nnt_fail(err, NNT_ERR_ARG, "options.slots: expected 1..4096 (0: jobs), got %d",
+                        opt->slots);
     if (opt->n_costs < 0 || opt->n_costs > NNT_MAX_OBJECTIVES - 1)
         return nnt_fail(err, NNT_ERR_ARG, "objectives: expected at most %d costs, got %d",
                         NNT_MAX_OBJECTIVES - 1, opt->n_costs);
@@ -128,6 +150,10 @@ int nnt_study_options_check(const nnt_study_options *opt, nnt_error *err)
         return nnt_fail(err, NNT_ERR_ARG,
                         "pruner: a custom prune hook and the built-in pruner '%s' exclude each other",
                         opt->pruner);
+    if (opt->deterministic) {
+        int r = check_deterministic(opt, err);
+        if (r < 0) return r;
+    }
     if (opt->objective) {
         int r = check_user_objective(opt, err);
         if (r < 0) return r;
@@ -161,6 +187,10 @@ void nnt_study_options_inherit(nnt_study_options *o, const nnt_study_definition 
         (!o->pruner || (!o->pruner_options && !strcmp(o->pruner, sp)))) {
         o->pruner = sp;
         o->pruner_options = stored->pruner_options;
+    }
+    if (stored->slots > 0) {
+        o->deterministic = 1;
+        if (!o->slots) o->slots = stored->slots;
     }
     if (!o->costs_set && !o->objective) {
         o->n_costs = 0;

@@ -116,6 +116,8 @@ int study_sampler_parse(const char *name, const char *options_json, const char *
             r = opt_num(v, path, key, 0, 1, 1, &tpe->gamma, err);
         } else if (!strcmp(key, "gamma_max")) {
             r = opt_int(v, path, key, 1, 1000000000L, &tpe->gamma_max, err);
+        } else if (!strcmp(key, "n_bad_max")) {
+            r = opt_int(v, path, key, 0, 1000000000L, &tpe->n_bad_max, err);
         } else if (!strcmp(key, "prior_weight")) {
             r = opt_num(v, path, key, 0, 1e9, 1, &tpe->prior_weight, err);
         } else if (!strcmp(key, "magic_clip")) {
@@ -134,7 +136,7 @@ int study_sampler_parse(const char *name, const char *options_json, const char *
         } else {
             r = unknown(path, key, "expected one of",
                         "n_startup, n_candidates, gamma, gamma_max, prior_weight, magic_clip, "
-                        "multivariate, independent, constant_liar, startup",
+                        "multivariate, independent, constant_liar, startup, n_bad_max",
                         err);
         }
         if (r < 0) break;

@@ -178,7 +178,7 @@ void study_reserve_refit_time(nnt_study *s)
     /* A best found too late for its refit does not stop the search: the
      * refit is skipped (study_run_refit) and the trials use the time instead. */
     double end = s->budget_end - need;
-    if (nnt_clock_monotonic() >= end) end = s->budget_end;
+    if (study_now(s) >= end) end = s->budget_end;
     s->deadline = end;
     atomic_store(&s->live_deadline, s->deadline);
 }

@@ -82,8 +82,9 @@ struct nnt_study {
     int n_workers;
     int best;          /* slot index, -1 */
     nnt_model *best_model;
-    nnt_trial_view *views;
-    int cap_views;
+    nnt_trial_view *views; /* the history's views of slots[0..n_views) (study_build_history) */
+    int cap_views, n_views;
+    int masked_from;       /* views from here were changed for one call (study_det_history) */
     double t_start, deadline;
     int fatal;
     nnt_error fatal_err;
@@ -102,6 +103,16 @@ struct nnt_study {
     double refit_estimate; /* seconds the current best's refit should take */
     nnt_metrics refit_trial_test; /* the best trial's own model on the test set */
     size_t refit_trial_n_test;    /* 0: not measured */
+
+    /* deterministic studies (opt.deterministic; study_determ.c) */
+    int det_slots;      /* J: trial k is proposed from trials < k - J + 1; 0: free-running */
+    int done_prefix;    /* slots[0..done_prefix) have all finished (under mu) */
+    pthread_cond_t cv;  /* a trial finished: a waiting ask may go on */
+
+    /* The coordinator's monotonic clock (deadlines, elapsed times): NULL is
+     * nnt_clock_monotonic; a simulation drives it (bench/coordinator). */
+    double (*clock)(void *ctx);
+    void *clock_ctx;
 };
 
 /* study.c */
@@ -120,6 +131,25 @@ int study_init_mlp(nnt_study *s, const nnt_study_options *opt, const nnt_study_d
 
 /* study_coord.c */
 double study_orient(const nnt_study *s, double v);
+/* The coordinator's clock (s->clock, else nnt_clock_monotonic). */
+double study_now(const nnt_study *s);
+/* Drives the coordinator's clock (deadlines, budgets, elapsed times) from
+ * fn(ctx) instead of nnt_clock_monotonic; NULL restores it. Before
+ * study_co_begin. Workers' own checks (trial time limits) keep the real
+ * clock: this is for a transport that simulates its workers. */
+void study_set_clock(nnt_study *s, double (*fn)(void *ctx), void *ctx);
+/* The history as the sampler and pruner see it (every slot, as it stands). */
+int study_build_history(nnt_study *s, nnt_history *h);
+/* Prepares the coordinator for n_workers workers (ids 0..n_workers-1):
+ * their slots, the start time, the deadline, the refit reserve; emits
+ * NNT_EVENT_STUDY_START. What nnt_study_run does before starting its threads,
+ * and what another transport (MPI, the coordinator benchmark) calls before
+ * forwarding messages. */
+int study_co_begin(nnt_study *s, int n_workers, nnt_error *err);
+/* ask without waiting: NNT_OK, NNT_ERR_NOT_FOUND, or NNT_ASK_WAIT when a
+ * deterministic study needs results that are not in yet (ask again after the
+ * next tell). study_co_ask is the same but waits (worker threads). */
+int study_co_ask_try(void *ctx, int worker, nnt_trial_task *t);
 /* A finished trial's results on its slot (sl->state already set): the value
  * and tie-breakers when it ended COMPLETE or PRUNED, then the objective
  * values (at most NNT_MAX_OBJECTIVES). */
@@ -138,6 +168,18 @@ double study_co_deadline(void *ctx);
 int study_co_ask(void *ctx, int worker, nnt_trial_task *t);
 int study_co_report(void *ctx, int worker, const nnt_report_msg *rp);
 void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o);
+
+/* study_determ.c */
+/* The number of slots a deterministic study runs with (0: free-running). */
+int study_det_slots(const nnt_study_options *opt);
+/* Whether every trial numbered below next_number - slots + 1 has finished
+ * (the next trial may be proposed). Under mu. */
+int study_det_ready(nnt_study *s);
+/* The fixed history trial `number` is proposed from or pruned with: trials
+ * numbered below number - slots + 1 as they are, those from there up to
+ * number - 1 as running with nothing reported, trial `number` itself as it
+ * is, later ones left out. Under mu. */
+int study_det_history(nnt_study *s, int number, nnt_history *h);
 
 /* study_storage.c */
 int study_open_stored(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,

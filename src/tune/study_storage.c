@@ -107,6 +107,7 @@ char *study_make_definition(const nnt_study *s, const nnt_study_options *opt)
         in.cost_names[k] = s->user ? s->cost_names[k] : nnt_cost_name(opt->costs[k]);
     in.space = s->space;
     in.trial_time_limit_s = opt->trial_time_limit_s;
+    in.slots = s->det_slots;
     if (s->user) {
         in.objective = s->obj_name;
         in.objective_version = s->obj_version;
