@@ -1,8 +1,9 @@
 /* A worker rank of a study over MPI: its threads run the ordinary worker
  * loop (objective.c) against a proxy coordinator whose ask, report and tell
  * are round trips to rank 0. One lock keeps the rank's MPI calls one at a
- * time (MPI_THREAD_SERIALIZED); a heartbeat thread tells rank 0 the rank is
- * alive while long epochs run. Models travel as model file blobs. */
+ * time (MPI_THREAD_SERIALIZED), never held while an answer is awaited; a
+ * heartbeat thread tells rank 0 the rank is alive while long epochs run.
+ * Models travel as model file blobs. */
 #include <mpi.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -32,22 +33,23 @@ static void set_deadline(mpi_worker *w, double left)
     if (left >= 0) atomic_store(&w->deadline, nnt_clock_monotonic() + left);
 }
 
-/* Sends b with tag; with want_reply, receives local's answer into *ans
- * (malloc'd, *n bytes). Returns 0 or -1. */
-static int round_trip(mpi_worker *w, int tag, int local, const mbuf *b, unsigned char **ans,
-                      size_t *n)
+/* Receives local's answer into *ans (malloc'd, *n bytes) once it is there.
+ * The lock is not held while waiting: an answer may wait for another
+ * thread's trial to end (a deterministic study's ask), and that thread
+ * needs the lock to send its reports and its tell. Returns 0 or -1. */
+static int await_reply(mpi_worker *w, int local, unsigned char **ans, size_t *n)
 {
-    int r = -1;
-    pthread_mutex_lock(&w->mu);
-    if (MPI_Send(b->p, (int)b->n, MPI_BYTE, 0, tag, MPI_COMM_WORLD) == MPI_SUCCESS) {
-        w->last_send = nnt_clock_monotonic();
-        r = 0;
-        if (ans) {
-            MPI_Status st;
-            int cnt = 0;
-            r = -1;
-            if (MPI_Probe(0, MPI_TAG_REPLY + local, MPI_COMM_WORLD, &st) == MPI_SUCCESS &&
-                MPI_Get_count(&st, MPI_BYTE, &cnt) == MPI_SUCCESS &&
+    long nap_ns = 50000; /* 50 us, doubling to 2 ms while the answer is late */
+    for (;;) {
+        int flag = 0, cnt = 0, r = -1;
+        MPI_Status st;
+        pthread_mutex_lock(&w->mu);
+        if (MPI_Iprobe(0, MPI_TAG_REPLY + local, MPI_COMM_WORLD, &flag, &st) != MPI_SUCCESS) {
+            pthread_mutex_unlock(&w->mu);
+            return -1;
+        }
+        if (flag) {
+            if (MPI_Get_count(&st, MPI_BYTE, &cnt) == MPI_SUCCESS &&
                 (*ans = nnt_malloc((size_t)cnt + 1)) != NULL) {
                 if (MPI_Recv(*ans, cnt, MPI_BYTE, 0, MPI_TAG_REPLY + local, MPI_COMM_WORLD,
                              MPI_STATUS_IGNORE) == MPI_SUCCESS) {
@@ -58,9 +60,26 @@ static int round_trip(mpi_worker *w, int tag, int local, const mbuf *b, unsigned
                     *ans = NULL;
                 }
             }
+            pthread_mutex_unlock(&w->mu);
+            return r;
         }
+        pthread_mutex_unlock(&w->mu);
+        struct timespec ts = {0, nap_ns};
+        nanosleep(&ts, NULL);
+        if (nap_ns < 2000000) nap_ns *= 2;
     }
+}
+
+/* Sends b with tag; with ans, receives local's answer (await_reply).
+ * Returns 0 or -1. */
+static int round_trip(mpi_worker *w, int tag, int local, const mbuf *b, unsigned char **ans,
+                      size_t *n)
+{
+    pthread_mutex_lock(&w->mu);
+    int r = MPI_Send(b->p, (int)b->n, MPI_BYTE, 0, tag, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1;
+    if (r == 0) w->last_send = nnt_clock_monotonic();
     pthread_mutex_unlock(&w->mu);
+    if (r == 0 && ans) r = await_reply(w, local, ans, n);
     return r;
 }
 
