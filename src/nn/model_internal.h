@@ -98,11 +98,4 @@ double nnt_loss_value(const nnt_model *m, const nnt_workspace *ws, int n, const 
  * afterwards. */
 void nnt_backward(const nnt_model *m, nnt_workspace *ws, int n);
 
-/* Xavier/He initialisation of all weights from rng, biases 0: hidden layers
- * He-normal (std sqrt(2/fan_in)) for relu, leaky_relu and elu, Glorot-uniform
- * (limit sqrt(6/(fan_in+fan_out))) otherwise; the output layer (softmax,
- * sigmoid, identity) is always Glorot-uniform. Draws layer by layer, W
- * row-major, so the same seed gives the same weights. */
-void nnt_model_init_weights(nnt_model *m, nnt_rng *rng);
-
 #endif

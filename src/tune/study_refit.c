@@ -143,7 +143,7 @@ int nnt_mlp_refit(const nnt_mlp_objective *o, const nnt_refit_task *task, nnt_mo
  * own choice when this run saw the trial (it breaks accuracy ties by the
  * validation loss); for trials loaded from storage, the first epoch with the
  * best stored metric; the epoch count when no curve is known. */
-int study_slot_best_epoch(const slot *sl)
+static int study_slot_best_epoch(const slot *sl)
 {
     if (sl->best_epoch > 0) return sl->best_epoch;
     int at = -1;
