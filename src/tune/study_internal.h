@@ -80,21 +80,7 @@ typedef struct nnt_coordinator_ops {
 
 /* ---- Objective --------------------------------------------------------- */
 
-typedef struct nnt_mlp_objective {
-    nnt_study_data data;
-    const nnt_space *space;
-    nnt_model_options base_model;
-    nnt_train_options base_train;
-    nnt_metric metric;
-    int maximize;
-    int n_folds;             /* 1: one hold-out (or the separate validation set) */
-    int use_valid_set;       /* validate on data.valid (all rows) */
-    nnt_split *splits;       /* n_folds splits (valid rows unused with use_valid_set) */
-    double trial_time_limit_s;
-    int n_costs;             /* secondary objectives measured on complete trials */
-    nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
-} nnt_mlp_objective;
-
+/* What the MLP trainer is set up with (study.c fills it from the options). */
 typedef struct nnt_mlp_setup {
     nnt_study_data data;
     const nnt_space *space;
@@ -107,9 +93,16 @@ typedef struct nnt_mlp_setup {
     size_t max_rows;
     uint64_t split_seed;
     double trial_time_limit_s;
-    int n_costs;
+    int n_costs;             /* secondary objectives measured on complete trials */
     nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
 } nnt_mlp_setup;
+
+typedef struct nnt_mlp_objective {
+    nnt_mlp_setup su;        /* as given to nnt_mlp_init */
+    int n_folds;             /* 1: one hold-out (or the separate validation set) */
+    int use_valid_set;       /* validate on data.valid (all rows) */
+    nnt_split *splits;       /* n_folds splits (valid rows unused with use_valid_set) */
+} nnt_mlp_objective;
 
 /* Builds the splits once (hold-out, k folds, or the separate validation set;
  * optionally subsampled). */
