@@ -70,6 +70,14 @@ double amap(const axis *a, double v)
 
 /* Sets the range from data (NANs ignored by the caller), padded by pad of
  * the span on each side; a log axis needs lo > 0 (else it becomes linear). */
+void axes_place(axis *ax, axis *ay, double left, double right, double bottom, double top)
+{
+    ax->p0 = left;
+    ax->p1 = right;
+    ay->p0 = bottom;
+    ay->p1 = top;
+}
+
 void axis_fit(axis *a, double lo, double hi, int lg, double pad)
 {
     a->n_cat = 0;
