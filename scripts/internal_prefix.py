@@ -7,11 +7,15 @@ src/ are `nnt__`, declared only in headers under src/ and hidden in the
 shared library; everything else is `static`. tests/check_symbols.sh (ctest
 `library_symbols`) fails on any global that breaks it.
 
-The mapping is computed, not held: every global symbol the built static
-library defines (nm) that is not declared NNT_API in a public header is
-renamed -- `nnt_foo` -> `nnt__foo`, `nnt_foo_` (the old "internal" spelling)
--> `nnt__foo`, `study_foo` -> `nnt__study_foo`. Build first (`make`), so
-that code merged since the last run is in the library.
+The mapping is computed: every global symbol the built static library
+defines (nm) that is not declared NNT_API in a public header is renamed --
+`nnt_foo` -> `nnt__foo`, `nnt_foo_` (the old "internal" spelling) ->
+`nnt__foo`, `study_foo` -> `nnt__study_foo`. Build first (`make`), so that
+code merged since the last run is in the library. It is also held: the
+mapping of the first run is kept in scripts/internal_prefix.map and applied
+every time, so code merged later that still calls an old name is renamed
+even when the library cannot be built before the rename (--write-map
+rewrites the file from the library).
 
 The replacement is whole-word, over the C files (.c, .h) under src/ tools/
 tests/ bench/ examples/ fuzz/, in code and comments but never inside string
@@ -21,7 +25,7 @@ the Markdown under docs/ and bench/ and README.md. It leaves alone
     (a file's own helper that happens to share it);
   - a name followed by a file extension (`report_text.c` in a comment);
   - a name that also occurs in a public header (it is not internal), and a
-    name whose new spelling is already taken (both are reported).
+    name whose new spelling the library defines as well (both reported).
 It is idempotent: a second run finds nothing to change. It prints each file
 it changes with the names and counts, then a summary; the exit status is 1
 when a name was skipped (rename that one by hand), else 0.
@@ -29,6 +33,7 @@ when a name was skipped (rename that one by hand), else 0.
     scripts/internal_prefix.py                  # rename (needs build/libnntune.a)
     scripts/internal_prefix.py --dry-run        # print the plan, change nothing
     scripts/internal_prefix.py --lib other/libnntune.a
+    scripts/internal_prefix.py --write-map     # hold the computed mapping
 """
 import argparse
 import os
@@ -37,6 +42,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MAP_FILE = os.path.join(ROOT, 'scripts', 'internal_prefix.map')
 C_DIRS = ['src', 'tools', 'tests', 'bench', 'examples', 'fuzz']
 MD_DIRS = ['docs', 'bench']
 MD_FILES = ['README.md']
@@ -71,6 +77,17 @@ def library_globals(lib):
         if len(parts) >= 2 and not line.endswith(':'):
             names.add(parts[-1].split('.')[0])
     return names
+
+
+def held_map():
+    """old -> new names of scripts/internal_prefix.map ("old new" a line)."""
+    m = {}
+    if os.path.exists(MAP_FILE):
+        for line in open(MAP_FILE, encoding='utf-8'):
+            parts = line.split('#')[0].split()
+            if len(parts) == 2:
+                m[parts[0]] = parts[1]
+    return m
 
 
 def new_name(n):
@@ -156,14 +173,30 @@ def main():
     ap.add_argument('--lib', default=os.path.join(ROOT, 'build', 'libnntune.a'),
                     help='the built static library (default build/libnntune.a)')
     ap.add_argument('--dry-run', action='store_true', help='print the plan, change nothing')
+    ap.add_argument('--write-map', action='store_true',
+                    help='rewrite scripts/internal_prefix.map from the library, change nothing')
     args = ap.parse_args()
-    if not os.path.exists(args.lib):
+    held = held_map()
+    if os.path.exists(args.lib):
+        globals_ = library_globals(args.lib)
+    elif held and not args.write_map:
+        print('internal_prefix: %s not found: applying the held mapping only' % args.lib)
+        globals_ = set()
+    else:
         sys.exit('internal_prefix: %s not found: build the library first (make)' % args.lib)
 
     api, public_idents = public_names()
-    globals_ = library_globals(args.lib)
-    candidates = sorted(n for n in globals_
-                        if not n.startswith('__') and not n.startswith('nnt__') and n not in api)
+    computed = sorted(n for n in globals_
+                      if not n.startswith('__') and not n.startswith('nnt__') and n not in api)
+    if args.write_map:
+        with open(MAP_FILE, 'w', encoding='utf-8') as fh:
+            fh.write('# old new: library-internal names and their nnt__ spelling, as\n'
+                     '# scripts/internal_prefix.py computed them from nm (--write-map).\n')
+            for n in computed:
+                fh.write('%s %s\n' % (n, new_name(n)))
+        print('internal_prefix: %d names written to %s' % (len(computed), os.path.relpath(MAP_FILE, ROOT)))
+        return 0
+    candidates = sorted(set(computed) | {n for n in held if n not in api})
     files = tracked_files()
     texts = {f: open(os.path.join(ROOT, f), encoding='utf-8').read() for f, _ in files}
     all_idents = set()
@@ -172,11 +205,11 @@ def main():
 
     mapping, skipped = {}, []
     for n in candidates:
-        new = new_name(n)
+        new = held.get(n) or new_name(n)
         if n in public_idents:
             skipped.append('%s: also in a public header (include/nntune/); left as it is' % n)
-        elif new in all_idents and n in all_idents:
-            skipped.append('%s: %s is already taken; rename by hand' % (n, new))
+        elif new in globals_:
+            skipped.append('%s: the library also defines %s; rename by hand' % (n, new))
         elif n in all_idents:
             mapping[n] = new
     for s in skipped:
