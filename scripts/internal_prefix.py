@@ -241,6 +241,10 @@ def main():
         if not args.dry_run:
             with open(os.path.join(ROOT, f), 'w', encoding='utf-8') as fh:
                 fh.write(out)
+    if changed == 0:
+        print('internal_prefix: nothing to change (the old spellings of %d names stand only in '
+              'strings or as a file\'s own static)' % len(mapping))
+        return 1 if skipped else 0
     for n in sorted(member_names):
         print('note: %s also follows "." or "->" somewhere (a struct member?); renamed too' % n)
     print('internal_prefix: %s %d occurrences of %d names in %d files%s'
