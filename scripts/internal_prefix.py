@@ -208,7 +208,7 @@ def main():
         new = held.get(n) or new_name(n)
         if n in public_idents:
             skipped.append('%s: also in a public header (include/nntune/); left as it is' % n)
-        elif new in globals_:
+        elif new in globals_ and n in globals_:
             skipped.append('%s: the library also defines %s; rename by hand' % (n, new))
         elif n in all_idents:
             mapping[n] = new
