@@ -26,7 +26,8 @@ the Markdown under docs/ and bench/ and README.md. It leaves alone
   - a name followed by a file extension (`report_text.c` in a comment);
   - a name that also occurs in a public header (it is not internal), and a
     name whose new spelling the library defines as well (both reported).
-It is idempotent: a second run finds nothing to change. It prints each file
+Continuation lines aligned under an open parenthesis of a renamed line are
+moved with it (only their leading spaces change). It is idempotent: a second run finds nothing to change. It prints each file
 it changes with the names and counts, then a summary; the exit status is 1
 when a name was skipped (rename that one by hand), else 0.
 
@@ -36,6 +37,7 @@ when a name was skipped (rename that one by hand), else 0.
     scripts/internal_prefix.py --write-map     # hold the computed mapping
 """
 import argparse
+import difflib
 import os
 import re
 import subprocess
@@ -168,6 +170,70 @@ def rename_piece(piece, mapping, counts, member_hits):
     return IDENT.sub(sub, piece)
 
 
+def col_map(old, new):
+    """For a line before and after renaming: the new column of each old one."""
+    cols = [0] * (len(old) + 1)
+    sm = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        for k in range(i1, i2 + 1):
+            cols[k] = j1 + (k - i1 if tag == 'equal' else (j2 - j1 if k == i2 else 0))
+    return cols
+
+
+def realign(old_text, new_text):
+    """Continuation lines aligned one past an open '(' of an earlier line
+    keep that alignment after the names before the '(' grew. Only leading
+    spaces change."""
+    olds, news = old_text.split('\n'), new_text.split('\n')
+    if len(olds) != len(news):
+        return new_text
+    stack, in_comment, out = [], False, []
+    for old, new in zip(olds, news):
+        indent = len(old) - len(old.lstrip(' '))
+        if stack and old.strip() and not in_comment and indent == stack[-1][0] + 1:
+            new = ' ' * (stack[-1][1] + 1) + new.lstrip(' ')
+        out.append(new)
+        if old == new and not stack:
+            in_comment = scan_parens(old, None, [], in_comment)
+            continue
+        in_comment = scan_parens(old, col_map(old, new), stack, in_comment)
+    return '\n'.join(out)
+
+
+def scan_parens(line, cols, stack, in_comment):
+    """Pushes (old column, new column) of each '(' and pops at each ')',
+    outside comments and literals; returns whether a comment is still open."""
+    i, n = 0, len(line)
+    if line.lstrip().startswith('#'):
+        return in_comment
+    while i < n:
+        if in_comment:
+            j = line.find('*/', i)
+            if j < 0:
+                return True
+            in_comment, i = False, j + 2
+            continue
+        c = line[i]
+        if line.startswith('/*', i):
+            in_comment, i = True, i + 2
+        elif line.startswith('//', i):
+            break
+        elif c in '"\'':
+            j = i + 1
+            while j < n and line[j] != c:
+                j += 2 if line[j] == '\\' else 1
+            i = j + 1
+        else:
+            if c == '(' and cols is not None:
+                stack.append((i, cols[i]))
+            elif c == '(':
+                stack.append((i, i))
+            elif c == ')' and stack:
+                stack.pop()
+            i += 1
+    return in_comment
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--lib', default=os.path.join(ROOT, 'build', 'libnntune.a'),
@@ -229,6 +295,8 @@ def main():
         if kind == 'c':
             out = ''.join(p if k == 'lit' else rename_piece(p, local, counts, member_names)
                           for k, p in c_segments(text))
+            if out != text:
+                out = realign(text, out)
         else:
             out = rename_piece(text, local, counts, member_names)
         if out == text:
