@@ -36,7 +36,7 @@ awk -v api="$tmp/api" -v lib="$static" '
     BEGIN { while ((getline n < api) > 0) pub[n] = 1 }
     NF >= 3 {
         name = $NF; sub(/\..*$/, "", name)
-        if (name ~ /^__/ || name ~ /^nnt__/ || name in pub) next
+        if (name ~ /^__/ || name ~ /^nnt__/ || name in pub || seen[name]++) next
         k = split($1, part, ":")
         obj = (part[k] == "" || part[k] ~ /^[0-9a-fA-F]+$/) ? part[k - 1] : part[k]
         why = name ~ /^nnt_/ ? "nnt_ but not declared NNT_API in a public header" \
@@ -52,7 +52,7 @@ awk -v api="$tmp/api" -v lib="$shared" '
     BEGIN { while ((getline n < api) > 0) pub[n] = 1 }
     NF >= 3 {
         name = $NF; sub(/\..*$/, "", name)
-        if (name ~ /^__/ || name in pub) next
+        if (name ~ /^__/ || name in pub || seen[name]++) next
         printf "%s exports %s, which is not a public nnt_ name (NNT_API in include/nntune/)\n", lib, name
         bad++
     }
