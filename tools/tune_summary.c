@@ -20,7 +20,8 @@ void tune_print_header(const tune_settings *s, const nnt_study_options *so,
     for (int k = 0; k < so->n_costs; k++) printf(" + %s", nnt_cost_name(so->costs[k]));
     printf(", seed %llu%s", (unsigned long long)sum->seed, sum->resumed ? ", resumed" : "");
     if (sum->resumed)
-        printf(" (%d trials on record, %d count against the budget)", sum->n_trials, sum->n_done);
+        printf(" (%d trial%s on record, %d count%s against the budget)", sum->n_trials,
+               sum->n_trials == 1 ? "" : "s", sum->n_done, sum->n_done == 1 ? "s" : "");
     char sel[256];
     printf("\nselection: %s\n", sc_selection_text(sel, sizeof sel, sum, has_valid));
     fflush(stdout);

@@ -13,7 +13,10 @@
 
 /* ---- Task and classes of a model ------------------------------------------ */
 
-nnt_task nnt_model_effective_task(const nnt_model *m)
+/* The task a model solves: its metadata when set, else implied by its loss
+ * (CE -> CLASSIFY, BCE with one output -> BINARY, squared error -> REGRESS,
+ * reconstruction CE -> AUTOENCODE). */
+static nnt_task nnt_model_effective_task(const nnt_model *m)
 {
     if (m->task != NNT_TASK_AUTO) return m->task;
     switch (m->opt.loss) {
@@ -27,7 +30,9 @@ nnt_task nnt_model_effective_task(const nnt_model *m)
     return NNT_TASK_CLASSIFY;
 }
 
-int nnt_model_effective_classes(const nnt_model *m, nnt_task task)
+/* Number of classes of a classification model: metadata, else outputs (2 for
+ * a binary model). 0 for regression and autoencoders. */
+static int nnt_model_effective_classes(const nnt_model *m, nnt_task task)
 {
     switch (task) {
     case NNT_TASK_CLASSIFY:
@@ -157,7 +162,9 @@ void nnt_metric_acc_target_scale(nnt_metric_acc *a, const nnt_scaler *s)
     a->t_mul = s ? s->target_mul : 0;
 }
 
-void nnt_unscale_outputs(const nnt_model *m, float *out, size_t n)
+/* Maps n rows of a regression model's outputs back to the target's units
+ * (nothing for other tasks or without target scaling). */
+static void nnt_unscale_outputs(const nnt_model *m, float *out, size_t n)
 {
     const nnt_scaler *s = &m->scaler;
     if (nnt_model_effective_task(m) != NNT_TASK_REGRESS || s->target_mul == 0.0f) return;

@@ -109,11 +109,4 @@ struct nnt_optim;
 void nnt_backward_update(nnt_model *m, nnt_workspace *ws, int n, struct nnt_optim *o,
                          double lr);
 
-/* Xavier/He initialisation of all weights from rng, biases 0: hidden layers
- * He-normal (std sqrt(2/fan_in)) for relu, leaky_relu and elu, Glorot-uniform
- * (limit sqrt(6/(fan_in+fan_out))) otherwise; the output layer (softmax,
- * sigmoid, identity) is always Glorot-uniform. Draws layer by layer, W
- * row-major, so the same seed gives the same weights. */
-void nnt_model_init_weights(nnt_model *m, nnt_rng *rng);
-
 #endif

@@ -74,9 +74,9 @@ int nnt_mlp_refit(const nnt_mlp_objective *o, const nnt_refit_task *task, nnt_mo
         return nnt_fail(err, NNT_ERR_ARG, "%s", NNT_REFIT_NEEDS_HOLDOUT);
     if (task->epochs < 1) return nnt_fail(err, NNT_ERR_ARG, "refit: no epoch to refit");
 
-    nnt_model_options mopt = o->base_model;
-    nnt_train_options topt = o->base_train;
-    int r = nnt_space_apply(o->space, task->x, task->active, &mopt, &topt, err);
+    nnt_model_options mopt = o->su.base_model;
+    nnt_train_options topt = o->su.base_train;
+    int r = nnt_space_apply(o->su.space, task->x, task->active, &mopt, &topt, err);
     if (r < 0) return r;
 
     const nnt_split *sp = &o->splits[0];
@@ -93,7 +93,7 @@ int nnt_mlp_refit(const nnt_mlp_objective *o, const nnt_refit_task *task, nnt_mo
     if (task->schedule_epochs > 0) topt.max_epochs = task->schedule_epochs;
     if (topt.max_epochs < task->epochs) topt.max_epochs = task->epochs;
     topt.seed = task->seed;
-    topt.monitor = o->metric;
+    topt.monitor = o->su.metric;
     topt.threads = task->threads > 0 ? task->threads : 1;
     topt.report_batches = task->should_stop != NULL;
     topt.progress = on_refit_epoch;
@@ -102,7 +102,7 @@ int nnt_mlp_refit(const nnt_mlp_objective *o, const nnt_refit_task *task, nnt_mo
 
     nnt_train_data td;
     memset(&td, 0, sizeof td);
-    td.train = o->data.train;
+    td.train = o->su.data.train;
     td.train_rows = rows;
     td.n_train = n;
 
@@ -143,7 +143,7 @@ int nnt_mlp_refit(const nnt_mlp_objective *o, const nnt_refit_task *task, nnt_mo
  * own choice when this run saw the trial (it breaks accuracy ties by the
  * validation loss); for trials loaded from storage, the first epoch with the
  * best stored metric; the epoch count when no curve is known. */
-int study_slot_best_epoch(const slot *sl)
+static int study_slot_best_epoch(const slot *sl)
 {
     if (sl->best_epoch > 0) return sl->best_epoch;
     int at = -1;

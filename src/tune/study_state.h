@@ -175,10 +175,8 @@ int study_det_history(nnt_study *s, int number, nnt_history *h);
 int study_open_stored(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
                       nnt_error *err);
 int study_load_history(nnt_study *s, nnt_error *err);
-char *study_make_definition(const nnt_study *s, const nnt_study_options *opt);
 
 /* study_refit.c */
-int study_slot_best_epoch(const slot *sl);
 void study_reserve_refit_time(nnt_study *s);
 json_object *study_refit_json(const nnt_study *s);
 int study_run_refit(nnt_study *s, int threads, nnt_error *err);

@@ -92,7 +92,7 @@ int study_load_history(nnt_study *s, nnt_error *err)
 }
 
 /* This run's definition, from study_definition.c. */
-char *study_make_definition(const nnt_study *s, const nnt_study_options *opt)
+static char *study_make_definition(const nnt_study *s, const nnt_study_options *opt)
 {
     study_definition_in in;
     memset(&in, 0, sizeof in);
