@@ -33,6 +33,7 @@ typedef struct tune_settings {
     int trials;
     double time_s, trial_limit;
     int cv, jobs, force, quiet, json, refit;
+    int ensemble; /* nnt_study_options.ensemble */
     uint64_t seed;
     int seed_set;
 } tune_settings;

@@ -66,6 +66,7 @@ int study_init_mlp(nnt_study *s, const nnt_study_options *opt, const nnt_study_d
     su.metric = s->metric;
     su.maximize = s->maximize;
     su.cv_folds = cv_folds;
+    su.ensemble = s->ensemble_on;
     su.valid_fraction = opt->valid_fraction;
     su.max_rows = opt->max_rows;
     su.split_seed = nnt_seed_derive(s->seed, SPLIT_SEED_INDEX);

@@ -88,6 +88,7 @@ typedef struct nnt_mlp_objective {
     nnt_metric metric;
     int maximize;
     int n_folds;             /* 1: one hold-out (or the separate validation set) */
+    int ensemble;            /* 1 (k-fold only): a trial's model averages its fold models */
     int use_valid_set;       /* validate on data.valid (all rows) */
     nnt_split *splits;       /* n_folds splits (valid rows unused with use_valid_set) */
     double trial_time_limit_s;
@@ -103,6 +104,7 @@ typedef struct nnt_mlp_setup {
     nnt_metric metric;
     int maximize;
     int cv_folds;
+    int ensemble; /* nnt_mlp_objective.ensemble, when cv_folds >= 2 */
     double valid_fraction;
     size_t max_rows;
     uint64_t split_seed;
@@ -278,6 +280,7 @@ int nnt_study_data_differs(struct json_object *stored, struct json_object *now, 
 typedef struct study_policy {
     int cv_folds;      /* to use: 0/1 hold-out, >= 2 folds */
     int refit;         /* 1: refit at the end */
+    int ensemble;      /* 1: fold ensembles (k-fold only) */
     int cv_auto, refit_auto, small_data;
     size_t tuned_rows; /* rows of the training data, or max_rows when fewer */
 } study_policy;

@@ -67,6 +67,7 @@ struct nnt_study {
     int resumed;
     /* model selection policy, resolved in create */
     int refit_on;       /* a refit runs at the end */
+    int ensemble_on;    /* k-fold trials' models are fold ensembles (opt.ensemble) */
     int cv_auto, refit_auto, small_data;
     size_t tuned_rows;
 
@@ -96,6 +97,7 @@ struct nnt_study {
     _Atomic double live_deadline; /* copy of deadline that workers read between batches */
     int refit_state;    /* 0 not run, 1 done, -1 skipped or unfinished */
     int refit_epochs;
+    int refit_members;  /* models the study's final model averages (1: the refit alone) */
     size_t refit_rows;
     double refit_seconds;
     char refit_note[1200];
