@@ -114,6 +114,12 @@ int nnt_study_options_check(const nnt_study_options *opt, nnt_error *err)
     if (opt->ensemble < 0 && opt->ensemble != NNT_ENSEMBLE_AUTO)
         return nnt_fail(err, NNT_ERR_ARG,
                         "options.ensemble: expected 0, 1 or NNT_ENSEMBLE_AUTO, got %d", opt->ensemble);
+    if (opt->ensemble > 0 && opt->cv_folds != NNT_CV_AUTO && opt->cv_folds < 2 && !opt->objective)
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "options.ensemble: an ensemble averages the fold models of k-fold "
+                        "cross-validation, and this study validates on a single hold-out "
+                        "(cv_folds %d)",
+                        opt->cv_folds);
     if (!(opt->valid_fraction > 0 && opt->valid_fraction < 1))
         return nnt_fail(err, NNT_ERR_ARG, "valid_fraction: expected a number in (0, 1), got %g",
                         opt->valid_fraction);

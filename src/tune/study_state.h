@@ -14,6 +14,11 @@
 #define SPLIT_SEED_INDEX 0x5917u
 #define REFIT_SEED_INDEX 0x2ef17u
 
+/* The error for opt.ensemble without k-fold (%s: what the study validates on). */
+#define STUDY_ENSEMBLE_NEEDS_FOLDS                                                          \
+    "options.ensemble: an ensemble averages the fold models of k-fold cross-validation, " \
+    "and this study validates on a %s"
+
 typedef struct slot {
     int number;
     nnt_trial_state state;

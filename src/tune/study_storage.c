@@ -163,9 +163,7 @@ int study_open_stored(nnt_study *s, const nnt_study_options *opt, const nnt_stud
         s->refit_on = pol.refit;
         s->ensemble_on = pol.ensemble;
         if (pol.ensemble && pol.cv_folds < 2)
-            r = nnt_fail(err, NNT_ERR_ARG,
-                         "options.ensemble: an ensemble averages the models of k-fold "
-                         "cross-validation, and this study validates on a %s",
+            r = nnt_fail(err, NNT_ERR_ARG, STUDY_ENSEMBLE_NEEDS_FOLDS,
                          data->valid ? "separate validation set" : "single hold-out (cv_folds 1)");
         else
             r = study_init_mlp(s, opt, data, pol.cv_folds, err);
