@@ -76,6 +76,20 @@ check "[ ! -e h.db ] && [ ! -e h.nnt ]" "nothing is written"
 tune --data "$DATA" --valid "$DATA" --storage v.db --ensemble > v.out 2>&1
 check "grep -qF 'this study validates on a separate validation set' v.out" \
     "--valid with --ensemble: the error names the validation set"
+
+# ---- 5. the study file's "ensemble" key, and the flag over it ---------------------
+cat > s.json <<JSON
+{"data": "$DATA", "space": {"lr": [0.05, 0.2], "epochs": [8]}, "budget": {"trials": 2},
+ "options": {"jobs": 1, "ensemble": false, "storage": "$T/s.db", "model_out": "$T/s.nnt"}}
+JSON
+"$NNT" tune s.json > s.out 2>&1
+check "[ \$? -eq 0 ] && [ \"\$(version s.nnt)\" = 3 ]" "\"ensemble\": false saves the refit alone"
+"$NNT" tune s.json --ensemble --storage s2.db --model-out s2.nnt > s2.out 2>&1
+check "[ \$? -eq 0 ] && [ \"\$(version s2.nnt)\" = 4 ]" "--ensemble overrides the file"
+sed 's/"ensemble": false/"ensemble": 1/' s.json > bad.json
+"$NNT" tune bad.json > bad.out 2>&1
+check "[ \$? -ne 0 ] && grep -qF 'study.options.ensemble: expected true or false' bad.out" \
+    "a non-boolean \"ensemble\" is an error naming the key"
 "$NNT" tune --help > help.out 2>&1
 check "grep -q -- '--ensemble ' help.out && grep -q -- '--no-ensemble ' help.out" "--help lists both flags"
 

@@ -159,6 +159,7 @@ static void settings_from_file(tune_settings *s, const nnt_study_file *sf)
     s->test_labels = sf->test_labels;
     s->max_rows = sf->max_rows;
     s->refit = sf->refit;
+    s->ensemble = sf->ensemble;
     s->sampler = sf->sampler;
     s->sampler_options = sf->sampler_options;
     s->pruner = sf->pruner;

@@ -468,6 +468,8 @@ typedef struct nnt_study_file {
     nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
     int refit;                     /* "options": {"refit": true}: 1, false: 0;
                                       NNT_REFIT_AUTO when absent */
+    int ensemble;                  /* "options": {"ensemble": true}: 1, false: 0;
+                                      NNT_ENSEMBLE_AUTO when absent */
     /* How a CSV is read, as --ignore, --delimiter and --missing: "ignore"
      * (a column name or a list of them), "delimiter" (one character, "tab",
      * "semicolon" or "comma") and "missing" ("error", "drop", "mean",
