@@ -77,6 +77,17 @@ tune --data "$DATA" --valid "$DATA" --storage v.db --ensemble > v.out 2>&1
 check "grep -qF 'this study validates on a separate validation set' v.out" \
     "--valid with --ensemble: the error names the validation set"
 
+# ---- 4b. a resumed study whose best trial ran before: the earlier run's file
+# (already the refit + folds) is not mixed into the new refit ----------------------
+tune() { "$NNT" tune --param lr=0.001:0.3:log --param epochs=8 --jobs 1 "$@"; }
+tune --data "$DATA" --trials 2 --storage rs.db --json > rs1.json 2>&1
+tune --data "$DATA" --trials 4 --storage rs.db --json > rs2.json 2>&1
+check "python3 -c \"import json; a=[json.loads(l) for l in open('rs1.json')][-1]; b=[json.loads(l) for l in open('rs2.json')][-1]; \
+assert a['selection']['model_members'] == 6 and b['best_trial'] == a['best_trial'] and b['selection']['model_members'] == 1, (a, b)\"" \
+    "resume without a new best: the refit alone, not 7 models"
+check "[ \"\$(version rs.default.best.nnt)\" = 3 ]" "resume without a new best: a single-model file"
+tune() { "$NNT" tune --param lr=0.05,0.2 --param epochs=8 --jobs 1 "$@"; }
+
 # ---- 5. the study file's "ensemble" key, and the flag over it ---------------------
 cat > s.json <<JSON
 {"data": "$DATA", "space": {"lr": [0.05, 0.2], "epochs": [8]}, "budget": {"trials": 2},

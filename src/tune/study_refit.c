@@ -328,7 +328,11 @@ int study_run_refit(nnt_study *s, int threads, nnt_error *err)
             int tr = tm && s->data.test
                          ? study_test_model(s, tm, &s->refit_trial_test, &s->refit_trial_n_test, err)
                          : NNT_OK;
-            if (tr == NNT_OK && tm && s->ensemble_on) tr = refit_join_folds(s, model, tm, err);
+            /* Only the fold models trained in this run: on a resumed study
+             * the file at model_out may already be an earlier run's refit
+             * with its folds, and the refit then stays alone. */
+            if (tr == NNT_OK && tm && !loaded && s->ensemble_on)
+                tr = refit_join_folds(s, model, tm, err);
             nnt_model_free(loaded);
             if (tr < 0) {
                 nnt_model_free(model);
