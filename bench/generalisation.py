@@ -230,7 +230,12 @@ def _mean_sd(v):
 
 
 def _pm(m, sd, fmt):
-    return (fmt % m) + ("" if sd != sd else (" +- " + fmt % sd))
+    """m +- sd, the spread to as many decimals as the mean shows."""
+    if sd != sd:
+        return fmt % m
+    txt = fmt % m
+    dec = len(txt.split(".")[1]) if "." in txt else 0
+    return "%s +- %.*f" % (txt, dec, sd)
 
 
 def cmd_summary(path):
