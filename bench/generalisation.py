@@ -11,6 +11,7 @@ scikit-learn MLP. Not a test.
   generalisation.py eval-json FILE            reads `nntune eval --json` output
   generalisation.py summary RESULTS.TSV       per data set: mean and spread over the
                                               seeds of both tools, and the target
+  generalisation.py pairs PAIRS.TSV           the table of final_model_pairs.sh
 
 Every data set is generated with a fixed random_state (scikit-learn's
 make_* generators) or sampled with a fixed seed from Debian's
@@ -295,6 +296,41 @@ def cmd_summary(path):
     print("target on every data set: %s" % ("met" if all_met else "MISSED"))
 
 
+def cmd_pairs(path):
+    """Mean test score per set of the four final models of
+    final_model_pairs.sh, and how the refit + folds did against the refit
+    alone per seed. The two runs of a pair must share their best trial."""
+    import collections
+    d = collections.OrderedDict()
+    for line in open(path):
+        r = line.rstrip("\n").split("\t")
+        if len(r) < 9:
+            continue
+        s, seed, mode, bt, test, trial, k = r[0], r[1], r[2], int(r[3]), float(r[7]), float(r[8]), r[6]
+        d.setdefault(s, {}).setdefault(seed, {})[mode] = (bt, test, trial, k)
+    print("| set | seeds | metric | best fold | refit alone | 5 folds | refit + 5 folds "
+          "| refit+folds vs refit (better/equal/worse) |")
+    print("|---|---:|---|---:|---:|---:|---:|---|")
+    for s, sd in d.items():
+        full = [(v["no-ensemble"], v["ensemble"]) for v in sd.values()
+                if "no-ensemble" in v and "ensemble" in v]
+        if not full:
+            continue
+        for a, b in full:
+            if a[0] != b[0]:
+                sys.exit("generalisation.py: %s: the pair's best trials differ (%d, %d)" % (s, a[0], b[0]))
+        hib = full[0][0][3] == "accuracy"
+        n = len(full)
+        mean = lambda f: sum(f(a, b) for a, b in full) / n
+        better = sum((b[1] > a[1]) if hib else (b[1] < a[1]) for a, b in full)
+        eq = sum(b[1] == a[1] for a, b in full)
+        f = "%.4f" if hib else "%.4g"
+        print("| %s | %d | %s | %s | %s | %s | %s | %d/%d/%d |" % (
+            s, n, "accuracy" if hib else "RMSE", f % mean(lambda a, b: a[2]),
+            f % mean(lambda a, b: a[1]), f % mean(lambda a, b: b[2]), f % mean(lambda a, b: b[1]),
+            better, eq, n - better - eq))
+
+
 def main(argv):
     if len(argv) >= 2 and argv[1] == "list":
         return cmd_list()
@@ -305,6 +341,8 @@ def main(argv):
                            int(argv[4]) if len(argv) == 5 else 0)
     if len(argv) == 3 and argv[1] == "summary":
         return cmd_summary(argv[2])
+    if len(argv) == 3 and argv[1] == "pairs":
+        return cmd_pairs(argv[2])
     if len(argv) == 3 and argv[1] == "eval-json":
         return cmd_eval_json(argv[2])
     sys.exit(__doc__)

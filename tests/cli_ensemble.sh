@@ -43,6 +43,9 @@ check "head -1 d.csv | grep -q '^prediction,p_'" "predict writes the probabiliti
 check "python3 -c \"import csv; r=list(csv.DictReader(open('d.csv'))); \
 assert all(abs(sum(float(v) for k, v in x.items() if k.startswith('p_')) - 1) < 1e-4 for x in r)\"" \
     "the averaged probabilities sum to 1"
+"$NNT" best d.db > best.out 2>&1
+check "grep -q \"^refit:   the model is this configuration retrained on 240 rows for [0-9]* epochs (.*), averaged with the trial's 5 fold models\" best.out" \
+    "nntune best says the model averages the refit and the fold models"
 tune --data "$DATA" --storage dj.db --json > dj.json 2>&1
 check "python3 -c \"import json; s=[json.loads(l) for l in open('dj.json')][-1]; \
 assert s['selection']['ensemble'] is True and s['selection']['model_members'] == 6, s\"" \
