@@ -4,8 +4,9 @@
 # line and fails, so a fresh Debian 12 machine needs nothing but the repository.
 # Usage: scripts/install-deps.sh [--bench]   (--bench adds the peers used by bench/)
 set -euo pipefail
-# libdnnl-dev: oneDNN, the opt-in GEMM backend (cmake -DNNT_GEMM=onednn) and a
-# candidate of bench/bench_gemm_backends.c.
+# libdnnl-dev: oneDNN, the default GEMM backend when installed (NNT_GEMM=auto;
+# -DNNT_GEMM=openblas builds without it) and a candidate of
+# bench/bench_gemm_backends.c.
 # clang-14 + libclang-rt-14-dev: the libFuzzer targets (bench/fuzz.sh, CI);
 # llvm-14: llvm-symbolizer, so sanitizer reports name functions and lines.
 pkgs=(build-essential cmake pkg-config libopenblas-dev libblis-dev libdnnl-dev zlib1g-dev

@@ -4,6 +4,7 @@
 #include "kernels/gemm.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,18 +173,48 @@ const char *nnt_blas_kernel_name(void)
  * default (OMP_NUM_THREADS, else the number of CPUs). */
 static atomic_int g_dnnl_threads;
 
+/* Signals are held off while dnnl_sgemm runs. oneDNN's JIT f32 GEMM kernels
+ * (jit_avx512_common_gemm_f32, and the AVX2 one) point the stack register at
+ * a heap workspace while they run; a signal handler entered there pushes its
+ * frame onto the heap below that buffer and corrupts the allocator's chunk
+ * headers ("corrupted size vs. prev_size" at a later free). oneDNN issue
+ * #4845, fixed upstream by PR #4855 (2026, oneDNN 3.x); Debian 12's 2.6.3
+ * has it. It made `nntune tune` abort after SIGTERM in 2 of 10 runs of
+ * tests/cli_signals.sh; tests/test_gemm_signals.c hits it every time.
+ * Blocking every asynchronous signal in the calling thread for the length of
+ * the product (and restoring the mask after) delays delivery by one product;
+ * the fault signals stay open (a fault inside the kernel is fatal either
+ * way). OpenMP's pool threads are started inside the first product with
+ * more than one thread, so they inherit the blocked mask for good and never
+ * take such a signal. Cost: two system calls per product (~0.5 us against
+ * 25 us and more for the step's products). */
+static pthread_once_t g_sigmask_once = PTHREAD_ONCE_INIT;
+static sigset_t g_gemm_block;
+
+static void gemm_block_init(void)
+{
+    sigfillset(&g_gemm_block);
+    static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
+        sigdelset(&g_gemm_block, faults[i]);
+}
+
 void nnt_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
                const float *a, int lda, const float *b, int ldb, float beta,
                float *c, int ldc)
 {
     int want = atomic_load_explicit(&g_dnnl_threads, memory_order_relaxed);
     if (want > 0 && omp_get_max_threads() != want) omp_set_num_threads(want);
+    pthread_once(&g_sigmask_once, gemm_block_init);
+    sigset_t old;
+    int masked = pthread_sigmask(SIG_BLOCK, &g_gemm_block, &old) == 0;
     /* beta == 0 never reads C (BLAS semantics; tests/test_gemm.c checks NaN
      * garbage). Arguments are valid by contract, so the status is always
      * success; a failure would leave C as it was. */
     dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a,
                                   lda, b, ldb, beta, c, ldc);
     (void)st;
+    if (masked) pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 int nnt_blas_set_threads(int n)

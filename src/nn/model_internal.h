@@ -121,6 +121,17 @@ double nnt_loss_value(const nnt_model *m, const nnt_workspace *ws, int n, const 
  * afterwards. */
 void nnt_backward(const nnt_model *m, nnt_workspace *ws, int n);
 
+/* nnt_backward and then nnt_optim_step(o, m->params, ws->grad, lr), fused:
+ * each layer's weights and bias are updated right after their gradient is
+ * computed and the layer's old weights have been used, while both are in
+ * cache. The same bits as the two calls in a row (same kernels, same
+ * constants); ws->grad holds the gradient afterwards as with nnt_backward. o
+ * must have been set up for m's parameters; with ranges other than the
+ * model's own (nnt_optim_model_ranges) the two calls run one after the other. */
+struct nnt_optim;
+void nnt_backward_update(nnt_model *m, nnt_workspace *ws, int n, struct nnt_optim *o,
+                         double lr);
+
 /* Xavier/He initialisation of all weights from rng, biases 0: hidden layers
  * He-normal (std sqrt(2/fan_in)) for relu, leaky_relu and elu, Glorot-uniform
  * (limit sqrt(6/(fan_in+fan_out))) otherwise; the output layer (softmax,

@@ -164,46 +164,54 @@ void nnt_optim_reset(nnt_optim *o)
     o->t = 0;
 }
 
-void nnt_optim_step(nnt_optim *o, float *w, const float *g, double lr)
+void nnt_optim_begin(nnt_optim *o, double lr)
 {
     o->t++;
-    const float flr = (float)lr;
-    const float wd = (float)o->weight_decay;
-    switch (o->kind) {
-    case NNT_OPT_SGD:
-        for (int r = 0; r < o->n_ranges; r++) {
-            const nnt_param_range *pr = &o->ranges[r];
-            nnt_sgd_kernel(pr->len, w + pr->off, g + pr->off, flr, pr->decay ? wd : 0.0f);
-        }
-        break;
-    case NNT_OPT_MOMENTUM:
-    case NNT_OPT_NESTEROV:
-        for (int r = 0; r < o->n_ranges; r++) {
-            const nnt_param_range *pr = &o->ranges[r];
-            nnt_momentum_kernel(pr->len, w + pr->off, g + pr->off, o->state + pr->off, flr,
-                                (float)o->momentum, pr->decay ? wd : 0.0f,
-                                o->kind == NNT_OPT_NESTEROV);
-        }
-        break;
-    case NNT_OPT_ADAM:
-    case NNT_OPT_ADAMW: {
+    o->lr = lr;
+    if (o->kind == NNT_OPT_ADAM || o->kind == NNT_OPT_ADAMW) {
         /* Bias corrections in double: 1 - beta^t loses digits in float for
          * beta2 = 0.999 at small t. */
         double t = (double)o->t;
-        float step = (float)(lr / (1.0 - pow(o->beta1, t)));
-        float bc2 = (float)(1.0 / (1.0 - pow(o->beta2, t)));
-        int decoupled = o->kind == NNT_OPT_ADAMW;
-        for (int r = 0; r < o->n_ranges; r++) {
-            const nnt_param_range *pr = &o->ranges[r];
+        o->adam_step = (float)(lr / (1.0 - pow(o->beta1, t)));
+        o->adam_bc2 = (float)(1.0 / (1.0 - pow(o->beta2, t)));
+    }
+}
+
+void nnt_optim_update(nnt_optim *o, float *w, const float *g, int first, int count)
+{
+    const double lr = o->lr;
+    const float flr = (float)lr;
+    const float wd = (float)o->weight_decay;
+    for (int r = first; r < first + count && r < o->n_ranges; r++) {
+        const nnt_param_range *pr = &o->ranges[r];
+        switch (o->kind) {
+        case NNT_OPT_SGD:
+            nnt_sgd_kernel(pr->len, w + pr->off, g + pr->off, flr, pr->decay ? wd : 0.0f);
+            break;
+        case NNT_OPT_MOMENTUM:
+        case NNT_OPT_NESTEROV:
+            nnt_momentum_kernel(pr->len, w + pr->off, g + pr->off, o->state + pr->off, flr,
+                                (float)o->momentum, pr->decay ? wd : 0.0f,
+                                o->kind == NNT_OPT_NESTEROV);
+            break;
+        case NNT_OPT_ADAM:
+        case NNT_OPT_ADAMW: {
+            int decoupled = o->kind == NNT_OPT_ADAMW;
             float l2 = (!decoupled && pr->decay) ? wd : 0.0f;
             float dwd = (decoupled && pr->decay) ? (float)(lr * o->weight_decay) : 0.0f;
             nnt_adam_kernel(pr->len, w + pr->off, g + pr->off, o->state + pr->off,
-                            o->state + o->n + pr->off, step, (float)o->beta1, (float)o->beta2,
-                            bc2, (float)o->eps, l2, dwd);
+                            o->state + o->n + pr->off, o->adam_step, (float)o->beta1,
+                            (float)o->beta2, o->adam_bc2, (float)o->eps, l2, dwd);
+            break;
         }
-        break;
+        }
     }
-    }
+}
+
+void nnt_optim_step(nnt_optim *o, float *w, const float *g, double lr)
+{
+    nnt_optim_begin(o, lr);
+    nnt_optim_update(o, w, g, 0, o->n_ranges);
 }
 
 void nnt_optim_free(nnt_optim *o)

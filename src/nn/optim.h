@@ -39,6 +39,8 @@ typedef struct nnt_optim {
     size_t n;
     float *state;  /* 0 (sgd), n (momentum, nesterov) or 2n (adam: m then s) floats */
     long t;        /* steps taken */
+    double lr;     /* the current step's (nnt_optim_begin) */
+    float adam_step, adam_bc2; /* Adam's lr/(1-b1^t) and 1/(1-b2^t) at step t */
     int n_ranges;
     nnt_param_range ranges[NNT_OPTIM_MAX_RANGES];
 } nnt_optim;
@@ -59,6 +61,14 @@ void nnt_optim_reset(nnt_optim *o);
 /* One update of w (n floats) from gradient g with learning rate lr. Never
  * allocates, can't fail. */
 void nnt_optim_step(nnt_optim *o, float *w, const float *g, double lr);
+/* The same step in pieces, so that a layer's parameters can be updated right
+ * after its gradient is computed, while it is in cache (nnt_backward_update):
+ * nnt_optim_begin starts step t+1 with learning rate lr, then
+ * nnt_optim_update applies it to ranges [first, first + count) (indices into
+ * o->ranges); every range once per step, in any order, gives the same bits as
+ * nnt_optim_step. Never allocate, can't fail. */
+void nnt_optim_begin(nnt_optim *o, double lr);
+void nnt_optim_update(nnt_optim *o, float *w, const float *g, int first, int count);
 void nnt_optim_free(nnt_optim *o); /* frees the state, zeroes o */
 
 #endif

@@ -114,8 +114,7 @@ int nnt_pretrain(nnt_model *m, nnt_workspace *ws, const nnt_dataset *ds, uint32_
                     return NNT_DIVERGED;
                 }
                 loss_sum += loss * nb;
-                nnt_backward(a.ae, &a.ws, nb);
-                nnt_optim_step(&a.opt, a.ae->params, a.ws.grad, lr);
+                nnt_backward_update(a.ae, &a.ws, nb, &a.opt, lr);
                 if (o->time_limit_s > 0 && nnt_clock_monotonic() - t0 > o->time_limit_s) {
                     ae_free(&a);
                     nnt_fail(err, NNT_TIMEOUT, "time limit of %g s reached during pretraining",

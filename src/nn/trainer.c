@@ -393,9 +393,8 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
                 return NNT_DIVERGED;
             }
             nnt_metric_acc_add(&tacc, ws->act[L], nb, r->labels, r->targets, loss);
-            nnt_backward(m, ws, nb);
             lr = epoch_lr * nnt_schedule_warmup(o, epoch, b + 1, n_batches);
-            nnt_optim_step(&r->opt, m->params, ws->grad, lr);
+            nnt_backward_update(m, ws, nb, &r->opt, lr);
             if (o->progress && o->report_batches) {
                 nnt_progress p;
                 memset(&p, 0, sizeof p);
