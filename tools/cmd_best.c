@@ -60,6 +60,8 @@ static void print_test(const char *test_info, const char *metric)
         printf("refit:   the model is this configuration retrained on %lld rows for %d epochs (%s)",
                (long long)json_object_get_int64(rows), json_object_get_int(e),
                cli_fmt_duration(json_object_get_double(sec), d, sizeof d));
+        if (json_object_object_get_ex(rf, "ensemble", &v) && json_object_get_int(v) > 1)
+            printf(", averaged with the trial's %d fold models", json_object_get_int(v) - 1);
         if (json_object_object_get_ex(rf, "trial_test", &tt) &&
             json_object_object_get_ex(tt, metric, &v))
             printf("; the trial's own model: test %s %s", metric,

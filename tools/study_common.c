@@ -69,10 +69,14 @@ const char *sc_selection_text(char *buf, size_t n, const nnt_study_summary *sum,
     }
     if (k < 0 || (size_t)k >= n) return buf;
     if (sum->refit_planned)
-        snprintf(buf + k, n - (size_t)k, "; best configuration refit on all %zu training rows",
-                 sum->tuned_rows);
+        k += snprintf(buf + k, n - (size_t)k, "; best configuration refit on all %zu training rows",
+                      sum->tuned_rows);
     else if (sum->small_data && !has_valid)
-        snprintf(buf + k, n - (size_t)k, "; no refit: the best trial's own model is kept");
+        k += snprintf(buf + k, n - (size_t)k, "; no refit: the best trial's own model is kept");
+    if (k < 0 || (size_t)k >= n) return buf;
+    if (sum->ensemble && sum->n_folds > 1)
+        snprintf(buf + k, n - (size_t)k, "%s the %d fold models averaged",
+                 sum->refit_planned ? ", with" : ";", sum->n_folds);
     return buf;
 }
 

@@ -16,7 +16,7 @@
 /* The task a model solves: its metadata when set, else implied by its loss
  * (CE -> CLASSIFY, BCE with one output -> BINARY, squared error -> REGRESS,
  * reconstruction CE -> AUTOENCODE). */
-static nnt_task nnt_model_effective_task(const nnt_model *m)
+nnt_task nnt_model_effective_task(const nnt_model *m)
 {
     if (m->task != NNT_TASK_AUTO) return m->task;
     switch (m->opt.loss) {
@@ -32,7 +32,7 @@ static nnt_task nnt_model_effective_task(const nnt_model *m)
 
 /* Number of classes of a classification model: metadata, else outputs (2 for
  * a binary model). 0 for regression and autoencoders. */
-static int nnt_model_effective_classes(const nnt_model *m, nnt_task task)
+int nnt_model_effective_classes(const nnt_model *m, nnt_task task)
 {
     switch (task) {
     case NNT_TASK_CLASSIFY:
@@ -259,6 +259,11 @@ int nnt_model_forward(const nnt_model *m, const float *x, size_t n, float *out, 
 {
     if (!m || (n && (!x || !out)))
         return nnt_fail(err, NNT_ERR_ARG, "nnt_model_forward: NULL model, input or output");
+    if (m->n_members > 0)
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "nnt_model_forward: the model is an ensemble of %d models, each with its "
+                        "own input scaling; use nnt_model_predict on unscaled data",
+                        nnt_model_ensemble_size(m));
     if (n == 0) return NNT_OK;
     nnt_workspace ws;
     int rc = nnt_workspace_init_forward(&ws, m, chunk_for(n), err);
@@ -291,6 +296,15 @@ static int resolve_rows(const nnt_dataset *ds, const uint32_t *rows, size_t *n, 
 
 int nnt_model_predict(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows, size_t n,
                       float *out, nnt_error *err)
+{
+    int rc = nnt_model_predict_single(m, ds, rows, n, out, err);
+    if (rc < 0 || m->n_members == 0) return rc;
+    if (!rows) n = nnt_dataset_rows(ds);
+    return nnt_ensemble_predict_members(m, ds, rows, n, out, err);
+}
+
+int nnt_model_predict_single(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
+                             size_t n, float *out, nnt_error *err)
 {
     if (!m || !ds)
         return nnt_fail(err, NNT_ERR_ARG, "nnt_model_predict: NULL model or data set");
@@ -338,6 +352,7 @@ int nnt_model_evaluate(const nnt_model *m, const nnt_dataset *ds, const uint32_t
     rc = nnt_check_data(ds, rows, n, task, classes, in, "data", err);
     if (rc < 0) return rc;
     if (n == 0) return nnt_fail(err, NNT_ERR_ARG, "nnt_model_evaluate: no rows to evaluate");
+    if (m->n_members > 0) return nnt_ensemble_evaluate(m, ds, rows, n, out, err);
 
     nnt_workspace ws;
     int chunk = chunk_for(n);

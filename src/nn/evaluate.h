@@ -7,7 +7,14 @@
 #include "nn/model_internal.h"
 #include "nntune/train.h"
 
+/* The task a model solves: its metadata when set, else implied by its loss
+ * (CE -> CLASSIFY, BCE with one output -> BINARY, squared error -> REGRESS,
+ * reconstruction CE -> AUTOENCODE). */
+nnt_task nnt_model_effective_task(const nnt_model *m);
 
+/* Number of classes of a classification model: metadata, else outputs (2 for
+ * a binary model). 0 for regression and autoencoders. */
+int nnt_model_effective_classes(const nnt_model *m, nnt_task task);
 
 /* dst = scaled src (features floats); s NULL or of kind NONE copies. */
 void nnt_scale_row(const nnt_scaler *s, const float *src, float *dst, size_t features);

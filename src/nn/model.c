@@ -158,6 +158,7 @@ void nnt_model_free(nnt_model *m)
 {
     if (!m) return;
     free_metadata(m);
+    nnt_ensemble_free_members(m);
     nnt_free(m->params);
     nnt_free(m);
 }
@@ -230,6 +231,8 @@ int nnt_model_clone(const nnt_model *m, nnt_model **out, nnt_error *err)
     if (!c) return nnt_fail(err, NNT_ERR_NOMEM, "clone: out of memory");
     *c = *m;
     c->params = NULL;
+    c->members = NULL;
+    c->n_members = 0;
     clear_metadata(c);
     memset(&c->schema, 0, sizeof c->schema);
 
@@ -270,6 +273,7 @@ int nnt_model_clone(const nnt_model *m, nnt_model **out, nnt_error *err)
         }
     }
     int src = nnt_schema_copy(&m->schema, &c->schema, err);
+    if (src == NNT_OK) src = nnt_ensemble_clone_members(m, c, err);
     if (src) {
         nnt_model_free(c);
         return src;

@@ -255,6 +255,7 @@ study_policy nnt_study_resolve_policy(const nnt_study_options *opt, const nnt_st
         s->refit = opt->refit > 0;
     }
     s->cv_folds = folds;
+    s->ensemble = opt->ensemble == NNT_ENSEMBLE_AUTO ? folds >= 2 : opt->ensemble > 0;
     return p;
 }
 

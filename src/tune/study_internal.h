@@ -96,6 +96,7 @@ typedef struct nnt_mlp_setup {
     nnt_metric metric;
     int maximize;
     int cv_folds;
+    int ensemble; /* nnt_mlp_objective.ensemble, when cv_folds >= 2 */
     double valid_fraction;
     size_t max_rows;
     uint64_t split_seed;
@@ -107,6 +108,7 @@ typedef struct nnt_mlp_setup {
 typedef struct nnt_mlp_objective {
     nnt_mlp_setup su;        /* as given to nnt_mlp_init */
     int n_folds;             /* 1: one hold-out (or the separate validation set) */
+    int ensemble;            /* 1 (k-fold only): a trial's model averages its fold models */
     int use_valid_set;       /* validate on data.valid (all rows) */
     nnt_split *splits;       /* n_folds splits (valid rows unused with use_valid_set) */
 } nnt_mlp_objective;
@@ -260,6 +262,7 @@ struct json_object;
 typedef struct study_policy {
     int cv_folds;      /* to use: 0/1 hold-out, >= 2 folds */
     int refit;         /* 1: refit at the end */
+    int ensemble;      /* 1: fold ensembles (k-fold only) */
     int cv_auto, refit_auto, small_data;
     size_t tuned_rows; /* rows of the training data, or max_rows when fewer */
 } study_policy;

@@ -45,6 +45,7 @@ int nnt_mlp_init(nnt_mlp_objective *o, const nnt_mlp_setup *su, nnt_error *err)
 
     o->use_valid_set = su->data.valid != NULL;
     o->n_folds = (!o->use_valid_set && su->cv_folds >= 2) ? su->cv_folds : 1;
+    o->ensemble = o->n_folds > 1 && su->ensemble;
     o->splits = nnt_calloc((size_t)o->n_folds, sizeof *o->splits);
     if (!o->splits) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     int r = NNT_OK;
@@ -236,6 +237,16 @@ int nnt_stored_best_epoch(const nnt_epoch_row *rows, size_t nr, nnt_metric metri
     return median_epoch(best, nb);
 }
 
+/* Under o->ensemble the trial's model averages its folds' models: the best
+ * fold's (whose metadata the ensemble keeps) and the others. Fold models
+ * share the configuration, so adding cannot fail but for memory; a model
+ * that cannot be added is dropped (the trial keeps fewer members). */
+static void fold_ensemble(nnt_model *head, nnt_model **others, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (!head || nnt_model_ensemble_add(head, others[k], NULL) < 0) nnt_model_free(others[k]);
+}
+
 /* One trial of the MLP trainer: every fold, reporting each epoch through
  * the trial handle. */
 static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outcome *out)
@@ -272,6 +283,10 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
     int n_folds = o->n_folds;
     nnt_model *best_model = NULL;
     double best_fold_value = NAN;
+    /* With o->ensemble, the other folds' models, averaged with the best
+     * fold's at the end (fold_ensemble). */
+    nnt_model *others[64];
+    int n_others = 0;
     nnt_trial_state state = NNT_TRIAL_COMPLETE;
 
     for (int f = 0; f < n_folds; f++) {
@@ -341,6 +356,7 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
         if (fail) {
             nnt_model_free(model);
             nnt_model_free(best_model);
+            for (int k = 0; k < n_others; k++) nnt_model_free(others[k]);
             out->state = NNT_TRIAL_FAILED;
             size_t at = 0;
             if (n_folds > 1) at = (size_t)snprintf(out->error, sizeof out->error, "fold %d: ", f + 1);
@@ -352,13 +368,14 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
         sum += v;
         /* Under k-fold the trial's model is that of its best fold. */
         int better = !best_model || (o->su.maximize ? v > best_fold_value : v < best_fold_value);
+        nnt_model *spare = model;
         if (better) {
-            nnt_model_free(best_model);
+            spare = best_model;
             best_model = model;
             best_fold_value = v;
-        } else {
-            nnt_model_free(model);
         }
+        if (spare && o->ensemble && n_others < 64) others[n_others++] = spare;
+        else nnt_model_free(spare);
         if (state == NNT_TRIAL_PRUNED) {
             n_folds = f + 1; /* a pruned trial stops at the current fold */
             break;
@@ -375,6 +392,7 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
         out->value_spread = sqrt(ss / (n_folds - 1));
     }
     out->duration = nnt_clock_monotonic() - t0;
+    fold_ensemble(best_model, others, n_others);
     if (o->su.n_costs > 0 && state == NNT_TRIAL_COMPLETE)
         measure_costs(o, best_model, out->duration, out);
     out->model = best_model;
