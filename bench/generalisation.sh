@@ -15,6 +15,11 @@
 # env:   GEN_BENCH_TIME   nntune's --time (default 60s; e.g. 20s for a quick check)
 #        GEN_BENCH_JOBS   nntune --jobs and sklearn n_jobs (default 2)
 #        GEN_BENCH_SEED   nntune study seed (default 1)
+#        GEN_BENCH_SEEDS  several nntune study seeds, e.g. "1 2 3" (default: GEN_BENCH_SEED);
+#                         one study per seed and data set, then the per-set mean and
+#                         spread of both tools and the target on the means
+#        GEN_BENCH_SK_SEEDS  scikit-learn random_state values (folds and MLPs), default
+#                         "0"; each is one grid search (cached as sklearn[-S].json)
 #        GEN_BENCH_ARGS   extra nntune tune flags (default none), e.g. "--cv 5 --refit"
 #        GEN_BENCH_DIR    work directory, kept (default: a fresh mktemp -d, removed
 #                         at the end); with it, sklearn results already there are
@@ -31,6 +36,12 @@ GPY="$HERE/generalisation.py"
 TIME=${GEN_BENCH_TIME:-60s}
 JOBS=${GEN_BENCH_JOBS:-2}
 SEED=${GEN_BENCH_SEED:-1}
+read -r -a SEEDS <<< "${GEN_BENCH_SEEDS:-$SEED}"
+read -r -a SK_SEEDS <<< "${GEN_BENCH_SK_SEEDS:-0}"
+[ ${#SEEDS[@]} -gt 0 ] && [ ${#SK_SEEDS[@]} -gt 0 ] || { echo "generalisation.sh: empty seed list" >&2; exit 1; }
+for v in "${SEEDS[@]}" "${SK_SEEDS[@]}"; do
+    [[ $v =~ ^[0-9]+$ ]] || { echo "generalisation.sh: seed '$v' is not a non-negative integer" >&2; exit 1; }
+done
 read -r -a EXTRA <<< "${GEN_BENCH_ARGS:-}"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 BLIS_NUM_THREADS=1
 
@@ -54,8 +65,10 @@ else
     trap 'rm -rf "$DIR"' EXIT
 fi
 
-echo "Generalisation benchmark: nntune tune --time $TIME --jobs $JOBS --seed $SEED ${EXTRA[*]:-}"
-echo "  vs sklearn $("$PY" -c 'import sklearn; print(sklearn.__version__)') GridSearchCV (40 MLP configurations, 5-fold, refit)"
+echo "Generalisation benchmark: nntune tune --time $TIME --jobs $JOBS --seed S ${EXTRA[*]:-}" \
+     "for S in ${SEEDS[*]}"
+echo "  vs sklearn $("$PY" -c 'import sklearn; print(sklearn.__version__)') GridSearchCV (40 MLP configurations, 5-fold, refit)," \
+     "random_state ${SK_SEEDS[*]}"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(getconf _NPROCESSORS_ONLN) CPUs online"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)   work dir: $DIR"
 echo
@@ -63,9 +76,11 @@ echo
 meta() { "$PY" -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m[sys.argv[2]])' "$1" "$2"; }
 
 RES="$DIR/results.tsv"
-printf 'dataset\ttask\tn_train\tn_test\tfeatures\tsk_score\tsk_rmse\tsk_s\tnn_score\tnn_rmse\tnn_s\tverdict\n' > "$RES"
-fmt='%-10s %-9s %5s %5s %4s  %-22s %6s  %-22s %6s  %s\n'
-printf "$fmt" "data set" task train test feat "sklearn test" time "nntune test" time "target"
+RUNS="$DIR/runs.tsv"
+printf 'dataset\ttask\tn_train\tn_test\tfeatures\tsk_score\tsk_rmse\tsk_s\tnn_seed\tnn_score\tnn_rmse\tnn_s\tverdict\n' > "$RES"
+printf 'dataset\ttask\tn_test\ttool\tseed\tscore\trmse\tseconds\n' > "$RUNS"
+fmt='%-10s %-9s %5s %5s %4s  %-22s %6s  %4s %-22s %6s  %s\n'
+printf "$fmt" "data set" task train test feat "sklearn test" time seed "nntune test" time "target"
 fail=0
 for s in "${SETS[@]}"; do
     d="$DIR/$s"
@@ -76,58 +91,83 @@ for s in "${SETS[@]}"; do
     task=$(meta "$d/meta.json" task)
     ntr=$(meta "$d/meta.json" n_train); nte=$(meta "$d/meta.json" n_test)
     nf=$(meta "$d/meta.json" features)
-    if [ ! -s "$d/sklearn.json" ]; then
-        "$PY" "$GPY" sklearn "$d" "$JOBS" > "$d/sklearn.log" 2>&1 ||
-            die "$s: scikit-learn failed, see $d/sklearn.log: $(tail -3 "$d/sklearn.log")"
-    fi
-    sk_s=$(meta "$d/sklearn.json" seconds)
+    # scikit-learn: one grid search per random_state (cached); the per-run
+    # lines compare with their mean.
+    sk_sum=0; sk_mse=0; sk_s=0
+    for k in "${SK_SEEDS[@]}"; do
+        skj="$d/sklearn.json"; [ "$k" = 0 ] || skj="$d/sklearn-$k.json"
+        if [ ! -s "$skj" ]; then
+            "$PY" "$GPY" sklearn "$d" "$JOBS" "$k" > "$d/sklearn-$k.log" 2>&1 ||
+                die "$s: scikit-learn failed, see $d/sklearn-$k.log: $(tail -3 "$d/sklearn-$k.log")"
+        fi
+        if [ "$task" = classification ]; then
+            v=$(meta "$skj" accuracy); r=-
+        else
+            v=$(meta "$skj" r2); r=$(meta "$skj" rmse)
+        fi
+        t=$(meta "$skj" seconds)
+        printf '%s\t%s\t%s\tsklearn\t%s\t%s\t%s\t%.1f\n' "$s" "$task" "$nte" "$k" "$v" "$r" "$t" >> "$RUNS"
+        sk_sum=$(awk -v a="$sk_sum" -v b="$v" 'BEGIN { print a + b }')
+        [ "$r" = - ] || sk_mse=$(awk -v a="$sk_mse" -v b="$r" 'BEGIN { print a + b * b }')
+        sk_s=$(awk -v a="$sk_s" -v b="$t" 'BEGIN { print a + b }')
+    done
+    nk=${#SK_SEEDS[@]}
+    sk=$(awk -v a="$sk_sum" -v n="$nk" 'BEGIN { printf "%.6f", a / n }')
+    sk_rmse=$(awk -v a="$sk_mse" -v n="$nk" 'BEGIN { printf "%.6f", sqrt(a / n) }')
+    sk_s=$(awk -v a="$sk_s" -v n="$nk" 'BEGIN { print a / n }')
 
     [ "$task" = classification ] && nt=classify || nt=regress
-    rm -f "$d/nntune.db" "$d/nntune.db-wal" "$d/nntune.db-shm" "$d/best.nnt"
-    t0=$(date +%s.%N)
-    if ! "$NNT" tune --data "$d/train.csv" --target y --task "$nt" --time "$TIME" \
-         --jobs "$JOBS" --seed "$SEED" --storage "$d/nntune.db" --study "$s" \
-         --model-out "$d/best.nnt" --quiet ${EXTRA[@]+"${EXTRA[@]}"} > "$d/tune.log" 2>&1; then
-        die "$s: nntune tune failed, see $d/tune.log: $(tail -3 "$d/tune.log")"
-    fi
-    [ -s "$d/best.nnt" ] || die "$s: nntune tune saved no model at $d/best.nnt (see $d/tune.log)"
-    "$NNT" eval --model "$d/best.nnt" --data "$d/test.csv" --json > "$d/eval.log" 2>&1 ||
-        die "$s: nntune eval failed, see $d/eval.log: $(tail -3 "$d/eval.log")"
-    nn_s=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { print a - b }')
-    read -r -a nn <<< "$("$PY" "$GPY" eval-json "$d/eval.log")" ||
-        die "$s: cannot read nntune eval's output ($d/eval.log)"
+    for seed in "${SEEDS[@]}"; do
+        w="$d/nn-$seed"
+        mkdir -p "$w"
+        rm -f "$w/nntune.db" "$w/nntune.db-wal" "$w/nntune.db-shm" "$w/best.nnt"
+        t0=$(date +%s.%N)
+        if ! "$NNT" tune --data "$d/train.csv" --target y --task "$nt" --time "$TIME" \
+             --jobs "$JOBS" --seed "$seed" --storage "$w/nntune.db" --study "$s" \
+             --model-out "$w/best.nnt" --quiet ${EXTRA[@]+"${EXTRA[@]}"} > "$w/tune.log" 2>&1; then
+            die "$s: nntune tune failed, see $w/tune.log: $(tail -3 "$w/tune.log")"
+        fi
+        [ -s "$w/best.nnt" ] || die "$s: nntune tune saved no model at $w/best.nnt (see $w/tune.log)"
+        "$NNT" eval --model "$w/best.nnt" --data "$d/test.csv" --json > "$w/eval.log" 2>&1 ||
+            die "$s: nntune eval failed, see $w/eval.log: $(tail -3 "$w/eval.log")"
+        nn_s=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { print a - b }')
+        read -r -a nn <<< "$("$PY" "$GPY" eval-json "$w/eval.log")" ||
+            die "$s: cannot read nntune eval's output ($w/eval.log)"
 
-    # Target: nntune no worse than sklearn by one test row's worth. Accuracy:
-    # at most one more wrong row (sklearn's accuracy - 1/n_test). Regression:
-    # at most one more row of sklearn's mean squared error, i.e. nntune's
-    # MSE <= sklearn's MSE * (1 + 1/n_test). (1/n_test of R^2 would be far
-    # looser where R^2 is near 1: friedman2's RMSE could grow from 14.6 to 24.)
-    if [ "$task" = classification ]; then
-        sk=$(meta "$d/sklearn.json" accuracy)
-        sk_txt=$(printf 'acc %.4f' "$sk"); nn_txt=$(printf 'acc %.4f' "${nn[0]}")
-        sk_rmse=-; nn_rmse=-
-    else
-        sk=$(meta "$d/sklearn.json" r2); sk_rmse=$(meta "$d/sklearn.json" rmse)
-        nn_rmse=${nn[1]:?}
-        sk_txt=$(printf 'R2 %.4f RMSE %.4g' "$sk" "$sk_rmse")
-        nn_txt=$(printf 'R2 %.4f RMSE %.4g' "${nn[0]}" "$nn_rmse")
-    fi
-    if [ "$task" = classification ]; then
-        verdict=$(awk -v a="${nn[0]}" -v b="$sk" -v n="$nte" 'BEGIN {
-            d = a - b; printf "%s (acc %+.4f)", (d >= -1.0 / n - 1e-9) ? "met" : "MISSED", d }')
-    else
-        verdict=$(awk -v a="$nn_rmse" -v b="$sk_rmse" -v n="$nte" 'BEGIN {
-            r = (a * a) / (b * b); ok = r <= 1 + 1.0 / n + 1e-9
-            printf "%s (MSE x%.3f, allowed x%.3f)", ok ? "met" : "MISSED", r, 1 + 1.0 / n }')
-    fi
-    [[ $verdict == met* ]] || fail=1
-    short=$([ "$task" = classification ] && echo "$(meta "$d/meta.json" classes)-class" || echo regr)
-    printf "$fmt" "$s" "$short" "$ntr" "$nte" "$nf" "$sk_txt" "$(printf '%.0fs' "$sk_s")" \
-        "$nn_txt" "$(printf '%.0fs' "$nn_s")" "$verdict"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%.1f\t%s\n' "$s" "$task" "$ntr" "$nte" "$nf" \
-        "$sk" "$sk_rmse" "$sk_s" "${nn[0]}" "$nn_rmse" "$nn_s" "$verdict" >> "$RES"
+        # Target: nntune no worse than sklearn by one test row's worth. Accuracy:
+        # at most one more wrong row (sklearn's accuracy - 1/n_test). Regression:
+        # at most one more row of sklearn's mean squared error, i.e. nntune's
+        # MSE <= sklearn's MSE * (1 + 1/n_test). (1/n_test of R^2 would be far
+        # looser where R^2 is near 1: friedman2's RMSE could grow from 14.6 to 24.)
+        if [ "$task" = classification ]; then
+            sk_txt=$(printf 'acc %.4f' "$sk"); nn_txt=$(printf 'acc %.4f' "${nn[0]}")
+            nn_rmse=-
+            verdict=$(awk -v a="${nn[0]}" -v b="$sk" -v n="$nte" 'BEGIN {
+                d = a - b; printf "%s (acc %+.4f)", (d >= -1.0 / n - 1e-9) ? "met" : "MISSED", d }')
+        else
+            nn_rmse=${nn[1]:?}
+            sk_txt=$(printf 'R2 %.4f RMSE %.4g' "$sk" "$sk_rmse")
+            nn_txt=$(printf 'R2 %.4f RMSE %.4g' "${nn[0]}" "$nn_rmse")
+            verdict=$(awk -v a="$nn_rmse" -v b="$sk_rmse" -v n="$nte" 'BEGIN {
+                r = (a * a) / (b * b); ok = r <= 1 + 1.0 / n + 1e-9
+                printf "%s (MSE x%.3f, allowed x%.3f)", ok ? "met" : "MISSED", r, 1 + 1.0 / n }')
+        fi
+        [[ $verdict == met* ]] || fail=1
+        short=$([ "$task" = classification ] && echo "$(meta "$d/meta.json" classes)-class" || echo regr)
+        printf "$fmt" "$s" "$short" "$ntr" "$nte" "$nf" "$sk_txt" "$(printf '%.0fs' "$sk_s")" \
+            "$seed" "$nn_txt" "$(printf '%.0fs' "$nn_s")" "$verdict"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t%.1f\t%s\n' "$s" "$task" "$ntr" "$nte" "$nf" \
+            "$sk" "$sk_rmse" "$sk_s" "$seed" "${nn[0]}" "$nn_rmse" "$nn_s" "$verdict" >> "$RES"
+        printf '%s\t%s\t%s\tnntune\t%s\t%s\t%s\t%.1f\n' "$s" "$task" "$nte" "$seed" "${nn[0]}" "$nn_rmse" \
+            "$nn_s" >> "$RUNS"
+    done
 done
 echo
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "target: nntune within one test row of sklearn (accuracy - 1/n; MSE x (1 + 1/n)) on every data set:" \
+echo "target per run: nntune within one test row of sklearn (accuracy - 1/n; MSE x (1 + 1/n)) in every run:" \
      "$([ $fail = 0 ] && echo met || echo MISSED)"
+if [ ${#SEEDS[@]} -gt 1 ] || [ ${#SK_SEEDS[@]} -gt 1 ]; then
+    echo
+    echo "Over the seeds (mean +- sample standard deviation; $RUNS):"
+    "$PY" "$GPY" summary "$RUNS"
+fi

@@ -166,7 +166,7 @@ static void idx_seeds(void)
 
 /* ---- Model files: mode byte 0 + a file saved by the library ---------------- */
 static void model_seed(const char *name, int hidden, nnt_task task, int classes,
-                       nnt_activation act)
+                       nnt_activation act, int members)
 {
     enum { ROWS = 6, F = 3 };
     float x[ROWS * F], t[ROWS];
@@ -202,6 +202,16 @@ static void model_seed(const char *name, int hidden, nnt_task task, int classes,
     if (nnt_scaler_fit(ds, NULL, 0, NNT_SCALE_STANDARD, &sc, &err) != NNT_OK) goto fail;
     if (!classes && nnt_scaler_fit_target(ds, NULL, 0, &sc, &err) != NNT_OK) goto fail;
     if (nnt_model_set_metadata_from(m, ds, task, &sc, &err) != NNT_OK) goto fail;
+    /* An ensemble (model file version 4): members with their own weights. */
+    for (int k = 1; k <= members; k++) {
+        nnt_model *e = NULL;
+        if (nnt_model_create(&o, 7 + (uint64_t)k, &e, &err) != NNT_OK) goto fail;
+        if (nnt_model_set_metadata_from(e, ds, task, &sc, &err) != NNT_OK ||
+            nnt_model_ensemble_add(m, e, &err) != NNT_OK) {
+            nnt_model_free(e);
+            goto fail;
+        }
+    }
     nnt_scaler_free(&sc);
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.tmp.nnt", outdir, name);
@@ -227,10 +237,11 @@ fail:
 
 static void model_seeds(void)
 {
-    model_seed("classify-2h", 2, NNT_TASK_CLASSIFY, 3, NNT_ACT_RELU);
-    model_seed("classify-1h", 1, NNT_TASK_CLASSIFY, 4, NNT_ACT_TANH);
-    model_seed("binary-0h", 0, NNT_TASK_BINARY, 2, NNT_ACT_RELU);
-    model_seed("regress-1h", 1, NNT_TASK_REGRESS, 0, NNT_ACT_ELU);
+    model_seed("classify-2h", 2, NNT_TASK_CLASSIFY, 3, NNT_ACT_RELU, 0);
+    model_seed("classify-1h", 1, NNT_TASK_CLASSIFY, 4, NNT_ACT_TANH, 0);
+    model_seed("binary-0h", 0, NNT_TASK_BINARY, 2, NNT_ACT_RELU, 0);
+    model_seed("regress-1h", 1, NNT_TASK_REGRESS, 0, NNT_ACT_ELU, 0);
+    model_seed("regress-1h-ensemble", 1, NNT_TASK_REGRESS, 0, NNT_ACT_TANH, 2);
 }
 
 /* ---- Study files, --param lines, durations ---------------------------------- */

@@ -72,6 +72,12 @@ lacks "$T/out" "task:"
 run 0 "$NNTUNE" tune --data "$BLOBS" --trials 1 --param epochs=2 --storage "$T/s.db" --study s1
 head -1 "$T/out" | grep -qF "task: classification (target 'label' has text values); 240 rows" \
     || fail "tune: task line not first: $(head -3 "$T/out")"
+# One trial is "1 trial" in the summaries; an MLP study's best has epochs.
+run 0 "$NNTUNE" trials "$T/s.db"
+contains "$T/out" "study 's1': 1 trial ("
+run 0 "$NNTUNE" best "$T/s.db"
+contains "$T/out" "(1 trial)"
+contains "$T/out" "epochs:  "
 
 # ---- A messy table: ';', an ID column, missing values, a categorical column.
 /usr/bin/python3 - "$T/messy.csv" "$T/new.csv" <<'PY'

@@ -42,6 +42,10 @@ run 0 "$NNTUNE" best "$DB"
 best=$(sed -n 's/^best: trial \([0-9]*\),.*/\1/p' "$T/first")
 contains "$T/out" "best:    trial $best"
 contains "$T/out" "f        "
+# ... in the user's terms: its steps, and no model line (it saves none).
+contains "$T/out" "steps:   "
+grep -q '^epochs:' "$T/out" && fail "best of a user objective says epochs: $(cat "$T/out")"
+grep -q '^model:' "$T/out" && fail "best of a user objective has a model line: $(cat "$T/out")"
 
 # importance over the user's parameter names.
 run 0 "$NNTUNE" importance "$DB"

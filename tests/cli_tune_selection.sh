@@ -25,7 +25,7 @@ check "grep -qF 'Selection: 5-fold cross-validation (small data: 240 rows < 5000
 check "grep -q '^Refit: trial [0-9]* s configuration on 240 rows\\|^Refit: trial [0-9]*.s configuration on 240 rows' cv.out" "the refit ran on all rows"
 "$NNT" tune --data "$DATA" --param lr=0.05,0.2 --param epochs=8 --jobs 1 --storage cvj.db \
     --json > cv.json 2>&1
-check "python3 -c \"import json; s=[json.loads(l) for l in open('cv.json')][-1]; assert s['selection']=={'cv_folds':5,'refit':True,'rows':240,'small_data':True}, s\"" "--json summary has the selection"
+check "python3 -c \"import json; s=[json.loads(l) for l in open('cv.json')][-1]; assert s['selection']=={'cv_folds':5,'refit':True,'ensemble':True,'model_members':6,'rows':240,'small_data':True}, s\"" "--json summary has the selection"
 
 # ---- 2. --cv 1 --no-refit: hold-out, no refit ---------------------------------------
 "$NNT" tune --data "$DATA" --param lr=0.05,0.2 --param epochs=8 --jobs 1 --storage ho.db \

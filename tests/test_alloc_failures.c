@@ -3,7 +3,8 @@
  * with no failure left to inject. Every failure must be a clean error: a
  * negative status, a message, no output handle, no crash, and no leak (the
  * ASan build, `make test-asan`, runs with detect_leaks=1). Covered: loading
- * CSV data, IDX data (plain and gzipped), a model file, and opening a SQLite
+ * CSV data, IDX data (plain and gzipped), a model file, an ensemble's model
+ * file and its clone, and opening a SQLite
  * storage and creating a study in it. SQLite and json-c allocate through
  * their own allocators; only the library's own allocations fail here. */
 #include "testutil.h"
@@ -175,6 +176,65 @@ static void test_model(void **state)
     assert_true(n > 5);
 }
 
+/* An ensemble (three models, each with its own scaler): loading its file
+ * and cloning it. */
+static int load_ensemble(void *ctx, nnt_error *err)
+{
+    nnt_model *m = NULL;
+    int rc = nnt_model_load(ctx, &m, err);
+    if (rc < 0) {
+        assert_null(m);
+        return rc;
+    }
+    assert_int_equal(nnt_model_ensemble_size(m), 3);
+    assert_string_equal(nnt_model_class_name(m, 2), "c");
+    nnt_model_free(m);
+    return rc;
+}
+
+static int clone_ensemble(void *ctx, nnt_error *err)
+{
+    nnt_model *c = NULL;
+    int rc = nnt_model_clone(ctx, &c, err);
+    if (rc < 0) {
+        assert_null(c);
+        return rc;
+    }
+    assert_int_equal(nnt_model_ensemble_size(c), 3);
+    nnt_model_free(c);
+    return rc;
+}
+
+static void test_model_ensemble(void **state)
+{
+    (void)state;
+    nnt_dataset *ds = tu_blobs(3, 30);
+    nnt_model_options o = nnt_model_options_default();
+    o.inputs = 4;
+    o.outputs = 3;
+    o.n_hidden = 1;
+    o.hidden[0] = 5;
+    nnt_model *m[3];
+    nnt_error err;
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(nnt_model_create(&o, (uint64_t)k + 1, &m[k], &err), NNT_OK);
+        nnt_scaler sc;
+        assert_int_equal(nnt_scaler_fit(ds, NULL, 0, NNT_SCALE_STANDARD, &sc, &err), NNT_OK);
+        assert_int_equal(nnt_model_set_metadata_from(m[k], ds, NNT_TASK_CLASSIFY, &sc, &err), NNT_OK);
+        nnt_scaler_free(&sc);
+    }
+    assert_int_equal(nnt_model_ensemble_add(m[0], m[1], &err), NNT_OK);
+    assert_int_equal(nnt_model_ensemble_add(m[0], m[2], &err), NNT_OK);
+    const char *path = tu_path("ensemble.nnt");
+    assert_int_equal(nnt_model_save(m[0], path, &err), NNT_OK);
+    int n = fail_each_allocation(load_ensemble, (void *)path, 1);
+    assert_true(n > 10);
+    n = fail_each_allocation(clone_ensemble, m[0], 1);
+    assert_true(n > 10);
+    nnt_model_free(m[0]);
+    nnt_dataset_free(ds);
+}
+
 /* ---- Storage and study creation ---------------------------------------------- */
 
 typedef struct study_ctx {
@@ -256,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_idx),
         cmocka_unit_test(test_model),
+        cmocka_unit_test(test_model_ensemble),
         cmocka_unit_test(test_study_create),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -479,19 +479,25 @@ static void test_wrong_magic_and_version(void **state)
     size_t len;
     unsigned char *b;
     saved_model_file("ver.nnt", &len, &b);
-    put_u32(b + 4, 4);
+    put_u32(b + 4, 5);
     fix_crc(b, len);
     p = tu_path("future.nnt");
     spit(p, b, len);
-    expect_load_error(p, NNT_ERR_UNSUPPORTED, "version 4");
+    expect_load_error(p, NNT_ERR_UNSUPPORTED, "version 5");
     expect_load_error(p, NNT_ERR_UNSUPPORTED, "future.nnt");
     /* The version is judged before the rest, even in a short file. */
     spit(p, b, 10);
-    expect_load_error(p, NNT_ERR_UNSUPPORTED, "version 4");
+    expect_load_error(p, NNT_ERR_UNSUPPORTED, "version 5");
     put_u32(b + 4, 0);
     fix_crc(b, len);
     spit(p, b, len);
-    expect_load_error(p, NNT_ERR_UNSUPPORTED, "versions 1 to 3");
+    expect_load_error(p, NNT_ERR_UNSUPPORTED, "versions 1 to 4");
+    /* A single model's file marked as an ensemble's (version 4) lacks the
+     * member count after its weights. */
+    put_u32(b + 4, 4);
+    fix_crc(b, len);
+    spit(p, b, len);
+    expect_load_error(p, NNT_ERR_CORRUPT, "record runs past the end of the data");
     free(b);
 }
 

@@ -22,15 +22,16 @@ static struct {
     nnt_missing missing;
 } g_csv;
 
-int cli_model_data_option(const char *cmd, int code, const char *arg)
+int cli_model_data_option(const char *cmd, int code, const char *arg, char **argv,
+                          const struct option *opts)
 {
-    if (code == CLI_O_DELIMITER) return cli_data_option(cmd, code, arg);
+    if (code == CLI_O_DELIMITER) return cli_data_option(cmd, code, arg) ? EXIT_USAGE : EXIT_OK;
+    if (code != CLI_O_IGNORE && code != CLI_O_MISSING) return cli_getopt_error(cmd, code, argv, opts);
     /* The model's schema decides: its columns by name (others are ignored
      * anyway) and its fill values. */
-    cli_usage_error(cmd, "%s applies to training data; the model reads its own columns by name "
-                    "and fills missing values with the values stored at training",
-                    code == CLI_O_IGNORE ? "--ignore" : "--missing");
-    return -1;
+    return cli_usage_error(cmd, "%s applies to training data; the model reads its own columns by "
+                           "name and fills missing values with the values stored at training",
+                           code == CLI_O_IGNORE ? "--ignore" : "--missing");
 }
 
 int cli_model_data_required(const char *cmd, int argc, char **argv, const char *model,

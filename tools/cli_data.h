@@ -38,11 +38,15 @@ enum { CLI_O_IGNORE = 900, CLI_O_DELIMITER, CLI_O_MISSING };
  * that cli_load_data applies. Returns 0, or -1 after a usage error. */
 int cli_data_option(const char *cmd, int code, const char *arg);
 
-/* The same for commands that read data with a saved model (predict, eval):
- * --delimiter applies; --ignore and --missing are refused, the model's
- * schema deciding its columns and fill values. Returns 0, or -1 after a
- * usage error. */
-int cli_model_data_option(const char *cmd, int code, const char *arg);
+/* The default branch of the option switch of the commands that read data
+ * with a saved model (predict, eval): --delimiter applies; --ignore and
+ * --missing are refused, the model's schema deciding its columns and fill
+ * values; any other code is getopt's error (cli_getopt_error with opts).
+ * Returns EXIT_OK when the option was taken, else EXIT_USAGE after the
+ * message. */
+struct option;
+int cli_model_data_option(const char *cmd, int code, const char *arg, char **argv,
+                          const struct option *opts);
 
 /* After the options of a command that runs a saved model (predict, eval):
  * no operands, and --model and --data given. Returns EXIT_OK, or EXIT_USAGE

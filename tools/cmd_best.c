@@ -60,6 +60,8 @@ static void print_test(const char *test_info, const char *metric)
         printf("refit:   the model is this configuration retrained on %lld rows for %d epochs (%s)",
                (long long)json_object_get_int64(rows), json_object_get_int(e),
                cli_fmt_duration(json_object_get_double(sec), d, sizeof d));
+        if (json_object_object_get_ex(rf, "ensemble", &v) && json_object_get_int(v) > 1)
+            printf(", averaged with the trial's %d fold models", json_object_get_int(v) - 1);
         if (json_object_object_get_ex(rf, "trial_test", &tt) &&
             json_object_object_get_ex(tt, metric, &v))
             printf("; the trial's own model: test %s %s", metric,
@@ -89,24 +91,22 @@ int cmd_best(int argc, char **argv)
         default: return cli_getopt_error(CMD, c, argv, opts);
         }
     }
-    nnt_storage *st = NULL;
-    nnt_study_record rec;
-    nnt_trial_record *t = NULL;
-    size_t n = 0;
-    int rc = sc_open_operand(CMD, argc, argv, study, &st, &rec, &t, &n);
+    sc_study sd;
+    int rc = sc_study_open(CMD, argc, argv, study, &sd);
     if (rc != EXIT_OK) return rc;
-    int b = sc_best(t, n, rec.maximize);
+    int b = sc_best(sd.t, sd.n, sd.rec.maximize);
     if (b < 0) {
-        cli_error(CMD, "study '%s' has no complete trial yet (%zu trials)", rec.name, n);
+        cli_error(CMD, "study '%s' has no complete trial yet (%zu trial%s)", sd.rec.name, sd.n,
+                  sd.n == 1 ? "" : "s");
         rc = EXIT_RUNTIME;
     } else {
-        const nnt_trial_record *r = &t[b];
+        const nnt_trial_record *r = &sd.t[b];
         int exists = r->model_path && access(r->model_path, R_OK) == 0;
         if (json) {
             json_object *o = json_object_new_object();
-            json_object_object_add(o, "study", json_object_new_string(rec.name));
+            json_object_object_add(o, "study", json_object_new_string(sd.rec.name));
             json_object_object_add(o, "trial", json_object_new_int(r->number));
-            json_object_object_add(o, "metric", json_object_new_string(rec.metric));
+            json_object_object_add(o, "metric", json_object_new_string(sd.rec.metric));
             json_object_object_add(o, "value", cli_json_num(r->value));
             json_object_object_add(o, "value_spread", cli_json_num(r->value_spread));
             json_object_object_add(o, "epochs", json_object_new_int(r->epochs));
@@ -117,26 +117,26 @@ int cmd_best(int argc, char **argv)
             json_object_object_add(o, "model_exists", json_object_new_boolean(exists));
             json_object_object_add(o, "valid_loss", cli_json_num(r->valid_loss));
             json_object_object_add(o, "n_params", cli_json_num(r->n_params));
-            json_object_object_add(o, "tied", json_object_new_int(nnt_trials_tied(t, n, rec.maximize)));
+            json_object_object_add(o, "tied", json_object_new_int(nnt_trials_tied(sd.t, sd.n, sd.rec.maximize)));
             /* The stored test evaluation, refit details included, as stored. */
             if (r->test_info) json_object_object_add(o, "test", json_tokener_parse(r->test_info));
             const char *names[NNT_MAX_OBJECTIVES];
             int maximize[NNT_MAX_OBJECTIVES];
-            int k = sc_objectives(&rec, names, maximize);
+            int k = sc_objectives(&sd.rec, names, maximize);
             if (k > 1) {
                 json_object *obj = json_object_new_array();
                 for (int j = 0; j < k; j++) json_object_array_add(obj, json_object_new_string(names[j]));
                 json_object_object_add(o, "objectives", obj);
                 json_object_object_add(o, "values", values_json(r));
-                size_t *idx = malloc((n ? n : 1) * sizeof *idx);
-                int m = idx ? sc_pareto(&rec, t, n, idx) : 0;
+                size_t *idx = malloc((sd.n ? sd.n : 1) * sizeof *idx);
+                int m = idx ? sc_pareto(&sd.rec, sd.t, sd.n, idx) : 0;
                 json_object *front = json_object_new_array();
                 for (int i = 0; i < m; i++) {
                     json_object *e = json_object_new_object();
-                    json_object_object_add(e, "trial", json_object_new_int(t[idx[i]].number));
-                    json_object_object_add(e, "values", values_json(&t[idx[i]]));
-                    json_object_object_add(e, "epochs", json_object_new_int(t[idx[i]].epochs));
-                    json_object_object_add(e, "params", t[idx[i]].params ? json_tokener_parse(t[idx[i]].params) : NULL);
+                    json_object_object_add(e, "trial", json_object_new_int(sd.t[idx[i]].number));
+                    json_object_object_add(e, "values", values_json(&sd.t[idx[i]]));
+                    json_object_object_add(e, "epochs", json_object_new_int(sd.t[idx[i]].epochs));
+                    json_object_object_add(e, "params", sd.t[idx[i]].params ? json_tokener_parse(sd.t[idx[i]].params) : NULL);
                     json_object_array_add(front, e);
                 }
                 json_object_object_add(o, "pareto_front", front);
@@ -147,31 +147,31 @@ int cmd_best(int argc, char **argv)
         } else {
             char v[32], s[32], d[32];
             char name[160];
-            printf("study:   %s (%zu trials)\n", cli_shown(rec.name, name, sizeof name), n);
+            printf("study:   %s (%zu trial%s)\n", cli_shown(sd.rec.name, name, sizeof name), sd.n,
+                   sd.n == 1 ? "" : "s");
             printf("best:    trial %d\n", r->number);
-            printf("%-8s %s", rec.metric, sc_fmt_value(v, sizeof v, r->value));
+            printf("%-8s %s", sd.rec.metric, sc_fmt_value(v, sizeof v, r->value));
             if (isfinite(r->value_spread)) printf(" (sd %s over folds)", sc_fmt_value(s, sizeof s, r->value_spread));
             printf("\n");
             char params[2048];
             printf("params:  %s\n", cli_shown(r->params ? r->params : "{}", params, sizeof params));
-            sc_ties_line(stdout, &rec, t, n);
-            printf("epochs:  %d in %s, seed %llu\n", r->epochs,
+            sc_ties_line(stdout, &sd.rec, sd.t, sd.n);
+            /* A user objective counts its own steps and saves no model. */
+            printf("%-8s %d in %s, seed %llu\n", sd.user ? "steps:" : "epochs:", r->epochs,
                    cli_fmt_duration(r->duration, d, sizeof d), (unsigned long long)r->seed);
             if (r->model_path)
                 printf("model:   %s%s\n", r->model_path, exists ? "" : " (missing)");
-            else
+            else if (!sd.user)
                 printf("model:   not saved\n");
-            print_test(r->test_info, rec.metric);
+            print_test(r->test_info, sd.rec.metric);
             const char *names[NNT_MAX_OBJECTIVES];
             int maximize[NNT_MAX_OBJECTIVES];
-            if (sc_objectives(&rec, names, maximize) > 1) {
+            if (sc_objectives(&sd.rec, names, maximize) > 1) {
                 printf("\n");
-                sc_pareto_table(stdout, &rec, t, n);
+                sc_pareto_table(stdout, &sd.rec, sd.t, sd.n);
             }
         }
     }
-    nnt_trial_records_free(t, n);
-    nnt_study_record_free(&rec);
-    nnt_storage_close(st);
+    sc_study_close(&sd);
     return rc;
 }

@@ -122,12 +122,9 @@ int cmd_predict(int argc, char **argv)
         case 'd': data = optarg; break;
         case 'L': labels = optarg; break;
         case 'o': out_path = optarg; break;
-        case CLI_O_DELIMITER:
-        case CLI_O_IGNORE:
-        case CLI_O_MISSING:
-            if (cli_model_data_option(CMD, c, optarg)) return EXIT_USAGE;
+        default: /* --delimiter, --ignore, --missing, or getopt's error */
+            if (cli_model_data_option(CMD, c, optarg, argv, long_opts) != EXIT_OK) return EXIT_USAGE;
             break;
-        default: return cli_getopt_error(CMD, c, argv, long_opts);
         }
     }
     if (cli_model_data_required(CMD, argc, argv, model_path, data) != EXIT_OK) return EXIT_USAGE;

@@ -63,30 +63,27 @@ int cmd_trials(int argc, char **argv)
         default: return cli_getopt_error(CMD, c, argv, opts);
         }
     }
-    nnt_storage *st = NULL;
-    nnt_study_record rec;
-    nnt_trial_record *t = NULL;
-    size_t n = 0;
-    int rc = sc_open_operand(CMD, argc, argv, study, &st, &rec, &t, &n);
+    sc_study sd;
+    int rc = sc_study_open(CMD, argc, argv, study, &sd);
     if (rc != EXIT_OK) return rc;
-    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    size_t *order = malloc((sd.n ? sd.n : 1) * sizeof *order);
     if (!order) {
         cli_error(CMD, "out of memory");
         rc = EXIT_RUNTIME;
         goto done;
     }
-    if (sort) sc_rank(t, n, rec.maximize, order);
+    if (sort) sc_rank(sd.t, sd.n, sd.rec.maximize, order);
     else
-        for (size_t i = 0; i < n; i++) order[i] = i;
+        for (size_t i = 0; i < sd.n; i++) order[i] = i;
     /* A study run over MPI shows the worker rank of each trial. */
     int ranks = 0;
-    for (size_t i = 0; i < n; i++) ranks |= t[i].rank >= 1;
+    for (size_t i = 0; i < sd.n; i++) ranks |= sd.t[i].rank >= 1;
 
     if (!strcmp(format, "csv")) {
         printf("number,state,value,value_spread,epochs,duration,seed,started,finished,interrupted,"
                "retry_of,model,params,error%s\n", ranks ? ",rank" : "");
-        for (size_t k = 0; k < n; k++) {
-            const nnt_trial_record *r = &t[order[k]];
+        for (size_t k = 0; k < sd.n; k++) {
+            const nnt_trial_record *r = &sd.t[order[k]];
             printf("%d,%s,", r->number, nnt_trial_state_name(r->state));
             csv_num(stdout, r->value);
             putchar(',');
@@ -111,13 +108,13 @@ int cmd_trials(int argc, char **argv)
         }
     } else if (!strcmp(format, "json")) {
         json_object *o = json_object_new_object();
-        json_object_object_add(o, "study", json_object_new_string(rec.name));
-        json_object_object_add(o, "metric", json_object_new_string(rec.metric));
+        json_object_object_add(o, "study", json_object_new_string(sd.rec.name));
+        json_object_object_add(o, "metric", json_object_new_string(sd.rec.metric));
         json_object_object_add(o, "direction",
-                               json_object_new_string(rec.maximize ? "maximize" : "minimize"));
+                               json_object_new_string(sd.rec.maximize ? "maximize" : "minimize"));
         json_object *a = json_object_new_array();
-        for (size_t k = 0; k < n; k++) {
-            const nnt_trial_record *r = &t[order[k]];
+        for (size_t k = 0; k < sd.n; k++) {
+            const nnt_trial_record *r = &sd.t[order[k]];
             json_object *j = json_object_new_object();
             json_object_object_add(j, "number", json_object_new_int(r->number));
             json_object_object_add(j, "state", json_object_new_string(nnt_trial_state_name(r->state)));
@@ -142,12 +139,12 @@ int cmd_trials(int argc, char **argv)
         json_object_put(o);
     } else {
         char name[160], error[400], params[2048];
-        printf("study '%s': %zu trials (%s, %s is better)\n", cli_shown(rec.name, name, sizeof name), n, rec.metric,
-               rec.maximize ? "higher" : "lower");
+        printf("study '%s': %zu trial%s (%s, %s is better)\n", cli_shown(sd.rec.name, name, sizeof name),
+               sd.n, sd.n == 1 ? "" : "s", sd.rec.metric, sd.rec.maximize ? "higher" : "lower");
         printf("%-6s  %s%-8s  %-10s  %-8s  %-6s  %-8s  %s\n", "trial", ranks ? "rank  " : "", "state",
-               rec.metric, "spread", "epochs", "time", "params / error");
-        for (size_t k = 0; k < n; k++) {
-            const nnt_trial_record *r = &t[order[k]];
+               sd.rec.metric, "spread", "epochs", "time", "params / error");
+        for (size_t k = 0; k < sd.n; k++) {
+            const nnt_trial_record *r = &sd.t[order[k]];
             char v[32], s[32], d[32], rk[16] = "";
             if (ranks && r->rank >= 1) snprintf(rk, sizeof rk, "%-4d  ", r->rank);
             else if (ranks) snprintf(rk, sizeof rk, "%-4s  ", "-");
@@ -161,8 +158,6 @@ int cmd_trials(int argc, char **argv)
     }
 done:
     free(order);
-    nnt_trial_records_free(t, n);
-    nnt_study_record_free(&rec);
-    nnt_storage_close(st);
+    sc_study_close(&sd);
     return rc;
 }

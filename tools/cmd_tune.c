@@ -175,6 +175,7 @@ static int build_options(tune_settings *s, const nnt_study_file *sf, int found,
     so->trial_time_limit_s = s->trial_limit;
     so->force = s->force;
     so->refit = s->refit;
+    so->ensemble = s->ensemble;
     if (s->task_set) so->base_train.task = s->task;
     s->sampler = nnt_study_sampler_name(so);
     /* Everything the options can be checked for before any data is read. */

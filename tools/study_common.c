@@ -69,10 +69,14 @@ const char *sc_selection_text(char *buf, size_t n, const nnt_study_summary *sum,
     }
     if (k < 0 || (size_t)k >= n) return buf;
     if (sum->refit_planned)
-        snprintf(buf + k, n - (size_t)k, "; best configuration refit on all %zu training rows",
-                 sum->tuned_rows);
+        k += snprintf(buf + k, n - (size_t)k, "; best configuration refit on all %zu training rows",
+                      sum->tuned_rows);
     else if (sum->small_data && !has_valid)
-        snprintf(buf + k, n - (size_t)k, "; no refit: the best trial's own model is kept");
+        k += snprintf(buf + k, n - (size_t)k, "; no refit: the best trial's own model is kept");
+    if (k < 0 || (size_t)k >= n) return buf;
+    if (sum->ensemble && sum->n_folds > 1)
+        snprintf(buf + k, n - (size_t)k, "%s the %d fold models averaged",
+                 sum->refit_planned ? ", with" : ";", sum->n_folds);
     return buf;
 }
 
@@ -125,8 +129,8 @@ void sc_leaderboard(FILE *f, const nnt_study_record *rec, const nnt_trial_record
     size_t complete = 0;
     for (size_t i = 0; i < n; i++) complete += t[i].state == NNT_TRIAL_COMPLETE;
     char name[160];
-    fprintf(f, "Leaderboard of study '%s' (%zu trials, %zu complete; %s, %s is better):\n",
-            cli_shown(rec->name, name, sizeof name), n, complete, rec->metric, rec->maximize ? "higher" : "lower");
+    fprintf(f, "Leaderboard of study '%s' (%zu trial%s, %zu complete; %s, %s is better):\n",
+            cli_shown(rec->name, name, sizeof name), n, n == 1 ? "" : "s", complete, rec->metric, rec->maximize ? "higher" : "lower");
     fprintf(f, "  %-4s  %-6s  %-10s  %-8s  %-6s  %-8s  %s\n", "rank", "trial", rec->metric,
             "spread", "epochs", "time", "params");
     int shown = 0;
@@ -280,13 +284,26 @@ int sc_report_load(const char *cmd, const char *path, const char *study,
     return EXIT_OK;
 }
 
-int sc_open_operand(const char *cmd, int argc, char **argv, const char *name, nnt_storage **st,
-                    nnt_study_record *rec, nnt_trial_record **trials, size_t *n)
+int sc_study_open(const char *cmd, int argc, char **argv, const char *name, sc_study *s)
 {
     const char *path;
+    memset(s, 0, sizeof *s);
     int rc = cli_one_operand(cmd, argc, argv, "STORAGE", &path);
+    if (rc == EXIT_OK) rc = sc_open_read(cmd, path, name, &s->st, &s->rec, &s->t, &s->n);
     if (rc != EXIT_OK) return rc;
-    return sc_open_read(cmd, path, name, st, rec, trials, n);
+    nnt_study_definition d;
+    if (nnt_study_definition_parse(s->rec.definition, &d, NULL) == NNT_OK)
+        s->user = d.objective != NULL;
+    nnt_study_definition_free(&d);
+    return EXIT_OK;
+}
+
+void sc_study_close(sc_study *s)
+{
+    nnt_trial_records_free(s->t, s->n);
+    nnt_study_record_free(&s->rec);
+    nnt_storage_close(s->st);
+    memset(s, 0, sizeof *s);
 }
 
 int sc_report_operand(const char *cmd, int argc, char **argv, const char *study,

@@ -13,10 +13,20 @@
 int sc_open_read(const char *cmd, const char *path, const char *name, nnt_storage **st,
                  nnt_study_record *rec, nnt_trial_record **trials, size_t *n);
 
-/* The commands' one STORAGE operand, then sc_open_read on it. Returns
- * EXIT_OK, EXIT_USAGE (operands wrong) or EXIT_RUNTIME, the error printed. */
-int sc_open_operand(const char *cmd, int argc, char **argv, const char *name, nnt_storage **st,
-                    nnt_study_record *rec, nnt_trial_record **trials, size_t *n);
+/* A stored study as the reading commands (best, trials) hold it. */
+typedef struct sc_study {
+    nnt_storage *st;
+    nnt_study_record rec;
+    nnt_trial_record *t; /* the trials, by number */
+    size_t n;
+    int user;            /* a user objective's study (else nntune's MLP trainer) */
+} sc_study;
+
+/* The commands' one STORAGE operand, then sc_open_read on it into s.
+ * Returns EXIT_OK (close s with sc_study_close), EXIT_USAGE (operands wrong)
+ * or EXIT_RUNTIME, the error printed and nothing left open. */
+int sc_study_open(const char *cmd, int argc, char **argv, const char *name, sc_study *s);
+void sc_study_close(sc_study *s);
 
 /* Opens storage read-only, loads the report of the study (name NULL: the
  * most recent) and closes the storage. Returns EXIT_OK, or the exit status

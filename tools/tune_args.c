@@ -64,6 +64,12 @@ CLI_DATA_USAGE_TUNE
 "                             that model is saved and tested (the time budget\n"
 "                             includes it). Default on small data (see --cv)\n"
 "  --no-refit                 keep the best trial's own model\n"
+"  --ensemble                 under --cv K, a trial's model averages its K fold\n"
+"                             models, and a refit is averaged with the best\n"
+"                             trial's K fold models (K + 1 models in the saved\n"
+"                             file). Default on with --cv K >= 2\n"
+"  --no-ensemble              a trial's model is its best fold's; the refit alone\n"
+"                             is the saved model\n"
 "  --seed S                   study seed (default 1; on resume: the stored one)\n"
 "Execution and storage:\n"
 "  --jobs J                   parallel trials (default: the number of cores); under\n"
@@ -112,7 +118,7 @@ enum {
     O_TEST_LABELS, O_MAX_ROWS, O_PARAM, O_SAMPLER, O_TRIALS, O_TIME, O_METRIC, O_CV,
     O_TRIAL_LIMIT, O_SEED, O_JOBS, O_STORAGE, O_STUDY, O_MODEL_OUT, O_FORCE, O_QUIET, O_JSON,
     O_PRUNER, O_OBJECTIVE, O_REFIT, O_NO_REFIT, O_DETERMINISTIC,
-    O_SLOTS, O_MPI_TIMEOUT, O_MPI_DATA
+    O_SLOTS, O_ENSEMBLE, O_NO_ENSEMBLE, O_MPI_TIMEOUT, O_MPI_DATA
 };
 
 static const struct option long_opts[] = {
@@ -145,6 +151,8 @@ static const struct option long_opts[] = {
     {"slots", required_argument, NULL, O_SLOTS},
     {"refit", no_argument, NULL, O_REFIT},
     {"no-refit", no_argument, NULL, O_NO_REFIT},
+    {"ensemble", no_argument, NULL, O_ENSEMBLE},
+    {"no-ensemble", no_argument, NULL, O_NO_ENSEMBLE},
     {"quiet", no_argument, NULL, O_QUIET},
     {"json", no_argument, NULL, O_JSON},
     {"mpi-timeout", required_argument, NULL, O_MPI_TIMEOUT},
@@ -169,6 +177,7 @@ static void settings_from_file(tune_settings *s, const nnt_study_file *sf)
     s->test_labels = sf->test_labels;
     s->max_rows = sf->max_rows;
     s->refit = sf->refit;
+    s->ensemble = sf->ensemble;
     s->sampler = sf->sampler;
     s->sampler_options = sf->sampler_options;
     s->pruner = sf->pruner;
@@ -300,6 +309,8 @@ static int apply_flag(tune_settings *s, int c, const char *a)
         break;
     case O_REFIT: s->refit = 1; break;
     case O_NO_REFIT: s->refit = 0; break;
+    case O_ENSEMBLE: s->ensemble = 1; break;
+    case O_NO_ENSEMBLE: s->ensemble = 0; break;
     case O_QUIET: s->quiet = 1; break;
     case O_JSON: s->json = 1; break;
     case O_MPI_TIMEOUT:
@@ -321,6 +332,7 @@ int tune_parse_args(int argc, char **argv, tune_settings *s, nnt_study_file *sf)
     memset(sf, 0, sizeof *sf);
     s->cv = NNT_CV_AUTO; /* the library's small-data policy unless told */
     s->refit = NNT_REFIT_AUTO;
+    s->ensemble = NNT_ENSEMBLE_AUTO;
     const char *study_path = NULL;
     opterr = 0;
     optind = 1;

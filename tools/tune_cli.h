@@ -35,6 +35,7 @@ typedef struct tune_settings {
     int cv, jobs, force, quiet, json, refit;
     int deterministic; /* --deterministic (or --slots) */
     int slots;         /* --slots; 0: --jobs */
+    int ensemble; /* nnt_study_options.ensemble */
     uint64_t seed;
     int seed_set;
     double mpi_timeout; /* --mpi-timeout; 0: the default */

@@ -20,7 +20,8 @@ void tune_print_header(const tune_settings *s, const nnt_study_options *so,
     for (int k = 0; k < so->n_costs; k++) printf(" + %s", nnt_cost_name(so->costs[k]));
     printf(", seed %llu%s", (unsigned long long)sum->seed, sum->resumed ? ", resumed" : "");
     if (sum->resumed)
-        printf(" (%d trials on record, %d count against the budget)", sum->n_trials, sum->n_done);
+        printf(" (%d trial%s on record, %d count%s against the budget)", sum->n_trials,
+               sum->n_trials == 1 ? "" : "s", sum->n_done, sum->n_done == 1 ? "s" : "");
     char sel[256];
     printf("\nselection: %s\n", sc_selection_text(sel, sizeof sel, sum, has_valid));
     fflush(stdout);
@@ -68,6 +69,9 @@ void tune_print_summary_json(const tune_settings *s, nnt_study *study,
     json_object *sel = json_object_new_object();
     json_object_object_add(sel, "cv_folds", json_object_new_int(sum->n_folds));
     json_object_object_add(sel, "refit", json_object_new_boolean(sum->refit_planned));
+    json_object_object_add(sel, "ensemble", json_object_new_boolean(sum->ensemble && sum->n_folds > 1));
+    if (sum->model_members > 0)
+        json_object_object_add(sel, "model_members", json_object_new_int(sum->model_members));
     json_object_object_add(sel, "rows", json_object_new_int64((int64_t)sum->tuned_rows));
     json_object_object_add(sel, "small_data", json_object_new_boolean(sum->small_data));
     json_object_object_add(o, "selection", sel);
@@ -110,9 +114,13 @@ void tune_print_summary_text(const tune_settings *s, nnt_storage *storage,
         if (sum->refit > 0) {
             char d[32];
             printf("Refit: trial %d's configuration on %zu rows for %d epochs (%s); the saved "
-                   "model is the refit\n",
+                   "model is the refit",
                    sum->best_number, sum->refit_rows, sum->refit_epochs,
                    cli_fmt_duration(sum->refit_seconds, d, sizeof d));
+            if (sum->model_members > 1)
+                printf(" averaged with trial %d's %d fold models", sum->best_number,
+                       sum->model_members - 1);
+            printf("\n");
         } else if (sum->refit < 0) {
             printf("Refit: %s\n", sum->refit_note);
         }

@@ -93,6 +93,24 @@ NNT_API const char *nnt_model_target_name(const nnt_model *m);
  * 1 and 2 load with a numeric schema made from their feature names. */
 NNT_API const nnt_schema *nnt_model_schema(const nnt_model *m);
 
+/* ---- Ensembles ------------------------------------------------------------ */
+/* An ensemble is a model (the head: its metadata, names and task are the
+ * ensemble's) plus members of the same architecture; prediction averages the
+ * outputs of all of them (probabilities for classification, values in the
+ * target's units for regression), each member scaling the inputs with its own
+ * scaler. nnt_model_predict, nnt_model_evaluate, nnt_model_save/load and
+ * nnt_model_clone handle ensembles like single models; nnt_model_forward
+ * (inputs already scaled by one scaler) refuses them, and
+ * nnt_model_num_params / nnt_model_params are the head's.
+ *
+ * nnt_model_ensemble_add appends member (and member's own members, if any)
+ * to m. On success m owns member (the caller must not free it); on failure
+ * (NNT_ERR_ARG: the architecture differs, naming what; NNT_ERR_NOMEM)
+ * nothing changes and the caller still owns it. */
+NNT_API int nnt_model_ensemble_add(nnt_model *m, nnt_model *member, nnt_error *err);
+/* Models averaged by m: 1 for a single model. */
+NNT_API int nnt_model_ensemble_size(const nnt_model *m);
+
 /* ---- Prediction --------------------------------------------------------- */
 /* Forward pass on n rows of already-scaled inputs x (n x inputs). out gets
  * n x outputs values: probabilities (softmax / sigmoid) or values (identity;
@@ -102,7 +120,8 @@ NNT_API const nnt_schema *nnt_model_schema(const nnt_model *m);
 NNT_API int nnt_model_forward(const nnt_model *m, const float *x, size_t n, float *out,
                               nnt_error *err);
 /* Like forward, on the rows of a data set, applying the model's scaler
- * (rows NULL: all rows). The data set's feature count must match. */
+ * (rows NULL: all rows). The data set's feature count must match. An
+ * ensemble averages its models' outputs (see above). */
 NNT_API int nnt_model_predict(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
                               size_t n, float *out, nnt_error *err);
 
@@ -125,7 +144,7 @@ NNT_API void nnt_eval_free(nnt_eval *e);
 
 /* ---- Model files -------------------------------------------------------- */
 /* Writes a versioned binary model file (magic, version, architecture, scaler,
- * names, weights, CRC-32). Atomic: a temporary file in the same directory is
+ * names, weights, CRC-32; an ensemble's members after the weights). Atomic: a temporary file in the same directory is
  * renamed over path, so a failure never leaves a half-written model. */
 NNT_API int nnt_model_save(const nnt_model *m, const char *path, nnt_error *err);
 /* Loads and validates a model file: wrong magic, unsupported version,

@@ -142,6 +142,7 @@ NNT_API int nnt_cost_from_name(const char *name);
 #define NNT_SMALL_DATA_FOLDS 5
 #define NNT_CV_AUTO (-1)    /* nnt_study_options.cv_folds: decided by the rows */
 #define NNT_REFIT_AUTO (-1) /* nnt_study_options.refit: decided by the rows */
+#define NNT_ENSEMBLE_AUTO (-1) /* nnt_study_options.ensemble: decided by the folds */
 
 /* ---- The best trial --------------------------------------------------------- */
 /* The one rule by which a trial is better than another, used for the
@@ -260,6 +261,14 @@ typedef struct nnt_study_options {
      * (nnt_study_options_inherit). More workers than slots wait; fewer run
      * the same study, slower. */
     int slots;
+    /* Under k-fold cross-validation, 1: a trial's model is the ensemble of
+     * its k fold models (their outputs averaged; model.h), and a refit is
+     * averaged with the best trial's k fold models (the study's model is
+     * then k + 1 models); 0: a trial's model is its best fold's, and the
+     * refit (when one runs) alone is the study's model. NNT_ENSEMBLE_AUTO
+     * (the default): 1 under k-fold (bench/README.md, the small-data final
+     * model). 1 without k-fold, or with a user objective, is an error. */
+    int ensemble;
 } nnt_study_options;
 
 /* What a study searches with when the options name no sampler (pruner):
@@ -403,6 +412,11 @@ typedef struct nnt_study_summary {
     int n_folds;
     size_t tuned_rows;
     int small_data, cv_auto, refit_auto, refit_planned;
+    /* ensemble: k-fold trials' models average their fold models
+     * (nnt_study_options.ensemble); model_members: models the study's model
+     * averages (1: a single model; k: a trial's folds; k + 1: the refit
+     * with the best trial's folds); 0 when there is no model. */
+    int ensemble, model_members;
     /* Complete trials tied at the best value (the best included), and
      * whether that is many enough for a note (nnt_ties_noteworthy). */
     int n_tied;
@@ -478,6 +492,8 @@ typedef struct nnt_study_file {
     nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
     int refit;                     /* "options": {"refit": true}: 1, false: 0;
                                       NNT_REFIT_AUTO when absent */
+    int ensemble;                  /* "options": {"ensemble": true}: 1, false: 0;
+                                      NNT_ENSEMBLE_AUTO when absent */
     /* How a CSV is read, as --ignore, --delimiter and --missing: "ignore"
      * (a column name or a list of them), "delimiter" (one character, "tab",
      * "semicolon" or "comma") and "missing" ("error", "drop", "mean",

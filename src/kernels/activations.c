@@ -9,6 +9,8 @@
 #include <math.h>
 #include <string.h>
 
+static void nnt_k_sigmoid(const float *z, float *p, size_t count);
+
 /* Each activation gets its own simple inner loop over a row so the compiler
  * can vectorise relu, leaky relu, identity and the polynomial derivatives;
  * the switch sits outside the loops. */
@@ -149,7 +151,9 @@ void nnt_k_act_backward(nnt_activation a, float param, float keep, const float *
 
 /* ---- Output layer ---------------------------------------------------------- */
 
-void nnt_k_softmax_row(const float *restrict z, float *restrict p, size_t k)
+/* p[i] = exp(z[i] - max z) / sum_j exp(z[j] - max z) for one row of k logits;
+ * finite and summing to 1 for any finite z. */
+static void nnt_k_softmax_row(const float *restrict z, float *restrict p, size_t k)
 {
     /* p_j = exp(z_j - m) / sum exp(z_i - m), m = max z: no overflow, sum >= 1 */
     float m = z[0];
@@ -163,7 +167,8 @@ void nnt_k_softmax_row(const float *restrict z, float *restrict p, size_t k)
     for (size_t j = 0; j < k; j++) p[j] *= inv;
 }
 
-void nnt_k_sigmoid(const float *z, float *p, size_t count)
+/* p = 1 / (1 + exp(-z)) elementwise, without overflow for large |z|. */
+static void nnt_k_sigmoid(const float *z, float *p, size_t count)
 {
     /* z >= 0: 1/(1+e^-z); z < 0: e^z/(1+e^z), so exp never overflows */
     for (size_t i = 0; i < count; i++) {

@@ -30,11 +30,6 @@ void nnt_k_act_backward(nnt_activation a, float param, float keep, const float *
 void nnt_k_bias_output(nnt_activation out, float *z, const float *b, float *y, size_t n,
                        size_t k);
 
-/* p[i] = exp(z[i] - max z) / sum_j exp(z[j] - max z) for one row of k logits;
- * finite and summing to 1 for any finite z. */
-void nnt_k_softmax_row(const float *z, float *p, size_t k);
 
-/* p = 1 / (1 + exp(-z)) elementwise, without overflow for large |z|. */
-void nnt_k_sigmoid(const float *z, float *p, size_t count);
 
 #endif

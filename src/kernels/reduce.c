@@ -18,12 +18,6 @@ void nnt_k_colsum(const float *restrict x, size_t n, size_t d, float *restrict o
     }
 }
 
-void nnt_k_gather_rows(const float *restrict src, size_t d, const uint32_t *restrict rows,
-                       size_t n, float *restrict dst)
-{
-    for (size_t i = 0; i < n; i++) memcpy(dst + i * d, src + (size_t)rows[i] * d, d * sizeof *dst);
-}
-
 void nnt_k_dropout_apply(float *restrict x, float *restrict mask, size_t count, uint32_t thresh,
                          float scale)
 {

@@ -13,7 +13,4 @@ void nnt_k_colsum(const float *x, size_t n, size_t d, float *out);
  * x[i] *= mask[i]. */
 void nnt_k_dropout_apply(float *x, float *mask, size_t count, uint32_t thresh, float scale);
 
-/* dst[i][:] = src[rows[i]][:]; src: ? x d, rows: n, dst: n x d. */
-void nnt_k_gather_rows(const float *src, size_t d, const uint32_t *rows, size_t n, float *dst);
-
 #endif

@@ -13,6 +13,9 @@
 
 /* ---- Task and classes of a model ------------------------------------------ */
 
+/* The task a model solves: its metadata when set, else implied by its loss
+ * (CE -> CLASSIFY, BCE with one output -> BINARY, squared error -> REGRESS,
+ * reconstruction CE -> AUTOENCODE). */
 nnt_task nnt_model_effective_task(const nnt_model *m)
 {
     if (m->task != NNT_TASK_AUTO) return m->task;
@@ -27,6 +30,8 @@ nnt_task nnt_model_effective_task(const nnt_model *m)
     return NNT_TASK_CLASSIFY;
 }
 
+/* Number of classes of a classification model: metadata, else outputs (2 for
+ * a binary model). 0 for regression and autoencoders. */
 int nnt_model_effective_classes(const nnt_model *m, nnt_task task)
 {
     switch (task) {
@@ -157,7 +162,9 @@ void nnt_metric_acc_target_scale(nnt_metric_acc *a, const nnt_scaler *s)
     a->t_mul = s ? s->target_mul : 0;
 }
 
-void nnt_unscale_outputs(const nnt_model *m, float *out, size_t n)
+/* Maps n rows of a regression model's outputs back to the target's units
+ * (nothing for other tasks or without target scaling). */
+static void nnt_unscale_outputs(const nnt_model *m, float *out, size_t n)
 {
     const nnt_scaler *s = &m->scaler;
     if (nnt_model_effective_task(m) != NNT_TASK_REGRESS || s->target_mul == 0.0f) return;
@@ -252,6 +259,11 @@ int nnt_model_forward(const nnt_model *m, const float *x, size_t n, float *out, 
 {
     if (!m || (n && (!x || !out)))
         return nnt_fail(err, NNT_ERR_ARG, "nnt_model_forward: NULL model, input or output");
+    if (m->n_members > 0)
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "nnt_model_forward: the model is an ensemble of %d models, each with its "
+                        "own input scaling; use nnt_model_predict on unscaled data",
+                        nnt_model_ensemble_size(m));
     if (n == 0) return NNT_OK;
     nnt_workspace ws;
     int rc = nnt_workspace_init_forward(&ws, m, chunk_for(n), err);
@@ -284,6 +296,15 @@ static int resolve_rows(const nnt_dataset *ds, const uint32_t *rows, size_t *n, 
 
 int nnt_model_predict(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows, size_t n,
                       float *out, nnt_error *err)
+{
+    int rc = nnt_model_predict_single(m, ds, rows, n, out, err);
+    if (rc < 0 || m->n_members == 0) return rc;
+    if (!rows) n = nnt_dataset_rows(ds);
+    return nnt_ensemble_predict_members(m, ds, rows, n, out, err);
+}
+
+int nnt_model_predict_single(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
+                             size_t n, float *out, nnt_error *err)
 {
     if (!m || !ds)
         return nnt_fail(err, NNT_ERR_ARG, "nnt_model_predict: NULL model or data set");
@@ -331,6 +352,7 @@ int nnt_model_evaluate(const nnt_model *m, const nnt_dataset *ds, const uint32_t
     rc = nnt_check_data(ds, rows, n, task, classes, in, "data", err);
     if (rc < 0) return rc;
     if (n == 0) return nnt_fail(err, NNT_ERR_ARG, "nnt_model_evaluate: no rows to evaluate");
+    if (m->n_members > 0) return nnt_ensemble_evaluate(m, ds, rows, n, out, err);
 
     nnt_workspace ws;
     int chunk = chunk_for(n);

@@ -56,9 +56,6 @@ void nnt_metric_acc_init(nnt_metric_acc *a, nnt_task task, int n_outputs, int n_
  * gathered targets are mapped back through s's target scaling (s NULL or
  * target_mul 0: as they are). */
 void nnt_metric_acc_target_scale(nnt_metric_acc *a, const nnt_scaler *s);
-/* Maps n rows of a regression model's outputs back to the target's units
- * (nothing for other tasks or without target scaling). */
-void nnt_unscale_outputs(const nnt_model *m, float *out, size_t n);
 /* Adds a batch: out (n x n_outputs model outputs), its labels/targets as
  * gathered by nnt_gather_batch, and the batch's mean loss. */
 void nnt_metric_acc_add(nnt_metric_acc *a, const float *out, int n, const int32_t *labels,

@@ -129,10 +129,36 @@ static void free_metadata(nnt_model *m)
     clear_metadata(m);
 }
 
+/* Xavier/He initialisation of all weights from rng, biases 0: hidden layers
+ * He-normal (std sqrt(2/fan_in)) for relu, leaky_relu and elu, Glorot-uniform
+ * (limit sqrt(6/(fan_in+fan_out))) otherwise; the output layer (softmax,
+ * sigmoid, identity) is always Glorot-uniform. Draws layer by layer, W
+ * row-major, so the same seed gives the same weights. */
+static void nnt_model_init_weights(nnt_model *m, nnt_rng *rng)
+{
+    nnt_activation a = m->opt.activation;
+    int he = a == NNT_ACT_RELU || a == NNT_ACT_LEAKY_RELU || a == NNT_ACT_ELU;
+    for (int l = 0; l < m->n_layers; l++) {
+        size_t in = (size_t)m->sizes[l], o = (size_t)m->sizes[l + 1];
+        float *w = m->params + m->w_off[l];
+        int hidden = l < m->n_layers - 1;
+        if (hidden && he) {
+            double sd = sqrt(2.0 / (double)in); /* He: Var = 2 / fan_in */
+            for (size_t i = 0; i < o * in; i++) w[i] = (float)(sd * nnt_rng_normal(rng));
+        } else {
+            double lim = sqrt(6.0 / (double)(in + o)); /* Glorot: U(-lim, lim) */
+            for (size_t i = 0; i < o * in; i++)
+                w[i] = (float)(lim * (2.0 * nnt_rng_uniform(rng) - 1.0));
+        }
+        memset(m->params + m->b_off[l], 0, o * sizeof(float));
+    }
+}
+
 void nnt_model_free(nnt_model *m)
 {
     if (!m) return;
     free_metadata(m);
+    nnt_ensemble_free_members(m);
     nnt_free(m->params);
     nnt_free(m);
 }
@@ -189,26 +215,6 @@ int nnt_model_create(const nnt_model_options *opt, uint64_t seed, nnt_model **ou
     return NNT_OK;
 }
 
-void nnt_model_init_weights(nnt_model *m, nnt_rng *rng)
-{
-    nnt_activation a = m->opt.activation;
-    int he = a == NNT_ACT_RELU || a == NNT_ACT_LEAKY_RELU || a == NNT_ACT_ELU;
-    for (int l = 0; l < m->n_layers; l++) {
-        size_t in = (size_t)m->sizes[l], o = (size_t)m->sizes[l + 1];
-        float *w = m->params + m->w_off[l];
-        int hidden = l < m->n_layers - 1;
-        if (hidden && he) {
-            double sd = sqrt(2.0 / (double)in); /* He: Var = 2 / fan_in */
-            for (size_t i = 0; i < o * in; i++) w[i] = (float)(sd * nnt_rng_normal(rng));
-        } else {
-            double lim = sqrt(6.0 / (double)(in + o)); /* Glorot: U(-lim, lim) */
-            for (size_t i = 0; i < o * in; i++)
-                w[i] = (float)(lim * (2.0 * nnt_rng_uniform(rng) - 1.0));
-        }
-        memset(m->params + m->b_off[l], 0, o * sizeof(float));
-    }
-}
-
 static char *dup_or_null(const char *s, int *oom)
 {
     if (!s) return NULL;
@@ -225,6 +231,8 @@ int nnt_model_clone(const nnt_model *m, nnt_model **out, nnt_error *err)
     if (!c) return nnt_fail(err, NNT_ERR_NOMEM, "clone: out of memory");
     *c = *m;
     c->params = NULL;
+    c->members = NULL;
+    c->n_members = 0;
     clear_metadata(c);
     memset(&c->schema, 0, sizeof c->schema);
 
@@ -265,6 +273,7 @@ int nnt_model_clone(const nnt_model *m, nnt_model **out, nnt_error *err)
         }
     }
     int src = nnt_schema_copy(&m->schema, &c->schema, err);
+    if (src == NNT_OK) src = nnt_ensemble_clone_members(m, c, err);
     if (src) {
         nnt_model_free(c);
         return src;

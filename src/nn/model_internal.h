@@ -28,7 +28,30 @@ struct nnt_model {
     int n_classes;
     char **class_names;               /* n_classes entries, may be NULL when 0 */
     nnt_schema schema;                /* raw input columns; n_columns 0 when none */
+
+    /* Ensemble (model_ensemble.c): further models of the same architecture
+     * whose outputs are averaged with this one's. Each member keeps its own
+     * scaler (it was fitted on its own rows); its other metadata is unused.
+     * Members have no members themselves. 0 / NULL: a single model. */
+    int n_members;
+    struct nnt_model **members;
 };
+
+/* ---- Ensembles (model_ensemble.c) ---- */
+/* Frees the members of m (not m); m becomes a single model. */
+void nnt_ensemble_free_members(nnt_model *m);
+/* Copies src's members onto dst (which has none). */
+int nnt_ensemble_clone_members(const nnt_model *src, nnt_model *dst, nnt_error *err);
+/* Adds each member's prediction of the n rows to out (n x outputs, already
+ * holding the head's) and divides by the ensemble size. */
+int nnt_ensemble_predict_members(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
+                                 size_t n, float *out, nnt_error *err);
+/* nnt_model_evaluate of an ensemble: metrics of the averaged outputs. */
+int nnt_ensemble_evaluate(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
+                          size_t n, nnt_eval *out, nnt_error *err);
+/* Single-model prediction (evaluate.c): the head's outputs only. */
+int nnt_model_predict_single(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
+                             size_t n, float *out, nnt_error *err);
 
 /* Output activation implied by a loss (AUTO: softmax, as cross-entropy). */
 nnt_activation nnt_loss_output_activation(nnt_loss loss);
@@ -108,12 +131,5 @@ void nnt_backward(const nnt_model *m, nnt_workspace *ws, int n);
 struct nnt_optim;
 void nnt_backward_update(nnt_model *m, nnt_workspace *ws, int n, struct nnt_optim *o,
                          double lr);
-
-/* Xavier/He initialisation of all weights from rng, biases 0: hidden layers
- * He-normal (std sqrt(2/fan_in)) for relu, leaky_relu and elu, Glorot-uniform
- * (limit sqrt(6/(fan_in+fan_out))) otherwise; the output layer (softmax,
- * sigmoid, identity) is always Glorot-uniform. Draws layer by layer, W
- * row-major, so the same seed gives the same weights. */
-void nnt_model_init_weights(nnt_model *m, nnt_rng *rng);
 
 #endif

@@ -1,10 +1,11 @@
 /* Model files: a versioned little-endian binary record of a model's
  * architecture, metadata and weights, protected by a CRC-32.
  *
- * Layout (version 3), all integers little-endian:
+ * Layout (versions 3 and 4), all integers little-endian:
  *   "NNTM"            magic, 4 bytes
- *   u32 version       = 3 (versions 1 and 2 load too: version 1 has no target
- *                     scaling, versions 1-2 no input schema)
+ *   u32 version       = 3 for a single model, 4 for an ensemble (versions 1
+ *                     and 2 load too: version 1 has no target scaling,
+ *                     versions 1-2 no input schema)
  *   u64 file_size     total bytes including the trailing CRC; lets a loader
  *                     tell truncation from corruption before parsing anything
  *   options           u32 inputs, u32 outputs, u32 n_hidden, u32 hidden[n_hidden],
@@ -21,6 +22,8 @@
  *                     n_categories strings; the features it gives must equal
  *                     inputs (or n_columns is 0)
  *   u64 n_params      then n_params f32 weights
+ *   members           (version 4 only) an ensemble's other models, each its
+ *                     scaler and weights: model_io_internal.h
  *   u32 crc32         zlib crc32 of every byte before it
  * A string is a u32 byte length followed by that many bytes of UTF-8 (no NUL).
  * Fields are written one by one, never as raw structs, so the format does not
@@ -42,7 +45,8 @@
 #include "nntune/file.h"
 
 #define MODEL_MAGIC "NNTM"
-#define MODEL_VERSION 3u
+#define MODEL_VERSION 4u
+#define MODEL_VERSION_SINGLE 3u /* what a single model is written as */
 #define MODEL_VERSION_MIN 1u /* the oldest version this build reads */
 #define HEADER_BYTES 16u
 /* Sanity bounds that reject absurd counts in a damaged or hostile file
@@ -74,7 +78,7 @@ static int serialise(const nnt_model *m, wbuf *b)
 {
     const nnt_model_options *o = &m->opt;
     wb_put(b, MODEL_MAGIC, 4);
-    wb_u32(b, MODEL_VERSION);
+    wb_u32(b, m->n_members > 0 ? MODEL_VERSION : MODEL_VERSION_SINGLE);
     wb_u64(b, 0); /* file size, patched below */
 
     wb_u32(b, (uint32_t)o->inputs);
@@ -113,6 +117,7 @@ static int serialise(const nnt_model *m, wbuf *b)
 
     wb_u64(b, m->n_params);
     for (size_t i = 0; i < m->n_params; i++) wb_f32(b, m->params[i]);
+    if (m->n_members > 0) nnt_mio_write_members(b, m);
 
     if (b->failed) return NNT_ERR_NOMEM;
     le_u64_at(b->p + 8, (uint64_t)b->len + 4);
@@ -406,7 +411,9 @@ static int parse_metadata(load_state *s)
     s->n_params = rb_u64(r);
     if (r->overrun) return overrun(s, at);
     s->params_pos = r->pos;
-    if (s->n_params > (r->len - r->pos) / 4 || (r->len - r->pos) != s->n_params * 4) {
+    /* Version 4 has the ensemble's members after the weights. */
+    if (s->n_params > (r->len - r->pos) / 4 ||
+        (s->version < 4 && (r->len - r->pos) != s->n_params * 4)) {
         return nnt_fail(s->err, NNT_ERR_CORRUPT,
                         "model file '%s': weight count %llu does not match the %zu bytes of weights",
                         s->path, (unsigned long long)s->n_params, r->len - r->pos);
@@ -502,6 +509,11 @@ int nnt_model_load(const char *path, nnt_model **out, nnt_error *err)
     s.classes = NULL;
     m->schema = s.schema;
     memset(&s.schema, 0, sizeof s.schema);
+    if (s.version >= 4) {
+        s.r.pos = s.params_pos + 4 * m->n_params;
+        rc = nnt_mio_parse_members(&s, m);
+        if (rc != NNT_OK) goto fail;
+    }
 
     load_state_free(&s);
     *out = m;

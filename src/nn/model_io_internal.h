@@ -231,4 +231,15 @@ int nnt_mio_parse_schema(load_state *s);
 /* Files before version 3: a numeric column for each feature name. */
 int nnt_mio_schema_from_names(load_state *s);
 
+/* ---- Ensemble members (model_io_ensemble.c) ------------------------------ */
+
+/* Appends the members record of an ensemble (version 4): u32 n_members, then
+ * per member: u32 scaler kind, u64 features, f32 shift[features], f32
+ * mul[features], f32 target_shift, f32 target_mul, u64 n_params, f32
+ * weights[n_params]. */
+void nnt_mio_write_members(wbuf *b, const nnt_model *m);
+/* Reads that record from s->r (at the end of the head's weights) and adds
+ * the members to head; the record must end the data. */
+int nnt_mio_parse_members(load_state *s, nnt_model *head);
+
 #endif

@@ -22,7 +22,11 @@
  * Under ThreadSanitizer (make test-tsan) the kernels are plain functions:
  * target_clones dispatches through an ifunc resolver that the dynamic loader
  * runs at relocation time, before the TSan runtime has started, and the
- * instrumented resolver then crashes the program at load. */
+ * instrumented resolver then crashes the program at load.
+ *
+ * The cloned kernels are static: GCC 12 exports the ifunc of a cloned global
+ * function from the shared library whatever its visibility, and the library
+ * exports only the public API (tests/check_symbols.sh). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     !defined(NNT_NO_CLONES) && !defined(__SANITIZE_THREAD__)
 #define NNT_CLONES __attribute__((target_clones("fma", "default")))
@@ -34,14 +38,14 @@
 #define FLUSH_NONNEG(x) ((x) < 1e-30f ? 0.0f : (x))
 
 NNT_CLONES
-void nnt_sgd_kernel(size_t n, float *restrict w, const float *restrict g, float lr, float wd)
+static void sgd_kernel(size_t n, float *restrict w, const float *restrict g, float lr, float wd)
 {
     for (size_t i = 0; i < n; i++) w[i] -= lr * (g[i] + wd * w[i]);
 }
 
 NNT_CLONES
-void nnt_momentum_kernel(size_t n, float *restrict w, const float *restrict g,
-                         float *restrict v, float lr, float mu, float wd, int nesterov)
+static void momentum_kernel(size_t n, float *restrict w, const float *restrict g,
+                            float *restrict v, float lr, float mu, float wd, int nesterov)
 {
     if (nesterov) {
         for (size_t i = 0; i < n; i++) {
@@ -81,9 +85,9 @@ static void adam_no_decay(size_t n, float *restrict w, const float *restrict g, 
 }
 
 NNT_CLONES
-void nnt_adam_kernel(size_t n, float *restrict w, const float *restrict g, float *restrict m,
-                     float *restrict s, float step, float b1, float b2, float bc2, float eps,
-                     float wd, float dwd)
+static void adam_kernel(size_t n, float *restrict w, const float *restrict g, float *restrict m,
+                        float *restrict s, float step, float b1, float b2, float bc2, float eps,
+                        float wd, float dwd)
 {
     if (wd == 0.0f && dwd == 0.0f) {
         adam_no_decay(n, w, g, m, s, step, b1, b2, bc2, eps);
@@ -99,6 +103,12 @@ void nnt_adam_kernel(size_t n, float *restrict w, const float *restrict g, float
         s[i] = si;
         w[i] = wi - (step * mi / (sqrtf(si * bc2) + eps) + dwd * wi);
     }
+}
+
+void nnt_adam_kernel(size_t n, float *w, const float *g, float *m, float *s, float step,
+                     float b1, float b2, float bc2, float eps, float wd, float dwd)
+{
+    adam_kernel(n, w, g, m, s, step, b1, b2, bc2, eps, wd, dwd);
 }
 
 /* ---- State --------------------------------------------------------------- */
@@ -186,22 +196,21 @@ void nnt_optim_update(nnt_optim *o, float *w, const float *g, int first, int cou
         const nnt_param_range *pr = &o->ranges[r];
         switch (o->kind) {
         case NNT_OPT_SGD:
-            nnt_sgd_kernel(pr->len, w + pr->off, g + pr->off, flr, pr->decay ? wd : 0.0f);
+            sgd_kernel(pr->len, w + pr->off, g + pr->off, flr, pr->decay ? wd : 0.0f);
             break;
         case NNT_OPT_MOMENTUM:
         case NNT_OPT_NESTEROV:
-            nnt_momentum_kernel(pr->len, w + pr->off, g + pr->off, o->state + pr->off, flr,
-                                (float)o->momentum, pr->decay ? wd : 0.0f,
-                                o->kind == NNT_OPT_NESTEROV);
+            momentum_kernel(pr->len, w + pr->off, g + pr->off, o->state + pr->off, flr,
+                            (float)o->momentum, pr->decay ? wd : 0.0f, o->kind == NNT_OPT_NESTEROV);
             break;
         case NNT_OPT_ADAM:
         case NNT_OPT_ADAMW: {
             int decoupled = o->kind == NNT_OPT_ADAMW;
             float l2 = (!decoupled && pr->decay) ? wd : 0.0f;
             float dwd = (decoupled && pr->decay) ? (float)(lr * o->weight_decay) : 0.0f;
-            nnt_adam_kernel(pr->len, w + pr->off, g + pr->off, o->state + pr->off,
-                            o->state + o->n + pr->off, o->adam_step, (float)o->beta1,
-                            (float)o->beta2, o->adam_bc2, (float)o->eps, l2, dwd);
+            adam_kernel(pr->len, w + pr->off, g + pr->off, o->state + pr->off,
+                        o->state + o->n + pr->off, o->adam_step, (float)o->beta1, (float)o->beta2,
+                        o->adam_bc2, (float)o->eps, l2, dwd);
             break;
         }
         }

@@ -18,10 +18,8 @@
  *            w -= step*m / (sqrt(s*bc2) + eps) + dwd*w
  *   with step = lr/(1-b1^t), bc2 = 1/(1-b2^t) (bias correction at step t >= 1),
  *   and dwd = lr*decay for AdamW's decoupled decay (then wd = 0), else 0.
- * All buffers have n floats and must not overlap. */
-void nnt_sgd_kernel(size_t n, float *w, const float *g, float lr, float wd);
-void nnt_momentum_kernel(size_t n, float *w, const float *g, float *v, float lr, float mu,
-                         float wd, int nesterov);
+ * All buffers have n floats and must not overlap. nnt_optim_update runs them
+ * (static in optim.c); Adam's is here for the tests. */
 void nnt_adam_kernel(size_t n, float *w, const float *g, float *m, float *s, float step,
                      float b1, float b2, float bc2, float eps, float wd, float dwd);
 

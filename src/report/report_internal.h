@@ -157,10 +157,6 @@ int report_metric_up(const char *name);
 int report_compute_importance(nnt_report *r, nnt_error *err); /* report_importance.c */
 int report_compute_trial_facts(nnt_report *r, nnt_error *err); /* report_facts.c */
 int report_compute_suggestion(nnt_report *r, nnt_error *err); /* report_suggest.c */
-/* Plain-text sentences of the summary (shared by HTML and Markdown):
- * malloc'd array of malloc'd strings, NULL on out of memory. */
-char **report_findings(const nnt_report *r, int *n);
-void report_findings_free(char **f, int n);
 /* Writes the findings as a list: each one as open, the sentence escaped by
  * esc (rb_xml, rb_md), close. Returns NNT_OK or NNT_ERR_NOMEM. */
 int report_findings_list(const nnt_report *r, rbuf *b, const char *open, const char *close,

@@ -70,6 +70,14 @@ double amap(const axis *a, double v)
 
 /* Sets the range from data (NANs ignored by the caller), padded by pad of
  * the span on each side; a log axis needs lo > 0 (else it becomes linear). */
+void axes_place(axis *ax, axis *ay, double left, double right, double bottom, double top)
+{
+    ax->p0 = left;
+    ax->p1 = right;
+    ay->p0 = bottom;
+    ay->p1 = top;
+}
+
 void axis_fit(axis *a, double lo, double hi, int lg, double pad)
 {
     a->n_cat = 0;
@@ -103,7 +111,7 @@ void axis_fit(axis *a, double lo, double hi, int lg, double pad)
     }
 }
 
-void axis_cat(axis *a, int n, const char *const *names)
+static void axis_cat(axis *a, int n, const char *const *names)
 {
     a->log = 0;
     a->lo = -0.5;
@@ -116,7 +124,7 @@ void axis_cat(axis *a, int n, const char *const *names)
 
 
 /* Tick values of a numeric axis: about max of them (t has MAX_TICKS slots). */
-int axis_ticks(const axis *a, double *t, int max)
+static int axis_ticks(const axis *a, double *t, int max)
 {
     int n = 0;
     if (a->log && a->integer && a->hi / a->lo <= 8192) {
@@ -164,7 +172,7 @@ int axis_ticks(const axis *a, double *t, int max)
 
 
 /* Tick marks that fit an axis of this many pixels. */
-int ticks_for(double pixels, double per_tick, int lo, int hi)
+static int ticks_for(double pixels, double per_tick, int lo, int hi)
 {
     int n = (int)(fabs(pixels) / per_tick);
     return n < lo ? lo : n > hi ? hi : n;

@@ -50,14 +50,9 @@ double amap(const axis *a, double v);
 /* Sets the range from data (NANs ignored by the caller), padded by pad of
  * the span on each side; a log axis needs lo > 0 (else it becomes linear). */
 void axis_fit(axis *a, double lo, double hi, int lg, double pad);
-
-void axis_cat(axis *a, int n, const char *const *names);
-
-/* Tick values of a numeric axis: about max of them (t has MAX_TICKS slots). */
-int axis_ticks(const axis *a, double *t, int max);
-
-/* Tick marks that fit an axis of this many pixels. */
-int ticks_for(double pixels, double per_tick, int lo, int hi);
+/* Places a plot's axes in pixels: x from left to right, y from bottom up to
+ * top (SVG rows grow downwards, so bottom > top). */
+void axes_place(axis *ax, axis *ay, double left, double right, double bottom, double top);
 
 void text_at(rbuf *b, double x, double y, const char *anchor, const char *extra,
              const char *s);

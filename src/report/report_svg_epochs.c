@@ -66,10 +66,7 @@ int svg_curves(const nnt_report *r, rbuf *b, const char **note)
         axis_fit(&ax, 1, max_epoch, 0, 0.02);
         ax.integer = 1;
         axis_fit(&ay, lo, hi, 0, 0.06);
-        ax.p0 = pnl * pw + 70;
-        ax.p1 = (pnl + 1) * pw - 16;
-        ay.p0 = H - 90;
-        ay.p1 = 20;
+        axes_place(&ax, &ay, pnl * pw + 70, (pnl + 1) * pw - 16, H - 90, 20);
         char lab[64];
         snprintf(lab, sizeof lab, "train and validation %s", m);
         draw_xaxis(b, &ax, ay.p0 + 4, ay.p1, "epoch");
@@ -207,10 +204,7 @@ int svg_intermediate(const nnt_report *r, rbuf *b, const char **note)
     axis_fit(&ax, 1, max_epoch, 0, 0.02);
     ax.integer = 1;
     axis_fit(&ay, vr.lo, vr.hi, 0, 0.06);
-    ax.p0 = 70;
-    ax.p1 = W - 20;
-    ay.p0 = H - 66;
-    ay.p1 = 36;
+    axes_place(&ax, &ay, 70, W - 20, H - 66, 36);
     char lab[64];
     snprintf(lab, sizeof lab, "validation %s", m);
     svg_open(b, W, H, "intermediate values");

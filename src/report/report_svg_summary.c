@@ -94,10 +94,7 @@ int svg_pareto(const nnt_report *r, rbuf *b, const char **note)
     axis ax, ay;
     axis_fit(&ax, xlo, xhi, xlo > 0 && xhi / xlo > 20, 0.06);
     axis_fit(&ay, ylo, yhi, 0, 0.08);
-    ax.p0 = 70;
-    ax.p1 = W - 20;
-    ay.p0 = H - 66;
-    ay.p1 = 40;
+    axes_place(&ax, &ay, 70, W - 20, H - 66, 40);
     svg_open(b, W, H, "Pareto front");
     char lab[96];
     snprintf(lab, sizeof lab, "%s (%s is better)", r->obj_names[1],

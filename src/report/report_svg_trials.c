@@ -102,10 +102,7 @@ int svg_history(const nnt_report *r, rbuf *b, const char **note)
     axis_fit(&ax, nlo, nhi, 0, 0.03);
     ax.integer = 1;
     axis_fit(&ay, vr.lo, vr.hi, 0, 0.08);
-    ax.p0 = 70;
-    ax.p1 = W - 20;
-    ay.p0 = H - 70;
-    ay.p1 = 36;
+    axes_place(&ax, &ay, 70, W - 20, H - 70, 36);
     double band = ay.p0 + 12; /* failed and running trials: a band below the axis */
     svg_open(b, W, H, "optimisation history");
     draw_xaxis(b, &ax, ay.p0 + 22, ay.p1, "trial number");
@@ -352,10 +349,7 @@ int svg_slices(const nnt_report *r, rbuf *b, const char **note)
         axis ax, ay;
         param_axis(r, p, &ax);
         axis_fit(&ay, vr.lo, vr.hi, 0, 0.08);
-        ax.p0 = ox + 62;
-        ax.p1 = ox + pw - 12;
-        ay.p0 = oy + ph - 52;
-        ay.p1 = oy + 14;
+        axes_place(&ax, &ay, ox + 62, ox + pw - 12, oy + ph - 52, oy + 14);
         draw_xaxis(b, &ax, ay.p0 + 4, ay.p1, r->info[p].name);
         draw_yaxis(b, &ay, ax.p0 - 4, ax.p1, i % cols == 0 ? r->study.metric : NULL);
         cloud bins[COLOUR_BINS];
@@ -412,10 +406,7 @@ int svg_batch_lr(const nnt_report *r, rbuf *b, const char **note)
     axis_fit(&ax, xlo, xhi, xlo > 0, 0.06);
     axis_fit(&ay, ylo, yhi, ylo > 0, 0.08);
     ay.integer = r->info[pbs].kind != NNT_PARAM_FLOAT;
-    ax.p0 = 70;
-    ax.p1 = W - 100;
-    ay.p0 = H - 66;
-    ay.p1 = 40;
+    axes_place(&ax, &ay, 70, W - 100, H - 66, 40);
     vscale vs = value_scale(r);
     svg_open(b, W, H, "batch size against learning rate");
     draw_xaxis(b, &ax, ay.p0 + 4, ay.p1, "lr");

@@ -33,26 +33,11 @@ static int add_finding(char ***list, int *n, int *cap, rbuf *b)
     return 0;
 }
 
-void report_findings_free(char **f, int n)
+static void report_findings_free(char **f, int n)
 {
     if (!f) return;
     for (int i = 0; i < n; i++) nnt_free(f[i]);
     nnt_free(f);
-}
-
-int report_findings_list(const nnt_report *r, rbuf *b, const char *open, const char *close,
-                         void (*esc)(rbuf *, const char *))
-{
-    int nf = 0;
-    char **f = report_findings(r, &nf);
-    if (!f) return NNT_ERR_NOMEM;
-    for (int i = 0; i < nf; i++) {
-        rb_puts(b, open);
-        esc(b, f[i]);
-        rb_puts(b, close);
-    }
-    report_findings_free(f, nf);
-    return NNT_OK;
 }
 
 /* Importance as a percentage: REPORT_PCT_FORMAT, the same text the HTML bars
@@ -348,7 +333,9 @@ static int finding_pareto(const nnt_report *r, rbuf *b)
     return 0;
 }
 
-char **report_findings(const nnt_report *r, int *n_out)
+/* Plain-text sentences of the summary (shared by HTML and Markdown):
+ * malloc'd array of malloc'd strings, NULL on out of memory. */
+static char **report_findings(const nnt_report *r, int *n_out)
 {
     const nnt_report_summary *s = &r->sum;
     char **list = NULL;
@@ -389,6 +376,21 @@ oom:
     rb_free(&b);
     report_findings_free(list, n);
     return NULL;
+}
+
+int report_findings_list(const nnt_report *r, rbuf *b, const char *open, const char *close,
+                         void (*esc)(rbuf *, const char *))
+{
+    int nf = 0;
+    char **f = report_findings(r, &nf);
+    if (!f) return NNT_ERR_NOMEM;
+    for (int i = 0; i < nf; i++) {
+        rb_puts(b, open);
+        esc(b, f[i]);
+        rb_puts(b, close);
+    }
+    report_findings_free(f, nf);
+    return NNT_OK;
 }
 
 /* ---- Trial table columns ---------------------------------------------------- */

@@ -105,10 +105,11 @@ int nnt_param_importance(const nnt_space *space, const nnt_history *hist,
     if (n < 4) {
         if (o.epoch > 0)
             return nnt_fail(err, NNT_ERR_ARG,
-                            "importance: %d trials reached epoch %d; at least 4 are needed", n,
-                            o.epoch);
+                            "importance: %d trial%s reached epoch %d; at least 4 are needed", n,
+                            n == 1 ? "" : "s", o.epoch);
         return nnt_fail(err, NNT_ERR_ARG,
-                        "importance: %d complete trials with a value; at least 4 are needed", n);
+                        "importance: %d complete trial%s with a value; at least 4 are needed", n,
+                        n == 1 ? "" : "s");
     }
     if (d == 0) return NNT_OK;
 

@@ -166,8 +166,10 @@ static void fail_outcome(nnt_trial_outcome *out, const char *why)
     copy_text(out->error, sizeof out->error, why);
 }
 
-void study_run_trial(const study_runner *rn, const nnt_coordinator_ops *ops, int worker,
-                     const nnt_trial_task *task, nnt_trial_outcome *out)
+/* Runs one trial through the objective and fills out. Never fails as a
+ * call: failures become a failed outcome. */
+static void study_run_trial(const study_runner *rn, const nnt_coordinator_ops *ops, int worker,
+                            const nnt_trial_task *task, nnt_trial_outcome *out)
 {
     memset(out, 0, sizeof *out);
     out->number = task->number;

@@ -50,7 +50,7 @@ int space_value_bool(space_value *v, int b)
     return v->text ? NNT_OK : NNT_ERR_NOMEM;
 }
 
-int space_value_copy(space_value *dst, const space_value *src)
+static int space_value_copy(space_value *dst, const space_value *src)
 {
     *dst = *src;
     dst->text = nnt_strdup(src->text);

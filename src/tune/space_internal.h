@@ -66,7 +66,6 @@ typedef struct space_domain {
 int space_put(nnt_space *s, space_param *p, nnt_error *err);
 void space_param_clear(space_param *p);
 void space_value_clear(space_value *v);
-int space_value_copy(space_value *dst, const space_value *src);
 /* Text of a number: the shortest %.{15,16,17}g spelling that reads back
  * exactly. buf must hold 32 bytes. */
 const char *space_fmt_double(char *buf, double v);

@@ -66,6 +66,7 @@ int study_init_mlp(nnt_study *s, const nnt_study_options *opt, const nnt_study_d
     su.metric = s->metric;
     su.maximize = s->maximize;
     su.cv_folds = cv_folds;
+    su.ensemble = s->ensemble_on;
     su.valid_fraction = opt->valid_fraction;
     su.max_rows = opt->max_rows;
     su.split_seed = nnt_seed_derive(s->seed, SPLIT_SEED_INDEX);
@@ -143,6 +144,11 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
         if (opt->cv_folds >= 2 && data->valid)
             return nnt_fail(err, NNT_ERR_ARG,
                             "options.cv_folds: cross-validation needs no separate validation set");
+        /* Before any storage work where the options alone decide it (the
+         * fold count chosen by the rows is checked once it is resolved). */
+        if (opt->ensemble > 0 && (data->valid || (opt->cv_folds != NNT_CV_AUTO && opt->cv_folds < 2)))
+            return nnt_fail(err, NNT_ERR_ARG, STUDY_ENSEMBLE_NEEDS_FOLDS,
+                            data->valid ? "separate validation set" : "single hold-out (cv_folds 1)");
     }
     int r = nnt_study_options_check(opt, err);
     if (r < 0) return r;

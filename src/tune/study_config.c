@@ -213,6 +213,7 @@ static int option_text(pctx *c, const char *path, json_object *v, char *buf, siz
 
 static const char *const option_keys =
     "jobs, seed, cv_folds, trial_time_limit, storage, study_name, model_out, max_rows, refit, "
+    "ensemble, "
     "or a training option (";
 
 static int parse_options(pctx *c, json_object *o, nnt_study_file *f)
@@ -256,6 +257,10 @@ static int parse_options(pctx *c, json_object *o, nnt_study_file *f)
             if (!json_object_is_type(v, json_type_boolean))
                 return bad(c, path, "expected true or false, got %s", type_word(v));
             f->refit = json_object_get_boolean(v);
+        } else if (!strcmp(key, "ensemble")) {
+            if (!json_object_is_type(v, json_type_boolean))
+                return bad(c, path, "expected true or false, got %s", type_word(v));
+            f->ensemble = json_object_get_boolean(v);
         } else if (!strcmp(key, "max_rows")) {
             if ((r = get_int(c, path, v, 1, 2000000000L, "a positive integer", &iv)) < 0) return r;
             f->max_rows = iv;
@@ -446,6 +451,7 @@ int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_fi
     memset(f, 0, sizeof *f);
     f->cv_folds = NNT_CV_AUTO; /* absent: the small-data policy decides */
     f->refit = NNT_REFIT_AUTO;
+    f->ensemble = NNT_ENSEMBLE_AUTO;
     pctx c = {source ? source : "study file", err};
     json_tokener *tok = json_tokener_new();
     if (!tok) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");

@@ -68,6 +68,8 @@ static uint64_t hash_final(const hash4 *s)
     return h ^ (h >> 29);
 }
 
+/* 64-bit hash of a data set's shape, feature matrix and targets (also the
+ * check of every MPI rank's data, src/mpi/mpi_setup.c). */
 uint64_t nnt_dataset_content_hash(const nnt_dataset *ds)
 {
     hash4 s;
@@ -92,8 +94,12 @@ static json_object *hash_json(const nnt_dataset *ds)
     return json_object_new_string(hex);
 }
 
-json_object *nnt_study_fingerprint(const nnt_dataset *train, const nnt_dataset *valid,
-                                   const char *extra_json)
+/* The "data" object of a study definition: rows, features, task, classes,
+ * target, feature_names (named columns only), hash, and valid {rows, hash}
+ * when a separate validation set is given; then extra_json's other keys.
+ * NULL when out of memory. */
+static json_object *nnt_study_fingerprint(const nnt_dataset *train, const nnt_dataset *valid,
+                                          const char *extra_json)
 {
     json_object *o = json_object_new_object();
     if (!o) return NULL;
@@ -158,7 +164,11 @@ static void names_difference(json_object *a, json_object *b, char *out, size_t n
     out[0] = '\0';
 }
 
-int nnt_study_data_differs(json_object *stored, json_object *now, char *buf, size_t n)
+/* Whether the data now (a fingerprint) differs from the stored one; buf
+ * names every difference ("rows (stored 178, now 569), ..."). A stored
+ * fingerprint without a hash (older studies) is compared on the keys it
+ * has; NULL (none stored) never differs. */
+static int nnt_study_data_differs(json_object *stored, json_object *now, char *buf, size_t n)
 {
     buf[0] = '\0';
     /* A definition stored without a data description (a library study made
@@ -246,6 +256,7 @@ study_policy nnt_study_resolve_policy(const nnt_study_options *opt, const nnt_st
         s->refit = opt->refit > 0;
     }
     s->cv_folds = folds;
+    s->ensemble = opt->ensemble == NNT_ENSEMBLE_AUTO ? folds >= 2 : opt->ensemble > 0;
     return p;
 }
 

@@ -87,21 +87,7 @@ typedef struct nnt_coordinator_ops {
 
 /* ---- Objective --------------------------------------------------------- */
 
-typedef struct nnt_mlp_objective {
-    nnt_study_data data;
-    const nnt_space *space;
-    nnt_model_options base_model;
-    nnt_train_options base_train;
-    nnt_metric metric;
-    int maximize;
-    int n_folds;             /* 1: one hold-out (or the separate validation set) */
-    int use_valid_set;       /* validate on data.valid (all rows) */
-    nnt_split *splits;       /* n_folds splits (valid rows unused with use_valid_set) */
-    double trial_time_limit_s;
-    int n_costs;             /* secondary objectives measured on complete trials */
-    nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
-} nnt_mlp_objective;
-
+/* What the MLP trainer is set up with (study.c fills it from the options). */
 typedef struct nnt_mlp_setup {
     nnt_study_data data;
     const nnt_space *space;
@@ -110,13 +96,22 @@ typedef struct nnt_mlp_setup {
     nnt_metric metric;
     int maximize;
     int cv_folds;
+    int ensemble; /* nnt_mlp_objective.ensemble, when cv_folds >= 2 */
     double valid_fraction;
     size_t max_rows;
     uint64_t split_seed;
     double trial_time_limit_s;
-    int n_costs;
+    int n_costs;             /* secondary objectives measured on complete trials */
     nnt_cost costs[NNT_MAX_OBJECTIVES - 1];
 } nnt_mlp_setup;
+
+typedef struct nnt_mlp_objective {
+    nnt_mlp_setup su;        /* as given to nnt_mlp_init */
+    int n_folds;             /* 1: one hold-out (or the separate validation set) */
+    int ensemble;            /* 1 (k-fold only): a trial's model averages its fold models */
+    int use_valid_set;       /* validate on data.valid (all rows) */
+    nnt_split *splits;       /* n_folds splits (valid rows unused with use_valid_set) */
+} nnt_mlp_objective;
 
 /* Builds the splits once (hold-out, k folds, or the separate validation set;
  * optionally subsampled). */
@@ -175,10 +170,6 @@ typedef struct study_runner {
     double trial_time_limit_s; /* user objectives: a trial over it fails */
 } study_runner;
 
-/* Runs one trial through the objective and fills out. Never fails as a
- * call: failures become a failed outcome. */
-void study_run_trial(const study_runner *rn, const nnt_coordinator_ops *ops, int worker,
-                     const nnt_trial_task *task, nnt_trial_outcome *out);
 
 /* Worker loop: ask, run, tell until no more work. */
 void nnt_worker_loop(const study_runner *rn, const nnt_coordinator_ops *ops, int worker,
@@ -262,21 +253,11 @@ int study_pruner_make(const study_pruner_conf *c, const char *path, nnt_pruner *
 
 /* ---- Definition and data fingerprint (study_definition.c) ------------------- */
 
-struct json_object;
-/* 64-bit hash of a data set's shape, feature matrix and targets. */
+/* 64-bit hash of a data set's shape, feature matrix and targets: the data
+ * fingerprint's "hash", and what each MPI rank's data is checked by. */
 uint64_t nnt_dataset_content_hash(const nnt_dataset *ds);
-/* The "data" object of a study definition: rows, features, task, classes,
- * target, feature_names (named columns only), hash, and valid {rows, hash}
- * when a separate validation set is given; then extra_json's other keys.
- * NULL when out of memory. */
-struct json_object *nnt_study_fingerprint(const nnt_dataset *train, const nnt_dataset *valid,
-                                          const char *extra_json);
-/* Whether the data now (a fingerprint) differs from the stored one; buf
- * names every difference ("rows (stored 178, now 569), ..."). A stored
- * fingerprint without a hash (older studies) is compared on the keys it
- * has; NULL (none stored) never differs. */
-int nnt_study_data_differs(struct json_object *stored, struct json_object *now, char *buf,
-                           size_t n);
+
+struct json_object;
 
 /* The model selection policy resolved for one run (NNT_CV_AUTO,
  * NNT_REFIT_AUTO): small data -- fewer than NNT_SMALL_DATA_ROWS tuned rows,
@@ -285,6 +266,7 @@ int nnt_study_data_differs(struct json_object *stored, struct json_object *now, 
 typedef struct study_policy {
     int cv_folds;      /* to use: 0/1 hold-out, >= 2 folds */
     int refit;         /* 1: refit at the end */
+    int ensemble;      /* 1: fold ensembles (k-fold only) */
     int cv_auto, refit_auto, small_data;
     size_t tuned_rows; /* rows of the training data, or max_rows when fewer */
 } study_policy;

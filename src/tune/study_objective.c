@@ -37,21 +37,15 @@ static void subsample(uint32_t *rows, size_t *n, size_t keep, uint64_t seed)
 int nnt_mlp_init(nnt_mlp_objective *o, const nnt_mlp_setup *su, nnt_error *err)
 {
     memset(o, 0, sizeof *o);
-    o->data = su->data;
-    o->space = su->space;
-    o->base_model = su->base_model;
-    o->base_train = su->base_train;
-    o->metric = su->metric;
-    o->maximize = su->maximize;
-    o->trial_time_limit_s = su->trial_time_limit_s;
-    o->n_costs = su->n_costs;
-    for (int k = 0; k < su->n_costs && k < NNT_MAX_OBJECTIVES - 1; k++) o->costs[k] = su->costs[k];
+    o->su = *su;
+    if (o->su.n_costs > NNT_MAX_OBJECTIVES - 1) o->su.n_costs = NNT_MAX_OBJECTIVES - 1;
     const nnt_dataset *ds = su->data.train;
     int stratify = nnt_dataset_task(ds) == NNT_TASK_CLASSIFY;
     size_t rows = nnt_dataset_rows(ds);
 
     o->use_valid_set = su->data.valid != NULL;
     o->n_folds = (!o->use_valid_set && su->cv_folds >= 2) ? su->cv_folds : 1;
+    o->ensemble = o->n_folds > 1 && su->ensemble;
     o->splits = nnt_calloc((size_t)o->n_folds, sizeof *o->splits);
     if (!o->splits) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     int r = NNT_OK;
@@ -124,7 +118,7 @@ static int cmp_double(const void *a, const void *b)
 static double infer_time_us(const nnt_mlp_objective *o, const nnt_model *m)
 {
     const nnt_split *sp = &o->splits[0];
-    const nnt_dataset *ds = o->use_valid_set ? o->data.valid : o->data.train;
+    const nnt_dataset *ds = o->use_valid_set ? o->su.data.valid : o->su.data.train;
     size_t n = o->use_valid_set ? nnt_dataset_rows(ds) : sp->n_valid;
     if (n > 2048) n = 2048;
     if (n == 0) return NAN;
@@ -157,11 +151,11 @@ static double infer_time_us(const nnt_mlp_objective *o, const nnt_model *m)
 static void measure_costs(const nnt_mlp_objective *o, const nnt_model *m, double train_s,
                           nnt_trial_outcome *out)
 {
-    out->n_values = 1 + o->n_costs;
+    out->n_values = 1 + o->su.n_costs;
     out->values[0] = out->value;
-    for (int k = 0; k < o->n_costs; k++) {
+    for (int k = 0; k < o->su.n_costs; k++) {
         double v = NAN;
-        switch (o->costs[k]) {
+        switch (o->su.costs[k]) {
         case NNT_COST_PARAMS: v = m ? (double)nnt_model_num_params(m) : NAN; break;
         case NNT_COST_INFER_TIME: v = m ? infer_time_us(o, m) : NAN; break;
         case NNT_COST_TRAIN_TIME: v = train_s; break;
@@ -216,7 +210,7 @@ static int on_progress(const nnt_progress *p, void *userdata)
     r.fold = fc->fold;
     r.n_folds = fc->obj->n_folds;
     r.progress = p;
-    r.value = p->has_valid ? nnt_metrics_get(&p->valid, fc->obj->metric) : NAN;
+    r.value = p->has_valid ? nnt_metrics_get(&p->valid, fc->obj->su.metric) : NAN;
     return study_trial_send_report(fc->trial, &r) == NNT_REPORT_CONTINUE ? 0 : NNT_PRUNED;
 }
 
@@ -243,6 +237,16 @@ int nnt_stored_best_epoch(const nnt_epoch_row *rows, size_t nr, nnt_metric metri
     return median_epoch(best, nb);
 }
 
+/* Under o->ensemble the trial's model averages its folds' models: the best
+ * fold's (whose metadata the ensemble keeps) and the others. Fold models
+ * share the configuration, so adding cannot fail but for memory; a model
+ * that cannot be added is dropped (the trial keeps fewer members). */
+static void fold_ensemble(nnt_model *head, nnt_model **others, int n)
+{
+    for (int k = 0; k < n; k++)
+        if (!head || nnt_model_ensemble_add(head, others[k], NULL) < 0) nnt_model_free(others[k]);
+}
+
 /* One trial of the MLP trainer: every fold, reporting each epoch through
  * the trial handle. */
 static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outcome *out)
@@ -258,9 +262,9 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
     nnt_error err;
     nnt_error_clear(&err);
 
-    nnt_model_options mopt = o->base_model;
-    nnt_train_options topt = o->base_train;
-    int r = nnt_space_apply(o->space, task->x, task->active, &mopt, &topt, &err);
+    nnt_model_options mopt = o->su.base_model;
+    nnt_train_options topt = o->su.base_train;
+    int r = nnt_space_apply(o->su.space, task->x, task->active, &mopt, &topt, &err);
     if (r < 0) {
         out->state = NNT_TRIAL_FAILED;
         copy_text(out->error, sizeof out->error, err.message[0] ? err.message : nnt_strerror(r));
@@ -268,7 +272,7 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
         return;
     }
     topt.seed = task->seed;
-    topt.monitor = o->metric;
+    topt.monitor = o->su.metric;
     topt.threads = 0; /* the study set one BLAS thread for the process */
     topt.report_batches = trial->ops->deadline != NULL;
     topt.progress = on_progress;
@@ -279,13 +283,17 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
     int n_folds = o->n_folds;
     nnt_model *best_model = NULL;
     double best_fold_value = NAN;
+    /* With o->ensemble, the other folds' models, averaged with the best
+     * fold's at the end (fold_ensemble). */
+    nnt_model *others[64];
+    int n_others = 0;
     nnt_trial_state state = NNT_TRIAL_COMPLETE;
 
     for (int f = 0; f < n_folds; f++) {
         fold_ctx fc = {trial, o, f};
         trial->answer = NNT_REPORT_CONTINUE;
         topt.userdata = &fc;
-        double limit = o->trial_time_limit_s;
+        double limit = o->su.trial_time_limit_s;
         int budget_binding = 0;
         if (task->deadline > 0) {
             double left = task->deadline - nnt_clock_monotonic();
@@ -300,13 +308,13 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
         const nnt_split *sp = &o->splits[f];
         nnt_train_data td;
         memset(&td, 0, sizeof td);
-        td.train = o->data.train;
+        td.train = o->su.data.train;
         td.train_rows = sp->train;
         td.n_train = sp->n_train;
         if (o->use_valid_set) {
-            td.valid = o->data.valid;
+            td.valid = o->su.data.valid;
         } else {
-            td.valid = o->data.train;
+            td.valid = o->su.data.train;
             td.valid_rows = sp->valid;
             td.n_valid = sp->n_valid;
         }
@@ -317,7 +325,7 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
         r = nnt_train(&td, &mopt, &topt, &model, &res, &err);
         if (res.epochs_run > out->epochs) out->epochs = res.epochs_run;
         if (f < 64) best_epochs[f] = res.best_epoch;
-        double v = res.best_epoch > 0 ? nnt_metrics_get(&res.best_valid, o->metric) : NAN;
+        double v = res.best_epoch > 0 ? nnt_metrics_get(&res.best_valid, o->su.metric) : NAN;
         loss_sum += res.best_epoch > 0 ? res.best_valid.loss : NAN;
         nnt_train_result_free(&res);
 
@@ -348,6 +356,7 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
         if (fail) {
             nnt_model_free(model);
             nnt_model_free(best_model);
+            for (int k = 0; k < n_others; k++) nnt_model_free(others[k]);
             out->state = NNT_TRIAL_FAILED;
             size_t at = 0;
             if (n_folds > 1) at = (size_t)snprintf(out->error, sizeof out->error, "fold %d: ", f + 1);
@@ -358,14 +367,15 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
         if (f < (int)(sizeof values / sizeof values[0])) values[f] = v;
         sum += v;
         /* Under k-fold the trial's model is that of its best fold. */
-        int better = !best_model || (o->maximize ? v > best_fold_value : v < best_fold_value);
+        int better = !best_model || (o->su.maximize ? v > best_fold_value : v < best_fold_value);
+        nnt_model *spare = model;
         if (better) {
-            nnt_model_free(best_model);
+            spare = best_model;
             best_model = model;
             best_fold_value = v;
-        } else {
-            nnt_model_free(model);
         }
+        if (spare && o->ensemble && n_others < 64) others[n_others++] = spare;
+        else nnt_model_free(spare);
         if (state == NNT_TRIAL_PRUNED) {
             n_folds = f + 1; /* a pruned trial stops at the current fold */
             break;
@@ -382,7 +392,8 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
         out->value_spread = sqrt(ss / (n_folds - 1));
     }
     out->duration = nnt_clock_monotonic() - t0;
-    if (o->n_costs > 0 && state == NNT_TRIAL_COMPLETE)
+    fold_ensemble(best_model, others, n_others);
+    if (o->su.n_costs > 0 && state == NNT_TRIAL_COMPLETE)
         measure_costs(o, best_model, out->duration, out);
     out->model = best_model;
 }

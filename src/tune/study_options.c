@@ -21,6 +21,7 @@ nnt_study_options nnt_study_options_default(void)
     o.valid_fraction = 0.2;
     o.cv_folds = NNT_CV_AUTO;
     o.refit = NNT_REFIT_AUTO;
+    o.ensemble = NNT_ENSEMBLE_AUTO;
     o.base_model = nnt_model_options_default();
     o.base_train = nnt_train_options_default();
     return o;
@@ -90,6 +91,10 @@ static int check_user_objective(const nnt_study_options *opt, nnt_error *err)
         return nnt_fail(err, NNT_ERR_ARG,
                         "options.refit: a refit retrains the MLP trainer's best configuration; a "
                         "user objective has none");
+    if (opt->ensemble > 0)
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "options.ensemble: an ensemble averages the MLP trainer's fold models; a "
+                        "user objective has none");
     return NNT_OK;
 }
 
@@ -125,6 +130,15 @@ int nnt_study_options_check(const nnt_study_options *opt, nnt_error *err)
     if (opt->refit < 0 && opt->refit != NNT_REFIT_AUTO)
         return nnt_fail(err, NNT_ERR_ARG, "options.refit: expected 0, 1 or NNT_REFIT_AUTO, got %d",
                         opt->refit);
+    if (opt->ensemble < 0 && opt->ensemble != NNT_ENSEMBLE_AUTO)
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "options.ensemble: expected 0, 1 or NNT_ENSEMBLE_AUTO, got %d", opt->ensemble);
+    if (opt->ensemble > 0 && opt->cv_folds != NNT_CV_AUTO && opt->cv_folds < 2 && !opt->objective)
+        return nnt_fail(err, NNT_ERR_ARG,
+                        "options.ensemble: an ensemble averages the fold models of k-fold "
+                        "cross-validation, and this study validates on a single hold-out "
+                        "(cv_folds %d)",
+                        opt->cv_folds);
     if (!(opt->valid_fraction > 0 && opt->valid_fraction < 1))
         return nnt_fail(err, NNT_ERR_ARG, "valid_fraction: expected a number in (0, 1), got %g",
                         opt->valid_fraction);

@@ -130,6 +130,8 @@ void nnt_study_get_summary(const nnt_study *s, nnt_study_summary *o)
     o->cv_auto = s->cv_auto;
     o->refit_auto = s->refit_auto;
     o->refit_planned = s->refit_on;
+    o->ensemble = s->ensemble_on;
+    o->model_members = s->best_model ? nnt_model_ensemble_size(s->best_model) : 0;
     if (s->best >= 0) {
         for (int i = 0; i < s->n_slots; i++)
             o->n_tied += s->slots[i]->state == NNT_TRIAL_COMPLETE &&

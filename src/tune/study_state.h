@@ -14,6 +14,11 @@
 #define SPLIT_SEED_INDEX 0x5917u
 #define REFIT_SEED_INDEX 0x2ef17u
 
+/* The error for opt.ensemble without k-fold (%s: what the study validates on). */
+#define STUDY_ENSEMBLE_NEEDS_FOLDS                                                          \
+    "options.ensemble: an ensemble averages the fold models of k-fold cross-validation, " \
+    "and this study validates on a %s"
+
 typedef struct slot {
     int number;
     nnt_trial_state state;
@@ -67,6 +72,7 @@ struct nnt_study {
     int resumed;
     /* model selection policy, resolved in create */
     int refit_on;       /* a refit runs at the end */
+    int ensemble_on;    /* k-fold trials' models are fold ensembles (opt.ensemble) */
     int cv_auto, refit_auto, small_data;
     size_t tuned_rows;
 
@@ -97,6 +103,7 @@ struct nnt_study {
     _Atomic double live_deadline; /* copy of deadline that workers read between batches */
     int refit_state;    /* 0 not run, 1 done, -1 skipped or unfinished */
     int refit_epochs;
+    int refit_members;  /* models the study's final model averages (1: the refit alone) */
     size_t refit_rows;
     double refit_seconds;
     char refit_note[1200];
@@ -185,10 +192,8 @@ int study_det_history(nnt_study *s, int number, nnt_history *h);
 int study_open_stored(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
                       nnt_error *err);
 int study_load_history(nnt_study *s, nnt_error *err);
-char *study_make_definition(const nnt_study *s, const nnt_study_options *opt);
 
 /* study_refit.c */
-int study_slot_best_epoch(const slot *sl);
 void study_reserve_refit_time(nnt_study *s);
 json_object *study_refit_json(const nnt_study *s);
 int study_run_refit(nnt_study *s, int threads, nnt_error *err);

@@ -92,7 +92,7 @@ int study_load_history(nnt_study *s, nnt_error *err)
 }
 
 /* This run's definition, from study_definition.c. */
-char *study_make_definition(const nnt_study *s, const nnt_study_options *opt)
+static char *study_make_definition(const nnt_study *s, const nnt_study_options *opt)
 {
     study_definition_in in;
     memset(&in, 0, sizeof in);
@@ -162,7 +162,12 @@ int study_open_stored(nnt_study *s, const nnt_study_options *opt, const nnt_stud
         s->cv_auto = pol.cv_auto;
         s->refit_auto = pol.refit_auto;
         s->refit_on = pol.refit;
-        r = study_init_mlp(s, opt, data, pol.cv_folds, err);
+        s->ensemble_on = pol.ensemble;
+        if (pol.ensemble && pol.cv_folds < 2)
+            r = nnt_fail(err, NNT_ERR_ARG, STUDY_ENSEMBLE_NEEDS_FOLDS,
+                         data->valid ? "separate validation set" : "single hold-out (cv_folds 1)");
+        else
+            r = study_init_mlp(s, opt, data, pol.cv_folds, err);
     }
     if (r < 0) {
         nnt_study_record_free(&rec);
