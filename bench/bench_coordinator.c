@@ -1,8 +1,8 @@
 /* The coordinator benchmark (issue 12, section 3a): a discrete-event
  * simulation of N workers driving the real study coordinator -- TPE sampler,
  * ASHA pruner, SQLite storage in a temporary file -- through its ask /
- * report / tell entry points (study_co_ask_try, study_co_report,
- * study_co_tell), the ones an MPI transport forwards to.
+ * report / tell entry points (nnt__study_co_ask_try, nnt__study_co_report,
+ * nnt__study_co_tell), the ones an MPI transport forwards to.
  *
  * Workers live in simulated time: a trial lasts 10 to 120 s (drawn from its
  * seed) and reports every 2 s a value from a cheap synthetic curve of its
@@ -13,7 +13,7 @@
  * tell are all synchronous, as over MPI). A worker is busy while it trains
  * and idle while its message waits or is served; utilisation is busy time
  * over busy plus idle time, over all workers. The coordinator's own clock
- * (time budget, elapsed times) is the simulated one (study_set_clock).
+ * (time budget, elapsed times) is the simulated one (nnt__study_set_clock).
  *
  * Printed per worker count: trials, events, utilisation, the coordinator's
  * busy fraction of simulated time, CPU microseconds per ask, report and tell
@@ -28,7 +28,7 @@
  *
  * --deterministic runs a reproducible study (docs/reproducible.md) with as
  * many slots as workers (--slots J: J): an ask that must wait is answered
- * NNT_ASK_WAIT (study_co_ask_try) and asked again after the next tell, as a
+ * NNT_ASK_WAIT (nnt__study_co_ask_try) and asked again after the next tell, as a
  * transport serving many workers from one loop does; the waits count as
  * idle time.
  *
@@ -260,13 +260,13 @@ static double serve(nnt_study *s, const nnt_space *sp, worker *w, int id, sim_cl
     double c0 = cpu_now(), c;
     double next = -1;
     if (w->msg == MSG_ASK) {
-        int r = study_co_ask_try(s, id, &w->task);
+        int r = nnt__study_co_ask_try(s, id, &w->task);
         c = cpu_now() - c0;
         if (r == NNT_OK) costs_add(ca, c); /* a refusal at the end costs nothing to speak of */
         else res->server_busy += c;
         double end = clk->t + c;
         if (r == NNT_OK) {
-            nnt_free(w->task.params);
+            nnt__free(w->task.params);
             w->task.params = NULL;
             start_trial(w, sp);
             res->trials++;
@@ -300,7 +300,7 @@ static double serve(nnt_study *s, const nnt_space *sp, worker *w, int id, sim_cl
         p.lr = NAN;
         p.elapsed_s = 2.0 * k;
         nnt_report_msg m = {w->task.number, 0, 1, &p, v};
-        int a = study_co_report(s, id, &m);
+        int a = nnt__study_co_report(s, id, &m);
         c = cpu_now() - c0;
         costs_add(cr, c);
         double end = clk->t + c;
@@ -335,7 +335,7 @@ static double serve(nnt_study *s, const nnt_space *sp, worker *w, int id, sim_cl
         o.interrupted = 1;
         snprintf(o.error, sizeof o.error, "interrupted");
     }
-    study_co_tell(s, id, &o);
+    nnt__study_co_tell(s, id, &o);
     c = cpu_now() - c0;
     costs_add(ct, c);
     *server_free = clk->t + c;
@@ -419,8 +419,8 @@ static int simulate(int n_workers, const sim_opts *so, result *res)
     if (rc == NNT_OK) rc = nnt_study_create(&o, sp, NULL, st, &s, &err);
     sim_clock clk = {0};
     if (rc == NNT_OK) {
-        study_set_clock(s, sim_time, &clk);
-        rc = study_co_begin(s, n_workers, &err);
+        nnt__study_set_clock(s, sim_time, &clk);
+        rc = nnt__study_co_begin(s, n_workers, &err);
     }
     worker *ws = calloc((size_t)n_workers, sizeof *ws);
     heap h = {calloc((size_t)n_workers + 1, sizeof(event)), 0};

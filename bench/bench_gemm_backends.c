@@ -3,7 +3,7 @@
  * products at batch 32, 128 and 512, one thread, in GFLOP/s and as a fraction
  * of the core's FP32 FMA peak measured in the same run (bench/fma_peak.h).
  *
- * Backends: nnt_sgemm (the engine path: OpenBLAS by default), oneDNN's
+ * Backends: nnt__sgemm (the engine path: OpenBLAS by default), oneDNN's
  * dnnl_sgemm (row-major, Debian libdnnl-dev) and libxsmm's JIT kernels
  * (libxsmm_smmdispatch, Debian libxsmm-dev; column-major, so each row-major
  * product is dispatched as its transpose; libxsmm 1.17 returns no kernel for
@@ -51,7 +51,7 @@ typedef struct shape {
 } shape;
 
 enum { N_BACKENDS = 3, B_OPENBLAS = 0, B_DNNL = 1, B_XSMM = 2 };
-/* Column 0 is nnt_sgemm: OpenBLAS in the default build (its info is printed). */
+/* Column 0 is nnt__sgemm: OpenBLAS in the default build (its info is printed). */
 static const char *const backend_name[N_BACKENDS] = {"nnt_sgemm", "onednn", "libxsmm"};
 
 /* Row-major leading dimensions of the stored operands. */
@@ -80,7 +80,7 @@ static int run_gemm(int b, const shape *s, const float *a, const float *bm, floa
 {
     switch (b) {
     case B_OPENBLAS:
-        nnt_sgemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda_of(s), bm, ldb_of(s), 0.0f, c, s->n);
+        nnt__sgemm(s->ta, s->tb, s->m, s->n, s->k, 1.0f, a, lda_of(s), bm, ldb_of(s), 0.0f, c, s->n);
         return 0;
 #if defined(NNT_HAVE_DNNL)
     case B_DNNL:

@@ -161,13 +161,13 @@ static double sgemm_ceiling(double seconds_each, int runs)
         b[i] = (float)((i * 13) % 97) / 97.0f;
     }
     nnt_blas_set_threads(1); /* the ceiling is one thread's, whatever --threads says */
-    nnt_sgemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n); /* warm-up */
+    nnt__sgemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n); /* warm-up */
     double best = 0;
     for (int r = 0; r < runs; r++) {
         int it = 0;
         double t0 = now_s(), t;
         do {
-            nnt_sgemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+            nnt__sgemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
             it++;
         } while ((t = now_s() - t0) < seconds_each);
         double gf = 2.0 * n * n * n * it / t / 1e9;
@@ -183,7 +183,7 @@ static double sgemm_ceiling(double seconds_each, int runs)
 /* ==== Training steps ======================================================== */
 
 /* The backward pass and Adam run fused, as in the trainer
- * (nnt_backward_update: each layer updated right after its gradient), so they
+ * (nnt__backward_update: each layer updated right after its gradient), so they
  * are timed as one phase; bench/prof_step.c --unfused times them apart. */
 enum { PH_GATHER, PH_FORWARD, PH_LOSS, PH_BACKWARD, N_PHASES };
 static const char *const phase_name[N_PHASES] = {"gather", "forward", "loss",
@@ -220,13 +220,13 @@ static void trainer_init(trainer *t, int batch)
     mo.activation = NNT_ACT_RELU;
     mo.loss = NNT_LOSS_CROSS_ENTROPY;
     if (nnt_model_create(&mo, 1, &t->m, &err) != NNT_OK) die("nnt_model_create", &err);
-    if (nnt_workspace_init(&t->ws, t->m, batch, &err) != NNT_OK) die("nnt_workspace_init", &err);
+    if (nnt__workspace_init(&t->ws, t->m, batch, &err) != NNT_OK) die("nnt_workspace_init", &err);
     nnt_train_options to = nnt_train_options_default();
     to.optimizer = NNT_OPT_ADAM;
     to.lr = 0.01;
     nnt_param_range ranges[NNT_OPTIM_MAX_RANGES];
-    int nr = nnt_optim_model_ranges(t->m, ranges);
-    if (nnt_optim_init(&t->opt, &to, t->m->n_params, ranges, nr, &err) != NNT_OK)
+    int nr = nnt__optim_model_ranges(t->m, ranges);
+    if (nnt__optim_init(&t->opt, &to, t->m->n_params, ranges, nr, &err) != NNT_OK)
         die("nnt_optim_init", &err);
     t->labels = malloc(sizeof(int32_t) * (size_t)batch);
     t->order = malloc(sizeof(uint32_t) * N_ROWS);
@@ -237,8 +237,8 @@ static void trainer_init(trainer *t, int batch)
 
 static void trainer_free(trainer *t)
 {
-    nnt_optim_free(&t->opt);
-    nnt_workspace_free(&t->ws);
+    nnt__optim_free(&t->opt);
+    nnt__workspace_free(&t->ws);
     nnt_model_free(t->m);
     free(t->labels);
     free(t->order);
@@ -257,18 +257,18 @@ static void replay_gemms(trainer *t, int n, int only)
         int in = m->sizes[l], out = m->sizes[l + 1];
         float *dst = l < 2 ? ws->act[l + 1] : ws->logits;
         if (only < 0 || only == s)
-            nnt_sgemm(0, 1, n, out, in, 1.0f, ws->act[l], in, P + m->w_off[l], in, 0.0f, dst, out);
+            nnt__sgemm(0, 1, n, out, in, 1.0f, ws->act[l], in, P + m->w_off[l], in, 0.0f, dst, out);
     }
     for (int l = 2; l >= 0; l--) {
         int in = m->sizes[l], out = m->sizes[l + 1];
         if (only < 0 || only == s)
-            nnt_sgemm(1, 0, out, in, n, 1.0f, ws->delta, out, ws->act[l], in, 0.0f,
-                      G + m->w_off[l], in);
+            nnt__sgemm(1, 0, out, in, n, 1.0f, ws->delta, out, ws->act[l], in, 0.0f,
+                       G + m->w_off[l], in);
         s++;
         if (l == 0) break;
         if (only < 0 || only == s)
-            nnt_sgemm(0, 0, n, in, out, 1.0f, ws->delta, out, P + m->w_off[l], in, 0.0f,
-                      ws->delta_prev, in);
+            nnt__sgemm(0, 0, n, in, out, 1.0f, ws->delta, out, P + m->w_off[l], in, 0.0f,
+                       ws->delta_prev, in);
         s++;
     }
 }
@@ -300,11 +300,11 @@ static double run_epoch(trainer *t, const data *d, int batch, long max_steps, ta
             t->labels[i] = d->y[rows[i]];
         }
         double t1 = now_s();
-        nnt_forward(t->m, &t->ws, n, 1, &t->rng);
+        nnt__forward(t->m, &t->ws, n, 1, &t->rng);
         double t2 = now_s();
-        loss_sum += nnt_loss_delta(t->m, &t->ws, n, t->labels, NULL);
+        loss_sum += nnt__loss_delta(t->m, &t->ws, n, t->labels, NULL);
         double t3 = now_s();
-        nnt_backward_update(t->m, &t->ws, n, &t->opt, 0.01);
+        nnt__backward_update(t->m, &t->ws, n, &t->opt, 0.01);
         double t4 = now_s();
         steps++;
         if (ty) {
@@ -524,7 +524,7 @@ int main(int argc, char **argv)
     printf("nntune training benchmark: 784-256-128-10 relu MLP, Adam lr 0.01, softmax CE\n");
     printf("GEMM: %s (generic kernel: %s), %d thread%s (the FMA peak and SGEMM ceiling are "
            "one thread's)\n",
-           nnt_blas_info(), nnt_blas_kernel_is_generic() ? "YES - expect 3-5x slowdown" : "no",
+           nnt_blas_info(), nnt__blas_kernel_is_generic() ? "YES - expect 3-5x slowdown" : "no",
            threads, threads > 1 ? "s" : "");
     printf("data: %s\n", d.source);
     printf("denormals: %s\n", ftz ? "flushed to zero (--ftz)" : "IEEE (default)");

@@ -4,8 +4,8 @@
  * fixed number of steps at one batch size, and nothing else in the process
  * (no ceilings, no GEMM replays), so a flat profile is the step's own.
  * Usage: prof_step BATCH STEPS [--unfused]
- *   --unfused: nnt_backward then nnt_optim_step (the default is the fused
- *   nnt_backward_update the trainer runs); prints the step's CPU time.
+ *   --unfused: nnt__backward then nnt__optim_step (the default is the fused
+ *   nnt__backward_update the trainer runs); prints the step's CPU time.
  *   perf record -e cpu-clock -o perf.data build/prof_step 128 2000
  *   perf report -i perf.data --sort dso,symbol
  * A benchmark helper, not a test: never registered with CTest. */
@@ -48,14 +48,14 @@ int main(int argc, char **argv)
     nnt_model *m = NULL;
     if (nnt_model_create(&mo, 1, &m, &err) != NNT_OK) die("nnt_model_create", &err);
     nnt_workspace ws;
-    if (nnt_workspace_init(&ws, m, batch, &err) != NNT_OK) die("nnt_workspace_init", &err);
+    if (nnt__workspace_init(&ws, m, batch, &err) != NNT_OK) die("nnt_workspace_init", &err);
     nnt_train_options to = nnt_train_options_default();
     to.optimizer = NNT_OPT_ADAM;
     to.lr = 0.01;
     nnt_param_range ranges[NNT_OPTIM_MAX_RANGES];
-    int nr = nnt_optim_model_ranges(m, ranges);
+    int nr = nnt__optim_model_ranges(m, ranges);
     nnt_optim opt;
-    if (nnt_optim_init(&opt, &to, m->n_params, ranges, nr, &err) != NNT_OK)
+    if (nnt__optim_init(&opt, &to, m->n_params, ranges, nr, &err) != NNT_OK)
         die("nnt_optim_init", &err);
     float *x = malloc(sizeof(float) * (size_t)N_ROWS * N_IN);
     int32_t *y = malloc(sizeof(int32_t) * N_ROWS);
@@ -70,13 +70,13 @@ int main(int argc, char **argv)
     for (long s = 0; s < steps; s++) {
         size_t start = (size_t)(s * batch) % (size_t)(N_ROWS - batch + 1);
         for (size_t i = 0; i < (size_t)batch * N_IN; i++) ws.act[0][i] = x[start * N_IN + i];
-        nnt_forward(m, &ws, batch, 1, &rng);
-        loss = nnt_loss_delta(m, &ws, batch, y + start, NULL);
+        nnt__forward(m, &ws, batch, 1, &rng);
+        loss = nnt__loss_delta(m, &ws, batch, y + start, NULL);
         if (fused) {
-            nnt_backward_update(m, &ws, batch, &opt, 0.01);
+            nnt__backward_update(m, &ws, batch, &opt, 0.01);
         } else {
-            nnt_backward(m, &ws, batch);
-            nnt_optim_step(&opt, m->params, ws.grad, 0.01);
+            nnt__backward(m, &ws, batch);
+            nnt__optim_step(&opt, m->params, ws.grad, 0.01);
         }
     }
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
@@ -85,8 +85,8 @@ int main(int argc, char **argv)
            fused ? "fused" : "unfused", loss, 1e3 * cpu / (double)steps, nnt_blas_info());
     free(x);
     free(y);
-    nnt_optim_free(&opt);
-    nnt_workspace_free(&ws);
+    nnt__optim_free(&opt);
+    nnt__workspace_free(&ws);
     nnt_model_free(m);
     return 0;
 }

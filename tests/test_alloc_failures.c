@@ -1,4 +1,4 @@
-/* Allocation-failure injection (nnt_alloc_fail_after): the 1st, 2nd, ...
+/* Allocation-failure injection (nnt__alloc_fail_after): the 1st, 2nd, ...
  * allocation of an operation fails in turn, until the operation succeeds
  * with no failure left to inject. Every failure must be a clean error: a
  * negative status, a message, no output handle, no crash, and no leak (the
@@ -27,9 +27,9 @@ static int fail_each_allocation(op_fn op, void *ctx, int want_nomem)
     for (long k = 0; k < 100000; k++) {
         nnt_error err;
         nnt_error_clear(&err);
-        nnt_alloc_fail_after(k);
+        nnt__alloc_fail_after(k);
         int rc = op(ctx, &err);
-        nnt_alloc_fail_after(-1);
+        nnt__alloc_fail_after(-1);
         if (rc == NNT_OK) {
             print_message("  %ld allocations failed in turn, each cleanly\n", k);
             return (int)k;

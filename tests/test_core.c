@@ -117,18 +117,18 @@ static void test_fmt_shortest(void **state)
 {
     (void)state;
     char b[32];
-    assert_string_equal(nnt_fmt_shortest(b, 0.1), "0.1");
-    assert_string_equal(nnt_fmt_shortest(b, -0.0), "0");
-    assert_string_equal(nnt_fmt_shortest(b, 5000), "5000");
-    assert_string_equal(nnt_fmt_shortest(b, 1e-4), "0.0001");
-    assert_string_equal(nnt_fmt_shortest(b, 0.1 + 0.2), "0.30000000000000004");
-    assert_string_equal(nnt_fmt_shortest(b, 1e300), "1e+300");
+    assert_string_equal(nnt__fmt_shortest(b, 0.1), "0.1");
+    assert_string_equal(nnt__fmt_shortest(b, -0.0), "0");
+    assert_string_equal(nnt__fmt_shortest(b, 5000), "5000");
+    assert_string_equal(nnt__fmt_shortest(b, 1e-4), "0.0001");
+    assert_string_equal(nnt__fmt_shortest(b, 0.1 + 0.2), "0.30000000000000004");
+    assert_string_equal(nnt__fmt_shortest(b, 1e300), "1e+300");
     /* Every value reads back exactly. */
     nnt_rng rng;
     nnt_rng_seed(&rng, 99);
     for (int i = 0; i < 1000; i++) {
         double v = (nnt_rng_uniform(&rng) - 0.5) * pow(10.0, (double)(i % 40) - 20.0);
-        assert_true(strtod(nnt_fmt_shortest(b, v), NULL) == v);
+        assert_true(strtod(nnt__fmt_shortest(b, v), NULL) == v);
     }
 }
 

@@ -511,9 +511,9 @@ static void test_allocation_failures(void **state)
     for (long n = 0; n < 200 && !ok; n++) {
         nnt_dataset *ds = NULL;
         nnt_error e;
-        nnt_alloc_fail_after(n);
+        nnt__alloc_fail_after(n);
         int rc = nnt_dataset_load_csv(p, NULL, &ds, &e);
-        nnt_alloc_fail_after(-1);
+        nnt__alloc_fail_after(-1);
         if (rc == 0) {
             ok = 1;
             assert_int_equal(nnt_dataset_num_classes(ds), 2);

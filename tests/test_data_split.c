@@ -332,10 +332,10 @@ static void test_allocation_failures(void **state)
         nnt_split sp;
         nnt_scaler s;
         nnt_error e;
-        nnt_alloc_fail_after(n);
+        nnt__alloc_fail_after(n);
         int rc = nnt_split_kfold(ds, 3, 1, 1, 1, &sp, &e);
         int rc2 = rc == 0 ? nnt_scaler_fit(ds, sp.train, sp.n_train, NNT_SCALE_STANDARD, &s, &e) : rc;
-        nnt_alloc_fail_after(-1);
+        nnt__alloc_fail_after(-1);
         if (rc == 0) nnt_split_free(&sp);
         if (rc2 == 0) {
             nnt_scaler_free(&s);

@@ -53,11 +53,11 @@ static void test_names(void **state)
     for (int l = NNT_LOSS_AUTO; l <= NNT_LOSS_RECONSTRUCTION_CE; l++)
         assert_int_equal(nnt_loss_from_name(nnt_loss_name((nnt_loss)l)), l);
     assert_int_equal(nnt_loss_from_name("hinge"), -1);
-    assert_int_equal(nnt_loss_output_activation(NNT_LOSS_AUTO), NNT_ACT_SOFTMAX);
-    assert_int_equal(nnt_loss_output_activation(NNT_LOSS_CROSS_ENTROPY), NNT_ACT_SOFTMAX);
-    assert_int_equal(nnt_loss_output_activation(NNT_LOSS_BINARY_CROSS_ENTROPY), NNT_ACT_SIGMOID);
-    assert_int_equal(nnt_loss_output_activation(NNT_LOSS_SQUARED_ERROR), NNT_ACT_IDENTITY);
-    assert_int_equal(nnt_loss_output_activation(NNT_LOSS_RECONSTRUCTION_CE), NNT_ACT_SIGMOID);
+    assert_int_equal(nnt__loss_output_activation(NNT_LOSS_AUTO), NNT_ACT_SOFTMAX);
+    assert_int_equal(nnt__loss_output_activation(NNT_LOSS_CROSS_ENTROPY), NNT_ACT_SOFTMAX);
+    assert_int_equal(nnt__loss_output_activation(NNT_LOSS_BINARY_CROSS_ENTROPY), NNT_ACT_SIGMOID);
+    assert_int_equal(nnt__loss_output_activation(NNT_LOSS_SQUARED_ERROR), NNT_ACT_IDENTITY);
+    assert_int_equal(nnt__loss_output_activation(NNT_LOSS_RECONSTRUCTION_CE), NNT_ACT_SIGMOID);
 }
 
 /* ---- Validation ---------------------------------------------------------------- */
@@ -136,9 +136,9 @@ static void test_create_out_of_memory(void **state)
     for (long k = 0; k < 3; k++) {
         nnt_model *m = (nnt_model *)0x1;
         nnt_error e;
-        nnt_alloc_fail_after(k);
+        nnt__alloc_fail_after(k);
         int rc = nnt_model_create(&o, 1, &m, &e);
-        nnt_alloc_fail_after(-1);
+        nnt__alloc_fail_after(-1);
         if (rc == NNT_OK) {
             nnt_model_free(m);
             break;
@@ -149,11 +149,11 @@ static void test_create_out_of_memory(void **state)
     nnt_model *m = make(&o, 1);
     for (long k = 0; k < 12; k++) {
         nnt_workspace ws;
-        nnt_alloc_fail_after(k);
-        int rc = nnt_workspace_init(&ws, m, 8, NULL);
-        nnt_alloc_fail_after(-1);
+        nnt__alloc_fail_after(k);
+        int rc = nnt__workspace_init(&ws, m, 8, NULL);
+        nnt__alloc_fail_after(-1);
         if (rc == NNT_OK) {
-            nnt_workspace_free(&ws);
+            nnt__workspace_free(&ws);
             break;
         }
         assert_int_equal(rc, NNT_ERR_NOMEM);
@@ -219,10 +219,10 @@ static void test_known_answer_221(void **state)
     (void)state;
     nnt_model *m = hand_221(NNT_LOSS_SQUARED_ERROR, NNT_ACT_RELU);
     nnt_workspace ws;
-    assert_int_equal(nnt_workspace_init(&ws, m, 4, NULL), NNT_OK);
+    assert_int_equal(nnt__workspace_init(&ws, m, 4, NULL), NNT_OK);
     ws.act[0][0] = 1.0f;
     ws.act[0][1] = 2.0f;
-    nnt_forward(m, &ws, 1, 0, NULL);
+    nnt__forward(m, &ws, 1, 0, NULL);
     assert_float_equal(ws.act[1][0], 0.0f, 1e-7);
     assert_float_equal(ws.act[1][1], 1.3f, 1e-6);
     assert_float_equal(ws.act[2][0], -0.35f, 1e-6);
@@ -233,10 +233,10 @@ static void test_known_answer_221(void **state)
      * dh = dz2 * W2 = (-2.7, 0.675), dz1 = (0, 0.675) (relu),
      * dW1 = dz1^T x = [[0, 0], [0.675, 1.35]], db1 = (0, 0.675). */
     const float t = 1.0f;
-    double L = nnt_loss_delta(m, &ws, 1, NULL, &t);
+    double L = nnt__loss_delta(m, &ws, 1, NULL, &t);
     assert_float_equal(L, 0.5 * 1.35 * 1.35, 1e-6);
-    assert_float_equal(nnt_loss_value(m, &ws, 1, NULL, &t), L, 1e-12);
-    nnt_backward(m, &ws, 1);
+    assert_float_equal(nnt__loss_value(m, &ws, 1, NULL, &t), L, 1e-12);
+    nnt__backward(m, &ws, 1);
     const float want[] = {0.0f, 0.0f, 0.675f, 1.35f, 0.0f, 0.675f, 0.0f, -1.755f, -1.35f};
     for (int i = 0; i < 9; i++) assert_float_equal(ws.grad[i], want[i], 1e-5);
 
@@ -247,39 +247,39 @@ static void test_known_answer_221(void **state)
     ws.act[0][2] = 0.0f;
     ws.act[0][3] = 0.0f;
     const float t2[] = {1.0f, 0.5f};
-    nnt_forward(m, &ws, 2, 0, NULL);
+    nnt__forward(m, &ws, 2, 0, NULL);
     assert_float_equal(ws.act[2][1], 0.5f, 1e-6);
-    L = nnt_loss_delta(m, &ws, 2, NULL, t2);
+    L = nnt__loss_delta(m, &ws, 2, NULL, t2);
     assert_float_equal(L, 0.5 * (0.5 * 1.35 * 1.35), 1e-6);
-    nnt_backward(m, &ws, 2);
+    nnt__backward(m, &ws, 2);
     for (int i = 0; i < 9; i++) assert_float_equal(ws.grad[i], 0.5f * want[i], 1e-5);
-    nnt_workspace_free(&ws);
+    nnt__workspace_free(&ws);
     nnt_model_free(m);
 
     /* Same weights, tanh hidden layer and a sigmoid output with BCE:
      * h = tanh(-1.4), tanh(1.3); z2 = 2 h0 - 0.5 h1 + 0.3. */
     m = hand_221(NNT_LOSS_BINARY_CROSS_ENTROPY, NNT_ACT_TANH);
-    assert_int_equal(nnt_workspace_init(&ws, m, 1, NULL), NNT_OK);
+    assert_int_equal(nnt__workspace_init(&ws, m, 1, NULL), NNT_OK);
     ws.act[0][0] = 1.0f;
     ws.act[0][1] = 2.0f;
-    nnt_forward(m, &ws, 1, 0, NULL);
+    nnt__forward(m, &ws, 1, 0, NULL);
     double h0 = tanh(-1.4), h1 = tanh(1.3), z2 = 2 * h0 - 0.5 * h1 + 0.3;
     double p = 1.0 / (1.0 + exp(-z2));
     assert_float_equal(ws.act[1][0], h0, 1e-6);
     assert_float_equal(ws.act[1][1], h1, 1e-6);
     assert_float_equal(ws.act[2][0], p, 1e-6);
     const int32_t lab = 1;
-    L = nnt_loss_delta(m, &ws, 1, &lab, NULL); /* labels stand in for targets */
+    L = nnt__loss_delta(m, &ws, 1, &lab, NULL); /* labels stand in for targets */
     assert_float_equal(L, -log(p), 1e-5);
     assert_float_equal(ws.delta[0], p - 1.0, 1e-6);
     const float tf = 1.0f;
-    assert_float_equal(nnt_loss_value(m, &ws, 1, NULL, &tf), L, 1e-9);
-    nnt_backward(m, &ws, 1);
+    assert_float_equal(nnt__loss_value(m, &ws, 1, NULL, &tf), L, 1e-9);
+    nnt__backward(m, &ws, 1);
     /* db1_j = (p-1) * W2_j * (1 - h_j^2) */
     assert_float_equal(ws.grad[4], (p - 1) * 2.0 * (1 - h0 * h0), 1e-5);
     assert_float_equal(ws.grad[5], (p - 1) * -0.5 * (1 - h1 * h1), 1e-5);
     assert_float_equal(ws.grad[8], p - 1, 1e-6);
-    nnt_workspace_free(&ws);
+    nnt__workspace_free(&ws);
     nnt_model_free(m);
 }
 
@@ -298,10 +298,10 @@ static void test_zero_hidden(void **state)
     const float p[] = {1, 0, -1, 0.5f, 0.5f, 0.5f, 0.25f, -0.25f};
     memcpy(w, p, sizeof p);
     nnt_workspace ws;
-    assert_int_equal(nnt_workspace_init(&ws, m, 3, NULL), NNT_OK);
+    assert_int_equal(nnt__workspace_init(&ws, m, 3, NULL), NNT_OK);
     const float x[] = {1, 2, 3, -1, 0, 1, 0, 0, 0};
     memcpy(ws.act[0], x, sizeof x);
-    nnt_forward(m, &ws, 3, 0, NULL);
+    nnt__forward(m, &ws, 3, 0, NULL);
     for (int i = 0; i < 3; i++) {
         const float *r = x + 3 * i;
         double z0 = r[0] - r[2] + 0.25, z1 = 0.5 * (r[0] + r[1] + r[2]) - 0.25;
@@ -310,15 +310,15 @@ static void test_zero_hidden(void **state)
         assert_float_equal(ws.act[1][2 * i], 1.0 - p1, 1e-6);
     }
     const int32_t labels[] = {0, 1, 1};
-    double L = nnt_loss_delta(m, &ws, 3, labels, NULL);
+    double L = nnt__loss_delta(m, &ws, 3, labels, NULL);
     assert_true(isfinite(L) && L > 0);
-    nnt_backward(m, &ws, 3);
+    nnt__backward(m, &ws, 3);
     /* db = mean(p - onehot) */
     double db0 = 0;
     for (int i = 0; i < 3; i++) db0 += (ws.act[1][2 * i] - (labels[i] == 0)) / 3.0;
     assert_float_equal(ws.grad[6], db0, 1e-6);
     assert_float_equal(ws.grad[6] + ws.grad[7], 0.0, 1e-6);
-    nnt_workspace_free(&ws);
+    nnt__workspace_free(&ws);
     nnt_model_free(m);
 }
 
@@ -337,10 +337,10 @@ static void test_softmax_extreme_logits(void **state)
     memset(w, 0, nnt_model_num_params(m) * sizeof(float));
     w[0] = w[4] = w[8] = 1.0f;
     nnt_workspace ws;
-    assert_int_equal(nnt_workspace_init(&ws, m, 4, NULL), NNT_OK);
+    assert_int_equal(nnt__workspace_init(&ws, m, 4, NULL), NNT_OK);
     const float x[] = {1e4f, -1e4f, 0.0f, 1e4f, 1e4f, -1e4f, -1e4f, -1e4f, -1e4f, 3e4f, 0.0f, -3e4f};
     memcpy(ws.act[0], x, sizeof x);
-    nnt_forward(m, &ws, 4, 0, NULL);
+    nnt__forward(m, &ws, 4, 0, NULL);
     const float *P = ws.act[1];
     for (int i = 0; i < 4; i++) {
         double s = 0;
@@ -358,10 +358,10 @@ static void test_softmax_extreme_logits(void **state)
 
     /* Row 0 right: loss 0; row 0 wrong (label 1): loss 2e4 exactly. */
     int32_t lab[] = {0, 0, 2, 0};
-    double L = nnt_loss_value(m, &ws, 1, lab, NULL);
+    double L = nnt__loss_value(m, &ws, 1, lab, NULL);
     assert_float_equal(L, 0.0, 1e-12);
     lab[0] = 1;
-    L = nnt_loss_delta(m, &ws, 1, lab, NULL);
+    L = nnt__loss_delta(m, &ws, 1, lab, NULL);
     assert_float_equal(L, 2e4, 1e-6);
     assert_float_equal(ws.delta[0], 1.0f, 0);
     assert_float_equal(ws.delta[1], -1.0f, 0);
@@ -370,11 +370,11 @@ static void test_softmax_extreme_logits(void **state)
     lab[1] = 0;
     lab[2] = 2;
     lab[3] = 2;
-    L = nnt_loss_delta(m, &ws, 4, lab, NULL);
+    L = nnt__loss_delta(m, &ws, 4, lab, NULL);
     assert_true(isfinite(L));
     assert_float_equal(L, (2e4 + log(2.0) + log(3.0) + 6e4) / 4, 1e-3);
     for (int i = 0; i < 12; i++) assert_true(isfinite(ws.delta[i]));
-    nnt_workspace_free(&ws);
+    nnt__workspace_free(&ws);
     nnt_model_free(m);
 
     /* Sigmoid BCE with logits of +-1e4: finite loss, probabilities 0 and 1. */
@@ -384,17 +384,17 @@ static void test_softmax_extreme_logits(void **state)
     m = make(&o, 1);
     nnt_model_params(m)[0] = 1.0f;
     nnt_model_params(m)[1] = 0.0f;
-    assert_int_equal(nnt_workspace_init(&ws, m, 2, NULL), NNT_OK);
+    assert_int_equal(nnt__workspace_init(&ws, m, 2, NULL), NNT_OK);
     ws.act[0][0] = 1e4f;
     ws.act[0][1] = -1e4f;
-    nnt_forward(m, &ws, 2, 0, NULL);
+    nnt__forward(m, &ws, 2, 0, NULL);
     assert_true(ws.act[1][0] == 1.0f && ws.act[1][1] == 0.0f);
     const float t_right[] = {1.0f, 0.0f}, t_wrong[] = {0.0f, 1.0f};
-    assert_float_equal(nnt_loss_value(m, &ws, 2, NULL, t_right), 0.0, 1e-12);
-    assert_float_equal(nnt_loss_delta(m, &ws, 2, NULL, t_wrong), 1e4, 1e-6);
+    assert_float_equal(nnt__loss_value(m, &ws, 2, NULL, t_right), 0.0, 1e-12);
+    assert_float_equal(nnt__loss_delta(m, &ws, 2, NULL, t_wrong), 1e4, 1e-6);
     assert_float_equal(ws.delta[0], 0.5f, 0);
     assert_float_equal(ws.delta[1], -0.5f, 0);
-    nnt_workspace_free(&ws);
+    nnt__workspace_free(&ws);
     nnt_model_free(m);
 }
 
@@ -416,11 +416,11 @@ static void deep_forward(int n_hidden)
     }
     assert_int_equal(nnt_model_num_params(m), want);
     nnt_workspace ws;
-    assert_int_equal(nnt_workspace_init(&ws, m, 6, NULL), NNT_OK);
+    assert_int_equal(nnt__workspace_init(&ws, m, 6, NULL), NNT_OK);
     nnt_rng r;
     nnt_rng_seed(&r, 3);
     for (int i = 0; i < 6 * 7; i++) ws.act[0][i] = (float)nnt_rng_normal(&r);
-    nnt_forward(m, &ws, 6, 0, NULL);
+    nnt__forward(m, &ws, 6, 0, NULL);
     for (int i = 0; i < 6; i++) {
         double s = 0;
         for (int j = 0; j < 4; j++) {
@@ -431,10 +431,10 @@ static void deep_forward(int n_hidden)
         assert_float_equal(s, 1.0, 1e-5);
     }
     int32_t lab[6] = {0, 1, 2, 3, 0, 1};
-    assert_true(isfinite(nnt_loss_delta(m, &ws, 6, lab, NULL)));
-    nnt_backward(m, &ws, 6);
+    assert_true(isfinite(nnt__loss_delta(m, &ws, 6, lab, NULL)));
+    nnt__backward(m, &ws, 6);
     for (size_t i = 0; i < nnt_model_num_params(m); i++) assert_true(isfinite(ws.grad[i]));
-    nnt_workspace_free(&ws);
+    nnt__workspace_free(&ws);
     nnt_model_free(m);
 }
 
@@ -530,8 +530,8 @@ static void test_workspace_reuse(void **state)
     o.hidden[1] = 8;
     nnt_model *m = make(&o, 4);
     nnt_workspace big, small;
-    assert_int_equal(nnt_workspace_init(&big, m, 32, NULL), NNT_OK);
-    assert_int_equal(nnt_workspace_init(&small, m, 5, NULL), NNT_OK);
+    assert_int_equal(nnt__workspace_init(&big, m, 32, NULL), NNT_OK);
+    assert_int_equal(nnt__workspace_init(&small, m, 5, NULL), NNT_OK);
     nnt_rng r;
     nnt_rng_seed(&r, 8);
     float x[32 * 9];
@@ -540,42 +540,42 @@ static void test_workspace_reuse(void **state)
     for (int i = 0; i < 32; i++) lab[i] = (int32_t)nnt_rng_below(&r, 4);
 
     memcpy(big.act[0], x, sizeof x);
-    nnt_forward(m, &big, 32, 0, NULL);
+    nnt__forward(m, &big, 32, 0, NULL);
     float out32[32 * 4];
     memcpy(out32, big.act[3], sizeof out32);
-    nnt_loss_delta(m, &big, 32, lab, NULL);
-    nnt_backward(m, &big, 32);
+    nnt__loss_delta(m, &big, 32, lab, NULL);
+    nnt__backward(m, &big, 32);
 
     /* The big workspace, now used for 5 rows, agrees with a 5-row workspace. */
     memcpy(big.act[0], x, 5 * 9 * sizeof(float));
     memcpy(small.act[0], x, 5 * 9 * sizeof(float));
-    nnt_forward(m, &big, 5, 0, NULL);
-    nnt_forward(m, &small, 5, 0, NULL);
+    nnt__forward(m, &big, 5, 0, NULL);
+    nnt__forward(m, &small, 5, 0, NULL);
     for (int i = 0; i < 5 * 4; i++) {
         assert_float_equal(big.act[3][i], small.act[3][i], 0);
         assert_float_equal(big.act[3][i], out32[i], 1e-6);
     }
-    double lb = nnt_loss_delta(m, &big, 5, lab, NULL), ls = nnt_loss_delta(m, &small, 5, lab, NULL);
+    double lb = nnt__loss_delta(m, &big, 5, lab, NULL), ls = nnt__loss_delta(m, &small, 5, lab, NULL);
     assert_float_equal(lb, ls, 0);
-    nnt_backward(m, &big, 5);
-    nnt_backward(m, &small, 5);
+    nnt__backward(m, &big, 5);
+    nnt__backward(m, &small, 5);
     assert_memory_equal(big.grad, small.grad, nnt_model_num_params(m) * sizeof(float));
 
     /* An empty batch gives zero loss and zero gradients. */
-    nnt_forward(m, &big, 0, 0, NULL);
-    assert_float_equal(nnt_loss_delta(m, &big, 0, lab, NULL), 0.0, 0);
-    nnt_backward(m, &big, 0);
+    nnt__forward(m, &big, 0, 0, NULL);
+    assert_float_equal(nnt__loss_delta(m, &big, 0, lab, NULL), 0.0, 0);
+    nnt__backward(m, &big, 0);
     for (size_t i = 0; i < nnt_model_num_params(m); i++) assert_true(big.grad[i] == 0.0f);
 
-    nnt_workspace_free(&big);
-    nnt_workspace_free(&small);
-    nnt_workspace_free(&small); /* zeroed: freeing again is harmless */
+    nnt__workspace_free(&big);
+    nnt__workspace_free(&small);
+    nnt__workspace_free(&small); /* zeroed: freeing again is harmless */
     nnt_workspace bad;
     nnt_error e;
-    assert_int_equal(nnt_workspace_init(&bad, m, 0, &e), NNT_ERR_ARG);
+    assert_int_equal(nnt__workspace_init(&bad, m, 0, &e), NNT_ERR_ARG);
     tu_assert_contains(e.message, "max_batch must be > 0, got 0");
     assert_null(bad.act[0]);
-    nnt_workspace_free(&bad);
+    nnt__workspace_free(&bad);
     nnt_model_free(m);
 }
 
@@ -594,7 +594,7 @@ static void test_dropout_masks(void **state)
     nnt_model *m = make(&o, 2);
     nnt_workspace ws;
     int n = 64;
-    assert_int_equal(nnt_workspace_init(&ws, m, n, NULL), NNT_OK);
+    assert_int_equal(nnt__workspace_init(&ws, m, n, NULL), NNT_OK);
     assert_non_null(ws.mask[0]);
     assert_non_null(ws.mask[1]);
     assert_null(ws.mask[2]);
@@ -603,7 +603,7 @@ static void test_dropout_masks(void **state)
 
     /* Inference: no dropout, inputs untouched. */
     memcpy(ws.act[0], x, (size_t)n * 50 * sizeof(float));
-    nnt_forward(m, &ws, n, 0, NULL);
+    nnt__forward(m, &ws, n, 0, NULL);
     assert_int_equal(ws.masks_live, 0);
     assert_memory_equal(ws.act[0], x, (size_t)n * 50 * sizeof(float));
     float *y_eval = malloc((size_t)n * 3 * sizeof(float));
@@ -613,7 +613,7 @@ static void test_dropout_masks(void **state)
     nnt_rng_seed(&r0, 99);
     r = r0;
     memcpy(ws.act[0], x, (size_t)n * 50 * sizeof(float));
-    nnt_forward(m, &ws, n, 1, &r);
+    nnt__forward(m, &ws, n, 1, &r);
     assert_int_equal(ws.masks_live, 1);
     const float rates[2] = {0.2f, 0.5f};
     const int widths[2] = {50, 200};
@@ -637,12 +637,12 @@ static void test_dropout_masks(void **state)
     /* Same rng state, same masks and outputs. */
     r = r0;
     memcpy(ws.act[0], x, (size_t)n * 50 * sizeof(float));
-    nnt_forward(m, &ws, n, 1, &r);
+    nnt__forward(m, &ws, n, 1, &r);
     assert_memory_equal(ws.act[3], y1, (size_t)n * 3 * sizeof(float));
     free(x);
     free(y1);
     free(y_eval);
-    nnt_workspace_free(&ws);
+    nnt__workspace_free(&ws);
     nnt_model_free(m);
 }
 

@@ -263,20 +263,20 @@ static void test_metric_acc_direct(void **state)
     /* Batches add up to the same as one pass. */
     nnt_metric_acc a, b;
     const float out[] = {1, 2, 3, 4}, t[] = {1, 3, 2, 5};
-    nnt_metric_acc_init(&a, NNT_TASK_REGRESS, 1, 0, NULL);
-    nnt_metric_acc_init(&b, NNT_TASK_REGRESS, 1, 0, NULL);
-    nnt_metric_acc_add(&a, out, 4, NULL, t, 0.375);
-    nnt_metric_acc_add(&b, out, 1, NULL, t, 0.0);
-    nnt_metric_acc_add(&b, out + 1, 3, NULL, t + 1, 0.5);
+    nnt__metric_acc_init(&a, NNT_TASK_REGRESS, 1, 0, NULL);
+    nnt__metric_acc_init(&b, NNT_TASK_REGRESS, 1, 0, NULL);
+    nnt__metric_acc_add(&a, out, 4, NULL, t, 0.375);
+    nnt__metric_acc_add(&b, out, 1, NULL, t, 0.0);
+    nnt__metric_acc_add(&b, out + 1, 3, NULL, t + 1, 0.5);
     nnt_metrics ma, mb;
-    nnt_metric_acc_result(&a, &ma);
-    nnt_metric_acc_result(&b, &mb);
+    nnt__metric_acc_result(&a, &ma);
+    nnt__metric_acc_result(&b, &mb);
     assert_float_equal(ma.r2, mb.r2, 1e-12);
     assert_float_equal(ma.rmse, mb.rmse, 1e-12);
     assert_float_equal(ma.loss, mb.loss, 1e-12);
     /* Nothing added: everything NAN. */
-    nnt_metric_acc_init(&a, NNT_TASK_CLASSIFY, 3, 3, NULL);
-    nnt_metric_acc_result(&a, &ma);
+    nnt__metric_acc_init(&a, NNT_TASK_CLASSIFY, 3, 3, NULL);
+    nnt__metric_acc_result(&a, &ma);
     assert_true(isnan(ma.loss) && isnan(ma.accuracy));
 }
 

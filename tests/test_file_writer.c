@@ -279,11 +279,11 @@ static void test_allocation_failures(void **state)
     for (long k = 0; k < 40 && !ok; k++) {
         nnt_error err;
         nnt_error_clear(&err);
-        nnt_alloc_fail_after(k);
+        nnt__alloc_fail_after(k);
         int rc = nnt_write_file(join(d, "link"), "new\n", 4, &err);
         nnt_error err2;
         int rc2 = nnt_output_path_check(join(d, "link"), &err2);
-        nnt_alloc_fail_after(-1);
+        nnt__alloc_fail_after(-1);
         if (rc == NNT_OK) {
             assert_string_equal(slurp(p), "new\n");
             ok = rc2 == NNT_OK;

@@ -1,5 +1,5 @@
-/* The fused backward + optimiser step (nnt_backward_update, src/nn/engine.c)
- * against nnt_backward followed by nnt_optim_step: the same weights, the same
+/* The fused backward + optimiser step (nnt__backward_update, src/nn/engine.c)
+ * against nnt__backward followed by nnt__optim_step: the same weights, the same
  * gradient buffer and the same optimiser state, bit for bit, after many
  * steps, for every optimiser (with weight decay), with dropout (masks in the
  * backward), full, partial and empty batches; and the fallback for an
@@ -28,23 +28,23 @@ static void side_init(side *s, const nnt_model *proto, const nnt_train_options *
     nnt_error err;
     nnt_error_clear(&err);
     assert_int_equal(nnt_model_clone(proto, &s->m, &err), NNT_OK);
-    assert_int_equal(nnt_workspace_init(&s->ws, s->m, MAX_BATCH, &err), NNT_OK);
+    assert_int_equal(nnt__workspace_init(&s->ws, s->m, MAX_BATCH, &err), NNT_OK);
     nnt_param_range ranges[NNT_OPTIM_MAX_RANGES];
-    int nr = nnt_optim_model_ranges(s->m, ranges);
+    int nr = nnt__optim_model_ranges(s->m, ranges);
     if (!layer_ranges) {
         /* One range over everything: not the layers' own, so the fused call
          * must fall back to the two calls. */
         ranges[0] = (nnt_param_range){0, s->m->n_params, 1};
         nr = 1;
     }
-    assert_int_equal(nnt_optim_init(&s->opt, to, s->m->n_params, ranges, nr, &err), NNT_OK);
+    assert_int_equal(nnt__optim_init(&s->opt, to, s->m->n_params, ranges, nr, &err), NNT_OK);
     nnt_rng_seed(&s->drop, 99);
 }
 
 static void side_free(side *s)
 {
-    nnt_optim_free(&s->opt);
-    nnt_workspace_free(&s->ws);
+    nnt__optim_free(&s->opt);
+    nnt__workspace_free(&s->ws);
     nnt_model_free(s->m);
 }
 
@@ -57,10 +57,10 @@ static void forward_both(side *a, side *b, nnt_rng *data, int n, int32_t *labels
         b->ws.act[0][i] = v;
     }
     for (int i = 0; i < n; i++) labels[i] = (int32_t)(nnt_rng_u64(data) % N_OUT);
-    nnt_forward(a->m, &a->ws, n, 1, &a->drop);
-    nnt_forward(b->m, &b->ws, n, 1, &b->drop);
-    double la = nnt_loss_delta(a->m, &a->ws, n, labels, NULL);
-    double lb = nnt_loss_delta(b->m, &b->ws, n, labels, NULL);
+    nnt__forward(a->m, &a->ws, n, 1, &a->drop);
+    nnt__forward(b->m, &b->ws, n, 1, &b->drop);
+    double la = nnt__loss_delta(a->m, &a->ws, n, labels, NULL);
+    double lb = nnt__loss_delta(b->m, &b->ws, n, labels, NULL);
     assert_memory_equal(&la, &lb, sizeof la);
 }
 
@@ -109,9 +109,9 @@ static void run_case(nnt_optimizer kind, nnt_activation act, int layer_ranges)
         int n = step % 7 == 3 ? 5 : step % 11 == 6 ? 0 : MAX_BATCH;
         double lr = 0.05 / (1.0 + 0.1 * step);
         forward_both(&a, &b, &data, n, labels);
-        nnt_backward(a.m, &a.ws, n);
-        nnt_optim_step(&a.opt, a.m->params, a.ws.grad, lr);
-        nnt_backward_update(b.m, &b.ws, n, &b.opt, lr);
+        nnt__backward(a.m, &a.ws, n);
+        nnt__optim_step(&a.opt, a.m->params, a.ws.grad, lr);
+        nnt__backward_update(b.m, &b.ws, n, &b.opt, lr);
         assert_same(&a, &b);
     }
     /* The steps did move the weights (the comparison is not of two idle
@@ -140,8 +140,8 @@ static void test_fused_fallback_other_ranges(void **state)
     run_case(NNT_OPT_MOMENTUM, NNT_ACT_ELU, 0);
 }
 
-/* nnt_optim_begin + nnt_optim_update over the ranges in any order = one
- * nnt_optim_step. */
+/* nnt__optim_begin + nnt__optim_update over the ranges in any order = one
+ * nnt__optim_step. */
 static void test_optim_pieces_match_step(void **state)
 {
     (void)state;
@@ -156,19 +156,19 @@ static void test_optim_pieces_match_step(void **state)
     to.optimizer = NNT_OPT_ADAMW;
     to.weight_decay = 0.01;
     nnt_optim o1, o2;
-    assert_int_equal(nnt_optim_init(&o1, &to, N, ranges, 3, NULL), NNT_OK);
-    assert_int_equal(nnt_optim_init(&o2, &to, N, ranges, 3, NULL), NNT_OK);
+    assert_int_equal(nnt__optim_init(&o1, &to, N, ranges, 3, NULL), NNT_OK);
+    assert_int_equal(nnt__optim_init(&o2, &to, N, ranges, 3, NULL), NNT_OK);
     for (int t = 0; t < 5; t++) {
-        nnt_optim_step(&o1, w1, g, 0.01 * (t + 1));
-        nnt_optim_begin(&o2, 0.01 * (t + 1));
-        nnt_optim_update(&o2, w2, g, 2, 1);
-        nnt_optim_update(&o2, w2, g, 0, 2);
+        nnt__optim_step(&o1, w1, g, 0.01 * (t + 1));
+        nnt__optim_begin(&o2, 0.01 * (t + 1));
+        nnt__optim_update(&o2, w2, g, 2, 1);
+        nnt__optim_update(&o2, w2, g, 0, 2);
     }
     assert_memory_equal(w1, w2, sizeof w1);
     assert_memory_equal(o1.state, o2.state, 2 * N * sizeof(float));
     assert_true(w1[0] != -0.4f);
-    nnt_optim_free(&o1);
-    nnt_optim_free(&o2);
+    nnt__optim_free(&o1);
+    nnt__optim_free(&o2);
 }
 
 int main(void)

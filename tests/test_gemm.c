@@ -1,4 +1,4 @@
-/* GEMM wrapper: nnt_sgemm against a double-precision reference (transposes,
+/* GEMM wrapper: nnt__sgemm against a double-precision reference (transposes,
  * odd sizes, padded leading dimensions, alpha/beta), and the kernel check. */
 #include "testutil.h"
 
@@ -63,7 +63,7 @@ static void check_case(int ta, int tb, int m, int n, int k, int pad, float alpha
     for (int i = 0; i < m; i++)
         for (int j = n; j < ldc; j++) c[(size_t)i * ldc + j] = 12345.0f;
 
-    nnt_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    nnt__sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 
     /* float accumulation of k products of magnitude <= |alpha|: error grows
      * with k; 1e-5 * (k + 1) * scale is far above rounding, far below a bug. */
@@ -145,9 +145,9 @@ static void test_beta_one_accumulates(void **state)
     float a[33 * 65], b[65 * 17], c[33 * 17];
     for (int i = 0; i < m * k; i++) a[i] = rnd();
     for (int i = 0; i < k * n; i++) b[i] = rnd();
-    nnt_sgemm(0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
-    nnt_sgemm(0, 0, m, n, k, 1.0f, a, k, b, n, 1.0f, c, n);
-    nnt_sgemm(0, 0, m, n, k, -1.0f, a, k, b, n, 1.0f, c, n);
+    nnt__sgemm(0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
+    nnt__sgemm(0, 0, m, n, k, 1.0f, a, k, b, n, 1.0f, c, n);
+    nnt__sgemm(0, 0, m, n, k, -1.0f, a, k, b, n, 1.0f, c, n);
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
             double s = 0;
@@ -156,7 +156,7 @@ static void test_beta_one_accumulates(void **state)
         }
 }
 
-/* With OpenBLAS, nnt_sgemm clears C itself for beta == 0 and accumulates with
+/* With OpenBLAS, nnt__sgemm clears C itself for beta == 0 and accumulates with
  * beta = 1 (src/kernels/gemm.c): the result must be bit-identical to OpenBLAS's
  * own beta == 0, including the weight-gradient shape of the benchmark
  * (256 x 784, K = 32, A transposed). */
@@ -178,7 +178,7 @@ static void test_beta_zero_same_bits_as_blas(void **state)
         for (size_t i = 0; i < nb; i++) b[i] = rnd();
         for (size_t i = 0; i < nc; i++) c1[i] = c2[i] = NAN;
         int lda = ta ? m : k;
-        nnt_sgemm(ta, 0, m, n, k, 0.5f, a, lda, b, n, 0.0f, c1, n);
+        nnt__sgemm(ta, 0, m, n, k, 0.5f, a, lda, b, n, 0.0f, c1, n);
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans, m, n, k, 0.5f, a,
                     lda, b, n, 0.0f, c2, n);
         assert_memory_equal(c1, c2, nc * sizeof *c1);
@@ -211,21 +211,21 @@ static void test_kernel_name_classification(void **state)
     const char *good[] = {"Zen", "Haswell", "SkylakeX", "Cooperlake", "zen3", "zen2",
                           "haswell", "skx"};
     for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++) {
-        assert_int_equal(nnt_blas_kernel_name_is_generic(generic[i], &avx2), 1);
-        assert_int_equal(nnt_blas_kernel_name_is_generic(generic[i], &old), 0);
+        assert_int_equal(nnt__blas_kernel_name_is_generic(generic[i], &avx2), 1);
+        assert_int_equal(nnt__blas_kernel_name_is_generic(generic[i], &old), 0);
     }
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        assert_int_equal(nnt_blas_kernel_name_is_generic(good[i], &avx512), 0);
+        assert_int_equal(nnt__blas_kernel_name_is_generic(good[i], &avx512), 0);
 
     /* BLIS override policy. */
     nnt_cpu_features intel_avx2 = {1, 0, 0};
-    assert_string_equal(nnt_blis_pick_arch("generic", &avx512), "skx");
-    assert_string_equal(nnt_blis_pick_arch("generic", &avx2), "zen3");
-    assert_string_equal(nnt_blis_pick_arch("sandybridge", &intel_avx2), "haswell");
-    assert_string_equal(nnt_blis_pick_arch("zen3", &avx2), "zen3");
+    assert_string_equal(nnt__blis_pick_arch("generic", &avx512), "skx");
+    assert_string_equal(nnt__blis_pick_arch("generic", &avx2), "zen3");
+    assert_string_equal(nnt__blis_pick_arch("sandybridge", &intel_avx2), "haswell");
+    assert_string_equal(nnt__blis_pick_arch("zen3", &avx2), "zen3");
     /* A deliberate AVX2 choice on an AVX-512 CPU (one FMA-512 unit) stays. */
-    assert_string_equal(nnt_blis_pick_arch("haswell", &avx512), "haswell");
-    assert_string_equal(nnt_blis_pick_arch("generic", &old), "generic");
+    assert_string_equal(nnt__blis_pick_arch("haswell", &avx512), "haswell");
+    assert_string_equal(nnt__blis_pick_arch("generic", &old), "generic");
 }
 
 /* The BLAS in use must not run a generic kernel on an AVX2+FMA machine: that
@@ -234,7 +234,7 @@ static void test_blas_kernel_not_generic(void **state)
 {
     (void)state;
     const char *info = nnt_blas_info();
-    const char *kernel = nnt_blas_kernel_name();
+    const char *kernel = nnt__blas_kernel_name();
     assert_non_null(info);
     assert_non_null(kernel);
     assert_true(strstr(info, kernel) != NULL);
@@ -243,7 +243,7 @@ static void test_blas_kernel_not_generic(void **state)
 #else
     assert_true(strncmp(info, "OpenBLAS ", 9) == 0 || strncmp(info, "BLIS ", 5) == 0);
 #endif
-    if (nnt_blas_kernel_is_generic()) {
+    if (nnt__blas_kernel_is_generic()) {
         print_error("BLAS runs a generic kernel on an AVX2+FMA CPU: %s (kernel '%s')\n", info,
                     kernel);
         fail();
@@ -257,7 +257,7 @@ static void test_blas_kernel_not_generic(void **state)
 static void test_generic_kernel_detected(void **state)
 {
     (void)state;
-    nnt_cpu_features cpu = nnt_cpu_detect();
+    nnt_cpu_features cpu = nnt__cpu_detect();
     if (!cpu.avx2_fma) {
         skip();
         return;
@@ -300,7 +300,7 @@ static int kernel_report(void)
     static float a[129 * 63], b[257 * 63], c[129 * 257];
     for (int i = 0; i < m * k; i++) a[i] = rnd();
     for (int i = 0; i < n * k; i++) b[i] = rnd();
-    nnt_sgemm(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n);
+    nnt__sgemm(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c, n);
     int ok = 1;
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
@@ -308,7 +308,7 @@ static int kernel_report(void)
             for (int p = 0; p < k; p++) s += (double)a[i * k + p] * b[j * k + p];
             if (!(fabs(c[i * n + j] - s) < 1e-3)) ok = 0;
         }
-    printf("%s generic=%d gemm=%s\n", nnt_blas_info(), nnt_blas_kernel_is_generic(),
+    printf("%s generic=%d gemm=%s\n", nnt_blas_info(), nnt__blas_kernel_is_generic(),
            ok ? "ok" : "WRONG");
     return 0;
 }

@@ -1,11 +1,11 @@
-/* nnt_sgemm under a stream of signals whose handler runs while products are
+/* nnt__sgemm under a stream of signals whose handler runs while products are
  * in flight: the heap must survive and the results stay right. With the
- * oneDNN backend this failed on every run before nnt_sgemm held signals off
+ * oneDNN backend this failed on every run before nnt__sgemm held signals off
  * (oneDNN 2.6's JIT GEMM kernels run with the stack register pointing into a
  * heap buffer, so a handler's frame lands on the heap: glibc then aborts with
  * "corrupted size vs. prev_size"; see src/kernels/gemm.c). With OpenBLAS or
  * BLIS it checks the same properties of their products. Also checks that
- * nnt_sgemm leaves the caller's signal mask as it found it. */
+ * nnt__sgemm leaves the caller's signal mask as it found it. */
 #include "testutil.h"
 
 #include <signal.h>
@@ -48,7 +48,7 @@ static void ones_product(int ta, int tb, int m, int n, int k)
     assert_non_null(c);
     for (size_t i = 0; i < (size_t)m * (size_t)k; i++) a[i] = 1.0f;
     for (size_t i = 0; i < (size_t)k * (size_t)n; i++) b[i] = 1.0f;
-    nnt_sgemm(ta, tb, m, n, k, 1.0f, a, ta ? m : k, b, tb ? k : n, 0.0f, c, n);
+    nnt__sgemm(ta, tb, m, n, k, 1.0f, a, ta ? m : k, b, tb ? k : n, 0.0f, c, n);
     assert_true(c[0] == (float)k);
     assert_true(c[(size_t)m * (size_t)n - 1] == (float)k);
     free(a);

@@ -1,4 +1,4 @@
-/* Finite-difference gradient checks of nnt_loss_delta + nnt_backward, for
+/* Finite-difference gradient checks of nnt__loss_delta + nnt__backward, for
  * every hidden activation, every loss, 0 to 5 hidden layers and dropout.
  *
  * The numerical side is an independent double-precision forward pass written
@@ -133,8 +133,8 @@ static double engine_pass(gc_fixture *f, uint64_t mask_seed)
     nnt_rng r;
     nnt_rng_seed(&r, mask_seed);
     memcpy(f->ws.act[0], f->x, sizeof f->x);
-    nnt_forward(f->m, &f->ws, N_ROWS, f->training, &r);
-    return nnt_loss_delta(f->m, &f->ws, N_ROWS, f->labels, f->targets);
+    nnt__forward(f->m, &f->ws, N_ROWS, f->training, &r);
+    return nnt__loss_delta(f->m, &f->ws, N_ROWS, f->labels, f->targets);
 }
 
 static void draw_data(gc_fixture *f, nnt_rng *r)
@@ -175,7 +175,7 @@ static void setup_case(const gc_case *c, uint64_t seed, gc_fixture *f)
     o.elu_alpha = 1.3f;   /* != 1 so the derivative's alpha term is exercised */
     nnt_error e;
     if (nnt_model_create(&o, seed, &f->m, &e) != NNT_OK) fail_msg("create: %s", e.message);
-    assert_int_equal(nnt_workspace_init(&f->ws, f->m, N_ROWS, &e), NNT_OK);
+    assert_int_equal(nnt__workspace_init(&f->ws, f->m, N_ROWS, &e), NNT_OK);
     nnt_rng r;
     nnt_rng_seed(&r, seed ^ 0x5eed);
     /* Non-zero biases, so their gradients and the bias add are checked too. */
@@ -199,7 +199,7 @@ static void setup_case(const gc_case *c, uint64_t seed, gc_fixture *f)
 
 static void free_case(gc_fixture *f)
 {
-    nnt_workspace_free(&f->ws);
+    nnt__workspace_free(&f->ws);
     nnt_model_free(f->m);
     free(f->targets);
 }
@@ -236,7 +236,7 @@ static void check_case(const gc_case *c, uint64_t seed)
     if (env) seed += strtoull(env, NULL, 10) * 100003u;
     gc_fixture f;
     setup_case(c, seed, &f);
-    nnt_backward(f.m, &f.ws, N_ROWS);
+    nnt__backward(f.m, &f.ws, N_ROWS);
     double worst, gmax;
     int bad = compare_gradients(&f, 1.0, &worst, &gmax);
     if (bad)
@@ -325,15 +325,15 @@ static void test_bce_labels_match_targets(void **state)
     setup_case(&c, 42, &f);
     for (int i = 0; i < N_ROWS; i++) f.labels[i] = f.targets[i] > 0.5f;
     size_t np = nnt_model_num_params(f.m);
-    double lt = nnt_loss_delta(f.m, &f.ws, N_ROWS, NULL, f.targets);
-    nnt_backward(f.m, &f.ws, N_ROWS);
+    double lt = nnt__loss_delta(f.m, &f.ws, N_ROWS, NULL, f.targets);
+    nnt__backward(f.m, &f.ws, N_ROWS);
     float *gt = malloc(np * sizeof *gt);
     memcpy(gt, f.ws.grad, np * sizeof *gt);
-    double ll = nnt_loss_delta(f.m, &f.ws, N_ROWS, f.labels, NULL);
-    nnt_backward(f.m, &f.ws, N_ROWS);
+    double ll = nnt__loss_delta(f.m, &f.ws, N_ROWS, f.labels, NULL);
+    nnt__backward(f.m, &f.ws, N_ROWS);
     assert_float_equal(lt, ll, 0);
     assert_memory_equal(gt, f.ws.grad, np * sizeof *gt);
-    assert_float_equal(nnt_loss_value(f.m, &f.ws, N_ROWS, f.labels, NULL), lt, 0);
+    assert_float_equal(nnt__loss_value(f.m, &f.ws, N_ROWS, f.labels, NULL), lt, 0);
     free(gt);
     free_case(&f);
 }

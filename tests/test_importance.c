@@ -258,9 +258,9 @@ static void test_importance_out_of_memory(void **state)
     int rc = NNT_ERR_NOMEM, k = 0;
     for (; rc != NNT_OK && k < 500; k++) {
         nnt_error e;
-        nnt_alloc_fail_after(k);
+        nnt__alloc_fail_after(k);
         rc = nnt_param_importance(s, &hv, &o, imp, &e);
-        nnt_alloc_fail_after(-1);
+        nnt__alloc_fail_after(-1);
         if (rc != NNT_OK) {
             assert_int_equal(rc, NNT_ERR_NOMEM);
             tu_assert_contains(e.message, "importance:");

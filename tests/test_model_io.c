@@ -560,9 +560,9 @@ static void test_alloc_failures(void **state)
     for (long i = 0;; i++) {
         nnt_model *m = NULL;
         nnt_error err;
-        nnt_alloc_fail_after(i);
+        nnt__alloc_fail_after(i);
         int rc = nnt_model_load(path, &m, &err);
-        nnt_alloc_fail_after(-1);
+        nnt__alloc_fail_after(-1);
         if (rc == NNT_OK) {
             assert_non_null(m);
             nnt_model_free(m);
@@ -580,9 +580,9 @@ static void test_alloc_failures(void **state)
     const char *out = tu_path("oom-save.nnt");
     for (long i = 0;; i++) {
         nnt_error err;
-        nnt_alloc_fail_after(i);
+        nnt__alloc_fail_after(i);
         int rc = nnt_model_save(m, out, &err);
-        nnt_alloc_fail_after(-1);
+        nnt__alloc_fail_after(-1);
         if (rc == NNT_OK) break;
         assert_int_equal(rc, NNT_ERR_NOMEM);
         struct stat st;

@@ -30,7 +30,7 @@ static nnt_optim make(nnt_optimizer kind, double wd)
     o.weight_decay = wd;
     nnt_param_range all = {0, N, 1};
     nnt_optim opt;
-    assert_int_equal(nnt_optim_init(&opt, &o, N, &all, 1, NULL), NNT_OK);
+    assert_int_equal(nnt__optim_init(&opt, &o, N, &all, 1, NULL), NNT_OK);
     return opt;
 }
 
@@ -44,73 +44,73 @@ static void test_first_steps(void **state)
     /* SGD: w1 = w0 - lr g0 */
     nnt_optim o = make(NNT_OPT_SGD, 0);
     memcpy(w, W0, sizeof w);
-    nnt_optim_step(&o, w, g0, lr);
+    nnt__optim_step(&o, w, g0, lr);
     for (int i = 0; i < N; i++) assert_float_equal(w[i], W0[i] - lr * g0[i], 1e-6);
-    nnt_optim_free(&o);
+    nnt__optim_free(&o);
 
     /* Momentum: v1 = g0, w1 = w0 - lr g0; v2 = mu g0 + g1, w2 = w1 - lr v2 */
     o = make(NNT_OPT_MOMENTUM, 0);
     memcpy(w, W0, sizeof w);
-    nnt_optim_step(&o, w, g0, lr);
+    nnt__optim_step(&o, w, g0, lr);
     float w1[N], g1[N];
     for (int i = 0; i < N; i++) assert_float_equal(w[i], W0[i] - lr * g0[i], 1e-6);
     memcpy(w1, w, sizeof w);
     grad(w1, g1);
-    nnt_optim_step(&o, w, g1, lr);
+    nnt__optim_step(&o, w, g1, lr);
     for (int i = 0; i < N; i++)
         assert_float_equal(w[i], w1[i] - lr * (mu * g0[i] + g1[i]), 1e-5);
-    nnt_optim_free(&o);
+    nnt__optim_free(&o);
 
     /* Nesterov: v1 = g0, w1 = w0 - lr (g0 + mu g0) */
     o = make(NNT_OPT_NESTEROV, 0);
     memcpy(w, W0, sizeof w);
-    nnt_optim_step(&o, w, g0, lr);
+    nnt__optim_step(&o, w, g0, lr);
     for (int i = 0; i < N; i++) assert_float_equal(w[i], W0[i] - lr * (1 + mu) * g0[i], 1e-6);
-    nnt_optim_free(&o);
+    nnt__optim_free(&o);
 
     /* Adam: bias correction makes m_hat = g0, s_hat = g0^2: w1 = w0 - lr g0/(|g0|+eps) */
     o = make(NNT_OPT_ADAM, 0);
     memcpy(w, W0, sizeof w);
-    nnt_optim_step(&o, w, g0, lr);
+    nnt__optim_step(&o, w, g0, lr);
     for (int i = 0; i < N; i++)
         assert_float_equal(w[i], W0[i] - lr * g0[i] / (fabs(g0[i]) + eps), 1e-6);
     /* Second step by hand. */
     memcpy(w1, w, sizeof w);
     grad(w1, g1);
-    nnt_optim_step(&o, w, g1, lr);
+    nnt__optim_step(&o, w, g1, lr);
     for (int i = 0; i < N; i++) {
         double m = b1 * (1 - b1) * g0[i] + (1 - b1) * g1[i];
         double s = b2 * (1 - b2) * g0[i] * g0[i] + (1 - b2) * g1[i] * g1[i];
         double mh = m / (1 - b1 * b1), sh = s / (1 - b2 * b2);
         assert_float_equal(w[i], w1[i] - lr * mh / (sqrt(sh) + eps), 1e-5);
     }
-    nnt_optim_free(&o);
+    nnt__optim_free(&o);
 
     /* Adam with L2: g' = g0 + wd w0 enters the moments. */
     const double wd = 0.5;
     o = make(NNT_OPT_ADAM, wd);
     memcpy(w, W0, sizeof w);
-    nnt_optim_step(&o, w, g0, lr);
+    nnt__optim_step(&o, w, g0, lr);
     for (int i = 0; i < N; i++) {
         double gp = g0[i] + wd * W0[i];
         assert_float_equal(w[i], W0[i] - lr * gp / (fabs(gp) + eps), 1e-6);
     }
-    nnt_optim_free(&o);
+    nnt__optim_free(&o);
 
     /* AdamW: decay decoupled from the moments: w1 = w0 - lr g0/(|g0|+eps) - lr wd w0 */
     o = make(NNT_OPT_ADAMW, wd);
     memcpy(w, W0, sizeof w);
-    nnt_optim_step(&o, w, g0, lr);
+    nnt__optim_step(&o, w, g0, lr);
     for (int i = 0; i < N; i++)
         assert_float_equal(w[i], W0[i] - lr * g0[i] / (fabs(g0[i]) + eps) - lr * wd * W0[i], 1e-6);
-    nnt_optim_free(&o);
+    nnt__optim_free(&o);
 
     /* SGD with L2: w1 = w0 - lr (g0 + wd w0) */
     o = make(NNT_OPT_SGD, wd);
     memcpy(w, W0, sizeof w);
-    nnt_optim_step(&o, w, g0, lr);
+    nnt__optim_step(&o, w, g0, lr);
     for (int i = 0; i < N; i++) assert_float_equal(w[i], W0[i] - lr * (g0[i] + wd * W0[i]), 1e-6);
-    nnt_optim_free(&o);
+    nnt__optim_free(&o);
 }
 
 static void test_converge(void **state)
@@ -128,7 +128,7 @@ static void test_converge(void **state)
             grad(w, g);
             /* Adam's steps are ~lr in size: decay the rate to settle. */
             if (kinds[k] >= NNT_OPT_ADAM && t > 0 && t % 500 == 0) lr *= 0.3;
-            nnt_optim_step(&o, w, g, lr);
+            nnt__optim_step(&o, w, g, lr);
         }
         for (int i = 0; i < N; i++) {
             if (fabsf(w[i] - C[i]) > 1e-3f)
@@ -136,7 +136,7 @@ static void test_converge(void **state)
                          (double)w[i], (double)C[i]);
         }
         assert_int_equal(o.t, 3000);
-        nnt_optim_free(&o);
+        nnt__optim_free(&o);
     }
 }
 
@@ -153,7 +153,7 @@ static void test_decay_skips_biases(void **state)
     nnt_model *m = NULL;
     assert_int_equal(nnt_model_create(&mo, 3, &m, NULL), NNT_OK);
     nnt_param_range ranges[NNT_OPTIM_MAX_RANGES];
-    int nr = nnt_optim_model_ranges(m, ranges);
+    int nr = nnt__optim_model_ranges(m, ranges);
     assert_int_equal(nr, 4);
     size_t covered = 0;
     for (int r = 0; r < nr; r++) covered += ranges[r].len;
@@ -169,16 +169,16 @@ static void test_decay_skips_biases(void **state)
         o.optimizer = kinds[k];
         o.weight_decay = 0.1;
         nnt_optim opt;
-        assert_int_equal(nnt_optim_init(&opt, &o, n, ranges, nr, NULL), NNT_OK);
+        assert_int_equal(nnt__optim_init(&opt, &o, n, ranges, nr, NULL), NNT_OK);
         memcpy(w, w0, n * sizeof *w);
-        nnt_optim_step(&opt, w, g, 0.01);
+        nnt__optim_step(&opt, w, g, 0.01);
         for (int l = 0; l < m->n_layers; l++) {
             size_t wo = m->w_off[l], bo = m->b_off[l];
             size_t nw = (size_t)m->sizes[l] * (size_t)m->sizes[l + 1];
             for (size_t i = 0; i < nw; i++) assert_true(w[wo + i] < w0[wo + i]);
             for (int i = 0; i < m->sizes[l + 1]; i++) assert_true(w[bo + i] == w0[bo + i]);
         }
-        nnt_optim_free(&opt);
+        nnt__optim_free(&opt);
     }
     free(w);
     free(w0);
@@ -186,7 +186,7 @@ static void test_decay_skips_biases(void **state)
     nnt_model_free(m);
 }
 
-/* nnt_adam_kernel, scalar and in the documented order of operations, with
+/* nnt__adam_kernel, scalar and in the documented order of operations, with
  * FLUSH (|x| < 1e-30 -> 0) on both moments. Built without FMA contraction
  * (C11 mode), like src/nn/optim.c, so it must agree bit for bit. */
 static void adam_reference(size_t n, float *w, const float *g, float *m, float *s, float step,
@@ -233,8 +233,8 @@ static void test_adam_kernel_matches_reference(void **state)
         memcpy(rm, m, LEN * sizeof *m);
         memcpy(rs, s, LEN * sizeof *s);
         for (int t = 0; t < 3; t++) {
-            nnt_adam_kernel(LEN, w, g, m, s, 0.01f, 0.9f, 0.999f, 31.6f, 1e-8f, decays[d][0],
-                            decays[d][1]);
+            nnt__adam_kernel(LEN, w, g, m, s, 0.01f, 0.9f, 0.999f, 31.6f, 1e-8f, decays[d][0],
+                             decays[d][1]);
             adam_reference(LEN, rw, g, rm, rs, 0.01f, 0.9f, 0.999f, 31.6f, 1e-8f, decays[d][0],
                            decays[d][1]);
         }
@@ -260,13 +260,13 @@ static void test_reset(void **state)
     nnt_optim o = make(NNT_OPT_ADAM, 0);
     memcpy(a, W0, sizeof a);
     grad(a, g);
-    nnt_optim_step(&o, a, g, 0.1);
-    nnt_optim_reset(&o);
+    nnt__optim_step(&o, a, g, 0.1);
+    nnt__optim_reset(&o);
     assert_int_equal(o.t, 0);
     memcpy(b, W0, sizeof b);
-    nnt_optim_step(&o, b, g, 0.1);
+    nnt__optim_step(&o, b, g, 0.1);
     assert_memory_equal(a, b, sizeof a);
-    nnt_optim_free(&o);
+    nnt__optim_free(&o);
 }
 
 static void test_schedules(void **state)
@@ -274,50 +274,50 @@ static void test_schedules(void **state)
     (void)state;
     nnt_train_options o = nnt_train_options_default();
     o.lr = 0.1;
-    assert_float_equal(nnt_schedule_lr(&o, 1, 1, 1), 0.1, 1e-15);
-    assert_float_equal(nnt_schedule_lr(&o, 57, 3, 9), 0.1, 1e-15);
+    assert_float_equal(nnt__schedule_lr(&o, 1, 1, 1), 0.1, 1e-15);
+    assert_float_equal(nnt__schedule_lr(&o, 57, 3, 9), 0.1, 1e-15);
 
     o.schedule = NNT_SCHED_STEP;
     o.step_gamma = 0.5;
     o.step_epochs = 10;
-    assert_float_equal(nnt_schedule_epoch_lr(&o, 0.1, 1), 0.1, 1e-15);
-    assert_float_equal(nnt_schedule_epoch_lr(&o, 0.1, 10), 0.1, 1e-15);
-    assert_float_equal(nnt_schedule_epoch_lr(&o, 0.1, 11), 0.05, 1e-15);
-    assert_float_equal(nnt_schedule_epoch_lr(&o, 0.1, 21), 0.025, 1e-15);
+    assert_float_equal(nnt__schedule_epoch_lr(&o, 0.1, 1), 0.1, 1e-15);
+    assert_float_equal(nnt__schedule_epoch_lr(&o, 0.1, 10), 0.1, 1e-15);
+    assert_float_equal(nnt__schedule_epoch_lr(&o, 0.1, 11), 0.05, 1e-15);
+    assert_float_equal(nnt__schedule_epoch_lr(&o, 0.1, 21), 0.025, 1e-15);
 
     o.schedule = NNT_SCHED_COSINE;
     o.lr = 1.0;
     o.max_epochs = 10;
     o.min_lr_fraction = 0.1;
-    assert_float_equal(nnt_schedule_epoch_lr(&o, 1.0, 1), 1.0, 1e-12);
-    assert_float_equal(nnt_schedule_epoch_lr(&o, 1.0, 6), 0.55, 1e-12); /* half way */
+    assert_float_equal(nnt__schedule_epoch_lr(&o, 1.0, 1), 1.0, 1e-12);
+    assert_float_equal(nnt__schedule_epoch_lr(&o, 1.0, 6), 0.55, 1e-12); /* half way */
     /* epoch 3: t = 0.2, 0.1 + 0.9 * (1 + cos(0.2 pi)) / 2 */
-    assert_float_equal(nnt_schedule_epoch_lr(&o, 1.0, 3), 0.1 + 0.45 * (1 + cos(0.2 * 3.14159265358979323846)),
+    assert_float_equal(nnt__schedule_epoch_lr(&o, 1.0, 3), 0.1 + 0.45 * (1 + cos(0.2 * 3.14159265358979323846)),
                        1e-12);
-    assert_float_equal(nnt_schedule_epoch_lr(&o, 1.0, 11), 0.1, 1e-12);
+    assert_float_equal(nnt__schedule_epoch_lr(&o, 1.0, 11), 0.1, 1e-12);
     for (int e = 2; e <= 10; e++)
-        assert_true(nnt_schedule_epoch_lr(&o, 1.0, e) < nnt_schedule_epoch_lr(&o, 1.0, e - 1));
+        assert_true(nnt__schedule_epoch_lr(&o, 1.0, e) < nnt__schedule_epoch_lr(&o, 1.0, e - 1));
 
     /* Warm-up, per batch, reaches 1 at the end of epoch warmup_epochs. */
     o.schedule = NNT_SCHED_CONSTANT;
     o.warmup_epochs = 2;
-    assert_float_equal(nnt_schedule_warmup(&o, 1, 2, 4), 0.25, 1e-15);
-    assert_float_equal(nnt_schedule_warmup(&o, 1, 4, 4), 0.5, 1e-15);
-    assert_float_equal(nnt_schedule_warmup(&o, 2, 2, 4), 0.75, 1e-15);
-    assert_float_equal(nnt_schedule_warmup(&o, 2, 4, 4), 1.0, 1e-15);
-    assert_float_equal(nnt_schedule_warmup(&o, 3, 1, 4), 1.0, 1e-15);
-    assert_float_equal(nnt_schedule_lr(&o, 1, 1, 4), 0.125, 1e-15);
+    assert_float_equal(nnt__schedule_warmup(&o, 1, 2, 4), 0.25, 1e-15);
+    assert_float_equal(nnt__schedule_warmup(&o, 1, 4, 4), 0.5, 1e-15);
+    assert_float_equal(nnt__schedule_warmup(&o, 2, 2, 4), 0.75, 1e-15);
+    assert_float_equal(nnt__schedule_warmup(&o, 2, 4, 4), 1.0, 1e-15);
+    assert_float_equal(nnt__schedule_warmup(&o, 3, 1, 4), 1.0, 1e-15);
+    assert_float_equal(nnt__schedule_lr(&o, 1, 1, 4), 0.125, 1e-15);
     o.warmup_epochs = 0;
-    assert_float_equal(nnt_schedule_warmup(&o, 1, 1, 4), 1.0, 1e-15);
+    assert_float_equal(nnt__schedule_warmup(&o, 1, 1, 4), 1.0, 1e-15);
 
     /* Batch scaling rule. */
     o.lr = 0.01;
     o.batch_size = 128;
     o.lr_reference_batch = 32;
-    assert_float_equal(nnt_schedule_base_lr(&o), 0.01, 1e-15);
+    assert_float_equal(nnt__schedule_base_lr(&o), 0.01, 1e-15);
     o.scale_lr_with_batch = 1;
-    assert_float_equal(nnt_schedule_base_lr(&o), 0.04, 1e-15);
-    assert_float_equal(nnt_schedule_lr(&o, 1, 1, 1), 0.04, 1e-15);
+    assert_float_equal(nnt__schedule_base_lr(&o), 0.04, 1e-15);
+    assert_float_equal(nnt__schedule_lr(&o, 1, 1, 1), 0.04, 1e-15);
 }
 
 static void test_names(void **state)

@@ -795,14 +795,14 @@ static void test_allocation_failures(void **state)
     for (long k = 0; k < 100000 && !done; k += tu_quick() ? 7 : 1) {
         nnt_report *r = NULL;
         char *text = NULL;
-        nnt_alloc_fail_after(k);
+        nnt__alloc_fail_after(k);
         int rc = nnt_report_load(st, "alloc", NULL, &r, &err);
         for (int f = 0; rc == NNT_OK && f <= NNT_REPORT_JSON; f++) {
             rc = nnt_report_render(r, (nnt_report_format)f, &text, NULL, &err);
             free(text);
             text = NULL;
         }
-        nnt_alloc_fail_after(-1);
+        nnt__alloc_fail_after(-1);
         if (rc == NNT_OK) done = 1;
         else {
             assert_true(rc == NNT_ERR_NOMEM || rc == NNT_ERR_STORAGE);

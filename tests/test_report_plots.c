@@ -180,7 +180,7 @@ static void test_robust_range(void **state)
     /* 59 values near 60 and one diverged trial at 14000: minimised */
     for (int i = 0; i < 59; i++) v[i] = 55 + 0.3 * i;
     v[59] = 14000;
-    vrange r = robust_range(v, 60, 0);
+    vrange r = nnt__robust_range(v, 60, 0);
     assert_int_equal(r.n_clipped, 1);
     assert_true(r.extreme == 14000);
     assert_true(r.lo == 55);                   /* the good end is never cut */
@@ -189,33 +189,33 @@ static void test_robust_range(void **state)
     /* the same, maximised (accuracy near 0.9 and one at 0.02): the low end goes */
     for (int i = 0; i < 59; i++) v[i] = 0.90 + 0.001 * i;
     v[59] = 0.02;
-    r = robust_range(v, 60, 1);
+    r = nnt__robust_range(v, 60, 1);
     assert_int_equal(r.n_clipped, 1);
     assert_true(r.extreme == 0.02);
     assert_true(fabs(r.hi - 0.958) < 1e-12 && fabs(r.lo - 0.90) < 1e-12);
 
     /* values spread evenly are all kept, NANs are skipped */
     for (int i = 0; i < 40; i++) v[i] = i % 7 == 0 ? NAN : 0.5 + 0.01 * i;
-    r = robust_range(v, 40, 1);
+    r = nnt__robust_range(v, 40, 1);
     assert_int_equal(r.n_clipped, 0);
     assert_true(isnan(r.extreme));
     assert_true(fabs(r.lo - 0.51) < 1e-12 && fabs(r.hi - 0.89) < 1e-12);
 
     /* most values tied at the best: the spread comes from a higher quantile */
     for (int i = 0; i < 50; i++) v[i] = i < 40 ? 1.0 : 0.98;
-    r = robust_range(v, 50, 1);
+    r = nnt__robust_range(v, 50, 1);
     assert_int_equal(r.n_clipped, 0);
     assert_true(r.lo == 0.98 && r.hi == 1.0);
 
     /* too few values to tell the bulk: nothing is cut */
     double few[5] = {1, 2, 3, 4, 1e6};
-    r = robust_range(few, 5, 0);
+    r = nnt__robust_range(few, 5, 0);
     assert_int_equal(r.n_clipped, 0);
     assert_true(r.hi == 1e6);
 
     /* nothing finite */
     double none[2] = {NAN, INFINITY};
-    r = robust_range(none, 2, 0);
+    r = nnt__robust_range(none, 2, 0);
     assert_true(isnan(r.lo) && isnan(r.hi));
 }
 

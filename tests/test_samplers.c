@@ -392,22 +392,22 @@ static void test_sobol_known_points(void **state)
     const double d1[8] = {0, 0.5, 0.75, 0.25, 0.375, 0.875, 0.625, 0.125};
     const double d2[8] = {0, 0.5, 0.25, 0.75, 0.375, 0.875, 0.125, 0.625};
     uint32_t v0[32], v1[32];
-    assert_int_equal(nnt_sobol_directions(0, v0), NNT_OK);
-    assert_int_equal(nnt_sobol_directions(1, v1), NNT_OK);
+    assert_int_equal(nnt__sobol_directions(0, v0), NNT_OK);
+    assert_int_equal(nnt__sobol_directions(1, v1), NNT_OK);
     for (uint32_t i = 0; i < 8; i++) {
-        assert_true(nnt_sobol_point(v0, i) * 0x1p-32 == d1[i]);
-        assert_true(nnt_sobol_point(v1, i) * 0x1p-32 == d2[i]);
+        assert_true(nnt__sobol_point(v0, i) * 0x1p-32 == d1[i]);
+        assert_true(nnt__sobol_point(v1, i) * 0x1p-32 == d2[i]);
     }
     uint32_t v[32];
-    assert_int_equal(nnt_sobol_directions(NNT_SOBOL_MAX_DIM, v), NNT_ERR_UNSUPPORTED);
+    assert_int_equal(nnt__sobol_directions(NNT_SOBOL_MAX_DIM, v), NNT_ERR_UNSUPPORTED);
     /* Every dimension: the first 2^m points put one point in each interval
      * [k/2^m, (k+1)/2^m) (m up to 10). Any wrong direction number breaks this. */
     for (int d = 0; d < NNT_SOBOL_MAX_DIM; d++) {
-        assert_int_equal(nnt_sobol_directions(d, v), NNT_OK);
+        assert_int_equal(nnt__sobol_directions(d, v), NNT_OK);
         for (int m = 1; m <= 10; m++) {
             uint8_t seen[1024] = {0};
             for (uint32_t i = 0; i < (1u << m); i++) {
-                uint32_t cell = nnt_sobol_point(v, i) >> (32 - m);
+                uint32_t cell = nnt__sobol_point(v, i) >> (32 - m);
                 assert_int_equal(seen[cell], 0);
                 seen[cell] = 1;
             }
@@ -419,8 +419,8 @@ static void test_sobol_known_points(void **state)
         int ey = 4 - ex;
         uint8_t seen[16] = {0};
         for (uint32_t i = 0; i < 16; i++) {
-            uint32_t bx = ex ? nnt_sobol_point(v0, i) >> (32 - ex) : 0;
-            uint32_t by = ey ? nnt_sobol_point(v1, i) >> (32 - ey) : 0;
+            uint32_t bx = ex ? nnt__sobol_point(v0, i) >> (32 - ex) : 0;
+            uint32_t by = ey ? nnt__sobol_point(v1, i) >> (32 - ey) : 0;
             uint32_t box = (bx << ey) | by;
             assert_int_equal(seen[box], 0);
             seen[box] = 1;
@@ -432,15 +432,15 @@ static void test_sobol_scrambled(void **state)
 {
     (void)state;
     uint32_t v[32];
-    assert_int_equal(nnt_sobol_directions(3, v), NNT_OK);
+    assert_int_equal(nnt__sobol_directions(3, v), NNT_OK);
     /* Owen scrambling keeps the stratification and moves the points. */
     int moved = 0;
     for (int m = 1; m <= 10; m++) {
         uint8_t seen[1024] = {0};
         for (uint32_t i = 0; i < (1u << m); i++) {
-            uint32_t p = nnt_sobol_point(v, i);
-            uint32_t q = nnt_sobol_owen(p, 77);
-            assert_true(q == nnt_sobol_owen(p, 77));
+            uint32_t p = nnt__sobol_point(v, i);
+            uint32_t q = nnt__sobol_owen(p, 77);
+            assert_true(q == nnt__sobol_owen(p, 77));
             moved += q != p;
             uint32_t cell = q >> (32 - m);
             assert_int_equal(seen[cell], 0);
@@ -448,8 +448,8 @@ static void test_sobol_scrambled(void **state)
         }
     }
     assert_true(moved > 1000);
-    assert_true(nnt_sobol_owen(0, 1) != nnt_sobol_owen(0, 2) ||
-                nnt_sobol_owen(0, 3) != nnt_sobol_owen(0, 4));
+    assert_true(nnt__sobol_owen(0, 1) != nnt__sobol_owen(0, 2) ||
+                nnt__sobol_owen(0, 3) != nnt__sobol_owen(0, 4));
 
     /* Through the sampler: in bounds, the mapping stratifies each parameter,
      * and the study seed fixes the points. */

@@ -691,10 +691,10 @@ static void test_alloc_failures(void **state)
     for (long k = 0; k < 400; k++) {
         nnt_space *s = NULL;
         nnt_error e;
-        nnt_alloc_fail_after(k);
+        nnt__alloc_fail_after(k);
         int rc = nnt_space_from_json(example_json, &s, &e);
         char *json = rc == NNT_OK ? nnt_space_to_json(s) : NULL;
-        nnt_alloc_fail_after(-1);
+        nnt__alloc_fail_after(-1);
         if (rc == NNT_OK) {
             assert_non_null(s);
             free(json);

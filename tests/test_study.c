@@ -769,14 +769,14 @@ static void test_refit_estimate(void **state)
     su.valid_fraction = 0.2;
     su.split_seed = 3;
     nnt_error err;
-    assert_int_equal(nnt_mlp_init(&obj, &su, &err), NNT_OK);
-    assert_int_equal(nnt_mlp_refit_rows(&obj), 200);
+    assert_int_equal(nnt__mlp_init(&obj, &su, &err), NNT_OK);
+    assert_int_equal(nnt__mlp_refit_rows(&obj), 200);
     double scale = 200.0 / (double)obj.splits[0].n_train;
     /* 20 s for 10 epochs: 2 s/epoch; 5 epochs on 200/160 of the rows. */
-    assert_float_equal(nnt_mlp_refit_estimate(&obj, 20.0, 10, 5), 1.1 * 2.0 * scale * 5, 1e-9);
-    assert_true(nnt_mlp_refit_estimate(&obj, NAN, 10, 5) == 0);
-    assert_true(nnt_mlp_refit_estimate(&obj, 20.0, 0, 5) == 0);
-    nnt_mlp_free(&obj);
+    assert_float_equal(nnt__mlp_refit_estimate(&obj, 20.0, 10, 5), 1.1 * 2.0 * scale * 5, 1e-9);
+    assert_true(nnt__mlp_refit_estimate(&obj, NAN, 10, 5) == 0);
+    assert_true(nnt__mlp_refit_estimate(&obj, 20.0, 0, 5) == 0);
+    nnt__mlp_free(&obj);
     nnt_dataset_free(ds);
 }
 
@@ -804,7 +804,7 @@ static nnt_model *refit_cosine(nnt_dataset *ds, int max_epochs, int schedule_epo
     su.split_seed = 3;
     nnt_mlp_objective obj;
     nnt_error err;
-    assert_int_equal(nnt_mlp_init(&obj, &su, &err), NNT_OK);
+    assert_int_equal(nnt__mlp_init(&obj, &su, &err), NNT_OK);
     double x = 0;
     uint8_t active = 0;
     nnt_refit_task t;
@@ -817,10 +817,10 @@ static nnt_model *refit_cosine(nnt_dataset *ds, int max_epochs, int schedule_epo
     t.threads = 1;
     nnt_model *m = NULL;
     nnt_refit_result res;
-    assert_int_equal(nnt_mlp_refit(&obj, &t, &m, &res, &err), NNT_OK);
+    assert_int_equal(nnt__mlp_refit(&obj, &t, &m, &res, &err), NNT_OK);
     assert_int_equal(res.epochs, 6);
     assert_int_equal(res.rows, 200);
-    nnt_mlp_free(&obj);
+    nnt__mlp_free(&obj);
     nnt_space_free(sp);
     return m;
 }

@@ -184,12 +184,12 @@ static void test_tpe_startup_is_sobol(void **state)
     /* 14 trials, 3 failed, 1 running: 10 finished, so TPE takes over. */
     int ng[MAXP], nb[MAXP];
     nnt_history hv = hist_view(&h);
-    assert_int_equal(tpe_observation_counts(&tpe, s, &hv, ng, nb, NULL), NNT_OK);
+    assert_int_equal(nnt__tpe_observation_counts(&tpe, s, &hv, ng, nb, NULL), NNT_OK);
     assert_int_equal(ng[0], 1);  /* ceil(0.1 * 10) */
     assert_int_equal(nb[0], 10); /* 9 finished + the running one (constant liar) */
     h.n = 13;                     /* 9 finished: still the startup sampler */
     hv = hist_view(&h);
-    assert_int_equal(tpe_observation_counts(&tpe, s, &hv, ng, nb, NULL), NNT_OK);
+    assert_int_equal(nnt__tpe_observation_counts(&tpe, s, &hv, ng, nb, NULL), NNT_OK);
     assert_int_equal(ng[0] + nb[0], 0);
     nnt_sampler_free(&tpe);
     nnt_sampler_free(&sob);
@@ -301,7 +301,7 @@ static void test_tpe_ranking_pruned_and_running(void **state)
     int good[16];
     /* 10 finished, gamma 0.5: 5 good: the 4 complete, then pruned trial 8
      * (27 epochs). */
-    int n = tpe_good_trials(&tpe, &hv, good, 16, NULL);
+    int n = nnt__tpe_good_trials(&tpe, &hv, good, 16, NULL);
     assert_int_equal(n, 5);
     const int want5[5] = {0, 1, 2, 3, 8};
     assert_memory_equal(good, want5, sizeof want5);
@@ -309,7 +309,7 @@ static void test_tpe_ranking_pruned_and_running(void **state)
     /* gamma 0.8: 8 good: + trials 6 (9 epochs, 2), 9 (9, 2.5), 5 (9, 7). */
     o.gamma = 0.8;
     tpe = tpe_make(s, &o);
-    n = tpe_good_trials(&tpe, &hv, good, 16, NULL);
+    n = nnt__tpe_good_trials(&tpe, &hv, good, 16, NULL);
     assert_int_equal(n, 8);
     const int want8[8] = {0, 1, 2, 3, 5, 6, 8, 9};
     assert_memory_equal(good, want8, sizeof want8);
@@ -317,7 +317,7 @@ static void test_tpe_ranking_pruned_and_running(void **state)
     nnt_sampler_free(&tpe);
     o.gamma = 0.1;
     tpe = tpe_make(s, &o);
-    n = tpe_good_trials(&tpe, &hv, good, 16, NULL);
+    n = nnt__tpe_good_trials(&tpe, &hv, good, 16, NULL);
     assert_int_equal(n, 1);
     assert_int_equal(good[0], 1);
     /* gamma_max caps the good set. */
@@ -325,7 +325,7 @@ static void test_tpe_ranking_pruned_and_running(void **state)
     o.gamma = 1;
     o.gamma_max = 3;
     tpe = tpe_make(s, &o);
-    n = tpe_good_trials(&tpe, &hv, good, 16, NULL);
+    n = nnt__tpe_good_trials(&tpe, &hv, good, 16, NULL);
     assert_int_equal(n, 3);
     const int want3[3] = {0, 1, 3}; /* values 5, 1, 3 */
     assert_memory_equal(good, want3, sizeof want3);
@@ -382,7 +382,7 @@ static void test_tpe_conditional_modelled_where_active(void **state)
     }
     nnt_history hv = hist_view(&h);
     int ng[MAXP], nb[MAXP];
-    assert_int_equal(tpe_observation_counts(&tpe, s, &hv, ng, nb, NULL), NNT_OK);
+    assert_int_equal(nnt__tpe_observation_counts(&tpe, s, &hv, ng, nb, NULL), NNT_OK);
     /* 10 good of 40; momentum counts only where it was active. */
     assert_int_equal(ng[io], 10);
     assert_int_equal(nb[io], 30);
@@ -619,9 +619,9 @@ static void test_tpe_out_of_memory(void **state)
         for (; rc != NNT_OK && k < 200; k++) {
             nnt_history hv = hist_view(&h);
             nnt_error e;
-            nnt_alloc_fail_after(k);
+            nnt__alloc_fail_after(k);
             rc = tpe.propose(tpe.ctx, s, &hv, 30, 99, y, b, &e);
-            nnt_alloc_fail_after(-1);
+            nnt__alloc_fail_after(-1);
             if (rc != NNT_OK) {
                 assert_int_equal(rc, NNT_ERR_NOMEM);
                 tu_assert_contains(e.message, "tpe: out of memory");
@@ -633,9 +633,9 @@ static void test_tpe_out_of_memory(void **state)
         nnt_sampler_free(&tpe);
         /* Creation too. */
         for (k = 0, rc = NNT_ERR_NOMEM; rc != NNT_OK && k < 100; k++) {
-            nnt_alloc_fail_after(k);
+            nnt__alloc_fail_after(k);
             rc = nnt_sampler_tpe_create(s, &o, &tpe, NULL);
-            nnt_alloc_fail_after(-1);
+            nnt__alloc_fail_after(-1);
             if (rc != NNT_OK) assert_null(tpe.name);
         }
         assert_int_equal(rc, NNT_OK);

@@ -758,9 +758,9 @@ static void test_allocations_only_at_setup(void **state)
     nnt_train_result res;
     long budget = -1;
     for (long k = 0; k < 500; k++) {
-        nnt_alloc_fail_after(k);
+        nnt__alloc_fail_after(k);
         int rc = nnt_train(&d, &mo, &o, &m, &res, NULL);
-        nnt_alloc_fail_after(-1);
+        nnt__alloc_fail_after(-1);
         if (rc == NNT_ERR_NOMEM) {
             assert_null(m);
             assert_null(res.history);
@@ -774,9 +774,9 @@ static void test_allocations_only_at_setup(void **state)
     }
     assert_true(budget > 0);
     o.max_epochs = 6;
-    nnt_alloc_fail_after(budget);
+    nnt__alloc_fail_after(budget);
     int rc = nnt_train(&d, &mo, &o, &m, &res, NULL);
-    nnt_alloc_fail_after(-1);
+    nnt__alloc_fail_after(-1);
     assert_int_equal(rc, NNT_OK);
     assert_int_equal(res.epochs_run, 6);
     nnt_model_free(m);

@@ -12,7 +12,7 @@
  * library has no mutable global state here. */
 static long fail_countdown = -1;
 
-void nnt_alloc_fail_after(long n) { fail_countdown = n; }
+void nnt__alloc_fail_after(long n) { fail_countdown = n; }
 
 static int should_fail(void)
 {
@@ -23,32 +23,32 @@ static int should_fail(void)
 }
 #else
 /* Release build: no hook and no state; the call does nothing. */
-void nnt_alloc_fail_after(long n) { (void)n; }
+void nnt__alloc_fail_after(long n) { (void)n; }
 
 static int should_fail(void) { return 0; }
 #endif
 
-void *nnt_malloc(size_t n) { return should_fail() ? NULL : malloc(n ? n : 1); }
+void *nnt__malloc(size_t n) { return should_fail() ? NULL : malloc(n ? n : 1); }
 
-void *nnt_calloc(size_t count, size_t size)
+void *nnt__calloc(size_t count, size_t size)
 {
     return should_fail() ? NULL : calloc(count ? count : 1, size ? size : 1);
 }
 
-void *nnt_realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n ? n : 1); }
+void *nnt__realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n ? n : 1); }
 
-void nnt_free(void *p) { free(p); }
+void nnt__free(void *p) { free(p); }
 
-char *nnt_strdup(const char *s)
+char *nnt__strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
-    char *d = nnt_malloc(n);
+    char *d = nnt__malloc(n);
     if (d) memcpy(d, s, n);
     return d;
 }
 
-void *nnt_malloc_array(size_t count, size_t size)
+void *nnt__malloc_array(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size) return NULL;
-    return nnt_malloc(count * size);
+    return nnt__malloc(count * size);
 }

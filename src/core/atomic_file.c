@@ -31,9 +31,9 @@ struct nnt_file_writer {
 static char *dir_of(const char *p)
 {
     const char *slash = strrchr(p, '/');
-    if (!slash) return nnt_strdup(".");
+    if (!slash) return nnt__strdup(".");
     size_t n = slash == p ? 1 : (size_t)(slash - p);
-    char *d = nnt_malloc(n + 1);
+    char *d = nnt__malloc(n + 1);
     if (!d) return NULL;
     memcpy(d, p, n);
     d[n] = '\0';
@@ -47,7 +47,7 @@ static char *follow_link(const char *p, off_t size_hint)
     size_t cap = size_hint > 0 ? (size_t)size_hint + 1 : 256;
     char *buf = NULL;
     for (;;) {
-        buf = nnt_malloc(cap);
+        buf = nnt__malloc(cap);
         if (!buf) {
             errno = ENOMEM;
             return NULL;
@@ -55,7 +55,7 @@ static char *follow_link(const char *p, off_t size_hint)
         ssize_t n = readlink(p, buf, cap);
         if (n < 0) {
             int e = errno;
-            nnt_free(buf);
+            nnt__free(buf);
             errno = e;
             return NULL;
         }
@@ -63,7 +63,7 @@ static char *follow_link(const char *p, off_t size_hint)
             buf[n] = '\0';
             break;
         }
-        nnt_free(buf); /* the link grew or the hint was wrong: retry larger */
+        nnt__free(buf); /* the link grew or the hint was wrong: retry larger */
         if (cap > 1 << 20) {
             errno = ENAMETOOLONG;
             return NULL;
@@ -73,18 +73,18 @@ static char *follow_link(const char *p, off_t size_hint)
     if (buf[0] == '/' || !strchr(p, '/')) return buf;
     char *dir = dir_of(p);
     size_t dl = dir ? strlen(dir) : 0, bl = strlen(buf);
-    char *joined = dir ? nnt_malloc(dl + 1 + bl + 1) : NULL;
+    char *joined = dir ? nnt__malloc(dl + 1 + bl + 1) : NULL;
     if (!joined) {
-        nnt_free(dir);
-        nnt_free(buf);
+        nnt__free(dir);
+        nnt__free(buf);
         errno = ENOMEM;
         return NULL;
     }
     memcpy(joined, dir, dl);
     joined[dl] = '/';
     memcpy(joined + dl + 1, buf, bl + 1);
-    nnt_free(dir);
-    nnt_free(buf);
+    nnt__free(dir);
+    nnt__free(buf);
     return joined;
 }
 
@@ -99,7 +99,7 @@ static int resolve(const char *path, char **target, int *exists, int *magic, str
 {
     *target = NULL;
     *magic = 0;
-    char *cur = nnt_strdup(path);
+    char *cur = nnt__strdup(path);
     if (!cur) return nnt_fail(err, NNT_ERR_NOMEM, "cannot write '%s': out of memory", path);
     /* A device, FIFO or socket at the end of the chain is written through the
      * path as given: the kernel follows the links, including /proc's. */
@@ -116,7 +116,7 @@ static int resolve(const char *path, char **target, int *exists, int *magic, str
                 *target = cur;
                 return NNT_OK;
             }
-            nnt_free(cur);
+            nnt__free(cur);
             return nnt_fail(err, NNT_ERR_IO, "cannot write '%s': %s", path, strerror(e));
         }
         if (!S_ISLNK(st->st_mode)) {
@@ -127,7 +127,7 @@ static int resolve(const char *path, char **target, int *exists, int *magic, str
         if (!strncmp(cur, "/proc/", 6) || !strncmp(cur, "/dev/fd/", 8)) {
             if (stat(cur, st) != 0) {
                 int e = errno;
-                nnt_free(cur);
+                nnt__free(cur);
                 return nnt_fail(err, NNT_ERR_IO, "cannot write '%s': %s", path, strerror(e));
             }
             *exists = *magic = 1;
@@ -135,18 +135,18 @@ static int resolve(const char *path, char **target, int *exists, int *magic, str
             return NNT_OK;
         }
         if (hops >= MAX_LINKS) {
-            nnt_free(cur);
+            nnt__free(cur);
             return nnt_fail(err, NNT_ERR_IO, "cannot write '%s': %s", path, strerror(ELOOP));
         }
         char *next = follow_link(cur, st->st_size);
         if (!next) {
             int e = errno;
-            nnt_free(cur);
+            nnt__free(cur);
             if (e == ENOMEM) return nnt_fail(err, NNT_ERR_NOMEM, "cannot write '%s': out of memory", path);
             return nnt_fail(err, NNT_ERR_IO, "cannot write '%s': cannot read symbolic link: %s", path,
                             strerror(e));
         }
-        nnt_free(cur);
+        nnt__free(cur);
         cur = next;
     }
 }
@@ -172,7 +172,7 @@ static int check_dir(const char *path, const char *target, nnt_error *err)
         rc = nnt_fail(err, NNT_ERR_IO, "cannot write '%s': directory '%s' is not writable (%s)", path,
                       dir, strerror(errno));
     }
-    nnt_free(dir);
+    nnt__free(dir);
     return rc;
 }
 
@@ -203,7 +203,7 @@ int nnt_output_path_check(const char *path, nnt_error *err)
     int rc = resolve(path, &target, &exists, &magic, &st, err);
     if (rc != NNT_OK) return rc;
     rc = check_resolved(path, target, exists, magic, &st, &in_place, err);
-    nnt_free(target);
+    nnt__free(target);
     return rc;
 }
 
@@ -211,10 +211,10 @@ int nnt_output_path_check(const char *path, nnt_error *err)
 
 static void writer_free(nnt_file_writer *w)
 {
-    nnt_free(w->path);
-    nnt_free(w->target);
-    nnt_free(w->tmp);
-    nnt_free(w);
+    nnt__free(w->path);
+    nnt__free(w->target);
+    nnt__free(w->tmp);
+    nnt__free(w);
 }
 
 /* Opens the existing non-regular target (device, FIFO) for writing in place.
@@ -250,14 +250,14 @@ static int open_temp(nnt_file_writer *w, int exists, const struct stat *st, nnt_
 {
     static const char suffix[] = ".tmpXXXXXX";
     size_t n = strlen(w->target);
-    w->tmp = nnt_malloc(n + sizeof suffix);
+    w->tmp = nnt__malloc(n + sizeof suffix);
     if (!w->tmp) return nnt_fail(err, NNT_ERR_NOMEM, "cannot write '%s': out of memory", w->path);
     memcpy(w->tmp, w->target, n);
     memcpy(w->tmp + n, suffix, sizeof suffix);
     int fd = mkstemp(w->tmp);
     if (fd < 0) {
         int e = errno;
-        nnt_free(w->tmp);
+        nnt__free(w->tmp);
         w->tmp = NULL;
         return nnt_fail(err, NNT_ERR_IO, "cannot write '%s': cannot create a temporary file: %s",
                         w->path, strerror(e));
@@ -286,9 +286,9 @@ int nnt_file_writer_open(const char *path, nnt_file_writer **out, nnt_error *err
     if (out) *out = NULL;
     if (!out) return nnt_fail(err, NNT_ERR_ARG, "nnt_file_writer_open: out is required");
     if (!path || !*path) return nnt_fail(err, NNT_ERR_ARG, "output path is empty");
-    nnt_file_writer *w = nnt_calloc(1, sizeof *w);
-    if (!w || !(w->path = nnt_strdup(path))) {
-        nnt_free(w);
+    nnt_file_writer *w = nnt__calloc(1, sizeof *w);
+    if (!w || !(w->path = nnt__strdup(path))) {
+        nnt__free(w);
         return nnt_fail(err, NNT_ERR_NOMEM, "cannot write '%s': out of memory", path);
     }
     if (!strcmp(path, "-")) {
@@ -323,7 +323,7 @@ static void sync_dir(const char *target)
         (void)fsync(fd);
         close(fd);
     }
-    nnt_free(dir);
+    nnt__free(dir);
 }
 
 int nnt_file_writer_commit(nnt_file_writer *w, nnt_error *err)

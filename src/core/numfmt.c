@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-const char *nnt_fmt_shortest(char *buf, double v)
+const char *nnt__fmt_shortest(char *buf, double v)
 {
     if (v == 0) v = 0; /* no "-0" */
     /* Starting at 15 digits loses nothing: when a shorter text reads back

@@ -7,6 +7,6 @@
  * exported numbers survive a round trip digit for digit), "0" for -0, and
  * returns buf. Whole numbers come out without exponent below 1e15 ("5000"),
  * non-finite values as printf spells them. */
-const char *nnt_fmt_shortest(char *buf, double v);
+const char *nnt__fmt_shortest(char *buf, double v);
 
 #endif

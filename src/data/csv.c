@@ -36,24 +36,24 @@ nnt_csv_options nnt_csv_options_default(void)
 
 static void load_free(csv_load *L)
 {
-    nnt_free_strings_(L->header, L->ncols);
-    nnt_free(L->fields);
-    csv_dict_free(&L->names);
+    nnt__free_strings(L->header, L->ncols);
+    nnt__free(L->fields);
+    nnt__csv_dict_free(&L->names);
     nnt_schema_free(&L->sch);
-    nnt_free(L->raw);
-    for (size_t c = 0; L->st && c < L->n_used; c++) nnt_free(L->st[c].text_first);
-    nnt_free(L->st);
-    nnt_free(L->offset);
-    csv_dict_free(&L->tvals);
+    nnt__free(L->raw);
+    for (size_t c = 0; L->st && c < L->n_used; c++) nnt__free(L->st[c].text_first);
+    nnt__free(L->st);
+    nnt__free(L->offset);
+    nnt__csv_dict_free(&L->tvals);
 }
 
-int csv_oom(csv_load *L, nnt_error *err)
+int nnt__csv_oom(csv_load *L, nnt_error *err)
 {
     return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", L->path);
 }
 
 /* "'a', 'b', 'c'" into buf, at most `max` names, then ", ..." */
-void csv_name_list(char *buf, size_t len, const char *const *names, size_t n, size_t max)
+void nnt__csv_name_list(char *buf, size_t len, const char *const *names, size_t n, size_t max)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -67,9 +67,9 @@ void csv_name_list(char *buf, size_t len, const char *const *names, size_t n, si
 }
 
 /* Splits a data record and checks it has as many fields as the header. */
-int csv_data_fields(csv_load *L, char *rec, size_t line, nnt_error *err)
+int nnt__csv_data_fields(csv_load *L, char *rec, size_t line, nnt_error *err)
 {
-    long n = csv_split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
+    long n = nnt__csv_split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
     if (n < 0) return (int)n;
     if ((size_t)n != L->ncols)
         return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: expected %zu fields (as in the header), "
@@ -97,9 +97,9 @@ static char detect_delimiter(const char *rec)
     return cand[best];
 }
 
-long csv_find_column(const csv_load *L, const char *name)
+long nnt__csv_find_column(const csv_load *L, const char *name)
 {
-    return csv_dict_find(&L->names, name);
+    return nnt__csv_dict_find(&L->names, name);
 }
 
 static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
@@ -109,21 +109,21 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
     int rc;
     /* Skip blank lines before the header. */
     do {
-        rc = csv_reader_next(r, &rec, &len, &line, err);
+        rc = nnt__csv_reader_next(r, &rec, &len, &line, err);
         if (rc < 0) return rc;
         if (rc == 0)
             return nnt_fail(err, NNT_ERR_FORMAT, "%s: empty file (expected a header row)", L->path);
-    } while (csv_is_blank(rec));
+    } while (nnt__csv_is_blank(rec));
     L->header_line = line;
     if ((unsigned char)rec[0] == 0xEF && (unsigned char)rec[1] == 0xBB && (unsigned char)rec[2] == 0xBF)
         rec += 3; /* UTF-8 byte order mark */
     int detected = L->opt.delimiter == '\0';
     if (detected) L->opt.delimiter = detect_delimiter(rec);
     /* Count on a copy: splitting rewrites the record in place. */
-    char *copy = nnt_strdup(rec);
-    if (!copy) return csv_oom(L, err);
-    long n = csv_split_fields(copy, L->opt.delimiter, NULL, 0, L->path, line, err);
-    nnt_free(copy);
+    char *copy = nnt__strdup(rec);
+    if (!copy) return nnt__csv_oom(L, err);
+    long n = nnt__csv_split_fields(copy, L->opt.delimiter, NULL, 0, L->path, line, err);
+    nnt__free(copy);
     if (n < 0) return (int)n;
     if (n == 1 && !detected && (strchr(rec, ';') || strchr(rec, '\t'))) {
         const char *d = strchr(rec, ';') ? "';'" : "a tab";
@@ -132,10 +132,10 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
                         line, d, d, L->opt.delimiter, strchr(rec, ';') ? "';'" : "tab");
     }
     L->ncols = (size_t)n;
-    L->header = nnt_calloc(L->ncols, sizeof(char *));
-    L->fields = nnt_calloc(L->ncols, sizeof(char *));
-    if (!L->header || !L->fields) return csv_oom(L, err);
-    csv_split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
+    L->header = nnt__calloc(L->ncols, sizeof(char *));
+    L->fields = nnt__calloc(L->ncols, sizeof(char *));
+    if (!L->header || !L->fields) return nnt__csv_oom(L, err);
+    nnt__csv_split_fields(rec, L->opt.delimiter, L->fields, L->ncols, L->path, line, err);
     for (size_t j = 0; j < L->ncols; j++) {
         if (L->fields[j][0] == '\0')
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column %zu has an empty name in the "
@@ -144,13 +144,13 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
                                      "write the file with index=False, or name the column and "
                                      "drop it with --ignore NAME)"
                                    : "; every column needs a name");
-        if (!(L->header[j] = nnt_strdup(L->fields[j]))) return csv_oom(L, err);
+        if (!(L->header[j] = nnt__strdup(L->fields[j]))) return nnt__csv_oom(L, err);
     }
     /* A hash of the names keeps very wide headers (pixel columns) linear,
      * also when a schema looks its columns up by name. */
     for (size_t j = 0; j < L->ncols; j++) {
-        int32_t id = csv_dict_get(&L->names, L->header[j]);
-        if (id < 0) return csv_oom(L, err);
+        int32_t id = nnt__csv_dict_get(&L->names, L->header[j]);
+        if (id < 0) return nnt__csv_oom(L, err);
         if ((size_t)id != j)
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: duplicate column name '%s' "
                             "(columns %d and %zu)", L->path, line, L->header[j], (int)id + 1, j + 1);
@@ -162,10 +162,10 @@ static int read_header(csv_load *L, csv_reader *r, nnt_error *err)
             if (strcmp(L->sch.columns[c].name, L->header[L->ncols - 1]) == 0) L->target_col = -1;
         if (L->from_schema && L->opt.target_optional) L->target_col = -1;
     } else {
-        L->target_col = csv_find_column(L, L->opt.target);
+        L->target_col = nnt__csv_find_column(L, L->opt.target);
         if (L->target_col < 0 && !L->opt.target_optional) {
             char list[400];
-            csv_name_list(list, sizeof list, (const char *const *)L->header, L->ncols, 8);
+            nnt__csv_name_list(list, sizeof list, (const char *const *)L->header, L->ncols, 8);
             return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s:%zu: no target column named '%s'; "
                             "columns are %s (%zu in all)", L->path, line, L->opt.target, list,
                             L->ncols);
@@ -222,7 +222,7 @@ static int pass1_record(csv_load *L, size_t line, nnt_error *err)
     for (size_t c = 0; c < L->n_used; c++) {
         const char *s = L->fields[L->raw[c]];
         col_stat *st = &L->st[c];
-        if (csv_is_missing(s)) {
+        if (nnt__csv_is_missing(s)) {
             if (!needs_policy(L, c)) continue;
             st->missing++;
             if (L->missing_total++ == 0) {
@@ -236,17 +236,17 @@ static int pass1_record(csv_load *L, size_t line, nnt_error *err)
         float f;
         /* The plain decimal grammar settles nearly every field without a
          * conversion (pass 2 converts, and reports a number out of range). */
-        if (!looks_decimal(s) && !csv_parse_float(s, &f)) {
+        if (!looks_decimal(s) && !nnt__csv_parse_float(s, &f)) {
             double v;
             if (target_number(s, &v) || errno == ERANGE) {
                 char sb[64];
                 return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': number '%s' is out of "
                                 "the float range", L->path, line, L->header[L->raw[c]],
-                                csv_shorten(s, sb, sizeof sb));
+                                nnt__csv_shorten(s, sb, sizeof sb));
             }
             if (st->text++ == 0) {
                 st->text_line = line;
-                if (!(st->text_first = nnt_strdup(s))) return csv_oom(L, err);
+                if (!(st->text_first = nnt__strdup(s))) return nnt__csv_oom(L, err);
             }
         } else {
             st->numbers++;
@@ -257,7 +257,7 @@ static int pass1_record(csv_load *L, size_t line, nnt_error *err)
         const char *tname = L->header[L->target_col];
         double v;
         char canon[40];
-        if (csv_is_missing(t)) {
+        if (nnt__csv_is_missing(t)) {
             if (L->opt.missing != NNT_MISSING_DROP || L->from_schema)
                 return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': missing target value "
                                 "(%s)%s", L->path, line, tname, t[0] ? t : "empty field",
@@ -269,17 +269,17 @@ static int pass1_record(csv_load *L, size_t line, nnt_error *err)
                 char sb[64];
                 return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number "
                                 "for a regression target, got '%s'", L->path, line, tname,
-                                csv_shorten(t, sb, sizeof sb));
+                                nnt__csv_shorten(t, sb, sizeof sb));
             }
             L->target_text = 1;
-            if (!csv_decimal_comma(t)) L->target_words = 1;
-            if (csv_dict_get(&L->tvals, t) < 0) return csv_oom(L, err);
+            if (!nnt__csv_decimal_comma(t)) L->target_words = 1;
+            if (nnt__csv_dict_get(&L->tvals, t) < 0) return nnt__csv_oom(L, err);
         } else {
             if (!is_int_value(v)) L->target_nonint = 1;
             if (L->tvals.n == 0 || v < L->tmin) L->tmin = v;
             if (L->tvals.n == 0 || v > L->tmax) L->tmax = v;
             snprintf(canon, sizeof canon, "%.17g", v);
-            if (csv_dict_get(&L->tvals, canon) < 0) return csv_oom(L, err);
+            if (nnt__csv_dict_get(&L->tvals, canon) < 0) return nnt__csv_oom(L, err);
         }
     }
     if (row_missing) L->missing_rows++;
@@ -289,15 +289,15 @@ static int pass1_record(csv_load *L, size_t line, nnt_error *err)
 static int pass1(csv_load *L, nnt_error *err)
 {
     csv_reader r;
-    int rc = csv_reader_open(&r, L->path, err);
+    int rc = nnt__csv_reader_open(&r, L->path, err);
     if (rc < 0) return rc;
     if ((rc = read_header(L, &r, err)) < 0) goto done;
-    if ((rc = csv_plan_columns(L, err)) < 0) goto done;
+    if ((rc = nnt__csv_plan_columns(L, err)) < 0) goto done;
     char *rec;
     size_t len, line;
-    while ((rc = csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
-        if (csv_is_blank(rec)) continue;
-        if ((rc = csv_data_fields(L, rec, line, err)) < 0) goto done;
+    while ((rc = nnt__csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
+        if (nnt__csv_is_blank(rec)) continue;
+        if ((rc = nnt__csv_data_fields(L, rec, line, err)) < 0) goto done;
         if ((rc = pass1_record(L, line, err)) < 0) goto done;
         if (L->rows == UINT32_MAX) {
             rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: more than %u data rows", L->path, line,
@@ -313,7 +313,7 @@ static int pass1(csv_load *L, nnt_error *err)
     }
     rc = NNT_OK;
 done:
-    csv_reader_close(&r);
+    nnt__csv_reader_close(&r);
     return rc;
 }
 
@@ -338,7 +338,7 @@ static int decide_task(csv_load *L, nnt_error *err)
     if (L->target_text && !L->target_words && L->opt.task == NNT_TASK_AUTO && !L->from_schema) {
         const char *ex = "";
         for (size_t i = 0; i < L->tvals.n; i++)
-            if (csv_decimal_comma(L->tvals.names[i])) {
+            if (nnt__csv_decimal_comma(L->tvals.names[i])) {
                 ex = L->tvals.names[i];
                 break;
             }
@@ -348,7 +348,7 @@ static int decide_task(csv_load *L, nnt_error *err)
                         "be %zu classes: write the numbers with '.' (with ';' or tab as the "
                         "delimiter: sed 's/,/./g' on the file), or give --task classification "
                         "if they are class names", L->path, L->header[L->target_col],
-                        csv_shorten(ex, sb, sizeof sb), L->tvals.n);
+                        nnt__csv_shorten(ex, sb, sizeof sb), L->tvals.n);
     }
     size_t rows = L->rows - (L->opt.missing == NNT_MISSING_DROP ? L->missing_rows : 0);
     switch (L->opt.task) {
@@ -389,23 +389,23 @@ static int finish_classes(csv_load *L, nnt_dataset *ds, csv_dict *d, nnt_error *
     if (L->opt.task == NNT_TASK_BINARY && d->n != 2)
         return nnt_fail(err, NNT_ERR_FORMAT, "%s: column '%s': binary task needs exactly 2 classes, "
                         "found %zu", L->path, tname, d->n);
-    char **sorted = nnt_malloc_array(d->n, sizeof(char *));
-    int32_t *map = nnt_malloc_array(d->n, sizeof(int32_t));
+    char **sorted = nnt__malloc_array(d->n, sizeof(char *));
+    int32_t *map = nnt__malloc_array(d->n, sizeof(int32_t));
     if (!sorted || !map) {
-        nnt_free(sorted);
-        nnt_free(map);
+        nnt__free(sorted);
+        nnt__free(map);
         return nnt_fail(err, NNT_ERR_NOMEM, "out of memory for %zu classes", d->n);
     }
     memcpy(sorted, d->names, d->n * sizeof(char *));
     qsort(sorted, d->n, sizeof(char *), L->int_classes ? class_cmp_int : class_cmp_str);
     /* The names are unique, so the dictionary finds each one's first-seen index. */
-    for (size_t k = 0; k < d->n; k++) map[csv_dict_get(d, sorted[k])] = (int32_t)k;
+    for (size_t k = 0; k < d->n; k++) map[nnt__csv_dict_get(d, sorted[k])] = (int32_t)k;
     for (size_t i = 0; i < ds->rows; i++) ds->labels[i] = map[ds->labels[i]];
-    nnt_free(map);
+    nnt__free(map);
     /* Hand the strings over to the data set. */
     ds->class_names = sorted;
     ds->n_classes = (int)d->n;
-    nnt_free(d->names);
+    nnt__free(d->names);
     d->names = NULL;
     d->n = 0;
     return NNT_OK;
@@ -431,9 +431,9 @@ static int find_category(const nnt_column *col, const char *s)
 static int dropped_row(const csv_load *L)
 {
     if (L->from_schema || L->opt.missing != NNT_MISSING_DROP) return 0;
-    if (L->target_col >= 0 && csv_is_missing(L->fields[L->target_col])) return 1;
+    if (L->target_col >= 0 && nnt__csv_is_missing(L->fields[L->target_col])) return 1;
     for (size_t c = 0; c < L->n_used; c++)
-        if (csv_is_missing(L->fields[L->raw[c]])) return 1;
+        if (nnt__csv_is_missing(L->fields[L->raw[c]])) return 1;
     return 0;
 }
 
@@ -446,7 +446,7 @@ static int encode_row(csv_load *L, float *x, size_t line, nnt_error *err)
         const nnt_column *col = &L->sch.columns[c];
         const char *s = L->fields[L->raw[c]];
         float *dst = x + L->offset[c];
-        int miss = csv_is_missing(s);
+        int miss = nnt__csv_is_missing(s);
         if (col->categorical) {
             memset(dst, 0, col->n_categories * sizeof(float));
             if (miss) {
@@ -466,15 +466,15 @@ static int encode_row(csv_load *L, float *x, size_t line, nnt_error *err)
             L->info.missing_filled++;
             continue;
         }
-        if (!csv_parse_float(s, dst)) {
+        if (!nnt__csv_parse_float(s, dst)) {
             char sb[64];
             double v;
             if (target_number(s, &v) || errno == ERANGE)
                 return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': number '%s' is out of "
                                 "the float range", L->path, line, col->name,
-                                csv_shorten(s, sb, sizeof sb));
+                                nnt__csv_shorten(s, sb, sizeof sb));
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s'",
-                            L->path, line, col->name, csv_shorten(s, sb, sizeof sb));
+                            L->path, line, col->name, nnt__csv_shorten(s, sb, sizeof sb));
         }
     }
     L->info.unseen_rows += (size_t)unseen;
@@ -486,19 +486,19 @@ static int pass2(csv_load *L, nnt_dataset *ds, nnt_error *err)
     csv_reader r;
     csv_dict dict;
     memset(&dict, 0, sizeof dict);
-    int rc = csv_reader_open(&r, L->path, err);
+    int rc = nnt__csv_reader_open(&r, L->path, err);
     if (rc < 0) return rc;
     char *rec;
     size_t len, line;
     do {
-        rc = csv_reader_next(&r, &rec, &len, &line, err);
-    } while (rc > 0 && csv_is_blank(rec));
+        rc = nnt__csv_reader_next(&r, &rec, &len, &line, err);
+    } while (rc > 0 && nnt__csv_is_blank(rec));
     if (rc <= 0) goto changed;
     size_t F = ds->features, row = 0;
     long tc = L->target_col;
-    while ((rc = csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
-        if (csv_is_blank(rec)) continue;
-        if ((rc = csv_data_fields(L, rec, line, err)) < 0) goto done;
+    while ((rc = nnt__csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
+        if (nnt__csv_is_blank(rec)) continue;
+        if ((rc = nnt__csv_data_fields(L, rec, line, err)) < 0) goto done;
         if (dropped_row(L)) continue;
         if (row == ds->rows) goto changed;
         if ((rc = encode_row(L, ds->x + row * F, line, err)) < 0) goto done;
@@ -516,7 +516,7 @@ static int pass2(csv_load *L, nnt_dataset *ds, nnt_error *err)
                     snprintf(canon, sizeof canon, "%lld", (long long)v);
                     t = canon;
                 }
-                int32_t id = csv_dict_get(&dict, t);
+                int32_t id = nnt__csv_dict_get(&dict, t);
                 if (id < 0) {
                     rc = nnt_fail(err, NNT_ERR_NOMEM, "%s:%zu: out of memory for class names",
                                   L->path, line);
@@ -535,8 +535,8 @@ changed:
     if (rc >= 0)
         rc = nnt_fail(err, NNT_ERR_IO, "%s: the file changed while it was being read", L->path);
 done:
-    csv_dict_free(&dict);
-    csv_reader_close(&r);
+    nnt__csv_dict_free(&dict);
+    nnt__csv_reader_close(&r);
     return rc;
 }
 
@@ -566,15 +566,15 @@ int nnt_dataset_load_csv(const char *path, const nnt_csv_options *opt, nnt_datas
 
     if ((rc = pass1(&L, err)) < 0) goto done;
     if (L.missing_total && (L.from_schema || L.opt.missing == NNT_MISSING_ERROR)) {
-        rc = csv_missing_error(&L, err);
+        rc = nnt__csv_missing_error(&L, err);
         goto done;
     }
     for (size_t c = 0; L.from_schema && c < L.n_used; c++)
         if (L.st[c].text && !L.sch.columns[c].categorical) {
-            rc = csv_text_error(&L, c, err);
+            rc = nnt__csv_text_error(&L, c, err);
             goto done;
         }
-    if (!L.from_schema && (rc = csv_collect_categories(&L, err)) < 0) goto done;
+    if (!L.from_schema && (rc = nnt__csv_collect_categories(&L, err)) < 0) goto done;
     if ((rc = decide_task(&L, err)) < 0) goto done;
 
     size_t rows = L.rows - (!L.from_schema && L.opt.missing == NNT_MISSING_DROP ? L.missing_rows : 0);
@@ -583,7 +583,7 @@ int nnt_dataset_load_csv(const char *path, const nnt_csv_options *opt, nnt_datas
                       "after dropping them", path, L.rows);
         goto done;
     }
-    if (!(L.offset = nnt_calloc(L.n_used, sizeof(size_t)))) goto nomem;
+    if (!(L.offset = nnt__calloc(L.n_used, sizeof(size_t)))) goto nomem;
     size_t F = 0;
     for (size_t c = 0; c < L.n_used; c++) {
         L.offset[c] = F;
@@ -594,26 +594,26 @@ int nnt_dataset_load_csv(const char *path, const nnt_csv_options *opt, nnt_datas
         goto done;
     }
 
-    ds = nnt_dataset_alloc_();
+    ds = nnt__dataset_alloc();
     if (!ds) goto nomem;
     ds->kind = NNT_FEATURES_TABULAR;
     ds->rows = rows;
     ds->features = F;
     ds->task = L.info.task;
     if (ds->rows > SIZE_MAX / ds->features) goto nomem;
-    ds->x = nnt_malloc_array(ds->rows * ds->features, sizeof(float));
+    ds->x = nnt__malloc_array(ds->rows * ds->features, sizeof(float));
     if (!ds->x) goto nomem;
-    if ((rc = csv_feature_names(&L, ds, err)) < 0) goto done;
+    if ((rc = nnt__csv_feature_names(&L, ds, err)) < 0) goto done;
     if (L.target_col >= 0) {
-        if (!(ds->target_name = nnt_strdup(L.header[L.target_col]))) goto nomem;
-        if (L.classify) ds->labels = nnt_malloc_array(ds->rows, sizeof(int32_t));
-        else ds->targets = nnt_malloc_array(ds->rows, sizeof(float));
+        if (!(ds->target_name = nnt__strdup(L.header[L.target_col]))) goto nomem;
+        if (L.classify) ds->labels = nnt__malloc_array(ds->rows, sizeof(int32_t));
+        else ds->targets = nnt__malloc_array(ds->rows, sizeof(float));
         if (!ds->labels && !ds->targets) goto nomem;
-    } else if (L.opt.target && !(ds->target_name = nnt_strdup(L.opt.target))) {
+    } else if (L.opt.target && !(ds->target_name = nnt__strdup(L.opt.target))) {
         goto nomem;
     }
     if ((rc = pass2(&L, ds, err)) < 0) goto done;
-    if ((rc = csv_fit_fills(&L, ds, err)) < 0) goto done;
+    if ((rc = nnt__csv_fit_fills(&L, ds, err)) < 0) goto done;
 
     L.info.delimiter = L.opt.delimiter;
     L.info.columns = L.ncols;

@@ -14,40 +14,40 @@
 
 /* The used columns: the schema's, found by name, or every column but the
  * target and the ignored ones. */
-int csv_plan_columns(csv_load *L, nnt_error *err)
+int nnt__csv_plan_columns(csv_load *L, nnt_error *err)
 {
     size_t n;
     if (L->from_schema) {
         n = L->sch.n_columns;
-        if (!(L->raw = nnt_calloc(n ? n : 1, sizeof(size_t)))) return csv_oom(L, err);
-        const char **missing = nnt_calloc(n ? n : 1, sizeof(char *));
-        if (!missing) return csv_oom(L, err);
+        if (!(L->raw = nnt__calloc(n ? n : 1, sizeof(size_t)))) return nnt__csv_oom(L, err);
+        const char **missing = nnt__calloc(n ? n : 1, sizeof(char *));
+        if (!missing) return nnt__csv_oom(L, err);
         size_t n_missing = 0;
         for (size_t c = 0; c < n; c++) {
-            long j = csv_find_column(L, L->sch.columns[c].name);
+            long j = nnt__csv_find_column(L, L->sch.columns[c].name);
             if (j < 0) missing[n_missing++] = L->sch.columns[c].name;
             else L->raw[c] = (size_t)j;
         }
         if (n_missing) {
             char list[600];
-            csv_name_list(list, sizeof list, missing, n_missing, 12);
-            nnt_free(missing);
+            nnt__csv_name_list(list, sizeof list, missing, n_missing, 12);
+            nnt__free(missing);
             return nnt_fail(err, NNT_ERR_FORMAT, "%s: missing feature column%s %s that the model "
                             "needs (%zu of %zu)", L->path, n_missing > 1 ? "s" : "", list,
                             n_missing, n);
         }
-        nnt_free(missing);
+        nnt__free(missing);
     } else {
-        unsigned char *skip = nnt_calloc(L->ncols, 1);
-        if (!skip) return csv_oom(L, err);
+        unsigned char *skip = nnt__calloc(L->ncols, 1);
+        if (!skip) return nnt__csv_oom(L, err);
         if (L->target_col >= 0) skip[L->target_col] = 1;
         for (size_t i = 0; i < L->opt.n_ignore; i++) {
             const char *name = L->opt.ignore[i];
-            long j = name ? csv_find_column(L, name) : -1;
+            long j = name ? nnt__csv_find_column(L, name) : -1;
             if (j < 0 || j == L->target_col) {
                 char list[400];
-                csv_name_list(list, sizeof list, (const char *const *)L->header, L->ncols, 8);
-                nnt_free(skip);
+                nnt__csv_name_list(list, sizeof list, (const char *const *)L->header, L->ncols, 8);
+                nnt__free(skip);
                 if (j >= 0)
                     return nnt_fail(err, NNT_ERR_ARG, "%s: cannot ignore '%s': it is the target "
                                     "column", L->path, name);
@@ -59,39 +59,39 @@ int csv_plan_columns(csv_load *L, nnt_error *err)
         n = 0;
         for (size_t j = 0; j < L->ncols; j++) n += !skip[j];
         if (n == 0) {
-            nnt_free(skip);
+            nnt__free(skip);
             return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: no feature columns (only the target "
                             "column%s)", L->path, L->header_line,
                             L->opt.n_ignore ? " and ignored columns" : "");
         }
-        L->raw = nnt_calloc(n, sizeof(size_t));
-        L->sch.columns = nnt_calloc(n, sizeof(nnt_column));
+        L->raw = nnt__calloc(n, sizeof(size_t));
+        L->sch.columns = nnt__calloc(n, sizeof(nnt_column));
         if (!L->raw || !L->sch.columns) {
-            nnt_free(skip);
-            return csv_oom(L, err);
+            nnt__free(skip);
+            return nnt__csv_oom(L, err);
         }
         L->sch.n_columns = n;
         for (size_t j = 0, c = 0; j < L->ncols; j++) {
             if (skip[j]) continue;
             L->raw[c] = j;
             L->sch.columns[c].fill = NAN;
-            if (!(L->sch.columns[c].name = nnt_strdup(L->header[j]))) {
-                nnt_free(skip);
-                return csv_oom(L, err);
+            if (!(L->sch.columns[c].name = nnt__strdup(L->header[j]))) {
+                nnt__free(skip);
+                return nnt__csv_oom(L, err);
             }
             c++;
         }
-        nnt_free(skip);
+        nnt__free(skip);
     }
     L->n_used = n;
-    if (!(L->st = nnt_calloc(n ? n : 1, sizeof(col_stat)))) return csv_oom(L, err);
+    if (!(L->st = nnt__calloc(n ? n : 1, sizeof(col_stat)))) return nnt__csv_oom(L, err);
     if (n == 0) return nnt_fail(err, NNT_ERR_ARG, "%s: the input schema has no columns", L->path);
     return NNT_OK;
 }
 
 /* ==== Decisions after pass 1 ============================================= */
 
-int csv_missing_error(csv_load *L, nnt_error *err)
+int nnt__csv_missing_error(csv_load *L, nnt_error *err)
 {
     char cols[400];
     size_t used = 0, n_cols = 0, shown = 0;
@@ -128,26 +128,26 @@ static int decimal_comma_error(csv_load *L, size_t c, const char *example, size_
     return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s' holds numbers with a decimal comma "
                     "('%s'); nntune reads '.' as the decimal point: write the numbers with '.' "
                     "(with ';' or tab as the delimiter: sed 's/,/./g' on the file)", L->path, line,
-                    L->sch.columns[c].name, csv_shorten(example, sb, sizeof sb));
+                    L->sch.columns[c].name, nnt__csv_shorten(example, sb, sizeof sb));
 }
 
-int csv_text_error(csv_load *L, size_t c, nnt_error *err)
+int nnt__csv_text_error(csv_load *L, size_t c, nnt_error *err)
 {
     char sb[64];
     const col_stat *st = &L->st[c];
     const char *name = L->sch.columns[c].name;
-    if (csv_decimal_comma(st->text_first))
+    if (nnt__csv_decimal_comma(st->text_first))
         return decimal_comma_error(L, c, st->text_first, st->text_line, err);
     if (L->from_schema)
         return nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s' "
                         "(the model reads '%s' as a numeric column)", L->path, st->text_line, name,
-                        csv_shorten(st->text_first, sb, sizeof sb), name);
-    char *word = csv_shell_word(name);
+                        nnt__csv_shorten(st->text_first, sb, sizeof sb), name);
+    char *word = nnt__csv_shell_word(name);
     int rc = nnt_fail(err, NNT_ERR_FORMAT, "%s:%zu: column '%s': expected a number, got '%s'%s; "
                       "drop the column with --ignore %s", L->path, st->text_line, name,
-                      csv_shorten(st->text_first, sb, sizeof sb),
+                      nnt__csv_shorten(st->text_first, sb, sizeof sb),
                       st->numbers ? " (the column mixes numbers and text)" : "", word ? word : name);
-    nnt_free(word);
+    nnt__free(word);
     return rc;
 }
 
@@ -160,52 +160,52 @@ static int cmp_str(const void *a, const void *b)
  * become categories (byte order), or an error when there are too many. A
  * column that mixes numbers and text is taken for a numeric column with a
  * bad value, not for categories. */
-int csv_collect_categories(csv_load *L, nnt_error *err)
+int nnt__csv_collect_categories(csv_load *L, nnt_error *err)
 {
     size_t n_text = 0;
     int maxc = L->opt.max_categories;
     for (size_t c = 0; c < L->n_used; c++) {
         if (!L->st[c].text) continue;
-        if (maxc <= 0 || L->st[c].numbers) return csv_text_error(L, c, err);
+        if (maxc <= 0 || L->st[c].numbers) return nnt__csv_text_error(L, c, err);
         n_text++;
     }
     if (n_text == 0) return NNT_OK;
-    csv_dict *d = nnt_calloc(L->n_used, sizeof(csv_dict));
+    csv_dict *d = nnt__calloc(L->n_used, sizeof(csv_dict));
     /* comma[c]: every value looked at so far is a decimal-comma number */
-    unsigned char *comma = nnt_malloc(L->n_used);
+    unsigned char *comma = nnt__malloc(L->n_used);
     if (!d || !comma) {
-        nnt_free(d);
-        nnt_free(comma);
-        return csv_oom(L, err);
+        nnt__free(d);
+        nnt__free(comma);
+        return nnt__csv_oom(L, err);
     }
     memset(comma, 1, L->n_used);
     csv_reader r;
-    int rc = csv_reader_open(&r, L->path, err);
+    int rc = nnt__csv_reader_open(&r, L->path, err);
     if (rc < 0) {
-        nnt_free(d);
-        nnt_free(comma);
+        nnt__free(d);
+        nnt__free(comma);
         return rc;
     }
     char *rec;
     size_t len, line;
     do {
-        rc = csv_reader_next(&r, &rec, &len, &line, err);
-    } while (rc > 0 && csv_is_blank(rec));
-    while (rc >= 0 && (rc = csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
-        if (csv_is_blank(rec)) continue;
-        if ((rc = csv_data_fields(L, rec, line, err)) < 0) break;
+        rc = nnt__csv_reader_next(&r, &rec, &len, &line, err);
+    } while (rc > 0 && nnt__csv_is_blank(rec));
+    while (rc >= 0 && (rc = nnt__csv_reader_next(&r, &rec, &len, &line, err)) > 0) {
+        if (nnt__csv_is_blank(rec)) continue;
+        if ((rc = nnt__csv_data_fields(L, rec, line, err)) < 0) break;
         for (size_t c = 0; c < L->n_used; c++) {
             if (!L->st[c].text || d[c].n > (size_t)maxc) continue;
             const char *s = L->fields[L->raw[c]];
-            if (csv_is_missing(s)) continue;
-            if (comma[c] && !csv_decimal_comma(s)) comma[c] = 0;
-            if (csv_dict_get(&d[c], s) < 0) {
-                rc = csv_oom(L, err);
+            if (nnt__csv_is_missing(s)) continue;
+            if (comma[c] && !nnt__csv_decimal_comma(s)) comma[c] = 0;
+            if (nnt__csv_dict_get(&d[c], s) < 0) {
+                rc = nnt__csv_oom(L, err);
                 break;
             }
         }
     }
-    csv_reader_close(&r);
+    nnt__csv_reader_close(&r);
     for (size_t c = 0; rc >= 0 && c < L->n_used; c++) {
         if (!L->st[c].text) continue;
         nnt_column *col = &L->sch.columns[c];
@@ -215,13 +215,13 @@ int csv_collect_categories(csv_load *L, nnt_error *err)
         }
         if (d[c].n > (size_t)maxc) {
             char sb[64];
-            char *word = csv_shell_word(col->name);
+            char *word = nnt__csv_shell_word(col->name);
             rc = nnt_fail(err, NNT_ERR_FORMAT, "%s: column '%s' has text values ('%s' at line %zu) "
                           "and more than %d distinct values, too many to encode as categories; "
                           "drop the column with --ignore %s", L->path, col->name,
-                          csv_shorten(L->st[c].text_first, sb, sizeof sb), L->st[c].text_line, maxc,
+                          nnt__csv_shorten(L->st[c].text_first, sb, sizeof sb), L->st[c].text_line, maxc,
                           word ? word : col->name);
-            nnt_free(word);
+            nnt__free(word);
             break;
         }
         qsort(d[c].names, d[c].n, sizeof(char *), cmp_str);
@@ -232,9 +232,9 @@ int csv_collect_categories(csv_load *L, nnt_error *err)
         d[c].n = 0;
         L->info.categorical++;
     }
-    for (size_t c = 0; c < L->n_used; c++) csv_dict_free(&d[c]);
-    nnt_free(d);
-    nnt_free(comma);
+    for (size_t c = 0; c < L->n_used; c++) nnt__csv_dict_free(&d[c]);
+    nnt__free(d);
+    nnt__free(comma);
     return rc < 0 ? rc : NNT_OK;
 }
 
@@ -249,14 +249,14 @@ static int cmp_float(const void *a, const void *b)
 /* MEAN / MEDIAN: every numeric column gets a fill value from its present
  * values (so prediction data may have missing values where the training data
  * had none), and this file's missing entries (NAN so far) take it. */
-int csv_fit_fills(csv_load *L, nnt_dataset *ds, nnt_error *err)
+int nnt__csv_fit_fills(csv_load *L, nnt_dataset *ds, nnt_error *err)
 {
     if (L->from_schema) return NNT_OK;
     int fill = L->opt.missing == NNT_MISSING_MEAN || L->opt.missing == NNT_MISSING_MEDIAN;
     float *tmp = NULL;
     if (fill && L->opt.missing == NNT_MISSING_MEDIAN &&
-        !(tmp = nnt_malloc_array(ds->rows, sizeof(float))))
-        return csv_oom(L, err);
+        !(tmp = nnt__malloc_array(ds->rows, sizeof(float))))
+        return nnt__csv_oom(L, err);
     size_t F = ds->features;
     for (size_t c = 0; c < L->n_used; c++) {
         nnt_column *col = &L->sch.columns[c];
@@ -288,25 +288,25 @@ int csv_fit_fills(csv_load *L, nnt_dataset *ds, nnt_error *err)
         for (size_t i = 0; i < ds->rows; i++)
             if (isnan(ds->x[i * F + j])) ds->x[i * F + j] = f;
     }
-    nnt_free(tmp);
+    nnt__free(tmp);
     return NNT_OK;
 }
 
 /* Feature names: a numeric column's name; "name=category" for one-hot. */
-int csv_feature_names(csv_load *L, nnt_dataset *ds, nnt_error *err)
+int nnt__csv_feature_names(csv_load *L, nnt_dataset *ds, nnt_error *err)
 {
-    ds->feature_names = nnt_calloc(ds->features, sizeof(char *));
-    if (!ds->feature_names) return csv_oom(L, err);
+    ds->feature_names = nnt__calloc(ds->features, sizeof(char *));
+    if (!ds->feature_names) return nnt__csv_oom(L, err);
     for (size_t c = 0; c < L->n_used; c++) {
         const nnt_column *col = &L->sch.columns[c];
         if (!col->categorical) {
-            if (!(ds->feature_names[L->offset[c]] = nnt_strdup(col->name))) return csv_oom(L, err);
+            if (!(ds->feature_names[L->offset[c]] = nnt__strdup(col->name))) return nnt__csv_oom(L, err);
             continue;
         }
         for (size_t k = 0; k < col->n_categories; k++) {
             size_t n = strlen(col->name) + strlen(col->categories[k]) + 2;
-            char *s = nnt_malloc(n);
-            if (!s) return csv_oom(L, err);
+            char *s = nnt__malloc(n);
+            if (!s) return nnt__csv_oom(L, err);
             snprintf(s, n, "%s=%s", col->name, col->categories[k]);
             ds->feature_names[L->offset[c] + k] = s;
         }

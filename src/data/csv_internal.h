@@ -20,32 +20,32 @@ typedef struct csv_reader {
     size_t next_line;     /* 1-based line number where the next record starts */
 } csv_reader;
 
-int csv_reader_open(csv_reader *r, const char *path, nnt_error *err);
-void csv_reader_close(csv_reader *r);
+int nnt__csv_reader_open(csv_reader *r, const char *path, nnt_error *err);
+void nnt__csv_reader_close(csv_reader *r);
 /* Next record, NUL-terminated in place without its line end. A quoted field
  * may span lines; *line is where the record starts. Returns 1, 0 at end of
  * file, or a negative status. */
-int csv_reader_next(csv_reader *r, char **rec, size_t *rec_len, size_t *line, nnt_error *err);
+int nnt__csv_reader_next(csv_reader *r, char **rec, size_t *rec_len, size_t *line, nnt_error *err);
 
 /* Splits rec in place into fields (quotes removed, "" unescaped, unquoted
  * fields trimmed). Stores up to cap field pointers and returns the total
  * count, or a negative status for a malformed quoted field. */
-long csv_split_fields(char *rec, char delim, char **fields, size_t cap, const char *path,
-                      size_t line, nnt_error *err);
-int csv_is_blank(const char *s);
+long nnt__csv_split_fields(char *rec, char delim, char **fields, size_t cap, const char *path,
+                           size_t line, nnt_error *err);
+int nnt__csv_is_blank(const char *s);
 /* Empty, "NA", "N/A", "?", "nan" (any case). */
-int csv_is_missing(const char *s);
+int nnt__csv_is_missing(const char *s);
 /* A short, printable rendering of a field for messages. */
-const char *csv_shorten(const char *s, char *buf, size_t len);
+const char *nnt__csv_shorten(const char *s, char *buf, size_t len);
 /* s as one shell word for a suggested command line ("--ignore 'petal width
  * (cm)'"): as it is when it holds only safe characters, else in single
- * quotes. A fresh string (nnt_free it), or NULL when out of memory. */
-char *csv_shell_word(const char *s);
+ * quotes. A fresh string (nnt__free it), or NULL when out of memory. */
+char *nnt__csv_shell_word(const char *s);
 /* 1 if s is a number written with a decimal comma ("3,5", "-0,25",
  * "1.234,5"), as European spreadsheets export them. */
-int csv_decimal_comma(const char *s);
+int nnt__csv_decimal_comma(const char *s);
 /* A finite float; 0 for anything else. */
-int csv_parse_float(const char *s, float *out);
+int nnt__csv_parse_float(const char *s, float *out);
 
 /* String -> first-seen index. */
 typedef struct csv_dict {
@@ -55,11 +55,11 @@ typedef struct csv_dict {
     size_t n_slots;  /* power of two */
 } csv_dict;
 
-void csv_dict_free(csv_dict *d);
+void nnt__csv_dict_free(csv_dict *d);
 /* Index of key, inserting it if new; -1 when out of memory. */
-int32_t csv_dict_get(csv_dict *d, const char *key);
+int32_t nnt__csv_dict_get(csv_dict *d, const char *key);
 /* Index of key, or -1 when it is not there. */
-int32_t csv_dict_find(const csv_dict *d, const char *key);
+int32_t nnt__csv_dict_find(const csv_dict *d, const char *key);
 
 /* ==== Loader state (csv.c; column planning and encoding in csv_columns.c) */
 
@@ -100,26 +100,26 @@ typedef struct csv_load {
     nnt_csv_info info;
 } csv_load;
 
-int csv_oom(csv_load *L, nnt_error *err);
+int nnt__csv_oom(csv_load *L, nnt_error *err);
 /* "'a', 'b', 'c'" into buf, at most max names, then ", ..." */
-void csv_name_list(char *buf, size_t len, const char *const *names, size_t n, size_t max);
+void nnt__csv_name_list(char *buf, size_t len, const char *const *names, size_t n, size_t max);
 /* Splits a data record and checks it has as many fields as the header. */
-int csv_data_fields(csv_load *L, char *rec, size_t line, nnt_error *err);
+int nnt__csv_data_fields(csv_load *L, char *rec, size_t line, nnt_error *err);
 /* Header index of a column name, or -1. */
-long csv_find_column(const csv_load *L, const char *name);
+long nnt__csv_find_column(const csv_load *L, const char *name);
 
 /* The used columns: the schema's, found by name, or every column but the
  * target and the ignored ones (after read_header). */
-int csv_plan_columns(csv_load *L, nnt_error *err);
+int nnt__csv_plan_columns(csv_load *L, nnt_error *err);
 /* The counted missing-value error (after pass 1). */
-int csv_missing_error(csv_load *L, nnt_error *err);
+int nnt__csv_missing_error(csv_load *L, nnt_error *err);
 /* A text value in numeric column c (after pass 1). */
-int csv_text_error(csv_load *L, size_t c, nnt_error *err);
+int nnt__csv_text_error(csv_load *L, size_t c, nnt_error *err);
 /* The extra pass that turns all-text columns into categories. */
-int csv_collect_categories(csv_load *L, nnt_error *err);
+int nnt__csv_collect_categories(csv_load *L, nnt_error *err);
 /* MEAN / MEDIAN fill values, or NAN fills, for the schema (after pass 2). */
-int csv_fit_fills(csv_load *L, nnt_dataset *ds, nnt_error *err);
+int nnt__csv_fit_fills(csv_load *L, nnt_dataset *ds, nnt_error *err);
 /* Feature names from the schema (numeric: the name; one-hot: name=category). */
-int csv_feature_names(csv_load *L, nnt_dataset *ds, nnt_error *err);
+int nnt__csv_feature_names(csv_load *L, nnt_dataset *ds, nnt_error *err);
 
 #endif

@@ -14,7 +14,7 @@
 /* ==== Record reader ====================================================== */
 
 
-int csv_reader_open(csv_reader *r, const char *path, nnt_error *err)
+int nnt__csv_reader_open(csv_reader *r, const char *path, nnt_error *err)
 {
     memset(r, 0, sizeof *r);
     r->path = path;
@@ -24,9 +24,9 @@ int csv_reader_open(csv_reader *r, const char *path, nnt_error *err)
     if (!r->f) {
         char eb[128];
         return nnt_fail(err, NNT_ERR_IO, "%s: cannot open: %s", path,
-                        nnt_errno_text_(errno ? errno : EIO, eb, sizeof eb));
+                        nnt__errno_text(errno ? errno : EIO, eb, sizeof eb));
     }
-    r->buf = nnt_malloc(CSV_BUF_INIT + 1);
+    r->buf = nnt__malloc(CSV_BUF_INIT + 1);
     if (!r->buf) {
         fclose(r->f);
         r->f = NULL;
@@ -36,10 +36,10 @@ int csv_reader_open(csv_reader *r, const char *path, nnt_error *err)
     return NNT_OK;
 }
 
-void csv_reader_close(csv_reader *r)
+void nnt__csv_reader_close(csv_reader *r)
 {
     if (r->f) fclose(r->f);
-    nnt_free(r->buf);
+    nnt__free(r->buf);
     memset(r, 0, sizeof *r);
 }
 
@@ -54,7 +54,7 @@ static int reader_fill(csv_reader *r, nnt_error *err)
     }
     if (r->len == r->cap) {
         size_t ncap = r->cap * 2;
-        char *nb = nnt_realloc(r->buf, ncap + 1);
+        char *nb = nnt__realloc(r->buf, ncap + 1);
         if (!nb) return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory for a record longer than "
                                  "%zu bytes", r->path, r->cap);
         r->buf = nb;
@@ -65,7 +65,7 @@ static int reader_fill(csv_reader *r, nnt_error *err)
         if (ferror(r->f)) {
             char eb[128];
             return nnt_fail(err, NNT_ERR_IO, "%s: read error: %s", r->path,
-                            nnt_errno_text_(errno ? errno : EIO, eb, sizeof eb));
+                            nnt__errno_text(errno ? errno : EIO, eb, sizeof eb));
         }
         r->eof = 1;
     }
@@ -76,7 +76,7 @@ static int reader_fill(csv_reader *r, nnt_error *err)
 /* Next record, NUL-terminated in place without its line end. A quoted field
  * may span lines; *line is where the record starts. Returns 1, 0 at end of
  * file, or a negative status. */
-int csv_reader_next(csv_reader *r, char **rec, size_t *rec_len, size_t *line, nnt_error *err)
+int nnt__csv_reader_next(csv_reader *r, char **rec, size_t *rec_len, size_t *line, nnt_error *err)
 {
     size_t scanned = 0;  /* bytes of the current record already scanned */
     int in_quotes = 0;
@@ -146,7 +146,7 @@ static int is_space(char c, char delim) { return (c == ' ' || c == '\t') && c !=
 /* Splits rec in place into fields (quotes removed, "" unescaped, unquoted
  * fields trimmed). Stores up to cap field pointers and returns the total
  * count, or a negative status for a malformed quoted field. */
-long csv_split_fields(char *rec, char delim, char **fields, size_t cap, const char *path,
+long nnt__csv_split_fields(char *rec, char delim, char **fields, size_t cap, const char *path,
                          size_t line, nnt_error *err)
 {
     size_t n = 0;
@@ -201,7 +201,7 @@ long csv_split_fields(char *rec, char delim, char **fields, size_t cap, const ch
     return (long)n;
 }
 
-int csv_is_blank(const char *s)
+int nnt__csv_is_blank(const char *s)
 {
     for (; *s; s++)
         if (!isspace((unsigned char)*s)) return 0;
@@ -216,7 +216,7 @@ static int ieq(const char *a, const char *b)
 }
 
 /* Common spellings of a missing value. */
-int csv_is_missing(const char *s)
+int nnt__csv_is_missing(const char *s)
 {
     /* The first byte settles almost every field: this runs on all of them. */
     switch (s[0]) {
@@ -229,7 +229,7 @@ int csv_is_missing(const char *s)
 }
 
 /* A short, printable rendering of a field for messages. */
-const char *csv_shorten(const char *s, char *buf, size_t len)
+const char *nnt__csv_shorten(const char *s, char *buf, size_t len)
 {
     size_t n = strlen(s);
     if (n < len) return s;
@@ -237,7 +237,7 @@ const char *csv_shorten(const char *s, char *buf, size_t len)
     return buf;
 }
 
-char *csv_shell_word(const char *s)
+char *nnt__csv_shell_word(const char *s)
 {
     size_t n = strlen(s), quotes = 0;
     int safe = n > 0;
@@ -246,7 +246,7 @@ char *csv_shell_word(const char *s)
         if (!(isalnum(c) || strchr("_-.,:/+=@%", c) || c >= 0x80)) safe = 0;
         quotes += c == '\'';
     }
-    char *w = nnt_malloc(n + 3 * quotes + 3);
+    char *w = nnt__malloc(n + 3 * quotes + 3);
     if (!w) return NULL;
     if (safe) {
         memcpy(w, s, n + 1);
@@ -270,7 +270,7 @@ char *csv_shell_word(const char *s)
 
 /* "3,5", "-0,25", "1.234,5": a number written with a decimal comma (many
  * European spreadsheets export them, with ';' as the delimiter). */
-int csv_decimal_comma(const char *s)
+int nnt__csv_decimal_comma(const char *s)
 {
     if (*s == '-' || *s == '+') s++;
     size_t digits = 0, after = 0;
@@ -282,7 +282,7 @@ int csv_decimal_comma(const char *s)
 
 /* Fast path for plain integers of up to 9 digits (every pixel file), which
  * convert exactly; anything else goes to strtof. */
-int csv_parse_float(const char *s, float *out)
+int nnt__csv_parse_float(const char *s, float *out)
 {
     const char *p = s;
     int neg = 0;
@@ -317,17 +317,17 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-void csv_dict_free(csv_dict *d)
+void nnt__csv_dict_free(csv_dict *d)
 {
-    nnt_free_strings_(d->names, d->n);
-    nnt_free(d->slots);
+    nnt__free_strings(d->names, d->n);
+    nnt__free(d->slots);
     memset(d, 0, sizeof *d);
 }
 
 static int dict_grow(csv_dict *d)
 {
     size_t ns = d->n_slots ? d->n_slots * 2 : 64;
-    int32_t *slots = nnt_malloc_array(ns, sizeof(int32_t));
+    int32_t *slots = nnt__malloc_array(ns, sizeof(int32_t));
     if (!slots) return -1;
     for (size_t i = 0; i < ns; i++) slots[i] = -1;
     for (size_t k = 0; k < d->n; k++) {
@@ -335,7 +335,7 @@ static int dict_grow(csv_dict *d)
         while (slots[h] >= 0) h = (h + 1) & (ns - 1);
         slots[h] = (int32_t)k;
     }
-    nnt_free(d->slots);
+    nnt__free(d->slots);
     d->slots = slots;
     d->n_slots = ns;
     return 0;
@@ -348,7 +348,7 @@ static size_t dict_probe(const csv_dict *d, const char *key)
     return h;
 }
 
-int32_t csv_dict_find(const csv_dict *d, const char *key)
+int32_t nnt__csv_dict_find(const csv_dict *d, const char *key)
 {
     if (d->n_slots == 0) return -1;
     return d->slots[dict_probe(d, key)];
@@ -356,7 +356,7 @@ int32_t csv_dict_find(const csv_dict *d, const char *key)
 
 /* Index of key, inserting it if new; -1 when out of memory. Looking up a key
  * that is already there never allocates. */
-int32_t csv_dict_get(csv_dict *d, const char *key)
+int32_t nnt__csv_dict_get(csv_dict *d, const char *key)
 {
     if (d->n_slots == 0 && dict_grow(d) < 0) return -1;
     size_t h = dict_probe(d, key);
@@ -368,12 +368,12 @@ int32_t csv_dict_get(csv_dict *d, const char *key)
     }
     if (d->n == d->names_cap) {
         size_t nc = d->names_cap ? d->names_cap * 2 : 16;
-        char **nn = nnt_realloc(d->names, nc * sizeof(char *));
+        char **nn = nnt__realloc(d->names, nc * sizeof(char *));
         if (!nn) return -1;
         d->names = nn;
         d->names_cap = nc;
     }
-    char *copy = nnt_strdup(key);
+    char *copy = nnt__strdup(key);
     if (!copy) return -1;
     d->names[d->n] = copy;
     d->slots[h] = (int32_t)d->n;

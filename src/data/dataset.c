@@ -13,16 +13,16 @@
 
 /* ---- Internal helpers ---------------------------------------------------- */
 
-nnt_dataset *nnt_dataset_alloc_(void) { return nnt_calloc(1, sizeof(nnt_dataset)); }
+nnt_dataset *nnt__dataset_alloc(void) { return nnt__calloc(1, sizeof(nnt_dataset)); }
 
-void nnt_free_strings_(char **s, size_t n)
+void nnt__free_strings(char **s, size_t n)
 {
     if (!s) return;
-    for (size_t i = 0; i < n; i++) nnt_free(s[i]);
-    nnt_free(s);
+    for (size_t i = 0; i < n; i++) nnt__free(s[i]);
+    nnt__free(s);
 }
 
-const char *nnt_errno_text_(int errnum, char *buf, size_t len)
+const char *nnt__errno_text(int errnum, char *buf, size_t len)
 {
     /* XSI strerror_r (we build with _POSIX_C_SOURCE=200809L): int result. */
     if (strerror_r(errnum, buf, len) != 0) snprintf(buf, len, "error %d", errnum);
@@ -31,34 +31,34 @@ const char *nnt_errno_text_(int errnum, char *buf, size_t len)
 
 static char **numbered_names(const char *prefix, size_t n)
 {
-    char **names = nnt_calloc(n ? n : 1, sizeof(char *));
+    char **names = nnt__calloc(n ? n : 1, sizeof(char *));
     if (!names) return NULL;
     for (size_t i = 0; i < n; i++) {
         char tmp[64];
         snprintf(tmp, sizeof tmp, "%s%zu", prefix, i);
-        names[i] = nnt_strdup(tmp);
+        names[i] = nnt__strdup(tmp);
         if (!names[i]) {
-            nnt_free_strings_(names, i);
+            nnt__free_strings(names, i);
             return NULL;
         }
     }
     return names;
 }
 
-int nnt_dataset_default_feature_names_(nnt_dataset *ds, const char *prefix, nnt_error *err)
+int nnt__dataset_default_feature_names(nnt_dataset *ds, const char *prefix, nnt_error *err)
 {
     char **names = numbered_names(prefix, ds->features);
     if (!names) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory for %zu feature names", ds->features);
-    nnt_free_strings_(ds->feature_names, ds->feature_names ? ds->features : 0);
+    nnt__free_strings(ds->feature_names, ds->feature_names ? ds->features : 0);
     ds->feature_names = names;
     return NNT_OK;
 }
 
-int nnt_dataset_numbered_classes_(nnt_dataset *ds, int n, nnt_error *err)
+int nnt__dataset_numbered_classes(nnt_dataset *ds, int n, nnt_error *err)
 {
     char **names = numbered_names("", (size_t)n);
     if (!names) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory for %d class names", n);
-    nnt_free_strings_(ds->class_names, (size_t)ds->n_classes);
+    nnt__free_strings(ds->class_names, (size_t)ds->n_classes);
     ds->class_names = names;
     ds->n_classes = n;
     return NNT_OK;
@@ -66,12 +66,12 @@ int nnt_dataset_numbered_classes_(nnt_dataset *ds, int n, nnt_error *err)
 
 static char **copy_strings(const char *const *src, size_t n)
 {
-    char **dst = nnt_calloc(n ? n : 1, sizeof(char *));
+    char **dst = nnt__calloc(n ? n : 1, sizeof(char *));
     if (!dst) return NULL;
     for (size_t i = 0; i < n; i++) {
-        dst[i] = nnt_strdup(src[i]);
+        dst[i] = nnt__strdup(src[i]);
         if (!dst[i]) {
-            nnt_free_strings_(dst, i);
+            nnt__free_strings(dst, i);
             return NULL;
         }
     }
@@ -83,14 +83,14 @@ static char **copy_strings(const char *const *src, size_t n)
 void nnt_dataset_free(nnt_dataset *ds)
 {
     if (!ds) return;
-    nnt_free(ds->x);
-    nnt_free(ds->labels);
-    nnt_free(ds->targets);
-    nnt_free_strings_(ds->class_names, (size_t)ds->n_classes);
-    nnt_free_strings_(ds->feature_names, ds->features);
-    nnt_free(ds->target_name);
+    nnt__free(ds->x);
+    nnt__free(ds->labels);
+    nnt__free(ds->targets);
+    nnt__free_strings(ds->class_names, (size_t)ds->n_classes);
+    nnt__free_strings(ds->feature_names, ds->features);
+    nnt__free(ds->target_name);
     nnt_schema_free(&ds->schema);
-    nnt_free(ds);
+    nnt__free(ds);
 }
 
 int nnt_dataset_from_arrays(const nnt_dataset_spec *spec, nnt_dataset **out, nnt_error *err)
@@ -125,7 +125,7 @@ int nnt_dataset_from_arrays(const nnt_dataset_spec *spec, nnt_dataset **out, nnt
             if (!spec->feature_names[j])
                 return nnt_fail(err, NNT_ERR_ARG, "nnt_dataset_from_arrays: feature name %zu is NULL", j);
 
-    nnt_dataset *ds = nnt_dataset_alloc_();
+    nnt_dataset *ds = nnt__dataset_alloc();
     if (!ds) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory for a data set");
     ds->rows = spec->rows;
     ds->features = spec->features;
@@ -133,33 +133,33 @@ int nnt_dataset_from_arrays(const nnt_dataset_spec *spec, nnt_dataset **out, nnt
     ds->task = NNT_TASK_AUTO;
     int rc = NNT_ERR_NOMEM;
     if (spec->rows > SIZE_MAX / spec->features) goto nomem;
-    ds->x = nnt_malloc_array(spec->rows * spec->features, sizeof(float));
+    ds->x = nnt__malloc_array(spec->rows * spec->features, sizeof(float));
     if (!ds->x) goto nomem;
     memcpy(ds->x, spec->x, spec->rows * spec->features * sizeof(float));
     if (spec->feature_names) {
         if (!(ds->feature_names = copy_strings(spec->feature_names, spec->features))) goto nomem;
-    } else if ((rc = nnt_dataset_default_feature_names_(ds, "x", err)) < 0) {
+    } else if ((rc = nnt__dataset_default_feature_names(ds, "x", err)) < 0) {
         goto fail;
     }
     if (spec->labels || spec->targets) {
-        ds->target_name = nnt_strdup(spec->target_name ? spec->target_name : "target");
+        ds->target_name = nnt__strdup(spec->target_name ? spec->target_name : "target");
         if (!ds->target_name) goto nomem;
     }
     if (spec->labels) {
         ds->task = NNT_TASK_CLASSIFY;
-        ds->labels = nnt_malloc_array(spec->rows, sizeof(int32_t));
+        ds->labels = nnt__malloc_array(spec->rows, sizeof(int32_t));
         if (!ds->labels) goto nomem;
         memcpy(ds->labels, spec->labels, spec->rows * sizeof(int32_t));
         if (spec->class_names) {
             ds->class_names = copy_strings(spec->class_names, (size_t)spec->n_classes);
             if (!ds->class_names) goto nomem;
             ds->n_classes = spec->n_classes;
-        } else if ((rc = nnt_dataset_numbered_classes_(ds, spec->n_classes, err)) < 0) {
+        } else if ((rc = nnt__dataset_numbered_classes(ds, spec->n_classes, err)) < 0) {
             goto fail;
         }
     } else if (spec->targets) {
         ds->task = NNT_TASK_REGRESS;
-        ds->targets = nnt_malloc_array(spec->rows, sizeof(float));
+        ds->targets = nnt__malloc_array(spec->rows, sizeof(float));
         if (!ds->targets) goto nomem;
         memcpy(ds->targets, spec->targets, spec->rows * sizeof(float));
     }
@@ -217,7 +217,7 @@ int nnt_dataset_remap_classes(nnt_dataset *ds, const char *const *names, int n, 
                         "(target '%s')", ds->target_name ? ds->target_name : "?");
     if (!ds->labels) return NNT_OK; /* no target: nothing to re-express */
 
-    int32_t *map = nnt_malloc_array((size_t)ds->n_classes, sizeof(int32_t));
+    int32_t *map = nnt__malloc_array((size_t)ds->n_classes, sizeof(int32_t));
     if (!map) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     for (int c = 0; c < ds->n_classes; c++) {
         map[c] = -1;
@@ -235,19 +235,19 @@ int nnt_dataset_remap_classes(nnt_dataset *ds, const char *const *names, int n, 
                 if (w < 0) break;
                 len += (size_t)w;
             }
-            nnt_free(map);
+            nnt__free(map);
             return nnt_fail(err, NNT_ERR_FORMAT, "class '%s' in the data is not one of the %d "
                             "known classes (%s)", ds->class_names[c], n, known);
         }
     }
     char **copy = copy_strings(names, (size_t)n);
     if (!copy) {
-        nnt_free(map);
+        nnt__free(map);
         return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     }
     for (size_t r = 0; r < ds->rows; r++) ds->labels[r] = map[ds->labels[r]];
-    nnt_free(map);
-    nnt_free_strings_(ds->class_names, (size_t)ds->n_classes);
+    nnt__free(map);
+    nnt__free_strings(ds->class_names, (size_t)ds->n_classes);
     ds->class_names = copy;
     ds->n_classes = n;
     return NNT_OK;
@@ -287,7 +287,7 @@ static int load_fashion_part(const char *dir, const char *images, const char *la
         *out = NULL;
         return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     }
-    nnt_free_strings_(ds->class_names, (size_t)ds->n_classes);
+    nnt__free_strings(ds->class_names, (size_t)ds->n_classes);
     ds->class_names = names;
     ds->n_classes = 10;
     return NNT_OK;
@@ -317,7 +317,7 @@ int nnt_dataset_load_builtin(const char *name, nnt_dataset **train, nnt_dataset 
             return nnt_fail(err, NNT_ERR_NOT_FOUND, "built-in data set 'fashion-mnist' not found: "
                             "%s: %s; install it with 'apt-get install dataset-fashion-mnist' "
                             "(or set NNTUNE_DATASETS_DIR to a directory holding fashion-mnist/)",
-                            p, nnt_errno_text_(errno, eb, sizeof eb));
+                            p, nnt__errno_text(errno, eb, sizeof eb));
         }
     }
     int rc;

@@ -22,18 +22,18 @@ struct nnt_dataset {
 };
 
 /* A zeroed data set (NULL when out of memory). */
-nnt_dataset *nnt_dataset_alloc_(void);
+nnt_dataset *nnt__dataset_alloc(void);
 
 /* Frees n strings and the array itself; NULL ok. */
-void nnt_free_strings_(char **s, size_t n);
+void nnt__free_strings(char **s, size_t n);
 
 /* Fills feature_names with prefix0, prefix1, ... (ds->features names). */
-int nnt_dataset_default_feature_names_(nnt_dataset *ds, const char *prefix, nnt_error *err);
+int nnt__dataset_default_feature_names(nnt_dataset *ds, const char *prefix, nnt_error *err);
 
 /* Fills class_names with "0".."n-1" and sets n_classes. */
-int nnt_dataset_numbered_classes_(nnt_dataset *ds, int n, nnt_error *err);
+int nnt__dataset_numbered_classes(nnt_dataset *ds, int n, nnt_error *err);
 
 /* Thread-safe strerror into buf; returns buf. */
-const char *nnt_errno_text_(int errnum, char *buf, size_t len);
+const char *nnt__errno_text(int errnum, char *buf, size_t len);
 
 #endif

@@ -21,7 +21,7 @@ static int idx_open(const char *path, gzFile *out, nnt_error *err)
     if (!gz) {
         char eb[128];
         return nnt_fail(err, NNT_ERR_IO, "%s: cannot open: %s", path,
-                        errno ? nnt_errno_text_(errno, eb, sizeof eb) : "out of memory");
+                        errno ? nnt__errno_text(errno, eb, sizeof eb) : "out of memory");
     }
     gzbuffer(gz, 1u << 17);
     *out = gz;
@@ -127,15 +127,15 @@ static int load_images(const char *path, nnt_dataset *ds, nnt_error *err)
      * truncation error, not a terabyte allocation. */
     enum { CHUNK = 1 << 16, FIRST = 1 << 20 };
     size_t cap = total < FIRST ? total : FIRST;
-    ds->x = nnt_malloc_array(cap, sizeof(float));
-    chunk = nnt_malloc(CHUNK);
+    ds->x = nnt__malloc_array(cap, sizeof(float));
+    chunk = nnt__malloc(CHUNK);
     if (!ds->x || !chunk) goto nomem;
     /* Convert chunk by chunk so the bytes never exist twice in full. */
     size_t pos = 0;
     while (pos < total) {
         if (pos == cap) {
             size_t ncap = cap > total / 2 ? total : 2 * cap;
-            float *nx = nnt_realloc(ds->x, ncap * sizeof(float));
+            float *nx = nnt__realloc(ds->x, ncap * sizeof(float));
             if (!nx) goto nomem;
             ds->x = nx;
             cap = ncap;
@@ -157,7 +157,7 @@ nomem:
     rc = nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory for %zu x %zu pixels", path, ds->rows,
                   ds->features);
 done:
-    nnt_free(chunk);
+    nnt__free(chunk);
     gzclose(gz);
     return rc;
 }
@@ -175,8 +175,8 @@ static int load_labels(const char *path, nnt_dataset *ds, nnt_error *err)
                       path, (unsigned)dims[0], ds->rows);
         goto done;
     }
-    bytes = nnt_malloc(ds->rows);
-    ds->labels = nnt_malloc_array(ds->rows, sizeof(int32_t));
+    bytes = nnt__malloc(ds->rows);
+    ds->labels = nnt__malloc_array(ds->rows, sizeof(int32_t));
     if (!bytes || !ds->labels) {
         rc = nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory for %zu labels", path, ds->rows);
         goto done;
@@ -193,12 +193,12 @@ static int load_labels(const char *path, nnt_dataset *ds, nnt_error *err)
         ds->labels[i] = bytes[i];
         if (bytes[i] > maxl) maxl = bytes[i];
     }
-    rc = nnt_dataset_numbered_classes_(ds, maxl + 1 < 2 ? 2 : maxl + 1, err);
+    rc = nnt__dataset_numbered_classes(ds, maxl + 1 < 2 ? 2 : maxl + 1, err);
     if (rc < 0) goto done;
     ds->task = NNT_TASK_CLASSIFY;
     rc = NNT_OK;
 done:
-    nnt_free(bytes);
+    nnt__free(bytes);
     gzclose(gz);
     return rc;
 }
@@ -209,15 +209,15 @@ int nnt_dataset_load_idx(const char *images_path, const char *labels_path, nnt_d
     if (!out) return nnt_fail(err, NNT_ERR_ARG, "nnt_dataset_load_idx: out is NULL");
     *out = NULL;
     if (!images_path) return nnt_fail(err, NNT_ERR_ARG, "nnt_dataset_load_idx: no images path");
-    nnt_dataset *ds = nnt_dataset_alloc_();
+    nnt_dataset *ds = nnt__dataset_alloc();
     if (!ds) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory for a data set");
     ds->kind = NNT_FEATURES_PIXELS;
     ds->task = NNT_TASK_AUTO;
     int rc = load_images(images_path, ds, err);
-    if (rc >= 0) rc = nnt_dataset_default_feature_names_(ds, "px", err);
+    if (rc >= 0) rc = nnt__dataset_default_feature_names(ds, "px", err);
     if (rc >= 0 && labels_path) {
         rc = load_labels(labels_path, ds, err);
-        if (rc >= 0 && !(ds->target_name = nnt_strdup("label")))
+        if (rc >= 0 && !(ds->target_name = nnt__strdup("label")))
             rc = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     }
     if (rc < 0) {

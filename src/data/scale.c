@@ -11,8 +11,8 @@ static int scaler_alloc(nnt_scaler *s, nnt_scaling kind, size_t features, nnt_er
 {
     s->kind = kind;
     s->features = features;
-    s->shift = nnt_malloc_array(features ? features : 1, sizeof(float));
-    s->mul = nnt_malloc_array(features ? features : 1, sizeof(float));
+    s->shift = nnt__malloc_array(features ? features : 1, sizeof(float));
+    s->mul = nnt__malloc_array(features ? features : 1, sizeof(float));
     if (!s->shift || !s->mul) {
         nnt_scaler_free(s);
         return nnt_fail(err, NNT_ERR_NOMEM, "out of memory for a scaler of %zu features", features);
@@ -51,10 +51,10 @@ int nnt_scaler_fit(const nnt_dataset *ds, const uint32_t *rows, size_t n_rows, n
 
     /* Two passes in double (mean, then squared deviations) so large offsets
      * do not swamp the variance; min/max spot exactly constant columns. */
-    double *mean = nnt_calloc(F ? F : 1, sizeof(double));
-    double *m2 = nnt_calloc(F ? F : 1, sizeof(double));
-    float *lo = nnt_malloc_array(F ? F : 1, sizeof(float));
-    float *hi = nnt_malloc_array(F ? F : 1, sizeof(float));
+    double *mean = nnt__calloc(F ? F : 1, sizeof(double));
+    double *m2 = nnt__calloc(F ? F : 1, sizeof(double));
+    float *lo = nnt__malloc_array(F ? F : 1, sizeof(float));
+    float *hi = nnt__malloc_array(F ? F : 1, sizeof(float));
     if (!mean || !m2 || !lo || !hi) {
         rc = nnt_fail(err, NNT_ERR_NOMEM, "out of memory fitting a scaler");
         nnt_scaler_free(out);
@@ -85,10 +85,10 @@ int nnt_scaler_fit(const nnt_dataset *ds, const uint32_t *rows, size_t n_rows, n
     }
     rc = NNT_OK;
 done:
-    nnt_free(mean);
-    nnt_free(m2);
-    nnt_free(lo);
-    nnt_free(hi);
+    nnt__free(mean);
+    nnt__free(m2);
+    nnt__free(lo);
+    nnt__free(hi);
     return rc;
 }
 
@@ -136,7 +136,7 @@ int nnt_scaler_fit_target(const nnt_dataset *ds, const uint32_t *rows, size_t n_
 void nnt_scaler_free(nnt_scaler *s)
 {
     if (!s) return;
-    nnt_free(s->shift);
-    nnt_free(s->mul);
+    nnt__free(s->shift);
+    nnt__free(s->mul);
     memset(s, 0, sizeof *s);
 }

@@ -21,10 +21,10 @@ void nnt_schema_free(nnt_schema *s)
     if (!s) return;
     for (size_t c = 0; s->columns && c < s->n_columns; c++) {
         nnt_column *col = &s->columns[c];
-        nnt_free(col->name);
-        nnt_free_strings_(col->categories, col->n_categories);
+        nnt__free(col->name);
+        nnt__free_strings(col->categories, col->n_categories);
     }
-    nnt_free(s->columns);
+    nnt__free(s->columns);
     memset(s, 0, sizeof *s);
 }
 
@@ -33,7 +33,7 @@ int nnt_schema_copy(const nnt_schema *src, nnt_schema *dst, nnt_error *err)
     if (!dst) return nnt_fail(err, NNT_ERR_ARG, "nnt_schema_copy: dst is NULL");
     memset(dst, 0, sizeof *dst);
     if (!src || src->n_columns == 0) return NNT_OK;
-    dst->columns = nnt_calloc(src->n_columns, sizeof(nnt_column));
+    dst->columns = nnt__calloc(src->n_columns, sizeof(nnt_column));
     if (!dst->columns) goto nomem;
     dst->n_columns = src->n_columns;
     for (size_t c = 0; c < src->n_columns; c++) {
@@ -41,12 +41,12 @@ int nnt_schema_copy(const nnt_schema *src, nnt_schema *dst, nnt_error *err)
         nnt_column *b = &dst->columns[c];
         b->categorical = a->categorical;
         b->fill = a->fill;
-        if (!(b->name = nnt_strdup(a->name ? a->name : ""))) goto nomem;
+        if (!(b->name = nnt__strdup(a->name ? a->name : ""))) goto nomem;
         if (a->n_categories) {
-            if (!(b->categories = nnt_calloc(a->n_categories, sizeof(char *)))) goto nomem;
+            if (!(b->categories = nnt__calloc(a->n_categories, sizeof(char *)))) goto nomem;
             b->n_categories = a->n_categories;
             for (size_t k = 0; k < a->n_categories; k++)
-                if (!(b->categories[k] = nnt_strdup(a->categories[k] ? a->categories[k] : "")))
+                if (!(b->categories[k] = nnt__strdup(a->categories[k] ? a->categories[k] : "")))
                     goto nomem;
         }
     }

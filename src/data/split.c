@@ -10,7 +10,7 @@
 
 static uint32_t *shuffled_rows(size_t n, uint64_t seed)
 {
-    uint32_t *perm = nnt_malloc_array(n, sizeof(uint32_t));
+    uint32_t *perm = nnt__malloc_array(n, sizeof(uint32_t));
     if (!perm) return NULL;
     for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
     nnt_rng rng;
@@ -25,8 +25,8 @@ static int split_from_marks(const unsigned char *valid, size_t n, size_t n_valid
 {
     out->n_valid = n_valid;
     out->n_train = n - n_valid;
-    out->train = nnt_malloc_array(out->n_train ? out->n_train : 1, sizeof(uint32_t));
-    out->valid = nnt_malloc_array(out->n_valid ? out->n_valid : 1, sizeof(uint32_t));
+    out->train = nnt__malloc_array(out->n_train ? out->n_train : 1, sizeof(uint32_t));
+    out->valid = nnt__malloc_array(out->n_valid ? out->n_valid : 1, sizeof(uint32_t));
     if (!out->train || !out->valid) {
         nnt_split_free(out);
         return nnt_fail(err, NNT_ERR_NOMEM, "out of memory for a split of %zu rows", n);
@@ -62,11 +62,11 @@ int nnt_split_holdout(const nnt_dataset *ds, double valid_fraction, uint64_t see
         return nnt_fail(err, NNT_ERR_ARG, "cannot hold out validation rows from %zu row%s: need at "
                         "least 2", n, n == 1 ? "" : "s");
     uint32_t *perm = shuffled_rows(n, seed);
-    unsigned char *mark = nnt_calloc(n, 1);
+    unsigned char *mark = nnt__calloc(n, 1);
     size_t *quota = NULL;
     int K = ds->n_classes;
     int strat = stratify && ds->labels && K > 0;
-    if (strat) quota = nnt_calloc((size_t)K, sizeof(size_t));
+    if (strat) quota = nnt__calloc((size_t)K, sizeof(size_t));
     if (!perm || !mark || (strat && !quota)) {
         rc = nnt_fail(err, NNT_ERR_NOMEM, "out of memory for a split of %zu rows", n);
         goto done;
@@ -109,9 +109,9 @@ int nnt_split_holdout(const nnt_dataset *ds, double valid_fraction, uint64_t see
     }
     rc = split_from_marks(mark, n, n_valid, out, err);
 done:
-    nnt_free(perm);
-    nnt_free(mark);
-    nnt_free(quota);
+    nnt__free(perm);
+    nnt__free(mark);
+    nnt__free(quota);
     return rc;
 }
 
@@ -130,12 +130,12 @@ int nnt_split_kfold(const nnt_dataset *ds, int k, int fold, uint64_t seed, int s
     uint32_t *perm = shuffled_rows(n, seed);
     uint32_t *order = NULL;
     size_t *start = NULL;
-    unsigned char *mark = nnt_calloc(n, 1);
+    unsigned char *mark = nnt__calloc(n, 1);
     int K = ds->n_classes;
     int strat = stratify && ds->labels && K > 0;
     if (strat) {
-        order = nnt_malloc_array(n, sizeof(uint32_t));
-        start = nnt_calloc((size_t)K + 1, sizeof(size_t));
+        order = nnt__malloc_array(n, sizeof(uint32_t));
+        start = nnt__calloc((size_t)K + 1, sizeof(size_t));
     }
     if (!perm || !mark || (strat && (!order || !start))) {
         rc = nnt_fail(err, NNT_ERR_NOMEM, "out of memory for a split of %zu rows", n);
@@ -147,7 +147,7 @@ int nnt_split_kfold(const nnt_dataset *ds, int k, int fold, uint64_t seed, int s
         for (size_t i = 0; i < n; i++) start[ds->labels[i] + 1]++;
         for (int c = 0; c < K; c++) start[c + 1] += start[c];
         for (size_t i = 0; i < n; i++) order[start[ds->labels[perm[i]]]++] = perm[i];
-        nnt_free(perm);
+        nnt__free(perm);
         perm = order;
         order = NULL;
     }
@@ -159,10 +159,10 @@ int nnt_split_kfold(const nnt_dataset *ds, int k, int fold, uint64_t seed, int s
         }
     rc = split_from_marks(mark, n, n_valid, out, err);
 done:
-    nnt_free(perm);
-    nnt_free(order);
-    nnt_free(start);
-    nnt_free(mark);
+    nnt__free(perm);
+    nnt__free(order);
+    nnt__free(start);
+    nnt__free(mark);
     return rc;
 }
 
@@ -171,7 +171,7 @@ int nnt_split_all(const nnt_dataset *ds, nnt_split *out, nnt_error *err)
     int rc = check_common(ds, out, err);
     if (rc < 0) return rc;
     if (ds->rows == 0) return nnt_fail(err, NNT_ERR_ARG, "data set has no rows");
-    out->train = nnt_malloc_array(ds->rows, sizeof(uint32_t));
+    out->train = nnt__malloc_array(ds->rows, sizeof(uint32_t));
     if (!out->train) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory for %zu row indices", ds->rows);
     for (size_t i = 0; i < ds->rows; i++) out->train[i] = (uint32_t)i;
     out->n_train = ds->rows;
@@ -181,7 +181,7 @@ int nnt_split_all(const nnt_dataset *ds, nnt_split *out, nnt_error *err)
 void nnt_split_free(nnt_split *s)
 {
     if (!s) return;
-    nnt_free(s->train);
-    nnt_free(s->valid);
+    nnt__free(s->train);
+    nnt__free(s->valid);
     memset(s, 0, sizeof *s);
 }

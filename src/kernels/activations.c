@@ -17,8 +17,8 @@ static void nnt_k_sigmoid(const float *z, float *p, size_t count);
 
 /* ---- Forward: y = f(y + b) ------------------------------------------------ */
 
-void nnt_k_bias_act(nnt_activation a, float param, float *restrict y, const float *restrict b,
-                    size_t n, size_t d)
+void nnt__k_bias_act(nnt_activation a, float param, float *restrict y, const float *restrict b,
+                     size_t n, size_t d)
 {
     for (size_t i = 0; i < n; i++) {
         float *restrict r = y + i * d;
@@ -135,9 +135,9 @@ static void act_backward_row(nnt_activation a, float param, float keep,
     }
 }
 
-void nnt_k_act_backward(nnt_activation a, float param, float keep, const float *restrict y,
-                        const float *restrict mask, float *restrict delta, float *restrict db,
-                        size_t n, size_t d)
+void nnt__k_act_backward(nnt_activation a, float param, float keep, const float *restrict y,
+                         const float *restrict mask, float *restrict delta, float *restrict db,
+                         size_t n, size_t d)
 {
     for (size_t i = 0; i < n; i++) {
         float *restrict dr = delta + i * d;
@@ -178,8 +178,8 @@ static void nnt_k_sigmoid(const float *z, float *p, size_t count)
     }
 }
 
-void nnt_k_bias_output(nnt_activation out, float *restrict z, const float *restrict b,
-                       float *restrict y, size_t n, size_t k)
+void nnt__k_bias_output(nnt_activation out, float *restrict z, const float *restrict b,
+                        float *restrict y, size_t n, size_t k)
 {
     if (b)
         for (size_t i = 0; i < n; i++)

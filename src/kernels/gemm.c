@@ -25,7 +25,7 @@
 
 /* ==== CPU features and kernel classification (pure) ======================== */
 
-nnt_cpu_features nnt_cpu_detect(void)
+nnt_cpu_features nnt__cpu_detect(void)
 {
     nnt_cpu_features f = {0, 0, 0};
 #if defined(__x86_64__) || defined(__i386__)
@@ -51,7 +51,7 @@ static const char *const pre_avx2_kernels[] = {
     "sse41",    "avx", /* oneDNN ISA levels below AVX2 */
 };
 
-int nnt_blas_kernel_name_is_generic(const char *kernel, const nnt_cpu_features *cpu)
+int nnt__blas_kernel_name_is_generic(const char *kernel, const nnt_cpu_features *cpu)
 {
     if (!cpu->avx2_fma) return 0;
     if (kernel == NULL || kernel[0] == '\0') return 1;
@@ -60,9 +60,9 @@ int nnt_blas_kernel_name_is_generic(const char *kernel, const nnt_cpu_features *
     return 0;
 }
 
-const char *nnt_blis_pick_arch(const char *detected, const nnt_cpu_features *cpu)
+const char *nnt__blis_pick_arch(const char *detected, const nnt_cpu_features *cpu)
 {
-    if (!nnt_blas_kernel_name_is_generic(detected, cpu)) return detected;
+    if (!nnt__blas_kernel_name_is_generic(detected, cpu)) return detected;
     if (cpu->avx512) return "skx";
     return cpu->amd ? "zen3" : "haswell";
 }
@@ -89,8 +89,8 @@ static void blis_choose(void)
 {
     bli_init();
     const char *detected = bli_arch_string(bli_arch_query_id());
-    nnt_cpu_features cpu = nnt_cpu_detect();
-    const char *want = nnt_blis_pick_arch(detected, &cpu);
+    nnt_cpu_features cpu = nnt__cpu_detect();
+    const char *want = nnt__blis_pick_arch(detected, &cpu);
     g_blis.detected = detected;
     g_blis.arch = detected;
     g_blis.cntx = NULL;
@@ -131,9 +131,9 @@ static const blis_choice *blis_get(void)
     return &g_blis;
 }
 
-void nnt_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
-               const float *a, int lda, const float *b, int ldb, float beta,
-               float *c, int ldc)
+void nnt__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                const float *a, int lda, const float *b, int ldb, float beta,
+                float *c, int ldc)
 {
     const blis_choice *ch = blis_get();
     /* Row-major: row stride = leading dimension, column stride 1; BLIS
@@ -155,7 +155,7 @@ const char *nnt_blas_info(void)
     return blis_get()->info;
 }
 
-const char *nnt_blas_kernel_name(void)
+const char *nnt__blas_kernel_name(void)
 {
     return blis_get()->arch;
 }
@@ -168,7 +168,7 @@ const char *nnt_blas_kernel_name(void)
  * step's small products 15-45 % faster than OpenBLAS 0.3.21 on an AVX-512
  * core (bench/bench_gemm_backends.c). Its threads are OpenMP's, whose thread
  * count is a per-calling-thread setting: the process-wide count set with
- * nnt_blas_set_threads is applied in each thread that calls nnt_sgemm (a
+ * nnt_blas_set_threads is applied in each thread that calls nnt__sgemm (a
  * tune worker, the trainer) before its product. 0 = never set: OpenMP's
  * default (OMP_NUM_THREADS, else the number of CPUs). */
 static atomic_int g_dnnl_threads;
@@ -199,9 +199,9 @@ static void gemm_block_init(void)
         sigdelset(&g_gemm_block, faults[i]);
 }
 
-void nnt_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
-               const float *a, int lda, const float *b, int ldb, float beta,
-               float *c, int ldc)
+void nnt__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                const float *a, int lda, const float *b, int ldb, float beta,
+                float *c, int ldc)
 {
     int want = atomic_load_explicit(&g_dnnl_threads, memory_order_relaxed);
     if (want > 0 && omp_get_max_threads() != want) omp_set_num_threads(want);
@@ -258,7 +258,7 @@ const char *nnt_blas_info(void)
     return g_info;
 }
 
-const char *nnt_blas_kernel_name(void)
+const char *nnt__blas_kernel_name(void)
 {
     return dnnl_isa_name(dnnl_get_effective_cpu_isa());
 }
@@ -302,9 +302,9 @@ static void zero_rows(float *c, int m, int n, int ldc)
 }
 
 
-void nnt_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
-               const float *a, int lda, const float *b, int ldb, float beta,
-               float *c, int ldc)
+void nnt__sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                const float *a, int lda, const float *b, int ldb, float beta,
+                float *c, int ldc)
 {
     if (beta == 0.0f) {
         zero_rows(c, m, n, ldc);
@@ -328,7 +328,7 @@ const char *nnt_blas_info(void)
     return g_info;
 }
 
-const char *nnt_blas_kernel_name(void)
+const char *nnt__blas_kernel_name(void)
 {
     const char *name = openblas_get_corename();
     return name != NULL ? name : "unknown";
@@ -338,8 +338,8 @@ const char *nnt_blas_kernel_name(void)
 
 #endif
 
-int nnt_blas_kernel_is_generic(void)
+int nnt__blas_kernel_is_generic(void)
 {
-    nnt_cpu_features cpu = nnt_cpu_detect();
-    return nnt_blas_kernel_name_is_generic(nnt_blas_kernel_name(), &cpu);
+    nnt_cpu_features cpu = nnt__cpu_detect();
+    return nnt__blas_kernel_name_is_generic(nnt__blas_kernel_name(), &cpu);
 }

@@ -20,15 +20,15 @@ static double softmax_ce_row(const float *z, int32_t label, size_t k)
     return ((double)m - (double)z[label]) + log(s);
 }
 
-double nnt_k_softmax_ce(const float *z, const int32_t *labels, size_t n, size_t k)
+double nnt__k_softmax_ce(const float *z, const int32_t *labels, size_t n, size_t k)
 {
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) sum += softmax_ce_row(z + i * k, labels[i], k);
     return sum;
 }
 
-double nnt_k_softmax_ce_grad(const float *z, const float *restrict p, const int32_t *labels,
-                             float scale, float *restrict delta, size_t n, size_t k)
+double nnt__k_softmax_ce_grad(const float *z, const float *restrict p, const int32_t *labels,
+                              float scale, float *restrict delta, size_t n, size_t k)
 {
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -51,15 +51,15 @@ static inline double bce_elem(float z, float t)
     return log1p(exp(-fabs(zd))) + (zd > 0.0 ? zd : 0.0) - zd * (double)t;
 }
 
-double nnt_k_bce_logits(const float *z, const float *t, size_t count)
+double nnt__k_bce_logits(const float *z, const float *t, size_t count)
 {
     double sum = 0.0;
     for (size_t i = 0; i < count; i++) sum += bce_elem(z[i], t[i]);
     return sum;
 }
 
-double nnt_k_bce_logits_grad(const float *z, const float *restrict p, const float *restrict t,
-                             float scale, float *restrict delta, size_t count)
+double nnt__k_bce_logits_grad(const float *z, const float *restrict p, const float *restrict t,
+                              float scale, float *restrict delta, size_t count)
 {
     double sum = 0.0;
     for (size_t i = 0; i < count; i++) {
@@ -69,16 +69,16 @@ double nnt_k_bce_logits_grad(const float *z, const float *restrict p, const floa
     return sum;
 }
 
-double nnt_k_bce_logits_labels(const float *z, const int32_t *labels, size_t count)
+double nnt__k_bce_logits_labels(const float *z, const int32_t *labels, size_t count)
 {
     double sum = 0.0;
     for (size_t i = 0; i < count; i++) sum += bce_elem(z[i], (float)labels[i]);
     return sum;
 }
 
-double nnt_k_bce_logits_labels_grad(const float *z, const float *restrict p,
-                                    const int32_t *labels, float scale, float *restrict delta,
-                                    size_t count)
+double nnt__k_bce_logits_labels_grad(const float *z, const float *restrict p,
+                                     const int32_t *labels, float scale, float *restrict delta,
+                                     size_t count)
 {
     double sum = 0.0;
     for (size_t i = 0; i < count; i++) {
@@ -91,7 +91,7 @@ double nnt_k_bce_logits_labels_grad(const float *z, const float *restrict p,
 
 /* ---- Squared error --------------------------------------------------------- */
 
-double nnt_k_sq_err(const float *y, const float *t, size_t count)
+double nnt__k_sq_err(const float *y, const float *t, size_t count)
 {
     double sum = 0.0;
     for (size_t i = 0; i < count; i++) {
@@ -101,8 +101,8 @@ double nnt_k_sq_err(const float *y, const float *t, size_t count)
     return 0.5 * sum;
 }
 
-double nnt_k_sq_err_grad(const float *restrict y, const float *restrict t, float scale,
-                         float *restrict delta, size_t count)
+double nnt__k_sq_err_grad(const float *restrict y, const float *restrict t, float scale,
+                          float *restrict delta, size_t count)
 {
     double sum = 0.0;
     for (size_t i = 0; i < count; i++) {

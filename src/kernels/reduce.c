@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-void nnt_k_colsum(const float *restrict x, size_t n, size_t d, float *restrict out)
+void nnt__k_colsum(const float *restrict x, size_t n, size_t d, float *restrict out)
 {
     /* Row-outer order streams x once and vectorises over j. */
     for (size_t j = 0; j < d; j++) out[j] = 0.0f;
@@ -18,8 +18,8 @@ void nnt_k_colsum(const float *restrict x, size_t n, size_t d, float *restrict o
     }
 }
 
-void nnt_k_dropout_apply(float *restrict x, float *restrict mask, size_t count, uint32_t thresh,
-                         float scale)
+void nnt__k_dropout_apply(float *restrict x, float *restrict mask, size_t count, uint32_t thresh,
+                          float scale)
 {
     for (size_t i = 0; i < count; i++) {
         uint32_t u;

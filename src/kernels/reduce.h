@@ -6,11 +6,11 @@
 #include <stdint.h>
 
 /* out[j] = sum_i x[i][j]; x: n x d, out: d (overwritten). */
-void nnt_k_colsum(const float *x, size_t n, size_t d, float *out);
+void nnt__k_colsum(const float *x, size_t n, size_t d, float *out);
 
 /* Dropout: mask holds count raw uint32 draws u (stored in the float
  * buffer's bytes); they become mask[i] = u < thresh ? 0 : scale, and
  * x[i] *= mask[i]. */
-void nnt_k_dropout_apply(float *x, float *mask, size_t count, uint32_t thresh, float scale);
+void nnt__k_dropout_apply(float *x, float *mask, size_t count, uint32_t thresh, float scale);
 
 #endif

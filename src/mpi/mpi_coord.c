@@ -58,7 +58,7 @@ static int try_ask(mpi_coord *c, nnt_study *s, int w)
     int rank = 1;
     while (rank + 1 < c->size && c->peers[rank + 1].first <= w) rank++;
     int local = w - c->peers[rank].first;
-    int r = study_co_ask_try(s, w, &c->task);
+    int r = nnt__study_co_ask_try(s, w, &c->task);
     if (r == NNT_ASK_WAIT) return 0;
     mbuf b = {0};
     mb_i32(&b, r);
@@ -73,7 +73,7 @@ static int try_ask(mpi_coord *c, nnt_study *s, int w)
         mb_put(&b, c->task.x, (size_t)s->nspace * sizeof *c->task.x);
         mb_put(&b, c->task.active, (size_t)s->nspace);
         mb_blob(&b, c->task.params, strlen(c->task.params) + 1);
-        nnt_free(c->task.params);
+        nnt__free(c->task.params);
         c->task.params = NULL;
         /* Which rank runs it (a column of its own, for `nntune trials` and
          * the report); a failure to store it loses only that. Under the
@@ -84,12 +84,12 @@ static int try_ask(mpi_coord *c, nnt_study *s, int w)
         pthread_mutex_unlock(&s->mu);
     }
     if (b.oom) { /* nothing to send: the worker would wait forever */
-        nnt_free(b.p);
+        nnt__free(b.p);
         b = (mbuf){0};
         mb_i32(&b, NNT_ERR_NOT_FOUND);
     }
     reply(rank, local, &b);
-    nnt_free(b.p);
+    nnt__free(b.p);
     return 1;
 }
 
@@ -131,7 +131,7 @@ static void on_report(mpi_coord *c, const nnt_coordinator_ops *ops, int rank, in
     mb_i32(&b, answer);
     mb_f64(&b, dl > 0 ? dl - nnt_clock_monotonic() : -1);
     if (!b.oom) reply(rank, local, &b);
-    nnt_free(b.p);
+    nnt__free(b.p);
 }
 
 static void on_tell(mpi_coord *c, const nnt_coordinator_ops *ops, int rank, int local, mread *m)
@@ -145,7 +145,7 @@ static void on_tell(mpi_coord *c, const nnt_coordinator_ops *ops, int rank, int 
     const unsigned char *blob = mr_blob(m, &n);
     if (m->bad || c->running[w] != o.number) return;
     if (blob && n > 0) {
-        o.model = mpi_model_from_blob(blob, n, c->scratch);
+        o.model = nnt__mpi_model_from_blob(blob, n, c->scratch);
         /* A model that did not arrive leaves the trial without one (as a
          * user objective's); its value still counts. */
     }
@@ -195,7 +195,7 @@ static int receive(mpi_coord *c, MPI_Status *st, size_t *n)
     int cnt = 0;
     MPI_Get_count(st, MPI_BYTE, &cnt);
     if ((size_t)cnt > c->in_cap) {
-        unsigned char *q = nnt_realloc(c->in, (size_t)cnt);
+        unsigned char *q = nnt__realloc(c->in, (size_t)cnt);
         if (!q) return -1;
         c->in = q;
         c->in_cap = (size_t)cnt;
@@ -259,8 +259,8 @@ int nnt_mpi_study_run(nnt_study *s, const nnt_mpi_options *o, int *given_up, nnt
     c.o = o ? *o : nnt_mpi_options_default();
     if (!(c.o.timeout_s > 0)) c.o.timeout_s = 120;
     MPI_Comm_size(MPI_COMM_WORLD, &c.size);
-    int *jobs = nnt_calloc((size_t)c.size, sizeof *jobs);
-    c.peers = nnt_calloc((size_t)c.size, sizeof *c.peers);
+    int *jobs = nnt__calloc((size_t)c.size, sizeof *jobs);
+    c.peers = nnt__calloc((size_t)c.size, sizeof *c.peers);
     int zero = 0, r = NNT_OK;
     /* Every worker rank says how many trials it runs at a time. */
     if (!jobs || !c.peers ||
@@ -273,29 +273,29 @@ int nnt_mpi_study_run(nnt_study *s, const nnt_mpi_options *o, int *given_up, nnt
         c.peers[k].first = c.n_workers;
         c.n_workers += jobs[k];
     }
-    c.running = nnt_calloc((size_t)(c.n_workers > 0 ? c.n_workers : 1), sizeof *c.running);
-    c.epochs = nnt_calloc((size_t)(c.n_workers > 0 ? c.n_workers : 1), sizeof *c.epochs);
-    c.waiting = nnt_calloc((size_t)(c.n_workers > 0 ? c.n_workers : 1), sizeof *c.waiting);
-    c.task.x = nnt_calloc((size_t)(s->nspace > 0 ? s->nspace : 1), sizeof *c.task.x);
-    c.task.active = nnt_calloc((size_t)(s->nspace > 0 ? s->nspace : 1), 1);
-    c.scratch = mpi_scratch_dir();
+    c.running = nnt__calloc((size_t)(c.n_workers > 0 ? c.n_workers : 1), sizeof *c.running);
+    c.epochs = nnt__calloc((size_t)(c.n_workers > 0 ? c.n_workers : 1), sizeof *c.epochs);
+    c.waiting = nnt__calloc((size_t)(c.n_workers > 0 ? c.n_workers : 1), sizeof *c.waiting);
+    c.task.x = nnt__calloc((size_t)(s->nspace > 0 ? s->nspace : 1), sizeof *c.task.x);
+    c.task.active = nnt__calloc((size_t)(s->nspace > 0 ? s->nspace : 1), 1);
+    c.scratch = nnt__mpi_scratch_dir();
     if (!c.running || !c.epochs || !c.waiting || !c.task.x || !c.task.active || !c.scratch) {
         r = nnt_fail(err, NNT_ERR_NOMEM, "MPI: out of memory (or no scratch folder in $TMPDIR)");
         goto out;
     }
     for (int w = 0; w < c.n_workers; w++) c.running[w] = -1;
     study_transport tp = {c.n_workers > 0 ? c.n_workers : 1, serve, &c};
-    r = study_run_with(s, &tp, err);
+    r = nnt__study_run_with(s, &tp, err);
     if (given_up) *given_up = c.given_up;
 out:
-    nnt_free(jobs);
-    nnt_free(c.peers);
-    nnt_free(c.running);
-    nnt_free(c.epochs);
-    nnt_free(c.waiting);
-    nnt_free(c.task.x);
-    nnt_free(c.task.active);
-    nnt_free(c.in);
-    mpi_scratch_remove(c.scratch);
+    nnt__free(jobs);
+    nnt__free(c.peers);
+    nnt__free(c.running);
+    nnt__free(c.epochs);
+    nnt__free(c.waiting);
+    nnt__free(c.task.x);
+    nnt__free(c.task.active);
+    nnt__free(c.in);
+    nnt__mpi_scratch_remove(c.scratch);
     return r;
 }

@@ -108,8 +108,8 @@ int nnt_mpi_setup_send(const nnt_study *s, nnt_error *err)
         su.seed = s->seed;
         su.n_folds = s->n_folds;
         su.space_size = s->nspace;
-        su.train_hash = s->data.train ? nnt_dataset_content_hash(s->data.train) : 0;
-        su.valid_hash = s->data.valid ? nnt_dataset_content_hash(s->data.valid) : 0;
+        su.train_hash = s->data.train ? nnt__dataset_content_hash(s->data.train) : 0;
+        su.valid_hash = s->data.valid ? nnt__dataset_content_hash(s->data.valid) : 0;
     }
     if (MPI_Bcast(&su, (int)sizeof su, MPI_BYTE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
         return nnt_fail(err, NNT_ERR_IO, "MPI: broadcast of the study set-up failed");
@@ -140,8 +140,8 @@ void nnt_mpi_setup_apply(const nnt_mpi_setup *su, nnt_study_options *opt)
 
 int nnt_mpi_setup_check(const nnt_study *s, const nnt_mpi_setup *su, int rank, nnt_error *err)
 {
-    uint64_t th = s->data.train ? nnt_dataset_content_hash(s->data.train) : 0;
-    uint64_t vh = s->data.valid ? nnt_dataset_content_hash(s->data.valid) : 0;
+    uint64_t th = s->data.train ? nnt__dataset_content_hash(s->data.train) : 0;
+    uint64_t vh = s->data.valid ? nnt__dataset_content_hash(s->data.valid) : 0;
     if (th != su->train_hash)
         return nnt_fail(err, NNT_ERR_ARG,
                         "MPI rank %d: the training data differs from rank 0's (fingerprint %016llx, "
@@ -162,38 +162,38 @@ int nnt_mpi_setup_check(const nnt_study *s, const nnt_mpi_setup *su, int rank, n
 
 /* ---- scratch folder and model blobs ----------------------------------------- */
 
-char *mpi_scratch_dir(void)
+char *nnt__mpi_scratch_dir(void)
 {
     const char *t = getenv("TMPDIR");
     if (!t || !t[0]) t = "/tmp";
     size_t n = strlen(t) + 32;
-    char *d = nnt_malloc(n);
+    char *d = nnt__malloc(n);
     if (!d) return NULL;
     snprintf(d, n, "%s/nntune-mpi-XXXXXX", t);
     if (!mkdtemp(d)) {
-        nnt_free(d);
+        nnt__free(d);
         return NULL;
     }
     return d;
 }
 
-void mpi_scratch_remove(char *dir)
+void nnt__mpi_scratch_remove(char *dir)
 {
     if (!dir) return;
     rmdir(dir);
-    nnt_free(dir);
+    nnt__free(dir);
 }
 
 static char *blob_path(const char *dir)
 {
     static _Atomic int counter;
     size_t n = strlen(dir) + 48;
-    char *p = nnt_malloc(n);
+    char *p = nnt__malloc(n);
     if (p) snprintf(p, n, "%s/model-%d.nnt", dir, counter++);
     return p;
 }
 
-int mpi_model_to_blob(const nnt_model *m, const char *dir, unsigned char **out, size_t *n)
+int nnt__mpi_model_to_blob(const nnt_model *m, const char *dir, unsigned char **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -204,11 +204,11 @@ int mpi_model_to_blob(const nnt_model *m, const char *dir, unsigned char **out, 
     FILE *f = r == NNT_OK ? fopen(path, "rb") : NULL;
     if (f) {
         struct stat st;
-        if (fstat(fileno(f), &st) == 0 && (*out = nnt_malloc((size_t)st.st_size + 1)) &&
+        if (fstat(fileno(f), &st) == 0 && (*out = nnt__malloc((size_t)st.st_size + 1)) &&
             fread(*out, 1, (size_t)st.st_size, f) == (size_t)st.st_size) {
             *n = (size_t)st.st_size;
         } else {
-            nnt_free(*out);
+            nnt__free(*out);
             *out = NULL;
             r = NNT_ERR_IO;
         }
@@ -217,11 +217,11 @@ int mpi_model_to_blob(const nnt_model *m, const char *dir, unsigned char **out, 
         r = NNT_ERR_IO;
     }
     unlink(path);
-    nnt_free(path);
+    nnt__free(path);
     return r;
 }
 
-nnt_model *mpi_model_from_blob(const unsigned char *p, size_t n, const char *dir)
+nnt_model *nnt__mpi_model_from_blob(const unsigned char *p, size_t n, const char *dir)
 {
     char *path = blob_path(dir);
     if (!path) return NULL;
@@ -234,6 +234,6 @@ nnt_model *mpi_model_from_blob(const unsigned char *p, size_t n, const char *dir
         if (ok && nnt_model_load(path, &m, &err) != NNT_OK) m = NULL;
     }
     unlink(path);
-    nnt_free(path);
+    nnt__free(path);
     return m;
 }

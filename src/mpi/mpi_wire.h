@@ -40,7 +40,7 @@ static inline void mb_put(mbuf *b, const void *src, size_t n)
     if (b->n + n > b->cap) {
         size_t nc = b->cap ? b->cap : 256;
         while (nc < b->n + n) nc *= 2;
-        unsigned char *q = nnt_realloc(b->p, nc);
+        unsigned char *q = nnt__realloc(b->p, nc);
         if (!q) {
             b->oom = 1;
             return;
@@ -100,10 +100,10 @@ static inline const unsigned char *mr_blob(mread *r, size_t *n)
 /* A model file's bytes (the model as nnt_model_save writes it) and back,
  * through a scratch file in dir (mpi_setup.c). */
 struct nnt_model;
-int mpi_model_to_blob(const struct nnt_model *m, const char *dir, unsigned char **out, size_t *n);
-struct nnt_model *mpi_model_from_blob(const unsigned char *p, size_t n, const char *dir);
+int nnt__mpi_model_to_blob(const struct nnt_model *m, const char *dir, unsigned char **out, size_t *n);
+struct nnt_model *nnt__mpi_model_from_blob(const unsigned char *p, size_t n, const char *dir);
 /* A fresh scratch folder under $TMPDIR (or /tmp); malloc'd path, NULL on failure. */
-char *mpi_scratch_dir(void);
-void mpi_scratch_remove(char *dir);
+char *nnt__mpi_scratch_dir(void);
+void nnt__mpi_scratch_remove(char *dir);
 
 #endif

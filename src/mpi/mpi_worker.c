@@ -50,13 +50,13 @@ static int await_reply(mpi_worker *w, int local, unsigned char **ans, size_t *n)
         }
         if (flag) {
             if (MPI_Get_count(&st, MPI_BYTE, &cnt) == MPI_SUCCESS &&
-                (*ans = nnt_malloc((size_t)cnt + 1)) != NULL) {
+                (*ans = nnt__malloc((size_t)cnt + 1)) != NULL) {
                 if (MPI_Recv(*ans, cnt, MPI_BYTE, 0, MPI_TAG_REPLY + local, MPI_COMM_WORLD,
                              MPI_STATUS_IGNORE) == MPI_SUCCESS) {
                     *n = (size_t)cnt;
                     r = 0;
                 } else {
-                    nnt_free(*ans);
+                    nnt__free(*ans);
                     *ans = NULL;
                 }
             }
@@ -103,7 +103,7 @@ static int px_ask(void *ctx, int local, nnt_trial_task *t)
             mr_get(&m, t->active, (size_t)w->nspace);
             size_t pl = 0;
             const unsigned char *p = mr_blob(&m, &pl);
-            t->params = !m.bad && pl > 0 && p[pl - 1] == '\0' ? nnt_strdup((const char *)p) : NULL;
+            t->params = !m.bad && pl > 0 && p[pl - 1] == '\0' ? nnt__strdup((const char *)p) : NULL;
             set_deadline(w, left);
             t->deadline = left >= 0 ? atomic_load(&w->deadline) : 0;
             if (!t->params) r = NNT_ERR_NOT_FOUND; /* a garbled answer: this thread stops */
@@ -111,8 +111,8 @@ static int px_ask(void *ctx, int local, nnt_trial_task *t)
             r = NNT_ERR_NOT_FOUND;
         }
     }
-    nnt_free(ans);
-    nnt_free(b.p);
+    nnt__free(ans);
+    nnt__free(b.p);
     return r;
 }
 
@@ -137,8 +137,8 @@ static int px_report(void *ctx, int local, const nnt_report_msg *rp)
         else set_deadline(w, left);
     }
     if (answer == NNT_REPORT_ABORT) atomic_store(&w->stopping, 1);
-    nnt_free(ans);
-    nnt_free(b.p);
+    nnt__free(ans);
+    nnt__free(b.p);
     return answer;
 }
 
@@ -147,23 +147,23 @@ static void px_tell(void *ctx, int local, nnt_trial_outcome *o)
     mpi_worker *w = ctx;
     unsigned char *blob = NULL;
     size_t bn = 0;
-    if (o->model && mpi_model_to_blob(o->model, w->scratch, &blob, &bn) != NNT_OK) bn = 0;
+    if (o->model && nnt__mpi_model_to_blob(o->model, w->scratch, &blob, &bn) != NNT_OK) bn = 0;
     nnt_model_free(o->model);
     o->model = NULL;
     mbuf b = {0};
     mb_i32(&b, local);
     mb_put(&b, o, sizeof *o);
     mb_blob(&b, blob, bn);
-    nnt_free(blob);
+    nnt__free(blob);
     if (b.oom) { /* the result without its model */
-        nnt_free(b.p);
+        nnt__free(b.p);
         b = (mbuf){0};
         mb_i32(&b, local);
         mb_put(&b, o, sizeof *o);
         mb_blob(&b, NULL, 0);
     }
     if (!b.oom) round_trip(w, MPI_TAG_TELL, local, &b, NULL, NULL);
-    nnt_free(b.p);
+    nnt__free(b.p);
 }
 
 static double px_deadline(void *ctx)
@@ -203,7 +203,7 @@ typedef struct thread_arg {
 static void *worker_main(void *p)
 {
     thread_arg *a = p;
-    nnt_worker_loop(&a->s->runner, a->ops, a->local, a->s->nspace);
+    nnt__worker_loop(&a->s->runner, a->ops, a->local, a->s->nspace);
     return NULL;
 }
 
@@ -238,7 +238,7 @@ int nnt_mpi_worker_run(nnt_study *s, int jobs, const nnt_mpi_options *o, nnt_err
     atomic_init(&w.deadline, 0);
     atomic_init(&w.stopping, 0);
     atomic_init(&w.quit, 0);
-    w.scratch = mpi_scratch_dir();
+    w.scratch = nnt__mpi_scratch_dir();
     int r = NNT_OK;
     /* Rank 0 learns every rank's thread count (a collective call: made
      * even when this rank cannot run, with 0 threads). */
@@ -253,7 +253,7 @@ int nnt_mpi_worker_run(nnt_study *s, int jobs, const nnt_mpi_options *o, nnt_err
         int hb_ok = pthread_create(&hb, NULL, heartbeat_main, &w) == 0;
         int prev = nnt_blas_set_threads(1); /* trials run side by side */
         w.last_send = nnt_clock_monotonic();
-        if (run_threads(s, &ops, jobs) == 0) nnt_worker_loop(&s->runner, &ops, 0, s->nspace);
+        if (run_threads(s, &ops, jobs) == 0) nnt__worker_loop(&s->runner, &ops, 0, s->nspace);
         if (prev > 0) nnt_blas_set_threads(prev);
         atomic_store(&w.quit, 1);
         if (hb_ok) pthread_join(hb, NULL);
@@ -261,9 +261,9 @@ int nnt_mpi_worker_run(nnt_study *s, int jobs, const nnt_mpi_options *o, nnt_err
         mbuf b = {0};
         mb_i32(&b, local);
         if (!b.oom) round_trip(&w, MPI_TAG_DONE, 0, &b, NULL, NULL);
-        nnt_free(b.p);
+        nnt__free(b.p);
     }
-    mpi_scratch_remove(w.scratch);
+    nnt__mpi_scratch_remove(w.scratch);
     pthread_mutex_destroy(&w.mu);
     return r;
 }

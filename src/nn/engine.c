@@ -6,7 +6,7 @@
  *   act[l+1] = f(act[l] W_l^T + b_l)
  * The matrix products go to BLAS; everything else is one fused elementwise
  * pass per layer and direction, so the step stays GEMM-bound. Nothing here
- * allocates except nnt_workspace_init. */
+ * allocates except nnt__workspace_init. */
 #include <assert.h>
 #include <string.h>
 
@@ -37,15 +37,15 @@ static float act_param(const nnt_model *m)
 
 /* ---- Workspace --------------------------------------------------------------- */
 
-void nnt_workspace_free(nnt_workspace *ws)
+void nnt__workspace_free(nnt_workspace *ws)
 {
     if (!ws) return;
-    for (int l = 0; l <= NNT_MAX_LAYERS; l++) nnt_free(ws->act[l]);
-    for (int l = 0; l < NNT_MAX_LAYERS; l++) nnt_free(ws->mask[l]);
-    nnt_free(ws->delta);
-    nnt_free(ws->delta_prev);
-    nnt_free(ws->grad);
-    nnt_free(ws->logits);
+    for (int l = 0; l <= NNT_MAX_LAYERS; l++) nnt__free(ws->act[l]);
+    for (int l = 0; l < NNT_MAX_LAYERS; l++) nnt__free(ws->mask[l]);
+    nnt__free(ws->delta);
+    nnt__free(ws->delta_prev);
+    nnt__free(ws->grad);
+    nnt__free(ws->logits);
     memset(ws, 0, sizeof *ws);
 }
 
@@ -55,7 +55,7 @@ static float *alloc_floats(size_t rows, size_t cols, int *oom)
         *oom = 1;
         return NULL;
     }
-    float *p = nnt_malloc_array(rows * cols, sizeof(float));
+    float *p = nnt__malloc_array(rows * cols, sizeof(float));
     if (!p) *oom = 1;
     return p;
 }
@@ -83,7 +83,7 @@ static int workspace_init(nnt_workspace *ws, const nnt_model *m, int max_batch, 
     if (!oom && training) ws->grad = alloc_floats(m->n_params, 1, &oom);
     if (!oom) ws->logits = alloc_floats(nb, (size_t)m->sizes[L], &oom);
     if (oom) {
-        nnt_workspace_free(ws);
+        nnt__workspace_free(ws);
         return nnt_fail(err, NNT_ERR_NOMEM, "workspace: out of memory for a batch of %d rows",
                         max_batch);
     }
@@ -91,13 +91,13 @@ static int workspace_init(nnt_workspace *ws, const nnt_model *m, int max_batch, 
     return NNT_OK;
 }
 
-int nnt_workspace_init(nnt_workspace *ws, const nnt_model *m, int max_batch, nnt_error *err)
+int nnt__workspace_init(nnt_workspace *ws, const nnt_model *m, int max_batch, nnt_error *err)
 {
     return workspace_init(ws, m, max_batch, 1, err);
 }
 
-int nnt_workspace_init_forward(nnt_workspace *ws, const nnt_model *m, int max_batch,
-                               nnt_error *err)
+int nnt__workspace_init_forward(nnt_workspace *ws, const nnt_model *m, int max_batch,
+                                nnt_error *err)
 {
     return workspace_init(ws, m, max_batch, 0, err);
 }
@@ -121,10 +121,10 @@ static void dropout_forward(float *x, float *mask, size_t count, float p, nnt_rn
         uint32_t r = (uint32_t)nnt_rng_u64(rng);
         memcpy(mask + i, &r, sizeof r);
     }
-    nnt_k_dropout_apply(x, mask, count, thresh, 1.0f / (1.0f - p));
+    nnt__k_dropout_apply(x, mask, count, thresh, 1.0f / (1.0f - p));
 }
 
-void nnt_forward(const nnt_model *m, nnt_workspace *ws, int n, int training, nnt_rng *rng)
+void nnt__forward(const nnt_model *m, nnt_workspace *ws, int n, int training, nnt_rng *rng)
 {
     assert(n >= 0 && n <= ws->max_batch && ws->n_layers == m->n_layers);
     int L = m->n_layers;
@@ -143,15 +143,15 @@ void nnt_forward(const nnt_model *m, nnt_workspace *ws, int n, int training, nnt
         }
         if (l < L - 1) {
             /* act[l+1] = f(act[l] W^T + b) */
-            nnt_sgemm(0, 1, n, out, in, 1.0f, ws->act[l], in, P + m->w_off[l], in, 0.0f,
-                      ws->act[l + 1], out);
-            nnt_k_bias_act(hid, param, ws->act[l + 1], P + m->b_off[l], (size_t)n, (size_t)out);
+            nnt__sgemm(0, 1, n, out, in, 1.0f, ws->act[l], in, P + m->w_off[l], in, 0.0f,
+                       ws->act[l + 1], out);
+            nnt__k_bias_act(hid, param, ws->act[l + 1], P + m->b_off[l], (size_t)n, (size_t)out);
         } else {
             /* z = act[l] W^T + b kept for the loss; act[L] = out(z) */
-            nnt_sgemm(0, 1, n, out, in, 1.0f, ws->act[l], in, P + m->w_off[l], in, 0.0f,
-                      ws->logits, out);
-            nnt_k_bias_output(m->out_act, ws->logits, P + m->b_off[l], ws->act[L], (size_t)n,
-                              (size_t)out);
+            nnt__sgemm(0, 1, n, out, in, 1.0f, ws->act[l], in, P + m->w_off[l], in, 0.0f,
+                       ws->logits, out);
+            nnt__k_bias_output(m->out_act, ws->logits, P + m->b_off[l], ws->act[L], (size_t)n,
+                               (size_t)out);
         }
     }
     ws->masks_live = drop;
@@ -170,33 +170,33 @@ static double loss_sum(const nnt_model *m, const nnt_workspace *ws, int n, const
     case NNT_LOSS_RECONSTRUCTION_CE:
         if (!targets) {
             assert(labels && k == 1);
-            return delta ? nnt_k_bce_logits_labels_grad(z, y, labels, scale, delta, nn * k)
-                         : nnt_k_bce_logits_labels(z, labels, nn * k);
+            return delta ? nnt__k_bce_logits_labels_grad(z, y, labels, scale, delta, nn * k)
+                         : nnt__k_bce_logits_labels(z, labels, nn * k);
         }
-        return delta ? nnt_k_bce_logits_grad(z, y, targets, scale, delta, nn * k)
-                     : nnt_k_bce_logits(z, targets, nn * k);
+        return delta ? nnt__k_bce_logits_grad(z, y, targets, scale, delta, nn * k)
+                     : nnt__k_bce_logits(z, targets, nn * k);
     case NNT_LOSS_SQUARED_ERROR:
         assert(targets);
-        return delta ? nnt_k_sq_err_grad(y, targets, scale, delta, nn * k)
-                     : nnt_k_sq_err(y, targets, nn * k);
+        return delta ? nnt__k_sq_err_grad(y, targets, scale, delta, nn * k)
+                     : nnt__k_sq_err(y, targets, nn * k);
     case NNT_LOSS_CROSS_ENTROPY:
     case NNT_LOSS_AUTO:
     default:
         assert(labels);
-        return delta ? nnt_k_softmax_ce_grad(z, y, labels, scale, delta, nn, k)
-                     : nnt_k_softmax_ce(z, labels, nn, k);
+        return delta ? nnt__k_softmax_ce_grad(z, y, labels, scale, delta, nn, k)
+                     : nnt__k_softmax_ce(z, labels, nn, k);
     }
 }
 
-double nnt_loss_delta(const nnt_model *m, nnt_workspace *ws, int n, const int32_t *labels,
-                      const float *targets)
+double nnt__loss_delta(const nnt_model *m, nnt_workspace *ws, int n, const int32_t *labels,
+                       const float *targets)
 {
     if (n <= 0) return 0.0;
     return loss_sum(m, ws, n, labels, targets, ws->delta, 1.0f / (float)n) / (double)n;
 }
 
-double nnt_loss_value(const nnt_model *m, const nnt_workspace *ws, int n, const int32_t *labels,
-                      const float *targets)
+double nnt__loss_value(const nnt_model *m, const nnt_workspace *ws, int n, const int32_t *labels,
+                       const float *targets)
 {
     if (n <= 0) return 0.0;
     return loss_sum(m, ws, n, labels, targets, NULL, 0.0f) / (double)n;
@@ -212,7 +212,7 @@ double nnt_loss_value(const nnt_model *m, const nnt_workspace *ws, int n, const 
  * 256 gradient is 800 KB, within a 1-2 MB L2). Measured on an AVX-512 Xeon:
  * no faster than the two calls in a row, since Adam there is bound by its
  * square roots and divisions, not by memory (bench/README.md). m's weights
- * are written only with o (nnt_backward passes NULL). */
+ * are written only with o (nnt__backward passes NULL). */
 static void backward_pass(const nnt_model *m, nnt_workspace *ws, int n, nnt_optim *o)
 {
     int L = m->n_layers;
@@ -224,29 +224,29 @@ static void backward_pass(const nnt_model *m, nnt_workspace *ws, int n, nnt_opti
 
     /* The output layer's bias gradient; lower layers get theirs folded into
      * the activation-derivative pass that produces their delta. */
-    nnt_k_colsum(delta, (size_t)n, (size_t)m->sizes[L], G + m->b_off[L - 1]);
+    nnt__k_colsum(delta, (size_t)n, (size_t)m->sizes[L], G + m->b_off[L - 1]);
     for (int l = L - 1; l >= 0; l--) {
         int in = m->sizes[l], out = m->sizes[l + 1];
         /* dW_l = delta^T act[l]   (out x in) */
-        nnt_sgemm(1, 0, out, in, n, 1.0f, delta, out, ws->act[l], in, 0.0f, G + m->w_off[l], in);
+        nnt__sgemm(1, 0, out, in, n, 1.0f, delta, out, ws->act[l], in, 0.0f, G + m->w_off[l], in);
         if (l > 0) {
             /* delta_prev = (delta W_l) * mask * f'(act[l])   (n x in) */
-            nnt_sgemm(0, 0, n, in, out, 1.0f, delta, out, P + m->w_off[l], in, 0.0f, prev, in);
+            nnt__sgemm(0, 0, n, in, out, 1.0f, delta, out, P + m->w_off[l], in, 0.0f, prev, in);
             float *db = G + m->b_off[l - 1];
             memset(db, 0, (size_t)in * sizeof(float));
             const float *mask = ws->masks_live ? ws->mask[l] : NULL;
             float keep = mask ? 1.0f - drop_rate(m, l) : 1.0f;
-            nnt_k_act_backward(hid, param, keep, ws->act[l], mask, prev, db, (size_t)n,
-                               (size_t)in);
+            nnt__k_act_backward(hid, param, keep, ws->act[l], mask, prev, db, (size_t)n,
+                                (size_t)in);
         }
-        if (o) nnt_optim_update(o, P, G, 2 * l, 2); /* W_l and b_l */
+        if (o) nnt__optim_update(o, P, G, 2 * l, 2); /* W_l and b_l */
         float *t = delta;
         delta = prev;
         prev = t;
     }
 }
 
-void nnt_backward(const nnt_model *m, nnt_workspace *ws, int n)
+void nnt__backward(const nnt_model *m, nnt_workspace *ws, int n)
 {
     assert(n >= 0 && n <= ws->max_batch && ws->n_layers == m->n_layers);
     if (n <= 0) {
@@ -256,7 +256,7 @@ void nnt_backward(const nnt_model *m, nnt_workspace *ws, int n)
     backward_pass(m, ws, n, NULL);
 }
 
-/* 1 when o's ranges are the model's own (nnt_optim_model_ranges): W_l as
+/* 1 when o's ranges are the model's own (nnt__optim_model_ranges): W_l as
  * range 2l, b_l as range 2l+1. */
 static int ranges_are_layers(const nnt_model *m, const nnt_optim *o)
 {
@@ -270,14 +270,14 @@ static int ranges_are_layers(const nnt_model *m, const nnt_optim *o)
     return 1;
 }
 
-void nnt_backward_update(nnt_model *m, nnt_workspace *ws, int n, nnt_optim *o, double lr)
+void nnt__backward_update(nnt_model *m, nnt_workspace *ws, int n, nnt_optim *o, double lr)
 {
     assert(n >= 0 && n <= ws->max_batch && ws->n_layers == m->n_layers);
     if (n <= 0 || !ranges_are_layers(m, o)) {
-        nnt_backward(m, ws, n);
-        nnt_optim_step(o, m->params, ws->grad, lr);
+        nnt__backward(m, ws, n);
+        nnt__optim_step(o, m->params, ws->grad, lr);
         return;
     }
-    nnt_optim_begin(o, lr);
+    nnt__optim_begin(o, lr);
     backward_pass(m, ws, n, o);
 }

@@ -16,7 +16,7 @@
 /* The task a model solves: its metadata when set, else implied by its loss
  * (CE -> CLASSIFY, BCE with one output -> BINARY, squared error -> REGRESS,
  * reconstruction CE -> AUTOENCODE). */
-nnt_task nnt_model_effective_task(const nnt_model *m)
+nnt_task nnt__model_effective_task(const nnt_model *m)
 {
     if (m->task != NNT_TASK_AUTO) return m->task;
     switch (m->opt.loss) {
@@ -32,7 +32,7 @@ nnt_task nnt_model_effective_task(const nnt_model *m)
 
 /* Number of classes of a classification model: metadata, else outputs (2 for
  * a binary model). 0 for regression and autoencoders. */
-int nnt_model_effective_classes(const nnt_model *m, nnt_task task)
+int nnt__model_effective_classes(const nnt_model *m, nnt_task task)
 {
     switch (task) {
     case NNT_TASK_CLASSIFY:
@@ -44,7 +44,7 @@ int nnt_model_effective_classes(const nnt_model *m, nnt_task task)
 
 /* ---- Gathering ------------------------------------------------------------ */
 
-void nnt_scale_row(const nnt_scaler *s, const float *src, float *dst, size_t features)
+void nnt__scale_row(const nnt_scaler *s, const float *src, float *dst, size_t features)
 {
     if (!s || s->kind == NNT_SCALE_NONE || !s->shift || !s->mul || s->features != features)
         memcpy(dst, src, features * sizeof(float));
@@ -52,9 +52,9 @@ void nnt_scale_row(const nnt_scaler *s, const float *src, float *dst, size_t fea
         nnt_scaler_apply_row(s, src, dst);
 }
 
-void nnt_gather_batch(const nnt_dataset *ds, const uint32_t *rows, size_t start, int n,
-                      const nnt_scaler *s, nnt_task task, float *x, int32_t *labels,
-                      float *targets)
+void nnt__gather_batch(const nnt_dataset *ds, const uint32_t *rows, size_t start, int n,
+                       const nnt_scaler *s, nnt_task task, float *x, int32_t *labels,
+                       float *targets)
 {
     const size_t f = nnt_dataset_features(ds);
     const float *xs = nnt_dataset_x(ds);
@@ -69,7 +69,7 @@ void nnt_gather_batch(const nnt_dataset *ds, const uint32_t *rows, size_t start,
             const char *next = (const char *)(xs + (size_t)rows[start + (size_t)i + 4] * f);
             for (size_t b = 0; b < f * sizeof(float); b += 64) __builtin_prefetch(next + b);
         }
-        nnt_scale_row(s, xs + r * f, xi, f);
+        nnt__scale_row(s, xs + r * f, xi, f);
         switch (task) {
         case NNT_TASK_CLASSIFY:
             if (labels) labels[i] = ls[r];
@@ -105,8 +105,8 @@ static const char *task_word(nnt_task t)
     return "auto";
 }
 
-int nnt_check_data(const nnt_dataset *ds, const uint32_t *rows, size_t n, nnt_task task,
-                   int n_classes, size_t features, const char *what, nnt_error *err)
+int nnt__check_data(const nnt_dataset *ds, const uint32_t *rows, size_t n, nnt_task task,
+                    int n_classes, size_t features, const char *what, nnt_error *err)
 {
     size_t nrows = nnt_dataset_rows(ds);
     if (nnt_dataset_features(ds) != features)
@@ -144,8 +144,8 @@ int nnt_check_data(const nnt_dataset *ds, const uint32_t *rows, size_t n, nnt_ta
 
 /* ---- Metrics -------------------------------------------------------------- */
 
-void nnt_metric_acc_init(nnt_metric_acc *a, nnt_task task, int n_outputs, int n_classes,
-                         uint64_t *confusion)
+void nnt__metric_acc_init(nnt_metric_acc *a, nnt_task task, int n_outputs, int n_classes,
+                          uint64_t *confusion)
 {
     memset(a, 0, sizeof *a);
     a->task = task;
@@ -156,7 +156,7 @@ void nnt_metric_acc_init(nnt_metric_acc *a, nnt_task task, int n_outputs, int n_
         memset(confusion, 0, (size_t)n_classes * (size_t)n_classes * sizeof *confusion);
 }
 
-void nnt_metric_acc_target_scale(nnt_metric_acc *a, const nnt_scaler *s)
+void nnt__metric_acc_target_scale(nnt_metric_acc *a, const nnt_scaler *s)
 {
     a->t_shift = s ? s->target_shift : 0;
     a->t_mul = s ? s->target_mul : 0;
@@ -167,7 +167,7 @@ void nnt_metric_acc_target_scale(nnt_metric_acc *a, const nnt_scaler *s)
 static void nnt_unscale_outputs(const nnt_model *m, float *out, size_t n)
 {
     const nnt_scaler *s = &m->scaler;
-    if (nnt_model_effective_task(m) != NNT_TASK_REGRESS || s->target_mul == 0.0f) return;
+    if (nnt__model_effective_task(m) != NNT_TASK_REGRESS || s->target_mul == 0.0f) return;
     const size_t total = n * (size_t)m->sizes[m->n_layers];
     for (size_t i = 0; i < total; i++) out[i] = out[i] / s->target_mul + s->target_shift;
 }
@@ -180,8 +180,8 @@ static int argmax(const float *v, int n)
     return best;
 }
 
-void nnt_metric_acc_add(nnt_metric_acc *a, const float *out, int n, const int32_t *labels,
-                        const float *targets, double mean_loss)
+void nnt__metric_acc_add(nnt_metric_acc *a, const float *out, int n, const int32_t *labels,
+                         const float *targets, double mean_loss)
 {
     a->loss_sum += mean_loss * n;
     for (int i = 0; i < n; i++) {
@@ -218,7 +218,7 @@ void nnt_metric_acc_add(nnt_metric_acc *a, const float *out, int n, const int32_
     a->n += (size_t)n;
 }
 
-void nnt_metric_acc_result(const nnt_metric_acc *a, nnt_metrics *out)
+void nnt__metric_acc_result(const nnt_metric_acc *a, nnt_metrics *out)
 {
     out->loss = out->accuracy = out->rmse = out->mae = out->r2 = NAN;
     if (a->n == 0) return;
@@ -234,19 +234,19 @@ void nnt_metric_acc_result(const nnt_metric_acc *a, nnt_metrics *out)
     }
 }
 
-double nnt_eval_rows(const nnt_model *m, nnt_workspace *ws, const nnt_dataset *ds,
-                     const uint32_t *rows, size_t n, const nnt_scaler *s, nnt_task task,
-                     int32_t *labels, float *targets, nnt_metric_acc *acc)
+double nnt__eval_rows(const nnt_model *m, nnt_workspace *ws, const nnt_dataset *ds,
+                      const uint32_t *rows, size_t n, const nnt_scaler *s, nnt_task task,
+                      int32_t *labels, float *targets, nnt_metric_acc *acc)
 {
     const int L = m->n_layers;
     double loss_sum = 0;
     for (size_t start = 0; start < n; start += (size_t)ws->max_batch) {
         int nb = (int)(n - start < (size_t)ws->max_batch ? n - start : (size_t)ws->max_batch);
-        nnt_gather_batch(ds, rows, start, nb, s, task, ws->act[0], labels, targets);
-        nnt_forward(m, ws, nb, 0, NULL);
-        double loss = nnt_loss_value(m, ws, nb, labels, targets);
+        nnt__gather_batch(ds, rows, start, nb, s, task, ws->act[0], labels, targets);
+        nnt__forward(m, ws, nb, 0, NULL);
+        double loss = nnt__loss_value(m, ws, nb, labels, targets);
         loss_sum += loss * nb;
-        nnt_metric_acc_add(acc, ws->act[L], nb, labels, targets, loss);
+        nnt__metric_acc_add(acc, ws->act[L], nb, labels, targets, loss);
     }
     return n ? loss_sum / (double)n : NAN;
 }
@@ -266,16 +266,16 @@ int nnt_model_forward(const nnt_model *m, const float *x, size_t n, float *out, 
                         nnt_model_ensemble_size(m));
     if (n == 0) return NNT_OK;
     nnt_workspace ws;
-    int rc = nnt_workspace_init_forward(&ws, m, chunk_for(n), err);
+    int rc = nnt__workspace_init_forward(&ws, m, chunk_for(n), err);
     if (rc < 0) return rc;
     const size_t in = (size_t)m->sizes[0], outw = (size_t)m->sizes[m->n_layers];
     for (size_t start = 0; start < n; start += (size_t)ws.max_batch) {
         int nb = (int)(n - start < (size_t)ws.max_batch ? n - start : (size_t)ws.max_batch);
         memcpy(ws.act[0], x + start * in, (size_t)nb * in * sizeof(float));
-        nnt_forward(m, &ws, nb, 0, NULL);
+        nnt__forward(m, &ws, nb, 0, NULL);
         memcpy(out + start * outw, ws.act[m->n_layers], (size_t)nb * outw * sizeof(float));
     }
-    nnt_workspace_free(&ws);
+    nnt__workspace_free(&ws);
     nnt_unscale_outputs(m, out, n);
     return NNT_OK;
 }
@@ -297,14 +297,14 @@ static int resolve_rows(const nnt_dataset *ds, const uint32_t *rows, size_t *n, 
 int nnt_model_predict(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows, size_t n,
                       float *out, nnt_error *err)
 {
-    int rc = nnt_model_predict_single(m, ds, rows, n, out, err);
+    int rc = nnt__model_predict_single(m, ds, rows, n, out, err);
     if (rc < 0 || m->n_members == 0) return rc;
     if (!rows) n = nnt_dataset_rows(ds);
-    return nnt_ensemble_predict_members(m, ds, rows, n, out, err);
+    return nnt__ensemble_predict_members(m, ds, rows, n, out, err);
 }
 
-int nnt_model_predict_single(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
-                             size_t n, float *out, nnt_error *err)
+int nnt__model_predict_single(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
+                              size_t n, float *out, nnt_error *err)
 {
     if (!m || !ds)
         return nnt_fail(err, NNT_ERR_ARG, "nnt_model_predict: NULL model or data set");
@@ -314,20 +314,20 @@ int nnt_model_predict_single(const nnt_model *m, const nnt_dataset *ds, const ui
     if (nnt_dataset_features(ds) != in)
         return nnt_fail(err, NNT_ERR_ARG, "data has %zu features, model expects %zu",
                         nnt_dataset_features(ds), in);
-    rc = nnt_check_data(ds, rows, n, NNT_TASK_AUTO, 0, in, "data", err);
+    rc = nnt__check_data(ds, rows, n, NNT_TASK_AUTO, 0, in, "data", err);
     if (rc < 0) return rc;
     if (n == 0) return NNT_OK;
     if (!out) return nnt_fail(err, NNT_ERR_ARG, "nnt_model_predict: NULL output buffer");
     nnt_workspace ws;
-    rc = nnt_workspace_init_forward(&ws, m, chunk_for(n), err);
+    rc = nnt__workspace_init_forward(&ws, m, chunk_for(n), err);
     if (rc < 0) return rc;
     for (size_t start = 0; start < n; start += (size_t)ws.max_batch) {
         int nb = (int)(n - start < (size_t)ws.max_batch ? n - start : (size_t)ws.max_batch);
-        nnt_gather_batch(ds, rows, start, nb, &m->scaler, NNT_TASK_AUTO, ws.act[0], NULL, NULL);
-        nnt_forward(m, &ws, nb, 0, NULL);
+        nnt__gather_batch(ds, rows, start, nb, &m->scaler, NNT_TASK_AUTO, ws.act[0], NULL, NULL);
+        nnt__forward(m, &ws, nb, 0, NULL);
         memcpy(out + start * outw, ws.act[m->n_layers], (size_t)nb * outw * sizeof(float));
     }
-    nnt_workspace_free(&ws);
+    nnt__workspace_free(&ws);
     nnt_unscale_outputs(m, out, n);
     return NNT_OK;
 }
@@ -343,53 +343,53 @@ int nnt_model_evaluate(const nnt_model *m, const nnt_dataset *ds, const uint32_t
         return nnt_fail(err, NNT_ERR_ARG, "nnt_model_evaluate: NULL model or data set");
     int rc = resolve_rows(ds, rows, &n, "nnt_model_evaluate", err);
     if (rc < 0) return rc;
-    nnt_task task = nnt_model_effective_task(m);
-    int classes = nnt_model_effective_classes(m, task);
+    nnt_task task = nnt__model_effective_task(m);
+    int classes = nnt__model_effective_classes(m, task);
     const size_t in = (size_t)m->sizes[0], outw = (size_t)m->sizes[m->n_layers];
     if (nnt_dataset_features(ds) != in)
         return nnt_fail(err, NNT_ERR_ARG, "data has %zu features, model expects %zu",
                         nnt_dataset_features(ds), in);
-    rc = nnt_check_data(ds, rows, n, task, classes, in, "data", err);
+    rc = nnt__check_data(ds, rows, n, task, classes, in, "data", err);
     if (rc < 0) return rc;
     if (n == 0) return nnt_fail(err, NNT_ERR_ARG, "nnt_model_evaluate: no rows to evaluate");
-    if (m->n_members > 0) return nnt_ensemble_evaluate(m, ds, rows, n, out, err);
+    if (m->n_members > 0) return nnt__ensemble_evaluate(m, ds, rows, n, out, err);
 
     nnt_workspace ws;
     int chunk = chunk_for(n);
-    int32_t *labels = nnt_malloc_array((size_t)chunk, sizeof *labels);
-    float *targets = nnt_malloc_array((size_t)chunk * outw, sizeof *targets);
+    int32_t *labels = nnt__malloc_array((size_t)chunk, sizeof *labels);
+    float *targets = nnt__malloc_array((size_t)chunk * outw, sizeof *targets);
     uint64_t *confusion =
-        classes > 0 ? nnt_calloc((size_t)classes * (size_t)classes, sizeof *confusion) : NULL;
+        classes > 0 ? nnt__calloc((size_t)classes * (size_t)classes, sizeof *confusion) : NULL;
     if (!labels || !targets || (classes > 0 && !confusion)) {
-        nnt_free(labels);
-        nnt_free(targets);
-        nnt_free(confusion);
+        nnt__free(labels);
+        nnt__free(targets);
+        nnt__free(confusion);
         return nnt_fail(err, NNT_ERR_NOMEM, "nnt_model_evaluate: out of memory");
     }
-    rc = nnt_workspace_init_forward(&ws, m, chunk, err);
+    rc = nnt__workspace_init_forward(&ws, m, chunk, err);
     if (rc < 0) {
-        nnt_free(labels);
-        nnt_free(targets);
-        nnt_free(confusion);
+        nnt__free(labels);
+        nnt__free(targets);
+        nnt__free(confusion);
         return rc;
     }
     nnt_metric_acc acc;
-    nnt_metric_acc_init(&acc, task, (int)outw, classes, confusion);
-    nnt_metric_acc_target_scale(&acc, &m->scaler);
-    nnt_eval_rows(m, &ws, ds, rows, n, &m->scaler, task, labels, targets, &acc);
-    nnt_metric_acc_result(&acc, &out->metrics);
+    nnt__metric_acc_init(&acc, task, (int)outw, classes, confusion);
+    nnt__metric_acc_target_scale(&acc, &m->scaler);
+    nnt__eval_rows(m, &ws, ds, rows, n, &m->scaler, task, labels, targets, &acc);
+    nnt__metric_acc_result(&acc, &out->metrics);
     out->n = n;
     out->n_classes = classes;
     out->confusion = confusion;
-    nnt_workspace_free(&ws);
-    nnt_free(labels);
-    nnt_free(targets);
+    nnt__workspace_free(&ws);
+    nnt__free(labels);
+    nnt__free(targets);
     return NNT_OK;
 }
 
 void nnt_eval_free(nnt_eval *e)
 {
     if (!e) return;
-    nnt_free(e->confusion);
+    nnt__free(e->confusion);
     memset(e, 0, sizeof *e);
 }

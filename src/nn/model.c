@@ -10,7 +10,7 @@
 /* ---- Names ----------------------------------------------------------------- */
 /* (the activation and loss names are in names.c, with the others) */
 
-nnt_activation nnt_loss_output_activation(nnt_loss loss)
+nnt_activation nnt__loss_output_activation(nnt_loss loss)
 {
     switch (loss) {
     case NNT_LOSS_BINARY_CROSS_ENTROPY:
@@ -116,14 +116,14 @@ static void clear_metadata(nnt_model *m)
 static void free_metadata(nnt_model *m)
 {
     if (m->feature_names) {
-        for (size_t j = 0; j < m->n_features; j++) nnt_free(m->feature_names[j]);
-        nnt_free(m->feature_names);
+        for (size_t j = 0; j < m->n_features; j++) nnt__free(m->feature_names[j]);
+        nnt__free(m->feature_names);
     }
     if (m->class_names) {
-        for (int c = 0; c < m->n_classes; c++) nnt_free(m->class_names[c]);
-        nnt_free(m->class_names);
+        for (int c = 0; c < m->n_classes; c++) nnt__free(m->class_names[c]);
+        nnt__free(m->class_names);
     }
-    nnt_free(m->target_name);
+    nnt__free(m->target_name);
     nnt_scaler_free(&m->scaler);
     nnt_schema_free(&m->schema);
     clear_metadata(m);
@@ -158,9 +158,9 @@ void nnt_model_free(nnt_model *m)
 {
     if (!m) return;
     free_metadata(m);
-    nnt_ensemble_free_members(m);
-    nnt_free(m->params);
-    nnt_free(m);
+    nnt__ensemble_free_members(m);
+    nnt__free(m->params);
+    nnt__free(m);
 }
 
 int nnt_model_create(const nnt_model_options *opt, uint64_t seed, nnt_model **out, nnt_error *err)
@@ -170,7 +170,7 @@ int nnt_model_create(const nnt_model_options *opt, uint64_t seed, nnt_model **ou
     int rc = validate(opt, err);
     if (rc) return rc;
 
-    nnt_model *m = nnt_calloc(1, sizeof *m);
+    nnt_model *m = nnt__calloc(1, sizeof *m);
     if (!m) return nnt_fail(err, NNT_ERR_NOMEM, "model: out of memory");
     m->opt = *opt;
     if (m->opt.loss == NNT_LOSS_AUTO) m->opt.loss = NNT_LOSS_CROSS_ENTROPY;
@@ -189,7 +189,7 @@ int nnt_model_create(const nnt_model_options *opt, uint64_t seed, nnt_model **ou
         size_t in = (size_t)m->sizes[l], o = (size_t)m->sizes[l + 1];
         size_t limit = SIZE_MAX / sizeof(float) / 2;
         if (in > limit / o || in * o > limit - o || off > limit - in * o - o) {
-            nnt_free(m);
+            nnt__free(m);
             return nnt_fail(err, NNT_ERR_ARG, "layer %d: %zu x %zu weights overflow the parameter count",
                             l, o, in);
         }
@@ -199,13 +199,13 @@ int nnt_model_create(const nnt_model_options *opt, uint64_t seed, nnt_model **ou
         off += o;
     }
     m->n_params = off;
-    m->out_act = nnt_loss_output_activation(m->opt.loss);
+    m->out_act = nnt__loss_output_activation(m->opt.loss);
     m->task = task_for_loss(m->opt.loss);
     m->scaler.kind = NNT_SCALE_NONE;
 
-    m->params = nnt_malloc_array(m->n_params, sizeof(float));
+    m->params = nnt__malloc_array(m->n_params, sizeof(float));
     if (!m->params) {
-        nnt_free(m);
+        nnt__free(m);
         return nnt_fail(err, NNT_ERR_NOMEM, "model: out of memory for %zu parameters", off);
     }
     nnt_rng rng;
@@ -218,7 +218,7 @@ int nnt_model_create(const nnt_model_options *opt, uint64_t seed, nnt_model **ou
 static char *dup_or_null(const char *s, int *oom)
 {
     if (!s) return NULL;
-    char *d = nnt_strdup(s);
+    char *d = nnt__strdup(s);
     if (!d) *oom = 1;
     return d;
 }
@@ -227,7 +227,7 @@ int nnt_model_clone(const nnt_model *m, nnt_model **out, nnt_error *err)
 {
     if (out) *out = NULL;
     if (!m || !out) return nnt_fail(err, NNT_ERR_ARG, "clone: model and out must not be NULL");
-    nnt_model *c = nnt_calloc(1, sizeof *c);
+    nnt_model *c = nnt__calloc(1, sizeof *c);
     if (!c) return nnt_fail(err, NNT_ERR_NOMEM, "clone: out of memory");
     *c = *m;
     c->params = NULL;
@@ -237,11 +237,11 @@ int nnt_model_clone(const nnt_model *m, nnt_model **out, nnt_error *err)
     memset(&c->schema, 0, sizeof c->schema);
 
     int oom = 0;
-    c->params = nnt_malloc_array(m->n_params, sizeof(float));
+    c->params = nnt__malloc_array(m->n_params, sizeof(float));
     if (!c->params) oom = 1;
     else memcpy(c->params, m->params, m->n_params * sizeof(float));
     if (!oom && m->n_features && m->feature_names) {
-        c->feature_names = nnt_calloc(m->n_features, sizeof(char *));
+        c->feature_names = nnt__calloc(m->n_features, sizeof(char *));
         if (!c->feature_names) oom = 1;
         else {
             c->n_features = m->n_features;
@@ -250,7 +250,7 @@ int nnt_model_clone(const nnt_model *m, nnt_model **out, nnt_error *err)
         }
     }
     if (!oom && m->n_classes > 0 && m->class_names) {
-        c->class_names = nnt_calloc((size_t)m->n_classes, sizeof(char *));
+        c->class_names = nnt__calloc((size_t)m->n_classes, sizeof(char *));
         if (!c->class_names) oom = 1;
         else {
             for (int k = 0; k < m->n_classes; k++)
@@ -273,7 +273,7 @@ int nnt_model_clone(const nnt_model *m, nnt_model **out, nnt_error *err)
         }
     }
     int src = nnt_schema_copy(&m->schema, &c->schema, err);
-    if (src == NNT_OK) src = nnt_ensemble_clone_members(m, c, err);
+    if (src == NNT_OK) src = nnt__ensemble_clone_members(m, c, err);
     if (src) {
         nnt_model_free(c);
         return src;
@@ -329,7 +329,7 @@ int nnt_model_set_metadata_from(nnt_model *m, const nnt_dataset *train_ds, nnt_t
     if (train_ds) {
         size_t nf = nnt_dataset_features(train_ds);
         if (nf) {
-            tmp.feature_names = nnt_calloc(nf, sizeof(char *));
+            tmp.feature_names = nnt__calloc(nf, sizeof(char *));
             if (!tmp.feature_names) oom = 1;
             else {
                 tmp.n_features = nf;
@@ -339,7 +339,7 @@ int nnt_model_set_metadata_from(nnt_model *m, const nnt_dataset *train_ds, nnt_t
         }
         int nc = nnt_dataset_num_classes(train_ds);
         if (!oom && nc > 0) {
-            tmp.class_names = nnt_calloc((size_t)nc, sizeof(char *));
+            tmp.class_names = nnt__calloc((size_t)nc, sizeof(char *));
             if (!tmp.class_names) oom = 1;
             else {
                 tmp.n_classes = nc;

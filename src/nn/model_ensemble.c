@@ -20,10 +20,10 @@
 
 int nnt_model_ensemble_size(const nnt_model *m) { return m ? 1 + m->n_members : 0; }
 
-void nnt_ensemble_free_members(nnt_model *m)
+void nnt__ensemble_free_members(nnt_model *m)
 {
     for (int i = 0; i < m->n_members; i++) nnt_model_free(m->members[i]);
-    nnt_free(m->members);
+    nnt__free(m->members);
     m->members = NULL;
     m->n_members = 0;
 }
@@ -56,29 +56,29 @@ int nnt_model_ensemble_add(nnt_model *m, nnt_model *member, nnt_error *err)
     if (m->n_members + add > MAX_MEMBERS)
         return nnt_fail(err, NNT_ERR_ARG, "ensemble: at most %d members, got %d", MAX_MEMBERS,
                         m->n_members + add);
-    nnt_model **v = nnt_realloc(m->members, (size_t)(m->n_members + add) * sizeof *v);
+    nnt_model **v = nnt__realloc(m->members, (size_t)(m->n_members + add) * sizeof *v);
     if (!v) return nnt_fail(err, NNT_ERR_NOMEM, "ensemble: out of memory");
     m->members = v;
     /* Flattened: the member's own members join m directly. */
     for (int i = 0; i < member->n_members; i++) m->members[m->n_members++] = member->members[i];
-    nnt_free(member->members);
+    nnt__free(member->members);
     member->members = NULL;
     member->n_members = 0;
     m->members[m->n_members++] = member;
     return NNT_OK;
 }
 
-int nnt_ensemble_clone_members(const nnt_model *src, nnt_model *dst, nnt_error *err)
+int nnt__ensemble_clone_members(const nnt_model *src, nnt_model *dst, nnt_error *err)
 {
     dst->members = NULL;
     dst->n_members = 0;
     if (src->n_members == 0) return NNT_OK;
-    dst->members = nnt_calloc((size_t)src->n_members, sizeof *dst->members);
+    dst->members = nnt__calloc((size_t)src->n_members, sizeof *dst->members);
     if (!dst->members) return nnt_fail(err, NNT_ERR_NOMEM, "clone: out of memory");
     for (int i = 0; i < src->n_members; i++) {
         int rc = nnt_model_clone(src->members[i], &dst->members[i], err);
         if (rc < 0) {
-            nnt_ensemble_free_members(dst);
+            nnt__ensemble_free_members(dst);
             return rc;
         }
         dst->n_members = i + 1;
@@ -86,22 +86,22 @@ int nnt_ensemble_clone_members(const nnt_model *src, nnt_model *dst, nnt_error *
     return NNT_OK;
 }
 
-int nnt_ensemble_predict_members(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
-                                 size_t n, float *out, nnt_error *err)
+int nnt__ensemble_predict_members(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
+                                  size_t n, float *out, nnt_error *err)
 {
     if (n == 0) return NNT_OK;
     size_t total = n * (size_t)m->sizes[m->n_layers];
-    float *tmp = nnt_malloc_array(total, sizeof *tmp);
+    float *tmp = nnt__malloc_array(total, sizeof *tmp);
     if (!tmp) return nnt_fail(err, NNT_ERR_NOMEM, "nnt_model_predict: out of memory");
     for (int k = 0; k < m->n_members; k++) {
-        int rc = nnt_model_predict_single(m->members[k], ds, rows, rows ? n : 0, tmp, err);
+        int rc = nnt__model_predict_single(m->members[k], ds, rows, rows ? n : 0, tmp, err);
         if (rc < 0) {
-            nnt_free(tmp);
+            nnt__free(tmp);
             return rc;
         }
         for (size_t i = 0; i < total; i++) out[i] += tmp[i];
     }
-    nnt_free(tmp);
+    nnt__free(tmp);
     float inv = 1.0f / (float)(1 + m->n_members);
     for (size_t i = 0; i < total; i++) out[i] *= inv;
     return NNT_OK;
@@ -131,26 +131,26 @@ static double row_loss(const nnt_model *m, nnt_task task, const float *o, int32_
     }
 }
 
-int nnt_ensemble_evaluate(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
-                          size_t n, nnt_eval *out, nnt_error *err)
+int nnt__ensemble_evaluate(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
+                           size_t n, nnt_eval *out, nnt_error *err)
 {
-    nnt_task task = nnt_model_effective_task(m);
-    int classes = nnt_model_effective_classes(m, task);
+    nnt_task task = nnt__model_effective_task(m);
+    int classes = nnt__model_effective_classes(m, task);
     const size_t outw = (size_t)m->sizes[m->n_layers];
     size_t chunk = n < ENSEMBLE_CHUNK ? n : ENSEMBLE_CHUNK;
-    float *pred = nnt_malloc_array(chunk * outw, sizeof *pred);
-    uint32_t *idx = nnt_malloc_array(chunk, sizeof *idx);
-    int32_t *labels = nnt_malloc_array(chunk, sizeof *labels);
-    float *targets = nnt_malloc_array(chunk, sizeof *targets);
+    float *pred = nnt__malloc_array(chunk * outw, sizeof *pred);
+    uint32_t *idx = nnt__malloc_array(chunk, sizeof *idx);
+    int32_t *labels = nnt__malloc_array(chunk, sizeof *labels);
+    float *targets = nnt__malloc_array(chunk, sizeof *targets);
     uint64_t *confusion =
-        classes > 0 ? nnt_calloc((size_t)classes * (size_t)classes, sizeof *confusion) : NULL;
+        classes > 0 ? nnt__calloc((size_t)classes * (size_t)classes, sizeof *confusion) : NULL;
     int rc = NNT_OK;
     if (!pred || !idx || !labels || !targets || (classes > 0 && !confusion))
         rc = nnt_fail(err, NNT_ERR_NOMEM, "nnt_model_evaluate: out of memory");
     nnt_metric_acc acc;
     /* Outputs and targets in the target's units: no standardisation to undo. */
-    nnt_metric_acc_init(&acc, task, (int)outw, classes, confusion);
-    nnt_metric_acc_target_scale(&acc, NULL);
+    nnt__metric_acc_init(&acc, task, (int)outw, classes, confusion);
+    nnt__metric_acc_target_scale(&acc, NULL);
     const int32_t *ls = nnt_dataset_labels(ds);
     const float *ts = nnt_dataset_targets(ds);
     for (size_t start = 0; start < n && rc == NNT_OK; start += chunk) {
@@ -164,17 +164,17 @@ int nnt_ensemble_evaluate(const nnt_model *m, const nnt_dataset *ds, const uint3
             targets[i] = ts ? ts[idx[i]] : 0.0f;
             loss += row_loss(m, task, pred + i * outw, labels[i], targets[i]);
         }
-        nnt_metric_acc_add(&acc, pred, (int)nb, labels, targets, loss / (double)nb);
+        nnt__metric_acc_add(&acc, pred, (int)nb, labels, targets, loss / (double)nb);
     }
-    nnt_free(pred);
-    nnt_free(idx);
-    nnt_free(labels);
-    nnt_free(targets);
+    nnt__free(pred);
+    nnt__free(idx);
+    nnt__free(labels);
+    nnt__free(targets);
     if (rc < 0) {
-        nnt_free(confusion);
+        nnt__free(confusion);
         return rc;
     }
-    nnt_metric_acc_result(&acc, &out->metrics);
+    nnt__metric_acc_result(&acc, &out->metrics);
     out->n = n;
     out->n_classes = classes;
     out->confusion = confusion;

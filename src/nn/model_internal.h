@@ -39,25 +39,25 @@ struct nnt_model {
 
 /* ---- Ensembles (model_ensemble.c) ---- */
 /* Frees the members of m (not m); m becomes a single model. */
-void nnt_ensemble_free_members(nnt_model *m);
+void nnt__ensemble_free_members(nnt_model *m);
 /* Copies src's members onto dst (which has none). */
-int nnt_ensemble_clone_members(const nnt_model *src, nnt_model *dst, nnt_error *err);
+int nnt__ensemble_clone_members(const nnt_model *src, nnt_model *dst, nnt_error *err);
 /* Adds each member's prediction of the n rows to out (n x outputs, already
  * holding the head's) and divides by the ensemble size. */
-int nnt_ensemble_predict_members(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
-                                 size_t n, float *out, nnt_error *err);
+int nnt__ensemble_predict_members(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
+                                  size_t n, float *out, nnt_error *err);
 /* nnt_model_evaluate of an ensemble: metrics of the averaged outputs. */
-int nnt_ensemble_evaluate(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
-                          size_t n, nnt_eval *out, nnt_error *err);
+int nnt__ensemble_evaluate(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
+                           size_t n, nnt_eval *out, nnt_error *err);
 /* Single-model prediction (evaluate.c): the head's outputs only. */
-int nnt_model_predict_single(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
-                             size_t n, float *out, nnt_error *err);
+int nnt__model_predict_single(const nnt_model *m, const nnt_dataset *ds, const uint32_t *rows,
+                              size_t n, float *out, nnt_error *err);
 
 /* Output activation implied by a loss (AUTO: softmax, as cross-entropy). */
-nnt_activation nnt_loss_output_activation(nnt_loss loss);
+nnt_activation nnt__loss_output_activation(nnt_loss loss);
 
 /* Metadata ownership: every string, name array and scaler array hanging off a
- * model is allocated with src/core/alloc.h (nnt_malloc / nnt_strdup; the scaler
+ * model is allocated with src/core/alloc.h (nnt__malloc / nnt__strdup; the scaler
  * through nnt_scaler_copy) and released by nnt_model_free. Code that fills the
  * fields directly (the model-file loader) must allocate the same way. The
  * stored opt.loss is never AUTO: create resolves AUTO to CROSS_ENTROPY, and the
@@ -80,21 +80,21 @@ typedef struct nnt_workspace {
     int masks_live;               /* 1 when the last forward pass drew dropout masks */
 } nnt_workspace;
 
-int nnt_workspace_init(nnt_workspace *ws, const nnt_model *m, int max_batch, nnt_error *err);
+int nnt__workspace_init(nnt_workspace *ws, const nnt_model *m, int max_batch, nnt_error *err);
 /* Forward-only workspace (prediction): activations and logits only; no
  * gradient buffer (n_params floats, cleared: ~1 MB for a 784-256-128-10
  * network, most of a one-row prediction's time), no deltas, no dropout masks.
- * Only nnt_forward with training = 0 and the loss values may use it. */
-int nnt_workspace_init_forward(nnt_workspace *ws, const nnt_model *m, int max_batch,
-                               nnt_error *err);
-void nnt_workspace_free(nnt_workspace *ws);
+ * Only nnt__forward with training = 0 and the loss values may use it. */
+int nnt__workspace_init_forward(nnt_workspace *ws, const nnt_model *m, int max_batch,
+                                nnt_error *err);
+void nnt__workspace_free(nnt_workspace *ws);
 
 /* Forward pass of n <= max_batch rows already copied into ws->act[0].
  * training != 0 applies inverted dropout with masks drawn from rng (rng may be
  * NULL when the model has no dropout). Input dropout is applied to ws->act[0]
  * in place, so copy the batch in again before the next forward pass. The
  * output layer's pre-activation is kept in ws->logits. */
-void nnt_forward(const nnt_model *m, nnt_workspace *ws, int n, int training, nnt_rng *rng);
+void nnt__forward(const nnt_model *m, nnt_workspace *ws, int n, int training, nnt_rng *rng);
 
 /* Mean loss over the n rows of the current forward pass, and writes
  * dL/d(output pre-activation) / n into ws->delta (fused softmax-CE and
@@ -107,29 +107,29 @@ void nnt_forward(const nnt_model *m, nnt_workspace *ws, int n, int training, nnt
  *   RECONSTRUCTION_CE    over outputs, targets in [0,1])
  *   SQUARED_ERROR        0.5 * sum_j (y_j - t_j)^2
  * and the result is their mean over the n rows (0 when n == 0). */
-double nnt_loss_delta(const nnt_model *m, nnt_workspace *ws, int n, const int32_t *labels,
-                      const float *targets);
+double nnt__loss_delta(const nnt_model *m, nnt_workspace *ws, int n, const int32_t *labels,
+                       const float *targets);
 
 /* Same loss value without touching gradients (evaluation). */
-double nnt_loss_value(const nnt_model *m, const nnt_workspace *ws, int n, const int32_t *labels,
-                      const float *targets);
+double nnt__loss_value(const nnt_model *m, const nnt_workspace *ws, int n, const int32_t *labels,
+                       const float *targets);
 
-/* Backward pass: from ws->delta (set by nnt_loss_delta) fills ws->grad with the
+/* Backward pass: from ws->delta (set by nnt__loss_delta) fills ws->grad with the
  * gradient of the mean loss w.r.t. params (no weight decay; n == 0 gives
  * zeros). Uses the dropout masks of the last forward pass when that pass was a
  * training one (ws->masks_live). ws->delta and ws->delta_prev are scratch
  * afterwards. */
-void nnt_backward(const nnt_model *m, nnt_workspace *ws, int n);
+void nnt__backward(const nnt_model *m, nnt_workspace *ws, int n);
 
-/* nnt_backward and then nnt_optim_step(o, m->params, ws->grad, lr), fused:
+/* nnt__backward and then nnt__optim_step(o, m->params, ws->grad, lr), fused:
  * each layer's weights and bias are updated right after their gradient is
  * computed and the layer's old weights have been used, while both are in
  * cache. The same bits as the two calls in a row (same kernels, same
- * constants); ws->grad holds the gradient afterwards as with nnt_backward. o
+ * constants); ws->grad holds the gradient afterwards as with nnt__backward. o
  * must have been set up for m's parameters; with ranges other than the
- * model's own (nnt_optim_model_ranges) the two calls run one after the other. */
+ * model's own (nnt__optim_model_ranges) the two calls run one after the other. */
 struct nnt_optim;
-void nnt_backward_update(nnt_model *m, nnt_workspace *ws, int n, struct nnt_optim *o,
-                         double lr);
+void nnt__backward_update(nnt_model *m, nnt_workspace *ws, int n, struct nnt_optim *o,
+                          double lr);
 
 #endif

@@ -113,11 +113,11 @@ static int serialise(const nnt_model *m, wbuf *b)
     wb_u32(b, (uint32_t)nc);
     for (int c = 0; c < nc; c++) wb_str(b, m->class_names[c]);
 
-    nnt_mio_write_schema(b, &m->schema);
+    nnt__mio_write_schema(b, &m->schema);
 
     wb_u64(b, m->n_params);
     for (size_t i = 0; i < m->n_params; i++) wb_f32(b, m->params[i]);
-    if (m->n_members > 0) nnt_mio_write_members(b, m);
+    if (m->n_members > 0) nnt__mio_write_members(b, m);
 
     if (b->failed) return NNT_ERR_NOMEM;
     le_u64_at(b->p + 8, (uint64_t)b->len + 4);
@@ -151,14 +151,14 @@ int nnt_model_save(const nnt_model *m, const char *path, nnt_error *err)
     wbuf b = {0};
     int rc = serialise(m, &b);
     if (rc != NNT_OK) {
-        nnt_free(b.p);
+        nnt__free(b.p);
         return nnt_fail(err, rc, "model file '%s': out of memory while serialising", path);
     }
 
     /* One writer for every output file (src/core/atomic_file.c): atomic for
      * regular files, in place for devices and FIFOs, links followed. */
     rc = nnt_write_file(path, b.p, b.len, err);
-    nnt_free(b.p);
+    nnt__free(b.p);
     return rc;
 }
 
@@ -245,7 +245,7 @@ static int read_file(load_state *s)
 
     /* The size is now known to match the header, so this allocation is
      * bounded by a file that really exists. */
-    s->data = nnt_malloc(size);
+    s->data = nnt__malloc(size);
     if (!s->data) {
         close(fd);
         return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory (%zu bytes)",
@@ -341,8 +341,8 @@ static int parse_metadata(load_state *s)
     if (s->scaler_n) {
         size_t n = (size_t)s->scaler_n;
         if (n > (r->len - r->pos) / 8) return overrun(s, r->pos);
-        s->shift = nnt_malloc_array(n, sizeof(float));
-        s->mul = nnt_malloc_array(n, sizeof(float));
+        s->shift = nnt__malloc_array(n, sizeof(float));
+        s->mul = nnt__malloc_array(n, sizeof(float));
         if (!s->shift || !s->mul)
             return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
         for (size_t j = 0; j < n; j++) s->shift[j] = rb_f32(r);
@@ -404,7 +404,7 @@ static int parse_metadata(load_state *s)
     }
     rc = read_strs(s, s->n_classes, &s->classes, "class name");
     if (rc != NNT_OK) return rc;
-    rc = s->version >= 3 ? nnt_mio_parse_schema(s) : nnt_mio_schema_from_names(s);
+    rc = s->version >= 3 ? nnt__mio_parse_schema(s) : nnt__mio_schema_from_names(s);
     if (rc != NNT_OK) return rc;
 
     at = r->pos;
@@ -436,11 +436,11 @@ static uint64_t params_needed(const nnt_model_options *o)
 
 static void load_state_free(load_state *s)
 {
-    nnt_free(s->data);
-    nnt_free(s->shift);
-    nnt_free(s->mul);
+    nnt__free(s->data);
+    nnt__free(s->shift);
+    nnt__free(s->mul);
     free_strs(s->names, (size_t)s->n_names);
-    nnt_free(s->target);
+    nnt__free(s->target);
     free_strs(s->classes, s->n_classes);
     nnt_schema_free(&s->schema);
 }
@@ -511,7 +511,7 @@ int nnt_model_load(const char *path, nnt_model **out, nnt_error *err)
     memset(&s.schema, 0, sizeof s.schema);
     if (s.version >= 4) {
         s.r.pos = s.params_pos + 4 * m->n_params;
-        rc = nnt_mio_parse_members(&s, m);
+        rc = nnt__mio_parse_members(&s, m);
         if (rc != NNT_OK) goto fail;
     }
 

@@ -9,7 +9,7 @@
 /* Most members a file may declare (as nnt_model_ensemble_add allows). */
 #define MAX_FILE_MEMBERS 1024u
 
-void nnt_mio_write_members(wbuf *b, const nnt_model *m)
+void nnt__mio_write_members(wbuf *b, const nnt_model *m)
 {
     wb_u32(b, (uint32_t)m->n_members);
     for (int k = 0; k < m->n_members; k++) {
@@ -49,8 +49,8 @@ static int parse_member(load_state *s, nnt_model *head, uint32_t k, nnt_model **
     if (rc < 0) return nnt_fail(s->err, rc, "model file '%s': %s", s->path, cerr.message);
     e->task = head->task;
     if (nf) {
-        e->scaler.shift = nnt_malloc_array((size_t)nf, sizeof(float));
-        e->scaler.mul = nnt_malloc_array((size_t)nf, sizeof(float));
+        e->scaler.shift = nnt__malloc_array((size_t)nf, sizeof(float));
+        e->scaler.mul = nnt__malloc_array((size_t)nf, sizeof(float));
         if (!e->scaler.shift || !e->scaler.mul) {
             nnt_model_free(e);
             return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
@@ -81,7 +81,7 @@ static int parse_member(load_state *s, nnt_model *head, uint32_t k, nnt_model **
     return NNT_OK;
 }
 
-int nnt_mio_parse_members(load_state *s, nnt_model *head)
+int nnt__mio_parse_members(load_state *s, nnt_model *head)
 {
     rbuf *r = &s->r;
     size_t at = r->pos;

@@ -34,7 +34,7 @@ static inline void wb_put(wbuf *b, const void *src, size_t n)
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + n) cap = cap > SIZE_MAX / 2 ? b->len + n : cap * 2;
-        unsigned char *q = nnt_realloc(b->p, cap);
+        unsigned char *q = nnt__realloc(b->p, cap);
         if (!q) {
             b->failed = 1;
             return;
@@ -186,7 +186,7 @@ static inline int read_str(load_state *s, char **out, const char *what)
     if (memchr(q, 0, n))
         return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': %s at byte %zu contains a NUL byte",
                         s->path, what, at);
-    char *c = nnt_malloc((size_t)n + 1);
+    char *c = nnt__malloc((size_t)n + 1);
     if (!c) return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
     memcpy(c, q, n);
     c[n] = '\0';
@@ -197,8 +197,8 @@ static inline int read_str(load_state *s, char **out, const char *what)
 static inline void free_strs(char **v, size_t n)
 {
     if (!v) return;
-    for (size_t i = 0; i < n; i++) nnt_free(v[i]);
-    nnt_free(v);
+    for (size_t i = 0; i < n; i++) nnt__free(v[i]);
+    nnt__free(v);
 }
 
 static inline int read_strs(load_state *s, uint64_t n, char ***out, const char *what)
@@ -209,7 +209,7 @@ static inline int read_strs(load_state *s, uint64_t n, char ***out, const char *
         return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': absurd %s count %llu", s->path,
                         what, (unsigned long long)n);
     if (n == 0) return NNT_OK;
-    char **v = nnt_calloc((size_t)n, sizeof *v);
+    char **v = nnt__calloc((size_t)n, sizeof *v);
     if (!v) return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
     *out = v;
     for (uint64_t i = 0; i < n; i++) {
@@ -223,13 +223,13 @@ static inline int read_strs(load_state *s, uint64_t n, char ***out, const char *
 
 /* Appends the input schema record (u64 n_columns, then per column: name, u8
  * categorical, f32 fill, u32 n_categories, categories). */
-void nnt_mio_write_schema(wbuf *b, const nnt_schema *sch);
+void nnt__mio_write_schema(wbuf *b, const nnt_schema *sch);
 /* Reads the input schema record of a version >= 3 file into s->schema,
  * checking it against s->opt.inputs. On failure s->schema holds what was
  * read so far (load_state_free frees it). */
-int nnt_mio_parse_schema(load_state *s);
+int nnt__mio_parse_schema(load_state *s);
 /* Files before version 3: a numeric column for each feature name. */
-int nnt_mio_schema_from_names(load_state *s);
+int nnt__mio_schema_from_names(load_state *s);
 
 /* ---- Ensemble members (model_io_ensemble.c) ------------------------------ */
 
@@ -237,9 +237,9 @@ int nnt_mio_schema_from_names(load_state *s);
  * per member: u32 scaler kind, u64 features, f32 shift[features], f32
  * mul[features], f32 target_shift, f32 target_mul, u64 n_params, f32
  * weights[n_params]. */
-void nnt_mio_write_members(wbuf *b, const nnt_model *m);
+void nnt__mio_write_members(wbuf *b, const nnt_model *m);
 /* Reads that record from s->r (at the end of the head's weights) and adds
  * the members to head; the record must end the data. */
-int nnt_mio_parse_members(load_state *s, nnt_model *head);
+int nnt__mio_parse_members(load_state *s, nnt_model *head);
 
 #endif

@@ -5,7 +5,7 @@
 
 #include "nn/model_io_internal.h"
 
-void nnt_mio_write_schema(wbuf *b, const nnt_schema *sch)
+void nnt__mio_write_schema(wbuf *b, const nnt_schema *sch)
 {
     wb_u64(b, sch->n_columns);
     for (size_t c = 0; c < sch->n_columns; c++) {
@@ -19,7 +19,7 @@ void nnt_mio_write_schema(wbuf *b, const nnt_schema *sch)
     }
 }
 
-int nnt_mio_parse_schema(load_state *s)
+int nnt__mio_parse_schema(load_state *s)
 {
     rbuf *r = &s->r;
     size_t at = r->pos;
@@ -31,7 +31,7 @@ int nnt_mio_parse_schema(load_state *s)
         return nnt_fail(s->err, NNT_ERR_CORRUPT, "model file '%s': absurd input column count %llu",
                         s->path, (unsigned long long)n);
     nnt_schema *sch = &s->schema;
-    sch->columns = nnt_calloc((size_t)n, sizeof(nnt_column));
+    sch->columns = nnt__calloc((size_t)n, sizeof(nnt_column));
     if (!sch->columns) return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
     sch->n_columns = (size_t)n;
     for (size_t c = 0; c < sch->n_columns; c++) {
@@ -59,16 +59,16 @@ int nnt_mio_parse_schema(load_state *s)
 
 /* Files before version 3: every feature is a numeric column of its name,
  * without fill values, so prediction data is still read by name. */
-int nnt_mio_schema_from_names(load_state *s)
+int nnt__mio_schema_from_names(load_state *s)
 {
     if (!s->n_names || !s->names) return NNT_OK;
     nnt_schema *sch = &s->schema;
-    sch->columns = nnt_calloc((size_t)s->n_names, sizeof(nnt_column));
+    sch->columns = nnt__calloc((size_t)s->n_names, sizeof(nnt_column));
     if (!sch->columns) return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
     sch->n_columns = (size_t)s->n_names;
     for (size_t c = 0; c < sch->n_columns; c++) {
         sch->columns[c].fill = NAN;
-        if (!(sch->columns[c].name = nnt_strdup(s->names[c])))
+        if (!(sch->columns[c].name = nnt__strdup(s->names[c])))
             return nnt_fail(s->err, NNT_ERR_NOMEM, "model file '%s': out of memory", s->path);
     }
     return NNT_OK;

@@ -105,15 +105,15 @@ static void adam_kernel(size_t n, float *restrict w, const float *restrict g, fl
     }
 }
 
-void nnt_adam_kernel(size_t n, float *w, const float *g, float *m, float *s, float step,
-                     float b1, float b2, float bc2, float eps, float wd, float dwd)
+void nnt__adam_kernel(size_t n, float *w, const float *g, float *m, float *s, float step,
+                      float b1, float b2, float bc2, float eps, float wd, float dwd)
 {
     adam_kernel(n, w, g, m, s, step, b1, b2, bc2, eps, wd, dwd);
 }
 
 /* ---- State --------------------------------------------------------------- */
 
-int nnt_optim_model_ranges(const nnt_model *m, nnt_param_range *ranges)
+int nnt__optim_model_ranges(const nnt_model *m, nnt_param_range *ranges)
 {
     int k = 0;
     for (int l = 0; l < m->n_layers; l++) {
@@ -136,8 +136,8 @@ static size_t state_floats(nnt_optimizer kind, size_t n)
     return 0;
 }
 
-int nnt_optim_init(nnt_optim *o, const nnt_train_options *topt, size_t n,
-                   const nnt_param_range *ranges, int n_ranges, nnt_error *err)
+int nnt__optim_init(nnt_optim *o, const nnt_train_options *topt, size_t n,
+                    const nnt_param_range *ranges, int n_ranges, nnt_error *err)
 {
     memset(o, 0, sizeof *o);
     if (n_ranges < 0 || n_ranges > NNT_OPTIM_MAX_RANGES)
@@ -160,21 +160,21 @@ int nnt_optim_init(nnt_optim *o, const nnt_train_options *topt, size_t n,
     }
     size_t sn = state_floats(o->kind, n);
     if (sn) {
-        o->state = nnt_calloc(sn, sizeof(float));
+        o->state = nnt__calloc(sn, sizeof(float));
         if (!o->state)
             return nnt_fail(err, NNT_ERR_NOMEM, "optimiser state: out of memory (%zu floats)", sn);
     }
     return NNT_OK;
 }
 
-void nnt_optim_reset(nnt_optim *o)
+void nnt__optim_reset(nnt_optim *o)
 {
     size_t sn = state_floats(o->kind, o->n);
     if (o->state && sn) memset(o->state, 0, sn * sizeof(float));
     o->t = 0;
 }
 
-void nnt_optim_begin(nnt_optim *o, double lr)
+void nnt__optim_begin(nnt_optim *o, double lr)
 {
     o->t++;
     o->lr = lr;
@@ -187,7 +187,7 @@ void nnt_optim_begin(nnt_optim *o, double lr)
     }
 }
 
-void nnt_optim_update(nnt_optim *o, float *w, const float *g, int first, int count)
+void nnt__optim_update(nnt_optim *o, float *w, const float *g, int first, int count)
 {
     const double lr = o->lr;
     const float flr = (float)lr;
@@ -217,15 +217,15 @@ void nnt_optim_update(nnt_optim *o, float *w, const float *g, int first, int cou
     }
 }
 
-void nnt_optim_step(nnt_optim *o, float *w, const float *g, double lr)
+void nnt__optim_step(nnt_optim *o, float *w, const float *g, double lr)
 {
-    nnt_optim_begin(o, lr);
-    nnt_optim_update(o, w, g, 0, o->n_ranges);
+    nnt__optim_begin(o, lr);
+    nnt__optim_update(o, w, g, 0, o->n_ranges);
 }
 
-void nnt_optim_free(nnt_optim *o)
+void nnt__optim_free(nnt_optim *o)
 {
     if (!o) return;
-    nnt_free(o->state);
+    nnt__free(o->state);
     memset(o, 0, sizeof *o);
 }

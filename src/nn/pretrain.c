@@ -22,10 +22,10 @@ typedef struct ae_layer {
 
 static void ae_free(ae_layer *a)
 {
-    nnt_optim_free(&a->opt);
-    nnt_workspace_free(&a->ws);
+    nnt__optim_free(&a->opt);
+    nnt__workspace_free(&a->ws);
     nnt_model_free(a->ae);
-    nnt_free(a->targets);
+    nnt__free(a->targets);
     memset(a, 0, sizeof *a);
 }
 
@@ -44,18 +44,18 @@ static int ae_setup(ae_layer *a, const nnt_model *m, int k, int unit_input, int 
     ao.loss = unit_input ? NNT_LOSS_RECONSTRUCTION_CE : NNT_LOSS_SQUARED_ERROR;
     int rc = nnt_model_create(&ao, seed, &a->ae, err);
     if (rc < 0) return rc;
-    rc = nnt_workspace_init(&a->ws, a->ae, batch, err);
+    rc = nnt__workspace_init(&a->ws, a->ae, batch, err);
     if (rc < 0) return rc;
-    a->targets = nnt_malloc_array((size_t)batch * (size_t)ao.inputs, sizeof(float));
+    a->targets = nnt__malloc_array((size_t)batch * (size_t)ao.inputs, sizeof(float));
     if (!a->targets) return nnt_fail(err, NNT_ERR_NOMEM, "pretraining: out of memory");
     nnt_param_range ranges[NNT_OPTIM_MAX_RANGES];
-    int nr = nnt_optim_model_ranges(a->ae, ranges);
-    return nnt_optim_init(&a->opt, o, a->ae->n_params, ranges, nr, err);
+    int nr = nnt__optim_model_ranges(a->ae, ranges);
+    return nnt__optim_init(&a->opt, o, a->ae->n_params, ranges, nr, err);
 }
 
-int nnt_pretrain(nnt_model *m, nnt_workspace *ws, const nnt_dataset *ds, uint32_t *idx,
-                 size_t n, const nnt_scaler *s, const nnt_train_options *o, uint64_t seed,
-                 double t0, nnt_error *err)
+int nnt__pretrain(nnt_model *m, nnt_workspace *ws, const nnt_dataset *ds, uint32_t *idx,
+                  size_t n, const nnt_scaler *s, const nnt_train_options *o, uint64_t seed,
+                  double t0, nnt_error *err)
 {
     const int n_hidden = m->n_layers - 1;
     if (o->pretrain_epochs <= 0 || n_hidden <= 0 || n == 0) return NNT_OK;
@@ -68,7 +68,7 @@ int nnt_pretrain(nnt_model *m, nnt_workspace *ws, const nnt_dataset *ds, uint32_
     /* Constant rate: the main rate's batch scaling applied to pretrain_lr. */
     nnt_train_options po = *o;
     po.lr = o->pretrain_lr > 0 ? o->pretrain_lr : o->lr;
-    const double lr = nnt_schedule_base_lr(&po);
+    const double lr = nnt__schedule_base_lr(&po);
 
     nnt_rng shuffle;
     nnt_rng_seed(&shuffle, nnt_seed_derive(seed, 0));
@@ -95,17 +95,17 @@ int nnt_pretrain(nnt_model *m, nnt_workspace *ws, const nnt_dataset *ds, uint32_
                 float *x = a.ws.act[0];
                 if (k == 0) {
                     for (int i = 0; i < nb; i++)
-                        nnt_scale_row(s, xs + (size_t)idx[start + (size_t)i] * F,
-                                      x + (size_t)i * F, F);
+                        nnt__scale_row(s, xs + (size_t)idx[start + (size_t)i] * F,
+                                       x + (size_t)i * F, F);
                 } else {
-                    nnt_gather_batch(ds, idx, start, nb, s, NNT_TASK_AUTO, ws->act[0], NULL,
-                                     NULL);
-                    nnt_forward(m, ws, nb, 0, NULL);
+                    nnt__gather_batch(ds, idx, start, nb, s, NNT_TASK_AUTO, ws->act[0], NULL,
+                                      NULL);
+                    nnt__forward(m, ws, nb, 0, NULL);
                     memcpy(x, ws->act[k], (size_t)nb * in * sizeof(float));
                 }
                 memcpy(a.targets, x, (size_t)nb * in * sizeof(float));
-                nnt_forward(a.ae, &a.ws, nb, 0, NULL);
-                double loss = nnt_loss_delta(a.ae, &a.ws, nb, NULL, a.targets);
+                nnt__forward(a.ae, &a.ws, nb, 0, NULL);
+                double loss = nnt__loss_delta(a.ae, &a.ws, nb, NULL, a.targets);
                 if (!isfinite(loss)) {
                     ae_free(&a);
                     nnt_fail(err, NNT_DIVERGED,
@@ -114,7 +114,7 @@ int nnt_pretrain(nnt_model *m, nnt_workspace *ws, const nnt_dataset *ds, uint32_
                     return NNT_DIVERGED;
                 }
                 loss_sum += loss * nb;
-                nnt_backward_update(a.ae, &a.ws, nb, &a.opt, lr);
+                nnt__backward_update(a.ae, &a.ws, nb, &a.opt, lr);
                 if (o->time_limit_s > 0 && nnt_clock_monotonic() - t0 > o->time_limit_s) {
                     ae_free(&a);
                     nnt_fail(err, NNT_TIMEOUT, "time limit of %g s reached during pretraining",

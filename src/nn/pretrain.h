@@ -27,8 +27,8 @@
  * reconstruction loss. Returns NNT_OK, NNT_PRUNED (callback), NNT_TIMEOUT
  * (o->time_limit_s, measured from t0), NNT_DIVERGED (non-finite loss) or a
  * negative error; m keeps the layers pretrained so far. */
-int nnt_pretrain(nnt_model *m, nnt_workspace *ws, const nnt_dataset *ds, uint32_t *idx,
-                 size_t n, const nnt_scaler *s, const nnt_train_options *o, uint64_t seed,
-                 double t0, nnt_error *err);
+int nnt__pretrain(nnt_model *m, nnt_workspace *ws, const nnt_dataset *ds, uint32_t *idx,
+                  size_t n, const nnt_scaler *s, const nnt_train_options *o, uint64_t seed,
+                  double t0, nnt_error *err);
 
 #endif

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-double nnt_schedule_base_lr(const nnt_train_options *o)
+double nnt__schedule_base_lr(const nnt_train_options *o)
 {
     double lr = o->lr;
     if (o->scale_lr_with_batch && o->lr_reference_batch > 0)
@@ -11,7 +11,7 @@ double nnt_schedule_base_lr(const nnt_train_options *o)
     return lr;
 }
 
-double nnt_schedule_epoch_lr(const nnt_train_options *o, double base, int epoch)
+double nnt__schedule_epoch_lr(const nnt_train_options *o, double base, int epoch)
 {
     if (epoch < 1) epoch = 1;
     switch (o->schedule) {
@@ -31,7 +31,7 @@ double nnt_schedule_epoch_lr(const nnt_train_options *o, double base, int epoch)
     return base;
 }
 
-double nnt_schedule_warmup(const nnt_train_options *o, int epoch, int batch, int n_batches)
+double nnt__schedule_warmup(const nnt_train_options *o, int epoch, int batch, int n_batches)
 {
     if (o->warmup_epochs <= 0) return 1.0;
     if (n_batches < 1) n_batches = 1;
@@ -40,8 +40,8 @@ double nnt_schedule_warmup(const nnt_train_options *o, int epoch, int batch, int
     return f < 1.0 ? f : 1.0;
 }
 
-double nnt_schedule_lr(const nnt_train_options *o, int epoch, int batch, int n_batches)
+double nnt__schedule_lr(const nnt_train_options *o, int epoch, int batch, int n_batches)
 {
-    return nnt_schedule_epoch_lr(o, nnt_schedule_base_lr(o), epoch) *
-           nnt_schedule_warmup(o, epoch, batch, n_batches);
+    return nnt__schedule_epoch_lr(o, nnt__schedule_base_lr(o), epoch) *
+           nnt__schedule_warmup(o, epoch, batch, n_batches);
 }

@@ -58,7 +58,7 @@ nnt_train_options nnt_train_options_default(void)
 void nnt_train_result_free(nnt_train_result *r)
 {
     if (!r) return;
-    nnt_free(r->history);
+    nnt__free(r->history);
     memset(r, 0, sizeof *r);
 }
 
@@ -254,13 +254,13 @@ static void run_free(run *r)
 {
     nnt_model_free(r->model);
     nnt_scaler_free(&r->scaler);
-    nnt_workspace_free(&r->ws);
-    nnt_optim_free(&r->opt);
-    nnt_free(r->idx);
-    nnt_free(r->labels);
-    nnt_free(r->targets);
-    nnt_free(r->best);
-    nnt_free(r->history);
+    nnt__workspace_free(&r->ws);
+    nnt__optim_free(&r->opt);
+    nnt__free(r->idx);
+    nnt__free(r->labels);
+    nnt__free(r->targets);
+    nnt__free(r->best);
+    nnt__free(r->history);
     memset(r, 0, sizeof *r);
 }
 
@@ -300,12 +300,12 @@ static int setup(run *r, const nnt_train_data *d, const nnt_model_options *mopt,
                        : 0;
     nnt_model_options mo = mopt ? *mopt : nnt_model_options_default();
     if ((rc = resolve_model(&mo, r->task, r->n_classes, F, scaling, err)) < 0) return rc;
-    if ((rc = nnt_check_data(r->train, r->train_rows, r->n_train, r->task, r->n_classes, F,
-                             "training data", err)) < 0)
+    if ((rc = nnt__check_data(r->train, r->train_rows, r->n_train, r->task, r->n_classes, F,
+                              "training data", err)) < 0)
         return rc;
     if (r->valid &&
-        (rc = nnt_check_data(r->valid, r->valid_rows, r->n_valid, r->task, r->n_classes, F,
-                             "validation data", err)) < 0)
+        (rc = nnt__check_data(r->valid, r->valid_rows, r->n_valid, r->task, r->n_classes, F,
+                              "validation data", err)) < 0)
         return rc;
 
     if ((rc = nnt_scaler_fit(r->train, r->train_rows, r->n_train, scaling, &r->scaler, err)) < 0)
@@ -326,17 +326,17 @@ static int setup(run *r, const nnt_train_data *d, const nnt_model_options *mopt,
         size_t want = r->n_valid < NNT_VALID_CHUNK ? r->n_valid : NNT_VALID_CHUNK;
         if (want > (size_t)wsb) wsb = (int)want;
     }
-    if ((rc = nnt_workspace_init(&r->ws, r->model, wsb, err)) < 0) return rc;
+    if ((rc = nnt__workspace_init(&r->ws, r->model, wsb, err)) < 0) return rc;
     nnt_param_range ranges[NNT_OPTIM_MAX_RANGES];
-    int nr = nnt_optim_model_ranges(r->model, ranges);
-    if ((rc = nnt_optim_init(&r->opt, &r->o, r->model->n_params, ranges, nr, err)) < 0)
+    int nr = nnt__optim_model_ranges(r->model, ranges);
+    if ((rc = nnt__optim_init(&r->opt, &r->o, r->model->n_params, ranges, nr, err)) < 0)
         return rc;
     size_t outputs = (size_t)r->model->sizes[r->model->n_layers];
-    r->idx = nnt_malloc_array(r->n_train, sizeof *r->idx);
-    r->labels = nnt_malloc_array((size_t)wsb, sizeof *r->labels);
-    r->targets = nnt_malloc_array((size_t)wsb * outputs, sizeof *r->targets);
-    r->best = nnt_malloc_array(r->model->n_params, sizeof *r->best);
-    r->history = nnt_calloc((size_t)r->o.max_epochs, sizeof *r->history);
+    r->idx = nnt__malloc_array(r->n_train, sizeof *r->idx);
+    r->labels = nnt__malloc_array((size_t)wsb, sizeof *r->labels);
+    r->targets = nnt__malloc_array((size_t)wsb * outputs, sizeof *r->targets);
+    r->best = nnt__malloc_array(r->model->n_params, sizeof *r->best);
+    r->history = nnt__calloc((size_t)r->o.max_epochs, sizeof *r->history);
     if (!r->idx || !r->labels || !r->targets || !r->best || !r->history)
         return nnt_fail(err, NNT_ERR_NOMEM, "training: out of memory for scratch buffers");
     fill_idx(r);
@@ -362,7 +362,7 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
     const int batch = (size_t)o->batch_size < r->n_train ? o->batch_size : (int)r->n_train;
     const int n_batches = (int)((r->n_train + (size_t)batch - 1) / (size_t)batch);
     const int maximize = nnt_metric_maximize(r->monitor);
-    const double base_lr = nnt_schedule_base_lr(o);
+    const double base_lr = nnt__schedule_base_lr(o);
     const size_t pbytes = m->n_params * sizeof(float);
 
     nnt_rng shuffle, drop;
@@ -374,27 +374,27 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
     nnt_metric_acc tacc, vacc;
 
     for (int epoch = 1; epoch <= o->max_epochs; epoch++) {
-        const double epoch_lr = nnt_schedule_epoch_lr(o, base_lr, epoch);
+        const double epoch_lr = nnt__schedule_epoch_lr(o, base_lr, epoch);
         double lr = epoch_lr;
         nnt_rng_shuffle_u32(&shuffle, r->idx, r->n_train);
-        nnt_metric_acc_init(&tacc, r->task, outputs, r->n_classes, NULL);
-        nnt_metric_acc_target_scale(&tacc, &r->scaler);
+        nnt__metric_acc_init(&tacc, r->task, outputs, r->n_classes, NULL);
+        nnt__metric_acc_target_scale(&tacc, &r->scaler);
         for (int b = 0; b < n_batches; b++) {
             size_t start = (size_t)b * (size_t)batch;
             int nb = (int)(r->n_train - start < (size_t)batch ? r->n_train - start
                                                                : (size_t)batch);
-            nnt_gather_batch(r->train, r->idx, start, nb, &r->scaler, r->task, ws->act[0],
-                             r->labels, r->targets);
-            nnt_forward(m, ws, nb, 1, &drop);
-            double loss = nnt_loss_delta(m, ws, nb, r->labels, r->targets);
+            nnt__gather_batch(r->train, r->idx, start, nb, &r->scaler, r->task, ws->act[0],
+                              r->labels, r->targets);
+            nnt__forward(m, ws, nb, 1, &drop);
+            double loss = nnt__loss_delta(m, ws, nb, r->labels, r->targets);
             if (!isfinite(loss)) {
                 nnt_fail(err, NNT_DIVERGED, "epoch %d, batch %d: non-finite training loss", epoch,
                          b + 1);
                 return NNT_DIVERGED;
             }
-            nnt_metric_acc_add(&tacc, ws->act[L], nb, r->labels, r->targets, loss);
-            lr = epoch_lr * nnt_schedule_warmup(o, epoch, b + 1, n_batches);
-            nnt_backward_update(m, ws, nb, &r->opt, lr);
+            nnt__metric_acc_add(&tacc, ws->act[L], nb, r->labels, r->targets, loss);
+            lr = epoch_lr * nnt__schedule_warmup(o, epoch, b + 1, n_batches);
+            nnt__backward_update(m, ws, nb, &r->opt, lr);
             if (o->progress && o->report_batches) {
                 nnt_progress p;
                 memset(&p, 0, sizeof p);
@@ -403,7 +403,7 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
                 p.batch = b + 1;
                 p.n_batches = n_batches;
                 p.batch_loss = tacc.loss_sum / (double)tacc.n;
-                nnt_metric_acc_result(&tacc, &p.train);
+                nnt__metric_acc_result(&tacc, &p.train);
                 p.valid.loss = p.valid.accuracy = p.valid.rmse = p.valid.mae = p.valid.r2 = NAN;
                 p.monitored = NAN;
                 p.lr = lr;
@@ -425,19 +425,19 @@ static int train_epochs(run *r, double t0, nnt_train_result *res, nnt_error *err
         memset(rec, 0, sizeof *rec);
         rec->epoch = epoch;
         rec->lr = lr;
-        nnt_metric_acc_result(&tacc, &rec->train);
+        nnt__metric_acc_result(&tacc, &rec->train);
         rec->valid.loss = rec->valid.accuracy = rec->valid.rmse = rec->valid.mae = rec->valid.r2 =
             NAN;
         if (r->valid) {
-            nnt_metric_acc_init(&vacc, r->task, outputs, r->n_classes, NULL);
-            nnt_metric_acc_target_scale(&vacc, &r->scaler);
-            double vloss = nnt_eval_rows(m, ws, r->valid, r->valid_rows, r->n_valid, &r->scaler,
-                                         r->task, r->labels, r->targets, &vacc);
+            nnt__metric_acc_init(&vacc, r->task, outputs, r->n_classes, NULL);
+            nnt__metric_acc_target_scale(&vacc, &r->scaler);
+            double vloss = nnt__eval_rows(m, ws, r->valid, r->valid_rows, r->n_valid, &r->scaler,
+                                          r->task, r->labels, r->targets, &vacc);
             if (!isfinite(vloss)) {
                 nnt_fail(err, NNT_DIVERGED, "epoch %d: non-finite validation loss", epoch);
                 return NNT_DIVERGED;
             }
-            nnt_metric_acc_result(&vacc, &rec->valid);
+            nnt__metric_acc_result(&vacc, &rec->valid);
         }
         rec->elapsed_s = nnt_clock_monotonic() - t0;
         res->epochs_run = epoch;
@@ -517,8 +517,8 @@ static int train_run(const nnt_train_options *o, const nnt_train_data *data,
 
     int status = NNT_OK;
     if (r.o.pretrain_epochs > 0 && r.model->n_layers > 1) {
-        status = nnt_pretrain(r.model, &r.ws, r.train, r.idx, r.n_train, &r.scaler, &r.o,
-                              nnt_seed_derive(r.o.seed, 3), t0, err);
+        status = nnt__pretrain(r.model, &r.ws, r.train, r.idx, r.n_train, &r.scaler, &r.o,
+                               nnt_seed_derive(r.o.seed, 3), t0, err);
         fill_idx(&r); /* the main run shuffles from the same start with or without pretraining */
     }
     if (status == NNT_OK) status = train_epochs(&r, t0, &res, err);
@@ -541,7 +541,7 @@ static int train_run(const nnt_train_options *o, const nnt_train_data *data,
     r.model = NULL;
     run_free(&r);
     if (result) *result = res;
-    else nnt_free(res.history);
+    else nnt__free(res.history);
     return status;
 }
 

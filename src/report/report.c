@@ -50,7 +50,7 @@ int nnt_report_format_from_name(const char *name)
     return -1;
 }
 
-double report_metric(const nnt_metrics *m, const char *name)
+double nnt__report_metric(const nnt_metrics *m, const char *name)
 {
     if (!name) return NAN;
     /* nntune's metric names map through the one table (src/nn/names.c); a
@@ -60,19 +60,19 @@ double report_metric(const nnt_metrics *m, const char *name)
 }
 
 /* Metrics where larger is better, whatever the study optimises. */
-int report_metric_up(const char *name)
+int nnt__report_metric_up(const char *name)
 {
     int k = nnt_metric_from_name(name);
     return k > NNT_METRIC_AUTO && nnt_metric_maximize((nnt_metric)k);
 }
 
-double report_orient(const nnt_report *r, double v)
+double nnt__report_orient(const nnt_report *r, double v)
 {
     return r->study.maximize ? -v : v;
 }
 
 /* ---- Parameter text ------------------------------------------------------- */
-const char *report_param_text(const nnt_report *r, const rtrial *t, int p, char buf[32])
+const char *nnt__report_param_text(const nnt_report *r, const rtrial *t, int p, char buf[32])
 {
     if (!t->x_ok || !t->active[p]) return "-";
     const nnt_param_info *in = &r->info[p];
@@ -84,40 +84,40 @@ const char *report_param_text(const nnt_report *r, const rtrial *t, int p, char 
         snprintf(buf, 32, "%.0f", t->x[p]);
         return buf;
     }
-    return fmt_short(buf, t->x[p]);
+    return nnt__fmt_short(buf, t->x[p]);
 }
 
-void report_hover(const nnt_report *r, const rtrial *t, rbuf *b)
+void nnt__report_hover(const nnt_report *r, const rtrial *t, rbuf *b)
 {
     char v[32];
-    rb_printf(b, "trial %d (%s)", t->rec->number, nnt_trial_state_name(t->rec->state));
+    nnt__rb_printf(b, "trial %d (%s)", t->rec->number, nnt_trial_state_name(t->rec->state));
     if (isfinite(t->rec->value)) {
-        rb_puts(b, ": ");
-        rb_xml(b, r->study.metric);
-        rb_printf(b, " %s", fmt_value(v, t->rec->value));
+        nnt__rb_puts(b, ": ");
+        nnt__rb_xml(b, r->study.metric);
+        nnt__rb_printf(b, " %s", nnt__fmt_value(v, t->rec->value));
     }
     for (int k = 1; k < r->n_objectives && k < t->rec->n_values; k++) {
-        rb_puts(b, ", ");
-        rb_xml(b, r->obj_names[k]);
-        rb_printf(b, " %s", fmt_short(v, t->rec->values[k]));
+        nnt__rb_puts(b, ", ");
+        nnt__rb_xml(b, r->obj_names[k]);
+        nnt__rb_printf(b, " %s", nnt__fmt_short(v, t->rec->values[k]));
     }
     if (t->x_ok) {
         int first = 1;
         for (int p = 0; p < r->np; p++) {
             if (!t->active[p] || r->info[p].kind == NNT_PARAM_FIXED) continue;
-            rb_puts(b, first ? "; " : ", ");
+            nnt__rb_puts(b, first ? "; " : ", ");
             first = 0;
-            rb_xml(b, r->info[p].name);
-            rb_puts(b, "=");
-            rb_xml(b, report_param_text(r, t, p, v));
+            nnt__rb_xml(b, r->info[p].name);
+            nnt__rb_puts(b, "=");
+            nnt__rb_xml(b, nnt__report_param_text(r, t, p, v));
         }
     } else if (t->rec->params) {
-        rb_puts(b, "; ");
-        rb_xml(b, t->rec->params);
+        nnt__rb_puts(b, "; ");
+        nnt__rb_xml(b, t->rec->params);
     }
     if (t->rec->error) {
-        rb_puts(b, "; error: ");
-        rb_xml(b, t->rec->error);
+        nnt__rb_puts(b, "; error: ");
+        nnt__rb_xml(b, t->rec->error);
     }
 }
 
@@ -126,40 +126,40 @@ static void free_params(nnt_report *r)
 {
     if (!r->params) return;
     for (int p = 0; p < r->np; p++) {
-        nnt_free((void *)r->params[p].choices);
-        nnt_free((void *)r->params[p].choice_count);
-        nnt_free((void *)r->params[p].choice_top);
+        nnt__free((void *)r->params[p].choices);
+        nnt__free((void *)r->params[p].choice_count);
+        nnt__free((void *)r->params[p].choice_top);
     }
-    nnt_free(r->params);
+    nnt__free(r->params);
 }
 
 void nnt_report_free(nnt_report *r)
 {
     if (!r) return;
     for (int i = 0; r->t && i < r->n; i++) {
-        nnt_free(r->t[i].x);
-        nnt_free(r->t[i].active);
+        nnt__free(r->t[i].x);
+        nnt__free(r->t[i].active);
         nnt_epoch_rows_free(r->t[i].rows);
     }
-    nnt_free(r->t);
+    nnt__free(r->t);
     nnt_trial_records_free(r->recs, r->n_recs);
     nnt_study_record_free(&r->study);
     free_params(r);
     nnt_space_free(r->space);
-    nnt_free(r->info);
-    nnt_free(r->ranked);
-    nnt_free(r->imp_order);
-    nnt_free(r->overfit);
-    nnt_free(r->overfit_listed);
-    nnt_free(r->diverged);
-    nnt_free(r->importance_note);
-    nnt_free(r->suggested);
-    nnt_free(r->space_json);
-    nnt_free(r->objective_json);
-    for (int k = 0; k < NNT_MAX_OBJECTIVES; k++) nnt_free(r->obj_names[k]);
-    nnt_free(r->pareto);
-    nnt_free(r->pareto_numbers);
-    nnt_free(r);
+    nnt__free(r->info);
+    nnt__free(r->ranked);
+    nnt__free(r->imp_order);
+    nnt__free(r->overfit);
+    nnt__free(r->overfit_listed);
+    nnt__free(r->diverged);
+    nnt__free(r->importance_note);
+    nnt__free(r->suggested);
+    nnt__free(r->space_json);
+    nnt__free(r->objective_json);
+    for (int k = 0; k < NNT_MAX_OBJECTIVES; k++) nnt__free(r->obj_names[k]);
+    nnt__free(r->pareto);
+    nnt__free(r->pareto_numbers);
+    nnt__free(r);
 }
 
 const nnt_report_summary *nnt_report_get_summary(const nnt_report *r)
@@ -177,11 +177,11 @@ static int read_definition(nnt_report *r, nnt_error *err)
     int have = nnt_study_definition_parse(r->study.definition, &def, NULL) == NNT_OK;
     /* "objectives": [metric, cost, ...]; costs are minimised */
     r->n_objectives = 1;
-    r->obj_names[0] = nnt_strdup(r->study.metric ? r->study.metric : "value");
+    r->obj_names[0] = nnt__strdup(r->study.metric ? r->study.metric : "value");
     r->obj_max[0] = r->study.maximize;
     for (int k = 1; have && k < def.n_objectives && k < NNT_MAX_OBJECTIVES; k++) {
-        r->obj_names[k] = nnt_strdup(def.objectives[k]);
-        r->obj_max[k] = report_metric_up(def.objectives[k]);
+        r->obj_names[k] = nnt__strdup(def.objectives[k]);
+        r->obj_max[k] = nnt__report_metric_up(def.objectives[k]);
         r->n_objectives = k + 1;
     }
     int rc = NNT_OK;
@@ -193,12 +193,12 @@ static int read_definition(nnt_report *r, nnt_error *err)
         json_object_object_add(obj, "metric", json_object_new_string(r->study.metric ? r->study.metric : "accuracy"));
         json_object_object_add(obj, "direction",
                                json_object_new_string(r->study.maximize ? "maximize" : "minimize"));
-        r->objective_json = nnt_strdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_SPACED));
+        r->objective_json = nnt__strdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_SPACED));
         json_object_put(obj);
         if (!r->objective_json) rc = nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     }
     if (rc == NNT_OK && have && def.space) {
-        r->space_json = nnt_strdup(def.space);
+        r->space_json = nnt__strdup(def.space);
         if (!r->space_json) rc = nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
         /* the space as its objective reads it (any names for a user objective) */
         else if (nnt_study_definition_space(&def, &r->space, NULL) != NNT_OK) r->space = NULL;
@@ -224,7 +224,7 @@ static int load_trials(nnt_report *r, nnt_storage *st, nnt_error *err)
     int rc = nnt_storage_trials_load(st, r->study.id, &r->recs, &r->n_recs, err);
     if (rc != NNT_OK) return rc;
     r->n = (int)r->n_recs;
-    r->t = nnt_calloc(r->n ? (size_t)r->n : 1, sizeof *r->t);
+    r->t = nnt__calloc(r->n ? (size_t)r->n : 1, sizeof *r->t);
     if (!r->t) return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     for (int i = 0; i < r->n; i++) {
         rtrial *t = &r->t[i];
@@ -232,10 +232,10 @@ static int load_trials(nnt_report *r, nnt_storage *st, nnt_error *err)
         t->oriented = NAN;
         if ((t->rec->state == NNT_TRIAL_COMPLETE || t->rec->state == NNT_TRIAL_PRUNED) &&
             isfinite(t->rec->value))
-            t->oriented = report_orient(r, t->rec->value);
+            t->oriented = nnt__report_orient(r, t->rec->value);
         if (r->space && r->np > 0) {
-            t->x = nnt_malloc_array((size_t)r->np, sizeof *t->x);
-            t->active = nnt_malloc((size_t)r->np);
+            t->x = nnt__malloc_array((size_t)r->np, sizeof *t->x);
+            t->active = nnt__malloc((size_t)r->np);
             if (!t->x || !t->active) return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
             t->x_ok = t->rec->params &&
                       nnt_space_params_from_json(r->space, t->rec->params, t->x, t->active, NULL) ==
@@ -246,10 +246,10 @@ static int load_trials(nnt_report *r, nnt_storage *st, nnt_error *err)
         while ((size_t)t->n_rows0 < t->n_rows && t->rows[t->n_rows0].fold == 0) t->n_rows0++;
     }
     /* complete trials, best first (ties: nnt_trial_compare) */
-    rank_key *k = nnt_malloc_array(r->n ? (size_t)r->n : 1, sizeof *k);
-    r->ranked = nnt_malloc_array(r->n ? (size_t)r->n : 1, sizeof *r->ranked);
+    rank_key *k = nnt__malloc_array(r->n ? (size_t)r->n : 1, sizeof *k);
+    r->ranked = nnt__malloc_array(r->n ? (size_t)r->n : 1, sizeof *r->ranked);
     if (!k || !r->ranked) {
-        nnt_free(k);
+        nnt__free(k);
         return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     }
     int m = 0;
@@ -259,7 +259,7 @@ static int load_trials(nnt_report *r, nnt_storage *st, nnt_error *err)
     qsort(k, (size_t)m, sizeof *k, cmp_rank);
     for (int i = 0; i < m; i++) r->ranked[i] = k[i].idx;
     r->n_ranked = m;
-    nnt_free(k);
+    nnt__free(k);
     /* which trials the plots draw with their own marker and hover text */
     int all = r->n <= REPORT_DETAIL_ALL, failed = 0;
     for (int i = 0; i < r->n; i++)
@@ -272,7 +272,7 @@ static int load_trials(nnt_report *r, nnt_storage *st, nnt_error *err)
 static int compute_params(nnt_report *r, nnt_error *err)
 {
     if (r->np == 0) return NNT_OK;
-    r->params = nnt_calloc((size_t)r->np, sizeof *r->params);
+    r->params = nnt__calloc((size_t)r->np, sizeof *r->params);
     if (!r->params) return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     int n_top = r->sum.n_top;
     for (int p = 0; p < r->np; p++) {
@@ -288,9 +288,9 @@ static int compute_params(nnt_report *r, nnt_error *err)
         if (in->kind == NNT_PARAM_CATEGORICAL || in->kind == NNT_PARAM_FIXED) {
             int nc = in->n_choices > 0 ? in->n_choices : 1;
             q->n_choices = nc;
-            const char **ch = nnt_calloc((size_t)nc, sizeof *ch);
-            int *cnt = nnt_calloc((size_t)nc, sizeof *cnt);
-            int *top = nnt_calloc((size_t)nc, sizeof *top);
+            const char **ch = nnt__calloc((size_t)nc, sizeof *ch);
+            int *cnt = nnt__calloc((size_t)nc, sizeof *cnt);
+            int *top = nnt__calloc((size_t)nc, sizeof *top);
             q->choices = ch;
             q->choice_count = cnt;
             q->choice_top = top;
@@ -323,7 +323,7 @@ static int compute_params(nnt_report *r, nnt_error *err)
 }
 
 /* ---- Pareto front ---------------------------------------------------------- */
-int report_has_values(const nnt_report *r, const rtrial *t)
+int nnt__report_has_values(const nnt_report *r, const rtrial *t)
 {
     if (t->rec->n_values < r->n_objectives) return 0;
     for (int k = 0; k < r->n_objectives; k++)
@@ -337,11 +337,11 @@ static int compute_pareto(nnt_report *r, nnt_error *err)
 {
     int k = r->n_objectives;
     if (k < 2 || r->n == 0) return NNT_OK;
-    int *map = nnt_malloc_array((size_t)r->n, sizeof *map);
-    double *pts = nnt_malloc_array((size_t)r->n * (size_t)k, sizeof *pts);
-    int *idx = nnt_malloc_array((size_t)r->n, sizeof *idx);
-    r->pareto = nnt_malloc_array((size_t)r->n, sizeof *r->pareto);
-    r->pareto_numbers = nnt_malloc_array((size_t)r->n, sizeof *r->pareto_numbers);
+    int *map = nnt__malloc_array((size_t)r->n, sizeof *map);
+    double *pts = nnt__malloc_array((size_t)r->n * (size_t)k, sizeof *pts);
+    int *idx = nnt__malloc_array((size_t)r->n, sizeof *idx);
+    r->pareto = nnt__malloc_array((size_t)r->n, sizeof *r->pareto);
+    r->pareto_numbers = nnt__malloc_array((size_t)r->n, sizeof *r->pareto_numbers);
     int rc = NNT_OK;
     if (!map || !pts || !idx || !r->pareto || !r->pareto_numbers) {
         rc = nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
@@ -350,7 +350,7 @@ static int compute_pareto(nnt_report *r, nnt_error *err)
     int m = 0;
     for (int i = 0; i < r->n; i++) {
         const rtrial *t = &r->t[i];
-        if (t->rec->state != NNT_TRIAL_COMPLETE || !report_has_values(r, t)) continue;
+        if (t->rec->state != NNT_TRIAL_COMPLETE || !nnt__report_has_values(r, t)) continue;
         for (int j = 0; j < k; j++) pts[(size_t)m * k + j] = t->rec->values[j];
         map[m++] = i;
     }
@@ -367,9 +367,9 @@ static int compute_pareto(nnt_report *r, nnt_error *err)
     }
     r->n_pareto = nf;
 done:
-    nnt_free(map);
-    nnt_free(pts);
-    nnt_free(idx);
+    nnt__free(map);
+    nnt__free(pts);
+    nnt__free(idx);
     return rc;
 }
 
@@ -383,14 +383,14 @@ int nnt_report_load(nnt_storage *storage, const char *study, const nnt_report_op
     nnt_report_options o = opt ? *opt : nnt_report_options_default();
     if (o.top_k < 1) o.top_k = 1;
     if (!(o.top_fraction > 0 && o.top_fraction <= 1)) o.top_fraction = 0.2;
-    nnt_report *r = nnt_calloc(1, sizeof *r);
+    nnt_report *r = nnt__calloc(1, sizeof *r);
     if (!r) return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     r->opt = o;
     int rc = nnt_storage_find_study(storage, study, &r->study, err);
     if (rc == NNT_OK) rc = read_definition(r, err);
     if (rc == NNT_OK && r->space) {
         r->np = nnt_space_size(r->space);
-        r->info = nnt_calloc(r->np ? (size_t)r->np : 1, sizeof *r->info);
+        r->info = nnt__calloc(r->np ? (size_t)r->np : 1, sizeof *r->info);
         if (!r->info) rc = nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
         for (int p = 0; rc == NNT_OK && p < r->np; p++) nnt_space_info(r->space, p, &r->info[p]);
     }
@@ -425,9 +425,9 @@ int nnt_report_load(nnt_storage *storage, const char *study, const nnt_report_op
         s->multi_objective = r->n_objectives > 1;
         rc = compute_params(r, err);
     }
-    if (rc == NNT_OK) rc = report_compute_importance(r, err);
-    if (rc == NNT_OK) rc = report_compute_trial_facts(r, err);
-    if (rc == NNT_OK) rc = report_compute_suggestion(r, err);
+    if (rc == NNT_OK) rc = nnt__report_compute_importance(r, err);
+    if (rc == NNT_OK) rc = nnt__report_compute_trial_facts(r, err);
+    if (rc == NNT_OK) rc = nnt__report_compute_suggestion(r, err);
     if (rc == NNT_OK) rc = compute_pareto(r, err);
     if (rc != NNT_OK) {
         nnt_report_free(r);
@@ -461,13 +461,13 @@ int nnt_report_save_suggested_space(const nnt_report *r, const char *path, nnt_e
                         "study '%s' has no complete trial to suggest a search space from",
                         r->study.name);
     rbuf b = {0};
-    rb_puts(&b, r->suggested);
-    rb_puts(&b, "\n");
+    nnt__rb_puts(&b, r->suggested);
+    nnt__rb_puts(&b, "\n");
     size_t len;
-    char *text = rb_take(&b, &len);
+    char *text = nnt__rb_take(&b, &len);
     if (!text) return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
-    int rc = report_write_atomic(path, text, len, err);
-    nnt_free(text);
+    int rc = nnt__report_write_atomic(path, text, len, err);
+    nnt__free(text);
     return rc;
 }
 
@@ -479,20 +479,20 @@ int nnt_report_render(const nnt_report *r, nnt_report_format fmt, char **out, si
     rbuf b = {0};
     int rc;
     switch (fmt) {
-    case NNT_REPORT_HTML: rc = report_render_html(r, &b); break;
-    case NNT_REPORT_MD: rc = report_render_md(r, &b); break;
-    case NNT_REPORT_CSV: rc = report_render_csv(r, &b); break;
-    case NNT_REPORT_JSON: rc = report_render_json(r, &b); break;
+    case NNT_REPORT_HTML: rc = nnt__report_render_html(r, &b); break;
+    case NNT_REPORT_MD: rc = nnt__report_render_md(r, &b); break;
+    case NNT_REPORT_CSV: rc = nnt__report_render_csv(r, &b); break;
+    case NNT_REPORT_JSON: rc = nnt__report_render_json(r, &b); break;
     default:
         return nnt_fail(err, NNT_ERR_ARG, "report: unknown format %d; expected html, md, csv or json",
                         (int)fmt);
     }
     if (rc != NNT_OK || b.oom) {
-        rb_free(&b);
+        nnt__rb_free(&b);
         return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory while rendering");
     }
     size_t n = 0;
-    *out = rb_take(&b, &n);
+    *out = nnt__rb_take(&b, &n);
     if (!*out) return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory while rendering");
     if (len) *len = n;
     return NNT_OK;
@@ -505,7 +505,7 @@ int nnt_report_save(const nnt_report *r, nnt_report_format fmt, const char *path
     size_t len = 0;
     int rc = nnt_report_render(r, fmt, &text, &len, err);
     if (rc != NNT_OK) return rc;
-    rc = report_write_atomic(path, text, len, err);
-    nnt_free(text);
+    rc = nnt__report_write_atomic(path, text, len, err);
+    nnt__free(text);
     return rc;
 }

@@ -29,7 +29,7 @@ static int rb_reserve(rbuf *b, size_t extra)
         }
         cap *= 2;
     }
-    char *p = nnt_realloc(b->p, cap);
+    char *p = nnt__realloc(b->p, cap);
     if (!p) {
         b->oom = 1;
         return -1;
@@ -39,7 +39,7 @@ static int rb_reserve(rbuf *b, size_t extra)
     return 0;
 }
 
-void rb_add(rbuf *b, const char *s, size_t n)
+void nnt__rb_add(rbuf *b, const char *s, size_t n)
 {
     if (n == 0) return; /* s may be NULL then (an empty buffer's text) */
     if (rb_reserve(b, n) != 0) return;
@@ -48,9 +48,9 @@ void rb_add(rbuf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-void rb_puts(rbuf *b, const char *s) { rb_add(b, s, strlen(s)); }
+void nnt__rb_puts(rbuf *b, const char *s) { nnt__rb_add(b, s, strlen(s)); }
 
-void rb_printf(rbuf *b, const char *fmt, ...)
+void nnt__rb_printf(rbuf *b, const char *fmt, ...)
 {
     if (b->oom) return;
     va_list ap;
@@ -60,7 +60,7 @@ void rb_printf(rbuf *b, const char *fmt, ...)
     va_end(ap);
     if (n < 0) return;
     if ((size_t)n < sizeof small) {
-        rb_add(b, small, (size_t)n);
+        nnt__rb_add(b, small, (size_t)n);
         return;
     }
     if (rb_reserve(b, (size_t)n) != 0) return;
@@ -70,10 +70,10 @@ void rb_printf(rbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-char *rb_take(rbuf *b, size_t *len)
+char *nnt__rb_take(rbuf *b, size_t *len)
 {
     if (rb_reserve(b, 0) != 0) {
-        rb_free(b);
+        nnt__rb_free(b);
         return NULL;
     }
     char *p = b->p;
@@ -83,9 +83,9 @@ char *rb_take(rbuf *b, size_t *len)
     return p;
 }
 
-void rb_free(rbuf *b)
+void nnt__rb_free(rbuf *b)
 {
-    nnt_free(b->p);
+    nnt__free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
 }
@@ -108,90 +108,90 @@ static int utf8_add(rbuf *b, const unsigned char *s)
 {
     int n = utf8_len(s);
     if (n == 0) {
-        rb_puts(b, REPLACEMENT);
+        nnt__rb_puts(b, REPLACEMENT);
         return 1;
     }
-    rb_add(b, (const char *)s, (size_t)n);
+    nnt__rb_add(b, (const char *)s, (size_t)n);
     return n;
 }
 
-void rb_xml(rbuf *b, const char *s)
+void nnt__rb_xml(rbuf *b, const char *s)
 {
     if (!s) return;
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         unsigned c = *p;
         switch (c) {
-        case '&': rb_puts(b, "&amp;"); p++; continue;
-        case '<': rb_puts(b, "&lt;"); p++; continue;
-        case '>': rb_puts(b, "&gt;"); p++; continue;
-        case '"': rb_puts(b, "&quot;"); p++; continue;
-        case '\'': rb_puts(b, "&#39;"); p++; continue;
+        case '&': nnt__rb_puts(b, "&amp;"); p++; continue;
+        case '<': nnt__rb_puts(b, "&lt;"); p++; continue;
+        case '>': nnt__rb_puts(b, "&gt;"); p++; continue;
+        case '"': nnt__rb_puts(b, "&quot;"); p++; continue;
+        case '\'': nnt__rb_puts(b, "&#39;"); p++; continue;
         default: break;
         }
         if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-            rb_puts(b, REPLACEMENT);
+            nnt__rb_puts(b, REPLACEMENT);
             p++;
             continue;
         }
         int n = utf8_len(p);
         if (n == 0) {
-            rb_puts(b, REPLACEMENT);
+            nnt__rb_puts(b, REPLACEMENT);
             p++;
             continue;
         }
-        rb_add(b, (const char *)p, (size_t)n);
+        nnt__rb_add(b, (const char *)p, (size_t)n);
         p += n;
     }
 }
 
-void rb_md(rbuf *b, const char *s)
+void nnt__rb_md(rbuf *b, const char *s)
 {
     if (!s) return;
     for (const char *p = s; *p; p++) {
         switch (*p) {
-        case '<': rb_puts(b, "&lt;"); break;
-        case '>': rb_puts(b, "&gt;"); break;
-        case '&': rb_puts(b, "&amp;"); break;
-        case '\n': case '\r': rb_puts(b, " "); break;
+        case '<': nnt__rb_puts(b, "&lt;"); break;
+        case '>': nnt__rb_puts(b, "&gt;"); break;
+        case '&': nnt__rb_puts(b, "&amp;"); break;
+        case '\n': case '\r': nnt__rb_puts(b, " "); break;
         case '\\': case '`': case '*': case '_': case '[': case ']': case '|': case '#':
         case '!':
-            rb_add(b, "\\", 1);
-            rb_add(b, p, 1);
+            nnt__rb_add(b, "\\", 1);
+            nnt__rb_add(b, p, 1);
             break;
         default:
             if ((unsigned char)*p >= 0x80) p += utf8_add(b, (const unsigned char *)p) - 1;
-            else rb_add(b, p, 1);
+            else nnt__rb_add(b, p, 1);
         }
     }
 }
 
-void rb_csv(rbuf *b, const char *s)
+void nnt__rb_csv(rbuf *b, const char *s)
 {
     if (!s) return;
     int quote = strpbrk(s, ",\"\r\n") != NULL;
-    if (quote) rb_add(b, "\"", 1);
+    if (quote) nnt__rb_add(b, "\"", 1);
     for (const char *p = s; *p; p++) {
-        if (*p == '"') rb_add(b, "\"", 1);
+        if (*p == '"') nnt__rb_add(b, "\"", 1);
         if ((unsigned char)*p >= 0x80) p += utf8_add(b, (const unsigned char *)p) - 1;
-        else rb_add(b, p, 1);
+        else nnt__rb_add(b, p, 1);
     }
-    if (quote) rb_add(b, "\"", 1);
+    if (quote) nnt__rb_add(b, "\"", 1);
 }
 
-void rb_utf8(rbuf *b, const char *s)
+void nnt__rb_utf8(rbuf *b, const char *s)
 {
     if (!s) return;
     for (const char *p = s; *p;) {
         const char *run = p; /* copy ASCII runs in one go */
         while (*p && (unsigned char)*p < 0x80) p++;
-        if (p > run) rb_add(b, run, (size_t)(p - run));
+        if (p > run) nnt__rb_add(b, run, (size_t)(p - run));
         if (*p) p += utf8_add(b, (const unsigned char *)p);
     }
 }
 
 /* ---- Numbers ---------------------------------------------------------------- */
-const char *fmt_value(char buf[32], double v)
+const char *nnt__fmt_value(char buf[32], double v)
 {
     if (!isfinite(v)) snprintf(buf, 32, "-");
     else if (fabs(v) <= 1e4 && (v == 0 || fabs(v) >= 1e-3)) snprintf(buf, 32, "%.4f", v);
@@ -199,7 +199,7 @@ const char *fmt_value(char buf[32], double v)
     return buf;
 }
 
-const char *fmt_short(char buf[32], double v)
+const char *nnt__fmt_short(char buf[32], double v)
 {
     if (!isfinite(v)) snprintf(buf, 32, "-");
     else if (v == floor(v) && fabs(v) >= 1000 && fabs(v) < 1e9) snprintf(buf, 32, "%.0f", v);
@@ -207,10 +207,10 @@ const char *fmt_short(char buf[32], double v)
     return buf;
 }
 
-const char *fmt_exact(char buf[32], double v) { return nnt_fmt_shortest(buf, v); }
+const char *nnt__fmt_exact(char buf[32], double v) { return nnt__fmt_shortest(buf, v); }
 
 /* ---- Output file ------------------------------------------------------------ */
-int report_write_atomic(const char *path, const char *data, size_t n, nnt_error *err)
+int nnt__report_write_atomic(const char *path, const char *data, size_t n, nnt_error *err)
 {
     return nnt_write_file(path, data, n, err); /* src/core/atomic_file.c */
 }

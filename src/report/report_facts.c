@@ -23,11 +23,11 @@ static int detect_overfit(const rtrial *t, const char *metric, nnt_report_overfi
 {
     int n = t->n_rows0;
     if (n < 4) return 0;
-    int up = report_metric_up(metric);
+    int up = nnt__report_metric_up(metric);
     int b = -1;
     double vb = NAN, vfirst_worst = NAN;
     for (int e = 0; e < n; e++) {
-        double v = report_metric(&t->rows[e].valid, metric);
+        double v = nnt__report_metric(&t->rows[e].valid, metric);
         if (!isfinite(v)) continue;
         double o = up ? -v : v;
         if (b < 0 || o < vb) {
@@ -37,13 +37,13 @@ static int detect_overfit(const rtrial *t, const char *metric, nnt_report_overfi
     }
     if (b < 0 || n - 1 - b < 2) return 0;
     for (int e = 0; e <= b; e++) {
-        double v = report_metric(&t->rows[e].valid, metric);
+        double v = nnt__report_metric(&t->rows[e].valid, metric);
         if (!isfinite(v)) continue;
         double o = up ? -v : v;
         if (!(o <= vfirst_worst)) vfirst_worst = o;
     }
     const nnt_epoch_row *last = &t->rows[n - 1], *best = &t->rows[b];
-    double vl = report_metric(&last->valid, metric);
+    double vl = nnt__report_metric(&last->valid, metric);
     if (!isfinite(vl)) return 0;
     double ol = up ? -vl : vl;
     double improvement = vfirst_worst - vb;
@@ -57,18 +57,18 @@ static int detect_overfit(const rtrial *t, const char *metric, nnt_report_overfi
         return 0;
     /* overfitting leaves the model better on its training data than on the
      * validation data; without that gap it is instability, not overfitting */
-    double tr = report_metric(&last->train, metric);
+    double tr = nnt__report_metric(&last->train, metric);
     double gap = up ? tr - vl : vl - tr;
     if (!(gap > tol)) return 0;
     out->number = t->rec->number;
     out->best_epoch = best->epoch;
     out->last_epoch = last->epoch;
-    out->best_valid = report_metric(&best->valid, metric);
+    out->best_valid = nnt__report_metric(&best->valid, metric);
     out->last_valid = vl;
     out->train_loss_best = best->train.loss;
     out->train_loss_last = last->train.loss;
     out->gap = gap;
-    out->train_best = report_metric(&best->train, metric);
+    out->train_best = nnt__report_metric(&best->train, metric);
     out->train_last = tr;
     return 1;
 }
@@ -94,17 +94,17 @@ static double diverged_lr(const nnt_report *r, const rtrial *t)
     return NAN;
 }
 
-int report_compute_trial_facts(nnt_report *r, nnt_error *err)
+int nnt__report_compute_trial_facts(nnt_report *r, nnt_error *err)
 {
     size_t n = r->n ? (size_t)r->n : 1;
-    r->overfit = nnt_calloc(n, sizeof *r->overfit);
-    r->diverged = nnt_calloc(n, sizeof *r->diverged);
+    r->overfit = nnt__calloc(n, sizeof *r->overfit);
+    r->diverged = nnt__calloc(n, sizeof *r->diverged);
     if (!r->overfit || !r->diverged) return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     /* the curves use the objective metric when epochs record it, else loss */
     const char *metric = "loss";
     for (int i = 0; i < r->n && strcmp(metric, r->study.metric); i++)
         for (int e = 0; e < r->t[i].n_rows0; e++)
-            if (isfinite(report_metric(&r->t[i].rows[e].valid, r->study.metric))) {
+            if (isfinite(nnt__report_metric(&r->t[i].rows[e].valid, r->study.metric))) {
                 metric = r->study.metric;
                 break;
             }
@@ -123,16 +123,16 @@ int report_compute_trial_facts(nnt_report *r, nnt_error *err)
     }
     /* The ones worth naming: the best-ranked. A trial's value is its best
      * epoch's, so overfitting after it matters for the trials one would pick. */
-    int *rank = nnt_calloc(n, sizeof *rank);
-    r->overfit_listed = nnt_malloc_array(n, sizeof *r->overfit_listed);
+    int *rank = nnt__calloc(n, sizeof *rank);
+    r->overfit_listed = nnt__malloc_array(n, sizeof *r->overfit_listed);
     if (!rank || !r->overfit_listed) {
-        nnt_free(rank);
+        nnt__free(rank);
         return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     }
     for (int k = 0; k < r->n_ranked; k++) rank[r->ranked[k]] = k + 1;
     for (int i = 0, o = 0; i < r->n && o < r->sum.n_overfit; i++)
         if (r->overfit[o].number == r->t[i].rec->number) r->overfit[o++].rank = rank[i];
-    nnt_free(rank);
+    nnt__free(rank);
     /* selection of the REPORT_OVERFIT_LISTED smallest ranks (unranked last) */
     int m = 0;
     for (int i = 0; i < r->sum.n_overfit; i++) {

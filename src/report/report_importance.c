@@ -17,7 +17,7 @@
 static int clamp_wild(nnt_trial_view *v, int m, int epoch, double *curves, size_t n_curves)
 {
     size_t n = epoch > 0 ? n_curves : (size_t)m;
-    double *tmp = nnt_malloc_array(n ? n : 1, sizeof *tmp);
+    double *tmp = nnt__malloc_array(n ? n : 1, sizeof *tmp);
     if (!tmp) return NNT_ERR_NOMEM;
     size_t k = 0;
     if (epoch > 0) {
@@ -26,8 +26,8 @@ static int clamp_wild(nnt_trial_view *v, int m, int epoch, double *curves, size_
         for (int i = 0; i < m; i++)
             if (v[i].state == NNT_TRIAL_COMPLETE) tmp[k++] = v[i].value;
     }
-    vrange vr = robust_range(tmp, (int)k, 0);
-    nnt_free(tmp);
+    vrange vr = nnt__robust_range(tmp, (int)k, 0);
+    nnt__free(tmp);
     if (vr.n_clipped == 0) return NNT_OK;
     if (epoch > 0) {
         for (size_t i = 0; i < n_curves; i++)
@@ -43,7 +43,7 @@ static int clamp_wild(nnt_trial_view *v, int m, int epoch, double *curves, size_
  * effects over the trials that read back into the space: the complete ones,
  * or, when a pruner stopped most trials, every trial that reached a common
  * epoch, scored by its best validation value up to it. */
-int report_compute_importance(nnt_report *r, nnt_error *err)
+int nnt__report_compute_importance(nnt_report *r, nnt_error *err)
 {
     r->sum.importance_explained = NAN;
     if (r->np == 0) return NNT_OK;
@@ -59,13 +59,13 @@ int report_compute_importance(nnt_report *r, nnt_error *err)
     size_t n_points = 0;
     for (int i = 0; i < r->n; i++)
         if (r->t[i].x_ok && isfinite(r->t[i].oriented)) n_points += (size_t)r->t[i].n_rows0;
-    nnt_trial_view *v = nnt_calloc(m ? (size_t)m : 1, sizeof *v);
-    double *curves = nnt_malloc_array(n_points ? n_points : 1, sizeof *curves);
-    double *imp = nnt_malloc_array((size_t)r->np, sizeof *imp);
+    nnt_trial_view *v = nnt__calloc(m ? (size_t)m : 1, sizeof *v);
+    double *curves = nnt__malloc_array(n_points ? n_points : 1, sizeof *curves);
+    double *imp = nnt__malloc_array((size_t)r->np, sizeof *imp);
     if (!v || !curves || !imp) {
-        nnt_free(v);
-        nnt_free(curves);
-        nnt_free(imp);
+        nnt__free(v);
+        nnt__free(curves);
+        nnt__free(imp);
         return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     }
     int j = 0;
@@ -81,7 +81,7 @@ int report_compute_importance(nnt_report *r, nnt_error *err)
         v[j].intermediate = curves + at;
         for (int e = 0; e < t->n_rows0; e++)
             curves[at + (size_t)v[j].epochs++] =
-                report_orient(r, report_metric(&t->rows[e].valid, r->study.metric));
+                nnt__report_orient(r, nnt__report_metric(&t->rows[e].valid, r->study.metric));
         at += (size_t)t->n_rows0;
         j++;
     }
@@ -99,9 +99,9 @@ int report_compute_importance(nnt_report *r, nnt_error *err)
      * otherwise be most of the variance, and importance would say which
      * parameter that one trial had. */
     if (clamp_wild(v, m, io.epoch, curves, at) != NNT_OK) {
-        nnt_free(v);
-        nnt_free(curves);
-        nnt_free(imp);
+        nnt__free(v);
+        nnt__free(curves);
+        nnt__free(imp);
         return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     }
     if (scored < 4) {
@@ -114,9 +114,9 @@ int report_compute_importance(nnt_report *r, nnt_error *err)
         nnt_error_clear(&ierr);
         int rc = nnt_param_importance(r->space, &h, &io, imp, &ierr);
         if (rc == NNT_ERR_NOMEM) {
-            nnt_free(v);
-            nnt_free(curves);
-            nnt_free(imp);
+            nnt__free(v);
+            nnt__free(curves);
+            nnt__free(imp);
             return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
         }
         if (rc == NNT_OK) {
@@ -132,14 +132,14 @@ int report_compute_importance(nnt_report *r, nnt_error *err)
             snprintf(note, sizeof note, "importance could not be computed: %s", ierr.message);
         }
     }
-    nnt_free(v);
-    nnt_free(curves);
-    nnt_free(imp);
+    nnt__free(v);
+    nnt__free(curves);
+    nnt__free(imp);
     if (note[0]) {
-        r->importance_note = nnt_strdup(note);
+        r->importance_note = nnt__strdup(note);
         if (!r->importance_note) return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     }
-    r->imp_order = nnt_malloc_array((size_t)r->np, sizeof *r->imp_order);
+    r->imp_order = nnt__malloc_array((size_t)r->np, sizeof *r->imp_order);
     if (!r->imp_order) return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     for (int p = 0; p < r->np; p++) r->imp_order[p] = p;
     /* insertion sort: stable, and spaces are small */

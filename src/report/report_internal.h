@@ -20,36 +20,36 @@ typedef struct rbuf {
     int oom;
 } rbuf;
 
-void rb_add(rbuf *b, const char *s, size_t n);
-void rb_puts(rbuf *b, const char *s);
-void rb_printf(rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void nnt__rb_add(rbuf *b, const char *s, size_t n);
+void nnt__rb_puts(rbuf *b, const char *s);
+void nnt__rb_printf(rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Text escaped for XML/HTML text and attribute values: & < > " ' become
  * entities; control characters XML forbids and invalid UTF-8 become U+FFFD. */
-void rb_xml(rbuf *b, const char *s);
+void nnt__rb_xml(rbuf *b, const char *s);
 /* Text for Markdown: inline markup characters backslash-escaped, < > &
  * as entities, newlines as spaces, | escaped (safe in table cells). */
-void rb_md(rbuf *b, const char *s);
+void nnt__rb_md(rbuf *b, const char *s);
 /* One CSV field (RFC 4180): quoted when it holds , " CR or LF; invalid
- * UTF-8 becomes U+FFFD (also in rb_md). */
-void rb_csv(rbuf *b, const char *s);
+ * UTF-8 becomes U+FFFD (also in nnt__rb_md). */
+void nnt__rb_csv(rbuf *b, const char *s);
 /* s as is, except that invalid UTF-8 becomes U+FFFD (JSON text from json-c,
  * which copies string bytes unchecked). */
-void rb_utf8(rbuf *b, const char *s);
+void nnt__rb_utf8(rbuf *b, const char *s);
 /* Takes the text (NUL-terminated) out of b; NULL on out of memory (b freed). */
-char *rb_take(rbuf *b, size_t *len);
-void rb_free(rbuf *b);
+char *nnt__rb_take(rbuf *b, size_t *len);
+void nnt__rb_free(rbuf *b);
 
 /* Writes n bytes to path through a temporary file renamed over it. */
-int report_write_atomic(const char *path, const char *data, size_t n, nnt_error *err);
+int nnt__report_write_atomic(const char *path, const char *data, size_t n, nnt_error *err);
 
 /* ---- Numbers ---------------------------------------------------------------- */
 /* "%.4f" for values in [1e-3, 1e4] (and 0), else "%.4g"; "-" when not finite. */
-const char *fmt_value(char buf[32], double v);
+const char *nnt__fmt_value(char buf[32], double v);
 /* Compact text: "%.3g", whole numbers up to 1e9 in full ("-" when not
  * finite). */
-const char *fmt_short(char buf[32], double v);
+const char *nnt__fmt_short(char buf[32], double v);
 /* Shortest text that reads back to the same double. */
-const char *fmt_exact(char buf[32], double v);
+const char *nnt__fmt_exact(char buf[32], double v);
 
 /* ---- Robust value ranges ------------------------------------------------------ */
 /* The range of the bulk of a set of values, so that one wild value (a
@@ -68,7 +68,7 @@ typedef struct vrange {
 } vrange;
 
 /* v: n values (NANs skipped); up: larger is better. Reorders v. */
-vrange robust_range(double *v, int n, int up);
+vrange nnt__robust_range(double *v, int n, int up);
 
 /* ---- Large studies ------------------------------------------------------------- */
 /* Studies up to REPORT_DETAIL_ALL trials draw every point as its own marker
@@ -145,43 +145,43 @@ struct nnt_report {
 
 /* Value of a metric by name ("accuracy", "loss", "rmse", "mae", "r2"); NAN
  * for an unknown name. */
-double report_metric(const nnt_metrics *m, const char *name);
+double nnt__report_metric(const nnt_metrics *m, const char *name);
 /* 1 when every objective value of t is stored and finite. */
-int report_has_values(const nnt_report *r, const rtrial *t);
+int nnt__report_has_values(const nnt_report *r, const rtrial *t);
 /* Oriented so that lower is better. */
-double report_orient(const nnt_report *r, double v);
+double nnt__report_orient(const nnt_report *r, double v);
 /* 1 for metrics where larger is better ("accuracy", "r2"). */
-int report_metric_up(const char *name);
+int nnt__report_metric_up(const char *name);
 
 /* ---- Summary steps of nnt_report_load (each fails only with NNT_ERR_NOMEM) - */
-int report_compute_importance(nnt_report *r, nnt_error *err); /* report_importance.c */
-int report_compute_trial_facts(nnt_report *r, nnt_error *err); /* report_facts.c */
-int report_compute_suggestion(nnt_report *r, nnt_error *err); /* report_suggest.c */
+int nnt__report_compute_importance(nnt_report *r, nnt_error *err); /* report_importance.c */
+int nnt__report_compute_trial_facts(nnt_report *r, nnt_error *err); /* report_facts.c */
+int nnt__report_compute_suggestion(nnt_report *r, nnt_error *err); /* report_suggest.c */
 /* Writes the findings as a list: each one as open, the sentence escaped by
- * esc (rb_xml, rb_md), close. Returns NNT_OK or NNT_ERR_NOMEM. */
-int report_findings_list(const nnt_report *r, rbuf *b, const char *open, const char *close,
-                         void (*esc)(rbuf *, const char *));
+ * esc (nnt__rb_xml, nnt__rb_md), close. Returns NNT_OK or NNT_ERR_NOMEM. */
+int nnt__report_findings_list(const nnt_report *r, rbuf *b, const char *open, const char *close,
+                              void (*esc)(rbuf *, const char *));
 /* Display text of parameter p of trial t ("0.01", "relu", "-" inactive). */
-const char *report_param_text(const nnt_report *r, const rtrial *t, int p, char buf[32]);
+const char *nnt__report_param_text(const nnt_report *r, const rtrial *t, int p, char buf[32]);
 /* "trial 3: accuracy 0.95; lr=0.01, batch_size=32": hover text of a point. */
-void report_hover(const nnt_report *r, const rtrial *t, rbuf *b);
+void nnt__report_hover(const nnt_report *r, const rtrial *t, rbuf *b);
 
 /* ---- Renderers ------------------------------------------------------------ */
-int report_render_html(const nnt_report *r, rbuf *b);
-int report_render_md(const nnt_report *r, rbuf *b);
-int report_render_csv(const nnt_report *r, rbuf *b);
-int report_render_json(const nnt_report *r, rbuf *b);
+int nnt__report_render_html(const nnt_report *r, rbuf *b);
+int nnt__report_render_md(const nnt_report *r, rbuf *b);
+int nnt__report_render_csv(const nnt_report *r, rbuf *b);
+int nnt__report_render_json(const nnt_report *r, rbuf *b);
 
 /* ---- SVG plots (report_svg.c) ------------------------------------------- */
 /* Each appends one complete <svg> element, or nothing and returns 0 when the
  * study has no data for the plot (then note gets why, a static string). */
-int svg_history(const nnt_report *r, rbuf *b, const char **note);
-int svg_parallel(const nnt_report *r, rbuf *b, const char **note);
-int svg_slices(const nnt_report *r, rbuf *b, const char **note);
-int svg_importance(const nnt_report *r, rbuf *b, const char **note);
-int svg_curves(const nnt_report *r, rbuf *b, const char **note);
-int svg_intermediate(const nnt_report *r, rbuf *b, const char **note);
-int svg_batch_lr(const nnt_report *r, rbuf *b, const char **note);
-int svg_pareto(const nnt_report *r, rbuf *b, const char **note);
+int nnt__svg_history(const nnt_report *r, rbuf *b, const char **note);
+int nnt__svg_parallel(const nnt_report *r, rbuf *b, const char **note);
+int nnt__svg_slices(const nnt_report *r, rbuf *b, const char **note);
+int nnt__svg_importance(const nnt_report *r, rbuf *b, const char **note);
+int nnt__svg_curves(const nnt_report *r, rbuf *b, const char **note);
+int nnt__svg_intermediate(const nnt_report *r, rbuf *b, const char **note);
+int nnt__svg_batch_lr(const nnt_report *r, rbuf *b, const char **note);
+int nnt__svg_pareto(const nnt_report *r, rbuf *b, const char **note);
 
 #endif

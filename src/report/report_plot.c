@@ -9,7 +9,7 @@
 #include "report/report_plot.h"
 
 /* Viridis-like scale, t in [0, 1]: dark purple (worst) to yellow (best). */
-void value_colour(double t, char out[8])
+void nnt__value_colour(double t, char out[8])
 {
     static const unsigned char stops[5][3] = {
         {0x44, 0x01, 0x54}, {0x3b, 0x52, 0x8b}, {0x21, 0x91, 0x8c}, {0x5e, 0xc9, 0x62},
@@ -27,11 +27,11 @@ void value_colour(double t, char out[8])
 }
 
 /* Distinct colours for a handful of lines (learning curves). */
-const char *const plot_palette[10] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+const char *const nnt__plot_palette[10] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
 
-vscale value_scale(const nnt_report *r)
+vscale nnt__value_scale(const nnt_report *r)
 {
     vscale s = {NAN, NAN};
     for (int k = 0; k < r->n_ranked; k++) {
@@ -41,17 +41,17 @@ vscale value_scale(const nnt_report *r)
     }
     /* the worst end of the colours at the bulk's edge: one wild value would
      * otherwise paint every other trial the same yellow */
-    double *v = nnt_malloc_array(r->n_ranked ? (size_t)r->n_ranked : 1, sizeof *v);
+    double *v = nnt__malloc_array(r->n_ranked ? (size_t)r->n_ranked : 1, sizeof *v);
     if (v) {
         for (int k = 0; k < r->n_ranked; k++) v[k] = r->t[r->ranked[k]].oriented;
-        vrange vr = robust_range(v, r->n_ranked, 0);
+        vrange vr = nnt__robust_range(v, r->n_ranked, 0);
         if (vr.n_clipped > 0) s.worst = vr.hi;
-        nnt_free(v);
+        nnt__free(v);
     }
     return s;
 }
 
-double vscale_t(const vscale *s, double oriented)
+double nnt__vscale_t(const vscale *s, double oriented)
 {
     if (!(s->worst > s->best)) return 1;
     return (s->worst - oriented) / (s->worst - s->best);
@@ -60,7 +60,7 @@ double vscale_t(const vscale *s, double oriented)
 /* ---- Axes ------------------------------------------------------------------- */
 
 
-double amap(const axis *a, double v)
+double nnt__amap(const axis *a, double v)
 {
     double t;
     if (a->log) t = (log(v) - log(a->lo)) / (log(a->hi) - log(a->lo));
@@ -70,7 +70,7 @@ double amap(const axis *a, double v)
 
 /* Sets the range from data (NANs ignored by the caller), padded by pad of
  * the span on each side; a log axis needs lo > 0 (else it becomes linear). */
-void axes_place(axis *ax, axis *ay, double left, double right, double bottom, double top)
+void nnt__axes_place(axis *ax, axis *ay, double left, double right, double bottom, double top)
 {
     ax->p0 = left;
     ax->p1 = right;
@@ -78,7 +78,7 @@ void axes_place(axis *ax, axis *ay, double left, double right, double bottom, do
     ay->p1 = top;
 }
 
-void axis_fit(axis *a, double lo, double hi, int lg, double pad)
+void nnt__axis_fit(axis *a, double lo, double hi, int lg, double pad)
 {
     a->n_cat = 0;
     a->cat = NULL;
@@ -178,43 +178,43 @@ static int ticks_for(double pixels, double per_tick, int lo, int hi)
     return n < lo ? lo : n > hi ? hi : n;
 }
 
-void text_at(rbuf *b, double x, double y, const char *anchor, const char *extra,
-             const char *s)
+void nnt__text_at(rbuf *b, double x, double y, const char *anchor, const char *extra,
+                  const char *s)
 {
-    rb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\"%s>", x, y, anchor, extra);
-    rb_xml(b, s);
-    rb_puts(b, "</text>");
+    nnt__rb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\"%s>", x, y, anchor, extra);
+    nnt__rb_xml(b, s);
+    nnt__rb_puts(b, "</text>");
 }
 
 /* Horizontal axis at pixel row y; grid lines up to y_top. */
-void draw_xaxis(rbuf *b, const axis *a, double y, double y_top, const char *label)
+void nnt__draw_xaxis(rbuf *b, const axis *a, double y, double y_top, const char *label)
 {
-    rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
-              a->p0, y, a->p1, y);
+    nnt__rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
+                   a->p0, y, a->p1, y);
     char buf[32];
     if (a->n_cat > 0) {
         for (int c = 0; c < a->n_cat; c++) {
-            double x = amap(a, c);
-            rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
-                      x, y, x, y + 4);
-            text_at(b, x, y + 15, "middle", HALO, a->cat[c]);
+            double x = nnt__amap(a, c);
+            nnt__rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
+                           x, y, x, y + 4);
+            nnt__text_at(b, x, y + 15, "middle", HALO, a->cat[c]);
         }
     } else {
         double t[MAX_TICKS];
         int n = axis_ticks(a, t, ticks_for(a->p1 - a->p0, 48, 2, 12));
         for (int i = 0; i < n; i++) {
-            double x = amap(a, t[i]);
-            rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_GRID "\" />",
-                      x, y_top, x, y);
-            rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
-                      x, y, x, y + 4);
-            text_at(b, x, y + 15, "middle", HALO, fmt_short(buf, t[i]));
+            double x = nnt__amap(a, t[i]);
+            nnt__rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_GRID "\" />",
+                           x, y_top, x, y);
+            nnt__rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
+                           x, y, x, y + 4);
+            nnt__text_at(b, x, y + 15, "middle", HALO, nnt__fmt_short(buf, t[i]));
         }
     }
     if (label) {
         char lab[160];
         snprintf(lab, sizeof lab, "%s%s", label, a->log ? " (log scale)" : "");
-        text_at(b, (a->p0 + a->p1) / 2, y + 32, "middle", " font-weight=\"bold\"", lab);
+        nnt__text_at(b, (a->p0 + a->p1) / 2, y + 32, "middle", " font-weight=\"bold\"", lab);
     }
 }
 
@@ -224,139 +224,139 @@ static void ytick_label(rbuf *b, const axis *a, double x, double y, const char *
 {
     if (a->boxed) {
         double w = 6.2 * (double)strlen(s) + 4;
-        rb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"14\" rx=\"2\" "
+        nnt__rb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"14\" rx=\"2\" "
                      "fill=\"#ffffff\" fill-opacity=\"0.9\" />",
-                  x - w + 2, y - 11, w);
-        text_at(b, x, y, "end", "", s);
+                       x - w + 2, y - 11, w);
+        nnt__text_at(b, x, y, "end", "", s);
     } else {
-        text_at(b, x, y, "end", HALO, s);
+        nnt__text_at(b, x, y, "end", HALO, s);
     }
 }
 
 /* Vertical axis at pixel column x; grid lines to x_right (0: none). */
-void draw_yaxis(rbuf *b, const axis *a, double x, double x_right, const char *label)
+void nnt__draw_yaxis(rbuf *b, const axis *a, double x, double x_right, const char *label)
 {
-    rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
-              x, a->p0, x, a->p1);
+    nnt__rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
+                   x, a->p0, x, a->p1);
     char buf[32];
     if (a->n_cat > 0) {
         for (int c = 0; c < a->n_cat; c++) {
-            double y = amap(a, c);
-            rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
-                      x - 4, y, x, y);
+            double y = nnt__amap(a, c);
+            nnt__rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
+                           x - 4, y, x, y);
             ytick_label(b, a, x - 6, y + 4, a->cat[c]);
         }
     } else {
         double t[MAX_TICKS];
         int n = axis_ticks(a, t, ticks_for(a->p0 - a->p1, 26, 2, 10));
         for (int i = 0; i < n; i++) {
-            double y = amap(a, t[i]);
+            double y = nnt__amap(a, t[i]);
             if (x_right > x)
-                rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_GRID "\" />",
-                          x, y, x_right, y);
-            rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
-                      x - 4, y, x, y);
-            ytick_label(b, a, x - 6, y + 4, fmt_short(buf, t[i]));
+                nnt__rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_GRID "\" />",
+                               x, y, x_right, y);
+            nnt__rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" C_AXIS "\" />",
+                           x - 4, y, x, y);
+            ytick_label(b, a, x - 6, y + 4, nnt__fmt_short(buf, t[i]));
         }
     }
     if (label) {
         char lab[160];
         snprintf(lab, sizeof lab, "%s%s", label, a->log ? " (log scale)" : "");
         double cy = (a->p0 + a->p1) / 2;
-        rb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-weight=\"bold\" "
+        nnt__rb_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-weight=\"bold\" "
                      "transform=\"rotate(-90 %.1f %.1f)\">",
-                  x - 46, cy, x - 46, cy);
-        rb_xml(b, lab);
-        rb_puts(b, "</text>");
+                       x - 46, cy, x - 46, cy);
+        nnt__rb_xml(b, lab);
+        nnt__rb_puts(b, "</text>");
     }
 }
 
-void svg_open(rbuf *b, int w, int h, const char *label)
+void nnt__svg_open(rbuf *b, int w, int h, const char *label)
 {
-    rb_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+    nnt__rb_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" "
                  "height=\"%d\" role=\"img\" aria-label=\"",
-              w, h, w, h);
-    rb_xml(b, label);
-    rb_puts(b, "\" font-size=\"11\">");
+                   w, h, w, h);
+    nnt__rb_xml(b, label);
+    nnt__rb_puts(b, "\" font-size=\"11\">");
 }
 
-void svg_close(rbuf *b) { rb_puts(b, "</svg>"); }
+void nnt__svg_close(rbuf *b) { nnt__rb_puts(b, "</svg>"); }
 
 /* Vertical colour bar of the value scale at x, from y0 (best) to y1. */
-void colour_bar(const nnt_report *r, rbuf *b, const vscale *vs, double x, double y0,
-                double y1)
+void nnt__colour_bar(const nnt_report *r, rbuf *b, const vscale *vs, double x, double y0,
+                     double y1)
 {
     int steps = 24;
     double h = (y1 - y0) / steps;
     char col[8], buf[32];
     for (int i = 0; i < steps; i++) {
-        value_colour(1 - (i + 0.5) / steps, col);
-        rb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"%.2f\" fill=\"%s\" />", x,
-                  y0 + i * h, h + 0.3, col);
+        nnt__value_colour(1 - (i + 0.5) / steps, col);
+        nnt__rb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"%.2f\" fill=\"%s\" />", x,
+                       y0 + i * h, h + 0.3, col);
     }
     double best = r->study.maximize ? -vs->best : vs->best;
     double worst = r->study.maximize ? -vs->worst : vs->worst;
-    text_at(b, x + 6, y0 - 16, "middle", "", r->study.metric);
-    text_at(b, x + 16, y0 + 8, "start", "", fmt_short(buf, best));
-    text_at(b, x + 16, y1, "start", "", fmt_short(buf, worst));
-    text_at(b, x + 6, y1 + 14, "middle", " fill=\"#666666\"", "worse");
-    text_at(b, x + 6, y0 - 4, "middle", " fill=\"#666666\"", "better");
+    nnt__text_at(b, x + 6, y0 - 16, "middle", "", r->study.metric);
+    nnt__text_at(b, x + 16, y0 + 8, "start", "", nnt__fmt_short(buf, best));
+    nnt__text_at(b, x + 16, y1, "start", "", nnt__fmt_short(buf, worst));
+    nnt__text_at(b, x + 6, y1 + 14, "middle", " fill=\"#666666\"", "worse");
+    nnt__text_at(b, x + 6, y0 - 4, "middle", " fill=\"#666666\"", "better");
 }
 
 /* Point markers. */
-void marker_open(rbuf *b, const char *shape, double x, double y, const char *fill,
-                 const char *stroke)
+void nnt__marker_open(rbuf *b, const char *shape, double x, double y, const char *fill,
+                      const char *stroke)
 {
     if (!strcmp(shape, "circle")) {
-        rb_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\" stroke=\"%s\">", x, y, fill,
-                  stroke);
+        nnt__rb_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\" stroke=\"%s\">", x, y, fill,
+                       stroke);
     } else if (!strcmp(shape, "triangle")) {
-        rb_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\" stroke=\"%s\">", x, y - 5,
-                  x + 4.5, y + 3.5, x - 4.5, y + 3.5, fill, stroke);
+        nnt__rb_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\" stroke=\"%s\">", x, y - 5,
+                       x + 4.5, y + 3.5, x - 4.5, y + 3.5, fill, stroke);
     } else if (!strcmp(shape, "square")) {
-        rb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\" fill=\"%s\" stroke=\"%s\">",
-                  x - 4, y - 4, fill, stroke);
+        nnt__rb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\" fill=\"%s\" stroke=\"%s\">",
+                       x - 4, y - 4, fill, stroke);
     } else { /* cross */
-        rb_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fM%.1f %.1fL%.1f %.1f\" fill=\"none\" "
+        nnt__rb_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fM%.1f %.1fL%.1f %.1f\" fill=\"none\" "
                      "stroke=\"%s\" stroke-width=\"2\">",
-                  x - 4, y - 4, x + 4, y + 4, x - 4, y + 4, x + 4, y - 4, stroke);
+                       x - 4, y - 4, x + 4, y + 4, x - 4, y + 4, x + 4, y - 4, stroke);
     }
 }
 
-void marker_close(rbuf *b, const char *shape)
+void nnt__marker_close(rbuf *b, const char *shape)
 {
-    if (!strcmp(shape, "circle")) rb_puts(b, "</circle>");
-    else if (!strcmp(shape, "square")) rb_puts(b, "</rect>");
-    else rb_puts(b, "</path>");
+    if (!strcmp(shape, "circle")) nnt__rb_puts(b, "</circle>");
+    else if (!strcmp(shape, "square")) nnt__rb_puts(b, "</rect>");
+    else nnt__rb_puts(b, "</path>");
 }
 
-void trial_marker(const nnt_report *r, rbuf *b, const rtrial *t, const char *shape,
-                  double x, double y, const char *fill, const char *stroke)
+void nnt__trial_marker(const nnt_report *r, rbuf *b, const rtrial *t, const char *shape,
+                       double x, double y, const char *fill, const char *stroke)
 {
-    marker_open(b, shape, x, y, fill, stroke);
-    rb_puts(b, "<title>");
-    report_hover(r, t, b);
-    rb_puts(b, "</title>");
-    marker_close(b, shape);
+    nnt__marker_open(b, shape, x, y, fill, stroke);
+    nnt__rb_puts(b, "<title>");
+    nnt__report_hover(r, t, b);
+    nnt__rb_puts(b, "</title>");
+    nnt__marker_close(b, shape);
 }
 
-void legend_item(rbuf *b, double x, double y, const char *shape, const char *fill,
-                 const char *stroke, const char *label)
+void nnt__legend_item(rbuf *b, double x, double y, const char *shape, const char *fill,
+                      const char *stroke, const char *label)
 {
     if (!strcmp(shape, "line")) {
-        rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+        nnt__rb_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                      "stroke-width=\"2\"%s />",
-                  x - 8, y, x + 8, y, stroke, fill ? " stroke-dasharray=\"5 3\"" : "");
+                       x - 8, y, x + 8, y, stroke, fill ? " stroke-dasharray=\"5 3\"" : "");
     } else {
-        marker_open(b, shape, x, y, fill, stroke);
-        marker_close(b, shape);
+        nnt__marker_open(b, shape, x, y, fill, stroke);
+        nnt__marker_close(b, shape);
     }
-    text_at(b, x + 12, y + 4, "start", "", label);
+    nnt__text_at(b, x + 12, y + 4, "start", "", label);
 }
 
 /* Numeric value of parameter p in trial t (choice texts read as numbers);
  * NAN when inactive or not numeric. */
-double param_number(const nnt_report *r, const rtrial *t, int p)
+double nnt__param_number(const nnt_report *r, const rtrial *t, int p)
 {
     if (!t->x_ok || !t->active[p]) return NAN;
     nnt_param_kind k = r->info[p].kind;
@@ -369,18 +369,18 @@ double param_number(const nnt_report *r, const rtrial *t, int p)
 }
 
 /* Axis for parameter p over its searched range (choices for categorical). */
-void param_axis(const nnt_report *r, int p, axis *a)
+void nnt__param_axis(const nnt_report *r, int p, axis *a)
 {
     const nnt_param_info *in = &r->info[p];
     if (in->kind == NNT_PARAM_CATEGORICAL || in->kind == NNT_PARAM_FIXED)
         axis_cat(a, r->params[p].n_choices, r->params[p].choices);
     else
-        axis_fit(a, in->low, in->high, in->log, 0.04);
+        nnt__axis_fit(a, in->low, in->high, in->log, 0.04);
     a->integer = in->kind == NNT_PARAM_INT;
 }
 
 /* Position of trial t on parameter p's axis (categorical: jittered). */
-double param_pos(const nnt_report *r, const rtrial *t, int p, const axis *a, double jitter)
+double nnt__param_pos(const nnt_report *r, const rtrial *t, int p, const axis *a, double jitter)
 {
     const nnt_param_info *in = &r->info[p];
     double v = t->x[p];
@@ -389,7 +389,7 @@ double param_pos(const nnt_report *r, const rtrial *t, int p, const axis *a, dou
         unsigned h = (unsigned)t->rec->number * 2654435761u;
         v += jitter * (((h >> 16) % 1000) / 1000.0 - 0.5);
     }
-    return amap(a, v);
+    return nnt__amap(a, v);
 }
 
 /* ---- Robust value ranges ------------------------------------------------------ */
@@ -399,7 +399,7 @@ static int cmp_dbl(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-vrange robust_range(double *v, int n, int up)
+vrange nnt__robust_range(double *v, int n, int up)
 {
     vrange r = {NAN, NAN, 0, NAN};
     int m = 0;
@@ -429,40 +429,40 @@ vrange robust_range(double *v, int n, int up)
     return r;
 }
 
-double amap_clip(const axis *a, double v, int *off)
+double nnt__amap_clip(const axis *a, double v, int *off)
 {
     *off = v > a->hi ? 1 : v < a->lo ? -1 : 0;
-    return amap(a, *off > 0 ? a->hi : *off < 0 ? a->lo : v);
+    return nnt__amap(a, *off > 0 ? a->hi : *off < 0 ? a->lo : v);
 }
 
-void offscale_open(rbuf *b, double x, double y, int up, const char *fill)
+void nnt__offscale_open(rbuf *b, double x, double y, int up, const char *fill)
 {
     double d = up ? -1 : 1; /* the tip points out of the plot */
-    rb_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\" stroke=\"#ffffff\" "
+    nnt__rb_printf(b, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\" stroke=\"#ffffff\" "
                  "stroke-width=\"0.8\">",
-              x, y + 6 * d, x + 5, y - 2 * d, x - 5, y - 2 * d, fill);
+                   x, y + 6 * d, x + 5, y - 2 * d, x - 5, y - 2 * d, fill);
 }
 
-void offscale_note(rbuf *b, double x, double y, int n, double extreme, int top)
+void nnt__offscale_note(rbuf *b, double x, double y, int n, double extreme, int top)
 {
     char v[32], text[160];
     snprintf(text, sizeof text, "%d point%s off-scale (%s %s): triangles at the %s edge", n,
-             n == 1 ? "" : "s", n == 1 ? "value" : "farthest", fmt_short(v, extreme),
+             n == 1 ? "" : "s", n == 1 ? "value" : "farthest", nnt__fmt_short(v, extreme),
              top ? "top" : "bottom");
-    text_at(b, x, y, "end", " fill=\"" C_FAILED "\"" HALO, text);
+    nnt__text_at(b, x, y, "end", " fill=\"" C_FAILED "\"" HALO, text);
 }
 
 /* ---- Clouds ------------------------------------------------------------------- */
-void cloud_init(cloud *c, int w, int h)
+void nnt__cloud_init(cloud *c, int w, int h)
 {
     memset(c, 0, sizeof *c);
     c->w = w > 0 ? w : 1;
     c->h = h > 0 ? h : 1;
-    c->seen = nnt_calloc(((size_t)c->w * (size_t)c->h + 7) / 8, 1);
+    c->seen = nnt__calloc(((size_t)c->w * (size_t)c->h + 7) / 8, 1);
     if (!c->seen) c->oom = 1;
 }
 
-void cloud_add(cloud *c, double x, double y)
+void nnt__cloud_add(cloud *c, double x, double y)
 {
     if (c->oom || !isfinite(x) || !isfinite(y)) return;
     long px = lround(x), py = lround(y);
@@ -470,36 +470,36 @@ void cloud_add(cloud *c, double x, double y)
     size_t bit = (size_t)py * (size_t)c->w + (size_t)px;
     if (c->seen[bit / 8] & (1u << (bit % 8))) return;
     c->seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
-    rb_printf(&c->d, "M%ld %ldh0", px, py);
+    nnt__rb_printf(&c->d, "M%ld %ldh0", px, py);
     c->n++;
 }
 
-void cloud_emit(rbuf *b, cloud *c, const char *colour, double size, int square,
-                const char *opacity)
+void nnt__cloud_emit(rbuf *b, cloud *c, const char *colour, double size, int square,
+                     const char *opacity)
 {
     if (c->oom || c->d.oom) b->oom = 1;
     if (c->n > 0 && !b->oom) {
-        rb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" stroke-linecap=\"%s\" "
+        nnt__rb_printf(b, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%.1f\" stroke-linecap=\"%s\" "
                      "stroke-opacity=\"%s\" d=\"",
-                  colour, size, square ? "square" : "round", opacity);
-        rb_add(b, c->d.p, c->d.len);
-        rb_puts(b, "\" />");
+                       colour, size, square ? "square" : "round", opacity);
+        nnt__rb_add(b, c->d.p, c->d.len);
+        nnt__rb_puts(b, "\" />");
     }
-    rb_free(&c->d);
-    nnt_free(c->seen);
+    nnt__rb_free(&c->d);
+    nnt__free(c->seen);
     memset(c, 0, sizeof *c);
 }
 
-void value_colour_bin(int k, int n, char out[8]) { value_colour((k + 0.5) / n, out); }
+void nnt__value_colour_bin(int k, int n, char out[8]) { nnt__value_colour((k + 0.5) / n, out); }
 
-int value_bin(double t)
+int nnt__value_bin(double t)
 {
     if (!(t >= 0)) t = 0;
     int k = (int)(t * COLOUR_BINS);
     return k >= COLOUR_BINS ? COLOUR_BINS - 1 : k;
 }
 
-int sample_stride(int n, int max)
+int nnt__sample_stride(int n, int max)
 {
     if (max < 1 || n <= max) return 1;
     return (n + max - 1) / max;

@@ -78,8 +78,8 @@ static void narrow_numeric(const nnt_report_param *q, const nnt_param_info *in, 
         json_object_object_add(def, "high", json_object_new_int64((int64_t)llround(hi)));
     } else {
         char buf[32];
-        json_object_object_add(def, "low", json_object_new_double_s(lo, fmt_exact(buf, lo)));
-        json_object_object_add(def, "high", json_object_new_double_s(hi, fmt_exact(buf, hi)));
+        json_object_object_add(def, "low", json_object_new_double_s(lo, nnt__fmt_exact(buf, lo)));
+        json_object_object_add(def, "high", json_object_new_double_s(hi, nnt__fmt_exact(buf, hi)));
     }
 }
 
@@ -145,7 +145,7 @@ static void fix_conditions(json_object *space, const char *parent, json_object *
     for (int i = 0; i < n_drop; i++) json_object_object_del(space, drop[i]);
 }
 
-int report_compute_suggestion(nnt_report *r, nnt_error *err)
+int nnt__report_compute_suggestion(nnt_report *r, nnt_error *err)
 {
     if (r->n_ranked == 0 || !r->space_json) return NNT_OK;
     json_object *space = json_tokener_parse(r->space_json);
@@ -175,19 +175,19 @@ int report_compute_suggestion(nnt_report *r, nnt_error *err)
     json_object *final = json_tokener_parse(space_text);
     json_object_put(space);
     rbuf b = {0};
-    rb_printf(&b, "{\n  \"objective\": %s,\n  \"space\": {", r->objective_json);
+    nnt__rb_printf(&b, "{\n  \"objective\": %s,\n  \"space\": {", r->objective_json);
     int first = 1;
     json_object_object_foreach(final, name, def)
     {
         json_object *key = json_object_new_string(name);
-        rb_printf(&b, "%s\n    %s: %s", first ? "" : ",", json_object_to_json_string_ext(key, flags),
-                  json_object_to_json_string_ext(def, flags));
+        nnt__rb_printf(&b, "%s\n    %s: %s", first ? "" : ",", json_object_to_json_string_ext(key, flags),
+                       json_object_to_json_string_ext(def, flags));
         json_object_put(key);
         first = 0;
     }
-    rb_puts(&b, "\n  }\n}");
+    nnt__rb_puts(&b, "\n  }\n}");
     json_object_put(final);
-    r->suggested = rb_take(&b, NULL);
+    r->suggested = nnt__rb_take(&b, NULL);
     if (!r->suggested) return nnt_fail(err, NNT_ERR_NOMEM, "report: out of memory");
     return NNT_OK;
 }

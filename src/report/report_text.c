@@ -17,13 +17,13 @@
 /* ---- Findings --------------------------------------------------------------- */
 static int add_finding(char ***list, int *n, int *cap, rbuf *b)
 {
-    char *s = rb_take(b, NULL);
+    char *s = nnt__rb_take(b, NULL);
     if (!s) return -1;
     if (*n == *cap) {
         int nc = *cap ? *cap * 2 : 16;
-        char **nl = nnt_realloc(*list, (size_t)nc * sizeof *nl);
+        char **nl = nnt__realloc(*list, (size_t)nc * sizeof *nl);
         if (!nl) {
-            nnt_free(s);
+            nnt__free(s);
             return -1;
         }
         *list = nl;
@@ -36,8 +36,8 @@ static int add_finding(char ***list, int *n, int *cap, rbuf *b)
 static void report_findings_free(char **f, int n)
 {
     if (!f) return;
-    for (int i = 0; i < n; i++) nnt_free(f[i]);
-    nnt_free(f);
+    for (int i = 0; i < n; i++) nnt__free(f[i]);
+    nnt__free(f);
 }
 
 /* Importance as a percentage: REPORT_PCT_FORMAT, the same text the HTML bars
@@ -53,11 +53,11 @@ static void range_text(rbuf *b, const nnt_report_param *q, double lo, double hi)
 {
     char x[32], y[32];
     if (q->kind == NNT_PARAM_INT) {
-        if (lo == hi) rb_printf(b, "%.0f", lo);
-        else rb_printf(b, "%.0f to %.0f", lo, hi);
+        if (lo == hi) nnt__rb_printf(b, "%.0f", lo);
+        else nnt__rb_printf(b, "%.0f to %.0f", lo, hi);
     } else {
-        if (lo == hi) rb_puts(b, fmt_short(x, lo));
-        else rb_printf(b, "%s to %s", fmt_short(x, lo), fmt_short(y, hi));
+        if (lo == hi) nnt__rb_puts(b, nnt__fmt_short(x, lo));
+        else nnt__rb_printf(b, "%s to %s", nnt__fmt_short(x, lo), nnt__fmt_short(y, hi));
     }
 }
 
@@ -67,24 +67,24 @@ static void def_text(rbuf *b, json_object *def)
     json_object *v;
     if (json_object_is_type(def, json_type_array)) {
         for (size_t i = 0; i < json_object_array_length(def); i++) {
-            if (i) rb_puts(b, ", ");
-            rb_puts(b, json_object_get_string(json_object_array_get_idx(def, i)));
+            if (i) nnt__rb_puts(b, ", ");
+            nnt__rb_puts(b, json_object_get_string(json_object_array_get_idx(def, i)));
         }
     } else if (json_object_is_type(def, json_type_object)) {
         if (json_object_object_get_ex(def, "choices", &v)) {
             def_text(b, v);
         } else if (json_object_object_get_ex(def, "value", &v)) {
-            rb_puts(b, json_object_get_string(v));
+            nnt__rb_puts(b, json_object_get_string(v));
         } else {
             json_object *lo = NULL, *hi = NULL;
             json_object_object_get_ex(def, "low", &lo);
             json_object_object_get_ex(def, "high", &hi);
             char x[32], y[32];
-            rb_printf(b, "%s to %s", fmt_short(x, json_object_get_double(lo)),
-                      fmt_short(y, json_object_get_double(hi)));
+            nnt__rb_printf(b, "%s to %s", nnt__fmt_short(x, json_object_get_double(lo)),
+                           nnt__fmt_short(y, json_object_get_double(hi)));
         }
     } else {
-        rb_puts(b, json_object_get_string(def));
+        nnt__rb_puts(b, json_object_get_string(def));
     }
 }
 
@@ -95,34 +95,34 @@ static int findings_suggestion(const nnt_report *r, rbuf *b)
     json_object *space = NULL;
     int changed = 0;
     if (file && orig && json_object_object_get_ex(file, "space", &space)) {
-        rb_puts(b, "Suggested search space for the next study: ");
+        nnt__rb_puts(b, "Suggested search space for the next study: ");
         json_object_object_foreach(orig, name, odef)
         {
             json_object *ndef;
             if (!json_object_object_get_ex(space, name, &ndef)) {
-                rb_puts(b, changed++ ? "; " : "");
-                rb_printf(b, "drop %s (never active with the choices kept)", name);
+                nnt__rb_puts(b, changed++ ? "; " : "");
+                nnt__rb_printf(b, "drop %s (never active with the choices kept)", name);
                 continue;
             }
             if (!strcmp(json_object_to_json_string(odef), json_object_to_json_string(ndef)))
                 continue;
-            rb_puts(b, changed++ ? "; " : "");
+            nnt__rb_puts(b, changed++ ? "; " : "");
             json_object *lg;
-            rb_printf(b, "%s ", name);
+            nnt__rb_printf(b, "%s ", name);
             def_text(b, ndef);
             if (json_object_is_type(ndef, json_type_object) &&
                 json_object_object_get_ex(ndef, "log", &lg) && json_object_get_boolean(lg))
-                rb_puts(b, " on a log scale");
-            rb_puts(b, " (was ");
+                nnt__rb_puts(b, " on a log scale");
+            nnt__rb_puts(b, " (was ");
             def_text(b, odef);
-            rb_puts(b, ")");
+            nnt__rb_puts(b, ")");
         }
         if (!changed && r->sum.importance_note)
-            rb_puts(b, "too few complete trials to narrow it (importance is not known); keep the "
+            nnt__rb_puts(b, "too few complete trials to narrow it (importance is not known); keep the "
                        "study's space");
         else if (!changed)
-            rb_puts(b, "the top trials spread over the whole space; keep it as it is");
-        rb_puts(b, " (nntune report --suggest-space FILE writes it as a study file).");
+            nnt__rb_puts(b, "the top trials spread over the whole space; keep it as it is");
+        nnt__rb_puts(b, " (nntune report --suggest-space FILE writes it as a study file).");
     }
     json_object_put(file);
     json_object_put(orig);
@@ -135,25 +135,25 @@ static int finding_best(const nnt_report *r, rbuf *b)
     const nnt_report_summary *s = &r->sum;
     char v[32], w[32];
     const rtrial *bt = &r->t[r->ranked[0]];
-    rb_printf(b, "Best: trial %d with %s %s (%s is better)", s->best_number, s->metric,
-              fmt_value(v, s->best_value), s->maximize ? "higher" : "lower");
+    nnt__rb_printf(b, "Best: trial %d with %s %s (%s is better)", s->best_number, s->metric,
+                   nnt__fmt_value(v, s->best_value), s->maximize ? "higher" : "lower");
     if (bt->x_ok) {
         int first = 1;
         for (int p = 0; p < r->np; p++) {
             if (!bt->active[p] || r->info[p].kind == NNT_PARAM_FIXED) continue;
-            rb_puts(b, first ? ": " : ", ");
+            nnt__rb_puts(b, first ? ": " : ", ");
             first = 0;
-            rb_printf(b, "%s=%s", r->info[p].name, report_param_text(r, bt, p, w));
+            nnt__rb_printf(b, "%s=%s", r->info[p].name, nnt__report_param_text(r, bt, p, w));
         }
     } else if (s->best_params) {
-        rb_printf(b, ": %s", s->best_params);
+        nnt__rb_printf(b, ": %s", s->best_params);
     }
-    rb_puts(b, ".");
+    nnt__rb_puts(b, ".");
     if (s->has_test && s->refit_epochs > 0)
-        rb_printf(b, " Refit on %ld rows (training + validation) for %d epochs, its test %s is %s.",
-                  s->refit_rows, s->refit_epochs, s->metric, fmt_value(v, s->test_value));
+        nnt__rb_printf(b, " Refit on %ld rows (training + validation) for %d epochs, its test %s is %s.",
+                       s->refit_rows, s->refit_epochs, s->metric, nnt__fmt_value(v, s->test_value));
     else if (s->has_test)
-        rb_printf(b, " Its test %s is %s.", s->metric, fmt_value(v, s->test_value));
+        nnt__rb_printf(b, " Its test %s is %s.", s->metric, nnt__fmt_value(v, s->test_value));
     return 1;
 }
 
@@ -163,23 +163,23 @@ static int finding_importance(const nnt_report *r, rbuf *b)
     const nnt_report_summary *s = &r->sum;
     char v[32], w[32];
     if (s->importance_note && s->best_number >= 0) {
-        rb_printf(b, "%c%s.", toupper((unsigned char)s->importance_note[0]),
-                  s->importance_note + 1);
+        nnt__rb_printf(b, "%c%s.", toupper((unsigned char)s->importance_note[0]),
+                       s->importance_note + 1);
         return 1;
     } else if (s->importance_note) {
         /* no complete trial: the line above says it all */
     } else if (s->n_params > 0) {
         int shown = 0;
         if (s->importance_epoch > 0)
-            rb_printf(b, "Most trials were pruned, so importance is measured on the %d trials "
+            nnt__rb_printf(b, "Most trials were pruned, so importance is measured on the %d trials "
                           "that reached epoch %d, by their best %s up to it. ",
-                      s->importance_trials, s->importance_epoch, s->metric);
+                           s->importance_trials, s->importance_epoch, s->metric);
         for (int k = 0; k < s->n_params && shown < 3; k++) {
             const nnt_report_param *q = &s->params[s->importance_order[k]];
             if (!(q->importance >= IMPORTANT_SHARE)) break;
-            rb_puts(b, shown ? ", " : "Parameters that mattered most: ");
-            rb_printf(b, "%s (%s%s)", q->name, pct(v, q->importance),
-                      shown ? "" : " of the variance on its own");
+            nnt__rb_puts(b, shown ? ", " : "Parameters that mattered most: ");
+            nnt__rb_printf(b, "%s (%s%s)", q->name, pct(v, q->importance),
+                           shown ? "" : " of the variance on its own");
             shown++;
         }
         double rest = NAN;
@@ -188,18 +188,18 @@ static int finding_importance(const nnt_report *r, rbuf *b)
             if (q->kind != NNT_PARAM_FIXED) rest = q->importance;
         }
         if (shown) {
-            rb_puts(b, ".");
+            nnt__rb_puts(b, ".");
             if (isfinite(rest))
-                rb_printf(b, " The other searched parameters explain %s or less each.",
-                          pct(w, rest));
+                nnt__rb_printf(b, " The other searched parameters explain %s or less each.",
+                               pct(w, rest));
         } else {
             snprintf(w, sizeof w, "%.0f%%", 100 * IMPORTANT_SHARE);
-            rb_printf(b, "No parameter explains %s or more of the variance on its own.", w);
+            nnt__rb_printf(b, "No parameter explains %s or more of the variance on its own.", w);
         }
         if (isfinite(s->importance_explained))
-            rb_printf(b, " Main effects together explain %s; the rest comes from interactions "
+            nnt__rb_printf(b, " Main effects together explain %s; the rest comes from interactions "
                           "between parameters and noise.",
-                      pct(w, s->importance_explained));
+                           pct(w, s->importance_explained));
         return 1;
     }
     return 0;
@@ -213,25 +213,25 @@ static int finding_region(const nnt_report *r, int k, rbuf *b)
     const nnt_report_param *q = &s->params[p];
     if (q->kind == NNT_PARAM_FIXED || q->n_top_active == 0) return 0;
     if (!s->importance_note && !(q->importance >= IMPORTANT_SHARE)) return 0;
-    rb_printf(b, "Best region of %s (top %d trials): ", q->name, s->n_top);
+    nnt__rb_printf(b, "Best region of %s (top %d trials): ", q->name, s->n_top);
     if (q->kind == NNT_PARAM_CATEGORICAL) {
         int first = 1;
         for (int c = 0; c < q->n_choices; c++) {
             if (!q->choice_top[c]) continue;
-            rb_printf(b, "%s%s (%d of %d)", first ? "" : ", ", q->choices[c],
-                      q->choice_top[c], q->n_top_active);
+            nnt__rb_printf(b, "%s%s (%d of %d)", first ? "" : ", ", q->choices[c],
+                           q->choice_top[c], q->n_top_active);
             first = 0;
         }
-        rb_puts(b, "; searched ");
+        nnt__rb_puts(b, "; searched ");
         for (int c = 0; c < q->n_choices; c++)
-            rb_printf(b, "%s%s", c ? ", " : "", q->choices[c]);
+            nnt__rb_printf(b, "%s%s", c ? ", " : "", q->choices[c]);
     } else {
         range_text(b, q, q->top_low, q->top_high);
-        rb_puts(b, "; searched ");
+        nnt__rb_puts(b, "; searched ");
         range_text(b, q, q->low, q->high);
-        if (q->log) rb_puts(b, ", log scale");
+        if (q->log) nnt__rb_puts(b, ", log scale");
     }
-    rb_puts(b, ".");
+    nnt__rb_puts(b, ".");
     return 1;
 }
 
@@ -243,27 +243,27 @@ static int finding_overfit(const nnt_report *r, rbuf *b)
     if (s->n_overfit > 0) {
         /* a count and the few that matter: the best-ranked, whose value (from
          * their best epoch) one would pick */
-        rb_printf(b, "%d of the %d trials with per-epoch values overfit (validation %s got "
+        nnt__rb_printf(b, "%d of the %d trials with per-epoch values overfit (validation %s got "
                       "worse after its best epoch while the training loss kept falling); a "
                       "trial's value is from its best epoch, so the ranking stands. ",
-                  s->n_overfit, s->n_with_epochs, s->curve_metric);
-        rb_puts(b, s->n_overfit > s->n_overfit_listed ? "The best-ranked of them: "
+                       s->n_overfit, s->n_with_epochs, s->curve_metric);
+        nnt__rb_puts(b, s->n_overfit > s->n_overfit_listed ? "The best-ranked of them: "
                                                         : s->n_overfit == 1 ? "It is " : "They are ");
         for (int k = 0; k < s->n_overfit_listed; k++) {
             const nnt_report_overfit *o = &s->overfit[s->overfit_listed[k]];
             char x[32], y[32];
-            rb_printf(b, "%strial %d", k ? "; " : "", o->number);
-            if (o->rank > 0) rb_printf(b, " (rank %d)", o->rank);
-            rb_printf(b, ", best at epoch %d of %d: validation %s %s then %s, training %s %s "
+            nnt__rb_printf(b, "%strial %d", k ? "; " : "", o->number);
+            if (o->rank > 0) nnt__rb_printf(b, " (rank %d)", o->rank);
+            nnt__rb_printf(b, ", best at epoch %d of %d: validation %s %s then %s, training %s %s "
                           "then %s",
-                      o->best_epoch, o->last_epoch, s->curve_metric, fmt_value(v, o->best_valid),
-                      fmt_value(w, o->last_valid), s->curve_metric, fmt_value(x, o->train_best),
-                      fmt_value(y, o->train_last));
+                           o->best_epoch, o->last_epoch, s->curve_metric, nnt__fmt_value(v, o->best_valid),
+                           nnt__fmt_value(w, o->last_valid), s->curve_metric, nnt__fmt_value(x, o->train_best),
+                           nnt__fmt_value(y, o->train_last));
         }
-        rb_puts(b, ". More regularisation (dropout, weight decay) would let them train longer.");
+        nnt__rb_puts(b, ". More regularisation (dropout, weight decay) would let them train longer.");
         return 1;
     } else if (s->n_trials > 0) {
-        rb_puts(b, "No trial overfit (no validation metric got worse while the training loss "
+        nnt__rb_puts(b, "No trial overfit (no validation metric got worse while the training loss "
                     "kept falling).");
         return 1;
     }
@@ -277,15 +277,15 @@ static int finding_diverged(const nnt_report *r, rbuf *b)
     char v[32], w[32];
     if (s->n_diverged > 0) {
         double min_lr = INFINITY, max_ok = -INFINITY;
-        rb_printf(b, "%d trial%s diverged: ", s->n_diverged, s->n_diverged == 1 ? "" : "s");
+        nnt__rb_printf(b, "%d trial%s diverged: ", s->n_diverged, s->n_diverged == 1 ? "" : "s");
         for (int i = 0; i < s->n_diverged; i++) {
             const nnt_report_diverged *d = &s->diverged[i];
             if (d->lr < min_lr) min_lr = d->lr;
             if (i < MAX_LISTED)
-                rb_printf(b, "%strial %d (lr %s)", i ? ", " : "", d->number, fmt_short(v, d->lr));
+                nnt__rb_printf(b, "%strial %d (lr %s)", i ? ", " : "", d->number, nnt__fmt_short(v, d->lr));
         }
-        if (s->n_diverged > MAX_LISTED) rb_printf(b, ", and %d more", s->n_diverged - MAX_LISTED);
-        rb_puts(b, ".");
+        if (s->n_diverged > MAX_LISTED) nnt__rb_printf(b, ", and %d more", s->n_diverged - MAX_LISTED);
+        nnt__rb_puts(b, ".");
         int plr = r->space ? nnt_space_find(r->space, "lr") : -1;
         for (int k = 0; plr >= 0 && k < r->n_ranked; k++) {
             const rtrial *t = &r->t[r->ranked[k]];
@@ -293,10 +293,10 @@ static int finding_diverged(const nnt_report *r, rbuf *b)
                 max_ok = fmax(max_ok, t->x[plr]);
         }
         if (isfinite(min_lr)) {
-            rb_printf(b, " The smallest learning rate that diverged was %s", fmt_short(v, min_lr));
+            nnt__rb_printf(b, " The smallest learning rate that diverged was %s", nnt__fmt_short(v, min_lr));
             if (isfinite(max_ok))
-                rb_printf(b, "; the largest that completed was %s", fmt_short(w, max_ok));
-            rb_puts(b, ".");
+                nnt__rb_printf(b, "; the largest that completed was %s", nnt__fmt_short(w, max_ok));
+            nnt__rb_puts(b, ".");
         }
         return 1;
     }
@@ -309,24 +309,24 @@ static int finding_pareto(const nnt_report *r, rbuf *b)
     const nnt_report_summary *s = &r->sum;
     char v[32];
     if (s->multi_objective) {
-        rb_printf(b, "Pareto front over %s", r->obj_names[0]);
+        nnt__rb_printf(b, "Pareto front over %s", r->obj_names[0]);
         for (int k = 1; k < r->n_objectives; k++)
-            rb_printf(b, "%s%s", k + 1 == r->n_objectives ? " and " : ", ", r->obj_names[k]);
+            nnt__rb_printf(b, "%s%s", k + 1 == r->n_objectives ? " and " : ", ", r->obj_names[k]);
         if (r->n_pareto == 0) {
-            rb_puts(b, ": no complete trial has every objective measured yet.");
+            nnt__rb_puts(b, ": no complete trial has every objective measured yet.");
         } else {
-            rb_printf(b, ": %d trial%s no other trial beats in every objective: ", r->n_pareto,
-                      r->n_pareto == 1 ? "" : "s");
+            nnt__rb_printf(b, ": %d trial%s no other trial beats in every objective: ", r->n_pareto,
+                           r->n_pareto == 1 ? "" : "s");
             for (int i = 0; i < r->n_pareto && i < MAX_LISTED; i++) {
                 const nnt_trial_record *t = r->t[r->pareto[i]].rec;
-                rb_printf(b, "%strial %d (", i ? "; " : "", t->number);
+                nnt__rb_printf(b, "%strial %d (", i ? "; " : "", t->number);
                 for (int k = 0; k < r->n_objectives; k++)
-                    rb_printf(b, "%s%s %s", k ? ", " : "", r->obj_names[k],
-                              k ? fmt_short(v, t->values[k]) : fmt_value(v, t->values[k]));
-                rb_puts(b, ")");
+                    nnt__rb_printf(b, "%s%s %s", k ? ", " : "", r->obj_names[k],
+                                   k ? nnt__fmt_short(v, t->values[k]) : nnt__fmt_value(v, t->values[k]));
+                nnt__rb_puts(b, ")");
             }
-            if (r->n_pareto > MAX_LISTED) rb_printf(b, "; and %d more", r->n_pareto - MAX_LISTED);
-            rb_puts(b, ". The ranking above uses the first objective only.");
+            if (r->n_pareto > MAX_LISTED) nnt__rb_printf(b, "; and %d more", r->n_pareto - MAX_LISTED);
+            nnt__rb_puts(b, ". The ranking above uses the first objective only.");
         }
         return 1;
     }
@@ -347,11 +347,11 @@ static char **report_findings(const nnt_report *r, int *n_out)
             goto oom;                                   \
     } while (0)
 
-    rb_printf(&b, "%d trials: %d complete, %d pruned, %d failed, %d running.", s->n_trials,
-              s->n_complete, s->n_pruned, s->n_failed, s->n_running);
+    nnt__rb_printf(&b, "%d trials: %d complete, %d pruned, %d failed, %d running.", s->n_trials,
+                   s->n_complete, s->n_pruned, s->n_failed, s->n_running);
     EMIT();
     if (s->best_number < 0) {
-        rb_puts(&b, "No completed trials yet: there is no best configuration, importance or "
+        nnt__rb_puts(&b, "No completed trials yet: there is no best configuration, importance or "
                     "suggestion to show. Run the study further (it can be resumed) and report again.");
         EMIT();
     } else if (finding_best(r, &b)) {
@@ -366,28 +366,28 @@ static char **report_findings(const nnt_report *r, int *n_out)
     if (finding_pareto(r, &b)) EMIT();
     if (s->suggested_space) {
         if (findings_suggestion(r, &b)) EMIT();
-        else rb_free(&b);
+        else nnt__rb_free(&b);
     }
 #undef EMIT
     *n_out = n;
-    if (!list) list = nnt_calloc(1, sizeof *list);
+    if (!list) list = nnt__calloc(1, sizeof *list);
     return list;
 oom:
-    rb_free(&b);
+    nnt__rb_free(&b);
     report_findings_free(list, n);
     return NULL;
 }
 
-int report_findings_list(const nnt_report *r, rbuf *b, const char *open, const char *close,
-                         void (*esc)(rbuf *, const char *))
+int nnt__report_findings_list(const nnt_report *r, rbuf *b, const char *open, const char *close,
+                              void (*esc)(rbuf *, const char *))
 {
     int nf = 0;
     char **f = report_findings(r, &nf);
     if (!f) return NNT_ERR_NOMEM;
     for (int i = 0; i < nf; i++) {
-        rb_puts(b, open);
+        nnt__rb_puts(b, open);
         esc(b, f[i]);
-        rb_puts(b, close);
+        nnt__rb_puts(b, close);
     }
     report_findings_free(f, nf);
     return NNT_OK;
@@ -401,8 +401,8 @@ typedef struct columns {
 
 static void columns_free(columns *c)
 {
-    for (int i = 0; i < c->n; i++) nnt_free(c->names[i]);
-    nnt_free(c->names);
+    for (int i = 0; i < c->n; i++) nnt__free(c->names[i]);
+    nnt__free(c->names);
 }
 
 static int columns_add(columns *c, const char *name)
@@ -411,12 +411,12 @@ static int columns_add(columns *c, const char *name)
         if (!strcmp(c->names[i], name)) return 0;
     if (c->n == c->cap) {
         int nc = c->cap ? 2 * c->cap : 16;
-        char **nn = nnt_realloc(c->names, (size_t)nc * sizeof *nn);
+        char **nn = nnt__realloc(c->names, (size_t)nc * sizeof *nn);
         if (!nn) return -1;
         c->names = nn;
         c->cap = nc;
     }
-    if (!(c->names[c->n] = nnt_strdup(name))) return -1;
+    if (!(c->names[c->n] = nnt__strdup(name))) return -1;
     c->n++;
     return 0;
 }
@@ -447,56 +447,56 @@ static int columns_build(const nnt_report *r, columns *c)
 static void csv_num(rbuf *b, double v)
 {
     char buf[32];
-    if (isfinite(v)) rb_puts(b, fmt_exact(buf, v));
+    if (isfinite(v)) nnt__rb_puts(b, nnt__fmt_exact(buf, v));
 }
 
-int report_render_csv(const nnt_report *r, rbuf *b)
+int nnt__report_render_csv(const nnt_report *r, rbuf *b)
 {
     columns c;
     if (columns_build(r, &c)) {
         columns_free(&c);
         return NNT_ERR_NOMEM;
     }
-    rb_puts(b, "number,state,value,value_spread,epochs,duration,error");
+    nnt__rb_puts(b, "number,state,value,value_spread,epochs,duration,error");
     for (int k = 1; k < r->n_objectives; k++) {
-        rb_puts(b, ",value_");
-        rb_csv(b, r->obj_names[k]);
+        nnt__rb_puts(b, ",value_");
+        nnt__rb_csv(b, r->obj_names[k]);
     }
     for (int i = 0; i < c.n; i++) {
-        rb_puts(b, ",");
-        char *name = nnt_malloc(strlen(c.names[i]) + 8);
+        nnt__rb_puts(b, ",");
+        char *name = nnt__malloc(strlen(c.names[i]) + 8);
         if (!name) {
             columns_free(&c);
             return NNT_ERR_NOMEM;
         }
         snprintf(name, strlen(c.names[i]) + 8, "params_%s", c.names[i]);
-        rb_csv(b, name);
-        nnt_free(name);
+        nnt__rb_csv(b, name);
+        nnt__free(name);
     }
-    rb_puts(b, "\n");
+    nnt__rb_puts(b, "\n");
     for (int i = 0; i < r->n; i++) {
         const nnt_trial_record *t = r->t[i].rec;
-        rb_printf(b, "%d,%s,", t->number, nnt_trial_state_name(t->state));
+        nnt__rb_printf(b, "%d,%s,", t->number, nnt_trial_state_name(t->state));
         csv_num(b, t->value);
-        rb_puts(b, ",");
+        nnt__rb_puts(b, ",");
         csv_num(b, t->value_spread);
-        rb_printf(b, ",%d,", t->epochs);
+        nnt__rb_printf(b, ",%d,", t->epochs);
         csv_num(b, t->duration);
-        rb_puts(b, ",");
-        rb_csv(b, t->error ? t->error : "");
+        nnt__rb_puts(b, ",");
+        nnt__rb_csv(b, t->error ? t->error : "");
         for (int k = 1; k < r->n_objectives; k++) {
-            rb_puts(b, ",");
+            nnt__rb_puts(b, ",");
             if (k < t->n_values) csv_num(b, t->values[k]);
         }
         json_object *o = t->params ? json_tokener_parse(t->params) : NULL;
         for (int k = 0; k < c.n; k++) {
-            rb_puts(b, ",");
+            nnt__rb_puts(b, ",");
             json_object *v;
             if (o && json_object_object_get_ex(o, c.names[k], &v) && v)
-                rb_csv(b, json_object_get_string(v));
+                nnt__rb_csv(b, json_object_get_string(v));
         }
         json_object_put(o);
-        rb_puts(b, "\n");
+        nnt__rb_puts(b, "\n");
     }
     columns_free(&c);
     return NNT_OK;
@@ -506,7 +506,7 @@ int report_render_csv(const nnt_report *r, rbuf *b)
 static json_object *jnum(double v)
 {
     char buf[32];
-    return isfinite(v) ? json_object_new_double_s(v, fmt_exact(buf, v)) : NULL;
+    return isfinite(v) ? json_object_new_double_s(v, nnt__fmt_exact(buf, v)) : NULL;
 }
 
 static json_object *summary_json(const nnt_report *r)
@@ -591,7 +591,7 @@ static json_object *summary_json(const nnt_report *r)
     return o;
 }
 
-int report_render_json(const nnt_report *r, rbuf *b)
+int nnt__report_render_json(const nnt_report *r, rbuf *b)
 {
     columns c;
     if (columns_build(r, &c)) {
@@ -649,8 +649,8 @@ int report_render_json(const nnt_report *r, rbuf *b)
                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
     int rc = text ? NNT_OK : NNT_ERR_NOMEM;
     if (text) {
-        rb_utf8(b, text); /* names and errors from storage may hold any bytes */
-        rb_puts(b, "\n");
+        nnt__rb_utf8(b, text); /* names and errors from storage may hold any bytes */
+        nnt__rb_puts(b, "\n");
     }
     json_object_put(o);
     columns_free(&c);
@@ -661,121 +661,121 @@ int report_render_json(const nnt_report *r, rbuf *b)
 static void md_trial_row(const nnt_report *r, const rtrial *t, rbuf *b, int rank)
 {
     char v[32];
-    if (rank > 0) rb_printf(b, "| %d ", rank);
-    rb_printf(b, "| %d | %s | %s | %d | ", t->rec->number, nnt_trial_state_name(t->rec->state),
-              fmt_value(v, t->rec->value), t->rec->epochs);
+    if (rank > 0) nnt__rb_printf(b, "| %d ", rank);
+    nnt__rb_printf(b, "| %d | %s | %s | %d | ", t->rec->number, nnt_trial_state_name(t->rec->state),
+                   nnt__fmt_value(v, t->rec->value), t->rec->epochs);
     if (t->x_ok) {
         for (int p = 0; p < r->np; p++) {
-            rb_md(b, report_param_text(r, t, p, v));
-            rb_puts(b, " | ");
+            nnt__rb_md(b, nnt__report_param_text(r, t, p, v));
+            nnt__rb_puts(b, " | ");
         }
     } else {
-        rb_md(b, t->rec->params ? t->rec->params : "");
-        rb_puts(b, " | ");
+        nnt__rb_md(b, t->rec->params ? t->rec->params : "");
+        nnt__rb_puts(b, " | ");
     }
     if (rank == 0) {
-        rb_md(b, t->rec->error ? t->rec->error : "");
-        rb_puts(b, " |");
+        nnt__rb_md(b, t->rec->error ? t->rec->error : "");
+        nnt__rb_puts(b, " |");
     }
-    rb_puts(b, "\n");
+    nnt__rb_puts(b, "\n");
 }
 
 static void md_trial_header(const nnt_report *r, rbuf *b, int ranked)
 {
-    rb_puts(b, ranked ? "| rank | trial | state | " : "| trial | state | ");
-    rb_md(b, r->study.metric);
-    rb_puts(b, " | epochs run | ");
+    nnt__rb_puts(b, ranked ? "| rank | trial | state | " : "| trial | state | ");
+    nnt__rb_md(b, r->study.metric);
+    nnt__rb_puts(b, " | epochs run | ");
     int ncol = 4 + (ranked ? 1 : 0);
     if (r->np > 0) {
         for (int p = 0; p < r->np; p++) {
-            rb_md(b, r->info[p].name);
-            rb_puts(b, " | ");
+            nnt__rb_md(b, r->info[p].name);
+            nnt__rb_puts(b, " | ");
         }
         ncol += r->np;
     } else {
-        rb_puts(b, "params | ");
+        nnt__rb_puts(b, "params | ");
         ncol++;
     }
     if (!ranked) {
-        rb_puts(b, "error |");
+        nnt__rb_puts(b, "error |");
         ncol++;
     }
-    rb_puts(b, "\n|");
-    for (int i = 0; i < ncol; i++) rb_puts(b, "---|");
-    rb_puts(b, "\n");
+    nnt__rb_puts(b, "\n|");
+    for (int i = 0; i < ncol; i++) nnt__rb_puts(b, "---|");
+    nnt__rb_puts(b, "\n");
 }
 
-int report_render_md(const nnt_report *r, rbuf *b)
+int nnt__report_render_md(const nnt_report *r, rbuf *b)
 {
     const nnt_report_summary *s = &r->sum;
     char v[32];
-    rb_puts(b, "# Study ");
-    rb_md(b, s->study);
-    rb_puts(b, "\n\nObjective: ");
-    rb_md(b, s->metric);
-    rb_printf(b, " (%s). Generated by nntune %s.\n\n## Summary\n\n",
-              s->maximize ? "maximize" : "minimize", nnt_version());
-    if (report_findings_list(r, b, "- ", "\n", rb_md) != NNT_OK) return NNT_ERR_NOMEM;
+    nnt__rb_puts(b, "# Study ");
+    nnt__rb_md(b, s->study);
+    nnt__rb_puts(b, "\n\nObjective: ");
+    nnt__rb_md(b, s->metric);
+    nnt__rb_printf(b, " (%s). Generated by nntune %s.\n\n## Summary\n\n",
+                   s->maximize ? "maximize" : "minimize", nnt_version());
+    if (nnt__report_findings_list(r, b, "- ", "\n", nnt__rb_md) != NNT_OK) return NNT_ERR_NOMEM;
     if (r->n_ranked > 0) {
         int k = s->n_top > r->opt.top_k ? s->n_top : r->opt.top_k;
         if (k > REPORT_TOP_TABLE_MAX) k = REPORT_TOP_TABLE_MAX;
         if (k > r->n_ranked) k = r->n_ranked;
-        rb_printf(b, "\n## Top %d trials\n\n", k);
+        nnt__rb_printf(b, "\n## Top %d trials\n\n", k);
         md_trial_header(r, b, 1);
         for (int i = 0; i < k; i++) md_trial_row(r, &r->t[r->ranked[i]], b, i + 1);
     }
     if (s->n_params > 0 && !s->importance_note) {
         char v[32];
-        rb_puts(b, "\n## Hyperparameter importance\n\n| parameter | share of variance |\n|---|---|\n");
+        nnt__rb_puts(b, "\n## Hyperparameter importance\n\n| parameter | share of variance |\n|---|---|\n");
         for (int k = 0; k < s->n_params; k++) {
             const nnt_report_param *q = &s->params[s->importance_order[k]];
             if (q->kind == NNT_PARAM_FIXED) continue;
-            rb_puts(b, "| ");
-            rb_md(b, q->name);
-            rb_printf(b, " | %s |\n", pct(v, q->importance));
+            nnt__rb_puts(b, "| ");
+            nnt__rb_md(b, q->name);
+            nnt__rb_printf(b, " | %s |\n", pct(v, q->importance));
         }
-        rb_printf(b, "\nMain effects together: %s of the variance; the rest is interactions "
+        nnt__rb_printf(b, "\nMain effects together: %s of the variance; the rest is interactions "
                      "and noise.\n",
-                  pct(v, s->importance_explained));
+                       pct(v, s->importance_explained));
     }
     if (s->n_overfit > 0) {
-        rb_printf(b, "\n## Overfitting\n\n%d of the %d trials with per-epoch values overfit; the "
+        nnt__rb_printf(b, "\n## Overfitting\n\n%d of the %d trials with per-epoch values overfit; the "
                      "%d best-ranked (every one is in `--format json`). Validation and training "
                      "are the same metric, %s; the gap is training minus validation at the last "
                      "epoch (positive: training is better).\n\n",
-                  s->n_overfit, s->n_with_epochs, s->n_overfit_listed, s->curve_metric);
-        rb_puts(b, "| trial | rank | best epoch | last epoch | validation (best, last) | "
+                       s->n_overfit, s->n_with_epochs, s->n_overfit_listed, s->curve_metric);
+        nnt__rb_puts(b, "| trial | rank | best epoch | last epoch | validation (best, last) | "
                    "training (best, last) | gap at end | training loss (best, last) |\n"
                    "|---|---|---|---|---|---|---|---|\n");
         for (int k = 0; k < s->n_overfit_listed; k++) {
             const nnt_report_overfit *o = &s->overfit[s->overfit_listed[k]];
             char a[32], c[32], d[32], e[32], f[32], g[32];
-            rb_printf(b, "| %d | ", o->number);
-            if (o->rank > 0) rb_printf(b, "%d", o->rank);
-            else rb_puts(b, "-");
-            rb_printf(b, " | %d | %d | %s, %s | %s, %s | %s | %s, %s |\n", o->best_epoch,
-                      o->last_epoch, fmt_value(v, o->best_valid), fmt_value(a, o->last_valid),
-                      fmt_value(c, o->train_best), fmt_value(d, o->train_last),
-                      fmt_value(e, o->gap), fmt_value(f, o->train_loss_best),
-                      fmt_value(g, o->train_loss_last));
+            nnt__rb_printf(b, "| %d | ", o->number);
+            if (o->rank > 0) nnt__rb_printf(b, "%d", o->rank);
+            else nnt__rb_puts(b, "-");
+            nnt__rb_printf(b, " | %d | %d | %s, %s | %s, %s | %s | %s, %s |\n", o->best_epoch,
+                           o->last_epoch, nnt__fmt_value(v, o->best_valid), nnt__fmt_value(a, o->last_valid),
+                           nnt__fmt_value(c, o->train_best), nnt__fmt_value(d, o->train_last),
+                           nnt__fmt_value(e, o->gap), nnt__fmt_value(f, o->train_loss_best),
+                           nnt__fmt_value(g, o->train_loss_last));
         }
     }
     if (s->n_diverged > 0) {
-        rb_puts(b, "\n## Diverged trials\n\n| trial | lr | error |\n|---|---|---|\n");
+        nnt__rb_puts(b, "\n## Diverged trials\n\n| trial | lr | error |\n|---|---|---|\n");
         for (int i = 0; i < s->n_diverged; i++) {
-            rb_printf(b, "| %d | %s | ", s->diverged[i].number, fmt_short(v, s->diverged[i].lr));
-            rb_md(b, s->diverged[i].error);
-            rb_puts(b, " |\n");
+            nnt__rb_printf(b, "| %d | %s | ", s->diverged[i].number, nnt__fmt_short(v, s->diverged[i].lr));
+            nnt__rb_md(b, s->diverged[i].error);
+            nnt__rb_puts(b, " |\n");
         }
     }
     if (s->suggested_space) {
-        rb_puts(b, "\n## Suggested search space\n\nWritten by `nntune report --suggest-space FILE`:\n\n"
+        nnt__rb_puts(b, "\n## Suggested search space\n\nWritten by `nntune report --suggest-space FILE`:\n\n"
                    "```json\n");
-        rb_puts(b, s->suggested_space); /* JSON of known parameter names: no fence inside */
-        rb_puts(b, "\n```\n");
+        nnt__rb_puts(b, s->suggested_space); /* JSON of known parameter names: no fence inside */
+        nnt__rb_puts(b, "\n```\n");
     }
     if (r->n > 0) {
-        rb_printf(b, "\n## All trials (%d)\n\n", r->n);
+        nnt__rb_printf(b, "\n## All trials (%d)\n\n", r->n);
         md_trial_header(r, b, 0);
         for (int i = 0; i < r->n; i++) md_trial_row(r, &r->t[i], b, 0);
     }

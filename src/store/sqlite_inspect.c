@@ -27,8 +27,8 @@ static int db_error(const char *path, sqlite3 *db, int rc, const char *what, nnt
     return nnt_fail(err, NNT_ERR_STORAGE, "%s: %s: %s", path, what, msg);
 }
 
-int nnt_sqlite_inspect(const char *path, int max_version, int *empty, int *version,
-                       nnt_error *err)
+int nnt__sqlite_inspect(const char *path, int max_version, int *empty, int *version,
+                        nnt_error *err)
 {
     *empty = 0;
     *version = 0;

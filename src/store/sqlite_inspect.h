@@ -16,7 +16,7 @@
  *  - NNT_ERR_UNSUPPORTED: an nntune storage from a newer schema version;
  *  - NNT_ERR_STORAGE / NNT_ERR_NOMEM: the file could not be read.
  * Every message names path. */
-int nnt_sqlite_inspect(const char *path, int max_version, int *empty, int *version,
-                       nnt_error *err);
+int nnt__sqlite_inspect(const char *path, int max_version, int *empty, int *version,
+                        nnt_error *err);
 
 #endif

@@ -74,7 +74,7 @@ static int table_exists(sqlite3 *db, const char *name)
 }
 
 /* Reads meta.schema_version into *version; refuses newer versions. */
-int nnt_sqlite_schema_version(sqlite3 *db, const char *path, int *version_out, nnt_error *err)
+int nnt__sqlite_schema_version(sqlite3 *db, const char *path, int *version_out, nnt_error *err)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
@@ -122,7 +122,7 @@ static int migrate(sqlite3 *db, const char *path, int version, nnt_error *err)
     return NNT_OK;
 }
 
-int nnt_sqlite_schema_create(sqlite3 *db, const char *path, nnt_error *err)
+int nnt__sqlite_schema_create(sqlite3 *db, const char *path, nnt_error *err)
 {
     int r;
     /* journal_mode returns a row: run it through exec, then check. */
@@ -152,7 +152,7 @@ int nnt_sqlite_schema_create(sqlite3 *db, const char *path, nnt_error *err)
     int old = 0;
     r = NNT_OK;
     if (table_exists(db, "meta")) {
-        r = nnt_sqlite_schema_version(db, path, &old, err);
+        r = nnt__sqlite_schema_version(db, path, &old, err);
         if (r == NNT_OK) r = migrate(db, path, old, err);
     }
     if (r == NNT_OK && sqlite3_exec(db, schema_sql, NULL, NULL, &emsg) != SQLITE_OK) {

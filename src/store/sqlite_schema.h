@@ -15,10 +15,10 @@
 /* In a database opened for writing: WAL mode, then (one transaction) an
  * older schema migrated forward and the tables created where missing.
  * Errors name path. */
-int nnt_sqlite_schema_create(sqlite3 *db, const char *path, nnt_error *err);
+int nnt__sqlite_schema_create(sqlite3 *db, const char *path, nnt_error *err);
 
 /* Reads meta.schema_version into *version; a missing one is NNT_ERR_STORAGE,
  * a newer one than NNT_SCHEMA_VERSION NNT_ERR_UNSUPPORTED (naming path). */
-int nnt_sqlite_schema_version(sqlite3 *db, const char *path, int *version, nnt_error *err);
+int nnt__sqlite_schema_version(sqlite3 *db, const char *path, int *version, nnt_error *err);
 
 #endif

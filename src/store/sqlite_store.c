@@ -146,7 +146,7 @@ static char *col_text(sqlite3_stmt *st, int i, int *oom)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     if (!t) return NULL;
-    char *c = nnt_strdup((const char *)t);
+    char *c = nnt__strdup((const char *)t);
     if (!c) *oom = 1;
     return c;
 }
@@ -161,7 +161,7 @@ static char *values_to_json(const double *v, int n)
     for (int i = 0; i < n; i++)
         json_object_array_add(a, isfinite(v[i]) ? json_object_new_double(v[i]) : NULL);
     const char *t = json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN);
-    char *out = t ? nnt_strdup(t) : NULL;
+    char *out = t ? nnt__strdup(t) : NULL;
     json_object_put(a);
     return out;
 }
@@ -226,17 +226,17 @@ static int lock_study(sq_store *s, int64_t study, const char *name, nnt_error *e
 {
     if (s->lock_fd < 0) {
         size_t n = strlen(s->path) + 6;
-        char *lp = nnt_malloc(n);
+        char *lp = nnt__malloc(n);
         if (!lp) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
         snprintf(lp, n, "%s.lock", s->path);
         s->lock_fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         int e = errno;
         if (s->lock_fd < 0) {
             int r = nnt_fail(err, NNT_ERR_IO, "%s: cannot open lock file: %s", lp, strerror(e));
-            nnt_free(lp);
+            nnt__free(lp);
             return r;
         }
-        nnt_free(lp);
+        nnt__free(lp);
     }
     struct flock fl;
     memset(&fl, 0, sizeof fl);
@@ -339,7 +339,7 @@ static int sq_study_list(void *ctx, nnt_study_record **out, size_t *n, nnt_error
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (len == cap) {
             size_t nc = cap ? cap * 2 : 8;
-            nnt_study_record *na = nnt_realloc(a, nc * sizeof *na);
+            nnt_study_record *na = nnt__realloc(a, nc * sizeof *na);
             if (!na) goto oom;
             a = na;
             cap = nc;
@@ -444,7 +444,7 @@ static int sq_trial_finish(void *ctx, int64_t study, const nnt_trial_record *rec
         }
     }
     bind_text(st, 11, vals);
-    nnt_free(vals);
+    nnt__free(vals);
     bind_real(st, 12, rec->valid_loss);
     bind_real(st, 13, rec->n_params);
     int r = step_done(s, st, err, "cannot update trial");
@@ -482,7 +482,7 @@ static int sq_trials_load(void *ctx, int64_t study, nnt_trial_record **out, size
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (len == cap) {
             size_t nc = cap ? cap * 2 : 64;
-            nnt_trial_record *na = nnt_realloc(a, nc * sizeof *na);
+            nnt_trial_record *na = nnt__realloc(a, nc * sizeof *na);
             if (!na) goto oom;
             a = na;
             cap = nc;
@@ -545,10 +545,10 @@ static int sq_epochs_load(void *ctx, int64_t study, int number, nnt_epoch_row **
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (len == cap) {
             size_t nc = cap ? cap * 2 : 32;
-            nnt_epoch_row *na = nnt_realloc(a, nc * sizeof *na);
+            nnt_epoch_row *na = nnt__realloc(a, nc * sizeof *na);
             if (!na) {
                 sqlite3_reset(st);
-                nnt_free(a);
+                nnt__free(a);
                 return nnt_fail(err, NNT_ERR_NOMEM, "out of memory reading epochs");
             }
             a = na;
@@ -571,7 +571,7 @@ static int sq_epochs_load(void *ctx, int64_t study, int number, nnt_epoch_row **
     if (rc != SQLITE_DONE) {
         int r = sq_fail(s, err, "cannot read epochs");
         sqlite3_reset(st);
-        nnt_free(a);
+        nnt__free(a);
         return r;
     }
     sqlite3_reset(st);
@@ -587,8 +587,8 @@ static void sq_close(void *ctx)
     for (int i = 0; i < ST_COUNT_; i++) sqlite3_finalize(s->st[i]);
     if (s->db) sqlite3_close(s->db);
     if (s->lock_fd >= 0) close(s->lock_fd); /* releases the study locks */
-    nnt_free(s->path);
-    nnt_free(s);
+    nnt__free(s->path);
+    nnt__free(s);
 }
 
 /* ---- open --------------------------------------------------------------- */
@@ -599,7 +599,7 @@ static char *replace_once(const char *text, const char *from, const char *to)
 {
     const char *at = strstr(text, from);
     size_t lt = strlen(text), lf = strlen(from), lo = strlen(to);
-    char *out = nnt_malloc(lt - (at ? lf : 0) + (at ? lo : 0) + 1);
+    char *out = nnt__malloc(lt - (at ? lf : 0) + (at ? lo : 0) + 1);
     if (!out) return NULL;
     if (!at) {
         memcpy(out, text, lt + 1);
@@ -642,18 +642,18 @@ int nnt_storage_open_sqlite(const char *path, unsigned flags_in, nnt_storage **o
      * newer schema is refused before SQLite switches the file to WAL mode or
      * creates a table in it (src/store/sqlite_inspect.c). */
     int empty = 0, found_version = 0;
-    int r = nnt_sqlite_inspect(path, NNT_SCHEMA_VERSION, &empty, &found_version, err);
+    int r = nnt__sqlite_inspect(path, NNT_SCHEMA_VERSION, &empty, &found_version, err);
     if (r < 0) return r;
     if (readonly && empty && access(path, F_OK) == 0)
         return nnt_fail(err, NNT_ERR_NOT_FOUND, "%s: not an nntune storage (an empty database)", path);
 
-    sq_store *s = nnt_calloc(1, sizeof *s);
+    sq_store *s = nnt__calloc(1, sizeof *s);
     if (!s) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     s->lock_fd = -1;
     s->readonly = readonly;
-    s->path = nnt_strdup(path);
+    s->path = nnt__strdup(path);
     if (!s->path) {
-        nnt_free(s);
+        nnt__free(s);
         return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     }
     int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
@@ -667,9 +667,9 @@ int nnt_storage_open_sqlite(const char *path, unsigned flags_in, nnt_storage **o
     }
     sqlite3_busy_timeout(s->db, busy_timeout_ms);
     sqlite3_extended_result_codes(s->db, 1);
-    if (!readonly && (r = nnt_sqlite_schema_create(s->db, path, err)) < 0) goto fail;
+    if (!readonly && (r = nnt__sqlite_schema_create(s->db, path, err)) < 0) goto fail;
     int version = 0;
-    if ((r = nnt_sqlite_schema_version(s->db, path, &version, err)) < 0) goto fail;
+    if ((r = nnt__sqlite_schema_version(s->db, path, &version, err)) < 0) goto fail;
     for (int i = 0; i < ST_COUNT_; i++) {
         const char *sql = stmt_sql[i];
         char *patched = NULL;
@@ -679,7 +679,7 @@ int nnt_storage_open_sqlite(const char *path, unsigned flags_in, nnt_storage **o
                                    version < 3 ? " NULL, NULL, NULL" : " valid_loss, n_params, NULL");
             if (patched && version < 2) {
                 char *p2 = replace_once(patched, " objective_values,", " NULL,");
-                nnt_free(patched);
+                nnt__free(patched);
                 patched = p2;
             }
             if (!patched) {
@@ -689,7 +689,7 @@ int nnt_storage_open_sqlite(const char *path, unsigned flags_in, nnt_storage **o
             sql = patched;
         }
         int prc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
-        nnt_free(patched);
+        nnt__free(patched);
         if (version < NNT_SCHEMA_VERSION && (i == ST_TRIAL_FINISH || i == ST_TRIAL_RANK))
             continue; /* read-only: never used */
         if (prc != SQLITE_OK) {

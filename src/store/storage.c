@@ -34,7 +34,7 @@ int nnt_storage_wrap(const nnt_storage_backend *ops, void *ctx, nnt_storage **ou
         if (ops && ops->close && ctx) ops->close(ctx);
         return nnt_fail(err, NNT_ERR_ARG, "nnt_storage_wrap: missing back end or out");
     }
-    nnt_storage *st = nnt_calloc(1, sizeof *st);
+    nnt_storage *st = nnt__calloc(1, sizeof *st);
     if (!st) {
         ops->close(ctx);
         return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
@@ -49,7 +49,7 @@ void nnt_storage_close(nnt_storage *st)
 {
     if (!st) return;
     if (st->ops->close) st->ops->close(st->ctx);
-    nnt_free(st);
+    nnt__free(st);
 }
 
 const char *nnt_storage_backend_name(const nnt_storage *st)
@@ -138,9 +138,9 @@ int nnt_storage_epochs_load(nnt_storage *st, int64_t study, int number, nnt_epoc
 void nnt_study_record_free(nnt_study_record *r)
 {
     if (!r) return;
-    nnt_free(r->name);
-    nnt_free(r->definition);
-    nnt_free(r->metric);
+    nnt__free(r->name);
+    nnt__free(r->definition);
+    nnt__free(r->metric);
     memset(r, 0, sizeof *r);
 }
 
@@ -148,16 +148,16 @@ void nnt_study_records_free(nnt_study_record *r, size_t n)
 {
     if (!r) return;
     for (size_t i = 0; i < n; i++) nnt_study_record_free(&r[i]);
-    nnt_free(r);
+    nnt__free(r);
 }
 
 void nnt_trial_record_free(nnt_trial_record *r)
 {
     if (!r) return;
-    nnt_free(r->params);
-    nnt_free(r->error);
-    nnt_free(r->model_path);
-    nnt_free(r->test_info);
+    nnt__free(r->params);
+    nnt__free(r->error);
+    nnt__free(r->model_path);
+    nnt__free(r->test_info);
     memset(r, 0, sizeof *r);
 }
 
@@ -165,7 +165,7 @@ void nnt_trial_records_free(nnt_trial_record *r, size_t n)
 {
     if (!r) return;
     for (size_t i = 0; i < n; i++) nnt_trial_record_free(&r[i]);
-    nnt_free(r);
+    nnt__free(r);
 }
 
 int nnt_storage_find_study(nnt_storage *s, const char *name, nnt_study_record *out,
@@ -194,4 +194,4 @@ int nnt_storage_find_study(nnt_storage *s, const char *name, nnt_study_record *o
     return NNT_OK;
 }
 
-void nnt_epoch_rows_free(nnt_epoch_row *rows) { nnt_free(rows); }
+void nnt_epoch_rows_free(nnt_epoch_row *rows) { nnt__free(rows); }

@@ -52,7 +52,7 @@ static int push_node(rf_tree *t)
 {
     if (t->n == t->cap) {
         int nc = t->cap ? 2 * t->cap : 64;
-        rf_node *nn = nnt_realloc(t->nodes, (size_t)nc * sizeof *nn);
+        rf_node *nn = nnt__realloc(t->nodes, (size_t)nc * sizeof *nn);
         if (!nn) return -1;
         t->nodes = nn;
         t->cap = nc;
@@ -135,28 +135,28 @@ static int grow(grow_ctx *g, rf_tree *t, int *idx, int m, int depth)
     return me;
 }
 
-void rf_free(rf_forest *f)
+void nnt__rf_free(rf_forest *f)
 {
     if (!f) return;
-    for (int t = 0; f->trees && t < f->n_trees; t++) nnt_free(f->trees[t].nodes);
-    nnt_free(f->trees);
-    nnt_free(f);
+    for (int t = 0; f->trees && t < f->n_trees; t++) nnt__free(f->trees[t].nodes);
+    nnt__free(f->trees);
+    nnt__free(f);
 }
 
-int rf_fit(const double *X, const double *y, int n, int d, const rf_options *o, rf_forest **out)
+int nnt__rf_fit(const double *X, const double *y, int n, int d, const rf_options *o, rf_forest **out)
 {
     *out = NULL;
     if (!X || !y || n < 1 || d < 1 || !o || o->n_trees < 1 || o->max_depth < 0 || o->min_leaf < 1)
         return NNT_ERR_ARG;
-    rf_forest *f = nnt_calloc(1, sizeof *f);
+    rf_forest *f = nnt__calloc(1, sizeof *f);
     if (!f) return NNT_ERR_NOMEM;
     f->n_trees = o->n_trees;
     f->d = d;
-    f->trees = nnt_calloc((size_t)o->n_trees, sizeof *f->trees);
+    f->trees = nnt__calloc((size_t)o->n_trees, sizeof *f->trees);
     grow_ctx g = {X, y, d, o, {{0}}, NULL, NULL};
-    g.pairs = nnt_malloc_array((size_t)n, sizeof *g.pairs);
-    g.features = nnt_malloc_array((size_t)d, sizeof *g.features);
-    int *idx = nnt_malloc_array((size_t)n, sizeof *idx);
+    g.pairs = nnt__malloc_array((size_t)n, sizeof *g.pairs);
+    g.features = nnt__malloc_array((size_t)d, sizeof *g.features);
+    int *idx = nnt__malloc_array((size_t)n, sizeof *idx);
     int rc = f->trees && g.pairs && g.features && idx ? NNT_OK : NNT_ERR_NOMEM;
     for (int t = 0; rc == NNT_OK && t < o->n_trees; t++) {
         /* One stream per tree: a tree does not depend on how many came before. */
@@ -164,18 +164,18 @@ int rf_fit(const double *X, const double *y, int n, int d, const rf_options *o, 
         for (int i = 0; i < n; i++) idx[i] = (int)nnt_rng_below(&g.rng, (uint64_t)n);
         if (grow(&g, &f->trees[t], idx, n, 0) < 0) rc = NNT_ERR_NOMEM;
     }
-    nnt_free(g.pairs);
-    nnt_free(g.features);
-    nnt_free(idx);
+    nnt__free(g.pairs);
+    nnt__free(g.features);
+    nnt__free(idx);
     if (rc != NNT_OK) {
-        rf_free(f);
+        nnt__rf_free(f);
         return rc;
     }
     *out = f;
     return NNT_OK;
 }
 
-double rf_predict(const rf_forest *f, const double *x)
+double nnt__rf_predict(const rf_forest *f, const double *x)
 {
     double s = 0;
     for (int t = 0; t < f->n_trees; t++) {

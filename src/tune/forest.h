@@ -18,9 +18,9 @@ typedef struct rf_forest rf_forest;
 
 /* Fits a forest on n rows of d features (X row-major, n*d) and targets y.
  * NNT_OK, NNT_ERR_ARG or NNT_ERR_NOMEM; on failure *out = NULL. */
-int rf_fit(const double *X, const double *y, int n, int d, const rf_options *o, rf_forest **out);
+int nnt__rf_fit(const double *X, const double *y, int n, int d, const rf_options *o, rf_forest **out);
 /* Mean of the trees' predictions at x (d features). */
-double rf_predict(const rf_forest *f, const double *x);
-void rf_free(rf_forest *f);
+double nnt__rf_predict(const rf_forest *f, const double *x);
+void nnt__rf_free(rf_forest *f);
 
 #endif

@@ -113,12 +113,12 @@ int nnt_param_importance(const nnt_space *space, const nnt_history *hist,
     }
     if (d == 0) return NNT_OK;
 
-    double *X = nnt_malloc_array((size_t)n * d, sizeof *X);
-    double *y = nnt_malloc_array((size_t)n, sizeof *y);
-    uint8_t *act = nnt_malloc_array((size_t)n * d, 1);
-    double *row = nnt_malloc_array((size_t)d, sizeof *row);
-    double *col = nnt_malloc_array((size_t)n, sizeof *col);
-    double *fp = nnt_malloc_array((size_t)(o.grid_points > n ? o.grid_points : n), sizeof *fp);
+    double *X = nnt__malloc_array((size_t)n * d, sizeof *X);
+    double *y = nnt__malloc_array((size_t)n, sizeof *y);
+    uint8_t *act = nnt__malloc_array((size_t)n * d, 1);
+    double *row = nnt__malloc_array((size_t)d, sizeof *row);
+    double *col = nnt__malloc_array((size_t)n, sizeof *col);
+    double *fp = nnt__malloc_array((size_t)(o.grid_points > n ? o.grid_points : n), sizeof *fp);
     rf_forest *f = NULL;
     int rc = X && y && act && row && col && fp ? NNT_OK : NNT_ERR_NOMEM;
     if (rc != NNT_OK) {
@@ -138,7 +138,7 @@ int nnt_param_importance(const nnt_space *space, const nnt_history *hist,
         y[r++] = score;
     }
     rf_options ro = {o.n_trees, o.max_depth, o.min_leaf, 0, o.seed};
-    rc = rf_fit(X, y, n, d, &ro, &f);
+    rc = nnt__rf_fit(X, y, n, d, &ro, &f);
     if (rc != NNT_OK) {
         rc = nnt_fail(err, rc, "importance: %s fitting the forest", nnt_strerror(rc));
         goto done;
@@ -147,7 +147,7 @@ int nnt_param_importance(const nnt_space *space, const nnt_history *hist,
     int nb = n < MAX_BACKGROUND ? n : MAX_BACKGROUND;
     for (int b = 0; b < nb; b++) {
         int i = (int)((long)b * n / nb);
-        fp[b] = rf_predict(f, X + (size_t)i * d);
+        fp[b] = nnt__rf_predict(f, X + (size_t)i * d);
     }
     double total = variance(fp, nb);
     if (!(total > 1e-300)) goto done; /* constant surrogate: nothing explains anything */
@@ -168,7 +168,7 @@ int nnt_param_importance(const nnt_space *space, const nnt_history *hist,
                 int i = (int)((long)b * n / nb);
                 memcpy(row, X + (size_t)i * d, (size_t)d * sizeof *row);
                 if (act[(size_t)i * d + p]) row[p] = v;
-                s += rf_predict(f, row);
+                s += nnt__rf_predict(f, row);
             }
             fp[g] = s / nb;
         }
@@ -179,12 +179,12 @@ int nnt_param_importance(const nnt_space *space, const nnt_history *hist,
     if (sum > 1)
         for (int p = 0; p < d; p++) importance[p] /= sum;
 done:
-    rf_free(f);
-    nnt_free(X);
-    nnt_free(y);
-    nnt_free(act);
-    nnt_free(row);
-    nnt_free(col);
-    nnt_free(fp);
+    nnt__rf_free(f);
+    nnt__free(X);
+    nnt__free(y);
+    nnt__free(act);
+    nnt__free(row);
+    nnt__free(col);
+    nnt__free(fp);
     return rc;
 }

@@ -67,7 +67,7 @@ const char *nnt_params_json(const nnt_params *p)
 
 /* ---- the trial handle ------------------------------------------------------- */
 
-int study_trial_send_report(nnt_trial *t, const nnt_report_msg *r)
+int nnt__study_trial_send_report(nnt_trial *t, const nnt_report_msg *r)
 {
     int a = t->ops->report(t->ops->ctx, t->worker, r);
     if (a != NNT_REPORT_CONTINUE) t->answer = a;
@@ -133,7 +133,7 @@ int nnt_trial_report(nnt_trial *t, int step, double value)
     r.n_folds = 1;
     r.progress = &p;
     r.value = value;
-    int a = study_trial_send_report(t, &r);
+    int a = nnt__study_trial_send_report(t, &r);
     if (a == NNT_REPORT_CONTINUE && over_time_limit(t)) t->answer = a = NNT_REPORT_TIME_LIMIT;
     return a == NNT_REPORT_CONTINUE ? 0 : NNT_PRUNED;
 }
@@ -176,13 +176,13 @@ static void study_run_trial(const study_runner *rn, const nnt_coordinator_ops *o
     out->value = out->value_spread = out->valid_loss = out->n_params = NAN;
 
     int n = nnt_space_size(rn->space);
-    char(*texts)[32] = nnt_calloc((size_t)(n > 0 ? n : 1), sizeof *texts);
+    char(*texts)[32] = nnt__calloc((size_t)(n > 0 ? n : 1), sizeof *texts);
     if (!texts) {
         fail_outcome(out, "out of memory");
         return;
     }
     for (int i = 0; i < n; i++)
-        if (task->active[i]) space_fmt_double(texts[i], task->x[i]);
+        if (task->active[i]) nnt__space_fmt_double(texts[i], task->x[i]);
     nnt_params params = {rn->space, task->x, task->active, task->params, texts};
     nnt_trial tr;
     memset(&tr, 0, sizeof tr);
@@ -202,7 +202,7 @@ static void study_run_trial(const study_runner *rn, const nnt_coordinator_ops *o
     nnt_error err;
     nnt_error_clear(&err);
     int r = rn->objective->evaluate(rn->objective->ctx, &params, &tr, values, &err);
-    nnt_free(texts);
+    nnt__free(texts);
     if (tr.outcome_filled) return;
 
     out->duration = nnt_clock_monotonic() - tr.t0;
@@ -238,25 +238,25 @@ static void study_run_trial(const study_runner *rn, const nnt_coordinator_ops *o
     }
 }
 
-void nnt_worker_loop(const study_runner *rn, const nnt_coordinator_ops *ops, int worker,
-                     int space_size)
+void nnt__worker_loop(const study_runner *rn, const nnt_coordinator_ops *ops, int worker,
+                      int space_size)
 {
     nnt_trial_task task;
     memset(&task, 0, sizeof task);
-    task.x = nnt_calloc((size_t)(space_size > 0 ? space_size : 1), sizeof *task.x);
-    task.active = nnt_calloc((size_t)(space_size > 0 ? space_size : 1), 1);
+    task.x = nnt__calloc((size_t)(space_size > 0 ? space_size : 1), sizeof *task.x);
+    task.active = nnt__calloc((size_t)(space_size > 0 ? space_size : 1), 1);
     if (!task.x || !task.active) {
-        nnt_free(task.x);
-        nnt_free(task.active);
+        nnt__free(task.x);
+        nnt__free(task.active);
         return;
     }
     while (ops->ask(ops->ctx, worker, &task) == NNT_OK) {
         nnt_trial_outcome out;
         study_run_trial(rn, ops, worker, &task, &out);
-        nnt_free(task.params);
+        nnt__free(task.params);
         task.params = NULL;
         ops->tell(ops->ctx, worker, &out);
     }
-    nnt_free(task.x);
-    nnt_free(task.active);
+    nnt__free(task.x);
+    nnt__free(task.active);
 }

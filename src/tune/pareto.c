@@ -44,7 +44,7 @@ int nnt_pareto_ranks(const double *points, int n, int k, const int *maximize, in
         rank[i] = has_nan(points + (size_t)i * k, k) ? -1 : -2; /* -2: not ranked yet */
         left += rank[i] == -2;
     }
-    uint8_t *in_front = nnt_calloc((size_t)n + 1, 1);
+    uint8_t *in_front = nnt__calloc((size_t)n + 1, 1);
     if (!in_front) return nnt_fail(err, NNT_ERR_NOMEM, "pareto: out of memory");
     int fronts = 0;
     while (left > 0) {
@@ -66,7 +66,7 @@ int nnt_pareto_ranks(const double *points, int n, int k, const int *maximize, in
             }
         fronts++;
     }
-    nnt_free(in_front);
+    nnt__free(in_front);
     return fronts;
 }
 
@@ -143,7 +143,7 @@ static int cmp_pt2(const void *a, const void *b)
 double nnt_hypervolume_2d(const double *points, int n, const int *maximize, const double ref[2])
 {
     if (n < 0 || (n > 0 && !points) || !ref || isnan(ref[0]) || isnan(ref[1])) return NAN;
-    pt2 *p = nnt_malloc_array((size_t)n + 1, sizeof *p);
+    pt2 *p = nnt__malloc_array((size_t)n + 1, sizeof *p);
     if (!p) return NAN;
     double r0 = lo(ref, 0, maximize), r1 = lo(ref, 1, maximize);
     int m = 0;
@@ -161,6 +161,6 @@ double nnt_hypervolume_2d(const double *points, int n, const int *maximize, cons
         hv += (r0 - p[i].x) * (prev_y - p[i].y);
         prev_y = p[i].y;
     }
-    nnt_free(p);
+    nnt__free(p);
     return hv;
 }

@@ -12,7 +12,7 @@
 
 static double finite_or_inf(double v) { return isnan(v) ? INFINITY : v; }
 
-double prune_best_upto(const nnt_trial_view *v, int epoch)
+double nnt__prune_best_upto(const nnt_trial_view *v, int epoch)
 {
     int m = v->epochs < epoch ? v->epochs : epoch;
     if (m <= 0 || !v->intermediate) return NAN;
@@ -24,7 +24,7 @@ double prune_best_upto(const nnt_trial_view *v, int epoch)
     return best;
 }
 
-double prune_current_best(const nnt_history *hist, int number, int epoch, double value_oriented)
+double nnt__prune_current_best(const nnt_history *hist, int number, int epoch, double value_oriented)
 {
     double best = finite_or_inf(value_oriented);
     if (!hist) return best;
@@ -33,7 +33,7 @@ double prune_current_best(const nnt_history *hist, int number, int epoch, double
         if (v->number != number) continue;
         /* Epochs before this one only: the history may or may not hold this
          * epoch's value already, and value_oriented is authoritative. */
-        double b = prune_best_upto(v, epoch - 1);
+        double b = nnt__prune_best_upto(v, epoch - 1);
         if (b < best) best = b;
         break;
     }
@@ -42,20 +42,20 @@ double prune_current_best(const nnt_history *hist, int number, int epoch, double
 
 /* ==== Successive halving at one rung ========================================== */
 
-int prune_rung_decision(const nnt_history *hist, int number, int rung_epoch,
-                        double value_oriented, int eta, prune_group_fn same_group,
-                        const void *gctx)
+int nnt__prune_rung_decision(const nnt_history *hist, int number, int rung_epoch,
+                             double value_oriented, int eta, prune_group_fn same_group,
+                             const void *gctx)
 {
-    double mine = prune_current_best(hist, number, rung_epoch, value_oriented);
+    double mine = nnt__prune_current_best(hist, number, rung_epoch, value_oriented);
     int n_hist = hist ? hist->n : 0;
-    double *vals = nnt_malloc_array((size_t)n_hist + 1, sizeof *vals);
+    double *vals = nnt__malloc_array((size_t)n_hist + 1, sizeof *vals);
     int m = 0;
     if (vals) vals[m++] = mine;
     for (int i = 0; vals && i < n_hist; i++) {
         const nnt_trial_view *v = &hist->trials[i];
         if (v->number == number || v->epochs < rung_epoch) continue;
         if (same_group && !same_group(gctx, number, v->number)) continue;
-        vals[m++] = prune_best_upto(v, rung_epoch);
+        vals[m++] = nnt__prune_best_upto(v, rung_epoch);
     }
     if (!vals) return 0; /* out of memory: keep training rather than guess */
     double best_other = INFINITY;
@@ -76,7 +76,7 @@ int prune_rung_decision(const nnt_history *hist, int number, int rung_epoch,
         for (int i = 0; i < m; i++) below += vals[i] < mine;
         stop = below >= k;
     }
-    nnt_free(vals);
+    nnt__free(vals);
     return stop;
 }
 

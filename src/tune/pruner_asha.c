@@ -31,10 +31,10 @@ static int asha_should_prune(void *vctx, const nnt_history *hist, int number, in
 {
     const nnt_asha_options *o = vctx;
     if (!is_rung(o, epoch)) return 0;
-    return prune_rung_decision(hist, number, epoch, value_oriented, o->eta, NULL, NULL);
+    return nnt__prune_rung_decision(hist, number, epoch, value_oriented, o->eta, NULL, NULL);
 }
 
-static void asha_free(void *ctx) { nnt_free(ctx); }
+static void asha_free(void *ctx) { nnt__free(ctx); }
 
 int nnt_pruner_asha_create(const nnt_asha_options *opt, nnt_pruner *out, nnt_error *err)
 {
@@ -48,7 +48,7 @@ int nnt_pruner_asha_create(const nnt_asha_options *opt, nnt_pruner *out, nnt_err
     if (o.max_resource < 0)
         return nnt_fail(err, NNT_ERR_ARG, "asha pruner: max_resource %d: expected >= 0",
                         o.max_resource);
-    nnt_asha_options *c = nnt_malloc(sizeof *c);
+    nnt_asha_options *c = nnt__malloc(sizeof *c);
     if (!c) return nnt_fail(err, NNT_ERR_NOMEM, "asha pruner: out of memory");
     *c = o;
     out->name = "asha";

@@ -112,11 +112,11 @@ int nnt_hyperband_bracket_of(const nnt_hyperband_options *opt, int number)
     if (nb < 0 || number < 0) return NNT_ERR_ARG;
     long total = cycle_length(br, nb);
     if (total < 0) return NNT_ERR_ARG;
-    int *seq = nnt_malloc_array((size_t)total, sizeof *seq);
+    int *seq = nnt__malloc_array((size_t)total, sizeof *seq);
     if (!seq) return NNT_ERR_NOMEM;
     deal(br, nb, seq, total);
     int b = seq[number % total];
-    nnt_free(seq);
+    nnt__free(seq);
     return b;
 }
 
@@ -149,8 +149,8 @@ static int hb_should_prune(void *vctx, const nnt_history *hist, int number, int 
     /* The last rung is the full budget: the trial ends there anyway. */
     for (int i = 0; i + 1 < br->n_rungs; i++) {
         if (br->r[i] != epoch) continue;
-        return prune_rung_decision(hist, number, epoch, value_oriented, c->opt.eta, same_bracket,
-                                   c);
+        return nnt__prune_rung_decision(hist, number, epoch, value_oriented, c->opt.eta, same_bracket,
+                                        c);
     }
     return 0;
 }
@@ -159,8 +159,8 @@ static void hb_free(void *vctx)
 {
     hb_ctx *c = vctx;
     if (!c) return;
-    nnt_free(c->seq);
-    nnt_free(c);
+    nnt__free(c->seq);
+    nnt__free(c);
 }
 
 int nnt_pruner_hyperband_create(const nnt_hyperband_options *opt, nnt_pruner *out, nnt_error *err)
@@ -170,7 +170,7 @@ int nnt_pruner_hyperband_create(const nnt_hyperband_options *opt, nnt_pruner *ou
     nnt_hyperband_options o = opt ? *opt : nnt_hyperband_options_default();
     int rc = check_options(&o, err);
     if (rc != NNT_OK) return rc;
-    hb_ctx *c = nnt_calloc(1, sizeof *c);
+    hb_ctx *c = nnt__calloc(1, sizeof *c);
     if (!c) return nnt_fail(err, NNT_ERR_NOMEM, "hyperband pruner: out of memory");
     c->opt = o;
     c->nb = nnt_hyperband_brackets(&o, c->br, NNT_HYPERBAND_MAX_BRACKETS);
@@ -182,7 +182,7 @@ int nnt_pruner_hyperband_create(const nnt_hyperband_options *opt, nnt_pruner *ou
                         "too many brackets",
                         o.max_resource, o.min_resource, o.eta);
     }
-    c->seq = nnt_malloc_array((size_t)c->total, sizeof *c->seq);
+    c->seq = nnt__malloc_array((size_t)c->total, sizeof *c->seq);
     if (!c->seq) {
         hb_free(c);
         return nnt_fail(err, NNT_ERR_NOMEM, "hyperband pruner: out of memory");

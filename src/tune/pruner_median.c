@@ -28,7 +28,7 @@ static int median_should_prune(void *vctx, const nnt_history *hist, int number, 
 {
     const nnt_median_options *o = vctx;
     if (epoch <= o->n_warmup_epochs || !hist) return 0;
-    double *vals = nnt_malloc_array((size_t)hist->n + 1, sizeof *vals);
+    double *vals = nnt__malloc_array((size_t)hist->n + 1, sizeof *vals);
     if (!vals) return 0; /* out of memory: keep training rather than guess */
     int m = 0;
     for (int i = 0; i < hist->n; i++) {
@@ -36,21 +36,21 @@ static int median_should_prune(void *vctx, const nnt_history *hist, int number, 
         if (v->number == number || v->state != NNT_TRIAL_COMPLETE) continue;
         /* A trial that stopped before `epoch` (early stopping, a shorter
          * budget) had converged: it counts with its best over all epochs. */
-        double b = prune_best_upto(v, epoch);
+        double b = nnt__prune_best_upto(v, epoch);
         if (!isnan(b)) vals[m++] = b;
     }
     int stop = 0;
     if (m > 0 && m >= o->n_startup_trials) {
         qsort(vals, (size_t)m, sizeof *vals, cmp_double);
         double med = m % 2 ? vals[m / 2] : 0.5 * (vals[m / 2 - 1] + vals[m / 2]);
-        double mine = prune_current_best(hist, number, epoch, value_oriented);
+        double mine = nnt__prune_current_best(hist, number, epoch, value_oriented);
         stop = mine > med;
     }
-    nnt_free(vals);
+    nnt__free(vals);
     return stop;
 }
 
-static void median_free(void *ctx) { nnt_free(ctx); }
+static void median_free(void *ctx) { nnt__free(ctx); }
 
 int nnt_pruner_median_create(const nnt_median_options *opt, nnt_pruner *out, nnt_error *err)
 {
@@ -63,7 +63,7 @@ int nnt_pruner_median_create(const nnt_median_options *opt, nnt_pruner *out, nnt
     if (o.n_warmup_epochs < 0)
         return nnt_fail(err, NNT_ERR_ARG, "median pruner: n_warmup_epochs %d: expected >= 0",
                         o.n_warmup_epochs);
-    nnt_median_options *c = nnt_malloc(sizeof *c);
+    nnt_median_options *c = nnt__malloc(sizeof *c);
     if (!c) return nnt_fail(err, NNT_ERR_NOMEM, "median pruner: out of memory");
     *c = o;
     out->name = "median";

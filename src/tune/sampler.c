@@ -12,9 +12,9 @@ int nnt_sampler_create_seeded(const char *name, const nnt_space *space, uint64_t
     if (!name || !space) return nnt_fail(err, NNT_ERR_ARG, "sampler: missing name or space");
     int rc = nnt_space_validate(space, err);
     if (rc != NNT_OK) return rc;
-    if (strcmp(name, "grid") == 0) rc = sampler_grid_create(space, out, err);
-    else if (strcmp(name, "random") == 0) rc = sampler_random_create(space, out, err);
-    else if (strcmp(name, "sobol") == 0) rc = sampler_sobol_create(space, study_seed, out, err);
+    if (strcmp(name, "grid") == 0) rc = nnt__sampler_grid_create(space, out, err);
+    else if (strcmp(name, "random") == 0) rc = nnt__sampler_random_create(space, out, err);
+    else if (strcmp(name, "sobol") == 0) rc = nnt__sampler_sobol_create(space, study_seed, out, err);
     else if (strcmp(name, "tpe") == 0) {
         nnt_tpe_options o = nnt_tpe_options_default();
         o.study_seed = study_seed;

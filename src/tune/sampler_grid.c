@@ -27,49 +27,49 @@ static void grid_free(void *vctx)
     grid_ctx *g = vctx;
     if (!g) return;
     if (g->vals)
-        for (int i = 0; i < g->n; i++) nnt_free(g->vals[i]);
-    nnt_free(g->vals);
-    nnt_free(g->nv);
-    nnt_free(g->order);
-    nnt_free(g->has_child);
-    nnt_free(g);
+        for (int i = 0; i < g->n; i++) nnt__free(g->vals[i]);
+    nnt__free(g->vals);
+    nnt__free(g->nv);
+    nnt__free(g->order);
+    nnt__free(g->has_child);
+    nnt__free(g);
 }
 
 static int grid_build(const nnt_space *s, grid_ctx **out, nnt_error *err)
 {
     *out = NULL;
-    grid_ctx *g = nnt_calloc(1, sizeof *g);
+    grid_ctx *g = nnt__calloc(1, sizeof *g);
     if (!g) return nnt_fail(err, NNT_ERR_NOMEM, "grid: out of memory");
     g->n = s->n;
     size_t n1 = (size_t)s->n + 1;
-    g->order = nnt_malloc_array(n1, sizeof *g->order);
-    g->nv = nnt_calloc(n1, sizeof *g->nv);
-    g->vals = nnt_calloc(n1, sizeof *g->vals);
-    g->has_child = nnt_calloc(n1, 1);
+    g->order = nnt__malloc_array(n1, sizeof *g->order);
+    g->nv = nnt__calloc(n1, sizeof *g->nv);
+    g->vals = nnt__calloc(n1, sizeof *g->vals);
+    g->has_child = nnt__calloc(n1, 1);
     if (!g->order || !g->nv || !g->vals || !g->has_child) {
         grid_free(g);
         return nnt_fail(err, NNT_ERR_NOMEM, "grid: out of memory");
     }
-    int rc = space_order(s, g->order, err);
+    int rc = nnt__space_order(s, g->order, err);
     if (rc != NNT_OK) {
         grid_free(g);
         return rc;
     }
     for (int i = 0; i < s->n; i++) {
-        long c = space_grid_values(&s->p[i], NULL, GRID_MAX_VALUES);
+        long c = nnt__space_grid_values(&s->p[i], NULL, GRID_MAX_VALUES);
         if (c < 0) {
             grid_free(g);
             return nnt_fail(err, NNT_ERR_ARG,
                             "grid: space.%s has more than %ld grid values; give it \"points\"",
                             s->p[i].name, GRID_MAX_VALUES);
         }
-        g->vals[i] = nnt_malloc_array((size_t)c, sizeof(double));
+        g->vals[i] = nnt__malloc_array((size_t)c, sizeof(double));
         if (!g->vals[i]) {
             grid_free(g);
             return nnt_fail(err, NNT_ERR_NOMEM, "grid: out of memory");
         }
-        g->nv[i] = space_grid_values(&s->p[i], g->vals[i], GRID_MAX_VALUES);
-        int j = space_parent(s, i);
+        g->nv[i] = nnt__space_grid_values(&s->p[i], g->vals[i], GRID_MAX_VALUES);
+        int j = nnt__space_parent(s, i);
         if (j >= 0) g->has_child[j] = 1;
     }
     *out = g;
@@ -92,8 +92,8 @@ static size_t count_from(const nnt_space *s, const grid_ctx *g, int pos, double 
 {
     if (pos == g->n) return 1;
     int i = g->order[pos];
-    int j = space_parent(s, i);
-    int on = j < 0 || (active[j] && space_cond_holds(s, i, j, x));
+    int j = nnt__space_parent(s, i);
+    int on = j < 0 || (active[j] && nnt__space_cond_holds(s, i, j, x));
     active[i] = (uint8_t)on;
     if (!on) {
         x[i] = NAN;
@@ -117,12 +117,12 @@ size_t nnt_grid_size(const nnt_space *space)
     grid_ctx *g;
     if (grid_build(space, &g, NULL) != NNT_OK) return 0;
     size_t n1 = (size_t)space->n + 1;
-    double *x = nnt_malloc_array(n1, sizeof *x);
-    uint8_t *active = nnt_calloc(n1, 1);
+    double *x = nnt__malloc_array(n1, sizeof *x);
+    uint8_t *active = nnt__calloc(n1, 1);
     size_t total = 0;
     if (x && active) total = count_from(space, g, 0, x, active);
-    nnt_free(x);
-    nnt_free(active);
+    nnt__free(x);
+    nnt__free(active);
     grid_free(g);
     return total == SIZE_MAX ? 0 : total;
 }
@@ -135,8 +135,8 @@ static void first_from(const nnt_space *s, const grid_ctx *g, int pos, long *idx
 {
     for (; pos < g->n; pos++) {
         int i = g->order[pos];
-        int j = space_parent(s, i);
-        int on = j < 0 || (active[j] && space_cond_holds(s, i, j, x));
+        int j = nnt__space_parent(s, i);
+        int on = j < 0 || (active[j] && nnt__space_cond_holds(s, i, j, x));
         active[i] = (uint8_t)on;
         idx[pos] = 0;
         x[i] = on ? g->vals[i][0] : NAN;
@@ -209,11 +209,11 @@ static int grid_propose(void *vctx, const nnt_space *space, const nnt_history *h
     int n = g->n, nh = hist ? hist->n : 0;
     size_t cap = 16;
     while (cap < 2 * (size_t)nh + 2) cap *= 2;
-    int *table = nnt_calloc(cap, sizeof *table);
-    long *idx = nnt_calloc((size_t)n + 1, sizeof *idx);
+    int *table = nnt__calloc(cap, sizeof *table);
+    long *idx = nnt__calloc((size_t)n + 1, sizeof *idx);
     if (!table || !idx) {
-        nnt_free(table);
-        nnt_free(idx);
+        nnt__free(table);
+        nnt__free(idx);
         return nnt_fail(err, NNT_ERR_NOMEM, "grid: out of memory");
     }
     for (int t = 0; t < nh; t++) {
@@ -248,12 +248,12 @@ static int grid_propose(void *vctx, const nnt_space *space, const nnt_history *h
             break;
         }
     }
-    nnt_free(table);
-    nnt_free(idx);
+    nnt__free(table);
+    nnt__free(idx);
     return rc;
 }
 
-int sampler_grid_create(const nnt_space *space, nnt_sampler *out, nnt_error *err)
+int nnt__sampler_grid_create(const nnt_space *space, nnt_sampler *out, nnt_error *err)
 {
     grid_ctx *g;
     int rc = grid_build(space, &g, err);

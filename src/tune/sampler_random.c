@@ -18,8 +18,8 @@ static void random_free(void *vctx)
 {
     random_ctx *r = vctx;
     if (!r) return;
-    nnt_free(r->order);
-    nnt_free(r);
+    nnt__free(r->order);
+    nnt__free(r);
 }
 
 static int random_propose(void *vctx, const nnt_space *space, const nnt_history *hist,
@@ -34,21 +34,21 @@ static int random_propose(void *vctx, const nnt_space *space, const nnt_history 
     nnt_rng_seed(&rng, seed);
     /* One draw per parameter in space order, active or not, so that a
      * parameter's value does not depend on which others are active. */
-    for (int i = 0; i < space->n; i++) x[i] = space_map_unit(&space->p[i], nnt_rng_uniform(&rng));
-    space_resolve_order(space, r->order, x, active);
+    for (int i = 0; i < space->n; i++) x[i] = nnt__space_map_unit(&space->p[i], nnt_rng_uniform(&rng));
+    nnt__space_resolve_order(space, r->order, x, active);
     return NNT_OK;
 }
 
-int sampler_random_create(const nnt_space *space, nnt_sampler *out, nnt_error *err)
+int nnt__sampler_random_create(const nnt_space *space, nnt_sampler *out, nnt_error *err)
 {
-    random_ctx *r = nnt_calloc(1, sizeof *r);
-    if (r) r->order = nnt_malloc_array((size_t)space->n + 1, sizeof *r->order);
+    random_ctx *r = nnt__calloc(1, sizeof *r);
+    if (r) r->order = nnt__malloc_array((size_t)space->n + 1, sizeof *r->order);
     if (!r || !r->order) {
         random_free(r);
         return nnt_fail(err, NNT_ERR_NOMEM, "random: out of memory");
     }
     r->n = space->n;
-    int rc = space_order(space, r->order, err);
+    int rc = nnt__space_order(space, r->order, err);
     if (rc != NNT_OK) {
         random_free(r);
         return rc;

@@ -61,7 +61,7 @@ static const struct {
     {8, 22, {1, 3, 1, 11, 11, 11, 77, 249}},
 };
 
-int nnt_sobol_directions(int dim, uint32_t v[32])
+int nnt__sobol_directions(int dim, uint32_t v[32])
 {
     if (dim < 0 || dim >= NNT_SOBOL_MAX_DIM) return NNT_ERR_UNSUPPORTED;
     if (dim == 0) {
@@ -81,7 +81,7 @@ int nnt_sobol_directions(int dim, uint32_t v[32])
     return NNT_OK;
 }
 
-uint32_t nnt_sobol_point(const uint32_t v[32], uint32_t index)
+uint32_t nnt__sobol_point(const uint32_t v[32], uint32_t index)
 {
     uint32_t gray = index ^ (index >> 1), x = 0;
     for (int k = 0; gray; k++, gray >>= 1)
@@ -96,7 +96,7 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-uint32_t nnt_sobol_owen(uint32_t x, uint64_t seed)
+uint32_t nnt__sobol_owen(uint32_t x, uint64_t seed)
 {
     uint32_t out = 0;
     for (int depth = 0; depth < 32; depth++) {
@@ -123,11 +123,11 @@ static void sobol_free(void *vctx)
 {
     sobol_ctx *c = vctx;
     if (!c) return;
-    nnt_free(c->order);
-    nnt_free(c->dim_of);
-    nnt_free(c->v);
-    nnt_free(c->scramble);
-    nnt_free(c);
+    nnt__free(c->order);
+    nnt__free(c->dim_of);
+    nnt__free(c->v);
+    nnt__free(c->scramble);
+    nnt__free(c);
 }
 
 static int sobol_propose(void *vctx, const nnt_space *space, const nnt_history *hist, int number,
@@ -145,15 +145,15 @@ static int sobol_propose(void *vctx, const nnt_space *space, const nnt_history *
             x[i] = 0;
             continue;
         }
-        uint32_t bits = nnt_sobol_owen(nnt_sobol_point(c->v[d], (uint32_t)number), c->scramble[d]);
-        x[i] = space_map_unit(&space->p[i], (double)bits * 0x1p-32);
+        uint32_t bits = nnt__sobol_owen(nnt__sobol_point(c->v[d], (uint32_t)number), c->scramble[d]);
+        x[i] = nnt__space_map_unit(&space->p[i], (double)bits * 0x1p-32);
     }
-    space_resolve_order(space, c->order, x, active);
+    nnt__space_resolve_order(space, c->order, x, active);
     return NNT_OK;
 }
 
-int sampler_sobol_create(const nnt_space *space, uint64_t study_seed, nnt_sampler *out,
-                         nnt_error *err)
+int nnt__sampler_sobol_create(const nnt_space *space, uint64_t study_seed, nnt_sampler *out,
+                              nnt_error *err)
 {
     int dims = 0;
     for (int i = 0; i < space->n; i++) dims += space->p[i].kind != NNT_PARAM_FIXED;
@@ -161,20 +161,20 @@ int sampler_sobol_create(const nnt_space *space, uint64_t study_seed, nnt_sample
         return nnt_fail(err, NNT_ERR_UNSUPPORTED,
                         "sobol: the space has %d non-fixed parameters; at most %d are supported",
                         dims, NNT_SOBOL_MAX_DIM);
-    sobol_ctx *c = nnt_calloc(1, sizeof *c);
+    sobol_ctx *c = nnt__calloc(1, sizeof *c);
     if (!c) return nnt_fail(err, NNT_ERR_NOMEM, "sobol: out of memory");
     c->n = space->n;
     c->dims = dims;
     size_t n1 = (size_t)space->n + 1, d1 = (size_t)dims + 1;
-    c->order = nnt_malloc_array(n1, sizeof *c->order);
-    c->dim_of = nnt_malloc_array(n1, sizeof *c->dim_of);
-    c->v = nnt_malloc_array(d1, sizeof *c->v);
-    c->scramble = nnt_malloc_array(d1, sizeof *c->scramble);
+    c->order = nnt__malloc_array(n1, sizeof *c->order);
+    c->dim_of = nnt__malloc_array(n1, sizeof *c->dim_of);
+    c->v = nnt__malloc_array(d1, sizeof *c->v);
+    c->scramble = nnt__malloc_array(d1, sizeof *c->scramble);
     if (!c->order || !c->dim_of || !c->v || !c->scramble) {
         sobol_free(c);
         return nnt_fail(err, NNT_ERR_NOMEM, "sobol: out of memory");
     }
-    int rc = space_order(space, c->order, err);
+    int rc = nnt__space_order(space, c->order, err);
     if (rc != NNT_OK) {
         sobol_free(c);
         return rc;
@@ -186,7 +186,7 @@ int sampler_sobol_create(const nnt_space *space, uint64_t study_seed, nnt_sample
             continue;
         }
         c->dim_of[i] = d;
-        nnt_sobol_directions(d, c->v[d]);
+        nnt__sobol_directions(d, c->v[d]);
         c->scramble[d] = nnt_seed_derive(study_seed, (uint64_t)d);
         d++;
     }

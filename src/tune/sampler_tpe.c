@@ -59,12 +59,12 @@ static void dim_init(const space_param *p, dim_info *d)
         d->K = p->n_choices;
         return;
     }
-    d->st = space_effective_step(p);
+    d->st = nnt__space_effective_step(p);
     if (d->st > 0) {
         d->kind = DIM_DISC;
-        d->kmax = space_step_count(p);
+        d->kmax = nnt__space_step_count(p);
         double a = p->low - 0.5 * d->st, b = p->low + ((double)d->kmax + 0.5) * d->st;
-        if (p->log && a <= 0) a = 0.5 * p->low; /* as space_map_unit does */
+        if (p->log && a <= 0) a = 0.5 * p->low; /* as nnt__space_map_unit does */
         d->lo = tf(d, a);
         d->hi = tf(d, b);
     } else {
@@ -269,7 +269,7 @@ static void sort_pairs_radix(sortpair *a, int n, double lo, double hi, sortpair 
 
 static void mixture_free(mixture *x)
 {
-    nnt_free(x->block);
+    nnt__free(x->block);
     memset(x, 0, sizeof *x);
 }
 
@@ -280,7 +280,7 @@ static int mixture_build(const nnt_tpe_options *opt, const dim_info *d, sortpair
 {
     memset(x, 0, sizeof *x);
     int m = n + 1;
-    x->block = nnt_malloc_array((size_t)m * 6, sizeof *x->block);
+    x->block = nnt__malloc_array((size_t)m * 6, sizeof *x->block);
     if (!x->block) return NNT_ERR_NOMEM;
     x->m = m;
     x->n = n;
@@ -497,10 +497,10 @@ static void tpe_free(void *vctx)
     tpe_ctx *c = vctx;
     if (!c) return;
     nnt_sampler_free(&c->startup);
-    nnt_free(c->order);
-    nnt_free(c->parent);
-    nnt_free(c->dims);
-    nnt_free(c);
+    nnt__free(c->order);
+    nnt__free(c->parent);
+    nnt__free(c->dims);
+    nnt__free(c);
 }
 
 /* The history ranked by rank_history into a fresh observation array (*o,
@@ -509,16 +509,16 @@ static int ranked_history(const tpe_ctx *c, const nnt_history *hist, obs **o, in
                           int *n_all, int *n_fin, nnt_error *err)
 {
     int nh = hist ? hist->n : 0;
-    *o = nnt_malloc_array(2 * (size_t)nh + 1, sizeof **o);
-    int *top = nnt_malloc_array((size_t)c->opt.gamma_max, sizeof *top);
+    *o = nnt__malloc_array(2 * (size_t)nh + 1, sizeof **o);
+    int *top = nnt__malloc_array((size_t)c->opt.gamma_max, sizeof *top);
     if (!*o || !top) {
-        nnt_free(*o);
-        nnt_free(top);
+        nnt__free(*o);
+        nnt__free(top);
         *o = NULL;
         return nnt_fail(err, NNT_ERR_NOMEM, "tpe: out of memory");
     }
     rank_history(&c->opt, hist, *o, top, n_good, n_all, n_fin);
-    nnt_free(top);
+    nnt__free(top);
     return NNT_OK;
 }
 
@@ -534,19 +534,19 @@ static int tpe_propose(void *vctx, const nnt_space *space, const nnt_history *hi
     int rc0 = ranked_history(c, hist, &o, &n_good, &n_all, &n_fin, err);
     if (rc0 != NNT_OK) return rc0;
     if (n_fin < c->opt.n_startup_trials || n_fin == 0) {
-        nnt_free(o);
+        nnt__free(o);
         return c->startup.propose(c->startup.ctx, space, hist, number, seed, x, active, err);
     }
     int maxK = 1;
     for (int i = 0; i < n; i++)
         if (c->dims[i].kind == DIM_CAT && c->dims[i].K > maxK) maxK = c->dims[i].K;
     scratch sc;
-    sc.sp = nnt_malloc_array((size_t)nh + 1, sizeof *sc.sp);
-    sc.tmp = nnt_malloc_array((size_t)nh + 1, sizeof *sc.tmp);
-    sc.key = nnt_malloc_array(2 * (size_t)nh + 2, sizeof *sc.key);
-    sc.wbuf = nnt_malloc_array((size_t)nh + 1, sizeof *sc.wbuf);
-    sc.pl = nnt_malloc_array((size_t)maxK * 2, sizeof *sc.pl);
-    int *J = nnt_malloc_array((size_t)n + 1, sizeof *J);
+    sc.sp = nnt__malloc_array((size_t)nh + 1, sizeof *sc.sp);
+    sc.tmp = nnt__malloc_array((size_t)nh + 1, sizeof *sc.tmp);
+    sc.key = nnt__malloc_array(2 * (size_t)nh + 2, sizeof *sc.key);
+    sc.wbuf = nnt__malloc_array((size_t)nh + 1, sizeof *sc.wbuf);
+    sc.pl = nnt__malloc_array((size_t)maxK * 2, sizeof *sc.pl);
+    int *J = nnt__malloc_array((size_t)n + 1, sizeof *J);
     int rc = sc.sp && sc.tmp && sc.key && sc.wbuf && sc.pl && J ? NNT_OK : NNT_ERR_NOMEM;
     sc.pg = sc.pl ? sc.pl + maxK : NULL;
     nnt_rng r;
@@ -558,18 +558,18 @@ static int tpe_propose(void *vctx, const nnt_space *space, const nnt_history *hi
          * was active. */
         for (int i = 0; i < n; i++)
             if (c->parent[i] < 0 && c->dims[i].kind != DIM_FIXED) J[nd++] = i;
-        if (nd > 0) rc = tpe_propose_joint(&c->opt, c->dims, J, nd, o, n_good, n_all, &sc, &r, x);
+        if (nd > 0) rc = nnt__tpe_propose_joint(&c->opt, c->dims, J, nd, o, n_good, n_all, &sc, &r, x);
     }
-    double *joint_x = nnt_malloc_array((size_t)nd + 1, sizeof *joint_x);
+    double *joint_x = nnt__malloc_array((size_t)nd + 1, sizeof *joint_x);
     if (!joint_x) rc = NNT_ERR_NOMEM;
     for (int t = 0; rc == NNT_OK && t < nd; t++) joint_x[t] = x[J[t]];
     /* The other parameters: n_candidates each, drawn in space order, active
      * or not, so that a parameter's draws do not depend on which others are
      * active. cand/score: n x C. */
     int C = c->opt.n_candidates;
-    double *cand = rc == NNT_OK ? nnt_malloc_array((size_t)n * C + 1, sizeof *cand) : NULL;
-    double *score = rc == NNT_OK ? nnt_malloc_array((size_t)n * C + 1, sizeof *score) : NULL;
-    uint8_t *in_joint = rc == NNT_OK ? nnt_calloc((size_t)n + 1, 1) : NULL;
+    double *cand = rc == NNT_OK ? nnt__malloc_array((size_t)n * C + 1, sizeof *cand) : NULL;
+    double *score = rc == NNT_OK ? nnt__malloc_array((size_t)n * C + 1, sizeof *score) : NULL;
+    uint8_t *in_joint = rc == NNT_OK ? nnt__calloc((size_t)n + 1, 1) : NULL;
     if (rc == NNT_OK && (!cand || !score || !in_joint)) rc = NNT_ERR_NOMEM;
     for (int t = 0; rc == NNT_OK && t < nd; t++) in_joint[J[t]] = 1;
     for (int i = 0; rc == NNT_OK && i < n; i++) {
@@ -586,7 +586,7 @@ static int tpe_propose(void *vctx, const nnt_space *space, const nnt_history *hi
                 if (score[(size_t)i * C + k] > score[(size_t)i * C + best]) best = k;
             x[i] = cand[(size_t)i * C + best];
         }
-        space_resolve_order(space, c->order, x, active);
+        nnt__space_resolve_order(space, c->order, x, active);
     } else if (rc == NNT_OK) {
         /* Candidate k is the vector of every parameter's k-th draw (a draw
          * from l(x) = prod l_i(x_i)); it scores the sum of log l_i - log g_i
@@ -597,7 +597,7 @@ static int tpe_propose(void *vctx, const nnt_space *space, const nnt_history *hi
         for (int k = 0; k < C; k++) {
             for (int i = 0; i < n; i++)
                 if (!in_joint[i]) x[i] = cand[(size_t)i * C + k];
-            space_resolve_order(space, c->order, x, active);
+            nnt__space_resolve_order(space, c->order, x, active);
             double sum = 0;
             for (int i = 0; i < n; i++)
                 if (!in_joint[i] && active[i]) sum += score[(size_t)i * C + k];
@@ -610,25 +610,25 @@ static int tpe_propose(void *vctx, const nnt_space *space, const nnt_history *hi
         }
         for (int i = 0; i < n; i++)
             if (!in_joint[i]) x[i] = cand[(size_t)i * C + best];
-        space_resolve_order(space, c->order, x, active);
+        nnt__space_resolve_order(space, c->order, x, active);
     }
-    nnt_free(cand);
-    nnt_free(score);
-    nnt_free(in_joint);
-    nnt_free(joint_x);
-    nnt_free(sc.sp);
-    nnt_free(sc.tmp);
-    nnt_free(sc.key);
-    nnt_free(sc.wbuf);
-    nnt_free(sc.pl);
-    nnt_free(J);
-    nnt_free(o);
+    nnt__free(cand);
+    nnt__free(score);
+    nnt__free(in_joint);
+    nnt__free(joint_x);
+    nnt__free(sc.sp);
+    nnt__free(sc.tmp);
+    nnt__free(sc.key);
+    nnt__free(sc.wbuf);
+    nnt__free(sc.pl);
+    nnt__free(J);
+    nnt__free(o);
     if (rc != NNT_OK) return nnt_fail(err, rc, "tpe: out of memory");
     return NNT_OK;
 }
 
-int tpe_observation_counts(const nnt_sampler *tpe, const nnt_space *space,
-                           const nnt_history *hist, int *n_good, int *n_bad, nnt_error *err)
+int nnt__tpe_observation_counts(const nnt_sampler *tpe, const nnt_space *space,
+                                const nnt_history *hist, int *n_good, int *n_bad, nnt_error *err)
 {
     if (!tpe || !tpe->ctx || !tpe->name || strcmp(tpe->name, "tpe") != 0)
         return nnt_fail(err, NNT_ERR_ARG, "tpe: not a TPE sampler");
@@ -649,12 +649,12 @@ int tpe_observation_counts(const nnt_sampler *tpe, const nnt_space *space,
             else n_bad[i]++;
         }
     }
-    nnt_free(o);
+    nnt__free(o);
     return NNT_OK;
 }
 
-int tpe_good_trials(const nnt_sampler *tpe, const nnt_history *hist, int *numbers, int max,
-                    nnt_error *err)
+int nnt__tpe_good_trials(const nnt_sampler *tpe, const nnt_history *hist, int *numbers, int max,
+                         nnt_error *err)
 {
     if (!tpe || !tpe->ctx || !tpe->name || strcmp(tpe->name, "tpe") != 0)
         return nnt_fail(err, NNT_ERR_ARG, "tpe: not a TPE sampler");
@@ -665,7 +665,7 @@ int tpe_good_trials(const nnt_sampler *tpe, const nnt_history *hist, int *number
     if (rc != NNT_OK) return rc;
     int on = fin >= c->opt.n_startup_trials && fin > 0, k = 0;
     for (int j = 0; on && j < g && k < max; j++) numbers[k++] = o[j].v->number;
-    nnt_free(o);
+    nnt__free(o);
     return k;
 }
 
@@ -695,34 +695,34 @@ int nnt_sampler_tpe_create(const nnt_space *space, const nnt_tpe_options *opt, n
                         st);
     int rc = nnt_space_validate(space, err);
     if (rc != NNT_OK) return rc;
-    tpe_ctx *c = nnt_calloc(1, sizeof *c);
+    tpe_ctx *c = nnt__calloc(1, sizeof *c);
     if (!c) return nnt_fail(err, NNT_ERR_NOMEM, "tpe: out of memory");
     c->n = space->n;
     c->opt = o;
     c->opt.startup = NULL; /* not kept: the caller's string may not outlive us */
     size_t n1 = (size_t)space->n + 1;
-    c->order = nnt_malloc_array(n1, sizeof *c->order);
-    c->parent = nnt_malloc_array(n1, sizeof *c->parent);
-    c->dims = nnt_malloc_array(n1, sizeof *c->dims);
+    c->order = nnt__malloc_array(n1, sizeof *c->order);
+    c->parent = nnt__malloc_array(n1, sizeof *c->parent);
+    c->dims = nnt__malloc_array(n1, sizeof *c->dims);
     if (!c->order || !c->parent || !c->dims) {
         tpe_free(c);
         return nnt_fail(err, NNT_ERR_NOMEM, "tpe: out of memory");
     }
-    rc = space_order(space, c->order, err);
+    rc = nnt__space_order(space, c->order, err);
     if (rc != NNT_OK) {
         tpe_free(c);
         return rc;
     }
     int dims = 0;
     for (int i = 0; i < space->n; i++) {
-        c->parent[i] = space_parent(space, i);
+        c->parent[i] = nnt__space_parent(space, i);
         dim_init(&space->p[i], &c->dims[i]);
         dims += space->p[i].kind != NNT_PARAM_FIXED;
     }
     if (strcmp(st, "sobol") == 0 && dims <= NNT_SOBOL_MAX_DIM)
-        rc = sampler_sobol_create(space, o.study_seed, &c->startup, err);
+        rc = nnt__sampler_sobol_create(space, o.study_seed, &c->startup, err);
     else
-        rc = sampler_random_create(space, &c->startup, err);
+        rc = nnt__sampler_random_create(space, &c->startup, err);
     if (rc != NNT_OK) {
         memset(&c->startup, 0, sizeof c->startup);
         tpe_free(c);

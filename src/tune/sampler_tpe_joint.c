@@ -48,11 +48,11 @@ static int memoised(const dim_info *d) { return d->kind == DIM_DISC && d->kmax <
 
 static void joint_free(joint *j)
 {
-    nnt_free(j->block);
-    nnt_free(j->cell);
-    nnt_free(j->uniq);
-    nnt_free(j->n_uniq);
-    nnt_free(j->uniq_at);
+    nnt__free(j->block);
+    nnt__free(j->cell);
+    nnt__free(j->uniq);
+    nnt__free(j->n_uniq);
+    nnt__free(j->uniq_at);
     memset(j, 0, sizeof *j);
 }
 
@@ -77,11 +77,11 @@ static int joint_build(const nnt_tpe_options *opt, const dim_info *dims, const i
     for (int q = from; q < to; q++) n += joint_usable(&o[q], J, nd);
     int m = n + 1;
     size_t sz = (size_t)m * 2 + (size_t)m * nd + (size_t)nd * 5;
-    j->block = nnt_malloc_array(sz, sizeof *j->block);
-    j->cell = nnt_malloc_array((size_t)m * nd, sizeof *j->cell);
-    j->uniq = nnt_malloc_array((size_t)m * nd, sizeof *j->uniq);
-    j->n_uniq = nnt_calloc((size_t)nd, sizeof *j->n_uniq);
-    j->uniq_at = nnt_calloc((size_t)nd, sizeof *j->uniq_at);
+    j->block = nnt__malloc_array(sz, sizeof *j->block);
+    j->cell = nnt__malloc_array((size_t)m * nd, sizeof *j->cell);
+    j->uniq = nnt__malloc_array((size_t)m * nd, sizeof *j->uniq);
+    j->n_uniq = nnt__calloc((size_t)nd, sizeof *j->n_uniq);
+    j->uniq_at = nnt__calloc((size_t)nd, sizeof *j->uniq_at);
     if (!j->block || !j->cell || !j->uniq || !j->n_uniq || !j->uniq_at) {
         joint_free(j);
         return NNT_ERR_NOMEM;
@@ -142,7 +142,7 @@ static int joint_build(const nnt_tpe_options *opt, const dim_info *dims, const i
         if (memoised(d)) {
             /* The distinct grid points, each with its truncation mass (the
              * components of one grid point share it). */
-            double *z = nnt_malloc_array((size_t)d->kmax + 1, sizeof *z);
+            double *z = nnt__malloc_array((size_t)d->kmax + 1, sizeof *z);
             if (!z) {
                 joint_free(j);
                 return NNT_ERR_NOMEM;
@@ -159,7 +159,7 @@ static int joint_build(const nnt_tpe_options *opt, const dim_info *dims, const i
             }
             j->n_uniq[t] = n_u - j->uniq_at[t];
             j->cw[n] /= trunc_mass(col[n], j->inv_s[2 * t + 1], d->lo, d->hi);
-            nnt_free(z);
+            nnt__free(z);
             continue;
         }
         for (int c = 0; c < m; c++) {
@@ -219,8 +219,8 @@ static double joint_logpdf(const joint *j, const dim_info *dims, const int *J, c
     return log(sum);
 }
 
-int tpe_propose_joint(const nnt_tpe_options *opt, const dim_info *dims, const int *J, int nd,
-                      const obs *o, int n_good, int n_all, scratch *sc, nnt_rng *r, double *x)
+int nnt__tpe_propose_joint(const nnt_tpe_options *opt, const dim_info *dims, const int *J, int nd,
+                           const obs *o, int n_good, int n_all, scratch *sc, nnt_rng *r, double *x)
 {
     joint l, g;
     int rc = joint_build(opt, dims, J, nd, o, 0, n_good, sc->wbuf, &l);
@@ -236,11 +236,11 @@ int tpe_propose_joint(const nnt_tpe_options *opt, const dim_info *dims, const in
     for (int t = 0; t < nd; t++)
         if (memoised(&dims[J[t]])) n_memo += (size_t)dims[J[t]].kmax + 1;
     size_t m_max = (size_t)(l.m > g.m ? l.m : g.m);
-    double *buf = nnt_malloc_array((size_t)nd * 5 + 2 * m_max + n_memo + 1, sizeof *buf);
-    double **memo = nnt_calloc((size_t)nd + 1, sizeof *memo);
+    double *buf = nnt__malloc_array((size_t)nd * 5 + 2 * m_max + n_memo + 1, sizeof *buf);
+    double **memo = nnt__calloc((size_t)nd + 1, sizeof *memo);
     if (!buf || !memo) {
-        nnt_free(buf);
-        nnt_free(memo);
+        nnt__free(buf);
+        nnt__free(memo);
         joint_free(&l);
         joint_free(&g);
         return NNT_ERR_NOMEM;
@@ -287,8 +287,8 @@ int tpe_propose_joint(const nnt_tpe_options *opt, const dim_info *dims, const in
         }
     }
     for (int t = 0; t < nd; t++) x[J[t]] = best[t];
-    nnt_free(buf);
-    nnt_free(memo);
+    nnt__free(buf);
+    nnt__free(memo);
     joint_free(&l);
     joint_free(&g);
     return NNT_OK;

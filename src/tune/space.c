@@ -16,65 +16,65 @@
 
 /* ==== Values ================================================================ */
 
-const char *space_fmt_double(char *buf, double v) { return nnt_fmt_shortest(buf, v); }
+const char *nnt__space_fmt_double(char *buf, double v) { return nnt__fmt_shortest(buf, v); }
 
-void space_value_clear(space_value *v)
+void nnt__space_value_clear(space_value *v)
 {
     if (!v) return;
-    nnt_free(v->text);
+    nnt__free(v->text);
     v->text = NULL;
 }
 
-int space_value_number(space_value *v, double num)
+int nnt__space_value_number(space_value *v, double num)
 {
     char buf[32];
     v->kind = SV_NUMBER;
     v->num = num == 0 ? 0 : num;
-    v->text = nnt_strdup(space_fmt_double(buf, num));
+    v->text = nnt__strdup(nnt__space_fmt_double(buf, num));
     return v->text ? NNT_OK : NNT_ERR_NOMEM;
 }
 
-int space_value_string(space_value *v, const char *text)
+int nnt__space_value_string(space_value *v, const char *text)
 {
     v->kind = SV_STRING;
     v->num = NAN;
-    v->text = nnt_strdup(text);
+    v->text = nnt__strdup(text);
     return v->text ? NNT_OK : NNT_ERR_NOMEM;
 }
 
-int space_value_bool(space_value *v, int b)
+int nnt__space_value_bool(space_value *v, int b)
 {
     v->kind = SV_BOOL;
     v->num = b ? 1 : 0;
-    v->text = nnt_strdup(b ? "true" : "false");
+    v->text = nnt__strdup(b ? "true" : "false");
     return v->text ? NNT_OK : NNT_ERR_NOMEM;
 }
 
 static int space_value_copy(space_value *dst, const space_value *src)
 {
     *dst = *src;
-    dst->text = nnt_strdup(src->text);
+    dst->text = nnt__strdup(src->text);
     return dst->text ? NNT_OK : NNT_ERR_NOMEM;
 }
 
 static void free_values(space_value *v, int n)
 {
     if (!v) return;
-    for (int i = 0; i < n; i++) space_value_clear(&v[i]);
-    nnt_free(v);
+    for (int i = 0; i < n; i++) nnt__space_value_clear(&v[i]);
+    nnt__free(v);
 }
 
 static void cond_clear(space_cond *c)
 {
-    nnt_free(c->parent);
+    nnt__free(c->parent);
     free_values(c->values, c->n_values);
     memset(c, 0, sizeof *c);
 }
 
-void space_param_clear(space_param *p)
+void nnt__space_param_clear(space_param *p)
 {
     if (!p) return;
-    nnt_free(p->name);
+    nnt__free(p->name);
     free_values(p->choices, p->n_choices);
     cond_clear(&p->cond);
     memset(p, 0, sizeof *p);
@@ -84,7 +84,7 @@ static int values_copy(space_value **dst, const space_value *src, int n)
 {
     *dst = NULL;
     if (n == 0) return NNT_OK;
-    space_value *v = nnt_calloc((size_t)n, sizeof *v);
+    space_value *v = nnt__calloc((size_t)n, sizeof *v);
     if (!v) return NNT_ERR_NOMEM;
     for (int i = 0; i < n; i++) {
         if (space_value_copy(&v[i], &src[i]) != NNT_OK) {
@@ -103,11 +103,11 @@ static int param_copy(space_param *dst, const space_param *src)
     dst->choices = NULL;
     dst->cond.parent = NULL;
     dst->cond.values = NULL;
-    dst->name = nnt_strdup(src->name);
+    dst->name = nnt__strdup(src->name);
     if (!dst->name) goto oom;
     if (values_copy(&dst->choices, src->choices, src->n_choices) != NNT_OK) goto oom;
     if (src->has_cond) {
-        dst->cond.parent = nnt_strdup(src->cond.parent);
+        dst->cond.parent = nnt__strdup(src->cond.parent);
         if (!dst->cond.parent) goto oom;
         if (values_copy(&dst->cond.values, src->cond.values, src->cond.n_values) != NNT_OK)
             goto oom;
@@ -116,13 +116,13 @@ static int param_copy(space_param *dst, const space_param *src)
 oom:
     dst->n_choices = src->choices && !dst->choices ? 0 : dst->n_choices;
     dst->cond.n_values = src->cond.values && !dst->cond.values ? 0 : dst->cond.n_values;
-    space_param_clear(dst);
+    nnt__space_param_clear(dst);
     return NNT_ERR_NOMEM;
 }
 
 /* ==== Space handle ========================================================== */
 
-nnt_space *nnt_space_new(void) { return nnt_calloc(1, sizeof(nnt_space)); }
+nnt_space *nnt_space_new(void) { return nnt__calloc(1, sizeof(nnt_space)); }
 
 nnt_space *nnt_space_new_any(void)
 {
@@ -139,9 +139,9 @@ int nnt_space_any_names(const nnt_space *s)
 void nnt_space_free(nnt_space *s)
 {
     if (!s) return;
-    for (int i = 0; i < s->n; i++) space_param_clear(&s->p[i]);
-    nnt_free(s->p);
-    nnt_free(s);
+    for (int i = 0; i < s->n; i++) nnt__space_param_clear(&s->p[i]);
+    nnt__free(s->p);
+    nnt__free(s);
 }
 
 nnt_space *nnt_space_clone(const nnt_space *s)
@@ -150,9 +150,9 @@ nnt_space *nnt_space_clone(const nnt_space *s)
     if (!c) return NULL;
     c->any_names = s->any_names;
     if (s->n > 0) {
-        c->p = nnt_calloc((size_t)s->n, sizeof *c->p);
+        c->p = nnt__calloc((size_t)s->n, sizeof *c->p);
         if (!c->p) {
-            nnt_free(c);
+            nnt__free(c);
             return NULL;
         }
         c->cap = s->n;
@@ -177,14 +177,14 @@ int nnt_space_find(const nnt_space *s, const char *name)
     return -1;
 }
 
-int space_parent(const nnt_space *s, int i)
+int nnt__space_parent(const nnt_space *s, int i)
 {
     if (!s->p[i].has_cond) return -1;
     int j = nnt_space_find(s, s->p[i].cond.parent);
     return j < 0 ? -2 : j;
 }
 
-double space_effective_step(const space_param *p)
+double nnt__space_effective_step(const space_param *p)
 {
     if (p->kind == NNT_PARAM_INT) return p->step > 0 ? p->step : 1;
     return p->kind == NNT_PARAM_FLOAT ? p->step : 0;
@@ -200,10 +200,10 @@ int nnt_space_info(const nnt_space *s, int i, nnt_param_info *out)
     out->low = p->low;
     out->high = p->high;
     out->log = p->log;
-    out->step = space_effective_step(p);
+    out->step = nnt__space_effective_step(p);
     out->grid_points = p->points;
     out->n_choices = p->n_choices;
-    int par = space_parent(s, i);
+    int par = nnt__space_parent(s, i);
     out->parent = par < 0 ? -1 : par;
     return NNT_OK;
 }
@@ -216,7 +216,7 @@ const char *nnt_space_choice(const nnt_space *s, int i, int c)
     return p->choices[c].text;
 }
 
-int space_put(nnt_space *s, space_param *p, nnt_error *err)
+int nnt__space_put(nnt_space *s, space_param *p, nnt_error *err)
 {
     int i = nnt_space_find(s, p->name);
     if (i >= 0) {
@@ -227,16 +227,16 @@ int space_put(nnt_space *s, space_param *p, nnt_error *err)
             memset(&old->cond, 0, sizeof old->cond);
             old->has_cond = 0;
         }
-        space_param_clear(old);
+        nnt__space_param_clear(old);
         *old = *p;
         memset(p, 0, sizeof *p);
         return NNT_OK;
     }
     if (s->n == s->cap) {
         int cap = s->cap ? 2 * s->cap : 8;
-        space_param *np = nnt_realloc(s->p, (size_t)cap * sizeof *np);
+        space_param *np = nnt__realloc(s->p, (size_t)cap * sizeof *np);
         if (!np) {
-            space_param_clear(p);
+            nnt__space_param_clear(p);
             return nnt_fail(err, NNT_ERR_NOMEM, "space: out of memory");
         }
         s->p = np;
@@ -273,10 +273,10 @@ static int parse_number(const char *t, double *out)
 static int token_value(const char *t, space_value *v)
 {
     double d;
-    if (parse_number(t, &d)) return space_value_number(v, d);
-    if (strcmp(t, "true") == 0) return space_value_bool(v, 1);
-    if (strcmp(t, "false") == 0) return space_value_bool(v, 0);
-    return space_value_string(v, t);
+    if (parse_number(t, &d)) return nnt__space_value_number(v, d);
+    if (strcmp(t, "true") == 0) return nnt__space_value_bool(v, 1);
+    if (strcmp(t, "false") == 0) return nnt__space_value_bool(v, 0);
+    return nnt__space_value_string(v, t);
 }
 
 /* Splits a comma list into values; empty items are errors. */
@@ -285,7 +285,7 @@ static int parse_list(char *text, const char *path, space_value **out, int *n_ou
 {
     int cap = 1;
     for (const char *c = text; *c; c++) cap += *c == ',';
-    space_value *v = nnt_calloc((size_t)cap, sizeof *v);
+    space_value *v = nnt__calloc((size_t)cap, sizeof *v);
     if (!v) return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", path);
     int n = 0;
     char *item = text;
@@ -373,11 +373,11 @@ int nnt_space_set_spec(nnt_space *s, const char *name, const char *spec, nnt_err
     if (!s || !name || !spec) return nnt_fail(err, NNT_ERR_ARG, "--param: missing name or value");
     char path[160];
     snprintf(path, sizeof path, "--param %s", name);
-    const space_domain *dom = s->any_names ? NULL : space_domain_find(name);
+    const space_domain *dom = s->any_names ? NULL : nnt__space_domain_find(name);
     if (!dom && !s->any_names)
         return nnt_fail(err, NNT_ERR_ARG, "%s: unknown parameter; expected one of %s", path,
                         nnt_space_known_params());
-    char *copy = nnt_strdup(spec);
+    char *copy = nnt__strdup(spec);
     if (!copy) return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", path);
     char *text = trim(copy);
     space_param p;
@@ -393,14 +393,14 @@ int nnt_space_set_spec(nnt_space *s, const char *name, const char *spec, nnt_err
         rc = parse_list(text, path, &p.choices, &p.n_choices, err);
         if (rc == NNT_OK) p.kind = p.n_choices == 1 ? NNT_PARAM_FIXED : NNT_PARAM_CATEGORICAL;
     }
-    nnt_free(copy);
+    nnt__free(copy);
     if (rc == NNT_OK) {
-        p.name = nnt_strdup(name);
+        p.name = nnt__strdup(name);
         if (!p.name) rc = nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", path);
     }
-    if (rc == NNT_OK) rc = space_check_param(&p, path, 0, s->any_names, err);
-    if (rc == NNT_OK) return space_put(s, &p, err);
-    space_param_clear(&p);
+    if (rc == NNT_OK) rc = nnt__space_check_param(&p, path, 0, s->any_names, err);
+    if (rc == NNT_OK) return nnt__space_put(s, &p, err);
+    nnt__space_param_clear(&p);
     return rc;
 }
 
@@ -414,7 +414,7 @@ int nnt_space_set_condition(nnt_space *s, const char *name, const char *cond, nn
     char path[160];
     snprintf(path, sizeof path, "condition on %s", name);
     static const char *usage = "PARENT=A,B, PARENT>=A, PARENT<=B or PARENT=A:B";
-    char *copy = nnt_strdup(cond);
+    char *copy = nnt__strdup(cond);
     if (!copy) return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", path);
     space_cond c;
     memset(&c, 0, sizeof c);
@@ -469,7 +469,7 @@ int nnt_space_set_condition(nnt_space *s, const char *name, const char *cond, nn
         rc = parse_list(rhs, path, &c.values, &c.n_values, err);
         if (rc != NNT_OK) goto done;
     }
-    c.parent = nnt_strdup(parent);
+    c.parent = nnt__strdup(parent);
     if (!c.parent) {
         rc = nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", path);
         goto done;
@@ -480,7 +480,7 @@ int nnt_space_set_condition(nnt_space *s, const char *name, const char *cond, nn
     memset(&c, 0, sizeof c);
 done:
     cond_clear(&c);
-    nnt_free(copy);
+    nnt__free(copy);
     return rc;
 }
 
@@ -495,7 +495,7 @@ static int choices_numeric(const space_param *p)
     return 1;
 }
 
-int space_cond_holds(const nnt_space *s, int i, int parent, const double *x)
+int nnt__space_cond_holds(const nnt_space *s, int i, int parent, const double *x)
 {
     const space_cond *c = &s->p[i].cond;
     const space_param *pp = &s->p[parent];
@@ -526,13 +526,13 @@ int nnt_space_validate(const nnt_space *s, nnt_error *err)
     char path[160];
     for (int i = 0; i < s->n; i++) {
         snprintf(path, sizeof path, "space.%s", s->p[i].name);
-        int rc = space_check_param(&s->p[i], path, 1, s->any_names, err);
+        int rc = nnt__space_check_param(&s->p[i], path, 1, s->any_names, err);
         if (rc != NNT_OK) return rc;
     }
     for (int i = 0; i < s->n; i++) {
         const space_param *p = &s->p[i];
         if (!p->has_cond) continue;
-        int j = space_parent(s, i);
+        int j = nnt__space_parent(s, i);
         if (j == -2)
             return nnt_fail(err, NNT_ERR_ARG,
                             "space.%s.if.%s: condition on a parameter that is not in the space",
@@ -557,13 +557,13 @@ int nnt_space_validate(const nnt_space *s, nnt_error *err)
     for (int i = 0; i < s->n; i++) {
         int j = i, steps = 0;
         while (j >= 0 && steps <= s->n) {
-            j = space_parent(s, j);
+            j = nnt__space_parent(s, j);
             steps++;
         }
         if (j < 0) continue;
         /* j is on the cycle now: print it from its first parameter in space
          * order, so the message does not depend on where the walk began. */
-        for (int k = space_parent(s, j), first = j; k != first; k = space_parent(s, k))
+        for (int k = nnt__space_parent(s, j), first = j; k != first; k = nnt__space_parent(s, k))
             if (k < j) j = k;
         char msg[600];
         size_t len = 0;
@@ -572,7 +572,7 @@ int nnt_space_validate(const nnt_space *s, nnt_error *err)
             int w = snprintf(msg + len, sizeof msg - len, "%s -> ", s->p[k].name);
             if (w < 0 || (size_t)w >= sizeof msg - len) break;
             len += (size_t)w;
-            k = space_parent(s, k);
+            k = nnt__space_parent(s, k);
         } while (k != j);
         snprintf(msg + len, sizeof msg - len, "%s", s->p[j].name);
         return nnt_fail(err, NNT_ERR_ARG,
@@ -582,18 +582,18 @@ int nnt_space_validate(const nnt_space *s, nnt_error *err)
     return NNT_OK;
 }
 
-int space_order(const nnt_space *s, int *order, nnt_error *err)
+int nnt__space_order(const nnt_space *s, int *order, nnt_error *err)
 {
     int rc = nnt_space_validate(s, err);
     if (rc != NNT_OK) return rc;
-    uint8_t *placed = nnt_calloc((size_t)s->n + 1, 1);
+    uint8_t *placed = nnt__calloc((size_t)s->n + 1, 1);
     if (!placed) return nnt_fail(err, NNT_ERR_NOMEM, "space: out of memory");
     /* Smallest index first among the ready ones, so that a space without
      * conditions keeps its own order. */
     for (int pos = 0; pos < s->n; pos++) {
         for (int i = 0; i < s->n; i++) {
             if (placed[i]) continue;
-            int j = space_parent(s, i);
+            int j = nnt__space_parent(s, i);
             if (j < 0 || placed[j]) {
                 placed[i] = 1;
                 order[pos] = i;
@@ -601,16 +601,16 @@ int space_order(const nnt_space *s, int *order, nnt_error *err)
             }
         }
     }
-    nnt_free(placed);
+    nnt__free(placed);
     return NNT_OK;
 }
 
-void space_resolve_order(const nnt_space *s, const int *order, double *x, uint8_t *active)
+void nnt__space_resolve_order(const nnt_space *s, const int *order, double *x, uint8_t *active)
 {
     for (int pos = 0; pos < s->n; pos++) {
         int i = order[pos];
-        int j = space_parent(s, i);
-        int on = j < 0 || (active[j] && space_cond_holds(s, i, j, x));
+        int j = nnt__space_parent(s, i);
+        int on = j < 0 || (active[j] && nnt__space_cond_holds(s, i, j, x));
         active[i] = (uint8_t)on;
         if (!on) x[i] = NAN;
     }
@@ -619,19 +619,19 @@ void space_resolve_order(const nnt_space *s, const int *order, double *x, uint8_
 int nnt_space_resolve(const nnt_space *s, double *x, uint8_t *active, nnt_error *err)
 {
     if (!s) return nnt_fail(err, NNT_ERR_ARG, "space: NULL");
-    int *order = nnt_malloc_array((size_t)s->n + 1, sizeof *order);
+    int *order = nnt__malloc_array((size_t)s->n + 1, sizeof *order);
     if (!order) return nnt_fail(err, NNT_ERR_NOMEM, "space: out of memory");
-    int rc = space_order(s, order, err);
-    if (rc == NNT_OK) space_resolve_order(s, order, x, active);
-    nnt_free(order);
+    int rc = nnt__space_order(s, order, err);
+    if (rc == NNT_OK) nnt__space_resolve_order(s, order, x, active);
+    nnt__free(order);
     return rc;
 }
 
 /* ==== From the unit interval and grids to values ============================= */
 
-long space_step_count(const space_param *p)
+long nnt__space_step_count(const space_param *p)
 {
-    double st = space_effective_step(p);
+    double st = nnt__space_effective_step(p);
     if (st <= 0) return 0;
     double r = (p->high - p->low) / st;
     /* 0.3/0.1 = 2.9999999999999996 must still count 3 steps. */
@@ -648,7 +648,7 @@ static double snap(const space_param *p, double v, double st, long kmax)
     return r > p->high ? p->high : r;
 }
 
-double space_map_unit(const space_param *p, double u)
+double nnt__space_map_unit(const space_param *p, double u)
 {
     if (!(u >= 0)) u = 0;
     if (u >= 1) u = nextafter(1.0, 0.0);
@@ -660,9 +660,9 @@ double space_map_unit(const space_param *p, double u)
     case NNT_PARAM_FIXED: return 0;
     default: break;
     }
-    double st = space_effective_step(p);
+    double st = nnt__space_effective_step(p);
     if (st > 0) {
-        long kmax = space_step_count(p);
+        long kmax = nnt__space_step_count(p);
         if (p->log) {
             /* Log-uniform over the cells around each step point, so that each
              * point gets the log-width of its own cell. */
@@ -684,7 +684,7 @@ double space_map_unit(const space_param *p, double u)
     return v;
 }
 
-long space_grid_values(const space_param *p, double *out, long max_count)
+long nnt__space_grid_values(const space_param *p, double *out, long max_count)
 {
     if (p->kind == NNT_PARAM_CATEGORICAL || p->kind == NNT_PARAM_FIXED) {
         long n = p->kind == NNT_PARAM_FIXED ? 1 : p->n_choices;
@@ -693,8 +693,8 @@ long space_grid_values(const space_param *p, double *out, long max_count)
             for (long k = 0; k < n; k++) out[k] = (double)k;
         return n;
     }
-    double st = space_effective_step(p);
-    long kmax = space_step_count(p);
+    double st = nnt__space_effective_step(p);
+    long kmax = nnt__space_step_count(p);
     if (p->points == 0 && p->step > 0) {
         /* An explicit step without a point count: every step point. */
         if (kmax + 1 > max_count) return -1;

@@ -64,7 +64,7 @@ static int layer_param(const char *name)
     return k <= SPACE_MAX_LAYER_PARAM ? k : 0;
 }
 
-const space_domain *space_domain_find(const char *name)
+const space_domain *nnt__space_domain_find(const char *name)
 {
     if (!name) return NULL;
     if (layer_param(name)) return &domains[2];
@@ -76,8 +76,8 @@ const space_domain *space_domain_find(const char *name)
 static const char *describe(const space_domain *d, char *buf, size_t size)
 {
     char a[32], b[32];
-    space_fmt_double(a, d->min);
-    space_fmt_double(b, d->max);
+    nnt__space_fmt_double(a, d->min);
+    nnt__space_fmt_double(b, d->max);
     switch (d->kind) {
     case DOM_BOOL: snprintf(buf, size, "0, 1, true or false"); break;
     case DOM_INT:
@@ -197,11 +197,11 @@ static int user_name_ok(const char *name)
     return 1;
 }
 
-int space_check_param(const space_param *p, const char *path, int keyed, int any_names,
-                      nnt_error *err)
+int nnt__space_check_param(const space_param *p, const char *path, int keyed, int any_names,
+                           nnt_error *err)
 {
     char where[200], num[32], num2[32], buf[96];
-    const space_domain *d = any_names ? NULL : space_domain_find(p->name);
+    const space_domain *d = any_names ? NULL : nnt__space_domain_find(p->name);
     if (!d && !any_names)
         return nnt_fail(err, NNT_ERR_ARG, "%s: unknown parameter; expected one of %s", path,
                         nnt_space_known_params());
@@ -227,11 +227,11 @@ int space_check_param(const space_param *p, const char *path, int keyed, int any
                             sub(where, sizeof where, path, "high", keyed));
         if (p->low > p->high)
             return nnt_fail(err, NNT_ERR_ARG, "%s: low (%s) > high (%s); expected low <= high",
-                            path, space_fmt_double(num, p->low), space_fmt_double(num2, p->high));
+                            path, nnt__space_fmt_double(num, p->low), nnt__space_fmt_double(num2, p->high));
         if (p->log && p->low <= 0)
             return nnt_fail(err, NNT_ERR_ARG, "%s: expected a number > 0 for a log scale, got %s",
                             sub(where, sizeof where, path, "low", keyed),
-                            space_fmt_double(num, p->low));
+                            nnt__space_fmt_double(num, p->low));
         if (p->step < 0 || !isfinite(p->step))
             return nnt_fail(err, NNT_ERR_ARG, "%s: expected a number > 0",
                             sub(where, sizeof where, path, "step", keyed));
@@ -241,16 +241,16 @@ int space_check_param(const space_param *p, const char *path, int keyed, int any
         if (p->kind == NNT_PARAM_INT && p->step != floor(p->step))
             return nnt_fail(err, NNT_ERR_ARG, "%s: expected an integer step for %s, got %s",
                             sub(where, sizeof where, path, "step", keyed), p->name,
-                            space_fmt_double(num, p->step));
+                            nnt__space_fmt_double(num, p->step));
         if (!d) return NNT_OK;
         if (!in_domain(d, p->low))
             return nnt_fail(err, NNT_ERR_ARG, "%s: %s takes %s, got %s",
                             sub(where, sizeof where, path, "low", keyed), p->name,
-                            describe(d, buf, sizeof buf), space_fmt_double(num, p->low));
+                            describe(d, buf, sizeof buf), nnt__space_fmt_double(num, p->low));
         if (!in_domain(d, p->high))
             return nnt_fail(err, NNT_ERR_ARG, "%s: %s takes %s, got %s",
                             sub(where, sizeof where, path, "high", keyed), p->name,
-                            describe(d, buf, sizeof buf), space_fmt_double(num, p->high));
+                            describe(d, buf, sizeof buf), nnt__space_fmt_double(num, p->high));
         return NNT_OK;
     }
     case NNT_PARAM_CATEGORICAL:
@@ -293,7 +293,7 @@ typedef struct applied {
 static int value_of(const nnt_space *s, int i, const double *x, applied *out, nnt_error *err)
 {
     const space_param *p = &s->p[i];
-    const space_domain *d = space_domain_find(p->name);
+    const space_domain *d = nnt__space_domain_find(p->name);
     char buf[96];
     if (!d)
         return nnt_fail(err, NNT_ERR_ARG, "params.%s: unknown parameter; expected one of %s",
@@ -330,7 +330,7 @@ static int value_of(const nnt_space *s, int i, const double *x, applied *out, nn
         char num[32];
         return nnt_fail(err, NNT_ERR_ARG, "params.%s: %s takes %s, got %s", p->name, p->name,
                         describe(d, buf, sizeof buf),
-                        out->text ? out->text : space_fmt_double(num, out->num));
+                        out->text ? out->text : nnt__space_fmt_double(num, out->num));
     }
     return NNT_OK;
 }

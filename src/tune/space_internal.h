@@ -63,46 +63,46 @@ typedef struct space_domain {
 /* Appends a copy of the parameter, or replaces the one with the same name
  * (taking ownership of p's allocations either way; p is zeroed). A replaced
  * parameter keeps its condition when p has none. */
-int space_put(nnt_space *s, space_param *p, nnt_error *err);
-void space_param_clear(space_param *p);
-void space_value_clear(space_value *v);
+int nnt__space_put(nnt_space *s, space_param *p, nnt_error *err);
+void nnt__space_param_clear(space_param *p);
+void nnt__space_value_clear(space_value *v);
 /* Text of a number: the shortest %.{15,16,17}g spelling that reads back
  * exactly. buf must hold 32 bytes. */
-const char *space_fmt_double(char *buf, double v);
-/* Builds an SV_NUMBER value (text from space_fmt_double). */
-int space_value_number(space_value *v, double num);
-int space_value_string(space_value *v, const char *text);
-int space_value_bool(space_value *v, int b);
+const char *nnt__space_fmt_double(char *buf, double v);
+/* Builds an SV_NUMBER value (text from nnt__space_fmt_double). */
+int nnt__space_value_number(space_value *v, double num);
+int nnt__space_value_string(space_value *v, const char *text);
+int nnt__space_value_bool(space_value *v, int b);
 
 /* Parameter index of the parent of i, -1 (no condition) or -2 (unknown). */
-int space_parent(const nnt_space *s, int i);
+int nnt__space_parent(const nnt_space *s, int i);
 /* Topological order (parents before children, otherwise space order) after
  * validating the space. order holds s->n entries. */
-int space_order(const nnt_space *s, int *order, nnt_error *err);
+int nnt__space_order(const nnt_space *s, int *order, nnt_error *err);
 /* Activity of every slot in the given order from the parents' values; inactive
  * slots get NAN. */
-void space_resolve_order(const nnt_space *s, const int *order, double *x, uint8_t *active);
+void nnt__space_resolve_order(const nnt_space *s, const int *order, double *x, uint8_t *active);
 /* Whether the condition of i holds given its parent's value x[parent]. */
-int space_cond_holds(const nnt_space *s, int i, int parent, const double *x);
+int nnt__space_cond_holds(const nnt_space *s, int i, int parent, const double *x);
 
 /* Maps u in [0,1) onto a value of parameter p (uniform, log-uniform, steps,
  * integers, choice index); the same mapping serves random and Sobol draws. */
-double space_map_unit(const space_param *p, double u);
+double nnt__space_map_unit(const space_param *p, double u);
 /* Grid values of p in ascending order into out (NULL: count only). Returns the
  * count, or -1 if more than max_count. */
-long space_grid_values(const space_param *p, double *out, long max_count);
+long nnt__space_grid_values(const space_param *p, double *out, long max_count);
 /* Largest k with low + k*step <= high (the step grid of a range). */
-long space_step_count(const space_param *p);
-double space_effective_step(const space_param *p);
+long nnt__space_step_count(const space_param *p);
+double nnt__space_effective_step(const space_param *p);
 
 /* ---- space_apply.c -------------------------------------------------------- */
 /* Domain of a known parameter name, NULL if unknown. */
-const space_domain *space_domain_find(const char *name);
+const space_domain *nnt__space_domain_find(const char *name);
 /* Checks a parameter against its name's domain: known name, kind allowed,
  * range ends and every choice valid. path prefixes the messages ("space.lr",
  * "--param lr"). */
-int space_check_param(const space_param *p, const char *path, int keyed, int any_names,
-                      nnt_error *err);
+int nnt__space_check_param(const space_param *p, const char *path, int keyed, int any_names,
+                           nnt_error *err);
 /* keyed: messages name sub-keys as "PATH.low" (JSON) rather than "PATH (low)".
  * any_names: names outside nntune's list are allowed (a user objective's
  * space); their ranges and choices get the generic checks only. */

@@ -25,7 +25,7 @@ static void sb_add(sbuf *b, const char *s, size_t len)
     if (b->n + len + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->n + len + 1) cap *= 2;
-        char *np = nnt_realloc(b->p, cap);
+        char *np = nnt__realloc(b->p, cap);
         if (!np) {
             b->oom = 1;
             return;
@@ -43,7 +43,7 @@ static void sb_puts(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 static void sb_num(sbuf *b, double v)
 {
     char buf[32];
-    sb_puts(b, space_fmt_double(buf, v));
+    sb_puts(b, nnt__space_fmt_double(buf, v));
 }
 
 static void sb_str(sbuf *b, const char *s)
@@ -75,7 +75,7 @@ static void sb_value(sbuf *b, const space_value *v)
 static char *sb_finish(sbuf *b)
 {
     if (b->oom || !b->p) {
-        nnt_free(b->p);
+        nnt__free(b->p);
         return NULL;
     }
     return b->p;
@@ -122,11 +122,11 @@ static int get_value(json_object *o, const char *where, space_value *v, nnt_erro
         double d;
         rc = get_number(o, where, &d, err);
         if (rc != NNT_OK) return rc;
-        rc = space_value_number(v, d);
+        rc = nnt__space_value_number(v, d);
         break;
     }
-    case json_type_string: rc = space_value_string(v, json_object_get_string(o)); break;
-    case json_type_boolean: rc = space_value_bool(v, json_object_get_boolean(o)); break;
+    case json_type_string: rc = nnt__space_value_string(v, json_object_get_string(o)); break;
+    case json_type_boolean: rc = nnt__space_value_bool(v, json_object_get_boolean(o)); break;
     default:
         return nnt_fail(err, NNT_ERR_FORMAT, "%s: expected a number, string or boolean, got %s",
                         where, type_name(o));
@@ -137,8 +137,8 @@ static int get_value(json_object *o, const char *where, space_value *v, nnt_erro
 static void free_value_list(space_value *v, int n)
 {
     if (!v) return;
-    for (int i = 0; i < n; i++) space_value_clear(&v[i]);
-    nnt_free(v);
+    for (int i = 0; i < n; i++) nnt__space_value_clear(&v[i]);
+    nnt__free(v);
 }
 
 /* A JSON array (or a single value when `single` is allowed) to values. */
@@ -150,7 +150,7 @@ static int get_value_list(json_object *o, const char *where, space_value **out, 
     int is_array = json_object_is_type(o, json_type_array);
     int n = is_array ? (int)json_object_array_length(o) : 1;
     if (n == 0) return nnt_fail(err, NNT_ERR_FORMAT, "%s: expected a non-empty list", where);
-    space_value *v = nnt_calloc((size_t)n, sizeof *v);
+    space_value *v = nnt__calloc((size_t)n, sizeof *v);
     if (!v) return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", where);
     char item[256];
     for (int i = 0; i < n; i++) {
@@ -188,7 +188,7 @@ static int parse_condition(json_object *o, const char *path, space_param *p, nnt
     json_object_object_foreach(o, key, val)
     {
         snprintf(where, sizeof where, "%s.if.%s", path, key);
-        c->parent = nnt_strdup(key);
+        c->parent = nnt__strdup(key);
         if (!c->parent) return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", where);
         p->has_cond = 1;
         if (json_object_is_type(val, json_type_object)) {
@@ -242,7 +242,7 @@ static int parse_param_object(json_object *o, const char *name, const char *path
             return nnt_fail(err, NNT_ERR_FORMAT, "%s.%s: unknown key; expected one of %s", path,
                             key, param_keys);
     }
-    const space_domain *dom = space_domain_find(name); /* NULL in a user objective's space */
+    const space_domain *dom = nnt__space_domain_find(name); /* NULL in a user objective's space */
     if (type) {
         snprintf(where, sizeof where, "%s.type", path);
         if (!json_object_is_type(type, json_type_string))
@@ -342,7 +342,7 @@ static int parse_param_object(json_object *o, const char *name, const char *path
     } else {
         if (!value) return nnt_fail(err, NNT_ERR_FORMAT, "%s: missing key \"value\"", path);
         snprintf(where, sizeof where, "%s.value", path);
-        p->choices = nnt_calloc(1, sizeof *p->choices);
+        p->choices = nnt__calloc(1, sizeof *p->choices);
         if (!p->choices) return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", where);
         if ((rc = get_value(value, where, &p->choices[0], err)) != NNT_OK) return rc;
         p->n_choices = 1;
@@ -355,12 +355,12 @@ static int parse_param(nnt_space *s, const char *name, json_object *val, nnt_err
 {
     char path[200];
     snprintf(path, sizeof path, "space.%s", name);
-    if (!s->any_names && !space_domain_find(name))
+    if (!s->any_names && !nnt__space_domain_find(name))
         return nnt_fail(err, NNT_ERR_ARG, "%s: unknown parameter; expected one of %s", path,
                         nnt_space_known_params());
     space_param p;
     memset(&p, 0, sizeof p);
-    p.name = nnt_strdup(name);
+    p.name = nnt__strdup(name);
     if (!p.name) return nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", path);
     int rc;
     switch (json_object_get_type(val)) {
@@ -374,7 +374,7 @@ static int parse_param(nnt_space *s, const char *name, json_object *val, nnt_err
     case json_type_string:
     case json_type_boolean:
         p.kind = NNT_PARAM_FIXED;
-        p.choices = nnt_calloc(1, sizeof *p.choices);
+        p.choices = nnt__calloc(1, sizeof *p.choices);
         if (!p.choices) {
             rc = nnt_fail(err, NNT_ERR_NOMEM, "%s: out of memory", path);
             break;
@@ -387,9 +387,9 @@ static int parse_param(nnt_space *s, const char *name, json_object *val, nnt_err
                       "%s: expected an object, a list of choices or a fixed value, got %s", path,
                       type_name(val));
     }
-    if (rc == NNT_OK) rc = space_check_param(&p, path, 1, s->any_names, err);
-    if (rc == NNT_OK) return space_put(s, &p, err);
-    space_param_clear(&p);
+    if (rc == NNT_OK) rc = nnt__space_check_param(&p, path, 1, s->any_names, err);
+    if (rc == NNT_OK) return nnt__space_put(s, &p, err);
+    nnt__space_param_clear(&p);
     return rc;
 }
 
@@ -627,15 +627,15 @@ int nnt_space_params_from_json(const nnt_space *s, const char *json, double *x, 
                                nnt_error *err)
 {
     if (!s || !json || !x || !active) return nnt_fail(err, NNT_ERR_ARG, "params: NULL argument");
-    int *order = nnt_malloc_array((size_t)s->n + 1, sizeof *order);
-    uint8_t *given = nnt_calloc((size_t)s->n + 1, 1);
+    int *order = nnt__malloc_array((size_t)s->n + 1, sizeof *order);
+    uint8_t *given = nnt__calloc((size_t)s->n + 1, 1);
     json_object *root = NULL;
     int rc = NNT_OK;
     if (!order || !given) {
         rc = nnt_fail(err, NNT_ERR_NOMEM, "params: out of memory");
         goto done;
     }
-    if ((rc = space_order(s, order, err)) != NNT_OK) goto done;
+    if ((rc = nnt__space_order(s, order, err)) != NNT_OK) goto done;
     root = parse_json(json, "params", err);
     if (!root) {
         rc = err ? err->code : NNT_ERR_FORMAT;
@@ -661,7 +661,7 @@ int nnt_space_params_from_json(const nnt_space *s, const char *json, double *x, 
                 (p->kind == NNT_PARAM_INT && d != floor(d))) {
                 rc = nnt_fail(err, NNT_ERR_FORMAT, "params.%s: expected %s in [%s, %s], got %s",
                               key, p->kind == NNT_PARAM_INT ? "an integer" : "a number",
-                              space_fmt_double(a, p->low), space_fmt_double(b, p->high),
+                              nnt__space_fmt_double(a, p->low), nnt__space_fmt_double(b, p->high),
                               json_object_to_json_string(val));
                 goto done;
             }
@@ -681,8 +681,8 @@ int nnt_space_params_from_json(const nnt_space *s, const char *json, double *x, 
      * children are decided; a fixed value needs no storing. */
     for (int pos = 0; pos < s->n; pos++) {
         int i = order[pos];
-        int j = space_parent(s, i);
-        int on = j < 0 || (active[j] && space_cond_holds(s, i, j, x));
+        int j = nnt__space_parent(s, i);
+        int on = j < 0 || (active[j] && nnt__space_cond_holds(s, i, j, x));
         active[i] = (uint8_t)on;
         if (!on) {
             x[i] = NAN;
@@ -697,7 +697,7 @@ int nnt_space_params_from_json(const nnt_space *s, const char *json, double *x, 
     }
 done:
     if (root) json_object_put(root);
-    nnt_free(order);
-    nnt_free(given);
+    nnt__free(order);
+    nnt__free(given);
     return rc;
 }

@@ -54,8 +54,8 @@ static int check_metric(const nnt_dataset *ds, nnt_metric m, nnt_error *err)
 }
 
 /* The MLP trainer's splits, built once the seed is known. */
-int study_init_mlp(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
-                   int cv_folds, nnt_error *err)
+int nnt__study_init_mlp(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
+                        int cv_folds, nnt_error *err)
 {
     nnt_mlp_setup su;
     memset(&su, 0, sizeof su);
@@ -73,7 +73,7 @@ int study_init_mlp(nnt_study *s, const nnt_study_options *opt, const nnt_study_d
     su.trial_time_limit_s = opt->trial_time_limit_s;
     su.n_costs = opt->n_costs;
     for (int k = 0; k < opt->n_costs; k++) su.costs[k] = opt->costs[k];
-    int r = nnt_mlp_init(&s->obj, &su, err);
+    int r = nnt__mlp_init(&s->obj, &su, err);
     if (r == NNT_OK) s->n_folds = s->obj.n_folds;
     return r;
 }
@@ -87,7 +87,7 @@ static int setup_objective(nnt_study *s, const nnt_study_options *opt, nnt_error
     rn->space = s->space;
     if (!opt->objective) {
         s->objective.name = "mlp";
-        s->objective.evaluate = nnt_mlp_evaluate;
+        s->objective.evaluate = nnt__mlp_evaluate;
         s->objective.ctx = &s->obj;
         s->n_costs = opt->n_costs;
         rn->objective = &s->objective;
@@ -96,13 +96,13 @@ static int setup_objective(nnt_study *s, const nnt_study_options *opt, nnt_error
     const nnt_objective *ob = opt->objective;
     s->user = 1;
     s->objective = *ob;
-    s->obj_name = nnt_strdup(ob->name);
-    s->obj_version = ob->version ? nnt_strdup(ob->version) : NULL;
-    s->value_name = nnt_strdup(ob->value_name ? ob->value_name : "value");
+    s->obj_name = nnt__strdup(ob->name);
+    s->obj_version = ob->version ? nnt__strdup(ob->version) : NULL;
+    s->value_name = nnt__strdup(ob->value_name ? ob->value_name : "value");
     int oom = !s->obj_name || (ob->version && !s->obj_version) || !s->value_name;
     s->n_costs = ob->n_costs;
     for (int k = 0; k < ob->n_costs; k++) {
-        s->cost_names[k] = nnt_strdup(ob->cost_names[k]);
+        s->cost_names[k] = nnt__strdup(ob->cost_names[k]);
         oom |= !s->cost_names[k];
         s->objective.cost_names[k] = s->cost_names[k];
     }
@@ -153,7 +153,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     int r = nnt_study_options_check(opt, err);
     if (r < 0) return r;
 
-    nnt_study *s = nnt_calloc(1, sizeof *s);
+    nnt_study *s = nnt__calloc(1, sizeof *s);
     if (!s) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
@@ -162,12 +162,12 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     s->opt = *opt;
     s->storage = storage;
     s->data = *data;
-    s->name = nnt_strdup(opt->name && opt->name[0] ? opt->name : "default");
-    s->sampler_name = nnt_strdup(nnt_study_sampler_name(opt));
-    s->model_out = opt->model_out ? nnt_strdup(opt->model_out) : NULL;
-    s->sampler_options = opt->sampler_options ? nnt_strdup(opt->sampler_options) : NULL;
-    s->pruner_name = nnt_strdup(nnt_study_pruner_name(opt));
-    s->pruner_options = opt->pruner_options ? nnt_strdup(opt->pruner_options) : NULL;
+    s->name = nnt__strdup(opt->name && opt->name[0] ? opt->name : "default");
+    s->sampler_name = nnt__strdup(nnt_study_sampler_name(opt));
+    s->model_out = opt->model_out ? nnt__strdup(opt->model_out) : NULL;
+    s->sampler_options = opt->sampler_options ? nnt__strdup(opt->sampler_options) : NULL;
+    s->pruner_name = nnt__strdup(nnt_study_pruner_name(opt));
+    s->pruner_options = opt->pruner_options ? nnt__strdup(opt->pruner_options) : NULL;
     s->space = nnt_space_clone(space);
     if (!s->name || !s->sampler_name || (opt->model_out && !s->model_out) || !s->space ||
         (opt->sampler_options && !s->sampler_options) || !s->pruner_name ||
@@ -184,7 +184,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     s->opt.data_desc = NULL; /* only read during create */
     s->opt.objective = NULL;  /* copied into s->objective */
     s->nspace = nnt_space_size(s->space);
-    s->det_slots = study_det_slots(opt);
+    s->det_slots = nnt__study_det_slots(opt);
     if ((r = nnt_space_validate(s->space, err)) < 0) goto fail;
     if (opt->objective && !nnt_space_any_names(s->space)) {
         r = nnt_fail(err, NNT_ERR_ARG,
@@ -204,15 +204,15 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
         /* Sampler and pruner options are checked before any storage work. */
         nnt_tpe_options tpe;
         study_pruner_conf pc;
-        if ((r = study_sampler_parse(s->sampler_name, s->sampler_options, "sampler", &tpe, err)) < 0 ||
+        if ((r = nnt__study_sampler_parse(s->sampler_name, s->sampler_options, "sampler", &tpe, err)) < 0 ||
             (strcmp(s->pruner_name, "custom") &&
-             (r = study_pruner_parse(s->pruner_name, s->pruner_options, "pruner", s->max_epochs, &pc,
-                                     err)) < 0)) {
+             (r = nnt__study_pruner_parse(s->pruner_name, s->pruner_options, "pruner", s->max_epochs, &pc,
+                                          err)) < 0)) {
             if (r == NNT_ERR_FORMAT) r = NNT_ERR_ARG;
             if (err) err->code = r;
             goto fail;
         }
-        if (strcmp(s->pruner_name, "custom") && (r = study_pruner_make(&pc, "pruner", &s->pruner, err)) < 0)
+        if (strcmp(s->pruner_name, "custom") && (r = nnt__study_pruner_make(&pc, "pruner", &s->pruner, err)) < 0)
             goto fail;
         if (s->pruner.should_prune) {
             s->opt.prune = s->pruner.should_prune;
@@ -230,7 +230,7 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
                                                                             : NNT_METRIC_RMSE;
         if ((r = check_metric(data->train, s->metric, err)) < 0) goto fail;
         s->maximize = nnt_metric_maximize(s->metric);
-        s->value_name = nnt_strdup(nnt_metric_name(s->metric));
+        s->value_name = nnt__strdup(nnt_metric_name(s->metric));
         if (!s->value_name) {
             r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
             goto fail;
@@ -243,14 +243,14 @@ int nnt_study_create(const nnt_study_options *opt, const nnt_space *space,
     }
 
     /* Open (or create) the study; the seed may come from storage. */
-    if ((r = study_open_stored(s, opt, data, err)) < 0) goto fail;
+    if ((r = nnt__study_open_stored(s, opt, data, err)) < 0) goto fail;
     if ((r = nnt_study_sampler_create(s->sampler_name, s->sampler_options, s->space, s->seed,
                                       &s->sampler, err)) < 0) {
         if (r == NNT_ERR_FORMAT) r = NNT_ERR_ARG;
         if (err) err->code = r;
         goto fail;
     }
-    if ((r = study_load_history(s, err)) < 0) goto fail;
+    if ((r = nnt__study_load_history(s, err)) < 0) goto fail;
     *out = s;
     return NNT_OK;
 fail:
@@ -269,16 +269,16 @@ typedef struct worker_arg {
 static void *worker_main(void *p)
 {
     worker_arg *a = p;
-    nnt_worker_loop(&a->s->runner, a->ops, a->id, a->s->nspace);
+    nnt__worker_loop(&a->s->runner, a->ops, a->id, a->s->nspace);
     return NULL;
 }
 
 int nnt_study_run(nnt_study *s, nnt_error *err)
 {
-    return study_run_with(s, NULL, err);
+    return nnt__study_run_with(s, NULL, err);
 }
 
-int study_run_with(nnt_study *s, const study_transport *tp, nnt_error *err)
+int nnt__study_run_with(nnt_study *s, const study_transport *tp, nnt_error *err)
 {
     if (!s) return nnt_fail(err, NNT_ERR_ARG, "nnt_study_run: no study");
     int jobs = s->opt.jobs;
@@ -300,26 +300,26 @@ int study_run_with(nnt_study *s, const study_transport *tp, nnt_error *err)
      * would only wait. (Over MPI the worker ranks' asks wait at rank 0.) */
     if (!tp && s->det_slots > 0 && jobs > s->det_slots) jobs = s->det_slots;
     if (jobs > 256 && !tp) jobs = 256;
-    int r0 = study_co_begin(s, jobs, err);
+    int r0 = nnt__study_co_begin(s, jobs, err);
     if (r0 < 0) return r0;
 
     /* Trials run side by side, so each one's BLAS gets one thread. */
     int prev_threads = nnt_blas_set_threads(1);
-    nnt_coordinator_ops ops = {s, study_co_ask, study_co_report, study_co_tell, NULL, study_co_stopping};
+    nnt_coordinator_ops ops = {s, nnt__study_co_ask, nnt__study_co_report, nnt__study_co_tell, NULL, nnt__study_co_stopping};
     /* The refit's reserve moves the deadline earlier while trials run; they
      * then check it between batches, so a long epoch does not eat the
      * refit's time. Not in a deterministic study, whose trials always run
      * to their end. */
-    if (s->refit_on && s->budget_end > 0 && s->det_slots == 0) ops.deadline = study_co_deadline;
+    if (s->refit_on && s->budget_end > 0 && s->det_slots == 0) ops.deadline = nnt__study_co_deadline;
     nnt_study_event e;
 
     if (tp) {
         tp->serve(tp->ctx, s, &ops);
     } else if (jobs == 1) {
-        nnt_worker_loop(&s->runner, &ops, 0, s->nspace);
+        nnt__worker_loop(&s->runner, &ops, 0, s->nspace);
     } else {
-        pthread_t *th = nnt_calloc((size_t)jobs, sizeof *th);
-        worker_arg *args = nnt_calloc((size_t)jobs, sizeof *args);
+        pthread_t *th = nnt__calloc((size_t)jobs, sizeof *th);
+        worker_arg *args = nnt__calloc((size_t)jobs, sizeof *args);
         int started = 0;
         if (th && args) {
             for (int i = 0; i < jobs; i++) {
@@ -330,10 +330,10 @@ int study_run_with(nnt_study *s, const study_transport *tp, nnt_error *err)
                 started++;
             }
         }
-        if (started == 0) nnt_worker_loop(&s->runner, &ops, 0, s->nspace);
+        if (started == 0) nnt__worker_loop(&s->runner, &ops, 0, s->nspace);
         for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
-        nnt_free(th);
-        nnt_free(args);
+        nnt__free(th);
+        nnt__free(args);
     }
 
     int r = NNT_OK;
@@ -342,13 +342,13 @@ int study_run_with(nnt_study *s, const study_transport *tp, nnt_error *err)
         r = s->fatal;
     } else {
         /* The cores the workers used are free now: the refit gets them all. */
-        if (s->refit_on) r = study_run_refit(s, refit_threads, err);
-        if (r == NNT_OK) r = study_evaluate_best(s, err);
+        if (s->refit_on) r = nnt__study_run_refit(s, refit_threads, err);
+        if (r == NNT_OK) r = nnt__study_evaluate_best(s, err);
     }
     if (prev_threads > 0) nnt_blas_set_threads(prev_threads);
     pthread_mutex_lock(&s->mu);
-    study_event_init(s, &e, NNT_EVENT_STUDY_END, -1, NULL);
-    study_emit(s, &e);
+    nnt__study_event_init(s, &e, NNT_EVENT_STUDY_END, -1, NULL);
+    nnt__study_emit(s, &e);
     pthread_mutex_unlock(&s->mu);
     return r;
 }
@@ -361,27 +361,27 @@ void nnt_study_stop(nnt_study *s)
 void nnt_study_free(nnt_study *s)
 {
     if (!s) return;
-    for (int i = 0; i < s->n_slots; i++) study_slot_free(s->slots[i]);
-    nnt_free(s->slots);
-    nnt_free(s->retry);
-    nnt_free(s->worker_slot);
-    nnt_free(s->views);
+    for (int i = 0; i < s->n_slots; i++) nnt__study_slot_free(s->slots[i]);
+    nnt__free(s->slots);
+    nnt__free(s->retry);
+    nnt__free(s->worker_slot);
+    nnt__free(s->views);
     nnt_model_free(s->best_model);
     if (s->sampler.name) nnt_sampler_free(&s->sampler);
     nnt_pruner_free(&s->pruner);
-    nnt_free(s->sampler_options);
-    nnt_free(s->pruner_name);
-    nnt_free(s->pruner_options);
-    nnt_mlp_free(&s->obj);
+    nnt__free(s->sampler_options);
+    nnt__free(s->pruner_name);
+    nnt__free(s->pruner_options);
+    nnt__mlp_free(&s->obj);
     nnt_space_free(s->space);
-    nnt_free(s->name);
-    nnt_free(s->sampler_name);
-    nnt_free(s->model_out);
-    nnt_free(s->value_name);
-    nnt_free(s->obj_name);
-    nnt_free(s->obj_version);
-    for (int k = 0; k < NNT_MAX_OBJECTIVES - 1; k++) nnt_free(s->cost_names[k]);
+    nnt__free(s->name);
+    nnt__free(s->sampler_name);
+    nnt__free(s->model_out);
+    nnt__free(s->value_name);
+    nnt__free(s->obj_name);
+    nnt__free(s->obj_version);
+    for (int k = 0; k < NNT_MAX_OBJECTIVES - 1; k++) nnt__free(s->cost_names[k]);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
-    nnt_free(s);
+    nnt__free(s);
 }

@@ -111,8 +111,8 @@ static int get_string(pctx *c, const char *path, json_object *v, char **out)
 {
     if (!json_object_is_type(v, json_type_string))
         return bad(c, path, "expected a string, got %s", type_word(v));
-    nnt_free(*out);
-    *out = nnt_strdup(json_object_get_string(v));
+    nnt__free(*out);
+    *out = nnt__strdup(json_object_get_string(v));
     if (!*out) return nnt_fail(c->err, NNT_ERR_NOMEM, "out of memory");
     return NNT_OK;
 }
@@ -221,8 +221,8 @@ static int parse_options(pctx *c, json_object *o, nnt_study_file *f)
     int r = expect_object(c, "study.options", o);
     if (r < 0) return r;
     int n = json_object_object_length(o);
-    f->base_names = nnt_calloc((size_t)(n > 0 ? n : 1), sizeof *f->base_names);
-    f->base_values = nnt_calloc((size_t)(n > 0 ? n : 1), sizeof *f->base_values);
+    f->base_names = nnt__calloc((size_t)(n > 0 ? n : 1), sizeof *f->base_names);
+    f->base_values = nnt__calloc((size_t)(n > 0 ? n : 1), sizeof *f->base_values);
     if (!f->base_names || !f->base_values) return nnt_fail(c->err, NNT_ERR_NOMEM, "out of memory");
     nnt_model_options mo = nnt_model_options_default();
     nnt_train_options to = nnt_train_options_default();
@@ -276,11 +276,11 @@ static int parse_options(pctx *c, json_object *o, nnt_study_file *f)
                                     c->src, path, option_keys, nnt_space_known_params());
                 return nnt_fail(c->err, NNT_ERR_FORMAT, "%s: %s", c->src, e.message);
             }
-            f->base_names[f->n_base] = nnt_strdup(key);
-            f->base_values[f->n_base] = nnt_strdup(text);
+            f->base_names[f->n_base] = nnt__strdup(key);
+            f->base_values[f->n_base] = nnt__strdup(text);
             if (!f->base_names[f->n_base] || !f->base_values[f->n_base]) {
-                nnt_free(f->base_names[f->n_base]);
-                nnt_free(f->base_values[f->n_base]);
+                nnt__free(f->base_names[f->n_base]);
+                nnt__free(f->base_values[f->n_base]);
                 return nnt_fail(c->err, NNT_ERR_NOMEM, "out of memory");
             }
             f->n_base++;
@@ -304,10 +304,10 @@ static int parse_ignore(pctx *c, const char *path, json_object *v, nnt_study_fil
     if (!is_list && !json_object_is_type(v, json_type_string)) return bad(c, path, expect, type_word(v));
     size_t n = is_list ? json_object_array_length(v) : 1;
     if (n == 0) return bad(c, path, "expected at least one column name, got an empty list", NULL);
-    for (int i = 0; i < f->n_ignore; i++) nnt_free(f->ignore[i]);
-    nnt_free(f->ignore);
+    for (int i = 0; i < f->n_ignore; i++) nnt__free(f->ignore[i]);
+    nnt__free(f->ignore);
     f->n_ignore = 0;
-    f->ignore = nnt_calloc(n, sizeof *f->ignore);
+    f->ignore = nnt__calloc(n, sizeof *f->ignore);
     if (!f->ignore) return nnt_fail(c->err, NNT_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         json_object *e = is_list ? json_object_array_get_idx(v, i) : v;
@@ -320,7 +320,7 @@ static int parse_ignore(pctx *c, const char *path, json_object *v, nnt_study_fil
         if (!name[0]) return bad(c, p, "expected a column name, got an empty string", NULL);
         for (int j = 0; j < f->n_ignore; j++)
             if (!strcmp(f->ignore[j], name)) return bad(c, p, "column '%s' is given twice", name);
-        f->ignore[f->n_ignore] = nnt_strdup(name);
+        f->ignore[f->n_ignore] = nnt__strdup(name);
         if (!f->ignore[f->n_ignore]) return nnt_fail(c->err, NNT_ERR_NOMEM, "out of memory");
         f->n_ignore++;
     }
@@ -363,8 +363,8 @@ static int parse_missing(pctx *c, const char *path, json_object *v, nnt_study_fi
  * kept as JSON text without the name. */
 static int parse_plugin(pctx *c, const char *path, json_object *v, char **name, char **options)
 {
-    nnt_free(*name);
-    nnt_free(*options);
+    nnt__free(*name);
+    nnt__free(*options);
     *name = *options = NULL;
     if (json_object_is_type(v, json_type_string)) return get_string(c, path, v, name);
     if (!json_object_is_type(v, json_type_object))
@@ -385,7 +385,7 @@ static int parse_plugin(pctx *c, const char *path, json_object *v, char **name, 
     json_object_object_foreach(v, key, val) {
         if (strcmp(key, "name")) json_object_object_add(o, key, json_object_get(val));
     }
-    *options = nnt_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    *options = nnt__strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
     if (!*options) return nnt_fail(c->err, NNT_ERR_NOMEM, "out of memory");
     return NNT_OK;
@@ -431,8 +431,8 @@ static int parse_objectives(pctx *c, json_object *v, nnt_study_file *f)
                 return bad(c, p, "expected the validation metric first (accuracy, loss, rmse, mae or r2), got \"%s\"", t);
             if (f->metric && strcmp(f->metric, t))
                 return bad(c, p, "\"%s\" differs from the metric of \"objective\"", t);
-            nnt_free(f->metric);
-            f->metric = nnt_strdup(t);
+            nnt__free(f->metric);
+            f->metric = nnt__strdup(t);
             if (!f->metric) return nnt_fail(c->err, NNT_ERR_NOMEM, "out of memory");
             continue;
         }
@@ -495,7 +495,7 @@ int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_fi
             nnt_error e;
             int pr;
             if (r == NNT_OK &&
-                (pr = study_sampler_parse(f->sampler, f->sampler_options, path, &tpe, &e)) < 0) {
+                (pr = nnt__study_sampler_parse(f->sampler, f->sampler_options, path, &tpe, &e)) < 0) {
                 r = plugin_parse_error(&c, path, v, pr, &e);
             }
         } else if (!strcmp(key, "pruner")) {
@@ -504,7 +504,7 @@ int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_fi
             nnt_error e;
             int pr;
             if (r == NNT_OK &&
-                (pr = study_pruner_parse(f->pruner, f->pruner_options, path, 0, &pc, &e)) < 0) {
+                (pr = nnt__study_pruner_parse(f->pruner, f->pruner_options, path, 0, &pc, &e)) < 0) {
                 r = plugin_parse_error(&c, path, v, pr, &e);
             }
         } else if (!strcmp(key, "objectives")) {
@@ -522,7 +522,7 @@ int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_fi
                 r = bad(&c, path, "expected a number in (0, 1)", NULL);
         } else if (!strcmp(key, "objective")) {
             /* "objectives", when it came first, already named the metric. */
-            char *earlier = f->metric ? nnt_strdup(f->metric) : NULL;
+            char *earlier = f->metric ? nnt__strdup(f->metric) : NULL;
             if (json_object_is_type(v, json_type_string)) {
                 r = get_string(&c, "study.objective", v, &f->metric);
             } else if ((r = expect_object(&c, path, v)) == NNT_OK) {
@@ -546,7 +546,7 @@ int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_fi
             if (r == NNT_OK && earlier && f->metric && strcmp(earlier, f->metric))
                 r = bad(&c, "study.objectives[0]", "\"%s\" differs from the metric of \"objective\"",
                         earlier);
-            nnt_free(earlier);
+            nnt__free(earlier);
         } else if (!strcmp(key, "space")) {
             if ((r = expect_object(&c, path, v)) == NNT_OK) {
                 /* Checked now, so that a bad space stops the study before
@@ -562,7 +562,7 @@ int nnt_study_file_parse(const char *json_text, const char *source, nnt_study_fi
                                  strncmp(e.message, "space", 5) ? "study.space: " : "study.",
                                  e.message);
                 } else {
-                    f->space_json = nnt_strdup(txt);
+                    f->space_json = nnt__strdup(txt);
                     if (!f->space_json) r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
                 }
             }
@@ -583,7 +583,7 @@ int nnt_study_file_load(const char *path, nnt_study_file *out, nnt_error *err)
     FILE *fp = fopen(path, "rb");
     if (!fp) return nnt_fail(err, NNT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     size_t cap = 4096, len = 0;
-    char *buf = nnt_malloc(cap);
+    char *buf = nnt__malloc(cap);
     if (!buf) {
         fclose(fp);
         return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
@@ -593,13 +593,13 @@ int nnt_study_file_load(const char *path, nnt_study_file *out, nnt_error *err)
         len += got;
         if (cap - len < 2) {
             if (cap > ((size_t)64 << 20)) {
-                nnt_free(buf);
+                nnt__free(buf);
                 fclose(fp);
                 return nnt_fail(err, NNT_ERR_FORMAT, "%s: too large for a study file", path);
             }
-            char *nb = nnt_realloc(buf, cap * 2);
+            char *nb = nnt__realloc(buf, cap * 2);
             if (!nb) {
-                nnt_free(buf);
+                nnt__free(buf);
                 fclose(fp);
                 return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
             }
@@ -610,42 +610,42 @@ int nnt_study_file_load(const char *path, nnt_study_file *out, nnt_error *err)
     int rerr = ferror(fp);
     fclose(fp);
     if (rerr) {
-        nnt_free(buf);
+        nnt__free(buf);
         return nnt_fail(err, NNT_ERR_IO, "%s: read error", path);
     }
     buf[len] = '\0';
     int r = nnt_study_file_parse(buf, path, out, err);
-    nnt_free(buf);
+    nnt__free(buf);
     return r;
 }
 
 void nnt_study_file_free(nnt_study_file *f)
 {
     if (!f) return;
-    nnt_free(f->data);
-    nnt_free(f->labels);
-    nnt_free(f->target);
-    nnt_free(f->valid);
-    nnt_free(f->valid_labels);
-    nnt_free(f->test);
-    nnt_free(f->test_labels);
-    nnt_free(f->metric);
-    nnt_free(f->direction);
-    nnt_free(f->space_json);
-    nnt_free(f->sampler);
-    nnt_free(f->sampler_options);
-    nnt_free(f->pruner);
-    nnt_free(f->pruner_options);
-    nnt_free(f->storage);
-    nnt_free(f->study_name);
-    nnt_free(f->model_out);
+    nnt__free(f->data);
+    nnt__free(f->labels);
+    nnt__free(f->target);
+    nnt__free(f->valid);
+    nnt__free(f->valid_labels);
+    nnt__free(f->test);
+    nnt__free(f->test_labels);
+    nnt__free(f->metric);
+    nnt__free(f->direction);
+    nnt__free(f->space_json);
+    nnt__free(f->sampler);
+    nnt__free(f->sampler_options);
+    nnt__free(f->pruner);
+    nnt__free(f->pruner_options);
+    nnt__free(f->storage);
+    nnt__free(f->study_name);
+    nnt__free(f->model_out);
     for (int i = 0; i < f->n_base; i++) {
-        nnt_free(f->base_names[i]);
-        nnt_free(f->base_values[i]);
+        nnt__free(f->base_names[i]);
+        nnt__free(f->base_values[i]);
     }
-    nnt_free(f->base_names);
-    nnt_free(f->base_values);
-    for (int i = 0; i < f->n_ignore; i++) nnt_free(f->ignore[i]);
-    nnt_free(f->ignore);
+    nnt__free(f->base_names);
+    nnt__free(f->base_values);
+    for (int i = 0; i < f->n_ignore; i++) nnt__free(f->ignore[i]);
+    nnt__free(f->ignore);
     memset(f, 0, sizeof *f);
 }

@@ -25,29 +25,29 @@
 #include "nntune/analysis.h"
 #include "tune/study_state.h"
 
-double study_now(const nnt_study *s)
+double nnt__study_now(const nnt_study *s)
 {
     return s->clock ? s->clock(s->clock_ctx) : nnt_clock_monotonic();
 }
 
-void study_set_clock(nnt_study *s, double (*fn)(void *ctx), void *ctx)
+void nnt__study_set_clock(nnt_study *s, double (*fn)(void *ctx), void *ctx)
 {
     s->clock = fn;
     s->clock_ctx = ctx;
 }
 
-double study_orient(const nnt_study *s, double v)
+double nnt__study_orient(const nnt_study *s, double v)
 {
     return isfinite(v) ? (s->maximize ? -v : v) : NAN;
 }
 
-void study_slot_set_results(const nnt_study *s, slot *sl, double value, double spread,
-                            double valid_loss, double n_params, int n_values,
-                            const double *values)
+void nnt__study_slot_set_results(const nnt_study *s, slot *sl, double value, double spread,
+                                 double valid_loss, double n_params, int n_values,
+                                 const double *values)
 {
     if (sl->state == NNT_TRIAL_COMPLETE || sl->state == NNT_TRIAL_PRUNED) {
         sl->value = value;
-        sl->oriented = study_orient(s, value);
+        sl->oriented = nnt__study_orient(s, value);
         sl->spread = spread;
         sl->valid_loss = valid_loss;
         sl->n_params = n_params;
@@ -56,25 +56,25 @@ void study_slot_set_results(const nnt_study *s, slot *sl, double value, double s
     for (int k = 0; k < sl->n_values; k++) sl->values[k] = values[k];
 }
 
-void study_slot_free(slot *sl)
+void nnt__study_slot_free(slot *sl)
 {
     if (!sl) return;
-    nnt_free(sl->x);
-    nnt_free(sl->active);
-    nnt_free(sl->inter);
-    nnt_free(sl->params);
-    nnt_free(sl->model_path);
-    nnt_free(sl);
+    nnt__free(sl->x);
+    nnt__free(sl->active);
+    nnt__free(sl->inter);
+    nnt__free(sl->params);
+    nnt__free(sl->model_path);
+    nnt__free(sl);
 }
 
-slot *study_slot_new(int nspace)
+slot *nnt__study_slot_new(int nspace)
 {
-    slot *sl = nnt_calloc(1, sizeof *sl);
+    slot *sl = nnt__calloc(1, sizeof *sl);
     if (!sl) return NULL;
-    sl->x = nnt_calloc((size_t)(nspace > 0 ? nspace : 1), sizeof *sl->x);
-    sl->active = nnt_calloc((size_t)(nspace > 0 ? nspace : 1), 1);
+    sl->x = nnt__calloc((size_t)(nspace > 0 ? nspace : 1), sizeof *sl->x);
+    sl->active = nnt__calloc((size_t)(nspace > 0 ? nspace : 1), 1);
     if (!sl->x || !sl->active) {
-        study_slot_free(sl);
+        nnt__study_slot_free(sl);
         return NULL;
     }
     sl->retry_of = -1;
@@ -83,11 +83,11 @@ slot *study_slot_new(int nspace)
     return sl;
 }
 
-int study_slot_push(nnt_study *s, slot *sl)
+int nnt__study_slot_push(nnt_study *s, slot *sl)
 {
     if (s->n_slots == s->cap_slots) {
         int nc = s->cap_slots ? s->cap_slots * 2 : 64;
-        slot **ns = nnt_realloc(s->slots, (size_t)nc * sizeof *ns);
+        slot **ns = nnt__realloc(s->slots, (size_t)nc * sizeof *ns);
         if (!ns) return NNT_ERR_NOMEM;
         s->slots = ns;
         s->cap_slots = nc;
@@ -112,7 +112,7 @@ static nnt_trial_record slot_key(const slot *sl)
 /* Whether a complete trial beats the best slot, by the one rule of
  * nnt_trial_compare (value, then validation loss, then parameter count), so
  * the best never depends on finishing order. */
-int study_better(const nnt_study *s, const slot *a, int best_idx)
+int nnt__study_better(const nnt_study *s, const slot *a, int best_idx)
 {
     if (a->state != NNT_TRIAL_COMPLETE || !isfinite(a->oriented)) return 0;
     if (best_idx < 0) return 1;
@@ -143,16 +143,16 @@ static void view_touch(nnt_study *s, int i)
     if (i < s->n_views) view_fill(&s->views[i], s->slots[i]);
 }
 
-int study_build_history(nnt_study *s, nnt_history *h)
+int nnt__study_build_history(nnt_study *s, nnt_history *h)
 {
     if (s->n_slots > s->cap_views) {
         int nc = s->n_slots * 2;
-        nnt_trial_view *nv = nnt_realloc(s->views, (size_t)nc * sizeof *nv);
+        nnt_trial_view *nv = nnt__realloc(s->views, (size_t)nc * sizeof *nv);
         if (!nv) return NNT_ERR_NOMEM;
         s->views = nv;
         s->cap_views = nc;
     }
-    /* Views a deterministic history hid (study_det_history) come back. */
+    /* Views a deterministic history hid (nnt__study_det_history) come back. */
     for (int i = s->masked_from; i < s->n_views; i++) view_fill(&s->views[i], s->slots[i]);
     s->masked_from = INT_MAX;
     for (int i = s->n_views; i < s->n_slots; i++) view_fill(&s->views[i], s->slots[i]);
@@ -174,8 +174,8 @@ static void set_fatal(nnt_study *s, const nnt_error *e, int code)
 
 /* ---- events --------------------------------------------------------------- */
 
-void study_event_init(const nnt_study *s, nnt_study_event *e, nnt_study_event_kind kind,
-                      int worker, const slot *sl)
+void nnt__study_event_init(const nnt_study *s, nnt_study_event *e, nnt_study_event_kind kind,
+                           int worker, const slot *sl)
 {
     memset(e, 0, sizeof *e);
     e->kind = kind;
@@ -187,7 +187,7 @@ void study_event_init(const nnt_study *s, nnt_study_event *e, nnt_study_event_ki
     e->n_done = s->n_done;
     e->n_running = s->n_running;
     e->max_trials = s->opt.max_trials;
-    e->elapsed_s = s->t_start > 0 ? study_now(s) - s->t_start : 0;
+    e->elapsed_s = s->t_start > 0 ? nnt__study_now(s) - s->t_start : 0;
     e->max_seconds = s->opt.max_seconds;
     e->best_number = s->best >= 0 ? s->slots[s->best]->number : -1;
     e->best_value = s->best >= 0 ? s->slots[s->best]->value : NAN;
@@ -196,20 +196,20 @@ void study_event_init(const nnt_study *s, nnt_study_event *e, nnt_study_event_ki
     e->n_folds = s->n_folds;
 }
 
-void study_emit(const nnt_study *s, const nnt_study_event *e)
+void nnt__study_emit(const nnt_study *s, const nnt_study_event *e)
 {
     if (s->opt.on_event) s->opt.on_event(e, s->opt.userdata);
 }
 
 /* Whether the study is stopping, for nnt_trial_should_stop (no lock). */
-int study_co_stopping(void *ctx)
+int nnt__study_co_stopping(void *ctx)
 {
     nnt_study *s = ctx;
     return atomic_load(&s->stop) != 0;
 }
 
 /* The deadline as it stands, for workers between batches (no lock). */
-double study_co_deadline(void *ctx)
+double nnt__study_co_deadline(void *ctx)
 {
     nnt_study *s = ctx;
     return atomic_load(&s->live_deadline);
@@ -222,11 +222,11 @@ static int ask_locked(nnt_study *s, int worker, nnt_trial_task *t)
 {
     int result = NNT_ERR_NOT_FOUND;
     if (atomic_load(&s->stop) || s->fatal) goto out;
-    if (s->deadline > 0 && study_now(s) >= s->deadline) goto out;
+    if (s->deadline > 0 && nnt__study_now(s) >= s->deadline) goto out;
     if (s->opt.max_trials > 0 && s->n_done + s->n_running >= s->opt.max_trials) goto out;
-    if (s->det_slots > 0 && !study_det_ready(s)) return NNT_ASK_WAIT;
+    if (s->det_slots > 0 && !nnt__study_det_ready(s)) return NNT_ASK_WAIT;
 
-    slot *sl = study_slot_new(s->nspace);
+    slot *sl = nnt__study_slot_new(s->nspace);
     if (!sl) {
         set_fatal(s, NULL, NNT_ERR_NOMEM);
         goto out;
@@ -242,30 +242,30 @@ static int ask_locked(nnt_study *s, int worker, nnt_trial_task *t)
         memcpy(sl->active, src->active, (size_t)s->nspace);
         sl->seed = src->seed;
         sl->retry_of = src->number;
-        sl->params = nnt_strdup(src->params ? src->params : "{}");
+        sl->params = nnt__strdup(src->params ? src->params : "{}");
         src->retried = 1;
     } else {
         nnt_history h;
-        int r = s->det_slots > 0 ? study_det_history(s, s->next_number, &h)
-                                 : study_build_history(s, &h);
+        int r = s->det_slots > 0 ? nnt__study_det_history(s, s->next_number, &h)
+                                 : nnt__study_build_history(s, &h);
         if (r == NNT_OK) {
             sl->seed = nnt_seed_derive(s->seed, (uint64_t)s->next_number);
             r = s->sampler.propose(s->sampler.ctx, s->space, &h, s->next_number, sl->seed, sl->x,
                                    sl->active, &err);
         }
         if (r == NNT_ERR_NOT_FOUND) { /* the sampler is done (grid exhausted) */
-            study_slot_free(sl);
+            nnt__study_slot_free(sl);
             goto out;
         }
         if (r < 0) {
-            study_slot_free(sl);
+            nnt__study_slot_free(sl);
             set_fatal(s, &err, r);
             goto out;
         }
         sl->params = nnt_space_params_json(s->space, sl->x, sl->active);
     }
     if (!sl->params) {
-        study_slot_free(sl);
+        nnt__study_slot_free(sl);
         set_fatal(s, NULL, NNT_ERR_NOMEM);
         goto out;
     }
@@ -273,9 +273,9 @@ static int ask_locked(nnt_study *s, int worker, nnt_trial_task *t)
     sl->state = NNT_TRIAL_RUNNING;
     int r = nnt_storage_trial_start(s->storage, s->study_id, sl->number, sl->params, sl->seed,
                                     sl->retry_of, nnt_clock_wall(), &err);
-    if (r == NNT_OK) r = study_slot_push(s, sl);
+    if (r == NNT_OK) r = nnt__study_slot_push(s, sl);
     if (r < 0) {
-        study_slot_free(sl);
+        nnt__study_slot_free(sl);
         set_fatal(s, &err, r);
         goto out;
     }
@@ -288,19 +288,19 @@ static int ask_locked(nnt_study *s, int worker, nnt_trial_task *t)
     t->retry_of = sl->retry_of;
     memcpy(t->x, sl->x, (size_t)s->nspace * sizeof *t->x);
     memcpy(t->active, sl->active, (size_t)s->nspace);
-    t->params = nnt_strdup(sl->params);
+    t->params = nnt__strdup(sl->params);
     /* A deterministic study's budget stops handing out trials only: a
      * trial cut short by the clock would differ from run to run. */
     t->deadline = s->det_slots > 0 ? 0 : s->deadline;
     nnt_study_event e;
-    study_event_init(s, &e, NNT_EVENT_TRIAL_START, worker, sl);
-    study_emit(s, &e);
+    nnt__study_event_init(s, &e, NNT_EVENT_TRIAL_START, worker, sl);
+    nnt__study_emit(s, &e);
     result = NNT_OK;
 out:
     return result;
 }
 
-int study_co_ask_try(void *ctx, int worker, nnt_trial_task *t)
+int nnt__study_co_ask_try(void *ctx, int worker, nnt_trial_task *t)
 {
     nnt_study *s = ctx;
     pthread_mutex_lock(&s->mu);
@@ -309,7 +309,7 @@ int study_co_ask_try(void *ctx, int worker, nnt_trial_task *t)
     return r;
 }
 
-int study_co_ask(void *ctx, int worker, nnt_trial_task *t)
+int nnt__study_co_ask(void *ctx, int worker, nnt_trial_task *t)
 {
     nnt_study *s = ctx;
     pthread_mutex_lock(&s->mu);
@@ -330,7 +330,7 @@ int study_co_ask(void *ctx, int worker, nnt_trial_task *t)
     return r;
 }
 
-int study_co_report(void *ctx, int worker, const nnt_report_msg *rp)
+int nnt__study_co_report(void *ctx, int worker, const nnt_report_msg *rp)
 {
     nnt_study *s = ctx;
     int answer = NNT_REPORT_CONTINUE;
@@ -353,40 +353,40 @@ int study_co_report(void *ctx, int worker, const nnt_report_msg *rp)
     if (rp->fold == 0) {
         if (sl->n_inter == sl->cap_inter) {
             int nc = sl->cap_inter ? sl->cap_inter * 2 : 16;
-            double *ni = nnt_realloc(sl->inter, (size_t)nc * sizeof *ni);
+            double *ni = nnt__realloc(sl->inter, (size_t)nc * sizeof *ni);
             if (ni) {
                 sl->inter = ni;
                 sl->cap_inter = nc;
             }
         }
-        if (sl->n_inter < sl->cap_inter) sl->inter[sl->n_inter++] = study_orient(s, rp->value);
+        if (sl->n_inter < sl->cap_inter) sl->inter[sl->n_inter++] = nnt__study_orient(s, rp->value);
         view_touch(s, s->worker_slot[worker]);
     }
     if (p->epoch > sl->epochs) sl->epochs = p->epoch;
 
     if (atomic_load(&s->stop) || s->fatal ||
-        (s->det_slots == 0 && s->deadline > 0 && study_now(s) >= s->deadline)) {
+        (s->det_slots == 0 && s->deadline > 0 && nnt__study_now(s) >= s->deadline)) {
         answer = NNT_REPORT_ABORT;
     } else if (s->opt.prune && rp->fold == 0) {
         nnt_history h;
-        int hr = s->det_slots > 0 ? study_det_history(s, sl->number, &h) : study_build_history(s, &h);
+        int hr = s->det_slots > 0 ? nnt__study_det_history(s, sl->number, &h) : nnt__study_build_history(s, &h);
         if (hr == NNT_OK &&
-            s->opt.prune(s->opt.prune_ctx, &h, sl->number, p->epoch, study_orient(s, rp->value)) ==
+            s->opt.prune(s->opt.prune_ctx, &h, sl->number, p->epoch, nnt__study_orient(s, rp->value)) ==
                 NNT_PRUNED)
             answer = NNT_REPORT_PRUNE;
     }
     nnt_study_event e;
-    study_event_init(s, &e, NNT_EVENT_EPOCH, worker, sl);
+    nnt__study_event_init(s, &e, NNT_EVENT_EPOCH, worker, sl);
     e.fold = rp->fold;
     e.epoch = p->epoch;
     e.max_epochs = p->max_epochs;
     e.epoch_value = rp->value;
-    study_emit(s, &e);
+    nnt__study_emit(s, &e);
     pthread_mutex_unlock(&s->mu);
     return answer;
 }
 
-void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
+void nnt__study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
 {
     nnt_study *s = ctx;
     pthread_mutex_lock(&s->mu);
@@ -397,9 +397,9 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     sl->epochs = o->epochs;
     sl->duration = o->duration;
     sl->best_epoch = o->best_epoch;
-    study_slot_set_results(s, sl, o->value, o->value_spread, o->valid_loss, o->n_params,
-                           o->n_values, o->values);
-    if (o->interrupted && s->deadline > 0 && study_now(s) >= s->deadline)
+    nnt__study_slot_set_results(s, sl, o->value, o->value_spread, o->valid_loss, o->n_params,
+                                o->n_values, o->values);
+    if (o->interrupted && s->deadline > 0 && nnt__study_now(s) >= s->deadline)
         snprintf(o->error, sizeof o->error, "interrupted (study time budget)");
 
     /* A new best is saved (atomically) before it goes on record, so that a
@@ -410,7 +410,7 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     nnt_error err;
     nnt_error_clear(&err);
     int save_r = NNT_OK, saved = 0;
-    if (o->model && s->model_out && study_better(s, sl, s->best)) {
+    if (o->model && s->model_out && nnt__study_better(s, sl, s->best)) {
         save_r = nnt_model_save(o->model, s->model_out, &err);
         if (save_r == NNT_OK) {
             saved = 1;
@@ -441,13 +441,13 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     if (r == NNT_OK) r = fr;
 
     int is_best = 0;
-    if (r == NNT_OK && study_better(s, sl, s->best)) {
+    if (r == NNT_OK && nnt__study_better(s, sl, s->best)) {
         is_best = 1;
         if (saved) {
             r = nnt_storage_artifact_add(s->storage, s->study_id, sl->number, "model",
                                          s->model_out, NULL, &err);
             if (r < 0) set_fatal(s, &err, r);
-            else sl->model_path = nnt_strdup(s->model_out);
+            else sl->model_path = nnt__strdup(s->model_out);
         }
         s->best = idx;
         nnt_model_free(s->best_model);
@@ -456,13 +456,13 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     }
     nnt_model_free(o->model);
     o->model = NULL;
-    if (is_best) study_reserve_refit_time(s);
+    if (is_best) nnt__study_reserve_refit_time(s);
     view_touch(s, idx);
     s->n_running--;
     if (!sl->interrupted) s->n_done++;
 
     nnt_study_event e;
-    study_event_init(s, &e, NNT_EVENT_TRIAL_END, worker, sl);
+    nnt__study_event_init(s, &e, NNT_EVENT_TRIAL_END, worker, sl);
     e.state = sl->state;
     e.value = sl->value;
     e.value_spread = sl->spread;
@@ -472,26 +472,26 @@ void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o)
     e.is_best = is_best;
     e.n_values = sl->n_values;
     e.values = sl->n_values > 0 ? sl->values : NULL;
-    study_emit(s, &e);
+    nnt__study_emit(s, &e);
     if (s->det_slots > 0) pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }
 
-int study_co_begin(nnt_study *s, int n_workers, nnt_error *err)
+int nnt__study_co_begin(nnt_study *s, int n_workers, nnt_error *err)
 {
-    nnt_free(s->worker_slot);
-    s->worker_slot = nnt_calloc((size_t)(n_workers > 0 ? n_workers : 1), sizeof *s->worker_slot);
+    nnt__free(s->worker_slot);
+    s->worker_slot = nnt__calloc((size_t)(n_workers > 0 ? n_workers : 1), sizeof *s->worker_slot);
     if (!s->worker_slot) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     s->n_workers = n_workers;
-    s->t_start = study_now(s);
+    s->t_start = nnt__study_now(s);
     s->deadline = s->opt.max_seconds > 0 ? s->t_start + s->opt.max_seconds : 0;
     s->budget_end = s->deadline;
     atomic_store(&s->live_deadline, s->deadline);
     pthread_mutex_lock(&s->mu);
-    study_reserve_refit_time(s); /* a resumed study may have its best already */
+    nnt__study_reserve_refit_time(s); /* a resumed study may have its best already */
     nnt_study_event e;
-    study_event_init(s, &e, NNT_EVENT_STUDY_START, -1, NULL);
-    study_emit(s, &e);
+    nnt__study_event_init(s, &e, NNT_EVENT_STUDY_START, -1, NULL);
+    nnt__study_emit(s, &e);
     pthread_mutex_unlock(&s->mu);
     return NNT_OK;
 }

@@ -1,5 +1,5 @@
 /* The owner of a study's stored definition: writing it
- * (nnt_study_definition_build), reading it for everyone else
+ * (nnt__study_definition_build), reading it for everyone else
  * (nnt_study_definition_parse, nnt_study_definition_space), its data
  * fingerprint, and the comparison of a stored definition with the one a
  * resume would store.
@@ -70,7 +70,7 @@ static uint64_t hash_final(const hash4 *s)
 
 /* 64-bit hash of a data set's shape, feature matrix and targets (also the
  * check of every MPI rank's data, src/mpi/mpi_setup.c). */
-uint64_t nnt_dataset_content_hash(const nnt_dataset *ds)
+uint64_t nnt__dataset_content_hash(const nnt_dataset *ds)
 {
     hash4 s;
     hash_init(&s);
@@ -90,7 +90,7 @@ uint64_t nnt_dataset_content_hash(const nnt_dataset *ds)
 static json_object *hash_json(const nnt_dataset *ds)
 {
     char hex[24];
-    snprintf(hex, sizeof hex, "%016" PRIx64, nnt_dataset_content_hash(ds));
+    snprintf(hex, sizeof hex, "%016" PRIx64, nnt__dataset_content_hash(ds));
     return json_object_new_string(hex);
 }
 
@@ -225,8 +225,8 @@ static int nnt_study_data_differs(json_object *stored, json_object *now, char *b
  * gets k-fold cross-validation and a refit; a resumed study keeps the fold
  * count it was stored with, so old hold-out studies resume unchanged.
  */
-study_policy nnt_study_resolve_policy(const nnt_study_options *opt, const nnt_study_data *data,
-                                      const char *stored_definition)
+study_policy nnt__study_resolve_policy(const nnt_study_options *opt, const nnt_study_data *data,
+                                       const char *stored_definition)
 {
     study_policy p;
     memset(&p, 0, sizeof p);
@@ -310,8 +310,8 @@ static int objective_words(json_object *def, char *buf, size_t n)
 /* Checks the stored definition against this one (def): data never may
  * differ; the rest only with s->force, which stores the new one. A stored
  * data fingerprint of an older kind that matches is upgraded silently. */
-int nnt_study_check_definition(const study_definition_check *s, const nnt_study_record *rec,
-                               const char *def, nnt_error *err)
+int nnt__study_check_definition(const study_definition_check *s, const nnt_study_record *rec,
+                                const char *def, nnt_error *err)
 {
     nnt_storage *storage = s->storage;
     int created = s->created;
@@ -346,8 +346,8 @@ int nnt_study_check_definition(const study_definition_check *s, const nnt_study_
         if (js && jn) {
             json_object_object_del(js, "data");
             json_object_object_del(jn, "data");
-            rs = nnt_strdup(json_object_to_json_string_ext(js, JSON_C_TO_STRING_PLAIN));
-            rn = nnt_strdup(json_object_to_json_string_ext(jn, JSON_C_TO_STRING_PLAIN));
+            rs = nnt__strdup(json_object_to_json_string_ext(js, JSON_C_TO_STRING_PLAIN));
+            rn = nnt__strdup(json_object_to_json_string_ext(jn, JSON_C_TO_STRING_PLAIN));
         }
         int differs = !rs || !rn || strcmp(rs, rn) != 0 || rec->seed != s->seed;
         int upgrade = strcmp(rec->definition, def) != 0; /* only the data fingerprint's form */
@@ -366,8 +366,8 @@ int nnt_study_check_definition(const study_definition_check *s, const nnt_study_
         } else if (differs || upgrade) {
             r = nnt_storage_study_redefine(storage, s->study_id, def, s->seed, err);
         }
-        nnt_free(rs);
-        nnt_free(rn);
+        nnt__free(rs);
+        nnt__free(rn);
     }
     json_object_put(js);
     json_object_put(jn);
@@ -423,7 +423,7 @@ static json_object *base_json(const nnt_model_options *m, const nnt_train_option
 /* Key order is part of the format: a resume compares the stored text (less
  * its data) with this one, so the MLP trainer's keys keep the order
  * nntune has always written them in. */
-char *nnt_study_definition_build(const study_definition_in *in)
+char *nnt__study_definition_build(const study_definition_in *in)
 {
     json_object *d = json_object_new_object();
     json_object_object_add(d, "version", json_object_new_int(1));
@@ -477,7 +477,7 @@ char *nnt_study_definition_build(const study_definition_in *in)
 
     char *sp = nnt_space_to_json(in->space);
     json_object *spo = sp ? json_tokener_parse(sp) : NULL;
-    nnt_free(sp);
+    nnt__free(sp);
     json_object_object_add(d, "space", spo ? spo : json_object_new_null());
     if (in->mlp) {
         json_object_object_add(d, "base", base_json(in->base_model, in->base_train));
@@ -485,7 +485,7 @@ char *nnt_study_definition_build(const study_definition_in *in)
         json_object_object_add(d, "data", dd ? dd : json_object_new_null());
     }
     const char *txt = json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN);
-    char *out = txt ? nnt_strdup(txt) : NULL;
+    char *out = txt ? nnt__strdup(txt) : NULL;
     json_object_put(d);
     return out;
 }
@@ -495,15 +495,15 @@ char *nnt_study_definition_build(const study_definition_in *in)
 void nnt_study_definition_free(nnt_study_definition *d)
 {
     if (!d) return;
-    nnt_free(d->objective);
-    nnt_free(d->objective_version);
-    nnt_free(d->sampler);
-    nnt_free(d->sampler_options);
-    nnt_free(d->pruner);
-    nnt_free(d->pruner_options);
-    nnt_free(d->metric);
-    for (int k = 0; k < NNT_MAX_OBJECTIVES; k++) nnt_free(d->objectives[k]);
-    nnt_free(d->space);
+    nnt__free(d->objective);
+    nnt__free(d->objective_version);
+    nnt__free(d->sampler);
+    nnt__free(d->sampler_options);
+    nnt__free(d->pruner);
+    nnt__free(d->pruner_options);
+    nnt__free(d->metric);
+    for (int k = 0; k < NNT_MAX_OBJECTIVES; k++) nnt__free(d->objectives[k]);
+    nnt__free(d->space);
     memset(d, 0, sizeof *d);
 }
 
@@ -514,13 +514,13 @@ static int get_string(json_object *o, const char *key, char **out)
     *out = NULL;
     if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) return 0;
     if (!json_object_is_type(v, json_type_string)) return -1;
-    *out = nnt_strdup(json_object_get_string(v));
+    *out = nnt__strdup(json_object_get_string(v));
     return *out ? 0 : -2;
 }
 
 static char *plain_text(json_object *v)
 {
-    return nnt_strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+    return nnt__strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
 }
 
 static int parse_objectives(json_object *v, nnt_study_definition *d)
@@ -530,7 +530,7 @@ static int parse_objectives(json_object *v, nnt_study_definition *d)
     for (size_t i = 0; i < n && i < NNT_MAX_OBJECTIVES; i++) {
         json_object *e = json_object_array_get_idx(v, i);
         if (!json_object_is_type(e, json_type_string)) return -1;
-        if (!(d->objectives[i] = nnt_strdup(json_object_get_string(e)))) return -2;
+        if (!(d->objectives[i] = nnt__strdup(json_object_get_string(e)))) return -2;
         d->n_objectives = (int)i + 1;
     }
     return 0;
@@ -562,7 +562,7 @@ int nnt_study_definition_parse(const char *json, nnt_study_definition *out, nnt_
         else if (!(out->sampler_options = plain_text(v))) r = -2;
     }
     if (!bad && r == 0) {
-        out->pruner = nnt_strdup("none");
+        out->pruner = nnt__strdup("none");
         if (!out->pruner) r = -2;
     }
     if (!bad && r == 0 && json_object_object_get_ex(o, "pruner", &v)) {
@@ -573,7 +573,7 @@ int nnt_study_definition_parse(const char *json, nnt_study_definition *out, nnt_
             if ((r = get_string(v, "name", &name)) < 0 || !name) {
                 bad = "pruner.name";
             } else {
-                nnt_free(out->pruner);
+                nnt__free(out->pruner);
                 out->pruner = name;
                 json_object *opts = json_object_new_object();
                 json_object_object_foreach(v, k, pv) if (strcmp(k, "name"))
@@ -599,7 +599,7 @@ int nnt_study_definition_parse(const char *json, nnt_study_definition *out, nnt_
         (r = parse_objectives(v, out)) == -1)
         bad = "objectives";
     if (!bad && r == 0 && !out->objectives[0] && out->metric &&
-        !(out->objectives[0] = nnt_strdup(out->metric)))
+        !(out->objectives[0] = nnt__strdup(out->metric)))
         r = -2;
     if (!bad && r == 0 && json_object_object_get_ex(o, "space", &v) &&
         json_object_is_type(v, json_type_object) && !(out->space = plain_text(v)))

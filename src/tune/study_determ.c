@@ -19,7 +19,7 @@
 
 #include "tune/study_state.h"
 
-int study_det_slots(const nnt_study_options *opt)
+int nnt__study_det_slots(const nnt_study_options *opt)
 {
     if (!opt->deterministic) return 0;
     if (opt->slots > 0) return opt->slots;
@@ -28,7 +28,7 @@ int study_det_slots(const nnt_study_options *opt)
     return nc > 0 ? (int)nc : 1;
 }
 
-int study_det_ready(nnt_study *s)
+int nnt__study_det_ready(nnt_study *s)
 {
     while (s->done_prefix < s->n_slots && s->slots[s->done_prefix]->state != NNT_TRIAL_RUNNING)
         s->done_prefix++;
@@ -36,14 +36,14 @@ int study_det_ready(nnt_study *s)
     return s->done_prefix >= s->n_slots || s->slots[s->done_prefix]->number >= cut;
 }
 
-int study_det_history(nnt_study *s, int number, nnt_history *h)
+int nnt__study_det_history(nnt_study *s, int number, nnt_history *h)
 {
-    int r = study_build_history(s, h);
+    int r = nnt__study_build_history(s, h);
     if (r < 0) return r;
     int n = h->n;
     while (n > 0 && s->slots[n - 1]->number > number) n--;
     int cut = number - s->det_slots + 1;
-    /* These edits last for this one call: the next study_build_history
+    /* These edits last for this one call: the next nnt__study_build_history
      * rewrites the views from masked_from on. */
     for (int i = n - 1; i >= 0 && s->slots[i]->number >= cut; i--) {
         if (i < s->masked_from) s->masked_from = i;

@@ -65,7 +65,7 @@ typedef struct nnt_trial_outcome {
 /* An ask's answer when a deterministic study (nnt_study_options.
  * deterministic) cannot propose the next trial yet: the results it is
  * proposed from are not all in. Not an error; the transport asks again after
- * the next tell (study_co_ask_try). study_co_ask, for worker threads, waits
+ * the next tell (nnt__study_co_ask_try). nnt__study_co_ask, for worker threads, waits
  * instead and never returns it. */
 #define NNT_ASK_WAIT 1
 
@@ -106,7 +106,7 @@ typedef struct nnt_mlp_setup {
 } nnt_mlp_setup;
 
 typedef struct nnt_mlp_objective {
-    nnt_mlp_setup su;        /* as given to nnt_mlp_init */
+    nnt_mlp_setup su;        /* as given to nnt__mlp_init */
     int n_folds;             /* 1: one hold-out (or the separate validation set) */
     int ensemble;            /* 1 (k-fold only): a trial's model averages its fold models */
     int use_valid_set;       /* validate on data.valid (all rows) */
@@ -115,14 +115,14 @@ typedef struct nnt_mlp_objective {
 
 /* Builds the splits once (hold-out, k folds, or the separate validation set;
  * optionally subsampled). */
-int nnt_mlp_init(nnt_mlp_objective *o, const nnt_mlp_setup *setup, nnt_error *err);
-void nnt_mlp_free(nnt_mlp_objective *o);
+int nnt__mlp_init(nnt_mlp_objective *o, const nnt_mlp_setup *setup, nnt_error *err);
+void nnt__mlp_free(nnt_mlp_objective *o);
 
 /* The refit epoch of a stored trial from its epoch rows (ordered by fold,
  * epoch): per fold the first epoch with the best metric (the lower
  * validation loss on equal metrics, as the trainer restores), then the
  * median over folds as nnt_mlp_run computes it; 0 when none. */
-int nnt_stored_best_epoch(const nnt_epoch_row *rows, size_t nr, nnt_metric metric, int maximize);
+int nnt__stored_best_epoch(const nnt_epoch_row *rows, size_t nr, nnt_metric metric, int maximize);
 
 /* ---- Objectives through the public interface (objective.c) ---------------- */
 
@@ -156,7 +156,7 @@ struct nnt_trial {
 
 /* Passes one report (an epoch of a fold) to the coordinator; returns its
  * answer (NNT_REPORT_*), remembering a non-continue one in t->answer. */
-int study_trial_send_report(nnt_trial *t, const nnt_report_msg *r);
+int nnt__study_trial_send_report(nnt_trial *t, const nnt_report_msg *r);
 
 /* How a study runs trials: the objective (the public interface; the MLP
  * trainer is one) and what the runner needs to turn its result into an
@@ -172,12 +172,12 @@ typedef struct study_runner {
 
 
 /* Worker loop: ask, run, tell until no more work. */
-void nnt_worker_loop(const study_runner *rn, const nnt_coordinator_ops *ops, int worker,
-                     int space_size);
+void nnt__worker_loop(const study_runner *rn, const nnt_coordinator_ops *ops, int worker,
+                      int space_size);
 
 /* The MLP trainer as an nnt_objective (ctx: an initialised nnt_mlp_objective). */
-int nnt_mlp_evaluate(void *ctx, const nnt_params *params, nnt_trial *trial, double *values,
-                     nnt_error *err);
+int nnt__mlp_evaluate(void *ctx, const nnt_params *params, nnt_trial *trial, double *values,
+                      nnt_error *err);
 
 /* ---- Refit (study_refit.c) ------------------------------------------------- */
 
@@ -213,28 +213,28 @@ typedef struct nnt_refit_result {
     "training rows to add; drop the validation set (hold-out or cv_folds) to refit"
 
 /* Rows a refit trains on: fold 0's training and validation rows. */
-size_t nnt_mlp_refit_rows(const nnt_mlp_objective *o);
+size_t nnt__mlp_refit_rows(const nnt_mlp_objective *o);
 
 /* Trains the refit model. Returns NNT_OK with *out set when all task->epochs
  * ran; a positive status (NNT_TIMEOUT, NNT_DIVERGED, NNT_PRUNED when
  * should_stop said so) with *out = NULL and a message in err; a negative
  * error. NNT_ERR_ARG when the objective validates
  * on a separate validation set (nothing to add to the training rows). */
-int nnt_mlp_refit(const nnt_mlp_objective *o, const nnt_refit_task *task, nnt_model **out,
+int nnt__mlp_refit(const nnt_mlp_objective *o, const nnt_refit_task *task, nnt_model **out,
                         nnt_refit_result *res, nnt_error *err);
 
 /* Seconds a refit is expected to take: the trial's seconds per epoch (per
  * fold) scaled by the refit's rows over the trial's training rows, for
  * `epochs` epochs, with a 10 % margin. */
-double nnt_mlp_refit_estimate(const nnt_mlp_objective *o, double trial_seconds,
+double nnt__mlp_refit_estimate(const nnt_mlp_objective *o, double trial_seconds,
                                     int trial_epochs, int epochs);
 
 /* ---- Samplers and pruners from options (study_plugins.c) ------------------ */
 
 /* Checks a sampler name and its options (JSON object text or NULL) into TPE
  * options (left at the defaults for other samplers); errors name path. */
-int study_sampler_parse(const char *name, const char *options_json, const char *path,
-                        nnt_tpe_options *tpe, nnt_error *err);
+int nnt__study_sampler_parse(const char *name, const char *options_json, const char *path,
+                             nnt_tpe_options *tpe, nnt_error *err);
 
 typedef struct study_pruner_conf {
     int kind; /* 0 none, 1 median, 2 asha, 3 hyperband */
@@ -245,17 +245,17 @@ typedef struct study_pruner_conf {
 
 /* Checks a pruner name and its options; max_epochs > 0 is the default
  * max_resource of asha and hyperband. */
-int study_pruner_parse(const char *name, const char *options_json, const char *path,
-                       int max_epochs, study_pruner_conf *c, nnt_error *err);
+int nnt__study_pruner_parse(const char *name, const char *options_json, const char *path,
+                            int max_epochs, study_pruner_conf *c, nnt_error *err);
 /* Creates the pruner of a checked configuration (zeroed table for none). */
-int study_pruner_make(const study_pruner_conf *c, const char *path, nnt_pruner *out,
-                      nnt_error *err);
+int nnt__study_pruner_make(const study_pruner_conf *c, const char *path, nnt_pruner *out,
+                           nnt_error *err);
 
 /* ---- Definition and data fingerprint (study_definition.c) ------------------- */
 
 /* 64-bit hash of a data set's shape, feature matrix and targets: the data
  * fingerprint's "hash", and what each MPI rank's data is checked by. */
-uint64_t nnt_dataset_content_hash(const nnt_dataset *ds);
+uint64_t nnt__dataset_content_hash(const nnt_dataset *ds);
 
 struct json_object;
 
@@ -270,10 +270,10 @@ typedef struct study_policy {
     int cv_auto, refit_auto, small_data;
     size_t tuned_rows; /* rows of the training data, or max_rows when fewer */
 } study_policy;
-study_policy nnt_study_resolve_policy(const nnt_study_options *opt, const nnt_study_data *data,
-                                      const char *stored_definition);
+study_policy nnt__study_resolve_policy(const nnt_study_options *opt, const nnt_study_data *data,
+                                       const char *stored_definition);
 
-/* What a study's definition is built from (nnt_study_definition_build). */
+/* What a study's definition is built from (nnt__study_definition_build). */
 typedef struct study_definition_in {
     const char *sampler, *sampler_options, *pruner, *pruner_options;
     const char *metric; /* the value's name */
@@ -299,7 +299,7 @@ typedef struct study_definition_in {
 /* The stored description of what the study searches and how it scores
  * (docs/storage.md); a resume must match it. Budgets, jobs and paths are
  * not part of it. malloc'd; NULL when out of memory. */
-char *nnt_study_definition_build(const study_definition_in *in);
+char *nnt__study_definition_build(const study_definition_in *in);
 
 /* What the definition check needs to know of the study. */
 typedef struct study_definition_check {
@@ -318,7 +318,7 @@ typedef struct study_definition_check {
  * NNT_ERR_ARG naming the first one unless force, which stores def; an older
  * data fingerprint that matches is upgraded to def silently; another metric
  * is an NNT_ERR_ARG. */
-int nnt_study_check_definition(const study_definition_check *c, const nnt_study_record *rec,
-                               const char *def, nnt_error *err);
+int nnt__study_check_definition(const study_definition_check *c, const nnt_study_record *rec,
+                                const char *def, nnt_error *err);
 
 #endif

@@ -1,4 +1,4 @@
-/* The MLP trainer as a study objective (nnt_mlp_evaluate, one
+/* The MLP trainer as a study objective (nnt__mlp_evaluate, one
  * implementation of objective.h's interface): one trial = apply the
  * parameters to the base options, train (on every fold), read the
  * validation metric of the best epoch. Its outcome carries more than a
@@ -34,7 +34,7 @@ static void subsample(uint32_t *rows, size_t *n, size_t keep, uint64_t seed)
     qsort(rows, keep, sizeof *rows, cmp_u32);
 }
 
-int nnt_mlp_init(nnt_mlp_objective *o, const nnt_mlp_setup *su, nnt_error *err)
+int nnt__mlp_init(nnt_mlp_objective *o, const nnt_mlp_setup *su, nnt_error *err)
 {
     memset(o, 0, sizeof *o);
     o->su = *su;
@@ -46,7 +46,7 @@ int nnt_mlp_init(nnt_mlp_objective *o, const nnt_mlp_setup *su, nnt_error *err)
     o->use_valid_set = su->data.valid != NULL;
     o->n_folds = (!o->use_valid_set && su->cv_folds >= 2) ? su->cv_folds : 1;
     o->ensemble = o->n_folds > 1 && su->ensemble;
-    o->splits = nnt_calloc((size_t)o->n_folds, sizeof *o->splits);
+    o->splits = nnt__calloc((size_t)o->n_folds, sizeof *o->splits);
     if (!o->splits) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     int r = NNT_OK;
     for (int f = 0; f < o->n_folds && r == NNT_OK; f++) {
@@ -58,7 +58,7 @@ int nnt_mlp_init(nnt_mlp_objective *o, const nnt_mlp_setup *su, nnt_error *err)
                                   err);
     }
     if (r < 0) {
-        nnt_mlp_free(o);
+        nnt__mlp_free(o);
         return r;
     }
     if (su->max_rows > 0 && su->max_rows < rows) {
@@ -77,7 +77,7 @@ int nnt_mlp_init(nnt_mlp_objective *o, const nnt_mlp_setup *su, nnt_error *err)
     for (int f = 0; f < o->n_folds; f++) {
         if (o->splits[f].n_train == 0 ||
             (!o->use_valid_set && o->splits[f].n_valid == 0)) {
-            nnt_mlp_free(o);
+            nnt__mlp_free(o);
             return nnt_fail(err, NNT_ERR_ARG,
                             "data: too few rows (%zu) for a training and a validation part",
                             rows);
@@ -86,12 +86,12 @@ int nnt_mlp_init(nnt_mlp_objective *o, const nnt_mlp_setup *su, nnt_error *err)
     return NNT_OK;
 }
 
-void nnt_mlp_free(nnt_mlp_objective *o)
+void nnt__mlp_free(nnt_mlp_objective *o)
 {
     if (!o) return;
     if (o->splits)
         for (int f = 0; f < o->n_folds; f++) nnt_split_free(&o->splits[f]);
-    nnt_free(o->splits);
+    nnt__free(o->splits);
     memset(o, 0, sizeof *o);
 }
 
@@ -122,10 +122,10 @@ static double infer_time_us(const nnt_mlp_objective *o, const nnt_model *m)
     size_t n = o->use_valid_set ? nnt_dataset_rows(ds) : sp->n_valid;
     if (n > 2048) n = 2048;
     if (n == 0) return NAN;
-    uint32_t *rows = nnt_malloc(n * sizeof *rows);
+    uint32_t *rows = nnt__malloc(n * sizeof *rows);
     const nnt_model_options *mo = nnt_model_get_options(m);
     size_t outs = mo && mo->outputs > 0 ? (size_t)mo->outputs : 1;
-    float *out = nnt_malloc(n * outs * sizeof *out);
+    float *out = nnt__malloc(n * outs * sizeof *out);
     double t[5], res = NAN;
     if (rows && out) {
         for (size_t i = 0; i < n; i++) rows[i] = o->use_valid_set ? (uint32_t)i : sp->valid[i];
@@ -141,8 +141,8 @@ static double infer_time_us(const nnt_mlp_objective *o, const nnt_model *m)
             res = t[2] * 1e6 / (double)n;
         }
     }
-    nnt_free(rows);
-    nnt_free(out);
+    nnt__free(rows);
+    nnt__free(out);
     return res;
 }
 
@@ -211,10 +211,10 @@ static int on_progress(const nnt_progress *p, void *userdata)
     r.n_folds = fc->obj->n_folds;
     r.progress = p;
     r.value = p->has_valid ? nnt_metrics_get(&p->valid, fc->obj->su.metric) : NAN;
-    return study_trial_send_report(fc->trial, &r) == NNT_REPORT_CONTINUE ? 0 : NNT_PRUNED;
+    return nnt__study_trial_send_report(fc->trial, &r) == NNT_REPORT_CONTINUE ? 0 : NNT_PRUNED;
 }
 
-int nnt_stored_best_epoch(const nnt_epoch_row *rows, size_t nr, nnt_metric metric, int maximize)
+int nnt__stored_best_epoch(const nnt_epoch_row *rows, size_t nr, nnt_metric metric, int maximize)
 {
     int best[64], nb = 0;
     size_t i = 0;
@@ -400,8 +400,8 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
 
 /* ---- the MLP trainer as an objective ------------------------------------- */
 
-int nnt_mlp_evaluate(void *ctx, const nnt_params *params, nnt_trial *trial, double *values,
-                     nnt_error *err)
+int nnt__mlp_evaluate(void *ctx, const nnt_params *params, nnt_trial *trial, double *values,
+                      nnt_error *err)
 {
     (void)params; /* the task's x/active, which params views */
     const nnt_mlp_objective *o = ctx;

@@ -174,7 +174,7 @@ int nnt_study_options_check(const nnt_study_options *opt, nnt_error *err)
     }
     const char *sampler = nnt_study_sampler_name(opt);
     nnt_tpe_options tpe;
-    int r = study_sampler_parse(sampler, opt->sampler_options, "sampler", &tpe, err);
+    int r = nnt__study_sampler_parse(sampler, opt->sampler_options, "sampler", &tpe, err);
     if (r < 0) {
         if (err) err->code = NNT_ERR_ARG;
         return NNT_ERR_ARG;

@@ -94,8 +94,8 @@ static int known_sampler(const char *name)
                     !strcmp(name, "tpe"));
 }
 
-int study_sampler_parse(const char *name, const char *options_json, const char *path,
-                        nnt_tpe_options *tpe, nnt_error *err)
+int nnt__study_sampler_parse(const char *name, const char *options_json, const char *path,
+                             nnt_tpe_options *tpe, nnt_error *err)
 {
     *tpe = nnt_tpe_options_default();
     if (!known_sampler(name))
@@ -151,7 +151,7 @@ int nnt_study_sampler_create(const char *name, const char *options_json, const n
     if (!out) return nnt_fail(err, NNT_ERR_ARG, "sampler: NULL output");
     memset(out, 0, sizeof *out);
     nnt_tpe_options tpe;
-    int r = study_sampler_parse(name, options_json, "sampler", &tpe, err);
+    int r = nnt__study_sampler_parse(name, options_json, "sampler", &tpe, err);
     if (r < 0) return r;
     if (strcmp(name, "tpe")) return nnt_sampler_create_seeded(name, space, study_seed, out, err);
     if (!space) return nnt_fail(err, NNT_ERR_ARG, "sampler: missing space");
@@ -164,8 +164,8 @@ int nnt_study_sampler_create(const char *name, const char *options_json, const n
 
 /* ---- pruners -------------------------------------------------------------------- */
 
-int study_pruner_parse(const char *name, const char *options_json, const char *path,
-                       int max_epochs, study_pruner_conf *c, nnt_error *err)
+int nnt__study_pruner_parse(const char *name, const char *options_json, const char *path,
+                            int max_epochs, study_pruner_conf *c, nnt_error *err)
 {
     memset(c, 0, sizeof *c);
     c->median = nnt_median_options_default();
@@ -219,8 +219,8 @@ int study_pruner_parse(const char *name, const char *options_json, const char *p
     return r;
 }
 
-int study_pruner_make(const study_pruner_conf *c, const char *path, nnt_pruner *out,
-                      nnt_error *err)
+int nnt__study_pruner_make(const study_pruner_conf *c, const char *path, nnt_pruner *out,
+                           nnt_error *err)
 {
     memset(out, 0, sizeof *out);
     nnt_error e;
@@ -242,7 +242,7 @@ int nnt_study_pruner_create(const char *name, const char *options_json, int max_
     if (!out) return nnt_fail(err, NNT_ERR_ARG, "pruner: NULL output");
     memset(out, 0, sizeof *out);
     study_pruner_conf c;
-    int r = study_pruner_parse(name, options_json, "pruner", max_epochs, &c, err);
+    int r = nnt__study_pruner_parse(name, options_json, "pruner", max_epochs, &c, err);
     if (r < 0) return r;
-    return study_pruner_make(&c, "pruner", out, err);
+    return nnt__study_pruner_make(&c, "pruner", out, err);
 }

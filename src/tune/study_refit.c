@@ -5,7 +5,7 @@
  * default 10 % hold-out). The refit replays the trial's options and stops at
  * the epoch where the trial's validation metric peaked; on large data the
  * schedule too (it keeps the trial's max_epochs), on small data the schedule
- * is laid out over the refit's epochs (study_run_refit). */
+ * is laid out over the refit's epochs (nnt__study_run_refit). */
 #include <json-c/json.h>
 #include <math.h>
 #include <pthread.h>
@@ -19,19 +19,19 @@
 #include "nntune/tune.h"
 #include "tune/study_state.h"
 
-size_t nnt_mlp_refit_rows(const nnt_mlp_objective *o)
+size_t nnt__mlp_refit_rows(const nnt_mlp_objective *o)
 {
     if (!o->splits || o->use_valid_set) return 0;
     return o->splits[0].n_train + o->splits[0].n_valid;
 }
 
-double nnt_mlp_refit_estimate(const nnt_mlp_objective *o, double trial_seconds,
+double nnt__mlp_refit_estimate(const nnt_mlp_objective *o, double trial_seconds,
                                     int trial_epochs, int epochs)
 {
     if (!o->splits || trial_epochs <= 0 || !(trial_seconds > 0) || o->splits[0].n_train == 0)
         return 0;
     double per_epoch = trial_seconds / ((double)trial_epochs * (double)o->n_folds);
-    double scale = (double)nnt_mlp_refit_rows(o) / (double)o->splits[0].n_train;
+    double scale = (double)nnt__mlp_refit_rows(o) / (double)o->splits[0].n_train;
     return 1.1 * per_epoch * scale * (double)epochs;
 }
 
@@ -65,7 +65,7 @@ static int on_refit_epoch(const nnt_progress *p, void *userdata)
     return p->epoch >= s->epoch ? NNT_PRUNED : 0;
 }
 
-int nnt_mlp_refit(const nnt_mlp_objective *o, const nnt_refit_task *task, nnt_model **out,
+int nnt__mlp_refit(const nnt_mlp_objective *o, const nnt_refit_task *task, nnt_model **out,
                         nnt_refit_result *res, nnt_error *err)
 {
     *out = NULL;
@@ -81,7 +81,7 @@ int nnt_mlp_refit(const nnt_mlp_objective *o, const nnt_refit_task *task, nnt_mo
 
     const nnt_split *sp = &o->splits[0];
     size_t n = sp->n_train + sp->n_valid;
-    uint32_t *rows = nnt_malloc_array(n ? n : 1, sizeof *rows);
+    uint32_t *rows = nnt__malloc_array(n ? n : 1, sizeof *rows);
     if (!rows) return nnt_fail(err, NNT_ERR_NOMEM, "refit: out of memory");
     memcpy(rows, sp->train, sp->n_train * sizeof *rows);
     if (sp->n_valid) memcpy(rows + sp->n_train, sp->valid, sp->n_valid * sizeof *rows);
@@ -115,7 +115,7 @@ int nnt_mlp_refit(const nnt_mlp_objective *o, const nnt_refit_task *task, nnt_mo
     res->rows = n;
     res->epochs = tr.epochs_run;
     nnt_train_result_free(&tr);
-    nnt_free(rows);
+    nnt__free(rows);
 
     if (r == NNT_PRUNED && !stop.stopped && stop.reached >= task->epochs)
         r = NNT_OK; /* stopped on purpose, after the target epoch */
@@ -161,11 +161,11 @@ static int study_slot_best_epoch(const slot *sl)
  * running trials too (any of them may become the best) was tried: it stopped
  * long trials that could have won, and a 1-minute study then completed no
  * trial at all. Called under mu when the best changes. */
-void study_reserve_refit_time(nnt_study *s)
+void nnt__study_reserve_refit_time(nnt_study *s)
 {
     if (!s->refit_on || s->budget_end <= 0 || s->best < 0) return;
     const slot *b = s->slots[s->best];
-    double need = nnt_mlp_refit_estimate(&s->obj, b->duration, b->epochs, study_slot_best_epoch(b));
+    double need = nnt__mlp_refit_estimate(&s->obj, b->duration, b->epochs, study_slot_best_epoch(b));
     s->refit_estimate = need;
     /* Stopping the trials takes a moment (the batch in flight, the last
      * tells): small-data refits, estimated at hundredths of a second, found
@@ -176,9 +176,9 @@ void study_reserve_refit_time(nnt_study *s)
     double cap = 0.4 * s->opt.max_seconds;
     if (need > cap) need = cap;
     /* A best found too late for its refit does not stop the search: the
-     * refit is skipped (study_run_refit) and the trials use the time instead. */
+     * refit is skipped (nnt__study_run_refit) and the trials use the time instead. */
     double end = s->budget_end - need;
-    if (study_now(s) >= end) end = s->budget_end;
+    if (nnt__study_now(s) >= end) end = s->budget_end;
     s->deadline = end;
     atomic_store(&s->live_deadline, s->deadline);
 }
@@ -196,18 +196,18 @@ static void refit_on_epoch(void *ctx, int epoch, double seconds)
     nnt_study *s = ctx;
     pthread_mutex_lock(&s->mu);
     nnt_study_event e;
-    study_event_init(s, &e, NNT_EVENT_REFIT_EPOCH, -1, s->best >= 0 ? s->slots[s->best] : NULL);
+    nnt__study_event_init(s, &e, NNT_EVENT_REFIT_EPOCH, -1, s->best >= 0 ? s->slots[s->best] : NULL);
     e.epoch = epoch;
     e.max_epochs = s->refit_epochs;
     e.duration = seconds;
-    study_emit(s, &e);
+    nnt__study_emit(s, &e);
     pthread_mutex_unlock(&s->mu);
 }
 
 /* {"trial": N, "epochs": E, "rows": R, "seconds": S, "trial_test": {...}} of
  * the refit done; trial_test holds the test metrics of the trial's own model,
  * so what the refit changed stays on record. */
-json_object *study_refit_json(const nnt_study *s)
+json_object *nnt__study_refit_json(const nnt_study *s)
 {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "trial", json_object_new_int(s->slots[s->best]->number));
@@ -217,7 +217,7 @@ json_object *study_refit_json(const nnt_study *s)
     if (s->refit_members > 1)
         json_object_object_add(o, "ensemble", json_object_new_int(s->refit_members));
     if (s->refit_trial_n_test > 0)
-        json_object_object_add(o, "trial_test", study_metrics_json(&s->refit_trial_test, s->refit_trial_n_test));
+        json_object_object_add(o, "trial_test", nnt__study_metrics_json(&s->refit_trial_test, s->refit_trial_n_test));
     return o;
 }
 
@@ -239,7 +239,7 @@ static int refit_join_folds(nnt_study *s, nnt_model *refit, const nnt_model *tm,
  * trials are over; the refit model becomes the study's model. Failures to
  * refit are not study failures: the best trial's model stays and the note
  * says why. Storage errors are. */
-int study_run_refit(nnt_study *s, int threads, nnt_error *err)
+int nnt__study_run_refit(nnt_study *s, int threads, nnt_error *err)
 {
     s->refit_state = -1;
     if (s->best < 0) {
@@ -262,7 +262,7 @@ int study_run_refit(nnt_study *s, int threads, nnt_error *err)
      * stretch for it, by at most twice its estimate plus the reserve's
      * 2 s floor ("Refit: stopped by the time budget after 3 of 26 epochs"
      * was seen with a 60 s budget on a loaded machine). */
-    int small = nnt_mlp_refit_rows(&s->obj) < NNT_SMALL_DATA_ROWS;
+    int small = nnt__mlp_refit_rows(&s->obj) < NNT_SMALL_DATA_ROWS;
     double grace = small ? 2.0 * s->refit_estimate + 2.0 : 0.0;
     if (small && left < grace) left = grace;
     if (left < 0.8 * s->refit_estimate) {
@@ -297,20 +297,20 @@ int study_run_refit(nnt_study *s, int threads, nnt_error *err)
         if (task.time_limit_s < 0.001) task.time_limit_s = 0.001;
     }
     s->refit_epochs = task.epochs;
-    s->refit_rows = nnt_mlp_refit_rows(&s->obj);
+    s->refit_rows = nnt__mlp_refit_rows(&s->obj);
 
     pthread_mutex_lock(&s->mu);
     nnt_study_event e;
-    study_event_init(s, &e, NNT_EVENT_REFIT_START, -1, b);
+    nnt__study_event_init(s, &e, NNT_EVENT_REFIT_START, -1, b);
     e.max_epochs = task.epochs;
-    study_emit(s, &e);
+    nnt__study_emit(s, &e);
     pthread_mutex_unlock(&s->mu);
 
     nnt_model *model = NULL;
     nnt_refit_result res;
     nnt_error rerr;
     nnt_error_clear(&rerr);
-    int r = nnt_mlp_refit(&s->obj, &task, &model, &res, &rerr);
+    int r = nnt__mlp_refit(&s->obj, &task, &model, &res, &rerr);
     s->refit_seconds = res.seconds;
     if (r != NNT_OK) {
         const char *why = rerr.message;
@@ -324,9 +324,9 @@ int study_run_refit(nnt_study *s, int threads, nnt_error *err)
              * that cannot be loaded back is simply not compared. */
             nnt_model *loaded;
             const nnt_model *tm;
-            study_best_trial_model(s, b, &tm, &loaded, NULL);
+            nnt__study_best_trial_model(s, b, &tm, &loaded, NULL);
             int tr = tm && s->data.test
-                         ? study_test_model(s, tm, &s->refit_trial_test, &s->refit_trial_n_test, err)
+                         ? nnt__study_test_model(s, tm, &s->refit_trial_test, &s->refit_trial_n_test, err)
                          : NNT_OK;
             /* Only the fold models trained in this run: on a resumed study
              * the file at model_out may already be an earlier run's refit
@@ -340,14 +340,14 @@ int study_run_refit(nnt_study *s, int threads, nnt_error *err)
             }
         }
         json_object *info = json_object_new_object();
-        json_object_object_add(info, "refit", study_refit_json(s));
+        json_object_object_add(info, "refit", nnt__study_refit_json(s));
         if (s->model_out) {
             r = nnt_model_save(model, s->model_out, err);
             if (r == NNT_OK)
                 r = nnt_storage_artifact_add(
                     s->storage, s->study_id, b->number, "model", s->model_out,
                     json_object_to_json_string_ext(info, JSON_C_TO_STRING_PLAIN), err);
-            if (r == NNT_OK && !b->model_path) b->model_path = nnt_strdup(s->model_out);
+            if (r == NNT_OK && !b->model_path) b->model_path = nnt__strdup(s->model_out);
         }
         json_object_put(info);
         nnt_model_free(s->best_model);
@@ -355,12 +355,12 @@ int study_run_refit(nnt_study *s, int threads, nnt_error *err)
         if (r < 0) return r;
     }
     pthread_mutex_lock(&s->mu);
-    study_event_init(s, &e, NNT_EVENT_REFIT_END, -1, b);
+    nnt__study_event_init(s, &e, NNT_EVENT_REFIT_END, -1, b);
     e.epochs = res.epochs;
     e.max_epochs = task.epochs;
     e.duration = res.seconds;
     e.error = s->refit_note[0] ? s->refit_note : NULL;
-    study_emit(s, &e);
+    nnt__study_emit(s, &e);
     pthread_mutex_unlock(&s->mu);
     return NNT_OK;
 }

@@ -16,8 +16,8 @@
 
 /* ---- test evaluation ---------------------------------------------------------- */
 
-int study_test_model(const nnt_study *s, const nnt_model *m, nnt_metrics *out, size_t *n,
-                     nnt_error *err)
+int nnt__study_test_model(const nnt_study *s, const nnt_model *m, nnt_metrics *out, size_t *n,
+                          nnt_error *err)
 {
     nnt_eval ev;
     memset(&ev, 0, sizeof ev);
@@ -32,8 +32,8 @@ int study_test_model(const nnt_study *s, const nnt_model *m, nnt_metrics *out, s
 /* The best trial's model: the one kept in memory, or (when the best came from
  * an earlier run) loaded from its model file into *loaded, which the caller
  * frees. *m = NULL with NNT_OK when neither exists. */
-int study_best_trial_model(const nnt_study *s, const slot *b, const nnt_model **m,
-                           nnt_model **loaded, nnt_error *err)
+int nnt__study_best_trial_model(const nnt_study *s, const slot *b, const nnt_model **m,
+                                nnt_model **loaded, nnt_error *err)
 {
     *loaded = NULL;
     *m = s->best_model;
@@ -44,7 +44,7 @@ int study_best_trial_model(const nnt_study *s, const slot *b, const nnt_model **
 }
 
 /* {"rows": N, "loss": ..., "accuracy": ...}: the metrics that apply. */
-json_object *study_metrics_json(const nnt_metrics *m, size_t rows)
+json_object *nnt__study_metrics_json(const nnt_metrics *m, size_t rows)
 {
     json_object *info = json_object_new_object();
     json_object_object_add(info, "rows", json_object_new_int64((int64_t)rows));
@@ -57,22 +57,22 @@ json_object *study_metrics_json(const nnt_metrics *m, size_t rows)
     return info;
 }
 
-int study_evaluate_best(nnt_study *s, nnt_error *err)
+int nnt__study_evaluate_best(nnt_study *s, nnt_error *err)
 {
     if (!s->data.test || s->best < 0) return NNT_OK;
     slot *b = s->slots[s->best];
     nnt_model *loaded;
     const nnt_model *m;
-    int r = study_best_trial_model(s, b, &m, &loaded, err);
+    int r = nnt__study_best_trial_model(s, b, &m, &loaded, err);
     if (r < 0) return r;
     if (!m) return NNT_OK; /* best from an earlier run, model not kept */
-    r = study_test_model(s, m, &s->test, &s->n_test, err);
+    r = nnt__study_test_model(s, m, &s->test, &s->n_test, err);
     nnt_model_free(loaded);
     if (r < 0) return r;
     s->has_test = 1;
 
-    json_object *info = study_metrics_json(&s->test, s->n_test);
-    if (s->refit_state == 1) json_object_object_add(info, "refit", study_refit_json(s));
+    json_object *info = nnt__study_metrics_json(&s->test, s->n_test);
+    if (s->refit_state == 1) json_object_object_add(info, "refit", nnt__study_refit_json(s));
     r = nnt_storage_artifact_add(s->storage, s->study_id, b->number, "test",
                                  b->model_path ? b->model_path : "",
                                  json_object_to_json_string_ext(info, JSON_C_TO_STRING_PLAIN), err);
@@ -152,9 +152,9 @@ int nnt_study_pareto(const nnt_study *s, int *numbers, int max, nnt_error *err)
     int k = 1 + s->n_costs;
     pthread_mutex_lock(&m->mu);
     int n = s->n_slots;
-    double *pts = nnt_malloc((size_t)(n > 0 ? n : 1) * (size_t)k * sizeof *pts);
-    int *num = nnt_malloc((size_t)(n > 0 ? n : 1) * sizeof *num);
-    int *idx = nnt_malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
+    double *pts = nnt__malloc((size_t)(n > 0 ? n : 1) * (size_t)k * sizeof *pts);
+    int *num = nnt__malloc((size_t)(n > 0 ? n : 1) * sizeof *num);
+    int *idx = nnt__malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
     int r = NNT_OK, m_pts = 0;
     if (!pts || !num || !idx) {
         r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
@@ -174,8 +174,8 @@ int nnt_study_pareto(const nnt_study *s, int *numbers, int max, nnt_error *err)
         /* Slots are in number order, so the front comes out ascending. */
         for (int i = 0; r > 0 && i < r && i < max; i++) numbers[i] = num[idx[i]];
     }
-    nnt_free(pts);
-    nnt_free(num);
-    nnt_free(idx);
+    nnt__free(pts);
+    nnt__free(num);
+    nnt__free(idx);
     return r;
 }

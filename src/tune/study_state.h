@@ -88,9 +88,9 @@ struct nnt_study {
     int n_workers;
     int best;          /* slot index, -1 */
     nnt_model *best_model;
-    nnt_trial_view *views; /* the history's views of slots[0..n_views) (study_build_history) */
+    nnt_trial_view *views; /* the history's views of slots[0..n_views) (nnt__study_build_history) */
     int cap_views, n_views;
-    int masked_from;       /* views from here were changed for one call (study_det_history) */
+    int masked_from;       /* views from here were changed for one call (nnt__study_det_history) */
     double t_start, deadline;
     int fatal;
     nnt_error fatal_err;
@@ -132,78 +132,78 @@ typedef struct study_transport {
     void *ctx;
 } study_transport;
 /* nnt_study_run with the workers behind tp (NULL: threads here). */
-int study_run_with(nnt_study *s, const study_transport *tp, nnt_error *err);
-int study_init_mlp(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
-                   int cv_folds, nnt_error *err);
+int nnt__study_run_with(nnt_study *s, const study_transport *tp, nnt_error *err);
+int nnt__study_init_mlp(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
+                        int cv_folds, nnt_error *err);
 
 /* study_coord.c */
-double study_orient(const nnt_study *s, double v);
+double nnt__study_orient(const nnt_study *s, double v);
 /* The coordinator's clock (s->clock, else nnt_clock_monotonic). */
-double study_now(const nnt_study *s);
+double nnt__study_now(const nnt_study *s);
 /* Drives the coordinator's clock (deadlines, budgets, elapsed times) from
  * fn(ctx) instead of nnt_clock_monotonic; NULL restores it. Before
- * study_co_begin. Workers' own checks (trial time limits) keep the real
+ * nnt__study_co_begin. Workers' own checks (trial time limits) keep the real
  * clock: this is for a transport that simulates its workers. */
-void study_set_clock(nnt_study *s, double (*fn)(void *ctx), void *ctx);
+void nnt__study_set_clock(nnt_study *s, double (*fn)(void *ctx), void *ctx);
 /* The history as the sampler and pruner see it (every slot, as it stands). */
-int study_build_history(nnt_study *s, nnt_history *h);
+int nnt__study_build_history(nnt_study *s, nnt_history *h);
 /* Prepares the coordinator for n_workers workers (ids 0..n_workers-1):
  * their slots, the start time, the deadline, the refit reserve; emits
  * NNT_EVENT_STUDY_START. What nnt_study_run does before starting its threads,
  * and what another transport (MPI, the coordinator benchmark) calls before
  * forwarding messages. */
-int study_co_begin(nnt_study *s, int n_workers, nnt_error *err);
+int nnt__study_co_begin(nnt_study *s, int n_workers, nnt_error *err);
 /* ask without waiting: NNT_OK, NNT_ERR_NOT_FOUND, or NNT_ASK_WAIT when a
  * deterministic study needs results that are not in yet (ask again after the
- * next tell). study_co_ask is the same but waits (worker threads). */
-int study_co_ask_try(void *ctx, int worker, nnt_trial_task *t);
+ * next tell). nnt__study_co_ask is the same but waits (worker threads). */
+int nnt__study_co_ask_try(void *ctx, int worker, nnt_trial_task *t);
 /* A finished trial's results on its slot (sl->state already set): the value
  * and tie-breakers when it ended COMPLETE or PRUNED, then the objective
  * values (at most NNT_MAX_OBJECTIVES). */
-void study_slot_set_results(const nnt_study *s, slot *sl, double value, double spread,
-                            double valid_loss, double n_params, int n_values,
-                            const double *values);
-void study_slot_free(slot *sl);
-slot *study_slot_new(int nspace);
-int study_slot_push(nnt_study *s, slot *sl);
-int study_better(const nnt_study *s, const slot *a, int best_idx);
-void study_event_init(const nnt_study *s, nnt_study_event *e, nnt_study_event_kind kind,
-                      int worker, const slot *sl);
-void study_emit(const nnt_study *s, const nnt_study_event *e);
-int study_co_stopping(void *ctx);
-double study_co_deadline(void *ctx);
-int study_co_ask(void *ctx, int worker, nnt_trial_task *t);
-int study_co_report(void *ctx, int worker, const nnt_report_msg *rp);
-void study_co_tell(void *ctx, int worker, nnt_trial_outcome *o);
+void nnt__study_slot_set_results(const nnt_study *s, slot *sl, double value, double spread,
+                                 double valid_loss, double n_params, int n_values,
+                                 const double *values);
+void nnt__study_slot_free(slot *sl);
+slot *nnt__study_slot_new(int nspace);
+int nnt__study_slot_push(nnt_study *s, slot *sl);
+int nnt__study_better(const nnt_study *s, const slot *a, int best_idx);
+void nnt__study_event_init(const nnt_study *s, nnt_study_event *e, nnt_study_event_kind kind,
+                           int worker, const slot *sl);
+void nnt__study_emit(const nnt_study *s, const nnt_study_event *e);
+int nnt__study_co_stopping(void *ctx);
+double nnt__study_co_deadline(void *ctx);
+int nnt__study_co_ask(void *ctx, int worker, nnt_trial_task *t);
+int nnt__study_co_report(void *ctx, int worker, const nnt_report_msg *rp);
+void nnt__study_co_tell(void *ctx, int worker, nnt_trial_outcome *o);
 
 /* study_determ.c */
 /* The number of slots a deterministic study runs with (0: free-running). */
-int study_det_slots(const nnt_study_options *opt);
+int nnt__study_det_slots(const nnt_study_options *opt);
 /* Whether every trial numbered below next_number - slots + 1 has finished
  * (the next trial may be proposed). Under mu. */
-int study_det_ready(nnt_study *s);
+int nnt__study_det_ready(nnt_study *s);
 /* The fixed history trial `number` is proposed from or pruned with: trials
  * numbered below number - slots + 1 as they are, those from there up to
  * number - 1 as running with nothing reported, trial `number` itself as it
  * is, later ones left out. Under mu. */
-int study_det_history(nnt_study *s, int number, nnt_history *h);
+int nnt__study_det_history(nnt_study *s, int number, nnt_history *h);
 
 /* study_storage.c */
-int study_open_stored(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
-                      nnt_error *err);
-int study_load_history(nnt_study *s, nnt_error *err);
+int nnt__study_open_stored(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
+                           nnt_error *err);
+int nnt__study_load_history(nnt_study *s, nnt_error *err);
 
 /* study_refit.c */
-void study_reserve_refit_time(nnt_study *s);
-json_object *study_refit_json(const nnt_study *s);
-int study_run_refit(nnt_study *s, int threads, nnt_error *err);
+void nnt__study_reserve_refit_time(nnt_study *s);
+json_object *nnt__study_refit_json(const nnt_study *s);
+int nnt__study_run_refit(nnt_study *s, int threads, nnt_error *err);
 
 /* study_results.c */
-int study_test_model(const nnt_study *s, const nnt_model *m, nnt_metrics *out, size_t *n,
-                     nnt_error *err);
-int study_best_trial_model(const nnt_study *s, const slot *b, const nnt_model **m,
-                           nnt_model **loaded, nnt_error *err);
-json_object *study_metrics_json(const nnt_metrics *m, size_t rows);
-int study_evaluate_best(nnt_study *s, nnt_error *err);
+int nnt__study_test_model(const nnt_study *s, const nnt_model *m, nnt_metrics *out, size_t *n,
+                          nnt_error *err);
+int nnt__study_best_trial_model(const nnt_study *s, const slot *b, const nnt_model **m,
+                                nnt_model **loaded, nnt_error *err);
+json_object *nnt__study_metrics_json(const nnt_metrics *m, size_t rows);
+int nnt__study_evaluate_best(nnt_study *s, nnt_error *err);
 
 #endif

@@ -16,7 +16,7 @@
 #include "tune/study_state.h"
 
 /* Loads the stored trials into slots; collects interrupted trials to rerun. */
-int study_load_history(nnt_study *s, nnt_error *err)
+int nnt__study_load_history(nnt_study *s, nnt_error *err)
 {
     nnt_trial_record *recs = NULL;
     size_t n = 0;
@@ -24,7 +24,7 @@ int study_load_history(nnt_study *s, nnt_error *err)
     if (r < 0) return r;
     for (size_t i = 0; i < n && r == NNT_OK; i++) {
         const nnt_trial_record *tr = &recs[i];
-        slot *sl = study_slot_new(s->nspace);
+        slot *sl = nnt__study_slot_new(s->nspace);
         if (!sl) {
             r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
             break;
@@ -36,10 +36,10 @@ int study_load_history(nnt_study *s, nnt_error *err)
         sl->seed = tr->seed;
         sl->epochs = tr->epochs;
         sl->duration = tr->duration;
-        sl->params = nnt_strdup(tr->params ? tr->params : "{}");
-        if (tr->model_path) sl->model_path = nnt_strdup(tr->model_path);
-        study_slot_set_results(s, sl, tr->value, tr->value_spread, tr->valid_loss, tr->n_params,
-                               tr->n_values, tr->values);
+        sl->params = nnt__strdup(tr->params ? tr->params : "{}");
+        if (tr->model_path) sl->model_path = nnt__strdup(tr->model_path);
+        nnt__study_slot_set_results(s, sl, tr->value, tr->value_spread, tr->valid_loss, tr->n_params,
+                                    tr->n_values, tr->values);
         nnt_error perr;
         if (nnt_space_params_from_json(s->space, sl->params, sl->x, sl->active, &perr) < 0) {
             /* Only after --force with another space: the old trial stays on
@@ -55,30 +55,30 @@ int study_load_history(nnt_study *s, nnt_error *err)
         if (nnt_storage_epochs_load(s->storage, s->study_id, tr->number, &rows, &nr, err) ==
                 NNT_OK &&
             nr > 0) {
-            sl->inter = nnt_malloc(nr * sizeof *sl->inter);
+            sl->inter = nnt__malloc(nr * sizeof *sl->inter);
             if (sl->inter) {
                 sl->cap_inter = (int)nr;
                 for (size_t k = 0; k < nr; k++)
                     if (rows[k].fold == 0)
-                        sl->inter[sl->n_inter++] = study_orient(s, nnt_metrics_get(&rows[k].valid, s->metric));
+                        sl->inter[sl->n_inter++] = nnt__study_orient(s, nnt_metrics_get(&rows[k].valid, s->metric));
             }
-            sl->best_epoch = nnt_stored_best_epoch(rows, nr, s->metric, s->maximize);
+            sl->best_epoch = nnt__stored_best_epoch(rows, nr, s->metric, s->maximize);
         }
         nnt_epoch_rows_free(rows);
         nnt_error_clear(err);
-        if (study_slot_push(s, sl) < 0) {
-            study_slot_free(sl);
+        if (nnt__study_slot_push(s, sl) < 0) {
+            nnt__study_slot_free(sl);
             r = nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
             break;
         }
         if (tr->number >= s->next_number) s->next_number = tr->number + 1;
         if (sl->state != NNT_TRIAL_RUNNING && !sl->interrupted) s->n_done++;
-        if (study_better(s, sl, s->best)) s->best = s->n_slots - 1;
+        if (nnt__study_better(s, sl, s->best)) s->best = s->n_slots - 1;
     }
     nnt_trial_records_free(recs, n);
     if (r < 0) return r;
     /* Which interrupted trials still need a rerun: those no later trial reran. */
-    s->retry = nnt_calloc((size_t)(s->n_slots > 0 ? s->n_slots : 1), sizeof *s->retry);
+    s->retry = nnt__calloc((size_t)(s->n_slots > 0 ? s->n_slots : 1), sizeof *s->retry);
     if (!s->retry) return nnt_fail(err, NNT_ERR_NOMEM, "out of memory");
     for (int i = 0; i < s->n_slots; i++) {
         slot *sl = s->slots[i];
@@ -123,7 +123,7 @@ static char *study_make_definition(const nnt_study *s, const nnt_study_options *
         in.valid = s->data.valid;
         in.data_desc = opt->data_desc;
     }
-    return nnt_study_definition_build(&in);
+    return nnt__study_definition_build(&in);
 }
 
 /* Opens (or creates) the stored study, exclusive and recovering interrupted
@@ -131,8 +131,8 @@ static char *study_make_definition(const nnt_study *s, const nnt_study_options *
  * selection policy of an MLP study (a resumed study keeps its stored one)
  * and sets up the MLP objective; then checks the definition against the
  * stored one (study_definition.c). */
-int study_open_stored(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
-                      nnt_error *err)
+int nnt__study_open_stored(nnt_study *s, const nnt_study_options *opt, const nnt_study_data *data,
+                           nnt_error *err)
 {
     int r = NNT_OK;
     nnt_study_record rec;
@@ -156,7 +156,7 @@ int study_open_stored(nnt_study *s, const nnt_study_options *opt, const nnt_stud
     s->seed = opt->seed;
     if (!created && !opt->seed_set) s->seed = rec.seed;
     if (!s->user) {
-        study_policy pol = nnt_study_resolve_policy(opt, data, created ? NULL : rec.definition);
+        study_policy pol = nnt__study_resolve_policy(opt, data, created ? NULL : rec.definition);
         s->tuned_rows = pol.tuned_rows;
         s->small_data = pol.small_data;
         s->cv_auto = pol.cv_auto;
@@ -167,7 +167,7 @@ int study_open_stored(nnt_study *s, const nnt_study_options *opt, const nnt_stud
             r = nnt_fail(err, NNT_ERR_ARG, STUDY_ENSEMBLE_NEEDS_FOLDS,
                          data->valid ? "separate validation set" : "single hold-out (cv_folds 1)");
         else
-            r = study_init_mlp(s, opt, data, pol.cv_folds, err);
+            r = nnt__study_init_mlp(s, opt, data, pol.cv_folds, err);
     }
     if (r < 0) {
         nnt_study_record_free(&rec);
@@ -182,9 +182,9 @@ int study_open_stored(nnt_study *s, const nnt_study_options *opt, const nnt_stud
     {
         study_definition_check ck = {s->storage, s->study_id, s->name, s->seed,
                                      s->value_name, opt->force, created};
-        r = nnt_study_check_definition(&ck, &rec, def, err);
+        r = nnt__study_check_definition(&ck, &rec, def, err);
     }
-    nnt_free(def);
+    nnt__free(def);
     nnt_study_record_free(&rec);
     return r;
 }

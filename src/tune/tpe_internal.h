@@ -9,13 +9,13 @@
  * estimators would be built from for this history (0 for fixed parameters;
  * before the startup trials are done, all 0). n_good/n_bad have space size
  * slots. */
-int tpe_observation_counts(const nnt_sampler *tpe, const nnt_space *space,
-                           const nnt_history *hist, int *n_good, int *n_bad, nnt_error *err);
+int nnt__tpe_observation_counts(const nnt_sampler *tpe, const nnt_space *space,
+                                const nnt_history *hist, int *n_good, int *n_bad, nnt_error *err);
 
 /* For tests: the trial numbers of the good observations for this history
  * (history order) into numbers (room for max); returns their count (0
  * before the startup trials are done) or a negative code. */
-int tpe_good_trials(const nnt_sampler *tpe, const nnt_history *hist, int *numbers, int max,
-                    nnt_error *err);
+int nnt__tpe_good_trials(const nnt_sampler *tpe, const nnt_history *hist, int *numbers, int max,
+                         nnt_error *err);
 
 #endif

@@ -184,7 +184,7 @@ typedef struct scratch {
 } scratch;
 
 /* sampler_tpe_joint.c: the multivariate estimator's proposal over the dims J. */
-int tpe_propose_joint(const nnt_tpe_options *opt, const dim_info *dims, const int *J, int nd,
-                      const obs *o, int n_good, int n_all, scratch *sc, nnt_rng *r, double *x);
+int nnt__tpe_propose_joint(const nnt_tpe_options *opt, const dim_info *dims, const int *J, int nd,
+                           const obs *o, int n_good, int n_all, scratch *sc, nnt_rng *r, double *x);
 
 #endif
