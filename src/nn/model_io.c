@@ -94,13 +94,7 @@ static int serialise(const nnt_model *m, wbuf *b)
 
     wb_u32(b, (uint32_t)m->task);
 
-    size_t sf = (m->scaler.shift && m->scaler.mul) ? m->scaler.features : 0;
-    wb_u32(b, (uint32_t)m->scaler.kind);
-    wb_u64(b, sf);
-    for (size_t j = 0; j < sf; j++) wb_f32(b, m->scaler.shift[j]);
-    for (size_t j = 0; j < sf; j++) wb_f32(b, m->scaler.mul[j]);
-    wb_f32(b, m->scaler.target_shift);
-    wb_f32(b, m->scaler.target_mul);
+    wb_scaler(b, &m->scaler);
 
     size_t nf = m->feature_names ? m->n_features : 0;
     wb_u64(b, nf);

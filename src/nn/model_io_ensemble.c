@@ -14,13 +14,7 @@ void nnt__mio_write_members(wbuf *b, const nnt_model *m)
     wb_u32(b, (uint32_t)m->n_members);
     for (int k = 0; k < m->n_members; k++) {
         const nnt_model *e = m->members[k];
-        size_t sf = (e->scaler.shift && e->scaler.mul) ? e->scaler.features : 0;
-        wb_u32(b, (uint32_t)e->scaler.kind);
-        wb_u64(b, sf);
-        for (size_t j = 0; j < sf; j++) wb_f32(b, e->scaler.shift[j]);
-        for (size_t j = 0; j < sf; j++) wb_f32(b, e->scaler.mul[j]);
-        wb_f32(b, e->scaler.target_shift);
-        wb_f32(b, e->scaler.target_mul);
+        wb_scaler(b, &e->scaler);
         wb_u64(b, e->n_params);
         for (size_t i = 0; i < e->n_params; i++) wb_f32(b, e->params[i]);
     }

@@ -80,6 +80,20 @@ static inline void wb_str(wbuf *b, const char *s)
     wb_put(b, s, n);
 }
 
+/* A scaler record: kind, feature count (0 when unset), shifts, multipliers,
+ * then the target's shift and multiplier. The head model and every ensemble
+ * member write the same record. */
+static inline void wb_scaler(wbuf *b, const nnt_scaler *sc)
+{
+    size_t sf = (sc->shift && sc->mul) ? sc->features : 0;
+    wb_u32(b, (uint32_t)sc->kind);
+    wb_u64(b, sf);
+    for (size_t j = 0; j < sf; j++) wb_f32(b, sc->shift[j]);
+    for (size_t j = 0; j < sf; j++) wb_f32(b, sc->mul[j]);
+    wb_f32(b, sc->target_shift);
+    wb_f32(b, sc->target_mul);
+}
+
 /* ---- Reading ------------------------------------------------------------ */
 
 typedef struct rbuf {
