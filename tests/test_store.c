@@ -1,5 +1,6 @@
 /* Storage (SQLite back end): schema, WAL, trial life cycle, interrupted
- * trials, several studies in one database, reopening. */
+ * trials, several studies in one database, reopening, epoch rows written
+ * in groups. */
 #include "testutil.h"
 
 #include <math.h>
@@ -481,6 +482,9 @@ static void test_second_backend(void **state)
     assert_int_equal(n, 7);
     assert_int_equal(nnt_storage_trial_start(st, 1, 0, "{}", 1, -1, 1.0, &err), NNT_ERR_UNSUPPORTED);
     assert_string_equal(err.message, "storage fake: no trial_start");
+    /* No flush entry: nothing buffered, nothing to do. */
+    assert_int_equal(nnt_storage_flush(st, &err), NNT_OK);
+    assert_int_equal(nnt_storage_flush(NULL, &err), NNT_ERR_ARG);
     assert_int_equal(nnt_storage_trials_load(NULL, 2, &t, &n, &err), NNT_ERR_ARG);
     assert_string_equal(err.message, "storage is not open");
     nnt_storage_close(st);
@@ -489,6 +493,123 @@ static void test_second_backend(void **state)
     static const nnt_storage_backend no_close = {.name = "bad"};
     assert_int_equal(nnt_storage_wrap(&no_close, &ctx, &st, &err), NNT_ERR_ARG);
     assert_null(st);
+}
+
+/* Rows of trial_epochs a second, plain sqlite3 connection sees. */
+static int rows_seen(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* PRAGMA data_version of db: it changes when another connection commits. */
+static int data_version(sqlite3 *db)
+{
+    return rows_seen(db, "PRAGMA data_version");
+}
+
+static int report(nnt_storage *st, int64_t study, int number, int fold, int epoch, nnt_error *err)
+{
+    nnt_epoch_row row;
+    memset(&row, 0, sizeof row);
+    row.fold = fold;
+    row.epoch = epoch;
+    row.train.loss = 1.0 / epoch;
+    row.valid = row.train;
+    row.lr = 0.01;
+    row.elapsed_s = epoch;
+    return nnt_storage_trial_epoch(st, study, number, &row, err);
+}
+
+/* Epoch reports are buffered and written in one transaction: none is seen
+ * by another connection (nor any commit made) until the trial finishes,
+ * the buffer fills (256 rows) or the handle flushes or closes. The 25 ms
+ * age bound is timing: the invisibility checks hold when the reports took
+ * less than that, which a loop of a few reports always does unless the
+ * machine stalls (then they are skipped, the counts after the flushes are
+ * still checked). */
+static void test_epoch_batching(void **state)
+{
+    (void)state;
+    const char *path = tu_path("batch.db");
+    nnt_storage *st = open_rw(path);
+    nnt_study_record rec = open_study(st, "b", 1, 1, NULL);
+    nnt_error err;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    const char *count = "SELECT count(*) FROM trial_epochs";
+    assert_int_equal(nnt_storage_trial_start(st, rec.id, 0, "{}", 1, -1, 1.0, &err), NNT_OK);
+    assert_int_equal(nnt_storage_trial_start(st, rec.id, 1, "{}", 2, -1, 1.0, &err), NNT_OK);
+
+    /* Ten reports of two trials: no commit, nothing seen. */
+    int dv0 = data_version(db);
+    double t0 = nnt_clock_monotonic();
+    for (int e = 1; e <= 5; e++) {
+        assert_int_equal(report(st, rec.id, 0, 0, e, &err), NNT_OK);
+        assert_int_equal(report(st, rec.id, 1, 0, e, &err), NNT_OK);
+    }
+    int fast = nnt_clock_monotonic() - t0 < 0.020;
+    if (fast) {
+        assert_int_equal(rows_seen(db, count), 0);
+        assert_int_equal(data_version(db), dv0);
+    }
+    /* Trial 0 finishes: all ten rows and its state in one commit. */
+    nnt_trial_record fin;
+    memset(&fin, 0, sizeof fin);
+    fin.number = 0;
+    fin.state = NNT_TRIAL_COMPLETE;
+    fin.value = 0.5;
+    fin.epochs = 5;
+    fin.finished = 2.0;
+    assert_int_equal(nnt_storage_trial_finish(st, rec.id, &fin, &err), NNT_OK);
+    assert_int_equal(rows_seen(db, count), 10);
+    assert_int_equal(rows_seen(db, "SELECT count(*) FROM trials WHERE state = 'complete'"), 1);
+
+    /* The 256th buffered row writes the group. */
+    t0 = nnt_clock_monotonic();
+    for (int e = 6; e < 6 + 255; e++) assert_int_equal(report(st, rec.id, 1, 0, e, &err), NNT_OK);
+    fast = nnt_clock_monotonic() - t0 < 0.020;
+    if (fast) assert_int_equal(rows_seen(db, count), 10);
+    assert_int_equal(report(st, rec.id, 1, 0, 261, &err), NNT_OK);
+    assert_int_equal(rows_seen(db, count), 266);
+    /* An explicit flush, and the handle's own reads, write the rest. */
+    assert_int_equal(report(st, rec.id, 1, 0, 262, &err), NNT_OK);
+    assert_int_equal(nnt_storage_flush(st, &err), NNT_OK);
+    assert_int_equal(rows_seen(db, count), 267);
+    assert_int_equal(report(st, rec.id, 1, 1, 1, &err), NNT_OK);
+    nnt_epoch_row *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(nnt_storage_epochs_load(st, rec.id, 1, &rows, &n, &err), NNT_OK);
+    assert_int_equal(n, 263);
+    assert_int_equal(rows[262].fold, 1);
+    nnt_epoch_rows_free(rows);
+
+    /* An unknown trial is refused at the report, not at the flush. */
+    assert_int_equal(report(st, rec.id, 9, 0, 1, &err), NNT_ERR_NOT_FOUND);
+    tu_assert_contains(err.message, "cannot insert epoch: no trial 9 in study");
+    /* A repeated epoch fails the group: the other rows and the trial's
+     * state are written one by one, the repeat is dropped and named. */
+    assert_int_equal(report(st, rec.id, 1, 0, 300, &err), NNT_OK);
+    assert_int_equal(report(st, rec.id, 1, 0, 5, &err), NNT_OK); /* written already */
+    fin.number = 1;
+    fin.epochs = 300;
+    assert_int_equal(nnt_storage_trial_finish(st, rec.id, &fin, &err), NNT_ERR_STORAGE);
+    tu_assert_contains(err.message, "cannot insert epoch 5 (fold 0) of trial 1");
+    tu_assert_contains(err.message, "UNIQUE");
+    assert_int_equal(rows_seen(db, count), 269);
+    assert_int_equal(rows_seen(db, "SELECT count(*) FROM trials WHERE state = 'complete'"), 2);
+
+    /* Close writes what is buffered. */
+    assert_int_equal(nnt_storage_trial_start(st, rec.id, 2, "{}", 3, -1, 1.0, &err), NNT_OK);
+    assert_int_equal(report(st, rec.id, 2, 0, 1, &err), NNT_OK);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(st);
+    assert_int_equal(rows_seen(db, count), 270);
+    sqlite3_close(db);
 }
 
 int main(void)
@@ -503,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_version3_mpi_rank),
         cmocka_unit_test(test_state_names),
         cmocka_unit_test(test_second_backend),
+        cmocka_unit_test(test_epoch_batching),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

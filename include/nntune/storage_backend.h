@@ -39,6 +39,10 @@ typedef struct nnt_storage_backend {
      * a trial (nnt_trial_record.rank). Last, so that older back ends'
      * tables stay valid. */
     int (*trial_rank)(void *ctx, int64_t study, int number, int rank, nnt_error *err);
+    /* Optional (NULL: the back end writes at once): writes what the back end
+     * buffered (epoch rows) so that other readers see it; see
+     * nnt_storage_flush. After trial_rank, for the same reason. */
+    int (*flush)(void *ctx, nnt_error *err);
 } nnt_storage_backend;
 
 /* Wraps a back end's context in a handle. ops must outlive the handle (a

@@ -93,9 +93,16 @@ NNT_API int nnt_storage_study_redefine(nnt_storage *st, int64_t study, const cha
 NNT_API int nnt_storage_trial_start(nnt_storage *st, int64_t study, int number,
                                     const char *params, uint64_t seed, int retry_of,
                                     double started, nnt_error *err);
-/* Appends one epoch row to a running trial. */
+/* Appends one epoch row to a running trial. The SQLite back end buffers
+ * rows and writes them in groups (docs/storage.md): another connection
+ * sees them at the latest when the trial finishes, the buffer holds
+ * 256 rows, or a write call comes 25 ms after the oldest row; this handle's
+ * own reads, nnt_storage_flush and nnt_storage_close write them at once. */
 NNT_API int nnt_storage_trial_epoch(nnt_storage *st, int64_t study, int number,
                                     const nnt_epoch_row *row, nnt_error *err);
+/* Writes whatever the back end buffered (epoch rows) now; NNT_OK at once
+ * for a back end that buffers nothing. */
+NNT_API int nnt_storage_flush(nnt_storage *st, nnt_error *err);
 /* Final state of a trial: state, value, value_spread, finished, duration,
  * error, epochs, interrupted, the objective values (n_values, values) and
  * the tie-breakers (valid_loss, n_params) are taken from rec (matched by

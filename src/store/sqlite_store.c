@@ -5,7 +5,9 @@
  * a killed process; only a power loss can lose the last commits), a busy
  * timeout for the rare second writer. Every write call is one statement or
  * one explicit transaction, so a kill -9 at any moment leaves the database at
- * a state-change boundary.
+ * a state-change boundary; epoch rows are the exception: they are buffered
+ * and written in groups (src/store/sqlite_batch.c), so a kill -9 can lose the
+ * last few milliseconds of epochs of running trials, never a finished trial's.
  *
  * A running study is locked with an open-file-description lock on byte
  * <study id> of "<database>.lock": the kernel drops it when the process dies,
@@ -26,6 +28,7 @@
 #include "core/error.h"
 #include "nntune/clock.h"
 #include "nntune/storage_backend.h"
+#include "store/sqlite_batch.h"
 #include "store/sqlite_inspect.h"
 #include "store/sqlite_schema.h"
 
@@ -40,12 +43,13 @@ enum {
     ST_STUDY_COUNT,
     ST_RECOVER,
     ST_TRIAL_START,
-    ST_TRIAL_EPOCH,
     ST_TRIAL_FINISH,
     ST_ARTIFACT_ADD,
     ST_TRIALS_LOAD,
     ST_EPOCHS_LOAD,
     ST_TRIAL_RANK,
+    ST_TRIAL_ID,
+    ST_EPOCH_INSERT,
     ST_COUNT_
 };
 
@@ -66,12 +70,6 @@ static const char *const stmt_sql[ST_COUNT_] = {
                    " WHERE study_id = ?1 AND state = 'running'",
     [ST_TRIAL_START] = "INSERT INTO trials(study_id, number, state, params, seed, started, retry_of)"
                        " VALUES(?1, ?2, 'running', ?3, ?4, ?5, ?6)",
-    [ST_TRIAL_EPOCH] =
-        "INSERT INTO trial_epochs(trial_id, fold, epoch,"
-        " train_loss, train_accuracy, train_rmse, train_mae, train_r2,"
-        " valid_loss, valid_accuracy, valid_rmse, valid_mae, valid_r2, lr, elapsed)"
-        " VALUES((SELECT id FROM trials WHERE study_id = ?1 AND number = ?2), ?3, ?4,"
-        " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [ST_TRIAL_FINISH] = "UPDATE trials SET state = ?3, value = ?4, value_spread = ?5,"
                         " finished = ?6, duration = ?7, error = ?8, epochs = ?9, interrupted = ?10,"
                         " objective_values = ?11, valid_loss = ?12, n_params = ?13"
@@ -95,6 +93,12 @@ static const char *const stmt_sql[ST_COUNT_] = {
         " FROM trial_epochs WHERE trial_id ="
         " (SELECT id FROM trials WHERE study_id = ?1 AND number = ?2) ORDER BY fold, epoch",
     [ST_TRIAL_RANK] = "UPDATE trials SET mpi_rank = ?3 WHERE study_id = ?1 AND number = ?2",
+    [ST_TRIAL_ID] = "SELECT id FROM trials WHERE study_id = ?1 AND number = ?2",
+    [ST_EPOCH_INSERT] =
+        "INSERT INTO trial_epochs(trial_id, fold, epoch,"
+        " train_loss, train_accuracy, train_rmse, train_mae, train_r2,"
+        " valid_loss, valid_accuracy, valid_rmse, valid_mae, valid_r2, lr, elapsed)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 };
 
 typedef struct sq_store {
@@ -103,6 +107,7 @@ typedef struct sq_store {
     int readonly;
     int lock_fd; /* -1 until a study is opened exclusively */
     sqlite3_stmt *st[ST_COUNT_];
+    nnt__epoch_batch batch; /* epoch rows not yet written */
 } sq_store;
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -261,6 +266,17 @@ static int lock_study(sq_store *s, int64_t study, const char *name, nnt_error *e
 
 /* ---- plug-in functions -------------------------------------------------- */
 
+/* Writes the buffered epoch rows in one transaction (then also(arg) in it). */
+static int sq_flush_with(sq_store *s, nnt__batch_also also, void *arg, nnt_error *err)
+{
+    return nnt__batch_flush(&s->batch, s->db, s->st[ST_EPOCH_INSERT], s->path, also, arg, err);
+}
+
+static int sq_flush(void *ctx, nnt_error *err)
+{
+    return sq_flush_with(ctx, NULL, NULL, err);
+}
+
 static int sq_study_open(void *ctx, const nnt_study_open_request *req, nnt_study_record *out,
                          int *created, nnt_error *err)
 {
@@ -315,6 +331,11 @@ static int sq_study_open(void *ctx, const nnt_study_open_request *req, nnt_study
         if (!req->exclusive) {
             nnt_study_record_free(out);
             return nnt_fail(err, NNT_ERR_ARG, "study_open: recover needs exclusive");
+        }
+        r = sq_flush(s, err);
+        if (r < 0) {
+            nnt_study_record_free(out);
+            return r;
         }
         sqlite3_stmt *rec = stmt(s, ST_RECOVER);
         sqlite3_bind_int64(rec, 1, out->id);
@@ -399,31 +420,44 @@ static int sq_trial_rank(void *ctx, int64_t study, int number, int rank, nnt_err
     return step_done(s, st, err, "cannot record the trial's rank");
 }
 
+/* Buffers the row (the trial is looked up now, so an unknown trial is an
+ * error of this call); writes the group when it is due. */
 static int sq_trial_epoch(void *ctx, int64_t study, int number, const nnt_epoch_row *row,
                           nnt_error *err)
 {
     sq_store *s = ctx;
-    sqlite3_stmt *st = stmt(s, ST_TRIAL_EPOCH);
+    if (s->readonly) return nnt_fail(err, NNT_ERR_ARG, "%s: opened read-only", s->path);
+    sqlite3_stmt *st = stmt(s, ST_TRIAL_ID);
     sqlite3_bind_int64(st, 1, study);
     sqlite3_bind_int(st, 2, number);
-    sqlite3_bind_int(st, 3, row->fold);
-    sqlite3_bind_int(st, 4, row->epoch);
-    const nnt_metrics *m[2] = {&row->train, &row->valid};
-    for (int k = 0; k < 2; k++) {
-        bind_real(st, 5 + 5 * k, m[k]->loss);
-        bind_real(st, 6 + 5 * k, m[k]->accuracy);
-        bind_real(st, 7 + 5 * k, m[k]->rmse);
-        bind_real(st, 8 + 5 * k, m[k]->mae);
-        bind_real(st, 9 + 5 * k, m[k]->r2);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        int r = rc == SQLITE_DONE
+                    ? nnt_fail(err, NNT_ERR_NOT_FOUND, "%s: cannot insert epoch: no trial %d in study %lld",
+                               s->path, number, (long long)study)
+                    : sq_fail(s, err, "cannot insert epoch");
+        sqlite3_reset(st);
+        return r;
     }
-    bind_real(st, 15, row->lr);
-    bind_real(st, 16, row->elapsed_s);
-    return step_done(s, st, err, "cannot insert epoch");
+    int64_t id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    int r = nnt__batch_add(&s->batch, id, number, row, err);
+    if (r == NNT_OK && nnt__batch_due(&s->batch)) r = sq_flush(s, err);
+    return r;
 }
 
-static int sq_trial_finish(void *ctx, int64_t study, const nnt_trial_record *rec, nnt_error *err)
+typedef struct finish_args {
+    sq_store *s;
+    int64_t study;
+    const nnt_trial_record *rec;
+} finish_args;
+
+static int finish_update(void *arg, nnt_error *err)
 {
-    sq_store *s = ctx;
+    finish_args *a = arg;
+    sq_store *s = a->s;
+    int64_t study = a->study;
+    const nnt_trial_record *rec = a->rec;
     sqlite3_stmt *st = stmt(s, ST_TRIAL_FINISH);
     sqlite3_bind_int64(st, 1, study);
     sqlite3_bind_int(st, 2, rec->number);
@@ -454,6 +488,14 @@ static int sq_trial_finish(void *ctx, int64_t study, const nnt_trial_record *rec
     return r;
 }
 
+/* The trial's buffered epochs (and everyone else's) and its state change
+ * in one transaction: when this returns, the finished trial is durable. */
+static int sq_trial_finish(void *ctx, int64_t study, const nnt_trial_record *rec, nnt_error *err)
+{
+    finish_args a = {ctx, study, rec};
+    return sq_flush_with(ctx, finish_update, &a, err);
+}
+
 static int sq_artifact_add(void *ctx, int64_t study, int number, const char *kind,
                            const char *path, const char *info_json, nnt_error *err)
 {
@@ -474,6 +516,8 @@ static int sq_trials_load(void *ctx, int64_t study, nnt_trial_record **out, size
     sq_store *s = ctx;
     *out = NULL;
     *n = 0;
+    int fr = sq_flush(s, err); /* this handle reads its own epochs */
+    if (fr < 0) return fr;
     size_t cap = 0, len = 0;
     nnt_trial_record *a = NULL;
     sqlite3_stmt *st = stmt(s, ST_TRIALS_LOAD);
@@ -536,6 +580,8 @@ static int sq_epochs_load(void *ctx, int64_t study, int number, nnt_epoch_row **
     sq_store *s = ctx;
     *out = NULL;
     *n = 0;
+    int fr = sq_flush(s, err);
+    if (fr < 0) return fr;
     size_t cap = 0, len = 0;
     nnt_epoch_row *a = NULL;
     sqlite3_stmt *st = stmt(s, ST_EPOCHS_LOAD);
@@ -584,6 +630,8 @@ static void sq_close(void *ctx)
 {
     sq_store *s = ctx;
     if (!s) return;
+    if (s->db && s->st[ST_EPOCH_INSERT]) sq_flush(s, NULL); /* close has no error to return */
+    nnt__batch_free(&s->batch);
     for (int i = 0; i < ST_COUNT_; i++) sqlite3_finalize(s->st[i]);
     if (s->db) sqlite3_close(s->db);
     if (s->lock_fd >= 0) close(s->lock_fd); /* releases the study locks */
@@ -627,6 +675,7 @@ static const nnt_storage_backend sqlite_backend = {
     .epochs_load = sq_epochs_load,
     .close = sq_close,
     .trial_rank = sq_trial_rank,
+    .flush = sq_flush,
 };
 
 int nnt_storage_open_sqlite(const char *path, unsigned flags_in, nnt_storage **out,

@@ -108,6 +108,12 @@ int nnt_storage_trial_finish(nnt_storage *st, int64_t study, const nnt_trial_rec
     return st->ops->trial_finish(st->ctx, study, rec, err);
 }
 
+int nnt_storage_flush(nnt_storage *st, nnt_error *err)
+{
+    if (!st) return nnt_fail(err, NNT_ERR_ARG, "storage is not open");
+    return st->ops->flush ? st->ops->flush(st->ctx, err) : NNT_OK;
+}
+
 int nnt_storage_trial_rank(nnt_storage *st, int64_t study, int number, int rank, nnt_error *err)
 {
     CHECK_OP(st, trial_rank);

@@ -337,6 +337,19 @@ int nnt__study_run_with(nnt_study *s, const study_transport *tp, nnt_error *err)
     }
 
     int r = NNT_OK;
+    /* Every trial was told (its epochs written with its state); this writes
+     * what a trial left buffered when the study stopped on an error. */
+    if (s->storage) {
+        pthread_mutex_lock(&s->mu);
+        nnt_error ferr;
+        nnt_error_clear(&ferr);
+        int fr = nnt_storage_flush(s->storage, &ferr);
+        if (fr < 0 && !s->fatal) {
+            s->fatal = fr;
+            s->fatal_err = ferr;
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
     if (s->fatal) {
         if (err) *err = s->fatal_err;
         r = s->fatal;
