@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "nntune/nntune.h"
@@ -612,6 +613,58 @@ static void test_epoch_batching(void **state)
     sqlite3_close(db);
 }
 
+/* A writer killed with epoch rows still buffered (the child _exits without
+ * closing: no flush) loses those rows only; the next runner marks its trial
+ * interrupted with the last epoch on record. */
+static void test_killed_with_buffered_epochs(void **state)
+{
+    (void)state;
+    const char *path = tu_path("killed.db");
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        nnt_storage *st = NULL;
+        nnt_error err;
+        if (nnt_storage_open_sqlite(path, 0, &st, &err) < 0) _exit(2);
+        nnt_study_open_request req;
+        memset(&req, 0, sizeof req);
+        req.name = "k";
+        req.create = req.exclusive = req.recover = 1;
+        nnt_study_record rec;
+        if (nnt_storage_study_open(st, &req, &rec, NULL, &err) < 0) _exit(3);
+        if (nnt_storage_trial_start(st, rec.id, 0, "{}", 1, -1, 1.0, &err) < 0) _exit(4);
+        for (int e = 1; e <= 4; e++) {
+            if (report(st, rec.id, 0, 0, e, &err) < 0) _exit(5);
+            if (e == 3 && nnt_storage_flush(st, &err) < 0) _exit(6);
+        }
+        /* Epoch 4 is buffered: a row is never written by its own report
+         * (it is not 25 ms old then), and no report follows. */
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    nnt_storage *st = open_rw(path);
+    nnt_study_record rec = open_study(st, "k", 1, 1, NULL);
+    nnt_error err;
+    nnt_trial_record *t = NULL;
+    size_t n = 0;
+    assert_int_equal(nnt_storage_trials_load(st, rec.id, &t, &n, &err), NNT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(t[0].state, NNT_TRIAL_FAILED);
+    assert_int_equal(t[0].interrupted, 1);
+    assert_int_equal(t[0].epochs, 3);
+    nnt_trial_records_free(t, n);
+    nnt_epoch_row *rows = NULL;
+    assert_int_equal(nnt_storage_epochs_load(st, rec.id, 0, &rows, &n, &err), NNT_OK);
+    assert_int_equal(n, 3);
+    nnt_epoch_rows_free(rows);
+    nnt_study_record_free(&rec);
+    nnt_storage_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +678,7 @@ int main(void)
         cmocka_unit_test(test_state_names),
         cmocka_unit_test(test_second_backend),
         cmocka_unit_test(test_epoch_batching),
+        cmocka_unit_test(test_killed_with_buffered_epochs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
