@@ -124,6 +124,9 @@ RQ="SELECT json_extract(info, '\$.refit.rank') FROM artifacts WHERE json_extract
 check "[ \"\$(sqlite3 mpi.db \"$RQ\")\" = 1 ] && [ -z \"\$(sqlite3 local.db \"$RQ\")\" ] &&
        [ \$(sqlite3 local.db \"SELECT count(*) FROM artifacts WHERE json_extract(info, '\$.refit.ensemble') = 6\") = 1 ]" \
     "the refit ran on MPI rank 1 (stored with the model artifact), not on rank 0"
+check "grep -q \"^Refit: trial 3's configuration on 240 rows for 2 epochs (.*, on MPI rank 1); the saved model is the refit averaged with trial 3's 5 fold models\$\" mpi.out &&
+       grep -q '^Refit: trial 3' local.out && ! grep -q 'on MPI rank' local.out" \
+    "the summary says which rank refit"
 check "cmp -s local.default.best.nnt mpi.default.best.nnt" \
     "the saved model (refit + 5 fold models) is byte-identical to the local study's"
 check "[ -z \"\$(ls tmp)\" ]" "no scratch files left behind"
