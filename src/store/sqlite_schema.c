@@ -103,8 +103,8 @@ static int migrate(sqlite3 *db, const char *path, int version, nnt_error *err)
     char *emsg = NULL;
     static const char *const steps[] = {
         "ALTER TABLE trials ADD COLUMN objective_values TEXT;",  /* to 2 */
-        "ALTER TABLE trials ADD COLUMN valid_loss REAL;"
-        "ALTER TABLE trials ADD COLUMN n_params REAL;",          /* to 3 */
+        ("ALTER TABLE trials ADD COLUMN valid_loss REAL;"
+         "ALTER TABLE trials ADD COLUMN n_params REAL;"),        /* to 3: two statements */
         "ALTER TABLE trials ADD COLUMN mpi_rank INTEGER;",       /* to 4 */
     };
     int rc = SQLITE_OK;
