@@ -4,7 +4,9 @@
 # 1 and 2 run trials. Registered by CMake only when MPI is found.
 #  1. a grid study over MPI stores exactly the trials, values and epoch rows of
 #     the same study run locally with one job, plus the rank of each trial
-#     (shown by `nntune trials` and the HTML report);
+#     (shown by `nntune trials` and the HTML report); the refit of its best
+#     configuration runs on worker rank 1 and the saved model (refit + fold
+#     models) is byte-identical to the local one;
 #  1b. in the reproducible mode (--slots 4), two MPI runs with different
 #     rank layouts and a local run give identical studies;
 #  2. TPE + ASHA over MPI finishes its trial budget with pruned trials stored;
@@ -114,6 +116,19 @@ check "[ \"\$(same_best best_mpi.out)\" = \"\$(same_best best_local.out)\" ] && 
 check "grep -q '<th>MPI rank</th>' report.html" "the HTML report shows the MPI rank"
 check "[ -s mpi.default.best.nnt ] && \"$NNT\" eval --model mpi.default.best.nnt --data \"$HERE/data/blobs.csv\" > /dev/null" \
     "the best model came back to rank 0 and loads"
+# Small data: 5-fold cross-validation, then the refit of trial 3, averaged
+# with its fold models. Over MPI a worker rank refits (the same task, seed and
+# data as a local refit) and sends the model back; rank 0 joins the fold
+# models and saves it: the file is byte for byte the local one.
+RQ="SELECT json_extract(info, '\$.refit.rank') FROM artifacts WHERE json_extract(info, '\$.refit') IS NOT NULL"
+check "[ \"\$(sqlite3 mpi.db \"$RQ\")\" = 1 ] && [ -z \"\$(sqlite3 local.db \"$RQ\")\" ] &&
+       [ \$(sqlite3 local.db \"SELECT count(*) FROM artifacts WHERE json_extract(info, '\$.refit.ensemble') = 6\") = 1 ]" \
+    "the refit ran on MPI rank 1 (stored with the model artifact), not on rank 0"
+check "grep -q \"^Refit: trial 3's configuration on 240 rows for 2 epochs (.*, on MPI rank 1); the saved model is the refit averaged with trial 3's 5 fold models\$\" mpi.out &&
+       grep -q '^Refit: trial 3' local.out && ! grep -q 'on MPI rank' local.out" \
+    "the summary says which rank refit"
+check "cmp -s local.default.best.nnt mpi.default.best.nnt" \
+    "the saved model (refit + 5 fold models) is byte-identical to the local study's"
 check "[ -z \"\$(ls tmp)\" ]" "no scratch files left behind"
 
 # ---- 1b. reproducible mode: two MPI runs and a local run, 4 slots each -----------

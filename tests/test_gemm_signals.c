@@ -8,6 +8,7 @@
  * nnt__sgemm leaves the caller's signal mask as it found it. */
 #include "testutil.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +25,13 @@ static volatile sig_atomic_t g_hits;
 static void on_prof(int sig)
 {
     (void)sig;
+    /* errno saved and restored, as every handler should: the interrupted
+     * code may be between a failing call and its errno check. */
+    int saved_errno = errno;
     volatile char pad[512];
     for (size_t i = 0; i < sizeof pad; i++) pad[i] = (char)i;
     g_hits = g_hits + 1;
+    errno = saved_errno;
 }
 
 static double now_s(void)

@@ -61,6 +61,7 @@ void tune_print_summary_json(const tune_settings *s, nnt_study *study,
         json_object_object_add(rf, "epochs", json_object_new_int(sum->refit_epochs));
         json_object_object_add(rf, "rows", json_object_new_int64((int64_t)sum->refit_rows));
         json_object_object_add(rf, "seconds", cli_json_num(sum->refit_seconds));
+        if (sum->refit_rank > 0) json_object_object_add(rf, "rank", json_object_new_int(sum->refit_rank));
         if (sum->refit_note[0]) json_object_object_add(rf, "note", json_object_new_string(sum->refit_note));
         if (sum->refit_trial_n_test > 0)
             json_object_object_add(rf, "trial_test", cli_json_metrics(&sum->refit_trial_test));
@@ -113,10 +114,10 @@ void tune_print_summary_text(const tune_settings *s, nnt_storage *storage,
         printf("\n");
         if (sum->refit > 0) {
             char d[32];
-            printf("Refit: trial %d's configuration on %zu rows for %d epochs (%s); the saved "
-                   "model is the refit",
-                   sum->best_number, sum->refit_rows, sum->refit_epochs,
-                   cli_fmt_duration(sum->refit_seconds, d, sizeof d));
+            printf("Refit: trial %d's configuration on %zu rows for %d epochs (%s", sum->best_number,
+                   sum->refit_rows, sum->refit_epochs, cli_fmt_duration(sum->refit_seconds, d, sizeof d));
+            if (sum->refit_rank > 0) printf(", on MPI rank %d", sum->refit_rank);
+            printf("); the saved model is the refit");
             if (sum->model_members > 1)
                 printf(" averaged with trial %d's %d fold models", sum->best_number,
                        sum->model_members - 1);

@@ -79,13 +79,15 @@ NNT_API int nnt_mpi_setup_check(const nnt_study *worker_study, const nnt_mpi_set
                                 nnt_error *err);
 
 /* Rank 0: runs the study (as nnt_study_run: trials, refit, test evaluation)
- * with the trials on ranks 1 .. size-1. *given_up is the number of worker
+ * with the trials on ranks 1 .. size-1 and the refit on the first worker
+ * rank still in the job (rank 0 refits itself when that rank is lost); at
+ * the end it tells the worker ranks to stop. *given_up is the number of worker
  * ranks given up for silence (the job then cannot finalize: end it with
  * nnt_mpi_abort once the storage is closed). */
 NNT_API int nnt_mpi_study_run(nnt_study *s, const nnt_mpi_options *o, int *given_up,
                               nnt_error *err);
-/* A worker rank: runs trials for rank 0 with opt.jobs threads until rank 0
- * has no more work. s: the worker's study (nnt_mpi_setup_apply). */
+/* A worker rank: runs trials for rank 0 with opt.jobs threads, then the
+ * refit when rank 0 sends it, until rank 0 has no more work. s: the worker's study (nnt_mpi_setup_apply). */
 NNT_API int nnt_mpi_worker_run(nnt_study *s, int jobs, const nnt_mpi_options *o, nnt_error *err);
 
 #ifdef __cplusplus

@@ -401,6 +401,7 @@ typedef struct nnt_study_summary {
     int refit_epochs;
     size_t refit_rows;
     double refit_seconds;
+    int refit_rank;               /* the MPI rank that ran the refit (0: this process) */
     const char *refit_note;       /* owned by the study; "" when none */
     size_t refit_trial_n_test;    /* > 0: refit_trial_test holds the test metrics of */
     nnt_metrics refit_trial_test; /* the best trial's own model, for comparison */

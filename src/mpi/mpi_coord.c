@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/error.h"
+#include "mpi/mpi_refit.h"
 #include "mpi/mpi_wire.h"
 #include "nntune/mpi.h"
 #include "tune/study_state.h"
@@ -250,6 +251,34 @@ static void serve(void *ctx, nnt_study *s, const nnt_coordinator_ops *ops)
     }
 }
 
+/* usable[r]: rank r finished its trials and was not given up (it waits for
+ * a refit task or the end, mpi_refit.c). NULL when out of memory. */
+static int *usable_ranks(const mpi_coord *c)
+{
+    int *u = nnt__calloc((size_t)c->size, sizeof *u);
+    for (int r = 1; u && r < c->size; r++) u[r] = c->peers[r].done && !c->peers[r].given_up;
+    return u;
+}
+
+/* The transport's refit: on the first usable worker rank (mpi_refit.c); a
+ * rank lost meanwhile is given up (the job then ends with nnt_mpi_abort). */
+static int coord_refit(void *ctx, nnt_study *s, const nnt_refit_task *task, nnt_model **out,
+                       nnt_refit_result *res, int *status, nnt_error *err)
+{
+    mpi_coord *c = ctx;
+    int *u = usable_ranks(c);
+    if (!u) return 0;
+    int lost = 0;
+    int rank = nnt__mpi_refit_remote(s, task, u, c->size, c->o.timeout_s, c->scratch, &lost, out, res,
+                                     status, err);
+    if (lost > 0) {
+        c->peers[lost].given_up = 1;
+        c->given_up++;
+    }
+    nnt__free(u);
+    return rank;
+}
+
 int nnt_mpi_study_run(nnt_study *s, const nnt_mpi_options *o, int *given_up, nnt_error *err)
 {
     if (given_up) *given_up = 0;
@@ -284,8 +313,11 @@ int nnt_mpi_study_run(nnt_study *s, const nnt_mpi_options *o, int *given_up, nnt
         goto out;
     }
     for (int w = 0; w < c.n_workers; w++) c.running[w] = -1;
-    study_transport tp = {c.n_workers > 0 ? c.n_workers : 1, serve, &c};
+    study_transport tp = {c.n_workers > 0 ? c.n_workers : 1, serve, &c, coord_refit};
     r = nnt__study_run_with(s, &tp, err);
+    int *u = usable_ranks(&c); /* the workers that wait for the end */
+    if (u) nnt__mpi_end_workers(u, c.size);
+    nnt__free(u);
     if (given_up) *given_up = c.given_up;
 out:
     nnt__free(jobs);

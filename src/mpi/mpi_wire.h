@@ -6,7 +6,8 @@
  * messages (study_internal.h); BEAT says the rank is alive while a long epoch
  * runs; DONE says all its threads have finished.
  * Rank 0 -> worker: the answer to an ASK or a REPORT, tag MPI_TAG_REPLY +
- * local index, so that each thread receives its own.
+ * local index, so that each thread receives its own. After DONE a worker
+ * rank waits for a refit task or END (mpi_refit.c).
  * Structs travel as their bytes (the same build on every rank). Deadlines
  * travel as seconds left, since monotonic clocks differ between machines. */
 #ifndef NNT_MPI_WIRE_H
@@ -25,6 +26,13 @@ enum {
     MPI_TAG_BEAT = 4,
     MPI_TAG_DONE = 5,
     MPI_TAG_SETUP = 6,
+    /* Once the trials are over (mpi_refit.c), rank 0 -> a worker: REFIT (a
+     * refit task), REFIT_STOP (the study was stopped), END (no more work);
+     * the worker -> rank 0: REFIT_DONE (its result and the model's blob). */
+    MPI_TAG_REFIT = 7,
+    MPI_TAG_REFIT_DONE = 8,
+    MPI_TAG_REFIT_STOP = 9,
+    MPI_TAG_END = 10,
     MPI_TAG_REPLY = 100
 };
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "mpi/mpi_refit.h"
 #include "mpi/mpi_wire.h"
 #include "nntune/mpi.h"
 #include "tune/study_state.h"
@@ -260,7 +261,8 @@ int nnt_mpi_worker_run(nnt_study *s, int jobs, const nnt_mpi_options *o, nnt_err
         int32_t local = 0;
         mbuf b = {0};
         mb_i32(&b, local);
-        if (!b.oom) round_trip(&w, MPI_TAG_DONE, 0, &b, NULL, NULL);
+        if (!b.oom && round_trip(&w, MPI_TAG_DONE, 0, &b, NULL, NULL) == 0)
+            nnt__mpi_worker_serve_refits(s, jobs, w.beat_s, w.scratch); /* until rank 0's END */
         nnt__free(b.p);
     }
     nnt__mpi_scratch_remove(w.scratch);

@@ -355,7 +355,7 @@ int nnt__study_run_with(nnt_study *s, const study_transport *tp, nnt_error *err)
         r = s->fatal;
     } else {
         /* The cores the workers used are free now: the refit gets them all. */
-        if (s->refit_on) r = nnt__study_run_refit(s, refit_threads, err);
+        if (s->refit_on) r = nnt__study_run_refit(s, tp, refit_threads, err);
         if (r == NNT_OK) r = nnt__study_evaluate_best(s, err);
     }
     if (prev_threads > 0) nnt_blas_set_threads(prev_threads);

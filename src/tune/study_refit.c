@@ -204,8 +204,8 @@ static void refit_on_epoch(void *ctx, int epoch, double seconds)
     pthread_mutex_unlock(&s->mu);
 }
 
-/* {"trial": N, "epochs": E, "rows": R, "seconds": S, "trial_test": {...}} of
- * the refit done; trial_test holds the test metrics of the trial's own model,
+/* {"trial": N, "epochs": E, "rows": R, "seconds": S, "rank": K, "trial_test":
+ * {...}} of the refit done (rank: the MPI rank that ran it, when not rank 0); trial_test holds the test metrics of the trial's own model,
  * so what the refit changed stays on record. */
 json_object *nnt__study_refit_json(const nnt_study *s)
 {
@@ -214,6 +214,7 @@ json_object *nnt__study_refit_json(const nnt_study *s)
     json_object_object_add(o, "epochs", json_object_new_int(s->refit_epochs));
     json_object_object_add(o, "rows", json_object_new_int64((int64_t)s->refit_rows));
     json_object_object_add(o, "seconds", json_object_new_double(s->refit_seconds));
+    if (s->refit_rank > 0) json_object_object_add(o, "rank", json_object_new_int(s->refit_rank));
     if (s->refit_members > 1)
         json_object_object_add(o, "ensemble", json_object_new_int(s->refit_members));
     if (s->refit_trial_n_test > 0)
@@ -239,7 +240,7 @@ static int refit_join_folds(nnt_study *s, nnt_model *refit, const nnt_model *tm,
  * trials are over; the refit model becomes the study's model. Failures to
  * refit are not study failures: the best trial's model stays and the note
  * says why. Storage errors are. */
-int nnt__study_run_refit(nnt_study *s, int threads, nnt_error *err)
+int nnt__study_run_refit(nnt_study *s, const study_transport *tp, int threads, nnt_error *err)
 {
     s->refit_state = -1;
     if (s->best < 0) {
@@ -310,7 +311,14 @@ int nnt__study_run_refit(nnt_study *s, int threads, nnt_error *err)
     nnt_refit_result res;
     nnt_error rerr;
     nnt_error_clear(&rerr);
-    int r = nnt__mlp_refit(&s->obj, &task, &model, &res, &rerr);
+    /* Over MPI a worker rank refits (the same task: bit for bit the model
+     * made here); here when none could. */
+    int r = NNT_OK;
+    s->refit_rank = tp && tp->refit ? tp->refit(tp->ctx, s, &task, &model, &res, &r, &rerr) : 0;
+    if (s->refit_rank <= 0) {
+        s->refit_rank = 0;
+        r = nnt__mlp_refit(&s->obj, &task, &model, &res, &rerr);
+    }
     s->refit_seconds = res.seconds;
     if (r != NNT_OK) {
         const char *why = rerr.message;

@@ -121,6 +121,7 @@ void nnt_study_get_summary(const nnt_study *s, nnt_study_summary *o)
     o->refit_epochs = s->refit_epochs;
     o->refit_rows = s->refit_rows;
     o->refit_seconds = s->refit_seconds;
+    o->refit_rank = s->refit_rank;
     o->refit_note = s->refit_note;
     o->refit_trial_n_test = s->refit_trial_n_test;
     o->refit_trial_test = s->refit_trial_test;

@@ -106,6 +106,7 @@ struct nnt_study {
     int refit_members;  /* models the study's final model averages (1: the refit alone) */
     size_t refit_rows;
     double refit_seconds;
+    int refit_rank;     /* the MPI rank that ran the refit; 0: this process */
     char refit_note[1200];
     double refit_estimate; /* seconds the current best's refit should take */
     nnt_metrics refit_trial_test; /* the best trial's own model on the test set */
@@ -130,6 +131,13 @@ typedef struct study_transport {
     int n_workers; /* worker ids 0 .. n_workers-1 */
     void (*serve)(void *ctx, nnt_study *s, const nnt_coordinator_ops *ops);
     void *ctx;
+    /* Optional: runs the study's refit on a worker (src/mpi/mpi_refit.c).
+     * Returns where it ran (> 0, an MPI rank) with *status, *out and *res
+     * as nnt__mlp_refit gives them (err: its message), or 0 when no worker
+     * could run it (none left, or the one chosen was lost): the refit then
+     * runs here. */
+    int (*refit)(void *ctx, nnt_study *s, const struct nnt_refit_task *task, nnt_model **out,
+                 struct nnt_refit_result *res, int *status, nnt_error *err);
 } study_transport;
 /* nnt_study_run with the workers behind tp (NULL: threads here). */
 int nnt__study_run_with(nnt_study *s, const study_transport *tp, nnt_error *err);
@@ -196,7 +204,7 @@ int nnt__study_load_history(nnt_study *s, nnt_error *err);
 /* study_refit.c */
 void nnt__study_reserve_refit_time(nnt_study *s);
 json_object *nnt__study_refit_json(const nnt_study *s);
-int nnt__study_run_refit(nnt_study *s, int threads, nnt_error *err);
+int nnt__study_run_refit(nnt_study *s, const study_transport *tp, int threads, nnt_error *err);
 
 /* study_results.c */
 int nnt__study_test_model(const nnt_study *s, const nnt_model *m, nnt_metrics *out, size_t *n,
