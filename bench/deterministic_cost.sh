@@ -35,8 +35,17 @@ with open(sys.argv[1], "w") as f:
         f.write(",".join(f"{v:.4f}" for v in row) + f",k{c}\n")
 EOF
 
+# DET_COST_MPI=1: the same studies over MPI (mpirun -np 3: rank 0 coordinates,
+# two worker ranks with --jobs 1 each, so still 2 slots).
+launcher=()
+jobs=2
+if [ "${DET_COST_MPI:-0}" = 1 ]; then
+    launcher=(mpirun --oversubscribe --allow-run-as-root -np 3)
+    jobs=1
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
 echo "machine: $(nproc) cores online, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "study: TPE + ASHA, $TRIALS trials of up to $EPOCHS epochs, --jobs 2, hold-out, no refit, $ROWS x 16 generated rows"
+echo "study: TPE + ASHA, $TRIALS trials of up to $EPOCHS epochs, ${launcher[*]:-local} --jobs $jobs, hold-out, no refit, $ROWS x 16 generated rows"
 printf '%-14s %4s %7s %8s %12s %8s\n' mode run trials "wall s" "trials/hour" "idle %"
 for r in $(seq 1 "$REPEATS"); do
     for mode in free-running det-slots-2 det-slots-6; do
@@ -45,7 +54,7 @@ for r in $(seq 1 "$REPEATS"); do
         [ "$mode" = det-slots-6 ] && flag=(--slots 6)
         db="$T/$mode-$r.db"
         t0=$(date +%s.%N)
-        OPENBLAS_NUM_THREADS=1 "$NNT" tune --data "$T/data.csv" --jobs 2 --trials "$TRIALS" \
+        OPENBLAS_NUM_THREADS=1 "${launcher[@]}" "$NNT" tune --data "$T/data.csv" --jobs "$jobs" --trials "$TRIALS" \
             --seed 3 --cv 1 --no-refit --sampler tpe --pruner asha --param epochs=$EPOCHS \
             --param lr=0.0005:0.05:log --param neurons=16,32,64,128 --param batch_size=32,64,128 \
             --storage "$db" --quiet "${flag[@]}" > "$T/out.txt" 2>&1 ||
