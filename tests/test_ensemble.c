@@ -99,29 +99,6 @@ static void predict_all(const nnt_model *m, const nnt_dataset *ds, float *out)
     assert_int_equal(nnt_model_predict(m, ds, NULL, 0, out, &err), NNT_OK);
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static void spit(const char *path, const unsigned char *b, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, len, f), len);
-    fclose(f);
-}
-
 static void put_u32(unsigned char *b, uint32_t v)
 {
     for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
@@ -294,7 +271,7 @@ static void test_file_round_trip(void **state)
         const char *path = tu_path("ens.nnt");
         assert_int_equal(nnt_model_save(e, path, &err), NNT_OK);
         size_t len;
-        unsigned char *b = slurp(path, &len);
+        unsigned char *b = tu_read_file(path, &len);
         assert_int_equal(get_u32(b + 4), 4);
         nnt_model *l = NULL;
         assert_int_equal(nnt_model_load(path, &l, &err), NNT_OK);
@@ -305,7 +282,7 @@ static void test_file_round_trip(void **state)
         const char *again = tu_path("ens2.nnt");
         assert_int_equal(nnt_model_save(l, again, &err), NNT_OK);
         size_t len2;
-        unsigned char *b2 = slurp(again, &len2);
+        unsigned char *b2 = tu_read_file(again, &len2);
         assert_int_equal(len2, len);
         assert_memory_equal(b2, b, len);
         nnt_model *c = NULL;
@@ -316,7 +293,7 @@ static void test_file_round_trip(void **state)
         const char *single = tu_path("single.nnt");
         assert_int_equal(nnt_model_save(parts[1], single, &err), NNT_OK);
         size_t len1;
-        unsigned char *b1 = slurp(single, &len1);
+        unsigned char *b1 = tu_read_file(single, &len1);
         assert_int_equal(get_u32(b1 + 4), 3);
         free(b1);
         free(b2);
@@ -342,23 +319,23 @@ static void test_damaged_members(void **state)
     assert_int_equal(nnt_model_save(parts[0], single, &err), NNT_OK);
     assert_int_equal(nnt_model_save(e, path, &err), NNT_OK);
     size_t len1, len;
-    unsigned char *b1 = slurp(single, &len1);
-    unsigned char *b = slurp(path, &len);
+    unsigned char *b1 = tu_read_file(single, &len1);
+    unsigned char *b = tu_read_file(path, &len);
     size_t count_at = len1 - 4; /* the head's record, then the member count */
     assert_int_equal(get_u32(b + count_at), 2);
     const char *bad = tu_path("bad.nnt");
 
     put_u32(b + count_at, 3);
     fix_file(b, len);
-    spit(bad, b, len);
+    tu_write_file(bad, b, len);
     expect_load_error(bad, NNT_ERR_CORRUPT, "ensemble member 3: record runs past the end of the data");
     put_u32(b + count_at, 1);
     fix_file(b, len);
-    spit(bad, b, len);
+    tu_write_file(bad, b, len);
     expect_load_error(bad, NNT_ERR_CORRUPT, "bytes after the last ensemble member");
     put_u32(b + count_at, 5000);
     fix_file(b, len);
-    spit(bad, b, len);
+    tu_write_file(bad, b, len);
     expect_load_error(bad, NNT_ERR_CORRUPT, "absurd ensemble member count 5000");
     put_u32(b + count_at, 2);
     /* Member 1's weight count (after its scaler: kind, size, 2 x 3 floats,
@@ -366,11 +343,11 @@ static void test_damaged_members(void **state)
     size_t np_at = count_at + 4 + 4 + 8 + 4 * 2 * FEATS + 8;
     put_u32(b + np_at, get_u32(b + np_at) + 1);
     fix_file(b, len);
-    spit(bad, b, len);
+    tu_write_file(bad, b, len);
     expect_load_error(bad, NNT_ERR_CORRUPT, "ensemble member 1: weight count does not match");
     put_u32(b + np_at, get_u32(b + np_at) - 1);
     fix_file(b, len);
-    spit(bad, b, len);
+    tu_write_file(bad, b, len);
     nnt_model *ok = NULL;
     assert_int_equal(nnt_model_load(bad, &ok, &err), NNT_OK); /* restored */
     nnt_model_free(ok);
@@ -378,7 +355,7 @@ static void test_damaged_members(void **state)
     size_t step = tu_quick() ? 13 : 1;
     for (size_t i = 0; i < len; i += step) {
         b[i] ^= 0x5A;
-        spit(bad, b, len);
+        tu_write_file(bad, b, len);
         nnt_model *m = NULL;
         if (nnt_model_load(bad, &m, &err) >= 0) fail_msg("flip at byte %zu was accepted", i);
         assert_null(m);

@@ -79,29 +79,6 @@ static nnt_model *make_model(const nnt_dataset *ds)
     return m;
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
-static void spit(const char *path, const unsigned char *b, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, len, f), len);
-    fclose(f);
-}
-
 /* Rewrites the trailing CRC so that only the structural checks can object. */
 static void fix_crc(unsigned char *b, size_t len)
 {
@@ -196,7 +173,7 @@ static void test_round_trip_classifier(void **state)
     const char *path2 = tu_path("rt2.nnt");
     assert_int_equal(nnt_model_save(l, path2, &err), NNT_OK);
     size_t la, lb;
-    unsigned char *fa = slurp(path, &la), *fb = slurp(path2, &lb);
+    unsigned char *fa = tu_read_file(path, &la), *fb = tu_read_file(path2, &lb);
     assert_int_equal(la, lb);
     assert_memory_equal(fa, fb, la);
     free(fa);
@@ -248,7 +225,7 @@ static const char *saved_model_file(const char *name, size_t *len, unsigned char
     assert_int_equal(nnt_model_save(m, path, &err), NNT_OK);
     nnt_model_free(m);
     nnt_dataset_free(ds);
-    *bytes = slurp(path, len);
+    *bytes = tu_read_file(path, len);
     return path;
 }
 
@@ -278,7 +255,7 @@ static void test_target_scaling_and_version1(void **state)
      * (a zero column count: this data set has no schema) and without the
      * two floats. */
     size_t len;
-    unsigned char *b = slurp(path, &len);
+    unsigned char *b = tu_read_file(path, &len);
     size_t np_at = len - 4 - 4 * nnt_model_num_params(m) - 8;
     static const unsigned char zero8[8] = {0};
     assert_memory_equal(b + np_at - 8, zero8, 8);
@@ -299,7 +276,7 @@ static void test_target_scaling_and_version1(void **state)
     put_u32(b + 12, 0);
     fix_crc(b, len);
     const char *p1 = tu_path("v1.nnt");
-    spit(p1, b, len);
+    tu_write_file(p1, b, len);
     free(b);
     assert_int_equal(nnt_model_load(p1, &l, &err), NNT_OK);
     assert_true(nnt_model_scaler(l)->target_mul == 0.0f); /* none */
@@ -362,7 +339,7 @@ static void test_input_schema_and_version2(void **state)
     path = tu_path("v3.nnt");
     assert_int_equal(nnt_model_save(m2, path, &err), NNT_OK);
     size_t len;
-    unsigned char *b = slurp(path, &len);
+    unsigned char *b = tu_read_file(path, &len);
     size_t np_at = len - 4 - 4 * nnt_model_num_params(m2) - 8;
     memmove(b + np_at - 8, b + np_at, len - np_at);
     len -= 8;
@@ -371,7 +348,7 @@ static void test_input_schema_and_version2(void **state)
     put_u32(b + 12, 0);
     fix_crc(b, len);
     const char *p2 = tu_path("v2.nnt");
-    spit(p2, b, len);
+    tu_write_file(p2, b, len);
     free(b);
     assert_int_equal(nnt_model_load(p2, &l, &err), NNT_OK);
     s = nnt_model_schema(l);
@@ -411,7 +388,7 @@ static void test_truncated(void **state)
         char name[64], needle[64];
         snprintf(name, sizeof name, "cut%zu.nnt", cuts[i]);
         const char *p = tu_path(name);
-        spit(p, b, cuts[i]);
+        tu_write_file(p, b, cuts[i]);
         snprintf(needle, sizeof needle, "truncated at byte %zu", cuts[i]);
         expect_load_error(p, NNT_ERR_CORRUPT, needle);
         expect_load_error(p, NNT_ERR_CORRUPT, name);
@@ -430,7 +407,7 @@ static void test_checksum(void **state)
     for (size_t i = 0; i < sizeof spots / sizeof spots[0]; i++) {
         b[spots[i]] ^= 0x10;
         const char *p = tu_path("flipped.nnt");
-        spit(p, b, len);
+        tu_write_file(p, b, len);
         expect_load_error(p, NNT_ERR_CORRUPT, "checksum mismatch: file is corrupted");
         b[spots[i]] ^= 0x10;
     }
@@ -438,7 +415,7 @@ static void test_checksum(void **state)
     unsigned char *big = malloc(len + 3);
     memcpy(big, b, len);
     memcpy(big + len, "xyz", 3);
-    spit(tu_path("junk.nnt"), big, len + 3);
+    tu_write_file(tu_path("junk.nnt"), big, len + 3);
     expect_load_error(tu_path("junk.nnt"), NNT_ERR_CORRUPT, "corrupted");
     free(big);
     free(b);
@@ -455,7 +432,7 @@ static void test_every_byte_flip_rejected(void **state)
     size_t step = tu_quick() ? 7 : 1;
     for (size_t i = 0; i < len; i += step) {
         b[i] ^= 0xA5;
-        spit(p, b, len);
+        tu_write_file(p, b, len);
         nnt_model *m = NULL;
         nnt_error err;
         nnt_error_clear(&err);
@@ -482,21 +459,21 @@ static void test_wrong_magic_and_version(void **state)
     put_u32(b + 4, 5);
     fix_crc(b, len);
     p = tu_path("future.nnt");
-    spit(p, b, len);
+    tu_write_file(p, b, len);
     expect_load_error(p, NNT_ERR_UNSUPPORTED, "version 5");
     expect_load_error(p, NNT_ERR_UNSUPPORTED, "future.nnt");
     /* The version is judged before the rest, even in a short file. */
-    spit(p, b, 10);
+    tu_write_file(p, b, 10);
     expect_load_error(p, NNT_ERR_UNSUPPORTED, "version 5");
     put_u32(b + 4, 0);
     fix_crc(b, len);
-    spit(p, b, len);
+    tu_write_file(p, b, len);
     expect_load_error(p, NNT_ERR_UNSUPPORTED, "versions 1 to 4");
     /* A single model's file marked as an ensemble's (version 4) lacks the
      * member count after its weights. */
     put_u32(b + 4, 4);
     fix_crc(b, len);
-    spit(p, b, len);
+    tu_write_file(p, b, len);
     expect_load_error(p, NNT_ERR_CORRUPT, "record runs past the end of the data");
     free(b);
 }
@@ -527,7 +504,7 @@ static void test_inconsistent_sizes(void **state)
         memcpy(b, orig, len);
         put_u32(b + cases[i].off, cases[i].value);
         fix_crc(b, len);
-        spit(p, b, len);
+        tu_write_file(p, b, len);
         expect_load_error(p, NNT_ERR_CORRUPT, cases[i].needle);
     }
     /* The weight count just before the weights and the CRC. */
@@ -537,11 +514,11 @@ static void test_inconsistent_sizes(void **state)
     assert_int_equal(b[count_off], (unsigned char)n_params);
     put_u32(b + count_off, (uint32_t)n_params + 1);
     fix_crc(b, len);
-    spit(p, b, len);
+    tu_write_file(p, b, len);
     expect_load_error(p, NNT_ERR_CORRUPT, "weight count");
     put_u32(b + count_off + 4, 0x7FFFFFFFu); /* absurd 64-bit count */
     fix_crc(b, len);
-    spit(p, b, len);
+    tu_write_file(p, b, len);
     expect_load_error(p, NNT_ERR_CORRUPT, "weight count");
     free(b);
     free(orig);

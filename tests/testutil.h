@@ -14,6 +14,11 @@ const char *tu_tmpdir(void);
 const char *tu_path(const char *name);
 /* Writes text to a file in tu_tmpdir() and returns its path. */
 const char *tu_write(const char *name, const char *text);
+/* Reads a whole file (malloc'd, one spare byte); *len gets its size. Fails
+ * the test on error. */
+unsigned char *tu_read_file(const char *path, size_t *len);
+/* Writes len bytes to path (created or truncated). Fails the test on error. */
+void tu_write_file(const char *path, const unsigned char *b, size_t len);
 /* Runs a shell command, captures stdout+stderr into *output (malloc'd, may be
  * NULL), returns the exit status (or -1). */
 int tu_run(const char *cmd, char **output);
