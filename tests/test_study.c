@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nntune/nntune.h"
+#include "tune/fold_curves.h"
 #include "tune/study_internal.h"
 
 /* ---- fixtures ---------------------------------------------------------------- */
@@ -266,7 +267,7 @@ static void test_budget_and_extension(void **state)
     nnt_dataset_free(ds);
 }
 
-static void test_kfold_value_is_mean(void **state)
+static void test_kfold_value_is_mean_curve_peak(void **state)
 {
     (void)state;
     nnt_dataset *ds = tu_blobs(6, ROWS);
@@ -285,28 +286,98 @@ static void test_kfold_value_is_mean(void **state)
     assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
     nnt_study_record rec;
     assert_int_equal(nnt_storage_find_study(st, "default", &rec, &err), NNT_OK);
+    int n_below = 0;
     for (size_t i = 0; i < a.n; i++) {
         assert_int_equal(a.t[i].state, NNT_TRIAL_COMPLETE);
         nnt_epoch_row *rows = NULL;
         size_t n = 0;
         assert_int_equal(nnt_storage_epochs_load(st, rec.id, a.t[i].number, &rows, &n, &err), NNT_OK);
         assert_int_equal(n, 3 * 8); /* 3 folds x 8 epochs */
-        /* Each fold's value is its best epoch's validation accuracy. */
-        double best[3] = {-1, -1, -1};
-        for (size_t k = 0; k < n; k++)
-            if (rows[k].valid.accuracy > best[rows[k].fold]) best[rows[k].fold] = rows[k].valid.accuracy;
-        double mean = (best[0] + best[1] + best[2]) / 3;
+        /* The value is the peak of the folds' mean validation accuracy over
+         * the epochs (ties to the lower mean loss), not the mean of each
+         * fold's own best; the spread is the folds' at that epoch. */
+        double acc[3][8], loss[3][8];
+        for (size_t k = 0; k < n; k++) {
+            acc[rows[k].fold][rows[k].epoch - 1] = rows[k].valid.accuracy;
+            loss[rows[k].fold][rows[k].epoch - 1] = rows[k].valid.loss;
+        }
+        int be = 0;
+        double bv = -1, bl = INFINITY, own_best = 0;
+        for (int e = 0; e < 8; e++) {
+            double v = (acc[0][e] + acc[1][e] + acc[2][e]) / 3;
+            double l = (loss[0][e] + loss[1][e] + loss[2][e]) / 3;
+            if (v > bv || (v == bv && l < bl)) {
+                be = e;
+                bv = v;
+                bl = l;
+            }
+        }
+        for (int f = 0; f < 3; f++) {
+            double m = -1;
+            for (int e = 0; e < 8; e++) m = acc[f][e] > m ? acc[f][e] : m;
+            own_best += m / 3;
+        }
         double var = 0;
-        for (int f = 0; f < 3; f++) var += (best[f] - mean) * (best[f] - mean);
-        assert_true(fabs(a.t[i].value - mean) < 1e-12);
+        for (int f = 0; f < 3; f++) var += (acc[f][be] - bv) * (acc[f][be] - bv);
+        assert_true(fabs(a.t[i].value - bv) < 1e-12);
         assert_true(fabs(a.t[i].value_spread - sqrt(var / 2)) < 1e-12);
+        assert_true(a.t[i].value <= own_best + 1e-12);
+        if (a.t[i].value < own_best - 1e-12) n_below++;
+        /* The refit epoch read back from storage (resume) is the same peak. */
+        assert_int_equal(nnt__stored_best_epoch(rows, n, NNT_METRIC_ACCURACY, 1), be + 1);
         nnt_epoch_rows_free(rows);
     }
+    /* Shows the rule is not the old one on this data: at least one trial's
+     * folds peak at different epochs. */
+    assert_true(n_below >= 1);
     nnt_study_record_free(&rec);
     nnt_storage_close(st);
     run_free(&a);
     nnt_space_free(sp);
     nnt_dataset_free(ds);
+}
+
+/* The fold-curve peak: only epochs every run fold reached; a fold never run
+ * (a pruned trial's later ones) does not count; ties to the lower mean loss,
+ * then the earlier epoch; a minimised metric. */
+static void test_fold_curves_peak(void **state)
+{
+    (void)state;
+    nnt__fold_curves c;
+    assert_int_equal(nnt__fold_curves_init(&c, 3, 6), NNT_OK);
+    /* fold 0 reaches 5 epochs, fold 1 only 3; fold 2 is never run. Fold 0's
+     * own best (0.9 at epoch 5) lies past fold 1's last epoch. */
+    const double a0[] = {0.5, 0.7, 0.6, 0.6, 0.9}, a1[] = {0.6, 0.5, 0.6};
+    const double l0[] = {1.0, 0.8, 0.9, 0.9, 0.4}, l1[] = {0.9, 1.0, 0.7};
+    for (int e = 0; e < 5; e++) nnt__fold_curves_set(&c, 0, e + 1, a0[e], l0[e]);
+    for (int e = 0; e < 3; e++) nnt__fold_curves_set(&c, 1, e + 1, a1[e], l1[e]);
+    nnt__fold_curves_set(&c, 1, 7, 1.0, 0.0); /* past the held range: ignored */
+    /* Means: 0.55, 0.6, 0.6 -- epochs 2 and 3 tie; epoch 3's mean loss 0.8 < 0.9. */
+    nnt__curve_peak p = nnt__fold_curves_peak(&c, 1);
+    assert_int_equal(p.epoch, 3);
+    assert_true(fabs(p.value - 0.6) < 1e-12);
+    assert_true(fabs(p.loss - 0.8) < 1e-12);
+    assert_true(fabs(p.spread - 0.0) < 1e-12);
+    /* Minimising the same numbers: epoch 1 (mean 0.55). */
+    p = nnt__fold_curves_peak(&c, 0);
+    assert_int_equal(p.epoch, 1);
+    assert_true(fabs(p.spread - sqrt(0.005)) < 1e-12);
+    nnt__fold_curves_free(&c);
+
+    /* From stored rows in any order, with a NaN epoch skipped; one fold is
+     * that fold's best epoch. */
+    nnt_epoch_row rows[4];
+    memset(rows, 0, sizeof rows);
+    const double acc[] = {0.8, NAN, 0.7, 0.8}, los[] = {0.5, 0.1, 0.6, 0.4};
+    const int ep[] = {2, 3, 1, 4};
+    for (int i = 0; i < 4; i++) {
+        rows[i].epoch = ep[i];
+        rows[i].valid.accuracy = acc[i];
+        rows[i].valid.loss = los[i];
+    }
+    assert_int_equal(nnt__stored_best_epoch(rows, 4, NNT_METRIC_ACCURACY, 1), 4);
+    assert_int_equal(nnt__stored_best_epoch(rows, 4, NNT_METRIC_LOSS, 0), 3);
+    assert_int_equal(nnt__stored_best_epoch(rows, 0, NNT_METRIC_ACCURACY, 1), 0);
 }
 
 static void test_best_model_saved_and_tested(void **state)
@@ -1130,7 +1201,8 @@ int main(void)
         cmocka_unit_test(test_diverging_trial_fails_study_goes_on),
         cmocka_unit_test(test_time_limit_fails_trial),
         cmocka_unit_test(test_budget_and_extension),
-        cmocka_unit_test(test_kfold_value_is_mean),
+        cmocka_unit_test(test_kfold_value_is_mean_curve_peak),
+        cmocka_unit_test(test_fold_curves_peak),
         cmocka_unit_test(test_best_model_saved_and_tested),
         cmocka_unit_test(test_interrupted_trial_reruns),
         cmocka_unit_test(test_definition_mismatch),

@@ -226,8 +226,8 @@ typedef struct nnt_study_options {
      * finish in what is left is dropped: the best trial's model stays. Needs validation rows drawn from the training data (not a
      * separate validation set). 0: never. NNT_REFIT_AUTO (the default): on
      * small data (fewer than NNT_SMALL_DATA_ROWS tuned rows) without a
-     * separate validation set; under k-fold the refit runs for the median of
-     * the folds' best epochs. */
+     * separate validation set; under k-fold the refit runs for the epoch at
+     * which the folds' mean validation curve peaked (the trial's score). */
     int refit;
     /* 1: n_costs / costs were given (0 costs then means a single objective
      * also on resume); 0: nnt_study_options_inherit takes the stored ones. */

@@ -49,10 +49,12 @@ typedef struct nnt_trial_outcome {
     nnt_trial_state state;
     double value, value_spread; /* raw metric; NAN: none */
     int epochs;
-    int best_epoch;             /* the restored (best) epoch: fold 0's under a hold-out,
-                                   the median of the folds' under k-fold; 0: unknown */
-    double valid_loss;          /* validation loss at the restored epoch (mean over
-                                   folds); NAN: none. Tie-breaker (nnt_trial_compare) */
+    int best_epoch;             /* the restored (best) epoch under a hold-out; under
+                                   k-fold the epoch where the folds' mean validation
+                                   curve peaks (fold_curves.h), or for a pruned trial
+                                   the median of its folds' best; 0: unknown */
+    double valid_loss;          /* validation loss at that epoch (mean over folds);
+                                   NAN: none. Tie-breaker (nnt_trial_compare) */
     double n_params;            /* trainable parameters of the model; NAN: none */
     double duration;
     int interrupted;            /* stopped by the study (stop request, time budget) */

@@ -12,6 +12,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "tune/fold_curves.h"
 #include "tune/study_internal.h"
 
 /* ---- splits ------------------------------------------------------------- */
@@ -172,10 +173,10 @@ static int cmp_int(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The epoch a refit of the configuration trains for: the one fold's best
- * epoch under a hold-out; under k-fold the median of the folds' best epochs
- * (the upper one of the middle two for an even count), which one fold that
- * peaked early or late does not move. 0 when none is known. */
+/* The median of the folds' best epochs (the upper one of the middle two for
+ * an even count): the one fold's best epoch under a hold-out, and the epoch
+ * of a pruned k-fold trial (a complete one is scored where its folds' mean
+ * curve peaks, fold_curves.h). 0 when none is known. */
 static int median_epoch(int *e, int n)
 {
     int m = 0;
@@ -190,6 +191,7 @@ typedef struct fold_ctx {
     nnt_trial *trial;
     const nnt_mlp_objective *obj;
     int fold;
+    nnt__fold_curves *curves; /* under k-fold: every fold's validation curve */
 } fold_ctx;
 
 static int on_progress(const nnt_progress *p, void *userdata)
@@ -211,30 +213,15 @@ static int on_progress(const nnt_progress *p, void *userdata)
     r.n_folds = fc->obj->n_folds;
     r.progress = p;
     r.value = p->has_valid ? nnt_metrics_get(&p->valid, fc->obj->su.metric) : NAN;
+    if (fc->curves) nnt__fold_curves_set(fc->curves, fc->fold, p->epoch, r.value, p->valid.loss);
     return nnt__study_trial_send_report(fc->trial, &r) == NNT_REPORT_CONTINUE ? 0 : NNT_PRUNED;
 }
 
 int nnt__stored_best_epoch(const nnt_epoch_row *rows, size_t nr, nnt_metric metric, int maximize)
 {
-    int best[64], nb = 0;
-    size_t i = 0;
-    while (i < nr && nb < 64) {
-        int fold = rows[i].fold, at = -1;
-        double bv = NAN, bl = NAN;
-        for (; i < nr && rows[i].fold == fold; i++) {
-            double v = nnt_metrics_get(&rows[i].valid, metric);
-            double l = rows[i].valid.loss;
-            if (!isfinite(v)) continue;
-            if (maximize) v = -v;
-            if (at < 0 || v < bv || (v == bv && isfinite(l) && !(l >= bl))) {
-                at = rows[i].epoch;
-                bv = v;
-                bl = l;
-            }
-        }
-        if (at > 0) best[nb++] = at;
-    }
-    return median_epoch(best, nb);
+    nnt__curve_peak p;
+    if (nnt__fold_curves_peak_rows(rows, nr, metric, maximize, &p) < 0) return 0;
+    return p.epoch;
 }
 
 /* Under o->ensemble the trial's model averages its folds' models: the best
@@ -288,9 +275,19 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
     nnt_model *others[64];
     int n_others = 0;
     nnt_trial_state state = NNT_TRIAL_COMPLETE;
+    nnt__fold_curves curves, *cv = NULL;
+    if (n_folds > 1) {
+        if (nnt__fold_curves_init(&curves, n_folds, topt.max_epochs) < 0) {
+            out->state = NNT_TRIAL_FAILED;
+            copy_text(out->error, sizeof out->error, "out of memory");
+            out->duration = nnt_clock_monotonic() - t0;
+            return;
+        }
+        cv = &curves;
+    }
 
     for (int f = 0; f < n_folds; f++) {
-        fold_ctx fc = {trial, o, f};
+        fold_ctx fc = {trial, o, f, cv};
         trial->answer = NNT_REPORT_CONTINUE;
         topt.userdata = &fc;
         double limit = o->su.trial_time_limit_s;
@@ -362,6 +359,7 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
             if (n_folds > 1) at = (size_t)snprintf(out->error, sizeof out->error, "fold %d: ", f + 1);
             copy_text(out->error + at, sizeof out->error - at, fail);
             out->duration = nnt_clock_monotonic() - t0;
+            if (cv) nnt__fold_curves_free(cv);
             return;
         }
         if (f < (int)(sizeof values / sizeof values[0])) values[f] = v;
@@ -391,6 +389,19 @@ static void mlp_run(const nnt_mlp_objective *o, nnt_trial *trial, nnt_trial_outc
         for (int f = 0; f < n_folds && f < 64; f++) ss += (values[f] - out->value) * (values[f] - out->value);
         out->value_spread = sqrt(ss / (n_folds - 1));
     }
+    /* A complete k-fold trial is scored at the epoch where its folds' mean
+     * validation curve peaks (fold_curves.h says why); a pruned one keeps the
+     * mean of its folds' best epochs, which the pruner compared. */
+    if (cv && state == NNT_TRIAL_COMPLETE) {
+        nnt__curve_peak pk = nnt__fold_curves_peak(cv, o->su.maximize);
+        if (pk.epoch > 0) {
+            out->value = pk.value;
+            out->valid_loss = pk.loss;
+            out->value_spread = pk.spread;
+            out->best_epoch = pk.epoch;
+        }
+    }
+    if (cv) nnt__fold_curves_free(cv);
     out->duration = nnt_clock_monotonic() - t0;
     fold_ensemble(best_model, others, n_others);
     if (o->su.n_costs > 0 && state == NNT_TRIAL_COMPLETE)
