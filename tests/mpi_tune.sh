@@ -54,16 +54,8 @@ check() { if eval "$1"; then echo "ok: $2"; else fail "$2"; fi; }
 command -v sqlite3 > /dev/null || { echo "FAIL: sqlite3 is needed (scripts/install-deps.sh)"; exit 1; }
 command -v mpirun > /dev/null || { echo "FAIL: mpirun is needed (scripts/install-deps.sh)"; exit 1; }
 
-# Waits (at most 120 s) until the SQL query on $1 prints a number > 0.
-wait_for() {
-    local db=$1 sql=$2 n
-    for _ in $(seq 1200); do
-        n=$(sqlite3 "$db" "$sql" 2> /dev/null)
-        [ "${n:-0}" -gt 0 ] 2> /dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
+# wait_for DB SQL: until the query prints a number > 0 (at most 120 s).
+. "$HERE/wait_sqlite.sh"
 # The pid of MPI rank $2 among the children of mpirun $1.
 rank_pid() {
     local p

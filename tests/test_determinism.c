@@ -121,13 +121,10 @@ static stored run(const char *db, const nnt_study_options *o)
     memset(&out, 0, sizeof out);
     nnt_space *sp = space_ab();
     nnt_storage *st = NULL;
+    nnt_study *s = NULL;
     nnt_error err;
     nnt_error_clear(&err);
-    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
-    nnt_study *s = NULL;
-    out.rc = nnt_study_create(o, sp, NULL, st, &s, &err);
-    if (out.rc == NNT_OK) out.rc = nnt_study_run(s, &err);
-    snprintf(out.msg, sizeof out.msg, "%s", err.message);
+    out.rc = tu_study_run(db, o, sp, &st, &s, out.msg, sizeof out.msg);
     nnt_study_free(s);
     nnt_study_record rec;
     if (nnt_storage_find_study(st, o->name, &rec, &err) == NNT_OK) {

@@ -161,13 +161,10 @@ static run_out run(const char *db, const nnt_study_options *o, const nnt_space *
     run_out out;
     memset(&out, 0, sizeof out);
     nnt_storage *st = NULL;
+    nnt_study *s = NULL;
     nnt_error err;
     nnt_error_clear(&err);
-    assert_int_equal(nnt_storage_open_sqlite(db, 0, &st, &err), NNT_OK);
-    nnt_study *s = NULL;
-    out.rc = nnt_study_create(o, sp, NULL, st, &s, &err);
-    if (out.rc == NNT_OK) out.rc = nnt_study_run(s, &err);
-    snprintf(out.msg, sizeof out.msg, "%s", err.message);
+    out.rc = tu_study_run(db, o, sp, &st, &s, out.msg, sizeof out.msg);
     if (s) {
         nnt_study_summary sum;
         nnt_study_get_summary(s, &sum);

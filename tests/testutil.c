@@ -141,3 +141,17 @@ struct nnt_dataset *tu_blobs(uint64_t seed, size_t rows)
     free(y);
     return ds;
 }
+
+int tu_study_run(const char *db, const nnt_study_options *o, const nnt_space *sp,
+                 nnt_storage **st, nnt_study **s, char *msg, size_t cap)
+{
+    nnt_error err;
+    nnt_error_clear(&err);
+    *st = NULL;
+    *s = NULL;
+    assert_int_equal(nnt_storage_open_sqlite(db, 0, st, &err), NNT_OK);
+    int rc = nnt_study_create(o, sp, NULL, *st, s, &err);
+    if (rc == NNT_OK) rc = nnt_study_run(*s, &err);
+    snprintf(msg, cap, "%s", err.message);
+    return rc;
+}

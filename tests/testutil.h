@@ -34,4 +34,16 @@ void tu_assert_contains_(const char *haystack, const char *needle, const char *f
 struct nnt_dataset;
 struct nnt_dataset *tu_blobs(uint64_t seed, size_t rows);
 
+/* Opens (creating) SQLite storage at `db`, creates the study (options o,
+ * space sp, no data) in it and runs it. Returns the status of the create or
+ * the run, with its message in msg (cap bytes). *st is the open storage (the
+ * caller closes it), *s the study or NULL (the caller frees it). Fails the
+ * test if the storage cannot be opened. */
+struct nnt_study_options;
+struct nnt_space;
+struct nnt_storage;
+struct nnt_study;
+int tu_study_run(const char *db, const struct nnt_study_options *o, const struct nnt_space *sp,
+                 struct nnt_storage **st, struct nnt_study **s, char *msg, size_t cap);
+
 #endif
